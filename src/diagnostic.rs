@@ -1,0 +1,129 @@
+//! Problems found in a scenario file, and how they are shown to people.
+//!
+//! Every problem has one message, the span it is about, and maybe a hint
+//! ("did you mean `sleep`?"). All problems of a file are collected and shown
+//! together, in file order, as `file:line:column` with the line and a caret.
+
+use std::ops::Range;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Diagnostic {
+    /// Byte range in the file; `None` for problems of the whole file.
+    pub span: Option<Range<usize>>,
+    pub message: String,
+    /// A short note under the caret.
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub(crate) fn new(span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { span: Some(span), message: message.into(), label: None, help: None }
+    }
+
+    pub(crate) fn file(message: impl Into<String>) -> Diagnostic {
+        Diagnostic { span: None, message: message.into(), label: None, help: None }
+    }
+
+    pub(crate) fn label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub(crate) fn help_opt(mut self, help: Option<String>) -> Diagnostic {
+        self.help = help;
+        self
+    }
+}
+
+/// "did you mean `x`?" for the closest candidate, when one is close enough.
+pub(crate) fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for candidate in candidates {
+        let score = strsim::jaro_winkler(name, candidate);
+        let close = score >= 0.8 || strsim::levenshtein(name, candidate) <= name.len().max(3) / 3;
+        if close && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// Renders problems as `error: ...` blocks; sorted by position, deduplicated.
+pub(crate) fn render(path: &str, source: &str, diags: &[Diagnostic], color: bool) -> String {
+    let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
+    sorted.sort_by_key(|d| d.span.as_ref().map(|s| (s.start, s.end)));
+    sorted.dedup();
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let mut out = String::new();
+    for diag in &sorted {
+        let title = Level::ERROR.primary_title(diag.message.as_str());
+        let mut group = match &diag.span {
+            Some(span) => {
+                let span = clamp(span.clone(), source);
+                let mut annotation = AnnotationKind::Primary.span(span);
+                if let Some(label) = &diag.label {
+                    annotation = annotation.label(label.as_str());
+                }
+                title.element(Snippet::source(source).path(path).annotation(annotation))
+            }
+            None => Group::with_title(title).element(Level::NOTE.message(format!("in `{path}`"))),
+        };
+        if let Some(help) = &diag.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        out.push_str(&renderer.render(&[group]));
+        out.push_str("\n\n");
+    }
+    let n = sorted.len();
+    out.push_str(&format!(
+        "error: `{path}` is not a valid scenario ({n} problem{})\n",
+        if n == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Keeps a span inside the text and on character boundaries.
+fn clamp(span: Range<usize>, source: &str) -> Range<usize> {
+    let fit = |mut i: usize| {
+        i = i.min(source.len());
+        while !source.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = fit(span.start);
+    let end = fit(span.end).max(start);
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(did_you_mean("sleeep", ["sleep", "log"]).as_deref(), Some("did you mean `sleep`?"));
+        assert_eq!(did_you_mean("zzz", ["sleep", "log"]), None);
+    }
+
+    #[test]
+    fn renders_location_and_caret() {
+        let src = "[tasks.a]\nsleeep = \"1s\"\n";
+        let d = Diagnostic::new(10..16, "unknown key `sleeep`").help("did you mean `sleep`?");
+        let out = render("x.toml", src, &[d], false);
+        assert!(out.contains("x.toml:2:1"), "{out}");
+        assert!(out.contains("^^^^^^"), "{out}");
+        assert!(out.contains("did you mean `sleep`?"), "{out}");
+    }
+}

@@ -1,0 +1,92 @@
+//! Durations as people write them (`"250ms"`, `"1.5s"`, `2`) and as traces show them.
+
+/// Parses a duration: a humantime string (`"1.5s"`, `"2m 30s"`) or a plain
+/// number of seconds (`"2"`, `"0.5"`). Months and years are refused: `"1M"`
+/// would silently mean a month where a minute was meant.
+pub(crate) fn parse(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return from_secs(secs);
+    }
+    if text.chars().any(|c| c == 'M' || c == 'y') || text.contains("month") {
+        return Err(format!("`{text}`: months and years are not allowed (write `m` for minutes)"));
+    }
+    match humantime::parse_duration(text) {
+        Ok(d) => u64::try_from(d.as_nanos()).map_err(|_| format!("`{text}` is too long")),
+        Err(e) => Err(format!("`{text}` is not a duration ({e}); write e.g. \"250ms\", \"1.5s\" or \"2m\"")),
+    }
+}
+
+/// A number of seconds as nanoseconds.
+pub(crate) fn from_secs(secs: f64) -> Result<u64, String> {
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("a duration cannot be negative or infinite (got {secs})"));
+    }
+    let ns = (secs * 1e9).round();
+    if ns > u64::MAX as f64 / 2.0 {
+        return Err(format!("{secs} seconds is too long"));
+    }
+    Ok(ns as u64)
+}
+
+/// Formats nanoseconds compactly and exactly: `1.5s`, `250ms`, `3s`, `1.000000001s`.
+pub(crate) fn format(ns: u64) -> String {
+    let (unit, scale) = if ns != 0 && ns < 1_000 {
+        ("ns", 1)
+    } else if ns != 0 && ns < 1_000_000 {
+        ("us", 1_000)
+    } else if ns != 0 && ns < 1_000_000_000 {
+        ("ms", 1_000_000)
+    } else {
+        ("s", 1_000_000_000)
+    };
+    let whole = ns / scale;
+    let frac = ns % scale;
+    if frac == 0 {
+        return format!("{whole}{unit}");
+    }
+    let digits = scale.ilog10() as usize;
+    let frac = format!("{frac:0digits$}");
+    format!("{whole}.{}{unit}", frac.trim_end_matches('0'))
+}
+
+/// A virtual time for the trace's time column: seconds with 3, 6 or 9
+/// decimals (as few as make it exact), padded so columns stay aligned.
+pub(crate) fn stamp(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let frac = ns % 1_000_000_000;
+    let frac = if frac % 1_000_000 == 0 {
+        format!("{:03}      ", frac / 1_000_000)
+    } else if frac % 1_000 == 0 {
+        format!("{:06}   ", frac / 1_000)
+    } else {
+        format!("{frac:09}")
+    };
+    format!("{secs:>4}.{frac}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_strings_and_numbers() {
+        assert_eq!(parse("1.5s"), Ok(1_500_000_000));
+        assert_eq!(parse("250ms"), Ok(250_000_000));
+        assert_eq!(parse("2"), Ok(2_000_000_000));
+        assert_eq!(parse("0s"), Ok(0));
+        assert!(parse("-1s").is_err());
+        assert!(parse("1M").is_err());
+        assert!(parse("soon").is_err());
+    }
+
+    #[test]
+    fn formats_exactly() {
+        assert_eq!(format(1_500_000_000), "1.5s");
+        assert_eq!(format(250_000_000), "250ms");
+        assert_eq!(format(0), "0s");
+        assert_eq!(format(1_000_000_001), "1.000000001s");
+        assert_eq!(stamp(500_000_000), "   0.500      ");
+        assert_eq!(stamp(888_123_456), "   0.888123456");
+    }
+}

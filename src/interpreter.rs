@@ -1,0 +1,991 @@
+//! Runs task bodies: each step, with asyncio's suspension, cancellation and
+//! error semantics. A task instance is one future on smol's executor; it
+//! suspends only where its asyncio counterpart would.
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::task::Poll;
+
+use crate::clock::TimerKey;
+use crate::duration;
+use crate::model::{Bind, Catch, Delay, DefId, FutId, Model, Start, StateName, Step, Sym, Target};
+use crate::rng::Rng;
+use crate::runtime::{
+    Callback, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState, Waiter, Waiting,
+};
+use crate::template::{Attr, Expr, Ref, Template, seconds_value};
+use crate::trace::Event;
+use crate::value::Value;
+
+/// How a block of steps ended, when it did not raise.
+pub(crate) enum Flow {
+    Next,
+    Return(Value),
+    Break,
+}
+
+type Run<'a> = Pin<Box<dyn Future<Output = Result<Flow, Raise>> + 'a>>;
+
+/// Who runs the steps: a task, or a future's done callbacks.
+#[derive(Clone, Copy)]
+enum Actor {
+    Task(TaskId),
+    Future(FutId),
+}
+
+/// The state of one running body: its variables and handles.
+struct Ctx {
+    sim: Rc<Sim>,
+    id: TaskId,
+    actor: Actor,
+    vars: Vec<(Sym, Value)>,
+    handles: Vec<(Sym, Rc<[Member]>)>,
+    rng: Option<Rng>,
+    frame_start: u64,
+}
+
+/// The variables a root replica starts with: `i` and its `args`.
+pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
+    let model = &sim.model;
+    let mut vars = vec![(sym_of(model, "i"), Value::Int(i as i64))];
+    let lookup = |r: &Ref| match r {
+        Ref::Var(s, _) if *s == sym_of(model, "i") => Value::Int(i as i64),
+        _ => Value::None,
+    };
+    for (sym, expr) in &model.tasks[def as usize].args {
+        vars.push((*sym, expr.eval(&lookup)));
+    }
+    vars
+}
+
+fn sym_of(model: &Model, name: &str) -> Sym {
+    model.symbols.iter().position(|s| s == name).map_or(Sym::MAX, |p| p as Sym)
+}
+
+/// The whole life of one task instance.
+pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) {
+    poll_fn(|cx| {
+        sim.tasks.borrow_mut()[id as usize].waker = Some(cx.waker().clone());
+        Poll::Ready(())
+    })
+    .await;
+    if sim.take_cancel(id) {
+        if sim.tracing() {
+            sim.emit(Event::task(&sim, id, "cancelled", "before it started".into()));
+        }
+        sim.finish_task(id, Err(Raise::Cancelled));
+        return;
+    }
+    let model = sim.model.clone();
+    let def = &model.tasks[sim.tasks.borrow()[id as usize].def as usize];
+    let now = sim.now();
+    sim.tasks.borrow_mut()[id as usize].started_at = Some(now);
+    if sim.tracing() {
+        sim.emit(Event::task(&sim, id, "started", String::new()));
+    }
+    let mut ctx = Ctx { sim: sim.clone(), id, actor: Actor::Task(id), vars, handles: Vec::new(), rng: None, frame_start: now };
+    let outcome = ctx.task_body(def).await;
+    if sim.tracing() {
+        let (kind, detail) = match &outcome {
+            Ok(Value::None) => ("done", String::new()),
+            Ok(v) => ("done", format!("-> {}", Repr(v))),
+            Err(Raise::Cancelled) => ("cancelled", String::new()),
+            Err(Raise::Timeout) => ("failed", "TimeoutError".into()),
+            Err(Raise::Error(m)) => ("failed", m.to_string()),
+        };
+        sim.emit(Event::task(&sim, id, kind, detail));
+    }
+    sim.finish_task(id, outcome);
+}
+
+/// A future's `on_done` steps: run at once, as one callback.
+pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
+    let model = sim.model.clone();
+    let result = match sim.outcome(Member::Future(f)) {
+        Some(Ok(v)) => v,
+        _ => Value::None,
+    };
+    let error = match sim.outcome(Member::Future(f)) {
+        Some(Err(e)) => Value::Error(e.message()),
+        _ => Value::None,
+    };
+    let vars = vec![(sym_of(&model, "result"), result), (sym_of(&model, "error"), error)];
+    let mut ctx = Ctx {
+        sim: sim.clone(),
+        id: TaskId::MAX,
+        actor: Actor::Future(f),
+        vars,
+        handles: Vec::new(),
+        rng: None,
+        frame_start: sim.now(),
+    };
+    let steps = &model.futures[f as usize].on_done;
+    let mut run = ctx.exec(steps);
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    // Validation allows only steps that never suspend here.
+    let _ = run.as_mut().poll(&mut cx);
+}
+
+/// `Display` through Python's `repr()`.
+struct Repr<'a>(&'a Value);
+
+impl std::fmt::Display for Repr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.repr(f)
+    }
+}
+
+/// Removes a timer when the step that set it ends early.
+struct TimerGuard<'a>(&'a Sim, TimerKey);
+
+impl Drop for TimerGuard<'_> {
+    fn drop(&mut self) {
+        self.0.clock.borrow_mut().cancel(self.1);
+    }
+}
+
+fn catches(catch: Catch, raise: &Raise) -> bool {
+    match raise {
+        Raise::Error(_) => catch.error,
+        Raise::Timeout => catch.timeout,
+        Raise::Cancelled => catch.cancelled,
+    }
+}
+
+impl Ctx {
+    // ----- names and values ----------------------------------------------
+
+    fn name(&self) -> String {
+        match self.actor {
+            Actor::Task(t) => self.sim.task_name(t),
+            Actor::Future(f) => self.sim.model.futures[f as usize].name.clone(),
+        }
+    }
+
+    fn emit(&self, kind: &'static str, detail: String) {
+        self.sim.emit(Event::named(&self.sim, self.name(), kind, detail));
+    }
+
+    fn var(&self, sym: Sym) -> Value {
+        self.vars.iter().rev().find(|(s, _)| *s == sym).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    fn set_var(&mut self, name: &str, value: Value) {
+        let sym = sym_of(&self.sim.model, name);
+        if sym == Sym::MAX {
+            return; // never read by this scenario
+        }
+        match self.vars.iter_mut().rev().find(|(s, _)| *s == sym) {
+            Some(slot) => slot.1 = value,
+            None => self.vars.push((sym, value)),
+        }
+    }
+
+    fn lookup(&self, r: &Ref) -> Value {
+        match r {
+            Ref::Var(sym, None) => self.var(*sym),
+            Ref::Var(sym, Some(field)) => self.var(*sym).field(field).cloned().unwrap_or_default(),
+            // An argument called `name` shadows the instance name.
+            Ref::Name => match self.vars.iter().rev().find(|(s, _)| *s == sym_of(&self.sim.model, "name")) {
+                Some((_, v)) => v.clone(),
+                None => Value::str(&self.name()),
+            },
+            Ref::Now => seconds_value(self.sim.now()),
+            Ref::Elapsed => seconds_value(self.sim.now() - self.frame_start),
+            Ref::Attr(target, attr) => self.attr(target, *attr),
+        }
+    }
+
+    fn render(&self, t: &Template) -> String {
+        t.render(&|r| self.lookup(r))
+    }
+
+    fn eval(&self, e: &Expr) -> Value {
+        e.eval(&|r| self.lookup(r))
+    }
+
+    fn attr(&self, target: &Target, attr: Attr) -> Value {
+        let members = self.members_of(target);
+        let one = |m: Member| -> Value {
+            let state = self.sim.state(m);
+            match attr {
+                Attr::Name => Value::str(&self.member_name(m)),
+                Attr::State => Value::str(state.name()),
+                Attr::Done => Value::Bool(state != State::Pending),
+                Attr::Cancelled => Value::Bool(state == State::Cancelled),
+                Attr::Result => match self.sim.outcome(m) {
+                    Some(Ok(v)) => v,
+                    _ => Value::None,
+                },
+                Attr::Error => match self.sim.outcome(m) {
+                    Some(Err(e)) => Value::Error(e.message()),
+                    _ => Value::None,
+                },
+                Attr::Count => Value::Int(1),
+            }
+        };
+        match (attr, members.as_slice()) {
+            (Attr::Count, ms) => Value::Int(ms.len() as i64),
+            (_, [m]) => one(*m),
+            (Attr::Done, ms) => Value::Bool(ms.iter().all(|m| self.sim.state(*m) != State::Pending)),
+            (_, ms) => Value::List(ms.iter().map(|m| one(*m)).collect()),
+        }
+    }
+
+    fn member_name(&self, m: Member) -> String {
+        match m {
+            Member::Task(t) => self.sim.task_name(t),
+            Member::Future(f) => self.sim.model.futures[f as usize].name.clone(),
+        }
+    }
+
+    fn rng(&mut self) -> &mut Rng {
+        let (sim, id) = (&self.sim, self.id);
+        self.rng.get_or_insert_with(|| if id == TaskId::MAX { Rng::new(sim.seed) } else { sim.rng_for(id) })
+    }
+
+    fn delay(&mut self, d: &Delay) -> Result<u64, Raise> {
+        match d {
+            Delay::Fixed(ns) => Ok(*ns),
+            Delay::Uniform(lo, hi) => Ok(self.rng().range(*lo, *hi)),
+            Delay::Dynamic(t) => {
+                let text = self.render(t);
+                duration::parse(&text).map_err(|e| Raise::Error(Rc::from(format!("invalid duration {e}"))))
+            }
+        }
+    }
+
+    // ----- handles -------------------------------------------------------
+
+    fn handle(&self, sym: Sym) -> Rc<[Member]> {
+        self.handles.iter().rev().find(|(s, _)| *s == sym).map(|(_, h)| h.clone()).unwrap_or_else(|| Rc::from([]))
+    }
+
+    fn bind(&mut self, sym: Sym, members: Rc<[Member]>) {
+        match self.handles.iter_mut().rev().find(|(s, _)| *s == sym) {
+            Some(slot) => slot.1 = members,
+            None => self.handles.push((sym, members)),
+        }
+    }
+
+    /// The tasks or futures a target names (without starting anything).
+    fn members_of(&self, target: &Target) -> Vec<Member> {
+        match target {
+            Target::Local(sym) => self.handle(*sym).to_vec(),
+            Target::Root(def) => self.sim.root_instances(*def).into_iter().map(Member::Task).collect(),
+            Target::Future(f) => vec![Member::Future(*f)],
+            Target::Start(_) => Vec::new(),
+        }
+    }
+
+    /// The members a target names, starting new task instances for `Start`.
+    fn resolve(&mut self, target: &Target) -> Vec<Member> {
+        match target {
+            Target::Start(start) => self.start(start).into_iter().map(Member::Task).collect(),
+            other => self.members_of(other),
+        }
+    }
+
+    fn start(&mut self, start: &Start) -> Vec<TaskId> {
+        let model = self.sim.model.clone();
+        let def = &model.tasks[start.def as usize];
+        let count = start.count.unwrap_or(def.count);
+        let i_sym = sym_of(&model, "i");
+        let parent = match self.actor {
+            Actor::Task(t) => Some(t),
+            Actor::Future(_) => None,
+        };
+        (0..count)
+            .map(|i| {
+                let mut vars = vec![(i_sym, Value::Int(i as i64))];
+                let with_i = |r: &Ref| match r {
+                    Ref::Var(s, None) if *s == i_sym && start.count.is_some() => Value::Int(i as i64),
+                    other => self.lookup(other),
+                };
+                for (sym, expr) in &def.args {
+                    let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e.eval(&with_i));
+                    vars.push((*sym, given.unwrap_or_else(|| expr.eval(&with_i))));
+                }
+                self.sim.spawn_task(start.def, vars, parent)
+            })
+            .collect()
+    }
+
+    // ----- bodies --------------------------------------------------------
+
+    async fn task_body(&mut self, def: &crate::model::TaskDef) -> Outcome {
+        let sim = self.sim.clone();
+        let flow = match (def.limit, def.timeout) {
+            (Some(sem), _) => {
+                self.acquire(sem).await?;
+                let r = self.timed_body(def).await;
+                self.release(sem)?;
+                r
+            }
+            (None, _) => self.timed_body(def).await,
+        };
+        let _ = sim;
+        match flow? {
+            Flow::Return(v) => Ok(v),
+            Flow::Next | Flow::Break => Ok(Value::None),
+        }
+    }
+
+    async fn timed_body(&mut self, def: &crate::model::TaskDef) -> Result<Flow, Raise> {
+        match def.timeout {
+            Some(after) => self.timeout_scope(after, &def.body).await,
+            None => self.exec(&def.body).await,
+        }
+    }
+
+    fn exec<'a>(&'a mut self, steps: &'a [Step]) -> Run<'a> {
+        Box::pin(async move {
+            for step in steps {
+                match self.step(step).await? {
+                    Flow::Next => {}
+                    other => return Ok(other),
+                }
+            }
+            Ok(Flow::Next)
+        })
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<Flow, Raise> {
+        match step {
+            Step::Sleep(d) => {
+                let ns = self.delay(d)?;
+                if self.sim.tracing() && self.sim.verbose() {
+                    self.sim.emit(Event::named(&self.sim, self.name(), "sleep", duration::format(ns)).verbose());
+                }
+                self.sleep(ns).await?;
+            }
+            Step::Block(d) => {
+                let ns = self.delay(d)?;
+                if self.sim.tracing() {
+                    self.emit("block", format!("holds the loop for {}", duration::format(ns)));
+                }
+                self.sim.clock.borrow_mut().block(ns);
+            }
+            Step::Log(t) => {
+                if self.sim.tracing() {
+                    let text = self.render(t);
+                    self.emit("log", text);
+                }
+            }
+            Step::Fail { message, chance } => {
+                let fails = match chance {
+                    None => true,
+                    Some(p) => self.rng().unit() < *p,
+                };
+                if fails {
+                    return Err(Raise::Error(Rc::from(self.render(message))));
+                }
+            }
+            Step::Return(e) => return Ok(Flow::Return(self.eval(e))),
+            Step::Spawn { start, bind } => self.spawn(start, bind),
+            Step::Call(start) => self.call(start).await?,
+            Step::Await(target) => {
+                let members = self.resolve(target);
+                let value = match members.as_slice() {
+                    [m] => self.await_member(*m).await?,
+                    ms => self.gather(ms.to_vec(), false).await?,
+                };
+                self.set_var("result", value);
+            }
+            Step::Gather { targets, return_exceptions } => {
+                let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
+                let value = self.gather(members, *return_exceptions).await?;
+                self.set_var("result", value);
+            }
+            Step::Wait { targets, when, timeout, cancel_pending } => {
+                let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
+                self.wait(members, *when, *timeout, *cancel_pending).await?;
+            }
+            Step::WaitFor { target, timeout, shield } => {
+                let value = self.wait_for(target, *timeout, *shield).await?;
+                self.set_var("result", value);
+            }
+            Step::Timeout { after, body } => return self.timeout_scope(*after, body).await,
+            Step::Cancel(target) => self.cancel(target),
+            Step::Try { body, except, finally, catch } => return self.try_step(body, except, finally, *catch).await,
+            Step::With { sem, body } => {
+                self.acquire(*sem).await?;
+                let r = self.exec(body).await;
+                self.release(*sem)?;
+                return r;
+            }
+            Step::Acquire(sem) => self.acquire(*sem).await?,
+            Step::Release(sem) => self.release(*sem)?,
+            Step::Put { queue, item } => {
+                let item = self.eval(item);
+                self.put(*queue, item.clone()).await?;
+                self.set_var("item", item);
+            }
+            Step::Get(queue) => {
+                let item = self.get(*queue).await?;
+                self.set_var("item", item);
+            }
+            Step::TaskDone(queue) => self.task_done(*queue)?,
+            Step::Join(queue) => self.join(*queue).await?,
+            Step::Consume { queue, until, body } => return self.consume(*queue, until.as_ref(), body).await,
+            Step::SetResult { future, value } => {
+                let value = self.eval(value);
+                self.resolve_future(*future, Ok(value))?;
+            }
+            Step::SetException { future, message } => {
+                let message = Rc::from(self.render(message));
+                self.resolve_future(*future, Err(Raise::Error(message)))?;
+            }
+            Step::Repeat { times, body } => return self.repeat(Some(*times), body).await,
+            Step::Forever(body) => return self.repeat(None, body).await,
+            Step::For { var, items, body } => return self.for_each(*var, items, body).await,
+            Step::Each { handle, var, body } => return self.each(handle, *var, body).await,
+            Step::Check { target, state } => self.check(target, *state),
+            Step::Break => return Ok(Flow::Break),
+        }
+        Ok(Flow::Next)
+    }
+
+    // ----- suspension points ---------------------------------------------
+
+    /// Waits until `ready`; a delivered cancellation ends the wait with `CancelledError`.
+    async fn suspend(&self, waiting: Waiting, mut ready: impl FnMut() -> bool) -> Result<(), Raise> {
+        let (sim, id) = (&self.sim, self.id);
+        sim.set_waiting(id, waiting);
+        let r = poll_fn(|_| {
+            if sim.take_cancel(id) {
+                Poll::Ready(Err(Raise::Cancelled))
+            } else if ready() {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+        sim.set_waiting(id, Waiting::Nothing);
+        r
+    }
+
+    /// One turn of the loop (`await asyncio.sleep(0)`).
+    async fn hop(&self) -> Result<(), Raise> {
+        let mut turned = false;
+        let (sim, id) = (&self.sim, self.id);
+        sim.set_waiting(id, Waiting::Other("its next turn"));
+        let r = poll_fn(|cx| {
+            if turned {
+                Poll::Ready(if sim.take_cancel(id) { Err(Raise::Cancelled) } else { Ok(()) })
+            } else {
+                turned = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        })
+        .await;
+        sim.set_waiting(id, Waiting::Nothing);
+        r
+    }
+
+    async fn sleep(&self, ns: u64) -> Result<(), Raise> {
+        if ns == 0 {
+            return self.hop().await;
+        }
+        let key = self.sim.clock.borrow_mut().set(ns, TimerAction::Wake(self.id));
+        let _guard = TimerGuard(&self.sim, key);
+        self.suspend(Waiting::Sleep(key), || !self.sim.clock.borrow().is_pending(key)).await
+    }
+
+    async fn await_member(&self, m: Member) -> Outcome {
+        if self.sim.state(m) == State::Pending {
+            let cb = Callback::Wake(self.id);
+            self.sim.add_callback(m, cb.clone());
+            let r = self.suspend(Waiting::Member(m), || self.sim.state(m) != State::Pending).await;
+            if r.is_err() {
+                self.sim.remove_callback(m, &cb);
+            }
+            r?;
+        }
+        self.sim.outcome(m).expect("finished")
+    }
+
+    async fn gather(&self, members: Vec<Member>, return_exceptions: bool) -> Result<Value, Raise> {
+        if members.is_empty() {
+            return Ok(Value::List(Rc::from([])));
+        }
+        let mut unique = members.clone();
+        unique.dedup();
+        let g = Rc::new(Gather {
+            parent: self.id,
+            remaining: std::cell::Cell::new(unique.len()),
+            members,
+            return_exceptions,
+            result: Default::default(),
+            cancel_requested: Default::default(),
+        });
+        for m in &unique {
+            self.sim.add_callback(*m, Callback::Gather(g.clone(), *m));
+        }
+        let r = self.suspend(Waiting::Gather(g.clone()), || g.result.borrow().is_some()).await;
+        let result = g.result.borrow_mut().get_or_insert(Err(Raise::Cancelled)).clone();
+        r?;
+        result
+    }
+
+    async fn wait(
+        &mut self,
+        members: Vec<Member>,
+        when: crate::model::ReturnWhen,
+        timeout: Option<u64>,
+        cancel_pending: bool,
+    ) -> Result<(), Raise> {
+        if members.is_empty() {
+            return Err(Raise::Error(Rc::from("Set of Tasks/Futures is empty.")));
+        }
+        let w = Rc::new(WaitState {
+            waiter: Waiter::new(self.id),
+            counter: std::cell::Cell::new(members.len()),
+            when,
+            timer: Default::default(),
+        });
+        if let Some(t) = timeout {
+            let key = self.sim.clock.borrow_mut().set(t, TimerAction::Release(w.waiter.clone()));
+            w.timer.set(Some(key));
+        }
+        for m in &members {
+            self.sim.add_callback(*m, Callback::Wait(w.clone(), *m));
+        }
+        let r = self.suspend(Waiting::Other("asyncio.wait"), || w.waiter.done.get()).await;
+        if let Some(key) = w.timer.take() {
+            self.sim.clock.borrow_mut().cancel(key);
+        }
+        for m in &members {
+            self.sim.remove_callback(*m, &Callback::Wait(w.clone(), *m));
+        }
+        r?;
+        let (done, pending): (Vec<Member>, Vec<Member>) =
+            members.iter().partition(|m| self.sim.state(**m) != State::Pending);
+        if self.sim.tracing() {
+            self.emit("wait", format!("{} done, {} pending", done.len(), pending.len()));
+        }
+        if cancel_pending {
+            for m in &pending {
+                self.cancel_member(*m);
+            }
+        }
+        self.set_var("done", Value::Int(done.len() as i64));
+        self.set_var("pending", Value::Int(pending.len() as i64));
+        let model = self.sim.model.clone();
+        self.bind(sym_of(&model, "done"), done.into());
+        self.bind(sym_of(&model, "pending"), pending.into());
+        Ok(())
+    }
+
+    async fn wait_for(&mut self, target: &Target, timeout: u64, shield: bool) -> Result<Value, Raise> {
+        // asyncio sets the timer before it wraps the awaitable in a task.
+        let waiter = Waiter::new(self.id);
+        let key = self.sim.clock.borrow_mut().set(timeout, TimerAction::Release(waiter.clone()));
+        let members = self.resolve(target);
+        let _guard = TimerGuard(&self.sim, key);
+        let m = match members.as_slice() {
+            [m] => *m,
+            _ => return Err(Raise::Error(Rc::from("wait_for takes one task or future"))),
+        };
+        // A shield adds its own future between the task and the waiter: one more turn.
+        let cb = Callback::Release(waiter.clone(), shield as u8);
+        self.sim.add_callback(m, cb.clone());
+        let interrupted = self.suspend(Waiting::Other("wait_for"), || waiter.done.get()).await.is_err();
+        drop(_guard);
+        if self.sim.state(m) != State::Pending {
+            return self.sim.outcome(m).expect("finished");
+        }
+        self.sim.remove_callback(m, &cb);
+        if shield {
+            // Cancelling the shield's own future: two turns, the task runs on.
+            self.hop().await?;
+            self.hop().await?;
+        } else {
+            self.cancel_and_wait(m).await?;
+        }
+        if interrupted {
+            return Err(Raise::Cancelled);
+        }
+        if self.sim.tracing() {
+            let what = self.member_name(m);
+            self.emit("timeout", format!("wait_for {what} timed out after {}", duration::format(timeout)));
+        }
+        match self.sim.outcome(m) {
+            Some(Err(Raise::Cancelled)) | None => Err(Raise::Timeout),
+            Some(other) => other,
+        }
+    }
+
+    /// Cancels `m` and waits until it has finished (asyncio's `_cancel_and_wait`).
+    async fn cancel_and_wait(&self, m: Member) -> Result<(), Raise> {
+        let waiter = Waiter::new(self.id);
+        let cb = Callback::Release(waiter.clone(), 0);
+        self.sim.add_callback(m, cb.clone());
+        self.cancel_member(m);
+        let r = self.suspend(Waiting::Other("a cancelled task to finish"), || waiter.done.get()).await;
+        self.sim.remove_callback(m, &cb);
+        r
+    }
+
+    fn cancel_member(&self, m: Member) {
+        match m {
+            Member::Task(t) => {
+                self.sim.cancel_task(t);
+            }
+            Member::Future(f) => {
+                self.sim.cancel_future(f);
+            }
+        }
+    }
+
+    async fn timeout_scope(&mut self, after: u64, body: &[Step]) -> Result<Flow, Raise> {
+        let expired = Rc::new(std::cell::Cell::new(false));
+        let level = self.sim.tasks.borrow()[self.id as usize].cancels;
+        let key = self.sim.clock.borrow_mut().set(after, TimerAction::Expire(expired.clone(), self.id));
+        let r = self.exec(body).await;
+        self.sim.clock.borrow_mut().cancel(key);
+        if !expired.get() {
+            return r;
+        }
+        let cancels = {
+            let mut tasks = self.sim.tasks.borrow_mut();
+            let slot = &mut tasks[self.id as usize];
+            slot.cancels = slot.cancels.saturating_sub(1);
+            slot.cancels
+        };
+        match r {
+            Err(Raise::Cancelled) if cancels <= level => {
+                if self.sim.tracing() {
+                    self.emit("timeout", format!("timeout block expired after {}", duration::format(after)));
+                }
+                Err(Raise::Timeout)
+            }
+            other => other,
+        }
+    }
+
+    fn cancel(&self, target: &Target) {
+        for m in self.members_of(target) {
+            if self.sim.tracing() {
+                self.emit("cancel", format!("requests cancel of {}", self.member_name(m)));
+            }
+            self.cancel_member(m);
+        }
+    }
+
+    async fn try_step(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: Catch) -> Result<Flow, Raise> {
+        let r = match self.exec(body).await {
+            Err(e) if catches(catch, &e) => {
+                self.set_var("error", Value::Error(e.message()));
+                if self.sim.tracing() {
+                    self.emit("caught", e.message().to_string());
+                }
+                self.exec(except).await
+            }
+            other => other,
+        };
+        if finally.is_empty() {
+            return r;
+        }
+        match self.exec(finally).await {
+            Ok(Flow::Next) => r,
+            other => other,
+        }
+    }
+
+    // ----- semaphores ----------------------------------------------------
+
+    async fn acquire(&self, sem: u32) -> Result<(), Raise> {
+        let sim = &self.sim;
+        let name = &sim.model.semaphores[sem as usize].name;
+        if sim.semaphores.borrow_mut()[sem as usize].try_acquire(self.id) {
+            self.permit_event("acquired", sem);
+            return Ok(());
+        }
+        let waiter = Waiter::new(self.id);
+        sim.semaphores.borrow_mut()[sem as usize].enqueue(waiter.clone());
+        if sim.tracing() {
+            let in_use = sim.semaphores.borrow()[sem as usize].in_use();
+            let permits = sim.model.semaphores[sem as usize].permits;
+            self.emit("wait", format!("for a permit of {name} ({in_use}/{permits} in use)"));
+        }
+        let r = self.suspend(Waiting::Semaphore(sem), || waiter.done.get()).await;
+        let next = match r {
+            Ok(()) => sim.semaphores.borrow_mut()[sem as usize].granted(&waiter),
+            Err(_) => sim.semaphores.borrow_mut()[sem as usize].abandon(&waiter),
+        };
+        if let Some(t) = next {
+            sim.wake(t);
+        }
+        r?;
+        self.permit_event("acquired", sem);
+        Ok(())
+    }
+
+    fn release(&self, sem: u32) -> Result<(), Raise> {
+        let r = self.sim.semaphores.borrow_mut()[sem as usize].release(self.id);
+        match r {
+            Ok(next) => {
+                self.permit_event("released", sem);
+                if let Some(t) = next {
+                    self.sim.wake(t);
+                }
+                Ok(())
+            }
+            Err(()) => {
+                let name = &self.sim.model.semaphores[sem as usize].name;
+                Err(Raise::Error(Rc::from(format!("release of {name} without a matching acquire"))))
+            }
+        }
+    }
+
+    fn permit_event(&self, kind: &'static str, sem: u32) {
+        if self.sim.tracing() {
+            let in_use = self.sim.semaphores.borrow()[sem as usize].in_use();
+            let def = &self.sim.model.semaphores[sem as usize];
+            self.emit(kind, format!("{} ({in_use}/{} in use)", def.name, def.permits));
+        }
+    }
+
+    // ----- queues --------------------------------------------------------
+
+    async fn put(&self, queue: u32, item: Value) -> Result<(), Raise> {
+        let sim = &self.sim;
+        let q = &sim.queues[queue as usize];
+        let shown = if sim.tracing() { Some(Repr(&item).to_string()) } else { None };
+        let mut send = pin!(q.tx.send(item));
+        let mut first = true;
+        sim.set_waiting(self.id, Waiting::Put(queue));
+        let r = poll_fn(|cx| {
+            if !first && sim.take_cancel(self.id) {
+                return Poll::Ready(Err(Raise::Cancelled));
+            }
+            let polled = send.as_mut().poll(cx).map(|r| r.map_err(|_| Raise::Error(Rc::from("queue closed"))));
+            if first && polled.is_pending() && sim.tracing() {
+                self.emit("wait", format!("{} is full", sim.model.queues[queue as usize].name));
+            }
+            first = false;
+            polled
+        })
+        .await;
+        sim.set_waiting(self.id, Waiting::Nothing);
+        r?;
+        q.put_done();
+        if let Some(shown) = shown {
+            self.emit("put", format!("{shown} -> {} ({})", sim.model.queues[queue as usize].name, self.depth(queue)));
+        }
+        Ok(())
+    }
+
+    async fn get(&self, queue: u32) -> Result<Value, Raise> {
+        let sim = &self.sim;
+        let q = &sim.queues[queue as usize];
+        let mut recv = pin!(q.rx.recv());
+        let mut first = true;
+        sim.set_waiting(self.id, Waiting::Get(queue));
+        let r = poll_fn(|cx| {
+            if !first && sim.take_cancel(self.id) {
+                return Poll::Ready(Err(Raise::Cancelled));
+            }
+            first = false;
+            recv.as_mut().poll(cx).map(|r| r.map_err(|_| Raise::Error(Rc::from("queue closed"))))
+        })
+        .await;
+        sim.set_waiting(self.id, Waiting::Nothing);
+        let item = r?;
+        if sim.tracing() {
+            let name = &sim.model.queues[queue as usize].name;
+            self.emit("get", format!("{} <- {name} ({})", Repr(&item), self.depth(queue)));
+        }
+        Ok(item)
+    }
+
+    fn depth(&self, queue: u32) -> String {
+        let q = &self.sim.queues[queue as usize];
+        match q.capacity {
+            Some(c) => format!("depth {}/{c}", q.depth()),
+            None => format!("depth {}", q.depth()),
+        }
+    }
+
+    fn task_done(&self, queue: u32) -> Result<(), Raise> {
+        match self.sim.queues[queue as usize].task_done() {
+            Ok(joiners) => {
+                joiners.iter().for_each(|w| self.sim.release(w));
+                Ok(())
+            }
+            Err(()) => Err(Raise::Error(Rc::from("task_done() called too many times"))),
+        }
+    }
+
+    async fn join(&self, queue: u32) -> Result<(), Raise> {
+        let q = &self.sim.queues[queue as usize];
+        if q.unfinished() == 0 {
+            return Ok(());
+        }
+        let waiter = Waiter::new(self.id);
+        q.add_joiner(waiter.clone());
+        let r = self.suspend(Waiting::Join(queue), || waiter.done.get()).await;
+        q.remove_joiner(&waiter);
+        r?;
+        if self.sim.tracing() {
+            self.emit("join", format!("every item of {} is done", self.sim.model.queues[queue as usize].name));
+        }
+        Ok(())
+    }
+
+    async fn consume(&mut self, queue: u32, until: Option<&Expr>, body: &[Step]) -> Result<Flow, Raise> {
+        let sentinel = until.map(|u| self.eval(u).to_string());
+        loop {
+            let item = self.get(queue).await?;
+            let stop = sentinel.as_deref().is_some_and(|s| item.to_string() == s);
+            self.set_var("item", item);
+            if stop {
+                self.task_done(queue)?;
+                return Ok(Flow::Next);
+            }
+            match self.exec(body).await? {
+                Flow::Next => self.task_done(queue)?,
+                Flow::Break => {
+                    self.task_done(queue)?;
+                    return Ok(Flow::Next);
+                }
+                ret @ Flow::Return(_) => return Ok(ret),
+            }
+        }
+    }
+
+    // ----- futures, loops, checks ----------------------------------------
+
+    fn resolve_future(&self, f: FutId, outcome: Outcome) -> Result<(), Raise> {
+        let name = &self.sim.model.futures[f as usize].name;
+        let detail = match &outcome {
+            Ok(v) => format!("{name} = {}", Repr(v)),
+            Err(e) => format!("{name} raises {}", e.message()),
+        };
+        if !self.sim.resolve_future(f, outcome) {
+            return Err(Raise::Error(Rc::from(format!("invalid state: future {name} is already done"))));
+        }
+        if self.sim.tracing() {
+            self.emit("resolve", detail);
+        }
+        Ok(())
+    }
+
+    async fn repeat(&mut self, times: Option<u32>, body: &[Step]) -> Result<Flow, Raise> {
+        let i = sym_of(&self.sim.model, "i");
+        let mut n = 0u64;
+        while times.is_none_or(|t| n < t as u64) {
+            self.vars.push((i, Value::Int(n as i64)));
+            let r = self.exec(body).await;
+            self.vars.pop();
+            match r? {
+                Flow::Next => {}
+                Flow::Break => break,
+                ret @ Flow::Return(_) => return Ok(ret),
+            }
+            n += 1;
+        }
+        Ok(Flow::Next)
+    }
+
+    async fn for_each(&mut self, var: Sym, items: &Expr, body: &[Step]) -> Result<Flow, Raise> {
+        let items = match self.eval(items) {
+            Value::List(items) => items,
+            Value::None => Rc::from([]),
+            other => Rc::from([other]),
+        };
+        let i = sym_of(&self.sim.model, "i");
+        for (n, item) in items.iter().enumerate() {
+            self.vars.push((i, Value::Int(n as i64)));
+            self.vars.push((var, item.clone()));
+            let r = self.exec(body).await;
+            self.vars.truncate(self.vars.len() - 2);
+            match r? {
+                Flow::Next => {}
+                Flow::Break => break,
+                ret @ Flow::Return(_) => return Ok(ret),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    async fn each(&mut self, handle: &Target, var: Sym, body: &[Step]) -> Result<Flow, Raise> {
+        let members = self.members_of(handle);
+        let i = sym_of(&self.sim.model, "i");
+        for (n, m) in members.into_iter().enumerate() {
+            self.vars.push((i, Value::Int(n as i64)));
+            self.handles.push((var, Rc::from([m])));
+            let r = self.exec(body).await;
+            self.vars.pop();
+            self.handles.pop();
+            match r? {
+                Flow::Next => {}
+                Flow::Break => break,
+                ret @ Flow::Return(_) => return Ok(ret),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn spawn(&mut self, start: &Start, bind: &Bind) {
+        let ids: Vec<Member> = self.start(start).into_iter().map(Member::Task).collect();
+        if let Some(group) = bind.into {
+            let mut members = self.handle(group).to_vec();
+            members.extend(ids.iter().copied());
+            self.bind(group, members.into());
+        }
+        if let Some(sym) = bind.as_ {
+            self.bind(sym, ids.into());
+        }
+    }
+
+    async fn call(&mut self, start: &Start) -> Result<(), Raise> {
+        let model = self.sim.model.clone();
+        let def = &model.tasks[start.def as usize];
+        let saved = (self.vars.len(), self.frame_start);
+        for (sym, expr) in &def.args {
+            let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e);
+            let value = self.eval(given.unwrap_or(expr));
+            self.vars.push((*sym, value));
+        }
+        self.frame_start = self.sim.now();
+        let r = self.exec(&def.body).await;
+        self.vars.truncate(saved.0);
+        self.frame_start = saved.1;
+        if let Flow::Return(v) = r? {
+            self.set_var("result", v);
+        }
+        Ok(())
+    }
+
+    fn check(&self, target: &Target, want: StateName) {
+        for m in self.members_of(target) {
+            let state = self.sim.state(m);
+            let ok = match want {
+                StateName::Pending => state == State::Pending,
+                StateName::Done => state == State::Done,
+                StateName::Failed => state == State::Failed,
+                StateName::Cancelled => state == State::Cancelled,
+                StateName::Finished => state != State::Pending,
+            };
+            let wanted = StateName::NAMES[want as usize];
+            let name = self.member_name(m);
+            if !ok {
+                self.sim.checks_failed.set(self.sim.checks_failed.get() + 1);
+            }
+            if self.sim.tracing() {
+                let detail = if ok {
+                    format!("ok: {name} is {wanted}")
+                } else {
+                    format!("FAILED: {name} is {}, expected {wanted}", state.name())
+                };
+                self.emit("check", detail);
+            }
+        }
+    }
+}

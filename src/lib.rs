@@ -1,0 +1,86 @@
+//! scenario-run: asyncio-style task graphs, written in TOML, run in virtual time.
+//!
+//! Data flows one way: [`validate`] turns the text into a [`model::Model`],
+//! [`runtime`] and [`interpreter`] run it on smol's executor in virtual
+//! time, and [`render`] writes the trace as it happens.
+
+mod cli;
+mod clock;
+mod diagnostic;
+mod duration;
+mod interpreter;
+mod model;
+mod queue;
+mod render;
+mod rng;
+mod run;
+mod runtime;
+mod semaphore;
+mod template;
+mod trace;
+mod validate;
+mod value;
+
+use std::io::Write;
+use std::rc::Rc;
+
+pub use cli::main;
+pub use run::{Format, Options};
+
+/// The process exit codes, from best to worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitCode {
+    /// The run completed and every check held.
+    Ok = 0,
+    /// A `check` step failed.
+    CheckFailed = 1,
+    /// The file is not a valid scenario (or could not be read).
+    Invalid = 2,
+}
+
+/// Validates and runs one scenario's text. The trace goes to `out`; the
+/// rendered problems of an invalid file go to `report`.
+pub fn run_source(
+    path: &str,
+    text: &str,
+    options: &Options,
+    out: Box<dyn Write>,
+    report: &mut dyn FnMut(&str),
+    color: bool,
+) -> ExitCode {
+    match validate::validate(text) {
+        Ok(model) => {
+            let outcome = run::run(Rc::new(model), options, out);
+            if outcome.checks_failed > 0 { ExitCode::CheckFailed } else { ExitCode::Ok }
+        }
+        Err(diags) => {
+            report(&diagnostic::render(path, text, &diags, color));
+            ExitCode::Invalid
+        }
+    }
+}
+
+/// Runs a scenario's text and returns its trace (or its diagnostics) as text,
+/// with the exit code: what the snapshot tests record.
+pub fn render_to_string(path: &str, text: &str, options: &Options) -> (String, ExitCode) {
+    let buf = SharedBuf::default();
+    let mut report = String::new();
+    let code = run_source(path, text, options, Box::new(buf.clone()), &mut |r| report.push_str(r), false);
+    let trace = String::from_utf8(buf.0.borrow().clone()).expect("traces are UTF-8");
+    (if code == ExitCode::Invalid { report } else { trace }, code)
+}
+
+/// A writer whose bytes can be read back after the run.
+#[derive(Clone, Default)]
+struct SharedBuf(Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,222 @@
+//! The validated scenario: every name resolved, every value in range.
+//!
+//! The interpreter trusts this model completely; nothing here can fail at run
+//! time except what the scenario itself asks for (errors, timeouts, cancels).
+
+use crate::template::{Expr, Template};
+
+/// Index of a task definition in [`Model::tasks`].
+pub(crate) type DefId = u32;
+/// Index of a semaphore, queue or future in its table.
+pub(crate) type SemId = u32;
+pub(crate) type QueueId = u32;
+pub(crate) type FutId = u32;
+/// An interned variable or handle name (index into [`Model::symbols`]).
+pub(crate) type Sym = u32;
+
+#[derive(Debug)]
+pub(crate) struct Model {
+    pub name: String,
+    pub seed: u64,
+    /// When this task finishes, the others are cancelled (like `asyncio.run`).
+    pub main: Option<DefId>,
+    pub semaphores: Vec<SemaphoreDef>,
+    pub queues: Vec<QueueDef>,
+    pub futures: Vec<FutureDef>,
+    pub tasks: Vec<TaskDef>,
+    /// Names of variables and handles, indexed by [`Sym`].
+    pub symbols: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct SemaphoreDef {
+    pub name: String,
+    pub permits: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct QueueDef {
+    pub name: String,
+    /// `None`: unbounded (asyncio's `maxsize=0`).
+    pub capacity: Option<u32>,
+}
+
+#[derive(Debug)]
+pub(crate) struct FutureDef {
+    pub name: String,
+    /// Done callbacks, run in registration order when the future resolves.
+    pub on_done: Vec<Step>,
+}
+
+#[derive(Debug)]
+pub(crate) struct TaskDef {
+    pub name: String,
+    /// Replicas started together (`name[0]`..`name[count-1]`).
+    pub count: u32,
+    /// Started at time 0 (nothing else starts it).
+    pub root: bool,
+    pub args: Vec<(Sym, Expr)>,
+    pub limit: Option<SemId>,
+    /// Bound on the whole body, like `asyncio.timeout` around it.
+    pub timeout: Option<u64>,
+    pub body: Vec<Step>,
+}
+
+/// How long something takes: fixed or drawn from the seeded stream.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Delay {
+    Fixed(u64),
+    /// Uniform in `[lo, hi]` nanoseconds.
+    Uniform(u64, u64),
+    /// A template (`"{d}"`) read as a duration when the step runs.
+    Dynamic(Template),
+}
+
+/// What a step operand names.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Target {
+    /// A handle bound in this task (`spawn ... as`, `each ... as`, `wait`'s `done`/`pending`).
+    Local(Sym),
+    /// A task started at time 0, by its definition name.
+    Root(DefId),
+    Future(FutId),
+    /// A task definition started afresh by this step (`gather(coro())`).
+    Start(Start),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Start {
+    pub def: DefId,
+    pub count: Option<u32>,
+    pub args: Vec<(Sym, Expr)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReturnWhen {
+    FirstCompleted,
+    FirstException,
+    AllCompleted,
+}
+
+/// Which raised conditions a `try` catches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Catch {
+    pub error: bool,
+    pub timeout: bool,
+    pub cancelled: bool,
+}
+
+/// A state a `check` step can assert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StateName {
+    Pending,
+    Done,
+    Failed,
+    Cancelled,
+    /// Any final state (Python's `done()`).
+    Finished,
+}
+
+impl StateName {
+    pub(crate) const NAMES: [&'static str; 5] = ["pending", "done", "failed", "cancelled", "finished"];
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Step {
+    Sleep(Delay),
+    Block(Delay),
+    Log(Template),
+    Fail {
+        message: Template,
+        chance: Option<f64>,
+    },
+    Return(Expr),
+    Spawn {
+        start: Start,
+        bind: Bind,
+    },
+    /// Run another definition's body inline (`await coro()`).
+    Call(Start),
+    Await(Target),
+    Gather {
+        targets: Vec<Target>,
+        return_exceptions: bool,
+    },
+    Wait {
+        targets: Vec<Target>,
+        when: ReturnWhen,
+        timeout: Option<u64>,
+        cancel_pending: bool,
+    },
+    WaitFor {
+        target: Target,
+        timeout: u64,
+        shield: bool,
+    },
+    Timeout {
+        after: u64,
+        body: Vec<Step>,
+    },
+    Cancel(Target),
+    Try {
+        body: Vec<Step>,
+        except: Vec<Step>,
+        finally: Vec<Step>,
+        catch: Catch,
+    },
+    With {
+        sem: SemId,
+        body: Vec<Step>,
+    },
+    Acquire(SemId),
+    Release(SemId),
+    Put {
+        queue: QueueId,
+        item: Expr,
+    },
+    Get(QueueId),
+    TaskDone(QueueId),
+    Join(QueueId),
+    Consume {
+        queue: QueueId,
+        until: Option<Expr>,
+        body: Vec<Step>,
+    },
+    SetResult {
+        future: FutId,
+        value: Expr,
+    },
+    SetException {
+        future: FutId,
+        message: Template,
+    },
+    Repeat {
+        times: u32,
+        body: Vec<Step>,
+    },
+    Forever(Vec<Step>),
+    For {
+        var: Sym,
+        items: Expr,
+        body: Vec<Step>,
+    },
+    Each {
+        handle: Target,
+        var: Sym,
+        body: Vec<Step>,
+    },
+    Check {
+        target: Target,
+        state: StateName,
+    },
+    Break,
+}
+
+/// Where a `spawn` keeps its handle.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Bind {
+    /// `as = "h"`: `h` names the new task (or group) from now on.
+    pub as_: Option<Sym>,
+    /// `into = "g"`: the new tasks join group `g`.
+    pub into: Option<Sym>,
+}

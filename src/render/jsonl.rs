@@ -1,0 +1,51 @@
+//! JSON Lines: one object per event, then one summary object.
+//!
+//! Fields of an event: `time_ns` (integer), `task`, `kind`, `detail`, and
+//! `message` for `log` events. The last line has `"kind": "summary"`.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use super::Renderer;
+use crate::trace::{Event, Summary};
+
+pub(crate) struct Jsonl;
+
+impl Renderer for Jsonl {
+    fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64) {
+        let _ = writeln!(out, "{}", json!({ "kind": "scenario", "name": scenario, "seed": seed }));
+    }
+
+    fn event(&mut self, out: &mut dyn Write, e: &Event) {
+        let mut obj = json!({ "time_ns": e.time, "task": e.actor, "kind": e.kind, "detail": e.detail });
+        if e.kind == "log" {
+            obj["message"] = json!(e.detail);
+        }
+        let _ = writeln!(out, "{obj}");
+    }
+
+    fn summary(&mut self, out: &mut dyn Write, s: &Summary) {
+        let sems: Vec<_> = s
+            .semaphores
+            .iter()
+            .map(|(n, peak, permits)| json!({ "name": n, "peak": peak, "permits": permits }))
+            .collect();
+        let queues: Vec<_> = s
+            .queues
+            .iter()
+            .map(|(n, peak, cap)| json!({ "name": n, "peak": peak, "capacity": cap }))
+            .collect();
+        let waiting: Vec<_> = s.waiting.iter().map(|(t, w)| json!({ "task": t, "waiting_on": w })).collect();
+        let obj = json!({
+            "kind": "summary",
+            "makespan_ns": s.makespan,
+            "tasks": { "done": s.done, "failed": s.failed, "cancelled": s.cancelled, "pending": s.pending },
+            "semaphores": sems,
+            "queues": queues,
+            "left_waiting": waiting,
+            "checks_failed": s.checks_failed,
+        });
+        let _ = writeln!(out, "{obj}");
+    }
+}

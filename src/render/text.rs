@@ -1,0 +1,54 @@
+//! The human trace: one aligned line per event, then a summary block.
+
+use std::io::Write;
+
+use super::Renderer;
+use crate::duration::{format as dur, stamp};
+use crate::trace::{Event, Summary};
+
+pub(crate) struct Text {
+    /// Width of the task column.
+    pub width: usize,
+}
+
+impl Renderer for Text {
+    fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64) {
+        let name = if scenario.is_empty() { String::new() } else { format!("{scenario}  ") };
+        let _ = writeln!(out, "# {name}(seed {seed})");
+    }
+
+    fn event(&mut self, out: &mut dyn Write, e: &Event) {
+        let w = self.width;
+        let time = stamp(e.time);
+        // A multi-line log message becomes one line per line, like print().
+        for line in e.detail.split('\n') {
+            let line = format!("{time}  {:<w$}  {:<9} {line}", e.actor, e.kind);
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+
+    fn summary(&mut self, out: &mut dyn Write, s: &Summary) {
+        let _ = writeln!(out, "\nsummary");
+        let _ = writeln!(out, "  makespan      {}", dur(s.makespan));
+        let mut states = Vec::new();
+        for (n, name) in [(s.done, "done"), (s.failed, "failed"), (s.cancelled, "cancelled"), (s.pending, "left waiting")] {
+            if n > 0 {
+                states.push(format!("{n} {name}"));
+            }
+        }
+        let _ = writeln!(out, "  tasks         {}", if states.is_empty() { "none".into() } else { states.join(", ") });
+        for (name, peak, permits) in &s.semaphores {
+            let _ = writeln!(out, "  semaphore     {name}: peak {peak}/{permits} in use");
+        }
+        for (name, peak, cap) in &s.queues {
+            let cap = cap.map_or("unbounded".to_string(), |c| c.to_string());
+            let _ = writeln!(out, "  queue         {name}: peak depth {peak} (capacity {cap})");
+        }
+        for (task, what) in &s.waiting {
+            let _ = writeln!(out, "  left waiting  {task}: {what}");
+        }
+        if s.checks_failed > 0 {
+            let _ = writeln!(out, "  checks        {} failed", s.checks_failed);
+        }
+    }
+}

@@ -1,0 +1,587 @@
+//! The simulated event loop: task slots, futures, callbacks, cancellation,
+//! and the driver that runs smol's executor in virtual time.
+//!
+//! Ordering guarantees (asyncio's, under the oracle's FIFO clock):
+//! - tasks run in the order they became ready: a new task after the tasks
+//!   already queued, a woken task at the tail, never twice in the queue;
+//! - when a task or future finishes, its done callbacks run in the order they
+//!   were added, each as its own turn of the loop, as `call_soon` does;
+//! - timers due at the same instant fire in the order they were set;
+//! - the clock moves only when nothing is ready, straight to the next timer.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::task::Waker;
+
+use smol::LocalExecutor;
+
+use crate::clock::{Clock, TimerKey};
+use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId};
+use crate::queue::Queue;
+use crate::rng::{Rng, name_hash};
+use crate::semaphore::Semaphore;
+use crate::trace::{Event, Tracer};
+use crate::value::Value;
+
+pub(crate) type TaskId = u32;
+
+/// What a task or future ended with, or raises.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Raise {
+    Error(Rc<str>),
+    Timeout,
+    Cancelled,
+}
+
+impl Raise {
+    pub(crate) fn message(&self) -> Rc<str> {
+        match self {
+            Raise::Error(m) => m.clone(),
+            Raise::Timeout => Rc::from("TimeoutError"),
+            Raise::Cancelled => Rc::from("CancelledError"),
+        }
+    }
+}
+
+pub(crate) type Outcome = Result<Value, Raise>;
+
+/// The final (or not yet final) state of a task or future.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    Pending,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl State {
+    pub(crate) fn of(outcome: &Outcome) -> State {
+        match outcome {
+            Ok(_) => State::Done,
+            Err(Raise::Cancelled) => State::Cancelled,
+            Err(_) => State::Failed,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A one-shot internal future (asyncio's `waiter`): set once, wakes its task.
+pub(crate) struct Waiter {
+    pub task: TaskId,
+    pub done: Cell<bool>,
+}
+
+impl Waiter {
+    pub(crate) fn new(task: TaskId) -> Rc<Waiter> {
+        Rc::new(Waiter { task, done: Cell::new(false) })
+    }
+}
+
+/// Something that can be awaited and finishes once: a task or a future.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Member {
+    Task(TaskId),
+    Future(FutId),
+}
+
+/// The state of one `gather`.
+pub(crate) struct Gather {
+    pub parent: TaskId,
+    pub members: Vec<Member>,
+    pub remaining: Cell<usize>,
+    pub return_exceptions: bool,
+    pub result: RefCell<Option<Outcome>>,
+    pub cancel_requested: Cell<bool>,
+}
+
+/// The state of one `asyncio.wait`.
+pub(crate) struct WaitState {
+    pub waiter: Rc<Waiter>,
+    pub counter: Cell<usize>,
+    pub when: ReturnWhen,
+    pub timer: Cell<Option<TimerKey>>,
+}
+
+/// A done callback, run when a task or future finishes.
+#[derive(Clone)]
+pub(crate) enum Callback {
+    /// A task awaiting it directly: its wakeup is the callback.
+    Wake(TaskId),
+    Gather(Rc<Gather>, Member),
+    Wait(Rc<WaitState>, Member),
+    /// asyncio's `_release_waiter`, after `hops` more turns of the loop.
+    Release(Rc<Waiter>, u8),
+    /// A future's declared `on_done` steps.
+    OnDone(FutId),
+}
+
+impl Callback {
+    fn same(&self, other: &Callback) -> bool {
+        match (self, other) {
+            (Callback::Wake(a), Callback::Wake(b)) => a == b,
+            (Callback::Gather(a, _), Callback::Gather(b, _)) => Rc::ptr_eq(a, b),
+            (Callback::Wait(a, _), Callback::Wait(b, _)) => Rc::ptr_eq(a, b),
+            (Callback::Release(a, _), Callback::Release(b, _)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+/// What a suspended task waits on: decides how `cancel()` reaches it, and
+/// what the end-of-run report says.
+#[derive(Clone, Default)]
+pub(crate) enum Waiting {
+    #[default]
+    Nothing,
+    Sleep(TimerKey),
+    Member(Member),
+    Gather(Rc<Gather>),
+    Semaphore(SemId),
+    Get(QueueId),
+    Put(QueueId),
+    Join(QueueId),
+    /// `wait`, `wait_for` and other internal waiters.
+    Other(&'static str),
+}
+
+/// What a timer does when it fires.
+pub(crate) enum TimerAction {
+    Wake(TaskId),
+    Release(Rc<Waiter>),
+    /// A timeout scope expired: cancel its task.
+    Expire(Rc<Cell<bool>>, TaskId),
+}
+
+pub(crate) struct TaskSlot {
+    pub def: DefId,
+    pub k: u32,
+    pub state: State,
+    pub must_cancel: bool,
+    /// asyncio's `cancelling()` count.
+    pub cancels: u32,
+    pub waker: Option<Waker>,
+    pub callbacks: Vec<Callback>,
+    pub outcome: Option<Outcome>,
+    pub waiting: Waiting,
+    pub started_at: Option<u64>,
+}
+
+pub(crate) struct FutureSlot {
+    pub outcome: Option<Outcome>,
+    pub callbacks: Vec<Callback>,
+}
+
+/// The whole simulated world of one run.
+pub(crate) struct Sim {
+    pub model: Rc<Model>,
+    ex: RefCell<Option<Rc<LocalExecutor<'static>>>>,
+    pub clock: RefCell<Clock<TimerAction>>,
+    pub tasks: RefCell<Vec<TaskSlot>>,
+    pub futures: RefCell<Vec<FutureSlot>>,
+    pub semaphores: RefCell<Vec<Semaphore>>,
+    pub queues: Vec<Queue>,
+    pub tracer: RefCell<Tracer>,
+    instances: RefCell<Vec<u32>>,
+    def_hashes: Vec<u64>,
+    pub seed: u64,
+    pub checks_failed: Cell<u32>,
+    roots: RefCell<Vec<Vec<TaskId>>>,
+    shut_down: Cell<bool>,
+}
+
+impl Sim {
+    pub(crate) fn new(model: Rc<Model>, seed: u64, tracer: Tracer) -> Rc<Sim> {
+        let semaphores = model.semaphores.iter().map(|s| Semaphore::new(s.permits)).collect();
+        let queues = model.queues.iter().map(|q| Queue::new(q.capacity)).collect();
+        let futures = model
+            .futures
+            .iter()
+            .enumerate()
+            .map(|(i, f)| FutureSlot {
+                outcome: None,
+                callbacks: if f.on_done.is_empty() { Vec::new() } else { vec![Callback::OnDone(i as FutId)] },
+            })
+            .collect();
+        Rc::new(Sim {
+            def_hashes: model.tasks.iter().map(|t| name_hash(&t.name)).collect(),
+            instances: RefCell::new(vec![0; model.tasks.len()]),
+            roots: RefCell::new(vec![Vec::new(); model.tasks.len()]),
+            ex: RefCell::new(Some(Rc::new(LocalExecutor::new()))),
+            clock: RefCell::new(Clock::new()),
+            tasks: RefCell::new(Vec::new()),
+            futures: RefCell::new(futures),
+            semaphores: RefCell::new(semaphores),
+            queues,
+            tracer: RefCell::new(tracer),
+            seed,
+            checks_failed: Cell::new(0),
+            shut_down: Cell::new(false),
+            model,
+        })
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.borrow().now()
+    }
+
+    fn executor(&self) -> Rc<LocalExecutor<'static>> {
+        self.ex.borrow().as_ref().expect("the executor lives until the run ends").clone()
+    }
+
+    /// Queues a future as a new runnable, at the tail of the ready queue.
+    pub(crate) fn call_soon(&self, fut: impl Future<Output = ()> + 'static) {
+        self.executor().spawn(fut).detach();
+    }
+
+    // ----- tasks -------------------------------------------------------
+
+    /// The trace name of a task: `main`, or `worker[3]` for replicas and started tasks.
+    pub(crate) fn task_name(&self, id: TaskId) -> String {
+        let tasks = self.tasks.borrow();
+        let slot = &tasks[id as usize];
+        let def = &self.model.tasks[slot.def as usize];
+        if def.root && def.count == 1 { def.name.clone() } else { format!("{}[{}]", def.name, slot.k) }
+    }
+
+    pub(crate) fn rng_for(&self, id: TaskId) -> Rng {
+        let tasks = self.tasks.borrow();
+        let slot = &tasks[id as usize];
+        Rng::for_instance(self.seed, self.def_hashes[slot.def as usize], slot.k as u64)
+    }
+
+    /// Creates a task instance and queues its first step (`create_task`).
+    pub(crate) fn spawn_task(
+        self: &Rc<Self>,
+        def: DefId,
+        vars: Vec<(u32, Value)>,
+        parent: Option<TaskId>,
+    ) -> TaskId {
+        let k = {
+            let mut inst = self.instances.borrow_mut();
+            inst[def as usize] += 1;
+            inst[def as usize] - 1
+        };
+        let id = {
+            let mut tasks = self.tasks.borrow_mut();
+            tasks.push(TaskSlot {
+                def,
+                k,
+                state: State::Pending,
+                must_cancel: false,
+                cancels: 0,
+                waker: None,
+                callbacks: Vec::new(),
+                outcome: None,
+                waiting: Waiting::Nothing,
+                started_at: None,
+            });
+            (tasks.len() - 1) as TaskId
+        };
+        if self.tracing() {
+            let detail = match parent {
+                Some(p) => format!("by {}", self.task_name(p)),
+                None => String::new(),
+            };
+            self.emit(Event::task(self, id, "created", detail));
+        }
+        let sim = self.clone();
+        self.call_soon(crate::interpreter::run_task(sim, id, vars));
+        id
+    }
+
+    pub(crate) fn state(&self, m: Member) -> State {
+        match m {
+            Member::Task(t) => self.tasks.borrow()[t as usize].state,
+            Member::Future(f) => match &self.futures.borrow()[f as usize].outcome {
+                None => State::Pending,
+                Some(o) => State::of(o),
+            },
+        }
+    }
+
+    pub(crate) fn outcome(&self, m: Member) -> Option<Outcome> {
+        match m {
+            Member::Task(t) => self.tasks.borrow()[t as usize].outcome.clone(),
+            Member::Future(f) => self.futures.borrow()[f as usize].outcome.clone(),
+        }
+    }
+
+    pub(crate) fn add_callback(self: &Rc<Self>, m: Member, cb: Callback) {
+        if self.state(m) != State::Pending {
+            // Like asyncio: a callback added to a finished future is scheduled at once.
+            self.schedule(cb);
+            return;
+        }
+        match m {
+            Member::Task(t) => self.tasks.borrow_mut()[t as usize].callbacks.push(cb),
+            Member::Future(f) => self.futures.borrow_mut()[f as usize].callbacks.push(cb),
+        }
+    }
+
+    pub(crate) fn remove_callback(&self, m: Member, cb: &Callback) {
+        let remove = |list: &mut Vec<Callback>| list.retain(|c| !c.same(cb));
+        match m {
+            Member::Task(t) => remove(&mut self.tasks.borrow_mut()[t as usize].callbacks),
+            Member::Future(f) => remove(&mut self.futures.borrow_mut()[f as usize].callbacks),
+        }
+    }
+
+    /// Records what a task is suspended on.
+    pub(crate) fn set_waiting(&self, id: TaskId, waiting: Waiting) {
+        self.tasks.borrow_mut()[id as usize].waiting = waiting;
+    }
+
+    /// Takes a pending cancellation, if one was delivered to this task.
+    pub(crate) fn take_cancel(&self, id: TaskId) -> bool {
+        let mut tasks = self.tasks.borrow_mut();
+        std::mem::take(&mut tasks[id as usize].must_cancel)
+    }
+
+    pub(crate) fn wake(&self, id: TaskId) {
+        if let Some(w) = &self.tasks.borrow()[id as usize].waker {
+            w.wake_by_ref();
+        }
+    }
+
+    /// `task.cancel()`: false when the task already finished.
+    pub(crate) fn cancel_task(self: &Rc<Self>, id: TaskId) -> bool {
+        let waiting = {
+            let mut tasks = self.tasks.borrow_mut();
+            let slot = &mut tasks[id as usize];
+            if slot.state != State::Pending {
+                return false;
+            }
+            slot.cancels += 1;
+            slot.waiting.clone()
+        };
+        let forwarded = match waiting {
+            Waiting::Member(Member::Task(child)) => self.cancel_task(child),
+            Waiting::Member(Member::Future(f)) => self.cancel_future(f),
+            Waiting::Gather(g) => self.cancel_gather(&g),
+            _ => false,
+        };
+        if !forwarded {
+            self.tasks.borrow_mut()[id as usize].must_cancel = true;
+            self.wake(id);
+        }
+        true
+    }
+
+    fn cancel_gather(self: &Rc<Self>, g: &Gather) -> bool {
+        if g.result.borrow().is_some() {
+            return false;
+        }
+        let mut any = false;
+        for m in &g.members {
+            any |= match *m {
+                Member::Task(t) => self.cancel_task(t),
+                Member::Future(f) => self.cancel_future(f),
+            };
+        }
+        if any {
+            g.cancel_requested.set(true);
+        }
+        any
+    }
+
+    /// `future.cancel()`: false when it already resolved.
+    pub(crate) fn cancel_future(self: &Rc<Self>, f: FutId) -> bool {
+        self.resolve_future(f, Err(Raise::Cancelled))
+    }
+
+    /// Sets a future's outcome and runs its callbacks; false when already set.
+    pub(crate) fn resolve_future(self: &Rc<Self>, f: FutId, outcome: Outcome) -> bool {
+        let callbacks = {
+            let mut futs = self.futures.borrow_mut();
+            let slot = &mut futs[f as usize];
+            if slot.outcome.is_some() {
+                return false;
+            }
+            slot.outcome = Some(outcome);
+            std::mem::take(&mut slot.callbacks)
+        };
+        callbacks.into_iter().for_each(|cb| self.schedule(cb));
+        true
+    }
+
+    /// Ends a task with its outcome and schedules its done callbacks.
+    pub(crate) fn finish_task(self: &Rc<Self>, id: TaskId, outcome: Outcome) {
+        let callbacks = {
+            let mut tasks = self.tasks.borrow_mut();
+            let slot = &mut tasks[id as usize];
+            slot.state = State::of(&outcome);
+            slot.outcome = Some(outcome);
+            slot.waiting = Waiting::Nothing;
+            slot.waker = None;
+            std::mem::take(&mut slot.callbacks)
+        };
+        callbacks.into_iter().for_each(|cb| self.schedule(cb));
+    }
+
+    /// Runs a done callback: a task wakeup directly, anything else as its own turn.
+    pub(crate) fn schedule(self: &Rc<Self>, cb: Callback) {
+        match cb {
+            Callback::Wake(t) => self.wake(t),
+            other => {
+                let sim = self.clone();
+                self.call_soon(async move { sim.run_callback(other) });
+            }
+        }
+    }
+
+    fn run_callback(self: &Rc<Self>, cb: Callback) {
+        match cb {
+            Callback::Wake(t) => self.wake(t),
+            Callback::Release(w, 0) => self.release(&w),
+            Callback::Release(w, hops) => self.schedule(Callback::Release(w, hops - 1)),
+            Callback::Gather(g, m) => self.gather_child_done(&g, m),
+            Callback::Wait(w, m) => self.wait_child_done(&w, m),
+            Callback::OnDone(f) => crate::interpreter::run_on_done(self, f),
+        }
+    }
+
+    pub(crate) fn release(&self, w: &Waiter) {
+        if !w.done.replace(true) {
+            self.wake(w.task);
+        }
+    }
+
+    fn gather_child_done(&self, g: &Gather, m: Member) {
+        if g.result.borrow().is_some() {
+            return;
+        }
+        g.remaining.set(g.remaining.get() - 1);
+        let outcome = self.outcome(m).expect("a finished member has an outcome");
+        if !g.return_exceptions && outcome.is_err() {
+            *g.result.borrow_mut() = Some(outcome);
+        } else if g.remaining.get() == 0 {
+            let result = if g.cancel_requested.get() {
+                Err(Raise::Cancelled)
+            } else {
+                let values = g.members.iter().map(|m| match self.outcome(*m) {
+                    Some(Ok(v)) => v,
+                    Some(Err(e)) => Value::Error(e.message()),
+                    None => Value::None,
+                });
+                Ok(Value::List(values.collect()))
+            };
+            *g.result.borrow_mut() = Some(result);
+        } else {
+            return;
+        }
+        self.wake(g.parent);
+    }
+
+    fn wait_child_done(&self, w: &WaitState, m: Member) {
+        w.counter.set(w.counter.get().saturating_sub(1));
+        let errored = matches!(self.outcome(m), Some(Err(Raise::Error(_) | Raise::Timeout)));
+        let ready = w.counter.get() == 0
+            || w.when == ReturnWhen::FirstCompleted
+            || (w.when == ReturnWhen::FirstException && errored);
+        if ready {
+            if let Some(key) = w.timer.take() {
+                self.clock.borrow_mut().cancel(key);
+            }
+            self.release(&w.waiter);
+        }
+    }
+
+    // ----- the run -------------------------------------------------------
+
+    /// Starts the root tasks and runs until nothing can make progress.
+    pub(crate) fn run(self: &Rc<Self>) {
+        for (def, t) in self.model.tasks.iter().enumerate() {
+            if t.root {
+                for i in 0..t.count {
+                    let vars = crate::interpreter::root_vars(self, def as DefId, i);
+                    let id = self.spawn_task(def as DefId, vars, None);
+                    self.roots.borrow_mut()[def].push(id);
+                }
+            }
+        }
+        let ex = self.executor();
+        let mut due = Vec::new();
+        loop {
+            while ex.try_tick() {}
+            if self.shutdown_after_main() {
+                continue;
+            }
+            self.clock.borrow_mut().advance(&mut due);
+            if due.is_empty() {
+                break;
+            }
+            for action in due.drain(..) {
+                self.fire(action);
+            }
+        }
+        self.tracer.borrow_mut().flush_time(self.now());
+    }
+
+    /// Drops every task still suspended, breaking the executor's reference cycle.
+    pub(crate) fn teardown(&self) {
+        let ex = self.ex.borrow_mut().take();
+        drop(ex);
+    }
+
+    fn fire(self: &Rc<Self>, action: TimerAction) {
+        match action {
+            TimerAction::Wake(t) => self.wake(t),
+            TimerAction::Release(w) => self.release(&w),
+            TimerAction::Expire(flag, t) => {
+                flag.set(true);
+                self.cancel_task(t);
+            }
+        }
+    }
+
+    /// Like `asyncio.run`: once `main` is done and the loop is idle, cancel the rest.
+    fn shutdown_after_main(self: &Rc<Self>) -> bool {
+        let Some(main) = self.model.main else { return false };
+        if self.shut_down.get() {
+            return false;
+        }
+        let main_done = self.roots.borrow()[main as usize]
+            .iter()
+            .all(|t| self.tasks.borrow()[*t as usize].state != State::Pending);
+        if !main_done {
+            return false;
+        }
+        self.shut_down.set(true);
+        let pending: Vec<TaskId> = (0..self.tasks.borrow().len() as TaskId)
+            .filter(|t| self.tasks.borrow()[*t as usize].state == State::Pending)
+            .collect();
+        for t in &pending {
+            if self.tracing() {
+                self.emit(Event::task(self, *t, "cancel", "main finished: cancelling what is left".into()));
+            }
+            self.cancel_task(*t);
+        }
+        !pending.is_empty()
+    }
+
+    pub(crate) fn root_instances(&self, def: DefId) -> Vec<TaskId> {
+        self.roots.borrow()[def as usize].clone()
+    }
+
+    // ----- trace ---------------------------------------------------------
+
+    pub(crate) fn tracing(&self) -> bool {
+        self.tracer.borrow().enabled()
+    }
+
+    pub(crate) fn verbose(&self) -> bool {
+        self.tracer.borrow().verbose()
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        self.tracer.borrow_mut().event(event);
+    }
+}

@@ -1,0 +1,126 @@
+//! A FIFO semaphore with asyncio's (3.11+) semantics.
+//!
+//! A release hands the permit straight to the first waiter, and a newcomer
+//! never takes a permit while others wait: smol's own semaphore lets
+//! newcomers barge, which asyncio does not.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::runtime::{TaskId, Waiter};
+
+pub(crate) struct Semaphore {
+    pub permits: u32,
+    value: u32,
+    /// Waiting acquirers in arrival order; a granted one stays until it runs.
+    waiters: VecDeque<Rc<Waiter>>,
+    /// Tasks holding a permit, oldest first (for the deadlock report).
+    pub holders: Vec<TaskId>,
+    pub peak: u32,
+}
+
+impl Semaphore {
+    pub(crate) fn new(permits: u32) -> Semaphore {
+        Semaphore { permits, value: permits, waiters: VecDeque::new(), holders: Vec::new(), peak: 0 }
+    }
+
+    pub(crate) fn in_use(&self) -> u32 {
+        self.permits.saturating_sub(self.value)
+    }
+
+    fn note_peak(&mut self) {
+        self.peak = self.peak.max(self.in_use());
+    }
+
+    /// Takes a permit at once when one is free and nobody waits.
+    pub(crate) fn try_acquire(&mut self, task: TaskId) -> bool {
+        if self.value > 0 && self.waiters.is_empty() {
+            self.value -= 1;
+            self.holders.push(task);
+            self.note_peak();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn enqueue(&mut self, waiter: Rc<Waiter>) {
+        self.waiters.push_back(waiter);
+    }
+
+    /// A granted waiter runs: it leaves the queue, holds the permit, and
+    /// passes on any permit still free.
+    pub(crate) fn granted(&mut self, waiter: &Rc<Waiter>) -> Option<TaskId> {
+        self.waiters.retain(|w| !Rc::ptr_eq(w, waiter));
+        self.holders.push(waiter.task);
+        if self.value > 0 { self.wake_next() } else { None }
+    }
+
+    /// A waiter was cancelled: it leaves, and a permit granted to it goes on.
+    pub(crate) fn abandon(&mut self, waiter: &Rc<Waiter>) -> Option<TaskId> {
+        self.waiters.retain(|w| !Rc::ptr_eq(w, waiter));
+        if waiter.done.get() {
+            self.value += 1;
+            self.wake_next()
+        } else {
+            None
+        }
+    }
+
+    /// Returns a permit; false when none is held (a release without acquire).
+    pub(crate) fn release(&mut self, task: TaskId) -> Result<Option<TaskId>, ()> {
+        if self.value >= self.permits {
+            return Err(());
+        }
+        match self.holders.iter().position(|h| *h == task) {
+            Some(i) => self.holders.remove(i),
+            None if !self.holders.is_empty() => self.holders.remove(0),
+            None => 0,
+        };
+        self.value += 1;
+        Ok(self.wake_next())
+    }
+
+    /// Grants the first waiter not yet granted; returns the task to wake.
+    fn wake_next(&mut self) -> Option<TaskId> {
+        let waiter = self.waiters.iter().find(|w| !w.done.get())?;
+        self.value -= 1;
+        waiter.done.set(true);
+        let task = waiter.task;
+        self.note_peak();
+        Some(task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hands_permits_over_in_fifo_order() {
+        let mut s = Semaphore::new(1);
+        assert!(s.try_acquire(0));
+        let (a, b) = (Waiter::new(1), Waiter::new(2));
+        s.enqueue(a.clone());
+        s.enqueue(b.clone());
+        assert_eq!(s.release(0), Ok(Some(1)));
+        // A newcomer cannot barge while a granted waiter has not run yet.
+        assert!(!s.try_acquire(3));
+        assert_eq!(s.granted(&a), None);
+        assert_eq!(s.release(1), Ok(Some(2)));
+        assert_eq!(s.peak, 1);
+    }
+
+    #[test]
+    fn a_cancelled_grant_passes_on() {
+        let mut s = Semaphore::new(1);
+        assert!(s.try_acquire(0));
+        let (a, b) = (Waiter::new(1), Waiter::new(2));
+        s.enqueue(a.clone());
+        s.enqueue(b.clone());
+        assert_eq!(s.release(0), Ok(Some(1)));
+        assert_eq!(s.abandon(&a), Some(2));
+        assert!(s.release(9).is_ok());
+        assert!(s.release(9).is_err());
+    }
+}

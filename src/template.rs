@@ -1,0 +1,272 @@
+//! Interpolated text (`"Task {name} got {item}"`) and value expressions.
+//!
+//! Templates are parsed once, when the file is validated; at run time they
+//! only look values up. A template that is exactly one placeholder evaluates
+//! to the value itself, so `item = "{result}"` passes a list on as a list.
+
+use std::fmt::Write;
+use std::ops::Range;
+use std::rc::Rc;
+
+use crate::model::{Sym, Target};
+use crate::value::{Value, fmt_float};
+
+/// Something a placeholder reads.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Ref {
+    /// A variable (argument, loop variable, `item`, `result`...), maybe a field of it.
+    Var(Sym, Option<Rc<str>>),
+    /// This task instance's name.
+    Name,
+    /// The virtual time, in seconds.
+    Now,
+    /// Seconds since this task (or `call`) began.
+    Elapsed,
+    /// An attribute of a task, group or future handle (`{t.done}`).
+    Attr(Target, Attr),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attr {
+    Name,
+    State,
+    Done,
+    Cancelled,
+    Result,
+    Error,
+    Count,
+}
+
+impl Attr {
+    pub(crate) const NAMES: [&'static str; 7] =
+        ["name", "state", "done", "cancelled", "result", "error", "count"];
+
+    pub(crate) fn parse(s: &str) -> Option<Attr> {
+        Some(match s {
+            "name" => Attr::Name,
+            "state" => Attr::State,
+            "done" => Attr::Done,
+            "cancelled" => Attr::Cancelled,
+            "result" => Attr::Result,
+            "error" => Attr::Error,
+            "count" => Attr::Count,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Part {
+    Lit(Box<str>),
+    Ref { what: Ref, precision: Option<u8> },
+}
+
+/// A parsed piece of text with placeholders.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Template {
+    parts: Box<[Part]>,
+}
+
+/// A value written in the file: a literal, a template, or a list/table of them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Expr {
+    Value(Value),
+    Text(Template),
+    List(Vec<Expr>),
+    Map(Vec<(Rc<str>, Expr)>),
+}
+
+/// A placeholder problem: the byte range inside the text, and what is wrong.
+pub(crate) type TemplateError = (Range<usize>, String);
+
+impl Template {
+    pub(crate) fn literal(text: &str) -> Template {
+        Template { parts: Box::new([Part::Lit(text.into())]) }
+    }
+
+    /// Parses `text`; `resolve` turns a placeholder's name (`x`, `x.y`) into a [`Ref`].
+    pub(crate) fn parse(
+        text: &str,
+        resolve: &mut dyn FnMut(&str) -> Result<Ref, String>,
+    ) -> Result<Template, Vec<TemplateError>> {
+        let mut parts = Vec::new();
+        let mut errors = Vec::new();
+        let mut lit = String::new();
+        let bytes = text.as_bytes();
+        let mut pos = 0;
+        while pos < text.len() {
+            let c = bytes[pos];
+            if (c == b'{' || c == b'}') && bytes.get(pos + 1) == Some(&c) {
+                lit.push(c as char);
+                pos += 2;
+                continue;
+            }
+            if c == b'}' {
+                errors.push((pos..pos + 1, "unmatched `}` (write `}}` for a brace)".into()));
+                pos += 1;
+                continue;
+            }
+            if c != b'{' {
+                let ch = text[pos..].chars().next().expect("in bounds");
+                lit.push(ch);
+                pos += ch.len_utf8();
+                continue;
+            }
+            let Some(len) = text[pos..].find('}') else {
+                errors.push((pos..text.len(), "unclosed `{` (write `{{` for a brace)".into()));
+                break;
+            };
+            let inner = &text[pos + 1..pos + len];
+            let span = pos..pos + len + 1;
+            match parse_placeholder(inner, resolve) {
+                Ok(part) => {
+                    if !lit.is_empty() {
+                        parts.push(Part::Lit(std::mem::take(&mut lit).into()));
+                    }
+                    parts.push(part);
+                }
+                Err(message) => errors.push((span, message)),
+            }
+            pos += len + 1;
+        }
+        if !lit.is_empty() || parts.is_empty() {
+            parts.push(Part::Lit(lit.into()));
+        }
+        if errors.is_empty() { Ok(Template { parts: parts.into() }) } else { Err(errors) }
+    }
+
+    /// The text, when the template has no placeholders.
+    pub(crate) fn as_literal(&self) -> Option<&str> {
+        match &*self.parts {
+            [Part::Lit(s)] => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn refs(&self) -> impl Iterator<Item = &Ref> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Ref { what, .. } => Some(what),
+            Part::Lit(_) => None,
+        })
+    }
+
+    /// Renders the text, looking each placeholder up with `lookup`.
+    pub(crate) fn render(&self, lookup: &dyn Fn(&Ref) -> Value) -> String {
+        if let Some(text) = self.as_literal() {
+            return text.to_owned();
+        }
+        let mut out = String::new();
+        for part in &*self.parts {
+            match part {
+                Part::Lit(s) => out.push_str(s),
+                Part::Ref { what, precision } => {
+                    let value = lookup(what);
+                    match (precision, value.as_f64()) {
+                        (Some(p), Some(x)) => {
+                            let _ = write!(out, "{x:.*}", *p as usize);
+                        }
+                        _ => {
+                            let _ = write!(out, "{value}");
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Evaluates to a value: the placeholder's own value when the template is one placeholder.
+    pub(crate) fn eval(&self, lookup: &dyn Fn(&Ref) -> Value) -> Value {
+        match &*self.parts {
+            [Part::Ref { what, precision: None }] => lookup(what),
+            _ => Value::Str(Rc::from(self.render(lookup))),
+        }
+    }
+}
+
+fn parse_placeholder(
+    inner: &str,
+    resolve: &mut dyn FnMut(&str) -> Result<Ref, String>,
+) -> Result<Part, String> {
+    let (name, spec) = match inner.split_once(':') {
+        Some((name, spec)) => (name.trim(), Some(spec.trim())),
+        None => (inner.trim(), None),
+    };
+    if name.is_empty() {
+        return Err("empty placeholder `{}` (write `{{}}` for braces)".into());
+    }
+    let precision = match spec {
+        None => None,
+        Some(spec) => Some(parse_precision(spec).ok_or_else(|| {
+            format!("unknown format `:{spec}`; only a precision like `:.2` or `:.2f` is supported")
+        })?),
+    };
+    Ok(Part::Ref { what: resolve(name)?, precision })
+}
+
+fn parse_precision(spec: &str) -> Option<u8> {
+    let digits = spec.strip_prefix('.')?;
+    let digits = digits.strip_suffix('f').unwrap_or(digits);
+    digits.parse::<u8>().ok().filter(|p| *p <= 9)
+}
+
+impl Expr {
+    pub(crate) fn eval(&self, lookup: &dyn Fn(&Ref) -> Value) -> Value {
+        match self {
+            Expr::Value(v) => v.clone(),
+            Expr::Text(t) => t.eval(lookup),
+            Expr::List(items) => Value::List(items.iter().map(|e| e.eval(lookup)).collect()),
+            Expr::Map(entries) => {
+                Value::Map(entries.iter().map(|(k, e)| (k.clone(), e.eval(lookup))).collect())
+            }
+        }
+    }
+}
+
+/// Formats seconds from nanoseconds as Python prints a float (`1.5`, `3.0`).
+pub(crate) fn seconds_value(ns: u64) -> Value {
+    Value::Float(ns as f64 / 1e9)
+}
+
+/// `Display` for a float in seconds, for messages.
+pub(crate) struct Secs(pub u64);
+
+impl std::fmt::Display for Secs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fmt_float(f, self.0 as f64 / 1e9)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(name: &str) -> Result<Ref, String> {
+        match name {
+            "name" => Ok(Ref::Name),
+            "x" => Ok(Ref::Var(0, None)),
+            other => Err(format!("unknown `{other}`")),
+        }
+    }
+
+    fn lookup(r: &Ref) -> Value {
+        match r {
+            Ref::Name => Value::str("A"),
+            _ => Value::Float(2.5),
+        }
+    }
+
+    #[test]
+    fn renders_placeholders_and_escapes() {
+        let t = Template::parse("{{{name}}} took {x:.2f}s", &mut resolve).unwrap();
+        assert_eq!(t.render(&lookup), "{A} took 2.50s");
+        assert_eq!(Template::parse("{x}", &mut resolve).unwrap().eval(&lookup), Value::Float(2.5));
+    }
+
+    #[test]
+    fn reports_every_bad_placeholder() {
+        let errs = Template::parse("{nope} and {x:%} and {", &mut resolve).unwrap_err();
+        let spans: Vec<_> = errs.iter().map(|e| e.0.clone()).collect();
+        assert_eq!(spans, vec![0..6, 11..16, 21..22]);
+    }
+}

@@ -1,0 +1,105 @@
+//! Trace events and where they go: a renderer writing them out as they
+//! happen (never collected in memory), and the run's summary at the end.
+
+use std::io::Write;
+
+use crate::render::Renderer;
+use crate::runtime::{Sim, TaskId};
+
+/// One line of the trace.
+pub(crate) struct Event {
+    pub time: u64,
+    pub actor: String,
+    pub kind: &'static str,
+    pub detail: String,
+    /// Shown only with `--verbose`.
+    pub verbose: bool,
+}
+
+impl Event {
+    pub(crate) fn task(sim: &Sim, id: TaskId, kind: &'static str, detail: String) -> Event {
+        Event::named(sim, sim.task_name(id), kind, detail)
+    }
+
+    pub(crate) fn named(sim: &Sim, actor: String, kind: &'static str, detail: String) -> Event {
+        Event { time: sim.now(), actor, kind, detail, verbose: false }
+    }
+
+    pub(crate) fn verbose(mut self) -> Event {
+        self.verbose = true;
+        self
+    }
+}
+
+/// What the run reports at its end.
+#[derive(Debug, Default)]
+pub(crate) struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub makespan: u64,
+    pub done: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    pub pending: usize,
+    /// (name, peak in use, permits)
+    pub semaphores: Vec<(String, u32, u32)>,
+    /// (name, peak depth, capacity)
+    pub queues: Vec<(String, usize, Option<u32>)>,
+    /// (task, what it waits on) for tasks left unfinished.
+    pub waiting: Vec<(String, String)>,
+    pub checks_failed: u32,
+}
+
+/// Routes events to the renderer, when there is one.
+pub(crate) struct Tracer {
+    renderer: Option<Box<dyn Renderer>>,
+    out: Box<dyn Write>,
+    verbose: bool,
+    last_time: u64,
+    pub events: u64,
+}
+
+impl Tracer {
+    pub(crate) fn new(renderer: Option<Box<dyn Renderer>>, out: Box<dyn Write>, verbose: bool) -> Tracer {
+        Tracer { renderer, out, verbose, last_time: 0, events: 0 }
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.renderer.is_some()
+    }
+
+    pub(crate) fn verbose(&self) -> bool {
+        self.verbose
+    }
+
+    pub(crate) fn event(&mut self, event: Event) {
+        debug_assert!(event.time >= self.last_time, "time went back");
+        self.last_time = event.time;
+        self.events += 1;
+        if event.verbose && !self.verbose {
+            return;
+        }
+        if let Some(r) = &mut self.renderer {
+            r.event(&mut self.out, &event);
+        }
+    }
+
+    pub(crate) fn flush_time(&mut self, now: u64) {
+        self.last_time = self.last_time.max(now);
+    }
+
+    pub(crate) fn header(&mut self, scenario: &str, seed: u64) {
+        if let Some(r) = &mut self.renderer {
+            r.header(&mut self.out, scenario, seed);
+        }
+    }
+
+    /// Writes the summary (every format has one) and flushes.
+    pub(crate) fn finish(&mut self, summary: &Summary, fallback: &mut dyn Renderer) {
+        match &mut self.renderer {
+            Some(r) => r.summary(&mut self.out, summary),
+            None => fallback.summary(&mut self.out, summary),
+        }
+        let _ = self.out.flush();
+    }
+}

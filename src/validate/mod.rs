@@ -1,0 +1,398 @@
+//! From the text of a file to a [`Model`] the interpreter can trust.
+//!
+//! The raw layer is toml's own spanned document tree (`DeTable`), parsed with
+//! recovery so that every syntax error is reported; this module walks it,
+//! checks every key, type, range and name, and reports all problems at once.
+
+mod reader;
+mod scope;
+mod steps;
+
+use std::rc::Rc;
+
+use toml::de::{DeTable, DeValue};
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::model::{FutureDef, Model, QueueDef, SemaphoreDef, Step, TaskDef};
+use crate::template::Expr;
+use reader::{Entries, Node, Reader, entries};
+use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
+
+const TOP_KEYS: [&str; 5] = ["scenario", "semaphores", "queues", "futures", "tasks"];
+const SCENARIO_KEYS: [&str; 4] = ["name", "description", "seed", "main"];
+const TASK_KEYS: [&str; 9] =
+    ["steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout"];
+/// More replicas than this is a mistake, not a scenario.
+pub(crate) const MAX_COUNT: i64 = 10_000_000;
+
+/// Validates the text of a scenario file.
+pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
+    let (doc, errors) = DeTable::parse_recoverable(source);
+    if !errors.is_empty() {
+        return Err(errors
+            .iter()
+            .map(|e| Diagnostic::new(e.span().unwrap_or(0..0), e.message().trim().to_owned()))
+            .collect());
+    }
+    let doc = Node::new(doc.span(), DeValue::Table(doc.into_inner()));
+    let mut v = Validator {
+        r: Reader { source, diags: Vec::new() },
+        globals: Globals::default(),
+        symbols: Symbols::default(),
+    };
+    let model = v.document(&doc);
+    if v.r.diags.is_empty() { Ok(model) } else { Err(v.r.diags) }
+}
+
+pub(crate) struct Validator<'s> {
+    pub r: Reader<'s>,
+    pub globals: Globals,
+    pub symbols: Symbols,
+}
+
+impl Validator<'_> {
+    fn document(&mut self, doc: &Node<'_>) -> Model {
+        let top = self.r.table(doc, "the file", &TOP_KEYS).expect("a document is a table");
+        let semaphores = self.semaphores(top.get("semaphores"));
+        let queues = self.queues(top.get("queues"));
+        self.globals.futures = self.names_of(top.get("futures"), "[futures]");
+        let tasks = match top.get("tasks") {
+            Some(node) => self.r.table(node, "[tasks]", &[]).map(|_| node),
+            None => None,
+        };
+        let task_entries = tasks.and_then(|t| match t.get_ref() {
+            DeValue::Table(table) => Some(entries(table)),
+            _ => None,
+        });
+        // `[tasks]` with arbitrary names: the unknown-key check above is skipped.
+        self.r.diags.retain(|d| !d.message.ends_with("in [tasks]"));
+        let Some(task_entries) = task_entries.filter(|t| !t.items.is_empty()) else {
+            self.r.diags.push(
+                Diagnostic::new(doc.span().start..doc.span().start, "a scenario needs at least one task")
+                    .help("add a table like:\n[tasks.main]\nsteps = [{ log = \"hello\" }]"),
+            );
+            return self.empty_model();
+        };
+        self.globals.tasks = task_entries.items.iter().map(|(k, _, _)| k.to_string()).collect();
+        self.check_name_clashes(&task_entries);
+
+        let scopes = self.scopes(&task_entries);
+        let (name, seed, main) = self.scenario(top.get("scenario"));
+        let futures = self.futures(top.get("futures"));
+        let tasks = task_entries
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _, node))| self.task(name, node, &scopes[i], self.globals.root[i]))
+            .collect();
+        Model {
+            name,
+            seed,
+            main,
+            semaphores,
+            queues,
+            futures,
+            tasks,
+            symbols: std::mem::take(&mut self.symbols.names),
+        }
+    }
+
+    fn empty_model(&mut self) -> Model {
+        Model {
+            name: String::new(),
+            seed: 0,
+            main: None,
+            semaphores: Vec::new(),
+            queues: Vec::new(),
+            futures: Vec::new(),
+            tasks: Vec::new(),
+            symbols: Vec::new(),
+        }
+    }
+
+    /// Per task: its variables and handles; and which tasks start at time 0.
+    fn scopes(&mut self, tasks: &Entries<'_, '_>) -> Vec<Scope> {
+        let mut scopes = Vec::new();
+        let mut started = Vec::new();
+        for (_, _, node) in &tasks.items {
+            let mut scope = Scope {
+                vars: BUILTIN_VARS.iter().map(|s| s.to_string()).collect(),
+                handles: Vec::new(),
+            };
+            if let DeValue::Table(table) = node.get_ref() {
+                let task = entries(table);
+                let mut declared = Vec::new();
+                if let Some(DeValue::Table(args)) = task.get("args").map(|a| a.get_ref()) {
+                    declared.extend(args.iter().map(|(k, _)| k.get_ref().to_string()));
+                }
+                scope.vars.extend(declared.iter().cloned());
+                self.globals.args.push(declared);
+                scope::declared(task.get("steps"), &mut scope);
+                scope::started(task.get("steps"), &scope, &mut started);
+            }
+            scopes.push(scope);
+        }
+        self.globals.root =
+            self.globals.tasks.iter().map(|t| !started.iter().any(|s| s == t)).collect();
+        for scope in &mut scopes {
+            let roots = self.globals.tasks.iter().zip(&self.globals.root).filter(|(_, r)| **r);
+            scope.handles.extend(roots.map(|(t, _)| t.clone()));
+        }
+        scopes
+    }
+
+    fn check_name_clashes(&mut self, tasks: &Entries<'_, '_>) {
+        for (name, span, _) in &tasks.items {
+            if self.globals.futures.iter().any(|f| f == name) {
+                self.r.error(
+                    span.clone(),
+                    format!("`{name}` names both a task and a future; a step could not tell them apart"),
+                );
+            }
+        }
+    }
+
+    fn scenario(&mut self, node: Option<&Node<'_>>) -> (String, u64, Option<u32>) {
+        let Some(node) = node else { return (String::new(), 0, None) };
+        let Some(t) = self.r.table(node, "[scenario]", &SCENARIO_KEYS) else {
+            return (String::new(), 0, None);
+        };
+        let name = t.get("name").and_then(|n| self.r.string(n, "`name`")).unwrap_or("").to_owned();
+        if let Some(d) = t.get("description") {
+            self.r.string(d, "`description`");
+        }
+        let seed = t.get("seed").and_then(|s| self.r.int(s, "`seed`", 0, i64::MAX)).unwrap_or(0);
+        let main = t.get("main").and_then(|m| {
+            let name = self.r.string(m, "`main`")?;
+            let found = self.globals.task(name);
+            if found.is_none() {
+                let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
+                self.r.diags.push(
+                    Diagnostic::new(m.span(), format!("`main` names task `{name}`, which is not defined"))
+                        .help_opt(help),
+                );
+            }
+            found
+        });
+        (name, seed as u64, main)
+    }
+
+    fn names_of(&mut self, node: Option<&Node<'_>>, what: &str) -> Vec<String> {
+        let Some(node) = node else { return Vec::new() };
+        match self.r.table(node, what, &[]) {
+            Some(t) => {
+                self.r.diags.retain(|d| !d.message.ends_with(&format!("in {what}")));
+                t.items.iter().map(|(k, _, _)| k.to_string()).collect()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn semaphores(&mut self, node: Option<&Node<'_>>) -> Vec<SemaphoreDef> {
+        let names = self.names_of(node, "[semaphores]");
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else { return Vec::new() };
+        self.globals.semaphores = names;
+        let mut out = Vec::new();
+        for (name, _, value) in entries(table).items {
+            let what = format!("semaphore `{name}`");
+            let permits = match value.get_ref() {
+                DeValue::Table(_) => self
+                    .r
+                    .table(value, &what, &["permits"])
+                    .and_then(|t| match t.get("permits") {
+                        Some(p) => self.r.int(p, "`permits`", 1, u32::MAX as i64),
+                        None => {
+                            self.r.error(value.span(), format!("{what} needs `permits`"));
+                            None
+                        }
+                    }),
+                _ => self.r.int(value, &format!("the permits of {what}"), 1, u32::MAX as i64),
+            };
+            out.push(SemaphoreDef { name: name.to_owned(), permits: permits.unwrap_or(1) as u32 });
+        }
+        out
+    }
+
+    fn queues(&mut self, node: Option<&Node<'_>>) -> Vec<QueueDef> {
+        let names = self.names_of(node, "[queues]");
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else { return Vec::new() };
+        self.globals.queues = names;
+        let mut out = Vec::new();
+        for (name, _, value) in entries(table).items {
+            let what = format!("queue `{name}`");
+            let capacity = match value.get_ref() {
+                DeValue::Table(_) => self
+                    .r
+                    .table(value, &what, &["capacity"])
+                    .and_then(|t| t.get("capacity"))
+                    .and_then(|c| self.r.int(c, "`capacity`", 0, u32::MAX as i64)),
+                _ => self.r.int(value, &format!("the capacity of {what}"), 0, u32::MAX as i64),
+            };
+            let capacity = capacity.filter(|c| *c > 0).map(|c| c as u32);
+            out.push(QueueDef { name: name.to_owned(), capacity });
+        }
+        out
+    }
+
+    fn futures(&mut self, node: Option<&Node<'_>>) -> Vec<FutureDef> {
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else { return Vec::new() };
+        let mut out = Vec::new();
+        for (name, _, value) in entries(table).items {
+            let what = format!("future `{name}`");
+            let mut scope = Scope {
+                vars: ["name", "result", "error", "now", "elapsed"].map(String::from).to_vec(),
+                handles: self.root_handles(),
+            };
+            let on_done = match self.r.table(value, &what, &["on_done"]) {
+                Some(t) => match t.get("on_done") {
+                    Some(steps) => {
+                        scope::declared(Some(steps), &mut scope);
+                        let body = self.steps(steps, &scope);
+                        self.callback_steps_only(steps, &body);
+                        body
+                    }
+                    None => Vec::new(),
+                },
+                None => Vec::new(),
+            };
+            out.push(FutureDef { name: name.to_owned(), on_done });
+        }
+        out
+    }
+
+    fn root_handles(&self) -> Vec<String> {
+        let roots = self.globals.tasks.iter().zip(&self.globals.root).filter(|(_, r)| **r);
+        roots.map(|(t, _)| t.clone()).collect()
+    }
+
+    /// Done callbacks run to completion at once: they cannot wait.
+    fn callback_steps_only(&mut self, node: &Node<'_>, body: &[Step]) {
+        let waits = body.iter().any(|s| {
+            !matches!(
+                s,
+                Step::Log(_) | Step::SetResult { .. } | Step::SetException { .. } | Step::Cancel(_)
+                    | Step::Spawn { .. } | Step::Check { .. } | Step::TaskDone(_)
+            )
+        });
+        if waits {
+            self.r.error(
+                node.span(),
+                "`on_done` callbacks run at once and cannot wait: use only log, set_result, \
+                 set_exception, cancel, spawn, check or task_done",
+            );
+        }
+    }
+
+    fn task(&mut self, name: &str, node: &Node<'_>, scope: &Scope, root: bool) -> TaskDef {
+        let what = format!("task `{name}`");
+        let mut def = TaskDef {
+            name: name.to_owned(),
+            count: 1,
+            root,
+            args: Vec::new(),
+            limit: None,
+            timeout: None,
+            body: Vec::new(),
+        };
+        let Some(t) = self.r.table(node, &what, &TASK_KEYS) else { return def };
+        if let Some(c) = t.get("count") {
+            def.count = self.r.int(c, "`count`", 1, MAX_COUNT).unwrap_or(1) as u32;
+        }
+        if let Some(args) = t.get("args") {
+            def.args = self.args(args, scope);
+        }
+        if let Some(l) = t.get("limit") {
+            def.limit = self.semaphore_ref(l);
+        }
+        if let Some(d) = t.get("timeout") {
+            def.timeout = self.r.duration(d, "`timeout`");
+        }
+        def.body = self.body(&t, node, scope, &what);
+        def
+    }
+
+    /// The body: `steps`, or the shorthand `sleep`/`fail`/`error`/`result`.
+    fn body(&mut self, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope, what: &str) -> Vec<Step> {
+        let shorthand = ["sleep", "fail", "error", "result"].into_iter().find(|k| t.has(k));
+        if let Some(steps) = t.get("steps") {
+            if let Some(key) = shorthand {
+                self.r.error(
+                    steps.span(),
+                    format!("{what} has both `steps` and the shorthand `{key}`; write `{key}` as a step"),
+                );
+            }
+            return self.steps(steps, scope);
+        }
+        let mut body = Vec::new();
+        if let Some(s) = t.get("sleep") {
+            body.extend(self.delay(s, "`sleep`", scope).map(Step::Sleep));
+        }
+        if let Some(f) = t.get("fail") {
+            let message = match t.get("error") {
+                Some(e) => self.template(e, "`error`", scope),
+                None => Some(crate::template::Template::literal("failed")),
+            };
+            let chance = self.r.probability(f, "`fail`");
+            if let (Some(message), Some(chance)) = (message, chance) {
+                body.push(Step::Fail { message, chance: Some(chance) });
+            }
+        } else if let Some(e) = t.get("error") {
+            self.r.error(e.span(), "`error` is the message of `fail`; add `fail = 1.0` (or a chance)");
+        }
+        if let Some(r) = t.get("result") {
+            body.extend(self.expr(r, scope).map(Step::Return));
+        }
+        if body.is_empty() && shorthand.is_none() {
+            let span = node.span().start..node.span().start;
+            self.r.diags.push(
+                Diagnostic::new(span, format!("{what} has no body"))
+                    .help("give it `steps = [...]`, or the shorthand `sleep = \"1s\"`"),
+            );
+        }
+        body
+    }
+
+    fn args(&mut self, node: &Node<'_>, scope: &Scope) -> Vec<(u32, Expr)> {
+        let Some(t) = self.r.table(node, "`args`", &[]) else { return Vec::new() };
+        self.r.diags.retain(|d| !d.message.ends_with("in `args`"));
+        let mut out = Vec::new();
+        for (key, _, value) in &t.items {
+            if let Some(e) = self.expr(value, scope) {
+                out.push((self.symbols.intern(key), e));
+            }
+        }
+        out
+    }
+
+    /// A literal value or template, as written for `result`, `item`, `args`...
+    pub(crate) fn expr(&mut self, node: &Node<'_>, scope: &Scope) -> Option<Expr> {
+        Some(match node.get_ref() {
+            DeValue::String(s) => {
+                let t = self.template(node, "text", scope)?;
+                match t.as_literal() {
+                    Some(_) => Expr::Value(crate::value::Value::str(s)),
+                    None => Expr::Text(t),
+                }
+            }
+            DeValue::Integer(_) => {
+                Expr::Value(crate::value::Value::Int(self.r.int(node, "a value", i64::MIN, i64::MAX)?))
+            }
+            DeValue::Float(_) => Expr::Value(crate::value::Value::Float(self.r.number(node, "a value")?)),
+            DeValue::Boolean(b) => Expr::Value(crate::value::Value::Bool(*b)),
+            DeValue::Array(items) => {
+                Expr::List(items.iter().filter_map(|i| self.expr(i, scope)).collect())
+            }
+            DeValue::Table(table) => Expr::Map(
+                entries(table)
+                    .items
+                    .iter()
+                    .filter_map(|(k, _, v)| Some((Rc::from(*k), self.expr(v, scope)?)))
+                    .collect(),
+            ),
+            DeValue::Datetime(_) => {
+                self.r.error(node.span(), "date-times are not values a task can use");
+                return None;
+            }
+        })
+    }
+}

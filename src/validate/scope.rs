@@ -1,0 +1,134 @@
+//! Which names exist where: task, semaphore, queue and future names for the
+//! whole file, and the variables and handles of each task body.
+
+use toml::de::DeValue;
+
+use super::reader::{Entries, Node, entries};
+use crate::model::{DefId, Sym};
+
+/// Variables every task has.
+pub(crate) const BUILTIN_VARS: [&str; 10] =
+    ["name", "i", "attempt", "item", "result", "error", "done", "pending", "now", "elapsed"];
+
+/// Keys whose value is a list of nested steps.
+pub(crate) const NESTED: [&str; 5] = ["do", "try", "except", "finally", "forever"];
+
+/// The names declared at the top level of the file.
+#[derive(Default)]
+pub(crate) struct Globals {
+    pub tasks: Vec<String>,
+    pub semaphores: Vec<String>,
+    pub queues: Vec<String>,
+    pub futures: Vec<String>,
+    /// Per task definition: started at time 0 (nothing starts it).
+    pub root: Vec<bool>,
+    /// Per task definition: the argument names it declares.
+    pub args: Vec<Vec<String>>,
+}
+
+impl Globals {
+    pub(crate) fn task(&self, name: &str) -> Option<DefId> {
+        self.tasks.iter().position(|t| t == name).map(|i| i as DefId)
+    }
+
+    pub(crate) fn future(&self, name: &str) -> Option<u32> {
+        self.futures.iter().position(|t| t == name).map(|i| i as u32)
+    }
+}
+
+/// Interned names of variables and handles.
+#[derive(Default)]
+pub(crate) struct Symbols {
+    pub names: Vec<String>,
+}
+
+impl Symbols {
+    pub(crate) fn intern(&mut self, name: &str) -> Sym {
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => i as Sym,
+            None => {
+                self.names.push(name.to_owned());
+                (self.names.len() - 1) as Sym
+            }
+        }
+    }
+}
+
+/// The names visible inside one task body (or a future's callbacks).
+#[derive(Default, Clone)]
+pub(crate) struct Scope {
+    pub vars: Vec<String>,
+    pub handles: Vec<String>,
+}
+
+impl Scope {
+    pub(crate) fn has_var(&self, name: &str) -> bool {
+        self.vars.iter().any(|v| v == name)
+    }
+
+    pub(crate) fn has_handle(&self, name: &str) -> bool {
+        self.handles.iter().any(|v| v == name)
+    }
+}
+
+/// Calls `f` on every step table under `steps`, nested ones included.
+pub(crate) fn walk<'a, 'd>(steps: &'a Node<'d>, f: &mut dyn FnMut(&Entries<'a, 'd>)) {
+    let DeValue::Array(items) = steps.get_ref() else { return };
+    for item in items.iter() {
+        let DeValue::Table(table) = item.get_ref() else { continue };
+        let step = entries(table);
+        f(&step);
+        for key in NESTED {
+            if let Some(inner) = step.get(key) {
+                walk(inner, f);
+            }
+        }
+    }
+}
+
+fn str_of<'a>(node: Option<&'a Node<'_>>) -> Option<&'a str> {
+    match node?.get_ref() {
+        DeValue::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Handles a body declares (`spawn ... as`/`into`, `each ... as`, `wait`'s
+/// `done`/`pending`) and variables it binds (`for`).
+pub(crate) fn declared(steps: Option<&Node<'_>>, scope: &mut Scope) {
+    let Some(steps) = steps else { return };
+    walk(steps, &mut |step| {
+        if step.has("spawn") || step.has("each") {
+            scope.handles.extend(str_of(step.get("as")).map(str::to_owned));
+        }
+        scope.handles.extend(str_of(step.get("into")).map(str::to_owned));
+        if step.has("wait") {
+            scope.handles.extend(["done".to_owned(), "pending".to_owned()]);
+        }
+        if let Some(var) = str_of(step.get("for")) {
+            scope.vars.push(var.to_owned());
+        }
+    });
+}
+
+/// Names a body uses where a task definition would be started.
+pub(crate) fn started(steps: Option<&Node<'_>>, scope: &Scope, out: &mut Vec<String>) {
+    let Some(steps) = steps else { return };
+    walk(steps, &mut |step| {
+        for key in ["spawn", "call", "await", "wait_for", "gather", "wait"] {
+            let names: Vec<&str> = match step.get(key).map(|n| n.get_ref()) {
+                Some(DeValue::String(s)) => vec![s],
+                Some(DeValue::Array(items)) => {
+                    items.iter().filter_map(|i| str_of(Some(i))).collect()
+                }
+                _ => continue,
+            };
+            let always = key == "spawn" || key == "call";
+            for name in names {
+                if always || !scope.has_handle(name) {
+                    out.push(name.to_owned());
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,619 @@
+//! Steps: one verb per inline table, its modifiers, and the names it uses.
+
+use toml::de::DeValue;
+
+use super::Validator;
+use super::reader::{Entries, Node, entries};
+use super::scope::Scope;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::model::{
+    Bind, Catch, Delay, QueueId, ReturnWhen, SemId, Start, StateName, Step, Target,
+};
+use crate::template::{Attr, Ref, Template};
+
+/// Every verb, and the modifiers each one takes.
+const VERBS: [(&str, &[&str]); 31] = [
+    ("sleep", &[]),
+    ("block", &[]),
+    ("log", &[]),
+    ("fail", &["chance"]),
+    ("return", &[]),
+    ("spawn", &["as", "into", "count", "args"]),
+    ("call", &["args"]),
+    ("await", &[]),
+    ("gather", &["return_exceptions"]),
+    ("wait", &["return_when", "timeout", "cancel_pending"]),
+    ("wait_for", &["timeout", "shield"]),
+    ("timeout", &["do"]),
+    ("cancel", &[]),
+    ("try", &["except", "finally", "catch"]),
+    ("with", &["do"]),
+    ("acquire", &[]),
+    ("release", &[]),
+    ("put", &["item"]),
+    ("get", &[]),
+    ("task_done", &[]),
+    ("join", &[]),
+    ("consume", &["until", "do"]),
+    ("set_result", &["value"]),
+    ("set_exception", &["error"]),
+    ("repeat", &["do"]),
+    ("forever", &[]),
+    ("for", &["in", "do"]),
+    ("each", &["as", "do"]),
+    ("check", &["state"]),
+    ("break", &[]),
+    ("pass", &[]),
+];
+
+fn verb_names() -> impl Iterator<Item = &'static str> {
+    VERBS.iter().map(|(v, _)| *v)
+}
+
+fn all_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&str> = verb_names().collect();
+    for (_, mods) in VERBS {
+        for m in mods.iter() {
+            if !keys.contains(m) {
+                keys.push(m);
+            }
+        }
+    }
+    keys
+}
+
+impl Validator<'_> {
+    pub(crate) fn steps(&mut self, node: &Node<'_>, scope: &Scope) -> Vec<Step> {
+        let DeValue::Array(items) = node.get_ref() else {
+            let found = super::reader::type_name(node.get_ref());
+            self.r.diags.push(
+                Diagnostic::new(node.span(), format!("steps must be an array of steps, not {found}"))
+                    .help("write steps = [{ sleep = \"1s\" }, { log = \"done\" }]"),
+            );
+            return Vec::new();
+        };
+        items.iter().filter_map(|item| self.step(item, scope)).collect()
+    }
+
+    fn step(&mut self, node: &Node<'_>, scope: &Scope) -> Option<Step> {
+        let DeValue::Table(table) = node.get_ref() else {
+            let found = super::reader::type_name(node.get_ref());
+            self.r.diags.push(
+                Diagnostic::new(node.span(), format!("a step must be an inline table, not {found}"))
+                    .help("write a step like { sleep = \"1s\" }"),
+            );
+            return None;
+        };
+        let t = entries(table);
+        let (verb, value) = self.verb_of(&t, node)?;
+        let allowed = VERBS.iter().find(|(v, _)| *v == verb).map(|(_, m)| *m).unwrap_or(&[]);
+        let mut ok = true;
+        for (key, span, _) in &t.items {
+            if *key == verb || allowed.contains(key) {
+                continue;
+            }
+            ok = false;
+            let known = all_keys();
+            let message = if known.contains(key) {
+                format!("`{key}` does not apply to a `{verb}` step")
+            } else {
+                format!("unknown key `{key}` in a `{verb}` step")
+            };
+            let help = did_you_mean(key, allowed.iter().copied()).unwrap_or_else(|| {
+                if allowed.is_empty() {
+                    format!("`{verb}` takes no other keys")
+                } else {
+                    format!("`{verb}` takes: {}", allowed.join(", "))
+                }
+            });
+            self.r.diags.push(Diagnostic::new(span.clone(), message).help(help));
+        }
+        let step = self.verb(verb, value, &t, node, scope);
+        if ok { step } else { None }
+    }
+
+    /// The one verb of a step (`timeout` is a modifier when another verb is there).
+    fn verb_of<'a, 'd>(&mut self, t: &Entries<'a, 'd>, node: &Node<'_>) -> Option<(&'a str, &'a Node<'d>)> {
+        let verbs: Vec<_> =
+            t.items.iter().filter(|(k, _, _)| verb_names().any(|v| v == *k)).collect();
+        let verbs: Vec<_> = if verbs.len() > 1 {
+            verbs.into_iter().filter(|(k, _, _)| *k != "timeout").collect()
+        } else {
+            verbs
+        };
+        match verbs.as_slice() {
+            [(k, _, v)] => Some((k, v)),
+            [] => {
+                let guess = t.items.iter().find_map(|(k, span, _)| {
+                    did_you_mean(k, verb_names()).map(|h| (span.clone(), format!("unknown verb `{k}`"), h))
+                });
+                let d = match guess {
+                    Some((span, message, help)) => Diagnostic::new(span, message).help(help),
+                    None => Diagnostic::new(node.span(), "a step needs a verb")
+                        .help(format!("verbs: {}", verb_names().collect::<Vec<_>>().join(", "))),
+                };
+                self.r.diags.push(d);
+                None
+            }
+            [_, (second, span, _), ..] => {
+                let first = verbs[0].0;
+                self.r.diags.push(
+                    Diagnostic::new(span.clone(), format!("a step has one verb, this one has `{first}` and `{second}`"))
+                        .help("split it into two steps"),
+                );
+                None
+            }
+        }
+    }
+
+    fn verb(&mut self, verb: &str, v: &Node<'_>, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope) -> Option<Step> {
+        let nested = |this: &mut Self, key: &str| -> Option<Vec<Step>> {
+            match t.get(key) {
+                Some(n) => Some(this.steps(n, scope)),
+                None => {
+                    this.r.error(node.span(), format!("a `{verb}` step needs `{key} = [...]`"));
+                    None
+                }
+            }
+        };
+        Some(match verb {
+            "sleep" => Step::Sleep(self.delay(v, "`sleep`", scope)?),
+            "block" => Step::Block(self.delay(v, "`block`", scope)?),
+            "log" => Step::Log(self.template(v, "`log`", scope)?),
+            "fail" => Step::Fail {
+                message: self.template(v, "`fail`", scope)?,
+                chance: match t.get("chance") {
+                    Some(c) => Some(self.r.probability(c, "`chance`")?),
+                    None => None,
+                },
+            },
+            "return" => Step::Return(self.expr(v, scope)?),
+            "spawn" => self.spawn(v, t, scope)?,
+            "call" => Step::Call(self.start(v, t, scope)?),
+            "await" => Step::Await(self.target(v, scope, true)?),
+            "gather" => Step::Gather {
+                targets: self.targets(v, scope)?,
+                return_exceptions: self.flag(t, "return_exceptions"),
+            },
+            "wait" => Step::Wait {
+                targets: self.targets(v, scope)?,
+                when: self.return_when(t.get("return_when"))?,
+                timeout: self.opt_duration(t.get("timeout"), "`timeout`")?,
+                cancel_pending: self.flag(t, "cancel_pending"),
+            },
+            "wait_for" => Step::WaitFor {
+                target: self.target(v, scope, true)?,
+                timeout: match t.get("timeout") {
+                    Some(d) => self.r.duration(d, "`timeout`")?,
+                    None => {
+                        self.r.error(node.span(), "a `wait_for` step needs `timeout` (use `await` to wait without one)");
+                        return None;
+                    }
+                },
+                shield: self.flag(t, "shield"),
+            },
+            "timeout" => Step::Timeout {
+                after: self.r.duration(v, "`timeout`")?,
+                body: nested(self, "do")?,
+            },
+            "cancel" => Step::Cancel(self.target(v, scope, false)?),
+            "try" => self.try_step(v, t, node, scope)?,
+            "with" => Step::With { sem: self.semaphore_ref(v)?, body: nested(self, "do")? },
+            "acquire" => Step::Acquire(self.semaphore_ref(v)?),
+            "release" => Step::Release(self.semaphore_ref(v)?),
+            "put" => Step::Put {
+                queue: self.queue_ref(v)?,
+                item: match t.get("item") {
+                    Some(i) => self.expr(i, scope)?,
+                    None => {
+                        self.r.error(node.span(), "a `put` step needs `item = ...`");
+                        return None;
+                    }
+                },
+            },
+            "get" => Step::Get(self.queue_ref(v)?),
+            "task_done" => Step::TaskDone(self.queue_ref(v)?),
+            "join" => Step::Join(self.queue_ref(v)?),
+            "consume" => Step::Consume {
+                queue: self.queue_ref(v)?,
+                until: match t.get("until") {
+                    Some(u) => Some(self.expr(u, scope)?),
+                    None => None,
+                },
+                body: nested(self, "do")?,
+            },
+            "set_result" => Step::SetResult {
+                future: self.future_ref(v)?,
+                value: match t.get("value") {
+                    Some(x) => self.expr(x, scope)?,
+                    None => crate::template::Expr::Value(crate::value::Value::None),
+                },
+            },
+            "set_exception" => Step::SetException {
+                future: self.future_ref(v)?,
+                message: match t.get("error") {
+                    Some(e) => self.template(e, "`error`", scope)?,
+                    None => Template::literal("error"),
+                },
+            },
+            "repeat" => Step::Repeat {
+                times: self.r.int(v, "`repeat`", 0, u32::MAX as i64)? as u32,
+                body: nested(self, "do")?,
+            },
+            "forever" => Step::Forever(self.steps(v, scope)),
+            "for" => Step::For {
+                var: self.symbols.intern(self.r.string(v, "`for`")?),
+                items: match t.get("in") {
+                    Some(i) => self.expr(i, scope)?,
+                    None => {
+                        self.r.error(node.span(), "a `for` step needs `in = [...]`");
+                        return None;
+                    }
+                },
+                body: nested(self, "do")?,
+            },
+            "each" => self.each(v, t, node, scope)?,
+            "check" => self.check(v, t, node, scope)?,
+            "break" => Step::Break,
+            "pass" => Step::Repeat { times: 0, body: Vec::new() },
+            _ => unreachable!("every verb is decoded"),
+        })
+    }
+
+    fn flag(&mut self, t: &Entries<'_, '_>, key: &str) -> bool {
+        t.get(key).and_then(|b| self.r.bool(b, &format!("`{key}`"))).unwrap_or(false)
+    }
+
+    fn opt_duration(&mut self, node: Option<&Node<'_>>, what: &str) -> Option<Option<u64>> {
+        match node {
+            None => Some(None),
+            Some(n) => self.r.duration(n, what).map(Some),
+        }
+    }
+
+    fn return_when(&mut self, node: Option<&Node<'_>>) -> Option<ReturnWhen> {
+        let Some(node) = node else { return Some(ReturnWhen::AllCompleted) };
+        let s = self.r.string(node, "`return_when`")?;
+        let names = ["first_completed", "first_exception", "all_completed"];
+        Some(match s.to_ascii_lowercase().as_str() {
+            "first_completed" => ReturnWhen::FirstCompleted,
+            "first_exception" => ReturnWhen::FirstException,
+            "all_completed" => ReturnWhen::AllCompleted,
+            _ => {
+                let help = did_you_mean(s, names).unwrap_or_else(|| format!("one of {}", names.join(", ")));
+                self.r.diags.push(Diagnostic::new(node.span(), format!("unknown `return_when` `{s}`")).help(help));
+                return None;
+            }
+        })
+    }
+
+    fn spawn(&mut self, v: &Node<'_>, t: &Entries<'_, '_>, scope: &Scope) -> Option<Step> {
+        let start = self.start(v, t, scope)?;
+        let mut handle = |key: &str| -> Option<Option<u32>> {
+            match t.get(key) {
+                Some(n) => Some(Some(self.symbols.intern(self.r.string(n, &format!("`{key}`"))?))),
+                None => Some(None),
+            }
+        };
+        let mut bind = Bind { as_: handle("as")?, into: handle("into")? };
+        if bind.as_.is_none() && bind.into.is_none() {
+            bind.as_ = Some(self.symbols.intern(&self.globals.tasks[start.def as usize].clone()));
+        }
+        Some(Step::Spawn { start, bind })
+    }
+
+    /// A task definition to start, with the step's `count` and `args`.
+    fn start(&mut self, v: &Node<'_>, t: &Entries<'_, '_>, scope: &Scope) -> Option<Start> {
+        let name = self.r.string(v, "the task to start")?;
+        let def = self.task_ref(name, v)?;
+        let count = match t.get("count") {
+            Some(c) => Some(self.r.int(c, "`count`", 1, super::MAX_COUNT)? as u32),
+            None => None,
+        };
+        let mut inner = scope.clone();
+        inner.vars.push("i".into());
+        let args = match t.get("args") {
+            Some(a) => self.args(a, &inner),
+            None => Vec::new(),
+        };
+        self.check_args(def, t.get("args"));
+        Some(Start { def, count, args })
+    }
+
+    /// Arguments passed must be ones the task declares.
+    fn check_args(&mut self, def: u32, given: Option<&Node<'_>>) {
+        let Some(DeValue::Table(given)) = given.map(|g| g.get_ref()) else { return };
+        let declared = &self.globals.args[def as usize];
+        let task = &self.globals.tasks[def as usize];
+        let mut problems = Vec::new();
+        for (key, span, _) in entries(given).items {
+            if !declared.iter().any(|d| d == key) {
+                let help = did_you_mean(key, declared.iter().map(String::as_str)).unwrap_or_else(|| {
+                    format!("declare it with a default in [tasks.{task}] args = {{ {key} = ... }}")
+                });
+                problems.push(
+                    Diagnostic::new(span, format!("task `{task}` has no argument `{key}`")).help(help),
+                );
+            }
+        }
+        self.r.diags.extend(problems);
+    }
+
+    fn task_ref(&mut self, name: &str, node: &Node<'_>) -> Option<u32> {
+        let found = self.globals.task(name);
+        if found.is_none() {
+            let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
+            self.r.diags.push(
+                Diagnostic::new(node.span(), format!("no task named `{name}`"))
+                    .label("not defined under [tasks]")
+                    .help_opt(help),
+            );
+        }
+        found
+    }
+
+    /// What a step operand names: a handle, a root task, a future, or a definition to start.
+    fn target(&mut self, node: &Node<'_>, scope: &Scope, may_start: bool) -> Option<Target> {
+        let name = self.r.string(node, "the target")?;
+        self.resolve(name, node, scope, may_start)
+    }
+
+    fn resolve(&mut self, name: &str, node: &Node<'_>, scope: &Scope, may_start: bool) -> Option<Target> {
+        let local = scope.has_handle(name) && self.globals.task(name).is_none_or(|d| !self.globals.root[d as usize]);
+        if local {
+            return Some(Target::Local(self.symbols.intern(name)));
+        }
+        if let Some(f) = self.globals.future(name) {
+            return Some(Target::Future(f));
+        }
+        if let Some(def) = self.globals.task(name) {
+            if self.globals.root[def as usize] {
+                return Some(Target::Root(def));
+            }
+            if may_start {
+                return Some(Target::Start(Start { def, count: None, args: Vec::new() }));
+            }
+            self.r.diags.push(
+                Diagnostic::new(node.span(), format!("task `{name}` is started by steps, so this name is ambiguous here"))
+                    .help(format!("give the started task a handle (`spawn = \"{name}\", as = \"h\"`) and use that")),
+            );
+            return None;
+        }
+        let candidates = scope.handles.iter().chain(&self.globals.tasks).chain(&self.globals.futures);
+        let help = did_you_mean(name, candidates.map(String::as_str));
+        self.r.diags.push(
+            Diagnostic::new(node.span(), format!("no task, handle or future named `{name}`"))
+                .label("unknown name")
+                .help_opt(help),
+        );
+        None
+    }
+
+    fn targets(&mut self, node: &Node<'_>, scope: &Scope) -> Option<Vec<Target>> {
+        let names = self.r.names(node, "the tasks to wait for");
+        let mut out = Vec::new();
+        let mut ok = !names.is_empty() || matches!(node.get_ref(), DeValue::Array(a) if a.is_empty());
+        for (name, span) in names {
+            let item = Node::new(span, DeValue::String(name.into()));
+            match self.resolve(name, &item, scope, true) {
+                Some(t) => out.push(t),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    pub(crate) fn semaphore_ref(&mut self, node: &Node<'_>) -> Option<SemId> {
+        let name = self.r.string(node, "a semaphore")?;
+        self.named(node, name, "semaphore", "[semaphores]", |g| &g.semaphores)
+    }
+
+    fn queue_ref(&mut self, node: &Node<'_>) -> Option<QueueId> {
+        let name = self.r.string(node, "a queue")?;
+        self.named(node, name, "queue", "[queues]", |g| &g.queues)
+    }
+
+    fn future_ref(&mut self, node: &Node<'_>) -> Option<u32> {
+        let name = self.r.string(node, "a future")?;
+        self.named(node, name, "future", "[futures]", |g| &g.futures)
+    }
+
+    fn named(
+        &mut self,
+        node: &Node<'_>,
+        name: &str,
+        kind: &str,
+        table: &str,
+        list: fn(&super::Globals) -> &Vec<String>,
+    ) -> Option<u32> {
+        let names = list(&self.globals);
+        if let Some(i) = names.iter().position(|n| n == name) {
+            return Some(i as u32);
+        }
+        let help = did_you_mean(name, names.iter().map(String::as_str))
+            .unwrap_or_else(|| format!("declare it under {table}"));
+        self.r.diags.push(
+            Diagnostic::new(node.span(), format!("no {kind} named `{name}`"))
+                .label(format!("not declared under {table}"))
+                .help(help),
+        );
+        None
+    }
+
+    fn try_step(&mut self, v: &Node<'_>, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope) -> Option<Step> {
+        let body = self.steps(v, scope);
+        let except = t.get("except").map(|e| self.steps(e, scope));
+        let finally = t.get("finally").map(|f| self.steps(f, scope));
+        if except.is_none() && finally.is_none() {
+            self.r.error(node.span(), "a `try` step needs `except = [...]` or `finally = [...]`");
+            return None;
+        }
+        let catch = match t.get("catch") {
+            None => Catch { error: true, timeout: true, cancelled: false },
+            Some(c) => {
+                let mut catch = Catch { error: false, timeout: false, cancelled: false };
+                for (name, span) in self.r.names(c, "`catch`") {
+                    match name {
+                        "error" => catch.error = true,
+                        "timeout" => catch.timeout = true,
+                        "cancelled" => catch.cancelled = true,
+                        other => {
+                            let kinds = ["error", "timeout", "cancelled"];
+                            let help = did_you_mean(other, kinds)
+                                .unwrap_or_else(|| "catch takes error, timeout and cancelled".into());
+                            self.r.diags.push(Diagnostic::new(span, format!("unknown exception kind `{other}`")).help(help));
+                        }
+                    }
+                }
+                catch
+            }
+        };
+        Some(Step::Try { body, except: except.unwrap_or_default(), finally: finally.unwrap_or_default(), catch })
+    }
+
+    fn each(&mut self, v: &Node<'_>, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope) -> Option<Step> {
+        let handle = self.target(v, scope, false)?;
+        let var = match t.get("as") {
+            Some(a) => self.symbols.intern(self.r.string(a, "`as`")?),
+            None => {
+                self.r.error(node.span(), "an `each` step needs `as = \"name\"` for the task in hand");
+                return None;
+            }
+        };
+        let body = match t.get("do") {
+            Some(d) => self.steps(d, scope),
+            None => {
+                self.r.error(node.span(), "an `each` step needs `do = [...]`");
+                return None;
+            }
+        };
+        Some(Step::Each { handle, var, body })
+    }
+
+    fn check(&mut self, v: &Node<'_>, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope) -> Option<Step> {
+        let target = self.target(v, scope, false)?;
+        let Some(s) = t.get("state") else {
+            self.r.error(node.span(), "a `check` step needs `state = \"...\"`");
+            return None;
+        };
+        let name = self.r.string(s, "`state`")?;
+        let state = match name {
+            "pending" => StateName::Pending,
+            "done" => StateName::Done,
+            "failed" => StateName::Failed,
+            "cancelled" => StateName::Cancelled,
+            "finished" => StateName::Finished,
+            other => {
+                let help = did_you_mean(other, StateName::NAMES)
+                    .unwrap_or_else(|| format!("one of {}", StateName::NAMES.join(", ")));
+                self.r.diags.push(Diagnostic::new(s.span(), format!("unknown state `{other}`")).help(help));
+                return None;
+            }
+        };
+        Some(Step::Check { target, state })
+    }
+
+    /// A duration, a distribution (`{ uniform = [a, b] }`), or a template read at run time.
+    pub(crate) fn delay(&mut self, node: &Node<'_>, what: &str, scope: &Scope) -> Option<Delay> {
+        match node.get_ref() {
+            DeValue::String(s) if s.contains('{') => {
+                let t = self.template(node, what, scope)?;
+                Some(Delay::Dynamic(t))
+            }
+            DeValue::Table(_) => {
+                let t = self.r.table(node, what, &["uniform"])?;
+                let Some(range) = t.get("uniform") else {
+                    self.r.error(node.span(), format!("{what} needs a distribution such as {{ uniform = [\"0.5s\", \"2s\"] }}"));
+                    return None;
+                };
+                let DeValue::Array(bounds) = range.get_ref() else {
+                    self.r.error(range.span(), "`uniform` takes two durations: [low, high]");
+                    return None;
+                };
+                if bounds.len() != 2 {
+                    self.r.error(range.span(), "`uniform` takes two durations: [low, high]");
+                    return None;
+                }
+                let lo = self.r.duration(&bounds[0], "the low bound");
+                let hi = self.r.duration(&bounds[1], "the high bound");
+                let (lo, hi) = (lo?, hi?);
+                if lo > hi {
+                    self.r.error(range.span(), "`uniform` needs low <= high");
+                    return None;
+                }
+                Some(Delay::Uniform(lo, hi))
+            }
+            _ => self.r.duration(node, what).map(Delay::Fixed),
+        }
+    }
+
+    /// Text with placeholders, each checked against the names in scope.
+    pub(crate) fn template(&mut self, node: &Node<'_>, what: &str, scope: &Scope) -> Option<Template> {
+        let text = self.r.string(node, what)?;
+        let base = self.r.text_span(node, text);
+        let globals = &self.globals;
+        let symbols = &mut self.symbols;
+        let mut resolve = |name: &str| resolve_ref(name, scope, globals, symbols);
+        match Template::parse(text, &mut resolve) {
+            Ok(t) => Some(t),
+            Err(errors) => {
+                for (range, message) in errors {
+                    let span = match base {
+                        Some(b) => b + range.start..b + range.end,
+                        None => node.span(),
+                    };
+                    let (message, help) = match message.split_once(" | ") {
+                        Some((m, h)) => (m.to_owned(), Some(h.to_owned())),
+                        None => (message, None),
+                    };
+                    self.r.diags.push(Diagnostic::new(span, message).help_opt(help));
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Resolves a placeholder name: a variable (maybe with a field) or a handle attribute.
+fn resolve_ref(name: &str, scope: &Scope, globals: &super::Globals, symbols: &mut super::Symbols) -> Result<Ref, String> {
+    let (head, field) = match name.split_once('.') {
+        Some((h, f)) => (h, Some(f)),
+        None => (name, None),
+    };
+    match (head, field) {
+        ("name", None) => return Ok(Ref::Name),
+        ("now", None) => return Ok(Ref::Now),
+        ("elapsed", None) => return Ok(Ref::Elapsed),
+        _ => {}
+    }
+    let handle = || -> Option<Target> {
+        if scope.has_handle(head) {
+            if let Some(d) = globals.task(head).filter(|d| globals.root[*d as usize]) {
+                return Some(Target::Root(d));
+            }
+            return Some(Target::Local(u32::MAX));
+        }
+        globals.future(head).map(Target::Future)
+    };
+    if scope.has_var(head) {
+        return Ok(Ref::Var(symbols.intern(head), field.map(Into::into)));
+    }
+    if let Some(mut target) = handle() {
+        if target == Target::Local(u32::MAX) {
+            target = Target::Local(symbols.intern(head));
+        }
+        let attr = match field {
+            None => Attr::Name,
+            Some(f) => Attr::parse(f).ok_or_else(|| {
+                let help = did_you_mean(f, Attr::NAMES)
+                    .unwrap_or_else(|| format!("a handle has {}", Attr::NAMES.join(", ")));
+                format!("`{head}` has no attribute `{f}` | {help}")
+            })?,
+        };
+        return Ok(Ref::Attr(target, attr));
+    }
+    let candidates = scope.vars.iter().chain(&scope.handles).chain(&globals.futures);
+    let help = did_you_mean(head, candidates.map(String::as_str))
+        .unwrap_or_else(|| "pass it in `args`, or write `{{` for a brace".into());
+    Err(format!("unknown name `{head}` in `{{{name}}}` | {help}"))
+}

@@ -1,0 +1,139 @@
+//! Values that flow through a scenario: results, items, arguments, errors.
+//!
+//! They print the way CPython's `str()` prints them (`True`, `None`, `3.0`,
+//! `['a', 'b']`), so a trace reads like the program it models.
+
+use std::fmt;
+use std::rc::Rc;
+
+/// A value a task can hold, pass, return or put on a queue.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) enum Value {
+    #[default]
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    List(Rc<[Value]>),
+    Map(Rc<[(Rc<str>, Value)]>),
+    /// An exception held as a value (a `gather(..., return_exceptions=True)` slot).
+    Error(Rc<str>),
+}
+
+impl Value {
+    pub(crate) fn str(s: &str) -> Value {
+        Value::Str(Rc::from(s))
+    }
+
+    /// A field of a map value (`{r.url}`).
+    pub(crate) fn field(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Map(entries) => entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The value as a float, when it is a number (for `{x:.2f}`).
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            Value::Str(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Python's `repr()`: strings quoted, as inside a printed list.
+    pub(crate) fn repr(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Str(s) => write_quoted(f, s),
+            Value::Error(msg) => {
+                f.write_str("Exception(")?;
+                write_quoted(f, msg)?;
+                f.write_str(")")
+            }
+            other => fmt::Display::fmt(other, f),
+        }
+    }
+}
+
+fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    write!(f, "{quote}")?;
+    for c in s.chars() {
+        match c {
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            c if c == quote => write!(f, "\\{c}")?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    write!(f, "{quote}")
+}
+
+/// Formats a float like Python's `str(float)` for the values scenarios use.
+pub(crate) fn fmt_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
+    if x.is_finite() && x == x.trunc() && x.abs() < 1e16 {
+        write!(f, "{x:.1}")
+    } else {
+        write!(f, "{x}")
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => f.write_str("None"),
+            Value::Bool(true) => f.write_str("True"),
+            Value::Bool(false) => f.write_str("False"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => fmt_float(f, *x),
+            Value::Str(s) | Value::Error(s) => f.write_str(s),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (n, item) in items.iter().enumerate() {
+                    if n > 0 {
+                        f.write_str(", ")?;
+                    }
+                    item.repr(f)?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(entries) => {
+                f.write_str("{")?;
+                for (n, (k, v)) in entries.iter().enumerate() {
+                    if n > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write_quoted(f, k)?;
+                    f.write_str(": ")?;
+                    v.repr(f)?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_like_python() {
+        let list = Value::List(Rc::from(vec![
+            Value::str("a"),
+            Value::Int(2),
+            Value::Float(1.5),
+            Value::Float(3.0),
+            Value::Bool(true),
+            Value::None,
+            Value::Error(Rc::from("boom")),
+        ]));
+        assert_eq!(list.to_string(), "['a', 2, 1.5, 3.0, True, None, Exception('boom')]");
+        assert_eq!(Value::str("it's").to_string(), "it's");
+        let map = Value::Map(Rc::from(vec![(Rc::from("url"), Value::str("x"))]));
+        assert_eq!(map.to_string(), "{'url': 'x'}");
+    }
+}
