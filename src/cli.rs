@@ -41,7 +41,11 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::Invalid as i32 } else { 0 };
+            return if e.use_stderr() {
+                ExitCode::Invalid as i32
+            } else {
+                0
+            };
         }
     };
     let options = Options {
@@ -53,7 +57,8 @@ pub fn main() -> i32 {
         verbose: cli.verbose,
         summary_only: cli.summary,
     };
-    let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let mut worst = ExitCode::Ok;
     for (n, path) in cli.files.iter().enumerate() {
         let display = path.display().to_string();
@@ -69,10 +74,14 @@ pub fn main() -> i32 {
             println!();
         }
         let out: Box<dyn Write> = Box::new(BufWriter::new(std::io::stdout()));
-        let code = run_source(&display, &text, &options, out, &mut |diag| {
-            let rendered = if color { diag.to_string() } else { diag.to_string() };
-            eprint!("{rendered}");
-        }, color);
+        let code = run_source(
+            &display,
+            &text,
+            &options,
+            out,
+            &mut |diag| eprint!("{diag}"),
+            color,
+        );
         worst = worst.max(code);
     }
     worst as i32
@@ -86,6 +95,9 @@ fn read(path: &PathBuf) -> Result<String, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!("`{shown}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())
+        format!(
+            "`{shown}` is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
     })
 }

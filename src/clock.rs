@@ -22,7 +22,11 @@ pub(crate) struct Clock<A> {
 
 impl<A> Clock<A> {
     pub(crate) fn new() -> Clock<A> {
-        Clock { now: 0, seq: 0, timers: BTreeMap::new() }
+        Clock {
+            now: 0,
+            seq: 0,
+            timers: BTreeMap::new(),
+        }
     }
 
     pub(crate) fn now(&self) -> u64 {
@@ -36,7 +40,10 @@ impl<A> Clock<A> {
 
     /// Sets a timer `delay` from now.
     pub(crate) fn set(&mut self, delay: u64, action: A) -> TimerKey {
-        let key = TimerKey { deadline: self.now.saturating_add(delay), seq: self.seq };
+        let key = TimerKey {
+            deadline: self.now.saturating_add(delay),
+            seq: self.seq,
+        };
         self.seq += 1;
         self.timers.insert(key, action);
         key
@@ -51,10 +58,6 @@ impl<A> Clock<A> {
         self.timers.contains_key(&key)
     }
 
-    pub(crate) fn pending(&self) -> usize {
-        self.timers.len()
-    }
-
     /// The earliest deadline, if any timer is set.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         self.timers.first_key_value().map(|(k, _)| k.deadline)
@@ -63,7 +66,9 @@ impl<A> Clock<A> {
     /// Advances to the earliest deadline (never backwards) and takes every
     /// timer due by then, in (deadline, order set) order.
     pub(crate) fn advance(&mut self, out: &mut Vec<A>) {
-        let Some(first) = self.next_deadline() else { return };
+        let Some(first) = self.next_deadline() else {
+            return;
+        };
         self.now = self.now.max(first);
         while let Some(entry) = self.timers.first_entry() {
             if entry.key().deadline > self.now {

@@ -20,11 +20,12 @@ pub(crate) struct Diagnostic {
 
 impl Diagnostic {
     pub(crate) fn new(span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { span: Some(span), message: message.into(), label: None, help: None }
-    }
-
-    pub(crate) fn file(message: impl Into<String>) -> Diagnostic {
-        Diagnostic { span: None, message: message.into(), label: None, help: None }
+        Diagnostic {
+            span: Some(span),
+            message: message.into(),
+            label: None,
+            help: None,
+        }
     }
 
     pub(crate) fn label(mut self, label: impl Into<String>) -> Diagnostic {
@@ -64,7 +65,11 @@ pub(crate) fn render(path: &str, source: &str, diags: &[Diagnostic], color: bool
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
     sorted.sort_by_key(|d| d.span.as_ref().map(|s| (s.start, s.end)));
     sorted.dedup();
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for diag in &sorted {
         let title = Level::ERROR.primary_title(diag.message.as_str());
@@ -113,7 +118,10 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(did_you_mean("sleeep", ["sleep", "log"]).as_deref(), Some("did you mean `sleep`?"));
+        assert_eq!(
+            did_you_mean("sleeep", ["sleep", "log"]).as_deref(),
+            Some("did you mean `sleep`?")
+        );
         assert_eq!(did_you_mean("zzz", ["sleep", "log"]), None);
     }
 

@@ -8,19 +8,28 @@ pub(crate) fn parse(text: &str) -> Result<u64, String> {
     if let Ok(secs) = text.parse::<f64>() {
         return from_secs(secs);
     }
+    if text.starts_with('-') {
+        return Err(format!("`{text}`: a duration cannot be negative"));
+    }
     if text.chars().any(|c| c == 'M' || c == 'y') || text.contains("month") {
-        return Err(format!("`{text}`: months and years are not allowed (write `m` for minutes)"));
+        return Err(format!(
+            "`{text}`: months and years are not allowed (write `m` for minutes)"
+        ));
     }
     match humantime::parse_duration(text) {
         Ok(d) => u64::try_from(d.as_nanos()).map_err(|_| format!("`{text}` is too long")),
-        Err(e) => Err(format!("`{text}` is not a duration ({e}); write e.g. \"250ms\", \"1.5s\" or \"2m\"")),
+        Err(e) => Err(format!(
+            "`{text}` is not a duration ({e}); write e.g. \"250ms\", \"1.5s\" or \"2m\""
+        )),
     }
 }
 
 /// A number of seconds as nanoseconds.
 pub(crate) fn from_secs(secs: f64) -> Result<u64, String> {
     if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("a duration cannot be negative or infinite (got {secs})"));
+        return Err(format!(
+            "a duration cannot be negative or infinite (got {secs})"
+        ));
     }
     let ns = (secs * 1e9).round();
     if ns > u64::MAX as f64 / 2.0 {
@@ -55,9 +64,9 @@ pub(crate) fn format(ns: u64) -> String {
 pub(crate) fn stamp(ns: u64) -> String {
     let secs = ns / 1_000_000_000;
     let frac = ns % 1_000_000_000;
-    let frac = if frac % 1_000_000 == 0 {
+    let frac = if frac.is_multiple_of(1_000_000) {
         format!("{:03}      ", frac / 1_000_000)
-    } else if frac % 1_000 == 0 {
+    } else if frac.is_multiple_of(1_000) {
         format!("{:06}   ", frac / 1_000)
     } else {
         format!("{frac:09}")

@@ -9,10 +9,11 @@ use std::task::Poll;
 
 use crate::clock::TimerKey;
 use crate::duration;
-use crate::model::{Bind, Catch, Delay, DefId, FutId, Model, Start, StateName, Step, Sym, Target};
+use crate::model::{Bind, Catch, DefId, Delay, FutId, Start, StateName, Step, Sym, Target, sym};
 use crate::rng::Rng;
 use crate::runtime::{
-    Callback, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState, Waiter, Waiting,
+    Callback, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState, Waiter,
+    Waiting,
 };
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
 use crate::trace::Event;
@@ -48,19 +49,15 @@ struct Ctx {
 /// The variables a root replica starts with: `i` and its `args`.
 pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
     let model = &sim.model;
-    let mut vars = vec![(sym_of(model, "i"), Value::Int(i as i64))];
+    let mut vars = vec![(sym::I, Value::Int(i as i64))];
     let lookup = |r: &Ref| match r {
-        Ref::Var(s, _) if *s == sym_of(model, "i") => Value::Int(i as i64),
+        Ref::Var(s, _) if *s == sym::I => Value::Int(i as i64),
         _ => Value::None,
     };
     for (sym, expr) in &model.tasks[def as usize].args {
         vars.push((*sym, expr.eval(&lookup)));
     }
     vars
-}
-
-fn sym_of(model: &Model, name: &str) -> Sym {
-    model.symbols.iter().position(|s| s == name).map_or(Sym::MAX, |p| p as Sym)
 }
 
 /// The whole life of one task instance.
@@ -72,7 +69,12 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
     .await;
     if sim.take_cancel(id) {
         if sim.tracing() {
-            sim.emit(Event::task(&sim, id, "cancelled", "before it started".into()));
+            sim.emit(Event::task(
+                &sim,
+                id,
+                "cancelled",
+                "before it started".into(),
+            ));
         }
         sim.finish_task(id, Err(Raise::Cancelled));
         return;
@@ -84,7 +86,15 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
     if sim.tracing() {
         sim.emit(Event::task(&sim, id, "started", String::new()));
     }
-    let mut ctx = Ctx { sim: sim.clone(), id, actor: Actor::Task(id), vars, handles: Vec::new(), rng: None, frame_start: now };
+    let mut ctx = Ctx {
+        sim: sim.clone(),
+        id,
+        actor: Actor::Task(id),
+        vars,
+        handles: Vec::new(),
+        rng: None,
+        frame_start: now,
+    };
     let outcome = ctx.task_body(def).await;
     if sim.tracing() {
         let (kind, detail) = match &outcome {
@@ -110,7 +120,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
         Some(Err(e)) => Value::Error(e.message()),
         _ => Value::None,
     };
-    let vars = vec![(sym_of(&model, "result"), result), (sym_of(&model, "error"), error)];
+    let vars = vec![(sym::RESULT, result), (sym::ERROR, error)];
     let mut ctx = Ctx {
         sim: sim.clone(),
         id: TaskId::MAX,
@@ -165,18 +175,20 @@ impl Ctx {
     }
 
     fn emit(&self, kind: &'static str, detail: String) {
-        self.sim.emit(Event::named(&self.sim, self.name(), kind, detail));
+        self.sim
+            .emit(Event::named(&self.sim, self.name(), kind, detail));
     }
 
     fn var(&self, sym: Sym) -> Value {
-        self.vars.iter().rev().find(|(s, _)| *s == sym).map(|(_, v)| v.clone()).unwrap_or_default()
+        self.vars
+            .iter()
+            .rev()
+            .find(|(s, _)| *s == sym)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
 
-    fn set_var(&mut self, name: &str, value: Value) {
-        let sym = sym_of(&self.sim.model, name);
-        if sym == Sym::MAX {
-            return; // never read by this scenario
-        }
+    fn set_var(&mut self, sym: Sym, value: Value) {
         match self.vars.iter_mut().rev().find(|(s, _)| *s == sym) {
             Some(slot) => slot.1 = value,
             None => self.vars.push((sym, value)),
@@ -188,7 +200,7 @@ impl Ctx {
             Ref::Var(sym, None) => self.var(*sym),
             Ref::Var(sym, Some(field)) => self.var(*sym).field(field).cloned().unwrap_or_default(),
             // An argument called `name` shadows the instance name.
-            Ref::Name => match self.vars.iter().rev().find(|(s, _)| *s == sym_of(&self.sim.model, "name")) {
+            Ref::Name => match self.vars.iter().rev().find(|(s, _)| *s == sym::NAME) {
                 Some((_, v)) => v.clone(),
                 None => Value::str(&self.name()),
             },
@@ -229,7 +241,9 @@ impl Ctx {
         match (attr, members.as_slice()) {
             (Attr::Count, ms) => Value::Int(ms.len() as i64),
             (_, [m]) => one(*m),
-            (Attr::Done, ms) => Value::Bool(ms.iter().all(|m| self.sim.state(*m) != State::Pending)),
+            (Attr::Done, ms) => {
+                Value::Bool(ms.iter().all(|m| self.sim.state(*m) != State::Pending))
+            }
             (_, ms) => Value::List(ms.iter().map(|m| one(*m)).collect()),
         }
     }
@@ -243,7 +257,13 @@ impl Ctx {
 
     fn rng(&mut self) -> &mut Rng {
         let (sim, id) = (&self.sim, self.id);
-        self.rng.get_or_insert_with(|| if id == TaskId::MAX { Rng::new(sim.seed) } else { sim.rng_for(id) })
+        self.rng.get_or_insert_with(|| {
+            if id == TaskId::MAX {
+                Rng::new(sim.seed)
+            } else {
+                sim.rng_for(id)
+            }
+        })
     }
 
     fn delay(&mut self, d: &Delay) -> Result<u64, Raise> {
@@ -252,7 +272,8 @@ impl Ctx {
             Delay::Uniform(lo, hi) => Ok(self.rng().range(*lo, *hi)),
             Delay::Dynamic(t) => {
                 let text = self.render(t);
-                duration::parse(&text).map_err(|e| Raise::Error(Rc::from(format!("invalid duration {e}"))))
+                duration::parse(&text)
+                    .map_err(|e| Raise::Error(Rc::from(format!("invalid duration {e}"))))
             }
         }
     }
@@ -260,7 +281,12 @@ impl Ctx {
     // ----- handles -------------------------------------------------------
 
     fn handle(&self, sym: Sym) -> Rc<[Member]> {
-        self.handles.iter().rev().find(|(s, _)| *s == sym).map(|(_, h)| h.clone()).unwrap_or_else(|| Rc::from([]))
+        self.handles
+            .iter()
+            .rev()
+            .find(|(s, _)| *s == sym)
+            .map(|(_, h)| h.clone())
+            .unwrap_or_else(|| Rc::from([]))
     }
 
     fn bind(&mut self, sym: Sym, members: Rc<[Member]>) {
@@ -274,7 +300,12 @@ impl Ctx {
     fn members_of(&self, target: &Target) -> Vec<Member> {
         match target {
             Target::Local(sym) => self.handle(*sym).to_vec(),
-            Target::Root(def) => self.sim.root_instances(*def).into_iter().map(Member::Task).collect(),
+            Target::Root(def) => self
+                .sim
+                .root_instances(*def)
+                .into_iter()
+                .map(Member::Task)
+                .collect(),
             Target::Future(f) => vec![Member::Future(*f)],
             Target::Start(_) => Vec::new(),
         }
@@ -292,7 +323,7 @@ impl Ctx {
         let model = self.sim.model.clone();
         let def = &model.tasks[start.def as usize];
         let count = start.count.unwrap_or(def.count);
-        let i_sym = sym_of(&model, "i");
+        let i_sym = sym::I;
         let parent = match self.actor {
             Actor::Task(t) => Some(t),
             Actor::Future(_) => None,
@@ -301,11 +332,17 @@ impl Ctx {
             .map(|i| {
                 let mut vars = vec![(i_sym, Value::Int(i as i64))];
                 let with_i = |r: &Ref| match r {
-                    Ref::Var(s, None) if *s == i_sym && start.count.is_some() => Value::Int(i as i64),
+                    Ref::Var(s, None) if *s == i_sym && start.count.is_some() => {
+                        Value::Int(i as i64)
+                    }
                     other => self.lookup(other),
                 };
                 for (sym, expr) in &def.args {
-                    let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e.eval(&with_i));
+                    let given = start
+                        .args
+                        .iter()
+                        .find(|(s, _)| s == sym)
+                        .map(|(_, e)| e.eval(&with_i));
                     vars.push((*sym, given.unwrap_or_else(|| expr.eval(&with_i))));
                 }
                 self.sim.spawn_task(start.def, vars, parent)
@@ -357,14 +394,20 @@ impl Ctx {
             Step::Sleep(d) => {
                 let ns = self.delay(d)?;
                 if self.sim.tracing() && self.sim.verbose() {
-                    self.sim.emit(Event::named(&self.sim, self.name(), "sleep", duration::format(ns)).verbose());
+                    self.sim.emit(
+                        Event::named(&self.sim, self.name(), "sleep", duration::format(ns))
+                            .verbose(),
+                    );
                 }
                 self.sleep(ns).await?;
             }
             Step::Block(d) => {
                 let ns = self.delay(d)?;
                 if self.sim.tracing() {
-                    self.emit("block", format!("holds the loop for {}", duration::format(ns)));
+                    self.emit(
+                        "block",
+                        format!("holds the loop for {}", duration::format(ns)),
+                    );
                 }
                 self.sim.clock.borrow_mut().block(ns);
             }
@@ -392,24 +435,41 @@ impl Ctx {
                     [m] => self.await_member(*m).await?,
                     ms => self.gather(ms.to_vec(), false).await?,
                 };
-                self.set_var("result", value);
+                self.set_var(sym::RESULT, value);
             }
-            Step::Gather { targets, return_exceptions } => {
+            Step::Gather {
+                targets,
+                return_exceptions,
+            } => {
                 let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
                 let value = self.gather(members, *return_exceptions).await?;
-                self.set_var("result", value);
+                self.set_var(sym::RESULT, value);
             }
-            Step::Wait { targets, when, timeout, cancel_pending } => {
+            Step::Wait {
+                targets,
+                when,
+                timeout,
+                cancel_pending,
+            } => {
                 let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
                 self.wait(members, *when, *timeout, *cancel_pending).await?;
             }
-            Step::WaitFor { target, timeout, shield } => {
+            Step::WaitFor {
+                target,
+                timeout,
+                shield,
+            } => {
                 let value = self.wait_for(target, *timeout, *shield).await?;
-                self.set_var("result", value);
+                self.set_var(sym::RESULT, value);
             }
             Step::Timeout { after, body } => return self.timeout_scope(*after, body).await,
             Step::Cancel(target) => self.cancel(target),
-            Step::Try { body, except, finally, catch } => return self.try_step(body, except, finally, *catch).await,
+            Step::Try {
+                body,
+                except,
+                finally,
+                catch,
+            } => return self.try_step(body, except, finally, *catch).await,
             Step::With { sem, body } => {
                 self.acquire(*sem).await?;
                 let r = self.exec(body).await;
@@ -421,15 +481,17 @@ impl Ctx {
             Step::Put { queue, item } => {
                 let item = self.eval(item);
                 self.put(*queue, item.clone()).await?;
-                self.set_var("item", item);
+                self.set_var(sym::ITEM, item);
             }
             Step::Get(queue) => {
                 let item = self.get(*queue).await?;
-                self.set_var("item", item);
+                self.set_var(sym::ITEM, item);
             }
             Step::TaskDone(queue) => self.task_done(*queue)?,
             Step::Join(queue) => self.join(*queue).await?,
-            Step::Consume { queue, until, body } => return self.consume(*queue, until.as_ref(), body).await,
+            Step::Consume { queue, until, body } => {
+                return self.consume(*queue, until.as_ref(), body).await;
+            }
             Step::SetResult { future, value } => {
                 let value = self.eval(value);
                 self.resolve_future(*future, Ok(value))?;
@@ -451,7 +513,11 @@ impl Ctx {
     // ----- suspension points ---------------------------------------------
 
     /// Waits until `ready`; a delivered cancellation ends the wait with `CancelledError`.
-    async fn suspend(&self, waiting: Waiting, mut ready: impl FnMut() -> bool) -> Result<(), Raise> {
+    async fn suspend(
+        &self,
+        waiting: Waiting,
+        mut ready: impl FnMut() -> bool,
+    ) -> Result<(), Raise> {
         let (sim, id) = (&self.sim, self.id);
         sim.set_waiting(id, waiting);
         let r = poll_fn(|_| {
@@ -475,7 +541,11 @@ impl Ctx {
         sim.set_waiting(id, Waiting::Other("its next turn"));
         let r = poll_fn(|cx| {
             if turned {
-                Poll::Ready(if sim.take_cancel(id) { Err(Raise::Cancelled) } else { Ok(()) })
+                Poll::Ready(if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else {
+                    Ok(())
+                })
             } else {
                 turned = true;
                 cx.waker().wake_by_ref();
@@ -491,16 +561,23 @@ impl Ctx {
         if ns == 0 {
             return self.hop().await;
         }
-        let key = self.sim.clock.borrow_mut().set(ns, TimerAction::Wake(self.id));
+        let key = self
+            .sim
+            .clock
+            .borrow_mut()
+            .set(ns, TimerAction::Wake(self.id));
         let _guard = TimerGuard(&self.sim, key);
-        self.suspend(Waiting::Sleep(key), || !self.sim.clock.borrow().is_pending(key)).await
+        self.suspend(Waiting::Sleep, || !self.sim.clock.borrow().is_pending(key))
+            .await
     }
 
     async fn await_member(&self, m: Member) -> Outcome {
         if self.sim.state(m) == State::Pending {
             let cb = Callback::Wake(self.id);
             self.sim.add_callback(m, cb.clone());
-            let r = self.suspend(Waiting::Member(m), || self.sim.state(m) != State::Pending).await;
+            let r = self
+                .suspend(Waiting::Member(m), || self.sim.state(m) != State::Pending)
+                .await;
             if r.is_err() {
                 self.sim.remove_callback(m, &cb);
             }
@@ -526,8 +603,14 @@ impl Ctx {
         for m in &unique {
             self.sim.add_callback(*m, Callback::Gather(g.clone(), *m));
         }
-        let r = self.suspend(Waiting::Gather(g.clone()), || g.result.borrow().is_some()).await;
-        let result = g.result.borrow_mut().get_or_insert(Err(Raise::Cancelled)).clone();
+        let r = self
+            .suspend(Waiting::Gather(g.clone()), || g.result.borrow().is_some())
+            .await;
+        let result = g
+            .result
+            .borrow_mut()
+            .get_or_insert(Err(Raise::Cancelled))
+            .clone();
         r?;
         result
     }
@@ -549,13 +632,19 @@ impl Ctx {
             timer: Default::default(),
         });
         if let Some(t) = timeout {
-            let key = self.sim.clock.borrow_mut().set(t, TimerAction::Release(w.waiter.clone()));
+            let key = self
+                .sim
+                .clock
+                .borrow_mut()
+                .set(t, TimerAction::Release(w.waiter.clone()));
             w.timer.set(Some(key));
         }
         for m in &members {
             self.sim.add_callback(*m, Callback::Wait(w.clone(), *m));
         }
-        let r = self.suspend(Waiting::Other("asyncio.wait"), || w.waiter.done.get()).await;
+        let r = self
+            .suspend(Waiting::Other("asyncio.wait"), || w.waiter.done.get())
+            .await;
         if let Some(key) = w.timer.take() {
             self.sim.clock.borrow_mut().cancel(key);
         }
@@ -563,28 +652,40 @@ impl Ctx {
             self.sim.remove_callback(*m, &Callback::Wait(w.clone(), *m));
         }
         r?;
-        let (done, pending): (Vec<Member>, Vec<Member>) =
-            members.iter().partition(|m| self.sim.state(**m) != State::Pending);
+        let (done, pending): (Vec<Member>, Vec<Member>) = members
+            .iter()
+            .partition(|m| self.sim.state(**m) != State::Pending);
         if self.sim.tracing() {
-            self.emit("wait", format!("{} done, {} pending", done.len(), pending.len()));
+            self.emit(
+                "wait",
+                format!("{} done, {} pending", done.len(), pending.len()),
+            );
         }
         if cancel_pending {
             for m in &pending {
                 self.cancel_member(*m);
             }
         }
-        self.set_var("done", Value::Int(done.len() as i64));
-        self.set_var("pending", Value::Int(pending.len() as i64));
-        let model = self.sim.model.clone();
-        self.bind(sym_of(&model, "done"), done.into());
-        self.bind(sym_of(&model, "pending"), pending.into());
+        self.set_var(sym::DONE, Value::Int(done.len() as i64));
+        self.set_var(sym::PENDING, Value::Int(pending.len() as i64));
+        self.bind(sym::DONE, done.into());
+        self.bind(sym::PENDING, pending.into());
         Ok(())
     }
 
-    async fn wait_for(&mut self, target: &Target, timeout: u64, shield: bool) -> Result<Value, Raise> {
+    async fn wait_for(
+        &mut self,
+        target: &Target,
+        timeout: u64,
+        shield: bool,
+    ) -> Result<Value, Raise> {
         // asyncio sets the timer before it wraps the awaitable in a task.
         let waiter = Waiter::new(self.id);
-        let key = self.sim.clock.borrow_mut().set(timeout, TimerAction::Release(waiter.clone()));
+        let key = self
+            .sim
+            .clock
+            .borrow_mut()
+            .set(timeout, TimerAction::Release(waiter.clone()));
         let members = self.resolve(target);
         let _guard = TimerGuard(&self.sim, key);
         let m = match members.as_slice() {
@@ -594,7 +695,10 @@ impl Ctx {
         // A shield adds its own future between the task and the waiter: one more turn.
         let cb = Callback::Release(waiter.clone(), shield as u8);
         self.sim.add_callback(m, cb.clone());
-        let interrupted = self.suspend(Waiting::Other("wait_for"), || waiter.done.get()).await.is_err();
+        let interrupted = self
+            .suspend(Waiting::Other("wait_for"), || waiter.done.get())
+            .await
+            .is_err();
         drop(_guard);
         if self.sim.state(m) != State::Pending {
             return self.sim.outcome(m).expect("finished");
@@ -612,7 +716,13 @@ impl Ctx {
         }
         if self.sim.tracing() {
             let what = self.member_name(m);
-            self.emit("timeout", format!("wait_for {what} timed out after {}", duration::format(timeout)));
+            self.emit(
+                "timeout",
+                format!(
+                    "wait_for {what} timed out after {}",
+                    duration::format(timeout)
+                ),
+            );
         }
         match self.sim.outcome(m) {
             Some(Err(Raise::Cancelled)) | None => Err(Raise::Timeout),
@@ -626,7 +736,11 @@ impl Ctx {
         let cb = Callback::Release(waiter.clone(), 0);
         self.sim.add_callback(m, cb.clone());
         self.cancel_member(m);
-        let r = self.suspend(Waiting::Other("a cancelled task to finish"), || waiter.done.get()).await;
+        let r = self
+            .suspend(Waiting::Other("a cancelled task to finish"), || {
+                waiter.done.get()
+            })
+            .await;
         self.sim.remove_callback(m, &cb);
         r
     }
@@ -645,7 +759,11 @@ impl Ctx {
     async fn timeout_scope(&mut self, after: u64, body: &[Step]) -> Result<Flow, Raise> {
         let expired = Rc::new(std::cell::Cell::new(false));
         let level = self.sim.tasks.borrow()[self.id as usize].cancels;
-        let key = self.sim.clock.borrow_mut().set(after, TimerAction::Expire(expired.clone(), self.id));
+        let key = self
+            .sim
+            .clock
+            .borrow_mut()
+            .set(after, TimerAction::Expire(expired.clone(), self.id));
         let r = self.exec(body).await;
         self.sim.clock.borrow_mut().cancel(key);
         if !expired.get() {
@@ -660,7 +778,10 @@ impl Ctx {
         match r {
             Err(Raise::Cancelled) if cancels <= level => {
                 if self.sim.tracing() {
-                    self.emit("timeout", format!("timeout block expired after {}", duration::format(after)));
+                    self.emit(
+                        "timeout",
+                        format!("timeout block expired after {}", duration::format(after)),
+                    );
                 }
                 Err(Raise::Timeout)
             }
@@ -671,16 +792,25 @@ impl Ctx {
     fn cancel(&self, target: &Target) {
         for m in self.members_of(target) {
             if self.sim.tracing() {
-                self.emit("cancel", format!("requests cancel of {}", self.member_name(m)));
+                self.emit(
+                    "cancel",
+                    format!("requests cancel of {}", self.member_name(m)),
+                );
             }
             self.cancel_member(m);
         }
     }
 
-    async fn try_step(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: Catch) -> Result<Flow, Raise> {
+    async fn try_step(
+        &mut self,
+        body: &[Step],
+        except: &[Step],
+        finally: &[Step],
+        catch: Catch,
+    ) -> Result<Flow, Raise> {
         let r = match self.exec(body).await {
             Err(e) if catches(catch, &e) => {
-                self.set_var("error", Value::Error(e.message()));
+                self.set_var(sym::ERROR, Value::Error(e.message()));
                 if self.sim.tracing() {
                     self.emit("caught", e.message().to_string());
                 }
@@ -711,9 +841,14 @@ impl Ctx {
         if sim.tracing() {
             let in_use = sim.semaphores.borrow()[sem as usize].in_use();
             let permits = sim.model.semaphores[sem as usize].permits;
-            self.emit("wait", format!("for a permit of {name} ({in_use}/{permits} in use)"));
+            self.emit(
+                "wait",
+                format!("for a permit of {name} ({in_use}/{permits} in use)"),
+            );
         }
-        let r = self.suspend(Waiting::Semaphore(sem), || waiter.done.get()).await;
+        let r = self
+            .suspend(Waiting::Semaphore(sem), || waiter.done.get())
+            .await;
         let next = match r {
             Ok(()) => sim.semaphores.borrow_mut()[sem as usize].granted(&waiter),
             Err(_) => sim.semaphores.borrow_mut()[sem as usize].abandon(&waiter),
@@ -738,7 +873,9 @@ impl Ctx {
             }
             Err(()) => {
                 let name = &self.sim.model.semaphores[sem as usize].name;
-                Err(Raise::Error(Rc::from(format!("release of {name} without a matching acquire"))))
+                Err(Raise::Error(Rc::from(format!(
+                    "release of {name} without a matching acquire"
+                ))))
             }
         }
     }
@@ -747,7 +884,10 @@ impl Ctx {
         if self.sim.tracing() {
             let in_use = self.sim.semaphores.borrow()[sem as usize].in_use();
             let def = &self.sim.model.semaphores[sem as usize];
-            self.emit(kind, format!("{} ({in_use}/{} in use)", def.name, def.permits));
+            self.emit(
+                kind,
+                format!("{} ({in_use}/{} in use)", def.name, def.permits),
+            );
         }
     }
 
@@ -756,7 +896,11 @@ impl Ctx {
     async fn put(&self, queue: u32, item: Value) -> Result<(), Raise> {
         let sim = &self.sim;
         let q = &sim.queues[queue as usize];
-        let shown = if sim.tracing() { Some(Repr(&item).to_string()) } else { None };
+        let shown = if sim.tracing() {
+            Some(Repr(&item).to_string())
+        } else {
+            None
+        };
         let mut send = pin!(q.tx.send(item));
         let mut first = true;
         sim.set_waiting(self.id, Waiting::Put(queue));
@@ -764,9 +908,15 @@ impl Ctx {
             if !first && sim.take_cancel(self.id) {
                 return Poll::Ready(Err(Raise::Cancelled));
             }
-            let polled = send.as_mut().poll(cx).map(|r| r.map_err(|_| Raise::Error(Rc::from("queue closed"))));
+            let polled = send
+                .as_mut()
+                .poll(cx)
+                .map(|r| r.map_err(|_| Raise::Error(Rc::from("queue closed"))));
             if first && polled.is_pending() && sim.tracing() {
-                self.emit("wait", format!("{} is full", sim.model.queues[queue as usize].name));
+                self.emit(
+                    "wait",
+                    format!("{} is full", sim.model.queues[queue as usize].name),
+                );
             }
             first = false;
             polled
@@ -776,7 +926,14 @@ impl Ctx {
         r?;
         q.put_done();
         if let Some(shown) = shown {
-            self.emit("put", format!("{shown} -> {} ({})", sim.model.queues[queue as usize].name, self.depth(queue)));
+            self.emit(
+                "put",
+                format!(
+                    "{shown} -> {} ({})",
+                    sim.model.queues[queue as usize].name,
+                    self.depth(queue)
+                ),
+            );
         }
         Ok(())
     }
@@ -792,14 +949,19 @@ impl Ctx {
                 return Poll::Ready(Err(Raise::Cancelled));
             }
             first = false;
-            recv.as_mut().poll(cx).map(|r| r.map_err(|_| Raise::Error(Rc::from("queue closed"))))
+            recv.as_mut()
+                .poll(cx)
+                .map(|r| r.map_err(|_| Raise::Error(Rc::from("queue closed"))))
         })
         .await;
         sim.set_waiting(self.id, Waiting::Nothing);
         let item = r?;
         if sim.tracing() {
             let name = &sim.model.queues[queue as usize].name;
-            self.emit("get", format!("{} <- {name} ({})", Repr(&item), self.depth(queue)));
+            self.emit(
+                "get",
+                format!("{} <- {name} ({})", Repr(&item), self.depth(queue)),
+            );
         }
         Ok(item)
     }
@@ -829,21 +991,34 @@ impl Ctx {
         }
         let waiter = Waiter::new(self.id);
         q.add_joiner(waiter.clone());
-        let r = self.suspend(Waiting::Join(queue), || waiter.done.get()).await;
+        let r = self
+            .suspend(Waiting::Join(queue), || waiter.done.get())
+            .await;
         q.remove_joiner(&waiter);
         r?;
         if self.sim.tracing() {
-            self.emit("join", format!("every item of {} is done", self.sim.model.queues[queue as usize].name));
+            self.emit(
+                "join",
+                format!(
+                    "every item of {} is done",
+                    self.sim.model.queues[queue as usize].name
+                ),
+            );
         }
         Ok(())
     }
 
-    async fn consume(&mut self, queue: u32, until: Option<&Expr>, body: &[Step]) -> Result<Flow, Raise> {
+    async fn consume(
+        &mut self,
+        queue: u32,
+        until: Option<&Expr>,
+        body: &[Step],
+    ) -> Result<Flow, Raise> {
         let sentinel = until.map(|u| self.eval(u).to_string());
         loop {
             let item = self.get(queue).await?;
             let stop = sentinel.as_deref().is_some_and(|s| item.to_string() == s);
-            self.set_var("item", item);
+            self.set_var(sym::ITEM, item);
             if stop {
                 self.task_done(queue)?;
                 return Ok(Flow::Next);
@@ -868,7 +1043,9 @@ impl Ctx {
             Err(e) => format!("{name} raises {}", e.message()),
         };
         if !self.sim.resolve_future(f, outcome) {
-            return Err(Raise::Error(Rc::from(format!("invalid state: future {name} is already done"))));
+            return Err(Raise::Error(Rc::from(format!(
+                "invalid state: future {name} is already done"
+            ))));
         }
         if self.sim.tracing() {
             self.emit("resolve", detail);
@@ -877,7 +1054,7 @@ impl Ctx {
     }
 
     async fn repeat(&mut self, times: Option<u32>, body: &[Step]) -> Result<Flow, Raise> {
-        let i = sym_of(&self.sim.model, "i");
+        let i = sym::I;
         let mut n = 0u64;
         while times.is_none_or(|t| n < t as u64) {
             self.vars.push((i, Value::Int(n as i64)));
@@ -899,7 +1076,7 @@ impl Ctx {
             Value::None => Rc::from([]),
             other => Rc::from([other]),
         };
-        let i = sym_of(&self.sim.model, "i");
+        let i = sym::I;
         for (n, item) in items.iter().enumerate() {
             self.vars.push((i, Value::Int(n as i64)));
             self.vars.push((var, item.clone()));
@@ -916,7 +1093,7 @@ impl Ctx {
 
     async fn each(&mut self, handle: &Target, var: Sym, body: &[Step]) -> Result<Flow, Raise> {
         let members = self.members_of(handle);
-        let i = sym_of(&self.sim.model, "i");
+        let i = sym::I;
         for (n, m) in members.into_iter().enumerate() {
             self.vars.push((i, Value::Int(n as i64)));
             self.handles.push((var, Rc::from([m])));
@@ -958,7 +1135,7 @@ impl Ctx {
         self.vars.truncate(saved.0);
         self.frame_start = saved.1;
         if let Flow::Return(v) = r? {
-            self.set_var("result", v);
+            self.set_var(sym::RESULT, v);
         }
         Ok(())
     }

@@ -51,7 +51,11 @@ pub fn run_source(
     match validate::validate(text) {
         Ok(model) => {
             let outcome = run::run(Rc::new(model), options, out);
-            if outcome.checks_failed > 0 { ExitCode::CheckFailed } else { ExitCode::Ok }
+            if outcome.checks_failed > 0 {
+                ExitCode::CheckFailed
+            } else {
+                ExitCode::Ok
+            }
         }
         Err(diags) => {
             report(&diagnostic::render(path, text, &diags, color));
@@ -65,9 +69,23 @@ pub fn run_source(
 pub fn render_to_string(path: &str, text: &str, options: &Options) -> (String, ExitCode) {
     let buf = SharedBuf::default();
     let mut report = String::new();
-    let code = run_source(path, text, options, Box::new(buf.clone()), &mut |r| report.push_str(r), false);
+    let code = run_source(
+        path,
+        text,
+        options,
+        Box::new(buf.clone()),
+        &mut |r| report.push_str(r),
+        false,
+    );
     let trace = String::from_utf8(buf.0.borrow().clone()).expect("traces are UTF-8");
-    (if code == ExitCode::Invalid { report } else { trace }, code)
+    (
+        if code == ExitCode::Invalid {
+            report
+        } else {
+            trace
+        },
+        code,
+    )
 }
 
 /// A writer whose bytes can be read back after the run.

@@ -14,6 +14,18 @@ pub(crate) type FutId = u32;
 /// An interned variable or handle name (index into [`Model::symbols`]).
 pub(crate) type Sym = u32;
 
+/// The builtin variables, interned first so their symbols are fixed.
+pub(crate) mod sym {
+    use super::Sym;
+    pub(crate) const NAME: Sym = 0;
+    pub(crate) const I: Sym = 1;
+    pub(crate) const ITEM: Sym = 3;
+    pub(crate) const RESULT: Sym = 4;
+    pub(crate) const ERROR: Sym = 5;
+    pub(crate) const DONE: Sym = 6;
+    pub(crate) const PENDING: Sym = 7;
+}
+
 #[derive(Debug)]
 pub(crate) struct Model {
     pub name: String,
@@ -24,8 +36,6 @@ pub(crate) struct Model {
     pub queues: Vec<QueueDef>,
     pub futures: Vec<FutureDef>,
     pub tasks: Vec<TaskDef>,
-    /// Names of variables and handles, indexed by [`Sym`].
-    pub symbols: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -118,7 +128,8 @@ pub(crate) enum StateName {
 }
 
 impl StateName {
-    pub(crate) const NAMES: [&'static str; 5] = ["pending", "done", "failed", "cancelled", "finished"];
+    pub(crate) const NAMES: [&'static str; 5] =
+        ["pending", "done", "failed", "cancelled", "finished"];
 }
 
 #[derive(Clone, Debug, PartialEq)]

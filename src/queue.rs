@@ -27,7 +27,14 @@ impl Queue {
             Some(c) => async_channel::bounded(c as usize),
             None => async_channel::unbounded(),
         };
-        Queue { tx, rx, capacity, unfinished: Cell::new(0), joiners: RefCell::default(), peak: Cell::new(0) }
+        Queue {
+            tx,
+            rx,
+            capacity,
+            unfinished: Cell::new(0),
+            joiners: RefCell::default(),
+            peak: Cell::new(0),
+        }
     }
 
     pub(crate) fn depth(&self) -> usize {
@@ -52,7 +59,11 @@ impl Queue {
             return Err(());
         }
         self.unfinished.set(n - 1);
-        Ok(if n == 1 { std::mem::take(&mut *self.joiners.borrow_mut()) } else { Vec::new() })
+        Ok(if n == 1 {
+            std::mem::take(&mut *self.joiners.borrow_mut())
+        } else {
+            Vec::new()
+        })
     }
 
     pub(crate) fn add_joiner(&self, w: Rc<Waiter>) {

@@ -34,7 +34,9 @@ pub(crate) struct Outcome {
 pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> Outcome {
     let seed = options.seed.unwrap_or(model.seed);
     let mut renderer: Box<dyn Renderer> = match options.format {
-        Format::Text => Box::new(Text { width: name_width(&model) }),
+        Format::Text => Box::new(Text {
+            width: name_width(&model),
+        }),
         Format::Jsonl => Box::new(Jsonl),
     };
     let mut fallback: Box<dyn Renderer> = match options.format {
@@ -44,11 +46,15 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
     if options.summary_only {
         std::mem::swap(&mut renderer, &mut fallback);
     }
-    let tracer = Tracer::new((!options.summary_only).then_some(renderer), out, options.verbose);
+    let tracer = Tracer::new(
+        (!options.summary_only).then_some(renderer),
+        out,
+        options.verbose,
+    );
     let sim = Sim::new(model.clone(), seed, tracer);
     sim.tracer.borrow_mut().header(&model.name, seed);
     sim.run();
-    let summary = summarise(&sim, seed);
+    let summary = summarise(&sim);
     sim.tracer.borrow_mut().finish(&summary, fallback.as_mut());
     let checks_failed = sim.checks_failed.get();
     sim.teardown();
@@ -57,14 +63,20 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
 
 /// Width of the task column: the longest name a task instance can have.
 fn name_width(model: &Model) -> usize {
-    let tasks = model.tasks.iter().map(|t| t.name.len() + if t.root && t.count == 1 { 0 } else { 4 });
+    let tasks = model
+        .tasks
+        .iter()
+        .map(|t| t.name.len() + if t.root && t.count == 1 { 0 } else { 4 });
     let futures = model.futures.iter().map(|f| f.name.len());
     tasks.chain(futures).max().unwrap_or(4).clamp(4, 32)
 }
 
-fn summarise(sim: &Sim, seed: u64) -> Summary {
+fn summarise(sim: &Sim) -> Summary {
     let model = &sim.model;
-    let mut s = Summary { scenario: model.name.clone(), seed, makespan: sim.now(), ..Summary::default() };
+    let mut s = Summary {
+        makespan: sim.now(),
+        ..Summary::default()
+    };
     let count = sim.tasks.borrow().len();
     for id in 0..count as u32 {
         let (state, waiting) = {
@@ -82,8 +94,18 @@ fn summarise(sim: &Sim, seed: u64) -> Summary {
         }
     }
     let sems = sim.semaphores.borrow();
-    s.semaphores = model.semaphores.iter().zip(sems.iter()).map(|(d, s)| (d.name.clone(), s.peak, d.permits)).collect();
-    s.queues = model.queues.iter().zip(&sim.queues).map(|(d, q)| (d.name.clone(), q.peak.get(), d.capacity)).collect();
+    s.semaphores = model
+        .semaphores
+        .iter()
+        .zip(sems.iter())
+        .map(|(d, s)| (d.name.clone(), s.peak, d.permits))
+        .collect();
+    s.queues = model
+        .queues
+        .iter()
+        .zip(&sim.queues)
+        .map(|(d, q)| (d.name.clone(), q.peak.get(), d.capacity))
+        .collect();
     s.checks_failed = sim.checks_failed.get();
     s
 }
@@ -93,24 +115,40 @@ fn describe(sim: &Sim, waiting: &Waiting) -> String {
     let model = &sim.model;
     match waiting {
         Waiting::Nothing => "never ran".into(),
-        Waiting::Sleep(_) => "a timer".into(),
+        Waiting::Sleep => "a timer".into(),
         Waiting::Member(Member::Task(t)) => format!("task {}", sim.task_name(*t)),
-        Waiting::Member(Member::Future(f)) => format!("future {} (never set)", model.futures[*f as usize].name),
+        Waiting::Member(Member::Future(f)) => {
+            format!("future {} (never set)", model.futures[*f as usize].name)
+        }
         Waiting::Gather(g) => {
-            let pending = g.members.iter().filter(|m| sim.state(**m) == State::Pending).count();
+            let pending = g
+                .members
+                .iter()
+                .filter(|m| sim.state(**m) == State::Pending)
+                .count();
             format!("gather ({pending} of {} not finished)", g.members.len())
         }
         Waiting::Semaphore(s) => {
             let sem = &sim.semaphores.borrow()[*s as usize];
             let holders: Vec<String> = sem.holders.iter().map(|t| sim.task_name(*t)).collect();
-            let by = if holders.is_empty() { String::new() } else { format!(", held by {}", holders.join(", ")) };
-            format!("a permit of semaphore {}{by}", model.semaphores[*s as usize].name)
+            let by = if holders.is_empty() {
+                String::new()
+            } else {
+                format!(", held by {}", holders.join(", "))
+            };
+            format!(
+                "a permit of semaphore {}{by}",
+                model.semaphores[*s as usize].name
+            )
         }
         Waiting::Get(q) => format!("get from queue {} (empty)", model.queues[*q as usize].name),
         Waiting::Put(q) => format!("put to queue {} (full)", model.queues[*q as usize].name),
         Waiting::Join(q) => {
             let unfinished = sim.queues[*q as usize].unfinished();
-            format!("join of queue {} ({unfinished} items not done)", model.queues[*q as usize].name)
+            format!(
+                "join of queue {} ({unfinished} items not done)",
+                model.queues[*q as usize].name
+            )
         }
         Waiting::Other(what) => (*what).into(),
     }

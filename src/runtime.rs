@@ -81,7 +81,10 @@ pub(crate) struct Waiter {
 
 impl Waiter {
     pub(crate) fn new(task: TaskId) -> Rc<Waiter> {
-        Rc::new(Waiter { task, done: Cell::new(false) })
+        Rc::new(Waiter {
+            task,
+            done: Cell::new(false),
+        })
     }
 }
 
@@ -141,7 +144,7 @@ impl Callback {
 pub(crate) enum Waiting {
     #[default]
     Nothing,
-    Sleep(TimerKey),
+    Sleep,
     Member(Member),
     Gather(Rc<Gather>),
     Semaphore(SemId),
@@ -199,15 +202,27 @@ pub(crate) struct Sim {
 
 impl Sim {
     pub(crate) fn new(model: Rc<Model>, seed: u64, tracer: Tracer) -> Rc<Sim> {
-        let semaphores = model.semaphores.iter().map(|s| Semaphore::new(s.permits)).collect();
-        let queues = model.queues.iter().map(|q| Queue::new(q.capacity)).collect();
+        let semaphores = model
+            .semaphores
+            .iter()
+            .map(|s| Semaphore::new(s.permits))
+            .collect();
+        let queues = model
+            .queues
+            .iter()
+            .map(|q| Queue::new(q.capacity))
+            .collect();
         let futures = model
             .futures
             .iter()
             .enumerate()
             .map(|(i, f)| FutureSlot {
                 outcome: None,
-                callbacks: if f.on_done.is_empty() { Vec::new() } else { vec![Callback::OnDone(i as FutId)] },
+                callbacks: if f.on_done.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Callback::OnDone(i as FutId)]
+                },
             })
             .collect();
         Rc::new(Sim {
@@ -233,7 +248,11 @@ impl Sim {
     }
 
     fn executor(&self) -> Rc<LocalExecutor<'static>> {
-        self.ex.borrow().as_ref().expect("the executor lives until the run ends").clone()
+        self.ex
+            .borrow()
+            .as_ref()
+            .expect("the executor lives until the run ends")
+            .clone()
     }
 
     /// Queues a future as a new runnable, at the tail of the ready queue.
@@ -248,7 +267,11 @@ impl Sim {
         let tasks = self.tasks.borrow();
         let slot = &tasks[id as usize];
         let def = &self.model.tasks[slot.def as usize];
-        if def.root && def.count == 1 { def.name.clone() } else { format!("{}[{}]", def.name, slot.k) }
+        if def.root && def.count == 1 {
+            def.name.clone()
+        } else {
+            format!("{}[{}]", def.name, slot.k)
+        }
     }
 
     pub(crate) fn rng_for(&self, id: TaskId) -> Rng {
@@ -544,7 +567,9 @@ impl Sim {
 
     /// Like `asyncio.run`: once `main` is done and the loop is idle, cancel the rest.
     fn shutdown_after_main(self: &Rc<Self>) -> bool {
-        let Some(main) = self.model.main else { return false };
+        let Some(main) = self.model.main else {
+            return false;
+        };
         if self.shut_down.get() {
             return false;
         }
@@ -560,7 +585,12 @@ impl Sim {
             .collect();
         for t in &pending {
             if self.tracing() {
-                self.emit(Event::task(self, *t, "cancel", "main finished: cancelling what is left".into()));
+                self.emit(Event::task(
+                    self,
+                    *t,
+                    "cancel",
+                    "main finished: cancelling what is left".into(),
+                ));
             }
             self.cancel_task(*t);
         }

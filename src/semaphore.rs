@@ -21,7 +21,13 @@ pub(crate) struct Semaphore {
 
 impl Semaphore {
     pub(crate) fn new(permits: u32) -> Semaphore {
-        Semaphore { permits, value: permits, waiters: VecDeque::new(), holders: Vec::new(), peak: 0 }
+        Semaphore {
+            permits,
+            value: permits,
+            waiters: VecDeque::new(),
+            holders: Vec::new(),
+            peak: 0,
+        }
     }
 
     pub(crate) fn in_use(&self) -> u32 {
@@ -53,7 +59,11 @@ impl Semaphore {
     pub(crate) fn granted(&mut self, waiter: &Rc<Waiter>) -> Option<TaskId> {
         self.waiters.retain(|w| !Rc::ptr_eq(w, waiter));
         self.holders.push(waiter.task);
-        if self.value > 0 { self.wake_next() } else { None }
+        if self.value > 0 {
+            self.wake_next()
+        } else {
+            None
+        }
     }
 
     /// A waiter was cancelled: it leaves, and a permit granted to it goes on.

@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use crate::model::{Sym, Target};
-use crate::value::{Value, fmt_float};
+use crate::value::Value;
 
 /// Something a placeholder reads.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,8 +38,15 @@ pub(crate) enum Attr {
 }
 
 impl Attr {
-    pub(crate) const NAMES: [&'static str; 7] =
-        ["name", "state", "done", "cancelled", "result", "error", "count"];
+    pub(crate) const NAMES: [&'static str; 7] = [
+        "name",
+        "state",
+        "done",
+        "cancelled",
+        "result",
+        "error",
+        "count",
+    ];
 
     pub(crate) fn parse(s: &str) -> Option<Attr> {
         Some(match s {
@@ -81,7 +88,9 @@ pub(crate) type TemplateError = (Range<usize>, String);
 
 impl Template {
     pub(crate) fn literal(text: &str) -> Template {
-        Template { parts: Box::new([Part::Lit(text.into())]) }
+        Template {
+            parts: Box::new([Part::Lit(text.into())]),
+        }
     }
 
     /// Parses `text`; `resolve` turns a placeholder's name (`x`, `x.y`) into a [`Ref`].
@@ -102,7 +111,10 @@ impl Template {
                 continue;
             }
             if c == b'}' {
-                errors.push((pos..pos + 1, "unmatched `}` (write `}}` for a brace)".into()));
+                errors.push((
+                    pos..pos + 1,
+                    "unmatched `}` (write `}}` for a brace)".into(),
+                ));
                 pos += 1;
                 continue;
             }
@@ -113,7 +125,10 @@ impl Template {
                 continue;
             }
             let Some(len) = text[pos..].find('}') else {
-                errors.push((pos..text.len(), "unclosed `{` (write `{{` for a brace)".into()));
+                errors.push((
+                    pos..text.len(),
+                    "unclosed `{` (write `{{` for a brace)".into(),
+                ));
                 break;
             };
             let inner = &text[pos + 1..pos + len];
@@ -132,7 +147,13 @@ impl Template {
         if !lit.is_empty() || parts.is_empty() {
             parts.push(Part::Lit(lit.into()));
         }
-        if errors.is_empty() { Ok(Template { parts: parts.into() }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Template {
+                parts: parts.into(),
+            })
+        } else {
+            Err(errors)
+        }
     }
 
     /// The text, when the template has no placeholders.
@@ -141,13 +162,6 @@ impl Template {
             [Part::Lit(s)] => Some(s),
             _ => None,
         }
-    }
-
-    pub(crate) fn refs(&self) -> impl Iterator<Item = &Ref> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Ref { what, .. } => Some(what),
-            Part::Lit(_) => None,
-        })
     }
 
     /// Renders the text, looking each placeholder up with `lookup`.
@@ -178,7 +192,12 @@ impl Template {
     /// Evaluates to a value: the placeholder's own value when the template is one placeholder.
     pub(crate) fn eval(&self, lookup: &dyn Fn(&Ref) -> Value) -> Value {
         match &*self.parts {
-            [Part::Ref { what, precision: None }] => lookup(what),
+            [
+                Part::Ref {
+                    what,
+                    precision: None,
+                },
+            ] => lookup(what),
             _ => Value::Str(Rc::from(self.render(lookup))),
         }
     }
@@ -201,7 +220,10 @@ fn parse_placeholder(
             format!("unknown format `:{spec}`; only a precision like `:.2` or `:.2f` is supported")
         })?),
     };
-    Ok(Part::Ref { what: resolve(name)?, precision })
+    Ok(Part::Ref {
+        what: resolve(name)?,
+        precision,
+    })
 }
 
 fn parse_precision(spec: &str) -> Option<u8> {
@@ -216,9 +238,12 @@ impl Expr {
             Expr::Value(v) => v.clone(),
             Expr::Text(t) => t.eval(lookup),
             Expr::List(items) => Value::List(items.iter().map(|e| e.eval(lookup)).collect()),
-            Expr::Map(entries) => {
-                Value::Map(entries.iter().map(|(k, e)| (k.clone(), e.eval(lookup))).collect())
-            }
+            Expr::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, e)| (k.clone(), e.eval(lookup)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -226,15 +251,6 @@ impl Expr {
 /// Formats seconds from nanoseconds as Python prints a float (`1.5`, `3.0`).
 pub(crate) fn seconds_value(ns: u64) -> Value {
     Value::Float(ns as f64 / 1e9)
-}
-
-/// `Display` for a float in seconds, for messages.
-pub(crate) struct Secs(pub u64);
-
-impl std::fmt::Display for Secs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        fmt_float(f, self.0 as f64 / 1e9)
-    }
 }
 
 #[cfg(test)]
@@ -260,7 +276,10 @@ mod tests {
     fn renders_placeholders_and_escapes() {
         let t = Template::parse("{{{name}}} took {x:.2f}s", &mut resolve).unwrap();
         assert_eq!(t.render(&lookup), "{A} took 2.50s");
-        assert_eq!(Template::parse("{x}", &mut resolve).unwrap().eval(&lookup), Value::Float(2.5));
+        assert_eq!(
+            Template::parse("{x}", &mut resolve).unwrap().eval(&lookup),
+            Value::Float(2.5)
+        );
     }
 
     #[test]

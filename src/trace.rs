@@ -22,7 +22,13 @@ impl Event {
     }
 
     pub(crate) fn named(sim: &Sim, actor: String, kind: &'static str, detail: String) -> Event {
-        Event { time: sim.now(), actor, kind, detail, verbose: false }
+        Event {
+            time: sim.now(),
+            actor,
+            kind,
+            detail,
+            verbose: false,
+        }
     }
 
     pub(crate) fn verbose(mut self) -> Event {
@@ -34,8 +40,6 @@ impl Event {
 /// What the run reports at its end.
 #[derive(Debug, Default)]
 pub(crate) struct Summary {
-    pub scenario: String,
-    pub seed: u64,
     pub makespan: u64,
     pub done: usize,
     pub failed: usize,
@@ -60,8 +64,18 @@ pub(crate) struct Tracer {
 }
 
 impl Tracer {
-    pub(crate) fn new(renderer: Option<Box<dyn Renderer>>, out: Box<dyn Write>, verbose: bool) -> Tracer {
-        Tracer { renderer, out, verbose, last_time: 0, events: 0 }
+    pub(crate) fn new(
+        renderer: Option<Box<dyn Renderer>>,
+        out: Box<dyn Write>,
+        verbose: bool,
+    ) -> Tracer {
+        Tracer {
+            renderer,
+            out,
+            verbose,
+            last_time: 0,
+            events: 0,
+        }
     }
 
     pub(crate) fn enabled(&self) -> bool {

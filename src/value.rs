@@ -59,7 +59,11 @@ impl Value {
 }
 
 fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     write!(f, "{quote}")?;
     for c in s.chars() {
         match c {
@@ -131,7 +135,10 @@ mod tests {
             Value::None,
             Value::Error(Rc::from("boom")),
         ]));
-        assert_eq!(list.to_string(), "['a', 2, 1.5, 3.0, True, None, Exception('boom')]");
+        assert_eq!(
+            list.to_string(),
+            "['a', 2, 1.5, 3.0, True, None, Exception('boom')]"
+        );
         assert_eq!(Value::str("it's").to_string(), "it's");
         let map = Value::Map(Rc::from(vec![(Rc::from("url"), Value::str("x"))]));
         assert_eq!(map.to_string(), "{'url': 'x'}");

@@ -14,11 +14,16 @@ pub(crate) struct Jsonl;
 
 impl Renderer for Jsonl {
     fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64) {
-        let _ = writeln!(out, "{}", json!({ "kind": "scenario", "name": scenario, "seed": seed }));
+        let _ = writeln!(
+            out,
+            "{}",
+            json!({ "kind": "scenario", "name": scenario, "seed": seed })
+        );
     }
 
     fn event(&mut self, out: &mut dyn Write, e: &Event) {
-        let mut obj = json!({ "time_ns": e.time, "task": e.actor, "kind": e.kind, "detail": e.detail });
+        let mut obj =
+            json!({ "time_ns": e.time, "task": e.actor, "kind": e.kind, "detail": e.detail });
         if e.kind == "log" {
             obj["message"] = json!(e.detail);
         }
@@ -36,7 +41,11 @@ impl Renderer for Jsonl {
             .iter()
             .map(|(n, peak, cap)| json!({ "name": n, "peak": peak, "capacity": cap }))
             .collect();
-        let waiting: Vec<_> = s.waiting.iter().map(|(t, w)| json!({ "task": t, "waiting_on": w })).collect();
+        let waiting: Vec<_> = s
+            .waiting
+            .iter()
+            .map(|(t, w)| json!({ "task": t, "waiting_on": w }))
+            .collect();
         let obj = json!({
             "kind": "summary",
             "makespan_ns": s.makespan,

@@ -13,7 +13,11 @@ pub(crate) struct Text {
 
 impl Renderer for Text {
     fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64) {
-        let name = if scenario.is_empty() { String::new() } else { format!("{scenario}  ") };
+        let name = if scenario.is_empty() {
+            String::new()
+        } else {
+            format!("{scenario}  ")
+        };
         let _ = writeln!(out, "# {name}(seed {seed})");
     }
 
@@ -31,18 +35,34 @@ impl Renderer for Text {
         let _ = writeln!(out, "\nsummary");
         let _ = writeln!(out, "  makespan      {}", dur(s.makespan));
         let mut states = Vec::new();
-        for (n, name) in [(s.done, "done"), (s.failed, "failed"), (s.cancelled, "cancelled"), (s.pending, "left waiting")] {
+        for (n, name) in [
+            (s.done, "done"),
+            (s.failed, "failed"),
+            (s.cancelled, "cancelled"),
+            (s.pending, "left waiting"),
+        ] {
             if n > 0 {
                 states.push(format!("{n} {name}"));
             }
         }
-        let _ = writeln!(out, "  tasks         {}", if states.is_empty() { "none".into() } else { states.join(", ") });
+        let _ = writeln!(
+            out,
+            "  tasks         {}",
+            if states.is_empty() {
+                "none".into()
+            } else {
+                states.join(", ")
+            }
+        );
         for (name, peak, permits) in &s.semaphores {
             let _ = writeln!(out, "  semaphore     {name}: peak {peak}/{permits} in use");
         }
         for (name, peak, cap) in &s.queues {
             let cap = cap.map_or("unbounded".to_string(), |c| c.to_string());
-            let _ = writeln!(out, "  queue         {name}: peak depth {peak} (capacity {cap})");
+            let _ = writeln!(
+                out,
+                "  queue         {name}: peak depth {peak} (capacity {cap})"
+            );
         }
         for (task, what) in &s.waiting {
             let _ = writeln!(out, "  left waiting  {task}: {what}");

@@ -20,8 +20,9 @@ use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
 const TOP_KEYS: [&str; 5] = ["scenario", "semaphores", "queues", "futures", "tasks"];
 const SCENARIO_KEYS: [&str; 4] = ["name", "description", "seed", "main"];
-const TASK_KEYS: [&str; 9] =
-    ["steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout"];
+const TASK_KEYS: [&str; 9] = [
+    "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout",
+];
 /// More replicas than this is a mistake, not a scenario.
 pub(crate) const MAX_COUNT: i64 = 10_000_000;
 
@@ -36,12 +37,22 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
     }
     let doc = Node::new(doc.span(), DeValue::Table(doc.into_inner()));
     let mut v = Validator {
-        r: Reader { source, diags: Vec::new() },
+        r: Reader {
+            source,
+            diags: Vec::new(),
+        },
         globals: Globals::default(),
         symbols: Symbols::default(),
     };
+    for name in BUILTIN_VARS {
+        v.symbols.intern(name);
+    }
     let model = v.document(&doc);
-    if v.r.diags.is_empty() { Ok(model) } else { Err(v.r.diags) }
+    if v.r.diags.is_empty() {
+        Ok(model)
+    } else {
+        Err(v.r.diags)
+    }
 }
 
 pub(crate) struct Validator<'s> {
@@ -52,7 +63,10 @@ pub(crate) struct Validator<'s> {
 
 impl Validator<'_> {
     fn document(&mut self, doc: &Node<'_>) -> Model {
-        let top = self.r.table(doc, "the file", &TOP_KEYS).expect("a document is a table");
+        let top = self
+            .r
+            .table(doc, "the file", &TOP_KEYS)
+            .expect("a document is a table");
         let semaphores = self.semaphores(top.get("semaphores"));
         let queues = self.queues(top.get("queues"));
         self.globals.futures = self.names_of(top.get("futures"), "[futures]");
@@ -68,12 +82,19 @@ impl Validator<'_> {
         self.r.diags.retain(|d| !d.message.ends_with("in [tasks]"));
         let Some(task_entries) = task_entries.filter(|t| !t.items.is_empty()) else {
             self.r.diags.push(
-                Diagnostic::new(doc.span().start..doc.span().start, "a scenario needs at least one task")
-                    .help("add a table like:\n[tasks.main]\nsteps = [{ log = \"hello\" }]"),
+                Diagnostic::new(
+                    doc.span().start..doc.span().start,
+                    "a scenario needs at least one task",
+                )
+                .help("add a table like:\n[tasks.main]\nsteps = [{ log = \"hello\" }]"),
             );
             return self.empty_model();
         };
-        self.globals.tasks = task_entries.items.iter().map(|(k, _, _)| k.to_string()).collect();
+        self.globals.tasks = task_entries
+            .items
+            .iter()
+            .map(|(k, _, _)| k.to_string())
+            .collect();
         self.check_name_clashes(&task_entries);
 
         let scopes = self.scopes(&task_entries);
@@ -93,7 +114,6 @@ impl Validator<'_> {
             queues,
             futures,
             tasks,
-            symbols: std::mem::take(&mut self.symbols.names),
         }
     }
 
@@ -106,7 +126,6 @@ impl Validator<'_> {
             queues: Vec::new(),
             futures: Vec::new(),
             tasks: Vec::new(),
-            symbols: Vec::new(),
         }
     }
 
@@ -132,10 +151,19 @@ impl Validator<'_> {
             }
             scopes.push(scope);
         }
-        self.globals.root =
-            self.globals.tasks.iter().map(|t| !started.iter().any(|s| s == t)).collect();
+        self.globals.root = self
+            .globals
+            .tasks
+            .iter()
+            .map(|t| !started.iter().any(|s| s == t))
+            .collect();
         for scope in &mut scopes {
-            let roots = self.globals.tasks.iter().zip(&self.globals.root).filter(|(_, r)| **r);
+            let roots = self
+                .globals
+                .tasks
+                .iter()
+                .zip(&self.globals.root)
+                .filter(|(_, r)| **r);
             scope.handles.extend(roots.map(|(t, _)| t.clone()));
         }
         scopes
@@ -146,30 +174,44 @@ impl Validator<'_> {
             if self.globals.futures.iter().any(|f| f == name) {
                 self.r.error(
                     span.clone(),
-                    format!("`{name}` names both a task and a future; a step could not tell them apart"),
+                    format!(
+                        "`{name}` names both a task and a future; a step could not tell them apart"
+                    ),
                 );
             }
         }
     }
 
     fn scenario(&mut self, node: Option<&Node<'_>>) -> (String, u64, Option<u32>) {
-        let Some(node) = node else { return (String::new(), 0, None) };
+        let Some(node) = node else {
+            return (String::new(), 0, None);
+        };
         let Some(t) = self.r.table(node, "[scenario]", &SCENARIO_KEYS) else {
             return (String::new(), 0, None);
         };
-        let name = t.get("name").and_then(|n| self.r.string(n, "`name`")).unwrap_or("").to_owned();
+        let name = t
+            .get("name")
+            .and_then(|n| self.r.string(n, "`name`"))
+            .unwrap_or("")
+            .to_owned();
         if let Some(d) = t.get("description") {
             self.r.string(d, "`description`");
         }
-        let seed = t.get("seed").and_then(|s| self.r.int(s, "`seed`", 0, i64::MAX)).unwrap_or(0);
+        let seed = t
+            .get("seed")
+            .and_then(|s| self.r.int(s, "`seed`", 0, i64::MAX))
+            .unwrap_or(0);
         let main = t.get("main").and_then(|m| {
             let name = self.r.string(m, "`main`")?;
             let found = self.globals.task(name);
             if found.is_none() {
                 let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
                 self.r.diags.push(
-                    Diagnostic::new(m.span(), format!("`main` names task `{name}`, which is not defined"))
-                        .help_opt(help),
+                    Diagnostic::new(
+                        m.span(),
+                        format!("`main` names task `{name}`, which is not defined"),
+                    )
+                    .help_opt(help),
                 );
             }
             found
@@ -181,7 +223,9 @@ impl Validator<'_> {
         let Some(node) = node else { return Vec::new() };
         match self.r.table(node, what, &[]) {
             Some(t) => {
-                self.r.diags.retain(|d| !d.message.ends_with(&format!("in {what}")));
+                self.r
+                    .diags
+                    .retain(|d| !d.message.ends_with(&format!("in {what}")));
                 t.items.iter().map(|(k, _, _)| k.to_string()).collect()
             }
             None => Vec::new(),
@@ -190,7 +234,9 @@ impl Validator<'_> {
 
     fn semaphores(&mut self, node: Option<&Node<'_>>) -> Vec<SemaphoreDef> {
         let names = self.names_of(node, "[semaphores]");
-        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else { return Vec::new() };
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else {
+            return Vec::new();
+        };
         self.globals.semaphores = names;
         let mut out = Vec::new();
         for (name, _, value) in entries(table).items {
@@ -202,20 +248,28 @@ impl Validator<'_> {
                     .and_then(|t| match t.get("permits") {
                         Some(p) => self.r.int(p, "`permits`", 1, u32::MAX as i64),
                         None => {
-                            self.r.error(value.span(), format!("{what} needs `permits`"));
+                            self.r
+                                .error(value.span(), format!("{what} needs `permits`"));
                             None
                         }
                     }),
-                _ => self.r.int(value, &format!("the permits of {what}"), 1, u32::MAX as i64),
+                _ => self
+                    .r
+                    .int(value, &format!("the permits of {what}"), 1, u32::MAX as i64),
             };
-            out.push(SemaphoreDef { name: name.to_owned(), permits: permits.unwrap_or(1) as u32 });
+            out.push(SemaphoreDef {
+                name: name.to_owned(),
+                permits: permits.unwrap_or(1) as u32,
+            });
         }
         out
     }
 
     fn queues(&mut self, node: Option<&Node<'_>>) -> Vec<QueueDef> {
         let names = self.names_of(node, "[queues]");
-        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else { return Vec::new() };
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else {
+            return Vec::new();
+        };
         self.globals.queues = names;
         let mut out = Vec::new();
         for (name, _, value) in entries(table).items {
@@ -226,21 +280,33 @@ impl Validator<'_> {
                     .table(value, &what, &["capacity"])
                     .and_then(|t| t.get("capacity"))
                     .and_then(|c| self.r.int(c, "`capacity`", 0, u32::MAX as i64)),
-                _ => self.r.int(value, &format!("the capacity of {what}"), 0, u32::MAX as i64),
+                _ => self.r.int(
+                    value,
+                    &format!("the capacity of {what}"),
+                    0,
+                    u32::MAX as i64,
+                ),
             };
             let capacity = capacity.filter(|c| *c > 0).map(|c| c as u32);
-            out.push(QueueDef { name: name.to_owned(), capacity });
+            out.push(QueueDef {
+                name: name.to_owned(),
+                capacity,
+            });
         }
         out
     }
 
     fn futures(&mut self, node: Option<&Node<'_>>) -> Vec<FutureDef> {
-        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else { return Vec::new() };
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for (name, _, value) in entries(table).items {
             let what = format!("future `{name}`");
             let mut scope = Scope {
-                vars: ["name", "result", "error", "now", "elapsed"].map(String::from).to_vec(),
+                vars: ["name", "result", "error", "now", "elapsed"]
+                    .map(String::from)
+                    .to_vec(),
                 handles: self.root_handles(),
             };
             let on_done = match self.r.table(value, &what, &["on_done"]) {
@@ -255,13 +321,21 @@ impl Validator<'_> {
                 },
                 None => Vec::new(),
             };
-            out.push(FutureDef { name: name.to_owned(), on_done });
+            out.push(FutureDef {
+                name: name.to_owned(),
+                on_done,
+            });
         }
         out
     }
 
     fn root_handles(&self) -> Vec<String> {
-        let roots = self.globals.tasks.iter().zip(&self.globals.root).filter(|(_, r)| **r);
+        let roots = self
+            .globals
+            .tasks
+            .iter()
+            .zip(&self.globals.root)
+            .filter(|(_, r)| **r);
         roots.map(|(t, _)| t.clone()).collect()
     }
 
@@ -270,8 +344,13 @@ impl Validator<'_> {
         let waits = body.iter().any(|s| {
             !matches!(
                 s,
-                Step::Log(_) | Step::SetResult { .. } | Step::SetException { .. } | Step::Cancel(_)
-                    | Step::Spawn { .. } | Step::Check { .. } | Step::TaskDone(_)
+                Step::Log(_)
+                    | Step::SetResult { .. }
+                    | Step::SetException { .. }
+                    | Step::Cancel(_)
+                    | Step::Spawn { .. }
+                    | Step::Check { .. }
+                    | Step::TaskDone(_)
             )
         });
         if waits {
@@ -294,7 +373,9 @@ impl Validator<'_> {
             timeout: None,
             body: Vec::new(),
         };
-        let Some(t) = self.r.table(node, &what, &TASK_KEYS) else { return def };
+        let Some(t) = self.r.table(node, &what, &TASK_KEYS) else {
+            return def;
+        };
         if let Some(c) = t.get("count") {
             def.count = self.r.int(c, "`count`", 1, MAX_COUNT).unwrap_or(1) as u32;
         }
@@ -312,13 +393,23 @@ impl Validator<'_> {
     }
 
     /// The body: `steps`, or the shorthand `sleep`/`fail`/`error`/`result`.
-    fn body(&mut self, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope, what: &str) -> Vec<Step> {
-        let shorthand = ["sleep", "fail", "error", "result"].into_iter().find(|k| t.has(k));
+    fn body(
+        &mut self,
+        t: &Entries<'_, '_>,
+        node: &Node<'_>,
+        scope: &Scope,
+        what: &str,
+    ) -> Vec<Step> {
+        let shorthand = ["sleep", "fail", "error", "result"]
+            .into_iter()
+            .find(|k| t.has(k));
         if let Some(steps) = t.get("steps") {
             if let Some(key) = shorthand {
                 self.r.error(
                     steps.span(),
-                    format!("{what} has both `steps` and the shorthand `{key}`; write `{key}` as a step"),
+                    format!(
+                        "{what} has both `steps` and the shorthand `{key}`; write `{key}` as a step"
+                    ),
                 );
             }
             return self.steps(steps, scope);
@@ -334,10 +425,16 @@ impl Validator<'_> {
             };
             let chance = self.r.probability(f, "`fail`");
             if let (Some(message), Some(chance)) = (message, chance) {
-                body.push(Step::Fail { message, chance: Some(chance) });
+                body.push(Step::Fail {
+                    message,
+                    chance: Some(chance),
+                });
             }
         } else if let Some(e) = t.get("error") {
-            self.r.error(e.span(), "`error` is the message of `fail`; add `fail = 1.0` (or a chance)");
+            self.r.error(
+                e.span(),
+                "`error` is the message of `fail`; add `fail = 1.0` (or a chance)",
+            );
         }
         if let Some(r) = t.get("result") {
             body.extend(self.expr(r, scope).map(Step::Return));
@@ -353,7 +450,9 @@ impl Validator<'_> {
     }
 
     fn args(&mut self, node: &Node<'_>, scope: &Scope) -> Vec<(u32, Expr)> {
-        let Some(t) = self.r.table(node, "`args`", &[]) else { return Vec::new() };
+        let Some(t) = self.r.table(node, "`args`", &[]) else {
+            return Vec::new();
+        };
         self.r.diags.retain(|d| !d.message.ends_with("in `args`"));
         let mut out = Vec::new();
         for (key, _, value) in &t.items {
@@ -374,10 +473,15 @@ impl Validator<'_> {
                     None => Expr::Text(t),
                 }
             }
-            DeValue::Integer(_) => {
-                Expr::Value(crate::value::Value::Int(self.r.int(node, "a value", i64::MIN, i64::MAX)?))
+            DeValue::Integer(_) => Expr::Value(crate::value::Value::Int(self.r.int(
+                node,
+                "a value",
+                i64::MIN,
+                i64::MAX,
+            )?)),
+            DeValue::Float(_) => {
+                Expr::Value(crate::value::Value::Float(self.r.number(node, "a value")?))
             }
-            DeValue::Float(_) => Expr::Value(crate::value::Value::Float(self.r.number(node, "a value")?)),
             DeValue::Boolean(b) => Expr::Value(crate::value::Value::Bool(*b)),
             DeValue::Array(items) => {
                 Expr::List(items.iter().filter_map(|i| self.expr(i, scope)).collect())
@@ -390,7 +494,8 @@ impl Validator<'_> {
                     .collect(),
             ),
             DeValue::Datetime(_) => {
-                self.r.error(node.span(), "date-times are not values a task can use");
+                self.r
+                    .error(node.span(), "date-times are not values a task can use");
                 return None;
             }
         })

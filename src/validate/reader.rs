@@ -24,7 +24,10 @@ pub(crate) struct Entries<'a, 'd> {
 
 impl<'a, 'd> Entries<'a, 'd> {
     pub(crate) fn get(&self, key: &str) -> Option<&'a Node<'d>> {
-        self.items.iter().find(|(k, _, _)| *k == key).map(|(_, _, v)| *v)
+        self.items
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, _, v)| *v)
     }
 
     pub(crate) fn has(&self, key: &str) -> bool {
@@ -52,8 +55,11 @@ impl<'s> Reader<'s> {
     fn wrong_type(&mut self, node: &Node<'_>, what: &str, expected: &str) {
         let found = type_name(node.get_ref());
         self.diags.push(
-            Diagnostic::new(node.span(), format!("{what} must be {expected}, not {found}"))
-                .label(format!("expected {expected}")),
+            Diagnostic::new(
+                node.span(),
+                format!("{what} must be {expected}, not {found}"),
+            )
+            .label(format!("expected {expected}")),
         );
     }
 
@@ -71,11 +77,11 @@ impl<'s> Reader<'s> {
         let entries = entries(table);
         for (key, span, _) in &entries.items {
             if !known.contains(key) {
-                let help = did_you_mean(key, known.iter().copied()).unwrap_or_else(|| {
-                    format!("{what} takes: {}", known.join(", "))
-                });
+                let help = did_you_mean(key, known.iter().copied())
+                    .unwrap_or_else(|| format!("{what} takes: {}", known.join(", ")));
                 self.diags.push(
-                    Diagnostic::new(span.clone(), format!("unknown key `{key}` in {what}")).help(help),
+                    Diagnostic::new(span.clone(), format!("unknown key `{key}` in {what}"))
+                        .help(help),
                 );
             }
         }
@@ -116,8 +122,11 @@ impl<'s> Reader<'s> {
             _ => {
                 let text = &self.source[node.span()];
                 self.diags.push(
-                    Diagnostic::new(node.span(), format!("{what} must be between {lo} and {hi}, not {text}"))
-                        .label("out of range"),
+                    Diagnostic::new(
+                        node.span(),
+                        format!("{what} must be between {lo} and {hi}, not {text}"),
+                    )
+                    .label("out of range"),
                 );
                 None
             }
@@ -127,7 +136,9 @@ impl<'s> Reader<'s> {
     /// A number (integer or float).
     pub(crate) fn number(&mut self, node: &Node<'_>, what: &str) -> Option<f64> {
         match node.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|v| v as f64),
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|v| v as f64),
             DeValue::Float(f) => f.as_str().replace('_', "").parse().ok(),
             _ => {
                 self.wrong_type(node, what, "a number");
@@ -143,8 +154,11 @@ impl<'s> Reader<'s> {
             Some(p)
         } else {
             self.diags.push(
-                Diagnostic::new(node.span(), format!("{what} is a probability between 0.0 and 1.0, not {p}"))
-                    .label("out of range"),
+                Diagnostic::new(
+                    node.span(),
+                    format!("{what} is a probability between 0.0 and 1.0, not {p}"),
+                )
+                .label("out of range"),
             );
             None
         }
@@ -154,7 +168,9 @@ impl<'s> Reader<'s> {
     pub(crate) fn duration(&mut self, node: &Node<'_>, what: &str) -> Option<u64> {
         let parsed = match node.get_ref() {
             DeValue::String(s) => duration::parse(s),
-            DeValue::Integer(_) | DeValue::Float(_) => duration::from_secs(self.number(node, what)?),
+            DeValue::Integer(_) | DeValue::Float(_) => {
+                duration::from_secs(self.number(node, what)?)
+            }
             _ => {
                 self.wrong_type(node, what, "a duration (\"1.5s\" or a number of seconds)");
                 return None;
@@ -163,14 +179,21 @@ impl<'s> Reader<'s> {
         match parsed {
             Ok(ns) => Some(ns),
             Err(message) => {
-                self.diags.push(Diagnostic::new(node.span(), format!("{what}: {message}")).label("not a duration"));
+                self.diags.push(
+                    Diagnostic::new(node.span(), format!("{what}: {message}"))
+                        .label("not a duration"),
+                );
                 None
             }
         }
     }
 
     /// A non-empty list of names: one string or an array of strings.
-    pub(crate) fn names<'a>(&mut self, node: &'a Node<'_>, what: &str) -> Vec<(&'a str, Range<usize>)> {
+    pub(crate) fn names<'a>(
+        &mut self,
+        node: &'a Node<'_>,
+        what: &str,
+    ) -> Vec<(&'a str, Range<usize>)> {
         match node.get_ref() {
             DeValue::String(s) => vec![(&**s, node.span())],
             DeValue::Array(items) => {
@@ -202,5 +225,10 @@ impl<'s> Reader<'s> {
 }
 
 pub(crate) fn entries<'a, 'd>(table: &'a DeTable<'d>) -> Entries<'a, 'd> {
-    Entries { items: table.iter().map(|(k, v)| (&**k.get_ref(), k.span(), v)).collect() }
+    Entries {
+        items: table
+            .iter()
+            .map(|(k, v)| (&**k.get_ref(), k.span(), v))
+            .collect(),
+    }
 }

@@ -7,8 +7,9 @@ use super::reader::{Entries, Node, entries};
 use crate::model::{DefId, Sym};
 
 /// Variables every task has.
-pub(crate) const BUILTIN_VARS: [&str; 10] =
-    ["name", "i", "attempt", "item", "result", "error", "done", "pending", "now", "elapsed"];
+pub(crate) const BUILTIN_VARS: [&str; 10] = [
+    "name", "i", "attempt", "item", "result", "error", "done", "pending", "now", "elapsed",
+];
 
 /// Keys whose value is a list of nested steps.
 pub(crate) const NESTED: [&str; 5] = ["do", "try", "except", "finally", "forever"];
@@ -28,11 +29,17 @@ pub(crate) struct Globals {
 
 impl Globals {
     pub(crate) fn task(&self, name: &str) -> Option<DefId> {
-        self.tasks.iter().position(|t| t == name).map(|i| i as DefId)
+        self.tasks
+            .iter()
+            .position(|t| t == name)
+            .map(|i| i as DefId)
     }
 
     pub(crate) fn future(&self, name: &str) -> Option<u32> {
-        self.futures.iter().position(|t| t == name).map(|i| i as u32)
+        self.futures
+            .iter()
+            .position(|t| t == name)
+            .map(|i| i as u32)
     }
 }
 
@@ -73,9 +80,13 @@ impl Scope {
 
 /// Calls `f` on every step table under `steps`, nested ones included.
 pub(crate) fn walk<'a, 'd>(steps: &'a Node<'d>, f: &mut dyn FnMut(&Entries<'a, 'd>)) {
-    let DeValue::Array(items) = steps.get_ref() else { return };
+    let DeValue::Array(items) = steps.get_ref() else {
+        return;
+    };
     for item in items.iter() {
-        let DeValue::Table(table) = item.get_ref() else { continue };
+        let DeValue::Table(table) = item.get_ref() else {
+            continue;
+        };
         let step = entries(table);
         f(&step);
         for key in NESTED {
@@ -99,11 +110,17 @@ pub(crate) fn declared(steps: Option<&Node<'_>>, scope: &mut Scope) {
     let Some(steps) = steps else { return };
     walk(steps, &mut |step| {
         if step.has("spawn") || step.has("each") {
-            scope.handles.extend(str_of(step.get("as")).map(str::to_owned));
+            scope
+                .handles
+                .extend(str_of(step.get("as")).map(str::to_owned));
         }
-        scope.handles.extend(str_of(step.get("into")).map(str::to_owned));
+        scope
+            .handles
+            .extend(str_of(step.get("into")).map(str::to_owned));
         if step.has("wait") {
-            scope.handles.extend(["done".to_owned(), "pending".to_owned()]);
+            scope
+                .handles
+                .extend(["done".to_owned(), "pending".to_owned()]);
         }
         if let Some(var) = str_of(step.get("for")) {
             scope.vars.push(var.to_owned());

@@ -67,26 +67,39 @@ impl Validator<'_> {
         let DeValue::Array(items) = node.get_ref() else {
             let found = super::reader::type_name(node.get_ref());
             self.r.diags.push(
-                Diagnostic::new(node.span(), format!("steps must be an array of steps, not {found}"))
-                    .help("write steps = [{ sleep = \"1s\" }, { log = \"done\" }]"),
+                Diagnostic::new(
+                    node.span(),
+                    format!("steps must be an array of steps, not {found}"),
+                )
+                .help("write steps = [{ sleep = \"1s\" }, { log = \"done\" }]"),
             );
             return Vec::new();
         };
-        items.iter().filter_map(|item| self.step(item, scope)).collect()
+        items
+            .iter()
+            .filter_map(|item| self.step(item, scope))
+            .collect()
     }
 
     fn step(&mut self, node: &Node<'_>, scope: &Scope) -> Option<Step> {
         let DeValue::Table(table) = node.get_ref() else {
             let found = super::reader::type_name(node.get_ref());
             self.r.diags.push(
-                Diagnostic::new(node.span(), format!("a step must be an inline table, not {found}"))
-                    .help("write a step like { sleep = \"1s\" }"),
+                Diagnostic::new(
+                    node.span(),
+                    format!("a step must be an inline table, not {found}"),
+                )
+                .help("write a step like { sleep = \"1s\" }"),
             );
             return None;
         };
         let t = entries(table);
         let (verb, value) = self.verb_of(&t, node)?;
-        let allowed = VERBS.iter().find(|(v, _)| *v == verb).map(|(_, m)| *m).unwrap_or(&[]);
+        let allowed = VERBS
+            .iter()
+            .find(|(v, _)| *v == verb)
+            .map(|(_, m)| *m)
+            .unwrap_or(&[]);
         let mut ok = true;
         for (key, span, _) in &t.items {
             if *key == verb || allowed.contains(key) {
@@ -106,31 +119,56 @@ impl Validator<'_> {
                     format!("`{verb}` takes: {}", allowed.join(", "))
                 }
             });
-            self.r.diags.push(Diagnostic::new(span.clone(), message).help(help));
+            self.r
+                .diags
+                .push(Diagnostic::new(span.clone(), message).help(help));
         }
         let step = self.verb(verb, value, &t, node, scope);
         if ok { step } else { None }
     }
 
     /// The one verb of a step (`timeout` is a modifier when another verb is there).
-    fn verb_of<'a, 'd>(&mut self, t: &Entries<'a, 'd>, node: &Node<'_>) -> Option<(&'a str, &'a Node<'d>)> {
-        let verbs: Vec<_> =
-            t.items.iter().filter(|(k, _, _)| verb_names().any(|v| v == *k)).collect();
+    fn verb_of<'a, 'd>(
+        &mut self,
+        t: &Entries<'a, 'd>,
+        node: &Node<'_>,
+    ) -> Option<(&'a str, &'a Node<'d>)> {
+        let verbs: Vec<_> = t
+            .items
+            .iter()
+            .filter(|(k, _, _)| verb_names().any(|v| v == *k))
+            .collect();
         let verbs: Vec<_> = if verbs.len() > 1 {
-            verbs.into_iter().filter(|(k, _, _)| *k != "timeout").collect()
+            verbs
+                .into_iter()
+                .filter(|(k, _, _)| *k != "timeout")
+                .collect()
         } else {
             verbs
         };
         match verbs.as_slice() {
             [(k, _, v)] => Some((k, v)),
             [] => {
-                let guess = t.items.iter().find_map(|(k, span, _)| {
-                    did_you_mean(k, verb_names()).map(|h| (span.clone(), format!("unknown verb `{k}`"), h))
+                let modifier = t.items.iter().find_map(|(k, span, _)| {
+                    let users: Vec<&str> =
+                        VERBS.iter().filter(|(_, m)| m.contains(k)).map(|(v, _)| *v).collect();
+                    (!users.is_empty()).then(|| {
+                        let help = format!("`{k}` goes with a verb: {}", users.join(", "));
+                        (span.clone(), "this step has no verb".to_owned(), help)
+                    })
+                });
+                let guess = modifier.or_else(|| {
+                    t.items.iter().find_map(|(k, span, _)| {
+                        did_you_mean(k, verb_names())
+                            .map(|h| (span.clone(), format!("unknown verb `{k}`"), h))
+                    })
                 });
                 let d = match guess {
                     Some((span, message, help)) => Diagnostic::new(span, message).help(help),
-                    None => Diagnostic::new(node.span(), "a step needs a verb")
-                        .help(format!("verbs: {}", verb_names().collect::<Vec<_>>().join(", "))),
+                    None => Diagnostic::new(node.span(), "a step needs a verb").help(format!(
+                        "verbs: {}",
+                        verb_names().collect::<Vec<_>>().join(", ")
+                    )),
                 };
                 self.r.diags.push(d);
                 None
@@ -138,20 +176,33 @@ impl Validator<'_> {
             [_, (second, span, _), ..] => {
                 let first = verbs[0].0;
                 self.r.diags.push(
-                    Diagnostic::new(span.clone(), format!("a step has one verb, this one has `{first}` and `{second}`"))
-                        .help("split it into two steps"),
+                    Diagnostic::new(
+                        span.clone(),
+                        format!("a step has one verb, this one has `{first}` and `{second}`"),
+                    )
+                    .help("split it into two steps"),
                 );
                 None
             }
         }
     }
 
-    fn verb(&mut self, verb: &str, v: &Node<'_>, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope) -> Option<Step> {
+    fn verb(
+        &mut self,
+        verb: &str,
+        v: &Node<'_>,
+        t: &Entries<'_, '_>,
+        node: &Node<'_>,
+        scope: &Scope,
+    ) -> Option<Step> {
         let nested = |this: &mut Self, key: &str| -> Option<Vec<Step>> {
             match t.get(key) {
                 Some(n) => Some(this.steps(n, scope)),
                 None => {
-                    this.r.error(node.span(), format!("a `{verb}` step needs `{key} = [...]`"));
+                    this.r.error(
+                        node.span(),
+                        format!("a `{verb}` step needs `{key} = [...]`"),
+                    );
                     None
                 }
             }
@@ -181,24 +232,29 @@ impl Validator<'_> {
                 timeout: self.opt_duration(t.get("timeout"), "`timeout`")?,
                 cancel_pending: self.flag(t, "cancel_pending"),
             },
-            "wait_for" => Step::WaitFor {
-                target: self.target(v, scope, true)?,
-                timeout: match t.get("timeout") {
-                    Some(d) => self.r.duration(d, "`timeout`")?,
-                    None => {
-                        self.r.error(node.span(), "a `wait_for` step needs `timeout` (use `await` to wait without one)");
-                        return None;
-                    }
-                },
-                shield: self.flag(t, "shield"),
-            },
+            "wait_for" => {
+                Step::WaitFor {
+                    target: self.target(v, scope, true)?,
+                    timeout: match t.get("timeout") {
+                        Some(d) => self.r.duration(d, "`timeout`")?,
+                        None => {
+                            self.r.error(node.span(), "a `wait_for` step needs `timeout` (use `await` to wait without one)");
+                            return None;
+                        }
+                    },
+                    shield: self.flag(t, "shield"),
+                }
+            }
             "timeout" => Step::Timeout {
                 after: self.r.duration(v, "`timeout`")?,
                 body: nested(self, "do")?,
             },
             "cancel" => Step::Cancel(self.target(v, scope, false)?),
             "try" => self.try_step(v, t, node, scope)?,
-            "with" => Step::With { sem: self.semaphore_ref(v)?, body: nested(self, "do")? },
+            "with" => Step::With {
+                sem: self.semaphore_ref(v)?,
+                body: nested(self, "do")?,
+            },
             "acquire" => Step::Acquire(self.semaphore_ref(v)?),
             "release" => Step::Release(self.semaphore_ref(v)?),
             "put" => Step::Put {
@@ -255,13 +311,18 @@ impl Validator<'_> {
             "each" => self.each(v, t, node, scope)?,
             "check" => self.check(v, t, node, scope)?,
             "break" => Step::Break,
-            "pass" => Step::Repeat { times: 0, body: Vec::new() },
+            "pass" => Step::Repeat {
+                times: 0,
+                body: Vec::new(),
+            },
             _ => unreachable!("every verb is decoded"),
         })
     }
 
     fn flag(&mut self, t: &Entries<'_, '_>, key: &str) -> bool {
-        t.get(key).and_then(|b| self.r.bool(b, &format!("`{key}`"))).unwrap_or(false)
+        t.get(key)
+            .and_then(|b| self.r.bool(b, &format!("`{key}`")))
+            .unwrap_or(false)
     }
 
     fn opt_duration(&mut self, node: Option<&Node<'_>>, what: &str) -> Option<Option<u64>> {
@@ -272,7 +333,9 @@ impl Validator<'_> {
     }
 
     fn return_when(&mut self, node: Option<&Node<'_>>) -> Option<ReturnWhen> {
-        let Some(node) = node else { return Some(ReturnWhen::AllCompleted) };
+        let Some(node) = node else {
+            return Some(ReturnWhen::AllCompleted);
+        };
         let s = self.r.string(node, "`return_when`")?;
         let names = ["first_completed", "first_exception", "all_completed"];
         Some(match s.to_ascii_lowercase().as_str() {
@@ -280,8 +343,11 @@ impl Validator<'_> {
             "first_exception" => ReturnWhen::FirstException,
             "all_completed" => ReturnWhen::AllCompleted,
             _ => {
-                let help = did_you_mean(s, names).unwrap_or_else(|| format!("one of {}", names.join(", ")));
-                self.r.diags.push(Diagnostic::new(node.span(), format!("unknown `return_when` `{s}`")).help(help));
+                let help = did_you_mean(s, names)
+                    .unwrap_or_else(|| format!("one of {}", names.join(", ")));
+                self.r.diags.push(
+                    Diagnostic::new(node.span(), format!("unknown `return_when` `{s}`")).help(help),
+                );
                 return None;
             }
         })
@@ -291,13 +357,21 @@ impl Validator<'_> {
         let start = self.start(v, t, scope)?;
         let mut handle = |key: &str| -> Option<Option<u32>> {
             match t.get(key) {
-                Some(n) => Some(Some(self.symbols.intern(self.r.string(n, &format!("`{key}`"))?))),
+                Some(n) => Some(Some(
+                    self.symbols.intern(self.r.string(n, &format!("`{key}`"))?),
+                )),
                 None => Some(None),
             }
         };
-        let mut bind = Bind { as_: handle("as")?, into: handle("into")? };
+        let mut bind = Bind {
+            as_: handle("as")?,
+            into: handle("into")?,
+        };
         if bind.as_.is_none() && bind.into.is_none() {
-            bind.as_ = Some(self.symbols.intern(&self.globals.tasks[start.def as usize].clone()));
+            bind.as_ = Some(
+                self.symbols
+                    .intern(&self.globals.tasks[start.def as usize].clone()),
+            );
         }
         Some(Step::Spawn { start, bind })
     }
@@ -322,17 +396,23 @@ impl Validator<'_> {
 
     /// Arguments passed must be ones the task declares.
     fn check_args(&mut self, def: u32, given: Option<&Node<'_>>) {
-        let Some(DeValue::Table(given)) = given.map(|g| g.get_ref()) else { return };
+        let Some(DeValue::Table(given)) = given.map(|g| g.get_ref()) else {
+            return;
+        };
         let declared = &self.globals.args[def as usize];
         let task = &self.globals.tasks[def as usize];
         let mut problems = Vec::new();
         for (key, span, _) in entries(given).items {
             if !declared.iter().any(|d| d == key) {
-                let help = did_you_mean(key, declared.iter().map(String::as_str)).unwrap_or_else(|| {
-                    format!("declare it with a default in [tasks.{task}] args = {{ {key} = ... }}")
-                });
+                let help =
+                    did_you_mean(key, declared.iter().map(String::as_str)).unwrap_or_else(|| {
+                        format!(
+                            "declare it with a default in [tasks.{task}] args = {{ {key} = ... }}"
+                        )
+                    });
                 problems.push(
-                    Diagnostic::new(span, format!("task `{task}` has no argument `{key}`")).help(help),
+                    Diagnostic::new(span, format!("task `{task}` has no argument `{key}`"))
+                        .help(help),
                 );
             }
         }
@@ -358,8 +438,18 @@ impl Validator<'_> {
         self.resolve(name, node, scope, may_start)
     }
 
-    fn resolve(&mut self, name: &str, node: &Node<'_>, scope: &Scope, may_start: bool) -> Option<Target> {
-        let local = scope.has_handle(name) && self.globals.task(name).is_none_or(|d| !self.globals.root[d as usize]);
+    fn resolve(
+        &mut self,
+        name: &str,
+        node: &Node<'_>,
+        scope: &Scope,
+        may_start: bool,
+    ) -> Option<Target> {
+        let local = scope.has_handle(name)
+            && self
+                .globals
+                .task(name)
+                .is_none_or(|d| !self.globals.root[d as usize]);
         if local {
             return Some(Target::Local(self.symbols.intern(name)));
         }
@@ -371,20 +461,36 @@ impl Validator<'_> {
                 return Some(Target::Root(def));
             }
             if may_start {
-                return Some(Target::Start(Start { def, count: None, args: Vec::new() }));
+                return Some(Target::Start(Start {
+                    def,
+                    count: None,
+                    args: Vec::new(),
+                }));
             }
             self.r.diags.push(
-                Diagnostic::new(node.span(), format!("task `{name}` is started by steps, so this name is ambiguous here"))
-                    .help(format!("give the started task a handle (`spawn = \"{name}\", as = \"h\"`) and use that")),
+                Diagnostic::new(
+                    node.span(),
+                    format!("task `{name}` is started by steps, so this name is ambiguous here"),
+                )
+                .help(format!(
+                    "give the started task a handle (`spawn = \"{name}\", as = \"h\"`) and use that"
+                )),
             );
             return None;
         }
-        let candidates = scope.handles.iter().chain(&self.globals.tasks).chain(&self.globals.futures);
+        let candidates = scope
+            .handles
+            .iter()
+            .chain(&self.globals.tasks)
+            .chain(&self.globals.futures);
         let help = did_you_mean(name, candidates.map(String::as_str));
         self.r.diags.push(
-            Diagnostic::new(node.span(), format!("no task, handle or future named `{name}`"))
-                .label("unknown name")
-                .help_opt(help),
+            Diagnostic::new(
+                node.span(),
+                format!("no task, handle or future named `{name}`"),
+            )
+            .label("unknown name")
+            .help_opt(help),
         );
         None
     }
@@ -392,7 +498,8 @@ impl Validator<'_> {
     fn targets(&mut self, node: &Node<'_>, scope: &Scope) -> Option<Vec<Target>> {
         let names = self.r.names(node, "the tasks to wait for");
         let mut out = Vec::new();
-        let mut ok = !names.is_empty() || matches!(node.get_ref(), DeValue::Array(a) if a.is_empty());
+        let mut ok =
+            !names.is_empty() || matches!(node.get_ref(), DeValue::Array(a) if a.is_empty());
         for (name, span) in names {
             let item = Node::new(span, DeValue::String(name.into()));
             match self.resolve(name, &item, scope, true) {
@@ -440,18 +547,35 @@ impl Validator<'_> {
         None
     }
 
-    fn try_step(&mut self, v: &Node<'_>, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope) -> Option<Step> {
+    fn try_step(
+        &mut self,
+        v: &Node<'_>,
+        t: &Entries<'_, '_>,
+        node: &Node<'_>,
+        scope: &Scope,
+    ) -> Option<Step> {
         let body = self.steps(v, scope);
         let except = t.get("except").map(|e| self.steps(e, scope));
         let finally = t.get("finally").map(|f| self.steps(f, scope));
         if except.is_none() && finally.is_none() {
-            self.r.error(node.span(), "a `try` step needs `except = [...]` or `finally = [...]`");
+            self.r.error(
+                node.span(),
+                "a `try` step needs `except = [...]` or `finally = [...]`",
+            );
             return None;
         }
         let catch = match t.get("catch") {
-            None => Catch { error: true, timeout: true, cancelled: false },
+            None => Catch {
+                error: true,
+                timeout: true,
+                cancelled: false,
+            },
             Some(c) => {
-                let mut catch = Catch { error: false, timeout: false, cancelled: false };
+                let mut catch = Catch {
+                    error: false,
+                    timeout: false,
+                    cancelled: false,
+                };
                 for (name, span) in self.r.names(c, "`catch`") {
                     match name {
                         "error" => catch.error = true,
@@ -459,41 +583,67 @@ impl Validator<'_> {
                         "cancelled" => catch.cancelled = true,
                         other => {
                             let kinds = ["error", "timeout", "cancelled"];
-                            let help = did_you_mean(other, kinds)
-                                .unwrap_or_else(|| "catch takes error, timeout and cancelled".into());
-                            self.r.diags.push(Diagnostic::new(span, format!("unknown exception kind `{other}`")).help(help));
+                            let help = did_you_mean(other, kinds).unwrap_or_else(|| {
+                                "catch takes error, timeout and cancelled".into()
+                            });
+                            self.r.diags.push(
+                                Diagnostic::new(span, format!("unknown exception kind `{other}`"))
+                                    .help(help),
+                            );
                         }
                     }
                 }
                 catch
             }
         };
-        Some(Step::Try { body, except: except.unwrap_or_default(), finally: finally.unwrap_or_default(), catch })
+        Some(Step::Try {
+            body,
+            except: except.unwrap_or_default(),
+            finally: finally.unwrap_or_default(),
+            catch,
+        })
     }
 
-    fn each(&mut self, v: &Node<'_>, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope) -> Option<Step> {
+    fn each(
+        &mut self,
+        v: &Node<'_>,
+        t: &Entries<'_, '_>,
+        node: &Node<'_>,
+        scope: &Scope,
+    ) -> Option<Step> {
         let handle = self.target(v, scope, false)?;
         let var = match t.get("as") {
             Some(a) => self.symbols.intern(self.r.string(a, "`as`")?),
             None => {
-                self.r.error(node.span(), "an `each` step needs `as = \"name\"` for the task in hand");
+                self.r.error(
+                    node.span(),
+                    "an `each` step needs `as = \"name\"` for the task in hand",
+                );
                 return None;
             }
         };
         let body = match t.get("do") {
             Some(d) => self.steps(d, scope),
             None => {
-                self.r.error(node.span(), "an `each` step needs `do = [...]`");
+                self.r
+                    .error(node.span(), "an `each` step needs `do = [...]`");
                 return None;
             }
         };
         Some(Step::Each { handle, var, body })
     }
 
-    fn check(&mut self, v: &Node<'_>, t: &Entries<'_, '_>, node: &Node<'_>, scope: &Scope) -> Option<Step> {
+    fn check(
+        &mut self,
+        v: &Node<'_>,
+        t: &Entries<'_, '_>,
+        node: &Node<'_>,
+        scope: &Scope,
+    ) -> Option<Step> {
         let target = self.target(v, scope, false)?;
         let Some(s) = t.get("state") else {
-            self.r.error(node.span(), "a `check` step needs `state = \"...\"`");
+            self.r
+                .error(node.span(), "a `check` step needs `state = \"...\"`");
             return None;
         };
         let name = self.r.string(s, "`state`")?;
@@ -506,7 +656,9 @@ impl Validator<'_> {
             other => {
                 let help = did_you_mean(other, StateName::NAMES)
                     .unwrap_or_else(|| format!("one of {}", StateName::NAMES.join(", ")));
-                self.r.diags.push(Diagnostic::new(s.span(), format!("unknown state `{other}`")).help(help));
+                self.r
+                    .diags
+                    .push(Diagnostic::new(s.span(), format!("unknown state `{other}`")).help(help));
                 return None;
             }
         };
@@ -523,15 +675,22 @@ impl Validator<'_> {
             DeValue::Table(_) => {
                 let t = self.r.table(node, what, &["uniform"])?;
                 let Some(range) = t.get("uniform") else {
-                    self.r.error(node.span(), format!("{what} needs a distribution such as {{ uniform = [\"0.5s\", \"2s\"] }}"));
+                    self.r.error(
+                        node.span(),
+                        format!(
+                            "{what} needs a distribution such as {{ uniform = [\"0.5s\", \"2s\"] }}"
+                        ),
+                    );
                     return None;
                 };
                 let DeValue::Array(bounds) = range.get_ref() else {
-                    self.r.error(range.span(), "`uniform` takes two durations: [low, high]");
+                    self.r
+                        .error(range.span(), "`uniform` takes two durations: [low, high]");
                     return None;
                 };
                 if bounds.len() != 2 {
-                    self.r.error(range.span(), "`uniform` takes two durations: [low, high]");
+                    self.r
+                        .error(range.span(), "`uniform` takes two durations: [low, high]");
                     return None;
                 }
                 let lo = self.r.duration(&bounds[0], "the low bound");
@@ -548,7 +707,12 @@ impl Validator<'_> {
     }
 
     /// Text with placeholders, each checked against the names in scope.
-    pub(crate) fn template(&mut self, node: &Node<'_>, what: &str, scope: &Scope) -> Option<Template> {
+    pub(crate) fn template(
+        &mut self,
+        node: &Node<'_>,
+        what: &str,
+        scope: &Scope,
+    ) -> Option<Template> {
         let text = self.r.string(node, what)?;
         let base = self.r.text_span(node, text);
         let globals = &self.globals;
@@ -566,7 +730,9 @@ impl Validator<'_> {
                         Some((m, h)) => (m.to_owned(), Some(h.to_owned())),
                         None => (message, None),
                     };
-                    self.r.diags.push(Diagnostic::new(span, message).help_opt(help));
+                    self.r
+                        .diags
+                        .push(Diagnostic::new(span, message).help_opt(help));
                 }
                 None
             }
@@ -575,7 +741,12 @@ impl Validator<'_> {
 }
 
 /// Resolves a placeholder name: a variable (maybe with a field) or a handle attribute.
-fn resolve_ref(name: &str, scope: &Scope, globals: &super::Globals, symbols: &mut super::Symbols) -> Result<Ref, String> {
+fn resolve_ref(
+    name: &str,
+    scope: &Scope,
+    globals: &super::Globals,
+    symbols: &mut super::Symbols,
+) -> Result<Ref, String> {
     let (head, field) = match name.split_once('.') {
         Some((h, f)) => (h, Some(f)),
         None => (name, None),
@@ -612,7 +783,11 @@ fn resolve_ref(name: &str, scope: &Scope, globals: &super::Globals, symbols: &mu
         };
         return Ok(Ref::Attr(target, attr));
     }
-    let candidates = scope.vars.iter().chain(&scope.handles).chain(&globals.futures);
+    let candidates = scope
+        .vars
+        .iter()
+        .chain(&scope.handles)
+        .chain(&globals.futures);
     let help = did_you_mean(head, candidates.map(String::as_str))
         .unwrap_or_else(|| "pass it in `args`, or write `{{` for a brace".into());
     Err(format!("unknown name `{head}` in `{{{name}}}` | {help}"))

@@ -1,0 +1,62 @@
+//! Every file under `scenarios/` has its trace (or, for an invalid file, its
+//! diagnostics) snapshotted under `snapshots/`. Review changes with
+//! `cargo insta review`; `CI=true` fails on any difference.
+
+use scenario_run::{Format, Options, render_to_string};
+
+fn options(format: Format) -> Options {
+    Options {
+        seed: None,
+        format,
+        verbose: false,
+        summary_only: false,
+    }
+}
+
+#[test]
+fn traces() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        insta::glob!("../scenarios", "**/*.toml", |path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
+            let shown = path.display().to_string().replace(root, "");
+            let (out, code) = render_to_string(&shown, &text, &options(Format::Text));
+            insta::assert_snapshot!(format!("exit code: {}\n\n{out}", code as i32));
+        });
+    });
+}
+
+/// Same file, same seed: byte-identical output, in every format.
+#[test]
+fn runs_are_byte_identical() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    let mut checked = 0;
+    for entry in walk(std::path::Path::new(dir)) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        for format in [Format::Text, Format::Jsonl] {
+            let a = render_to_string("s", &text, &options(format));
+            let b = render_to_string("s", &text, &options(format));
+            assert_eq!(a, b, "{} is not deterministic", entry.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 9);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
