@@ -150,8 +150,11 @@ impl Validator<'_> {
             [(k, _, v)] => Some((k, v)),
             [] => {
                 let modifier = t.items.iter().find_map(|(k, span, _)| {
-                    let users: Vec<&str> =
-                        VERBS.iter().filter(|(_, m)| m.contains(k)).map(|(v, _)| *v).collect();
+                    let users: Vec<&str> = VERBS
+                        .iter()
+                        .filter(|(_, m)| m.contains(k))
+                        .map(|(v, _)| *v)
+                        .collect();
                     (!users.is_empty()).then(|| {
                         let help = format!("`{k}` goes with a verb: {}", users.join(", "));
                         (span.clone(), "this step has no verb".to_owned(), help)
