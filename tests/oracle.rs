@@ -89,6 +89,32 @@ fn seed_scenarios_match_cpython() {
     }
 }
 
+/// Catalogue scenarios with an asyncio program of their own (`tests/oracle/programs/`).
+#[test]
+fn catalogue_scenarios_match_cpython() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root.join("tests/oracle/programs")).unwrap() {
+        let name = entry
+            .unwrap()
+            .path()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let ours = logged(&root.join("scenarios").join(format!("{name}.toml")));
+        let ours: Vec<(u64, &str)> = ours.iter().map(|(t, s)| (*t, s.as_str())).collect();
+        let theirs = oracle(&name);
+        let theirs: Vec<(u64, &str)> = theirs.iter().map(|(t, s)| (*t, s.as_str())).collect();
+        assert_eq!(
+            ours, theirs,
+            "{name}: the scenario's log lines differ from CPython's"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2);
+}
+
 /// Program 05: one first completion, four cancellations, then a timeout 1s later.
 #[test]
 fn program_05_has_cpythons_shape() {

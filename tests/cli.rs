@@ -1,0 +1,110 @@
+//! The binary as a user runs it: exit codes, streams, options.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scenario-run"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (
+        out.status.code().unwrap(),
+        text(out.stdout),
+        text(out.stderr),
+    )
+}
+
+#[test]
+fn a_valid_run_exits_0() {
+    let (code, out, err) = run(&["scenarios/seed/01_event_loop_gather.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Results: ['Result from A', 'Result from B', 'Result from C']"));
+}
+
+#[test]
+fn a_failed_check_exits_1() {
+    let (code, out, _) = run(&["scenarios/check_failed.toml"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("FAILED: slow is pending, expected done"));
+}
+
+#[test]
+fn invalid_input_exits_2_with_located_messages_on_stderr() {
+    let (code, out, err) = run(&["scenarios/invalid/unknown_names.toml"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("scenarios/invalid/unknown_names.toml:5:1"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `sleep`?"), "{err}");
+}
+
+#[test]
+fn unreadable_inputs_exit_2() {
+    let dir = std::env::temp_dir().join(format!("scenario-run-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let latin1 = dir.join("latin1.toml");
+    std::fs::write(&latin1, b"[tasks.a]\nsleep = \"1s\" # caf\xe9\n").unwrap();
+    for (path, says) in [
+        (dir.to_str().unwrap(), "is a directory"),
+        (latin1.to_str().unwrap(), "is not UTF-8"),
+        ("no/such/file.toml", "cannot read"),
+    ] {
+        let (code, _, err) = run(&[path]);
+        assert_eq!(code, 2, "{path}");
+        assert!(err.contains(says), "{path}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_worst_exit_code_of_several_files_wins() {
+    let (code, _, _) = run(&[
+        "scenarios/sleep.toml",
+        "scenarios/check_failed.toml",
+        "scenarios/invalid/empty.toml",
+    ]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn seed_option_changes_draws_and_is_reproducible() {
+    let file = "scenarios/seed/05_advanced_task_management.toml";
+    let a = run(&[file, "--seed", "1"]).1;
+    let b = run(&[file, "--seed", "1"]).1;
+    let c = run(&[file, "--seed", "2"]).1;
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn jsonl_has_integer_times_and_log_messages() {
+    let (code, out, _) = run(&[
+        "scenarios/seed/01_event_loop_gather.toml",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(code, 0);
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let log = events.iter().find(|e| e["kind"] == "log").unwrap();
+    assert!(log["time_ns"].is_u64() && log["task"].is_string());
+    assert_eq!(log["message"], "Event loop demonstration:");
+    assert_eq!(events.last().unwrap()["kind"], "summary");
+    assert_eq!(events.last().unwrap()["makespan_ns"], 3_000_000_000u64);
+}
+
+#[test]
+fn summary_only_prints_no_events() {
+    let (code, out, _) = run(&["scenarios/limit.toml", "--summary"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("started"));
+    assert!(out.contains("makespan      4s"), "{out}");
+    assert!(out.contains("workers: peak 3/3 in use"), "{out}");
+}
