@@ -353,17 +353,15 @@ impl Ctx {
     // ----- bodies --------------------------------------------------------
 
     async fn task_body(&mut self, def: &crate::model::TaskDef) -> Outcome {
-        let sim = self.sim.clone();
-        let flow = match (def.limit, def.timeout) {
-            (Some(sem), _) => {
+        let flow = match def.limit {
+            Some(sem) => {
                 self.acquire(sem).await?;
                 let r = self.timed_body(def).await;
                 self.release(sem)?;
                 r
             }
-            (None, _) => self.timed_body(def).await,
+            None => self.timed_body(def).await,
         };
-        let _ = sim;
         match flow? {
             Flow::Return(v) => Ok(v),
             Flow::Next | Flow::Break => Ok(Value::None),

@@ -157,14 +157,9 @@ impl Validator<'_> {
             .iter()
             .map(|t| !started.iter().any(|s| s == t))
             .collect();
+        let roots = self.root_handles();
         for scope in &mut scopes {
-            let roots = self
-                .globals
-                .tasks
-                .iter()
-                .zip(&self.globals.root)
-                .filter(|(_, r)| **r);
-            scope.handles.extend(roots.map(|(t, _)| t.clone()));
+            scope.handles.extend(roots.iter().cloned());
         }
         scopes
     }
