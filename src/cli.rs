@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+use crate::limits::Limits;
 use crate::run::{Format, Options};
 use crate::{ExitCode, run_source};
 
@@ -27,6 +28,22 @@ struct Cli {
     /// Print only the summary, no per-event trace.
     #[arg(long)]
     summary: bool,
+    /// Stop when virtual time would pass this (overrides `[scenario] time_limit`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    time_limit: Option<u64>,
+    /// Stop after this many steps in all.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().steps)]
+    max_steps: u64,
+    /// Stop when one task runs this many steps at one instant (a loop that never sleeps).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().steps_per_instant)]
+    max_steps_per_instant: u64,
+    /// Stop when more than this many tasks would be alive at once.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().tasks)]
+    max_tasks: u64,
+}
+
+fn parse_duration(text: &str) -> Result<u64, String> {
+    crate::duration::parse(text)
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -56,6 +73,12 @@ pub fn main() -> i32 {
         },
         verbose: cli.verbose,
         summary_only: cli.summary,
+        limits: Limits {
+            time: cli.time_limit,
+            steps: cli.max_steps,
+            steps_per_instant: cli.max_steps_per_instant,
+            tasks: cli.max_tasks,
+        },
     };
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none();

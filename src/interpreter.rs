@@ -323,6 +323,9 @@ impl Ctx {
         let model = self.sim.model.clone();
         let def = &model.tasks[start.def as usize];
         let count = start.count.unwrap_or(def.count);
+        if !self.sim.may_spawn(count as u64) {
+            return Vec::new();
+        }
         let i_sym = sym::I;
         let parent = match self.actor {
             Actor::Task(t) => Some(t),
@@ -388,6 +391,10 @@ impl Ctx {
     }
 
     async fn step(&mut self, step: &Step) -> Result<Flow, Raise> {
+        if !self.sim.count_step(self.id) {
+            // A limit was crossed: this task never moves again, and the run ends.
+            std::future::pending::<()>().await;
+        }
         match step {
             Step::Sleep(d) => {
                 let ns = self.delay(d)?;
@@ -641,7 +648,10 @@ impl Ctx {
             self.sim.add_callback(*m, Callback::Wait(w.clone(), *m));
         }
         let r = self
-            .suspend(Waiting::Other("asyncio.wait"), || w.waiter.done.get())
+            .suspend(
+                Waiting::Wait("asyncio.wait", members.clone().into()),
+                || w.waiter.done.get(),
+            )
             .await;
         if let Some(key) = w.timer.take() {
             self.sim.clock.borrow_mut().cancel(key);
@@ -694,7 +704,9 @@ impl Ctx {
         let cb = Callback::Release(waiter.clone(), shield as u8);
         self.sim.add_callback(m, cb.clone());
         let interrupted = self
-            .suspend(Waiting::Other("wait_for"), || waiter.done.get())
+            .suspend(Waiting::Wait("wait_for", Rc::new([m])), || {
+                waiter.done.get()
+            })
             .await
             .is_err();
         drop(_guard);
@@ -735,9 +747,10 @@ impl Ctx {
         self.sim.add_callback(m, cb.clone());
         self.cancel_member(m);
         let r = self
-            .suspend(Waiting::Other("a cancelled task to finish"), || {
-                waiter.done.get()
-            })
+            .suspend(
+                Waiting::Wait("a cancelled task to finish", Rc::new([m])),
+                || waiter.done.get(),
+            )
             .await;
         self.sim.remove_callback(m, &cb);
         r

@@ -6,9 +6,11 @@
 
 mod cli;
 mod clock;
+mod deadlock;
 mod diagnostic;
 mod duration;
 mod interpreter;
+mod limits;
 mod model;
 mod queue;
 mod render;
@@ -25,6 +27,7 @@ use std::io::Write;
 use std::rc::Rc;
 
 pub use cli::main;
+pub use limits::Limits;
 pub use run::{Format, Options};
 
 /// The process exit codes, from best to worst.
@@ -36,6 +39,8 @@ pub enum ExitCode {
     CheckFailed = 1,
     /// The file is not a valid scenario (or could not be read).
     Invalid = 2,
+    /// A limit stopped the run, or the tasks that should finish deadlocked.
+    Stuck = 3,
 }
 
 /// Validates and runs one scenario's text. The trace goes to `out`; the
@@ -51,7 +56,10 @@ pub fn run_source(
     match validate::validate(text) {
         Ok(model) => {
             let outcome = run::run(Rc::new(model), options, out);
-            if outcome.checks_failed > 0 {
+            if let Some(why) = &outcome.stuck {
+                report(&format!("error: `{path}`: {why}\n"));
+                ExitCode::Stuck
+            } else if outcome.checks_failed > 0 {
                 ExitCode::CheckFailed
             } else {
                 ExitCode::Ok

@@ -32,6 +32,8 @@ pub(crate) struct Model {
     pub seed: u64,
     /// When this task finishes, the others are cancelled (like `asyncio.run`).
     pub main: Option<DefId>,
+    /// `[scenario] time_limit`: the run stops when virtual time would pass it.
+    pub time_limit: Option<u64>,
     pub semaphores: Vec<SemaphoreDef>,
     pub queues: Vec<QueueDef>,
     pub futures: Vec<FutureDef>,
@@ -69,6 +71,8 @@ pub(crate) struct TaskDef {
     pub limit: Option<SemId>,
     /// Bound on the whole body, like `asyncio.timeout` around it.
     pub timeout: Option<u64>,
+    /// Expected to be left waiting at the end (a server loop), not a deadlock.
+    pub daemon: bool,
     pub body: Vec<Step>,
 }
 
@@ -221,6 +225,28 @@ pub(crate) enum Step {
         state: StateName,
     },
     Break,
+}
+
+impl Step {
+    /// The blocks of steps nested in this one, in the order they are written.
+    pub(crate) fn children(&self) -> Vec<&[Step]> {
+        match self {
+            Step::Timeout { body, .. }
+            | Step::With { body, .. }
+            | Step::Consume { body, .. }
+            | Step::Repeat { body, .. }
+            | Step::For { body, .. }
+            | Step::Each { body, .. }
+            | Step::Forever(body) => vec![body],
+            Step::Try {
+                body,
+                except,
+                finally,
+                ..
+            } => vec![body, except, finally],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Where a `spawn` keeps its handle.

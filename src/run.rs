@@ -3,9 +3,11 @@
 use std::io::Write;
 use std::rc::Rc;
 
+use crate::deadlock;
+use crate::limits::Limits;
 use crate::model::Model;
 use crate::render::{Jsonl, Renderer, Text};
-use crate::runtime::{Member, Sim, State, Waiting};
+use crate::runtime::{Member, Sim, State, TaskId, Waiting};
 use crate::trace::{Summary, Tracer};
 
 /// How a trace is written.
@@ -23,11 +25,27 @@ pub struct Options {
     pub verbose: bool,
     /// Only the summary, no per-event trace.
     pub summary_only: bool,
+    /// Bounds on the run; `time` overrides `[scenario] time_limit`.
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            seed: None,
+            format: Format::Text,
+            verbose: false,
+            summary_only: false,
+            limits: Limits::default(),
+        }
+    }
 }
 
 /// What a run ended with.
 pub(crate) struct Outcome {
     pub checks_failed: u32,
+    /// A limit stopped the run, or its tasks deadlocked: what to tell the user.
+    pub stuck: Option<String>,
 }
 
 /// Runs `model`, streaming its trace and summary to `out`.
@@ -51,14 +69,22 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
         out,
         options.verbose,
     );
-    let sim = Sim::new(model.clone(), seed, tracer);
+    let limits = Limits {
+        time: options.limits.time.or(model.time_limit),
+        ..options.limits
+    };
+    let sim = Sim::new(model.clone(), seed, limits, tracer);
     sim.tracer.borrow_mut().header(&model.name, seed);
     sim.run();
     let summary = summarise(&sim);
     sim.tracer.borrow_mut().finish(&summary, fallback.as_mut());
     let checks_failed = sim.checks_failed.get();
+    let stuck = summary.stopped.clone().or(summary.deadlock.clone());
     sim.teardown();
-    Outcome { checks_failed }
+    Outcome {
+        checks_failed,
+        stuck,
+    }
 }
 
 /// Width of the task column: the longest name a task instance can have.
@@ -89,7 +115,10 @@ fn summarise(sim: &Sim) -> Summary {
             State::Cancelled => s.cancelled += 1,
             State::Pending => {
                 s.pending += 1;
-                s.waiting.push((sim.task_name(id), describe(sim, &waiting)));
+                if s.waiting.len() < Summary::WAITING_SHOWN {
+                    s.waiting
+                        .push((sim.task_name(id), describe(sim, id, &waiting)));
+                }
             }
         }
     }
@@ -107,18 +136,56 @@ fn summarise(sim: &Sim) -> Summary {
         .map(|(d, q)| (d.name.clone(), q.peak.get(), d.capacity))
         .collect();
     s.checks_failed = sim.checks_failed.get();
+    s.stopped = sim.stop.get().map(|stop| stop.message());
+    if s.stopped.is_none() {
+        s.deadlock = deadlock::find(sim).map(|d| explain(sim, &d));
+    }
     s
 }
 
+/// A deadlock in one sentence: the cycle, or who cannot finish.
+fn explain(sim: &Sim, d: &deadlock::Deadlock) -> String {
+    if let Some(cycle) = &d.cycle {
+        let names: Vec<String> = cycle.iter().map(|t| sim.task_name(*t)).collect();
+        return format!("{} wait on each other", names.join(" -> "));
+    }
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = d
+        .stuck
+        .iter()
+        .take(SHOWN)
+        .map(|t| sim.task_name(*t))
+        .collect();
+    if d.stuck.len() > SHOWN {
+        names.push(format!("{} more", d.stuck.len() - SHOWN));
+    }
+    format!(
+        "{} cannot finish: no unfinished task can end {} wait",
+        names.join(", "),
+        if d.stuck.len() == 1 { "its" } else { "their" }
+    )
+}
+
 /// What a task left unfinished waits on, in words.
-fn describe(sim: &Sim, waiting: &Waiting) -> String {
+fn describe(sim: &Sim, id: TaskId, waiting: &Waiting) -> String {
     let model = &sim.model;
     match waiting {
-        Waiting::Nothing => "never ran".into(),
+        Waiting::Nothing if sim.tasks.borrow()[id as usize].started_at.is_some() => {
+            "nothing (it was running when the run stopped)".into()
+        }
+        Waiting::Nothing => "its first turn (it never started)".into(),
         Waiting::Sleep => "a timer".into(),
         Waiting::Member(Member::Task(t)) => format!("task {}", sim.task_name(*t)),
         Waiting::Member(Member::Future(f)) => {
-            format!("future {} (never set)", model.futures[*f as usize].name)
+            let by = no_one_left(sim, id, "sets it");
+            format!("future {} (never set{by})", model.futures[*f as usize].name)
+        }
+        Waiting::Wait(what, members) => {
+            let pending = members
+                .iter()
+                .filter(|m| sim.state(**m) == State::Pending)
+                .count();
+            format!("{what} ({pending} of {} not finished)", members.len())
         }
         Waiting::Gather(g) => {
             let pending = g
@@ -130,7 +197,14 @@ fn describe(sim: &Sim, waiting: &Waiting) -> String {
         }
         Waiting::Semaphore(s) => {
             let sem = &sim.semaphores.borrow()[*s as usize];
-            let holders: Vec<String> = sem.holders.iter().map(|t| sim.task_name(*t)).collect();
+            let holders: Vec<String> = sem
+                .holders
+                .iter()
+                .map(|t| match sim.state(Member::Task(*t)) {
+                    State::Pending => sim.task_name(*t),
+                    _ => format!("{} (finished without releasing it)", sim.task_name(*t)),
+                })
+                .collect();
             let by = if holders.is_empty() {
                 String::new()
             } else {
@@ -141,15 +215,34 @@ fn describe(sim: &Sim, waiting: &Waiting) -> String {
                 model.semaphores[*s as usize].name
             )
         }
-        Waiting::Get(q) => format!("get from queue {} (empty)", model.queues[*q as usize].name),
-        Waiting::Put(q) => format!("put to queue {} (full)", model.queues[*q as usize].name),
+        Waiting::Get(q) => format!(
+            "get from queue {} (empty{})",
+            model.queues[*q as usize].name,
+            no_one_left(sim, id, "puts to it")
+        ),
+        Waiting::Put(q) => format!(
+            "put to queue {} (full{})",
+            model.queues[*q as usize].name,
+            no_one_left(sim, id, "gets from it")
+        ),
         Waiting::Join(q) => {
             let unfinished = sim.queues[*q as usize].unfinished();
+            let items = if unfinished == 1 { "item" } else { "items" };
             format!(
-                "join of queue {} ({unfinished} items not done)",
-                model.queues[*q as usize].name
+                "join of queue {} ({unfinished} {items} not done{})",
+                model.queues[*q as usize].name,
+                no_one_left(sim, id, "marks items done")
             )
         }
         Waiting::Other(what) => (*what).into(),
+    }
+}
+
+/// ", and no unfinished task {does}" when nothing left could end the wait of `id`.
+fn no_one_left(sim: &Sim, id: TaskId, does: &str) -> String {
+    if deadlock::waits_on(sim, id).is_empty() {
+        format!(", and no unfinished task {does}")
+    } else {
+        String::new()
     }
 }

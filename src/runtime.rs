@@ -16,6 +16,7 @@ use std::task::Waker;
 use smol::LocalExecutor;
 
 use crate::clock::{Clock, TimerKey};
+use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId};
 use crate::queue::Queue;
 use crate::rng::{Rng, name_hash};
@@ -151,7 +152,9 @@ pub(crate) enum Waiting {
     Get(QueueId),
     Put(QueueId),
     Join(QueueId),
-    /// `wait`, `wait_for` and other internal waiters.
+    /// `wait` and `wait_for` on these members.
+    Wait(&'static str, Rc<[Member]>),
+    /// Other internal waiters.
     Other(&'static str),
 }
 
@@ -175,6 +178,8 @@ pub(crate) struct TaskSlot {
     pub outcome: Option<Outcome>,
     pub waiting: Waiting,
     pub started_at: Option<u64>,
+    /// Steps run at the current instant, for the runaway-loop limit.
+    pub instant: Instant,
 }
 
 pub(crate) struct FutureSlot {
@@ -198,10 +203,14 @@ pub(crate) struct Sim {
     pub checks_failed: Cell<u32>,
     roots: RefCell<Vec<Vec<TaskId>>>,
     shut_down: Cell<bool>,
+    pub limits: Limits,
+    pub meter: RefCell<Meter>,
+    /// Set when a limit is crossed: the run ends after the current turn.
+    pub stop: Cell<Option<Stop>>,
 }
 
 impl Sim {
-    pub(crate) fn new(model: Rc<Model>, seed: u64, tracer: Tracer) -> Rc<Sim> {
+    pub(crate) fn new(model: Rc<Model>, seed: u64, limits: Limits, tracer: Tracer) -> Rc<Sim> {
         let semaphores = model
             .semaphores
             .iter()
@@ -239,6 +248,9 @@ impl Sim {
             seed,
             checks_failed: Cell::new(0),
             shut_down: Cell::new(false),
+            limits,
+            meter: RefCell::new(Meter::default()),
+            stop: Cell::new(None),
             model,
         })
     }
@@ -305,9 +317,11 @@ impl Sim {
                 outcome: None,
                 waiting: Waiting::Nothing,
                 started_at: None,
+                instant: Instant::default(),
             });
             (tasks.len() - 1) as TaskId
         };
+        self.meter.borrow_mut().live += 1;
         if self.tracing() {
             let detail = match parent {
                 Some(p) => format!("by {}", self.task_name(p)),
@@ -442,6 +456,7 @@ impl Sim {
             let slot = &mut tasks[id as usize];
             slot.state = State::of(&outcome);
             slot.outcome = Some(outcome);
+            self.meter.borrow_mut().live -= 1;
             slot.waiting = Waiting::Nothing;
             slot.waker = None;
             std::mem::take(&mut slot.callbacks)
@@ -523,6 +538,9 @@ impl Sim {
     pub(crate) fn run(self: &Rc<Self>) {
         for (def, t) in self.model.tasks.iter().enumerate() {
             if t.root {
+                if !self.may_spawn(t.count as u64) {
+                    return;
+                }
                 for i in 0..t.count {
                     let vars = crate::interpreter::root_vars(self, def as DefId, i);
                     let id = self.spawn_task(def as DefId, vars, None);
@@ -532,20 +550,55 @@ impl Sim {
         }
         let ex = self.executor();
         let mut due = Vec::new();
-        loop {
-            while ex.try_tick() {}
+        'run: loop {
+            while ex.try_tick() {
+                if self.stop.get().is_some() {
+                    break 'run;
+                }
+            }
             if self.shutdown_after_main() {
                 continue;
             }
-            self.clock.borrow_mut().advance(&mut due);
-            if due.is_empty() {
-                break;
+            let next = self.clock.borrow().next_deadline();
+            match (next, self.limits.time) {
+                (None, _) => break,
+                (Some(at), Some(limit)) if at > limit => {
+                    let mut clock = self.clock.borrow_mut();
+                    let now = clock.now();
+                    clock.block(limit.saturating_sub(now));
+                    self.stop.set(Some(Stop::Time(limit)));
+                    break;
+                }
+                _ => {}
             }
+            self.clock.borrow_mut().advance(&mut due);
             for action in due.drain(..) {
                 self.fire(action);
             }
         }
         self.tracer.borrow_mut().flush_time(self.now());
+    }
+
+    /// Counts one step of task `id` against the limits; false once the run must stop.
+    pub(crate) fn count_step(&self, id: TaskId) -> bool {
+        if self.stop.get().is_some() {
+            return false;
+        }
+        let now = self.now();
+        let mut tasks = self.tasks.borrow_mut();
+        let mut spare = Instant::default();
+        let instant = match tasks.get_mut(id as usize) {
+            Some(slot) => &mut slot.instant,
+            None => &mut spare, // a future's on_done steps
+        };
+        let counted = self.meter.borrow_mut().step(instant, now, &self.limits);
+        counted.map_err(|stop| self.stop.set(Some(stop))).is_ok()
+    }
+
+    /// Checks that `n` more tasks may start; false (and the run stops) if not.
+    pub(crate) fn may_spawn(&self, n: u64) -> bool {
+        let allowed = self.meter.borrow().spawn(n, &self.limits);
+        allowed.map_err(|stop| self.stop.set(Some(stop))).is_ok()
     }
 
     /// Drops every task still suspended, breaking the executor's reference cycle.

@@ -52,6 +52,15 @@ pub(crate) struct Summary {
     /// (task, what it waits on) for tasks left unfinished.
     pub waiting: Vec<(String, String)>,
     pub checks_failed: u32,
+    /// Why a limit stopped the run.
+    pub stopped: Option<String>,
+    /// Why the tasks that should finish cannot.
+    pub deadlock: Option<String>,
+}
+
+impl Summary {
+    /// How many of the tasks left waiting are listed one by one.
+    pub(crate) const WAITING_SHOWN: usize = 20;
 }
 
 /// Routes events to the renderer, when there is one.

@@ -10,10 +10,8 @@ use scenario_run::{Format, Options, render_to_string};
 fn logged(path: &Path) -> Vec<(u64, String)> {
     let text = std::fs::read_to_string(path).unwrap();
     let options = Options {
-        seed: None,
         format: Format::Jsonl,
-        verbose: false,
-        summary_only: false,
+        ..Options::default()
     };
     let (out, _) = render_to_string(&path.display().to_string(), &text, &options);
     let mut lines = Vec::new();
@@ -127,8 +125,7 @@ fn program_05_has_cpythons_shape() {
         let options = Options {
             seed: Some(seed),
             format: Format::Jsonl,
-            verbose: false,
-            summary_only: false,
+            ..Options::default()
         };
         let (out, _) = render_to_string("05", &text, &options);
         let mut ours = Vec::new();

@@ -6,10 +6,8 @@ use scenario_run::{Format, Options, render_to_string};
 
 fn options(format: Format) -> Options {
     Options {
-        seed: None,
         format,
-        verbose: false,
-        summary_only: false,
+        ..Options::default()
     }
 }
 

@@ -54,6 +54,8 @@ impl Renderer for Jsonl {
             "queues": queues,
             "left_waiting": waiting,
             "checks_failed": s.checks_failed,
+            "stopped": s.stopped,
+            "deadlock": s.deadlock,
         });
         let _ = writeln!(out, "{obj}");
     }

@@ -67,6 +67,16 @@ impl Renderer for Text {
         for (task, what) in &s.waiting {
             let _ = writeln!(out, "  left waiting  {task}: {what}");
         }
+        if s.pending > s.waiting.len() {
+            let more = s.pending - s.waiting.len();
+            let _ = writeln!(out, "  left waiting  ... and {more} more");
+        }
+        if let Some(why) = &s.stopped {
+            let _ = writeln!(out, "  stopped       {why}");
+        }
+        if let Some(why) = &s.deadlock {
+            let _ = writeln!(out, "  deadlock      {why}");
+        }
         if s.checks_failed > 0 {
             let _ = writeln!(out, "  checks        {} failed", s.checks_failed);
         }

@@ -19,9 +19,9 @@ use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
 const TOP_KEYS: [&str; 5] = ["scenario", "semaphores", "queues", "futures", "tasks"];
-const SCENARIO_KEYS: [&str; 4] = ["name", "description", "seed", "main"];
-const TASK_KEYS: [&str; 9] = [
-    "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout",
+const SCENARIO_KEYS: [&str; 5] = ["name", "description", "seed", "main", "time_limit"];
+const TASK_KEYS: [&str; 10] = [
+    "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
 ];
 /// More replicas than this is a mistake, not a scenario.
 pub(crate) const MAX_COUNT: i64 = 10_000_000;
@@ -53,6 +53,15 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
     } else {
         Err(v.r.diags)
     }
+}
+
+/// What `[scenario]` says.
+#[derive(Default)]
+struct Header {
+    name: String,
+    seed: u64,
+    main: Option<u32>,
+    time_limit: Option<u64>,
 }
 
 pub(crate) struct Validator<'s> {
@@ -98,7 +107,7 @@ impl Validator<'_> {
         self.check_name_clashes(&task_entries);
 
         let scopes = self.scopes(&task_entries);
-        let (name, seed, main) = self.scenario(top.get("scenario"));
+        let header = self.scenario(top.get("scenario"));
         let futures = self.futures(top.get("futures"));
         let tasks = task_entries
             .items
@@ -107,9 +116,10 @@ impl Validator<'_> {
             .map(|(i, (name, _, node))| self.task(name, node, &scopes[i], self.globals.root[i]))
             .collect();
         Model {
-            name,
-            seed,
-            main,
+            name: header.name,
+            seed: header.seed,
+            main: header.main,
+            time_limit: header.time_limit,
             semaphores,
             queues,
             futures,
@@ -122,6 +132,7 @@ impl Validator<'_> {
             name: String::new(),
             seed: 0,
             main: None,
+            time_limit: None,
             semaphores: Vec::new(),
             queues: Vec::new(),
             futures: Vec::new(),
@@ -177,41 +188,45 @@ impl Validator<'_> {
         }
     }
 
-    fn scenario(&mut self, node: Option<&Node<'_>>) -> (String, u64, Option<u32>) {
-        let Some(node) = node else {
-            return (String::new(), 0, None);
+    fn scenario(&mut self, node: Option<&Node<'_>>) -> Header {
+        let mut header = Header::default();
+        let Some(t) = node.and_then(|node| self.r.table(node, "[scenario]", &SCENARIO_KEYS)) else {
+            return header;
         };
-        let Some(t) = self.r.table(node, "[scenario]", &SCENARIO_KEYS) else {
-            return (String::new(), 0, None);
-        };
-        let name = t
-            .get("name")
-            .and_then(|n| self.r.string(n, "`name`"))
-            .unwrap_or("")
-            .to_owned();
+        if let Some(n) = t.get("name").and_then(|n| self.r.string(n, "`name`")) {
+            header.name = n.to_owned();
+        }
         if let Some(d) = t.get("description") {
             self.r.string(d, "`description`");
         }
-        let seed = t
+        if let Some(seed) = t
             .get("seed")
             .and_then(|s| self.r.int(s, "`seed`", 0, i64::MAX))
-            .unwrap_or(0);
-        let main = t.get("main").and_then(|m| {
-            let name = self.r.string(m, "`main`")?;
-            let found = self.globals.task(name);
-            if found.is_none() {
-                let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
-                self.r.diags.push(
-                    Diagnostic::new(
-                        m.span(),
-                        format!("`main` names task `{name}`, which is not defined"),
-                    )
-                    .help_opt(help),
-                );
-            }
-            found
-        });
-        (name, seed as u64, main)
+        {
+            header.seed = seed as u64;
+        }
+        header.main = t.get("main").and_then(|m| self.task_name_ref(m, "`main`"));
+        header.time_limit = t
+            .get("time_limit")
+            .and_then(|d| self.r.duration(d, "`time_limit`"));
+        header
+    }
+
+    /// A string naming a task definition, with "did you mean" when it names none.
+    fn task_name_ref(&mut self, node: &Node<'_>, what: &str) -> Option<u32> {
+        let name = self.r.string(node, what)?;
+        let found = self.globals.task(name);
+        if found.is_none() {
+            let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
+            self.r.diags.push(
+                Diagnostic::new(
+                    node.span(),
+                    format!("{what} names task `{name}`, which is not defined"),
+                )
+                .help_opt(help),
+            );
+        }
+        found
     }
 
     fn names_of(&mut self, node: Option<&Node<'_>>, what: &str) -> Vec<String> {
@@ -366,6 +381,7 @@ impl Validator<'_> {
             args: Vec::new(),
             limit: None,
             timeout: None,
+            daemon: false,
             body: Vec::new(),
         };
         let Some(t) = self.r.table(node, &what, &TASK_KEYS) else {
@@ -382,6 +398,9 @@ impl Validator<'_> {
         }
         if let Some(d) = t.get("timeout") {
             def.timeout = self.r.duration(d, "`timeout`");
+        }
+        if let Some(d) = t.get("daemon") {
+            def.daemon = self.r.bool(d, "`daemon`").unwrap_or(false);
         }
         def.body = self.body(&t, node, scope, &what);
         def

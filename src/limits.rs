@@ -1,0 +1,142 @@
+//! Limits that keep a run finite: virtual time, steps in all, steps at one
+//! instant, and live tasks. Hitting one stops the run with exit code 3.
+
+use crate::duration;
+
+/// The bounds of one run. Every scenario gets the defaults unless a flag
+/// (or `[scenario] time_limit`) says otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Virtual time the run may reach, in nanoseconds.
+    pub time: Option<u64>,
+    /// Steps executed in all (each `log`, `sleep`, `put`... is one step).
+    pub steps: u64,
+    /// Steps one task executes at one instant: a loop that never sleeps.
+    pub steps_per_instant: u64,
+    /// Tasks started and not yet finished.
+    pub tasks: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            time: None,
+            steps: 100_000_000,
+            steps_per_instant: 1_000_000,
+            tasks: 2_000_000,
+        }
+    }
+}
+
+/// Why a run was stopped before it ended by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The next timer is due after the time limit.
+    Time(u64),
+    Steps(u64),
+    StepsPerInstant(u64),
+    Tasks(u64),
+}
+
+impl Stop {
+    /// What happened and how to raise the limit, in one sentence.
+    pub(crate) fn message(self) -> String {
+        match self {
+            Stop::Time(t) => format!(
+                "the time limit of {} was reached (raise it with --time-limit or `[scenario] time_limit`)",
+                duration::format(t)
+            ),
+            Stop::Steps(n) => {
+                format!("the run took more than {n} steps (raise the limit with --max-steps)")
+            }
+            Stop::StepsPerInstant(n) => format!(
+                "a task ran more than {n} steps at one instant: a loop that never sleeps? (raise the limit with --max-steps-per-instant)"
+            ),
+            Stop::Tasks(n) => format!(
+                "more than {n} tasks would be alive at once (raise the limit with --max-tasks)"
+            ),
+        }
+    }
+}
+
+/// Counts what the limits bound, and says when one is crossed.
+#[derive(Debug, Default)]
+pub(crate) struct Meter {
+    pub steps: u64,
+    pub live: u64,
+}
+
+/// The steps one task ran at the instant it last ran at.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Instant {
+    pub at: u64,
+    pub steps: u64,
+}
+
+impl Meter {
+    /// Counts one step of a task whose steps at this instant are `instant`.
+    pub(crate) fn step(
+        &mut self,
+        instant: &mut Instant,
+        now: u64,
+        limits: &Limits,
+    ) -> Result<(), Stop> {
+        self.steps += 1;
+        if instant.at != now {
+            *instant = Instant { at: now, steps: 0 };
+        }
+        instant.steps += 1;
+        if self.steps > limits.steps {
+            Err(Stop::Steps(limits.steps))
+        } else if instant.steps > limits.steps_per_instant {
+            Err(Stop::StepsPerInstant(limits.steps_per_instant))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Checks that `n` more tasks may start.
+    pub(crate) fn spawn(&self, n: u64, limits: &Limits) -> Result<(), Stop> {
+        if self.live + n > limits.tasks {
+            Err(Stop::Tasks(limits.tasks))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_steps_in_all_and_per_task_per_instant() {
+        let limits = Limits {
+            steps: 5,
+            steps_per_instant: 2,
+            ..Limits::default()
+        };
+        let mut m = Meter::default();
+        let (mut a, mut b) = (Instant::default(), Instant::default());
+        assert_eq!(m.step(&mut a, 0, &limits), Ok(()));
+        assert_eq!(m.step(&mut b, 0, &limits), Ok(()));
+        assert_eq!(m.step(&mut a, 0, &limits), Ok(()));
+        assert_eq!(m.step(&mut a, 0, &limits), Err(Stop::StepsPerInstant(2)));
+        assert_eq!(m.step(&mut a, 7, &limits), Ok(()));
+        assert_eq!(m.step(&mut a, 8, &limits), Err(Stop::Steps(5)));
+    }
+
+    #[test]
+    fn live_tasks_are_bounded() {
+        let limits = Limits {
+            tasks: 3,
+            ..Limits::default()
+        };
+        let m = Meter {
+            live: 2,
+            ..Meter::default()
+        };
+        assert_eq!(m.spawn(1, &limits), Ok(()));
+        assert_eq!(m.spawn(2, &limits), Err(Stop::Tasks(3)));
+    }
+}
