@@ -85,7 +85,7 @@ pub fn main() -> i32 {
     let mut worst = ExitCode::Ok;
     for (n, path) in cli.files.iter().enumerate() {
         let display = path.display().to_string();
-        let text = match read(path) {
+        let text = match crate::load(path) {
             Ok(text) => text,
             Err(message) => {
                 eprintln!("error: {message}");
@@ -108,19 +108,4 @@ pub fn main() -> i32 {
         worst = worst.max(code);
     }
     worst as i32
-}
-
-/// Reads a scenario file, explaining what went wrong in words.
-fn read(path: &PathBuf) -> Result<String, String> {
-    let shown = path.display();
-    if path.is_dir() {
-        return Err(format!("`{shown}` is a directory, not a scenario file"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "`{shown}` is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
 }

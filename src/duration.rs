@@ -18,9 +18,22 @@ pub(crate) fn parse(text: &str) -> Result<u64, String> {
     }
     match humantime::parse_duration(text) {
         Ok(d) => u64::try_from(d.as_nanos()).map_err(|_| format!("`{text}` is too long")),
-        Err(e) => Err(format!(
-            "`{text}` is not a duration ({e}); write e.g. \"250ms\", \"1.5s\" or \"2m\""
-        )),
+        Err(e) => Err(format!("`{text}` is not a duration: {}", why(&e))),
+    }
+}
+
+/// What is wrong with a duration, in a few words.
+fn why(e: &humantime::DurationError) -> String {
+    use humantime::DurationError as E;
+    match e {
+        E::InvalidCharacter(at) => format!("unexpected character at {}", at + 1),
+        E::NumberExpected(0) => "it must start with a number".into(),
+        E::NumberExpected(at) => format!("a number is missing at {}", at + 1),
+        E::UnknownUnit { unit, .. } => {
+            format!("unknown unit `{unit}` (use ns, us, ms, s, m, h or d)")
+        }
+        E::NumberOverflow => "the number is too large".into(),
+        E::Empty => "it is empty".into(),
     }
 }
 

@@ -72,6 +72,23 @@ pub fn run_source(
     }
 }
 
+/// Reads a scenario file, explaining in words what went wrong: a directory,
+/// a file that cannot be read, or bytes that are not UTF-8 (with where).
+pub fn load(path: &std::path::Path) -> Result<String, String> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(format!("`{shown}` is a directory, not a scenario file"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = 1 + valid.iter().filter(|b| **b == b'\n').count();
+        let start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = 1 + String::from_utf8_lossy(&valid[start..]).chars().count();
+        format!("`{shown}`:{line}:{column}: not UTF-8 text (save the file as UTF-8)")
+    })
+}
+
 /// Runs a scenario's text and returns its trace (or its diagnostics) as text,
 /// with the exit code: what the snapshot tests record.
 pub fn render_to_string(path: &str, text: &str, options: &Options) -> (String, ExitCode) {

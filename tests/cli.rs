@@ -51,7 +51,7 @@ fn unreadable_inputs_exit_2() {
     std::fs::write(&latin1, b"[tasks.a]\nsleep = \"1s\" # caf\xe9\n").unwrap();
     for (path, says) in [
         (dir.to_str().unwrap(), "is a directory"),
-        (latin1.to_str().unwrap(), "is not UTF-8"),
+        (latin1.to_str().unwrap(), "latin1.toml`:2:19: not UTF-8"),
         ("no/such/file.toml", "cannot read"),
     ] {
         let (code, _, err) = run(&[path]);
@@ -107,4 +107,42 @@ fn summary_only_prints_no_events() {
     assert!(!out.contains("started"));
     assert!(out.contains("makespan      4s"), "{out}");
     assert!(out.contains("workers: peak 3/3 in use"), "{out}");
+}
+
+#[test]
+fn deadlocks_and_limits_exit_3_with_the_reason_on_stderr() {
+    let (code, out, err) = run(&["scenarios/stuck/lock_order_cycle.toml"]);
+    assert_eq!(code, 3);
+    assert!(out.contains("deadlock      alice -> bob -> alice"), "{out}");
+    assert!(
+        err.contains("alice -> bob -> alice wait on each other"),
+        "{err}"
+    );
+
+    let (code, out, _) = run(&["--time-limit", "1s", "scenarios/sleep.toml"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("time limit of 1s"), "{out}");
+
+    let (code, out, err) = run(&[
+        "--max-steps",
+        "5",
+        "scenarios/seed/01_event_loop_gather.toml",
+    ]);
+    assert_eq!(code, 3, "{out}");
+    assert!(err.contains("more than 5 steps"), "{err}");
+
+    let (code, out, _) = run(&[
+        "--max-tasks",
+        "2",
+        "scenarios/seed/01_event_loop_gather.toml",
+    ]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("more than 2 tasks"), "{out}");
+
+    let (code, _, _) = run(&[
+        "--max-steps-per-instant",
+        "2000000",
+        "scenarios/daemon.toml",
+    ]);
+    assert_eq!(code, 0, "a daemon left waiting is not a deadlock");
 }

@@ -2,7 +2,7 @@
 //! diagnostics) snapshotted under `snapshots/`. Review changes with
 //! `cargo insta review`; `CI=true` fails on any difference.
 
-use scenario_run::{Format, Options, render_to_string};
+use scenario_run::{ExitCode, Format, Options, load, render_to_string};
 
 fn options(format: Format) -> Options {
     Options {
@@ -19,10 +19,15 @@ fn traces() {
     settings.set_omit_expression(true);
     settings.bind(|| {
         insta::glob!("../scenarios", "**/*.toml", |path| {
-            let text = std::fs::read_to_string(path).unwrap();
             let root = concat!(env!("CARGO_MANIFEST_DIR"), "/");
             let shown = path.display().to_string().replace(root, "");
-            let (out, code) = render_to_string(&shown, &text, &options(Format::Text));
+            let (out, code) = match load(path) {
+                Ok(text) => render_to_string(&shown, &text, &options(Format::Text)),
+                Err(why) => (
+                    format!("error: {}\n", why.replace(root, "")),
+                    ExitCode::Invalid,
+                ),
+            };
             insta::assert_snapshot!(format!("exit code: {}\n\n{out}", code as i32));
         });
     });
@@ -34,7 +39,7 @@ fn runs_are_byte_identical() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
     let mut checked = 0;
     for entry in walk(std::path::Path::new(dir)) {
-        let text = std::fs::read_to_string(&entry).unwrap();
+        let Ok(text) = load(&entry) else { continue };
         for format in [Format::Text, Format::Jsonl] {
             let a = render_to_string("s", &text, &options(format));
             let b = render_to_string("s", &text, &options(format));

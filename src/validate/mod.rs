@@ -4,6 +4,7 @@
 //! recovery so that every syntax error is reported; this module walks it,
 //! checks every key, type, range and name, and reports all problems at once.
 
+mod graph;
 mod reader;
 mod scope;
 mod steps;
@@ -107,6 +108,11 @@ impl Validator<'_> {
         self.check_name_clashes(&task_entries);
 
         let scopes = self.scopes(&task_entries);
+        let nodes = graph::task_nodes(&task_entries, &scopes);
+        self.r.diags.extend(graph::start_cycles(&nodes));
+        self.r.diags.extend(graph::unpaired_releases(&nodes));
+        let clashes = graph::handle_clashes(&nodes, &self.globals.futures);
+        self.r.diags.extend(clashes);
         let header = self.scenario(top.get("scenario"));
         let futures = self.futures(top.get("futures"));
         let tasks = task_entries
@@ -206,9 +212,13 @@ impl Validator<'_> {
             header.seed = seed as u64;
         }
         header.main = t.get("main").and_then(|m| self.task_name_ref(m, "`main`"));
-        header.time_limit = t
-            .get("time_limit")
-            .and_then(|d| self.r.duration(d, "`time_limit`"));
+        if let Some(node) = t.get("time_limit") {
+            header.time_limit = self.r.duration(node, "`time_limit`");
+            if header.time_limit == Some(0) {
+                self.r
+                    .error(node.span(), "`time_limit` must be more than 0s");
+            }
+        }
         header
     }
 

@@ -79,10 +79,13 @@ impl<'s> Reader<'s> {
             if !known.contains(key) {
                 let help = did_you_mean(key, known.iter().copied())
                     .unwrap_or_else(|| format!("{what} takes: {}", known.join(", ")));
-                self.diags.push(
-                    Diagnostic::new(span.clone(), format!("unknown key `{key}` in {what}"))
-                        .help(help),
-                );
+                let message = if what == "the file" {
+                    format!("unknown table `[{key}]`")
+                } else {
+                    format!("unknown key `{key}` in {what}")
+                };
+                self.diags
+                    .push(Diagnostic::new(span.clone(), message).help(help));
             }
         }
         Some(entries)
@@ -181,7 +184,8 @@ impl<'s> Reader<'s> {
             Err(message) => {
                 self.diags.push(
                     Diagnostic::new(node.span(), format!("{what}: {message}"))
-                        .label("not a duration"),
+                        .label("not a duration")
+                        .help("durations look like \"250ms\", \"1.5s\", \"2m 30s\" or a number of seconds"),
                 );
                 None
             }

@@ -248,16 +248,22 @@ impl Validator<'_> {
                     shield: self.flag(t, "shield"),
                 }
             }
-            "timeout" => Step::Timeout {
-                after: self.r.duration(v, "`timeout`")?,
-                body: nested(self, "do")?,
-            },
+            "timeout" => {
+                let body = nested(self, "do");
+                Step::Timeout {
+                    after: self.r.duration(v, "`timeout`")?,
+                    body: body?,
+                }
+            }
             "cancel" => Step::Cancel(self.target(v, scope, false)?),
             "try" => self.try_step(v, t, node, scope)?,
-            "with" => Step::With {
-                sem: self.semaphore_ref(v)?,
-                body: nested(self, "do")?,
-            },
+            "with" => {
+                let body = nested(self, "do");
+                Step::With {
+                    sem: self.semaphore_ref(v)?,
+                    body: body?,
+                }
+            }
             "acquire" => Step::Acquire(self.semaphore_ref(v)?),
             "release" => Step::Release(self.semaphore_ref(v)?),
             "put" => Step::Put {
@@ -273,14 +279,16 @@ impl Validator<'_> {
             "get" => Step::Get(self.queue_ref(v)?),
             "task_done" => Step::TaskDone(self.queue_ref(v)?),
             "join" => Step::Join(self.queue_ref(v)?),
-            "consume" => Step::Consume {
-                queue: self.queue_ref(v)?,
-                until: match t.get("until") {
-                    Some(u) => Some(self.expr(u, scope)?),
-                    None => None,
-                },
-                body: nested(self, "do")?,
-            },
+            "consume" => {
+                let body = nested(self, "do");
+                let queue = self.queue_ref(v);
+                let until = t.get("until").map(|u| self.expr(u, scope));
+                Step::Consume {
+                    queue: queue?,
+                    until: until.map_or(Some(None), |u| u.map(Some))?,
+                    body: body?,
+                }
+            }
             "set_result" => Step::SetResult {
                 future: self.future_ref(v)?,
                 value: match t.get("value") {
@@ -295,22 +303,29 @@ impl Validator<'_> {
                     None => Template::literal("error"),
                 },
             },
-            "repeat" => Step::Repeat {
-                times: self.r.int(v, "`repeat`", 0, u32::MAX as i64)? as u32,
-                body: nested(self, "do")?,
-            },
+            "repeat" => {
+                let body = nested(self, "do");
+                Step::Repeat {
+                    times: self.r.int(v, "`repeat`", 0, u32::MAX as i64)? as u32,
+                    body: body?,
+                }
+            }
             "forever" => Step::Forever(self.steps(v, scope)),
-            "for" => Step::For {
-                var: self.symbols.intern(self.r.string(v, "`for`")?),
-                items: match t.get("in") {
-                    Some(i) => self.expr(i, scope)?,
+            "for" => {
+                let body = nested(self, "do");
+                let items = match t.get("in") {
+                    Some(i) => self.expr(i, scope),
                     None => {
                         self.r.error(node.span(), "a `for` step needs `in = [...]`");
-                        return None;
+                        None
                     }
-                },
-                body: nested(self, "do")?,
-            },
+                };
+                Step::For {
+                    var: self.symbols.intern(self.r.string(v, "`for`")?),
+                    items: items?,
+                    body: body?,
+                }
+            }
             "each" => self.each(v, t, node, scope)?,
             "check" => self.check(v, t, node, scope)?,
             "break" => Step::Break,

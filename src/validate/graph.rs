@@ -1,0 +1,227 @@
+//! Checks that need every task at once: tasks that start themselves without
+//! end (a cycle of `spawn`/`call`/started targets), and `release` steps with
+//! no `acquire` before them.
+
+use std::ops::Range;
+
+use toml::de::DeValue;
+
+use super::reader::{Entries, Node, entries};
+use super::scope::{Scope, walk};
+use crate::diagnostic::Diagnostic;
+
+/// The raw pieces of one task the checks look at.
+pub(crate) struct TaskNode<'a, 'd> {
+    pub name: &'a str,
+    pub steps: Option<&'a Node<'d>>,
+    pub scope: &'a Scope,
+}
+
+/// A name in a step, and where it is written.
+type Named = (String, Range<usize>);
+
+fn strings(node: Option<&Node<'_>>) -> Vec<Named> {
+    match node.map(|n| (n.get_ref(), n.span())) {
+        Some((DeValue::String(s), span)) => vec![(s.to_string(), span)],
+        Some((DeValue::Array(items), _)) => items
+            .iter()
+            .filter_map(|i| match i.get_ref() {
+                DeValue::String(s) => Some((s.to_string(), i.span())),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The task definitions a body starts, in file order, with where it says so.
+fn starts(task: &TaskNode<'_, '_>) -> Vec<Named> {
+    let mut out = Vec::new();
+    let Some(steps) = task.steps else { return out };
+    walk(steps, &mut |step: &Entries<'_, '_>| {
+        for key in ["spawn", "call", "await", "wait_for", "gather", "wait"] {
+            let always = key == "spawn" || key == "call";
+            for (name, span) in strings(step.get(key)) {
+                if always || !task.scope.has_handle(&name) {
+                    out.push((name, span));
+                }
+            }
+        }
+    });
+    out
+}
+
+/// One problem per cycle of tasks starting each other, named in order.
+pub(crate) fn start_cycles(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
+    let index = |name: &str| tasks.iter().position(|t| t.name == name);
+    let edges: Vec<Vec<(usize, Range<usize>)>> = tasks
+        .iter()
+        .map(|t| {
+            starts(t)
+                .into_iter()
+                .filter_map(|(n, span)| Some((index(&n)?, span)))
+                .collect()
+        })
+        .collect();
+    let mut reported = vec![false; tasks.len()];
+    let mut out = Vec::new();
+    for start in 0..tasks.len() {
+        if reported[start] {
+            continue;
+        }
+        if let Some((cycle, span)) = cycle_through(start, &edges) {
+            let names: Vec<&str> = cycle.iter().map(|i| tasks[*i].name).collect();
+            cycle.iter().for_each(|i| reported[*i] = true);
+            let what = if cycle.len() == 2 {
+                format!("task `{}` starts itself", names[0])
+            } else {
+                format!("tasks start each other in a cycle: {}", names.join(" -> "))
+            };
+            out.push(
+                Diagnostic::new(span, format!("{what}, without end"))
+                    .label("this starts it again")
+                    .help(format!(
+                        "every run of `{}` would start another; end the cycle {}",
+                        names[0], "(use `forever`/`repeat` inside one task to loop)"
+                    )),
+            );
+        }
+    }
+    out
+}
+
+/// The shortest way back to `start` (by breadth-first search), and the span
+/// of the step that closes it.
+fn cycle_through(
+    start: usize,
+    edges: &[Vec<(usize, Range<usize>)>],
+) -> Option<(Vec<usize>, Range<usize>)> {
+    let mut parent: Vec<Option<usize>> = vec![None; edges.len()];
+    let mut queue = std::collections::VecDeque::from([start]);
+    let mut seen = vec![false; edges.len()];
+    while let Some(at) = queue.pop_front() {
+        for (to, span) in &edges[at] {
+            if *to == start {
+                let mut path = vec![at];
+                while let Some(p) = parent[*path.last().expect("non-empty")] {
+                    path.push(p);
+                }
+                path.reverse();
+                path.push(start);
+                return Some((path, span.clone()));
+            }
+            if !seen[*to] {
+                seen[*to] = true;
+                parent[*to] = Some(at);
+                queue.push_back(*to);
+            }
+        }
+    }
+    None
+}
+
+/// `release = "s"` steps with no `acquire = "s"` before them in their task
+/// (or in a task that `call`s it, whose permit it may release).
+pub(crate) fn unpaired_releases(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
+    let acquires: Vec<Vec<String>> = tasks
+        .iter()
+        .map(|t| {
+            let mut names = Vec::new();
+            if let Some(steps) = t.steps {
+                walk(steps, &mut |s| {
+                    names.extend(strings(s.get("acquire")).into_iter().map(|n| n.0))
+                });
+            }
+            names
+        })
+        .collect();
+    let calls: Vec<Vec<String>> = tasks
+        .iter()
+        .map(|t| {
+            let mut names = Vec::new();
+            if let Some(steps) = t.steps {
+                walk(steps, &mut |s| {
+                    names.extend(strings(s.get("call")).into_iter().map(|n| n.0))
+                });
+            }
+            names
+        })
+        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        let Some(steps) = task.steps else { continue };
+        let mut held: Vec<String> = Vec::new();
+        walk(steps, &mut |step| {
+            held.extend(strings(step.get("acquire")).into_iter().map(|n| n.0));
+            for (sem, span) in strings(step.get("release")) {
+                let caller_holds = calls.iter().zip(&acquires).any(|(called, acquired)| {
+                    called.iter().any(|c| c == task.name) && acquired.contains(&sem)
+                });
+                if !held.contains(&sem) && !caller_holds {
+                    out.push(
+                        Diagnostic::new(
+                            span,
+                            format!("`release` of `{sem}` with no `acquire` before it in task `{}`", task.name),
+                        )
+                        .label("nothing to release")
+                        .help(format!(
+                            "add `{{ acquire = \"{sem}\" }}` before it, or use `{{ with = \"{sem}\", do = [...] }}`"
+                        )),
+                    );
+                }
+            }
+        });
+    }
+    out
+}
+
+/// The raw task nodes, paired with their scopes.
+pub(crate) fn task_nodes<'a, 'd>(
+    tasks: &'a Entries<'a, 'd>,
+    scopes: &'a [Scope],
+) -> Vec<TaskNode<'a, 'd>> {
+    tasks
+        .items
+        .iter()
+        .zip(scopes)
+        .map(|((name, _, node), scope)| TaskNode {
+            name,
+            steps: match node.get_ref() {
+                DeValue::Table(t) => entries(t).get("steps"),
+                _ => None,
+            },
+            scope,
+        })
+        .collect()
+}
+
+/// Handles (`as`, `into`) named like a task or a future: a step naming one
+/// could mean either.
+pub(crate) fn handle_clashes(tasks: &[TaskNode<'_, '_>], futures: &[String]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for task in tasks {
+        let Some(steps) = task.steps else { continue };
+        walk(steps, &mut |step| {
+            for key in ["as", "into"] {
+                for (name, span) in strings(step.get(key)) {
+                    let kind = if tasks.iter().any(|t| t.name == name) {
+                        "task"
+                    } else if futures.contains(&name) {
+                        "future"
+                    } else {
+                        continue;
+                    };
+                    out.push(
+                        Diagnostic::new(
+                            span,
+                            format!("handle `{name}` has the name of a {kind}; a step naming `{name}` could mean either"),
+                        )
+                        .label("ambiguous")
+                        .help(format!("rename the handle, e.g. `{name}_task`")),
+                    );
+                }
+            }
+        });
+    }
+    out
+}
