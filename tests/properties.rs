@@ -1,0 +1,218 @@
+//! Invariants over generated scenarios: whatever tasks, semaphores and queues
+//! a file has, a semaphore never has more holders than permits, a queue never
+//! holds more than its capacity, time never goes back, every task ends in at
+//! most one final state (and the summary counts agree), and the same seed
+//! gives the same trace.
+
+use proptest::prelude::*;
+use scenario_run::{ExitCode, Format, Limits, Options, render_to_string};
+use serde_json::Value;
+
+/// One generated step, written out as TOML.
+#[derive(Clone, Debug)]
+enum Gen {
+    Sleep(u32),
+    Uniform(u32, u32),
+    Log,
+    With(u8, Vec<Gen>),
+    AcquireRelease(u8, u32),
+    Put(u8),
+    Get(u8),
+    Fail(u8),
+    SpawnAwait,
+    SpawnGather(u8),
+    WaitFor(u32),
+    Timeout(u32, Vec<Gen>),
+    Try(Vec<Gen>),
+}
+
+fn step() -> impl Strategy<Value = Gen> {
+    let leaf = prop_oneof![
+        (0u32..2000).prop_map(Gen::Sleep),
+        (0u32..1000, 0u32..1000).prop_map(|(a, b)| Gen::Uniform(a.min(b), a.max(b))),
+        Just(Gen::Log),
+        (0u8..2, 0u32..500).prop_map(|(s, d)| Gen::AcquireRelease(s, d)),
+        (0u8..2).prop_map(Gen::Put),
+        (0u8..2).prop_map(Gen::Get),
+        (0u8..=100).prop_map(Gen::Fail),
+        Just(Gen::SpawnAwait),
+        (1u8..4).prop_map(Gen::SpawnGather),
+        (0u32..1500).prop_map(Gen::WaitFor),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            (0u8..2, prop::collection::vec(inner.clone(), 1..4)).prop_map(|(s, b)| Gen::With(s, b)),
+            (1u32..2000, prop::collection::vec(inner.clone(), 1..4))
+                .prop_map(|(t, b)| Gen::Timeout(t, b)),
+            prop::collection::vec(inner, 1..4).prop_map(Gen::Try),
+        ]
+    })
+}
+
+fn write_steps(steps: &[Gen]) -> String {
+    let items: Vec<String> = steps.iter().map(write_step).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn write_step(step: &Gen) -> String {
+    match step {
+        Gen::Sleep(ms) => format!("{{ sleep = \"{ms}ms\" }}"),
+        Gen::Uniform(a, b) => format!("{{ sleep = {{ uniform = [\"{a}ms\", \"{b}ms\"] }} }}"),
+        Gen::Log => "{ log = \"{name} at {now}\" }".into(),
+        Gen::With(s, body) => format!("{{ with = \"s{s}\", do = {} }}", write_steps(body)),
+        Gen::AcquireRelease(s, ms) => {
+            format!("{{ acquire = \"s{s}\" }}, {{ sleep = \"{ms}ms\" }}, {{ release = \"s{s}\" }}")
+        }
+        Gen::Put(q) => format!("{{ put = \"q{q}\", item = \"{{name}}\" }}"),
+        Gen::Get(q) => format!("{{ get = \"q{q}\" }}"),
+        Gen::Fail(p) => format!("{{ fail = \"boom\", chance = {} }}", *p as f64 / 100.0),
+        Gen::SpawnAwait => "{ spawn = \"helper\", as = \"h\" }, { await = \"h\" }".into(),
+        Gen::SpawnGather(n) => format!(
+            "{{ spawn = \"helper\", count = {n}, as = \"g\" }}, {{ gather = \"g\", return_exceptions = true }}"
+        ),
+        Gen::WaitFor(ms) => {
+            format!("{{ wait_for = \"helper\", timeout = \"{ms}ms\" }}")
+        }
+        Gen::Timeout(ms, body) => {
+            format!("{{ timeout = \"{ms}ms\", do = {} }}", write_steps(body))
+        }
+        Gen::Try(body) => format!(
+            "{{ try = {}, except = [{{ log = \"caught {{error}}\" }}] }}",
+            write_steps(body)
+        ),
+    }
+}
+
+/// A whole scenario: two semaphores, two queues, a helper and some roots.
+fn scenario() -> impl Strategy<Value = String> {
+    (
+        1u32..4,
+        1u32..3,
+        0u32..3,
+        1u32..4,
+        prop::collection::vec((1u32..4, prop::collection::vec(step(), 1..6)), 1..4),
+        any::<u64>(),
+    )
+        .prop_map(|(p0, p1, c0, c1, roots, seed)| {
+            let mut toml = format!(
+                "[scenario]\nseed = {}\n\n[semaphores]\ns0 = {p0}\ns1 = {p1}\n\n[queues]\nq0 = {c0}\nq1 = {c1}\n\n[tasks.helper]\nsteps = [{{ sleep = {{ uniform = [\"0ms\", \"800ms\"] }} }}, {{ fail = \"oops\", chance = 0.2 }}, {{ return = \"{{name}}\" }}]\n",
+                seed >> 1
+            );
+            for (i, (count, steps)) in roots.iter().enumerate() {
+                toml.push_str(&format!(
+                    "\n[tasks.t{i}]\ncount = {count}\ndaemon = {}\nsteps = {}\n",
+                    i % 2 == 0,
+                    write_steps(steps)
+                ));
+            }
+            toml
+        })
+}
+
+fn run(text: &str) -> (String, ExitCode) {
+    let options = Options {
+        format: Format::Jsonl,
+        limits: Limits {
+            steps: 200_000,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    render_to_string("generated.toml", text, &options)
+}
+
+/// `k/n` out of a detail like `s0 (2/3 in use)` or `'x' -> q0 (depth 1/2)`.
+fn fraction(detail: &str) -> Option<(u64, u64)> {
+    let open = detail.rfind('(')?;
+    let inner = &detail[open + 1..];
+    let inner = inner.strip_prefix("depth ").unwrap_or(inner);
+    let end = inner.find([' ', ')'])?;
+    let (k, n) = inner[..end].split_once('/')?;
+    Some((k.parse().ok()?, n.parse().ok()?))
+}
+
+fn check(text: &str) -> Result<(), TestCaseError> {
+    let (trace, code) = run(text);
+    prop_assert_ne!(
+        code,
+        ExitCode::Invalid,
+        "generated an invalid file:\n{}\n{}",
+        text,
+        trace
+    );
+    let events: Vec<Value> = trace
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect();
+    let mut last = 0;
+    let mut finals: std::collections::BTreeMap<String, u32> = Default::default();
+    for e in &events[1..events.len() - 1] {
+        let time = e["time_ns"].as_u64().expect("events have times");
+        prop_assert!(time >= last, "time went back: {} after {}", time, last);
+        last = time;
+        let (task, kind) = (e["task"].as_str().unwrap(), e["kind"].as_str().unwrap());
+        let detail = e["detail"].as_str().unwrap_or("");
+        match kind {
+            "created" => {
+                prop_assert!(
+                    finals.insert(task.to_owned(), 0).is_none(),
+                    "{} created twice",
+                    task
+                );
+            }
+            "done" | "failed" | "cancelled" => {
+                let n = finals
+                    .get_mut(task)
+                    .expect("a task ends after it was created");
+                *n += 1;
+                prop_assert_eq!(*n, 1, "{} ended twice", task);
+            }
+            "acquired" | "put" | "get" => {
+                if let Some((k, n)) = fraction(detail) {
+                    prop_assert!(k <= n, "{} over its bound: {}", kind, detail);
+                }
+            }
+            _ => {}
+        }
+    }
+    let summary = events.last().unwrap();
+    prop_assert_eq!(summary["kind"].as_str(), Some("summary"));
+    for s in summary["semaphores"].as_array().unwrap() {
+        prop_assert!(s["peak"].as_u64() <= s["permits"].as_u64(), "{}", s);
+    }
+    for q in summary["queues"].as_array().unwrap() {
+        if let Some(cap) = q["capacity"].as_u64() {
+            prop_assert!(q["peak"].as_u64().unwrap() <= cap, "{}", q);
+        }
+    }
+    let tasks = &summary["tasks"];
+    let ended = finals.values().filter(|n| **n == 1).count() as u64;
+    let counted = ["done", "failed", "cancelled"]
+        .iter()
+        .map(|k| tasks[k].as_u64().unwrap());
+    prop_assert_eq!(counted.sum::<u64>(), ended);
+    prop_assert_eq!(
+        tasks["pending"].as_u64().unwrap(),
+        finals.len() as u64 - ended,
+        "every task is either finished or left waiting"
+    );
+    let again = run(text);
+    prop_assert_eq!(&again.0, &trace, "same seed, different trace");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn invariants_hold_for_generated_scenarios(text in scenario()) {
+        check(&text)?;
+    }
+}
+
+#[test]
+fn fraction_reads_bounded_details() {
+    assert_eq!(fraction("s0 (2/3 in use)"), Some((2, 3)));
+    assert_eq!(fraction("'x' -> q0 (depth 1/2)"), Some((1, 2)));
+    assert_eq!(fraction("'x' -> q0 (depth 1)"), None);
+}
