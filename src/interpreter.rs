@@ -269,7 +269,7 @@ impl Ctx {
     fn delay(&mut self, d: &Delay) -> Result<u64, Raise> {
         match d {
             Delay::Fixed(ns) => Ok(*ns),
-            Delay::Uniform(lo, hi) => Ok(self.rng().range(*lo, *hi)),
+            Delay::Drawn(dist) => Ok(dist.sample(self.rng())),
             Delay::Dynamic(t) => {
                 let text = self.render(t);
                 duration::parse(&text)

@@ -8,6 +8,7 @@ mod cli;
 mod clock;
 mod deadlock;
 mod diagnostic;
+mod distribution;
 mod duration;
 mod interpreter;
 mod limits;

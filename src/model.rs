@@ -3,6 +3,7 @@
 //! The interpreter trusts this model completely; nothing here can fail at run
 //! time except what the scenario itself asks for (errors, timeouts, cancels).
 
+use crate::distribution::Dist;
 use crate::template::{Expr, Template};
 
 /// Index of a task definition in [`Model::tasks`].
@@ -80,8 +81,8 @@ pub(crate) struct TaskDef {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Delay {
     Fixed(u64),
-    /// Uniform in `[lo, hi]` nanoseconds.
-    Uniform(u64, u64),
+    /// Drawn from a distribution, from the task's seeded stream.
+    Drawn(Dist),
     /// A template (`"{d}"`) read as a duration when the step runs.
     Dynamic(Template),
 }

@@ -6,6 +6,7 @@ use super::Validator;
 use super::reader::{Entries, Node, entries};
 use super::scope::Scope;
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::distribution::Dist;
 use crate::model::{
     Bind, Catch, Delay, QueueId, ReturnWhen, SemId, Start, StateName, Step, Target,
 };
@@ -690,38 +691,110 @@ impl Validator<'_> {
                 let t = self.template(node, what, scope)?;
                 Some(Delay::Dynamic(t))
             }
-            DeValue::Table(_) => {
-                let t = self.r.table(node, what, &["uniform"])?;
-                let Some(range) = t.get("uniform") else {
-                    self.r.error(
-                        node.span(),
-                        format!(
-                            "{what} needs a distribution such as {{ uniform = [\"0.5s\", \"2s\"] }}"
-                        ),
-                    );
-                    return None;
-                };
-                let DeValue::Array(bounds) = range.get_ref() else {
-                    self.r
-                        .error(range.span(), "`uniform` takes two durations: [low, high]");
-                    return None;
-                };
-                if bounds.len() != 2 {
-                    self.r
-                        .error(range.span(), "`uniform` takes two durations: [low, high]");
-                    return None;
-                }
-                let lo = self.r.duration(&bounds[0], "the low bound");
-                let hi = self.r.duration(&bounds[1], "the high bound");
-                let (lo, hi) = (lo?, hi?);
-                if lo > hi {
-                    self.r.error(range.span(), "`uniform` needs low <= high");
-                    return None;
-                }
-                Some(Delay::Uniform(lo, hi))
-            }
+            DeValue::Table(_) => self.distribution(node, what).map(Delay::Drawn),
             _ => self.r.duration(node, what).map(Delay::Fixed),
         }
+    }
+
+    /// `{ uniform = [lo, hi] }`, `{ exponential = mean }`, `{ normal = [mean, sd] }`,
+    /// `{ lognormal = [median, sigma] }` or `{ choice = { "1s" = weight, ... } }`.
+    fn distribution(&mut self, node: &Node<'_>, what: &str) -> Option<Dist> {
+        const KINDS: [&str; 5] = ["uniform", "exponential", "normal", "lognormal", "choice"];
+        let t = self.r.table(node, what, &KINDS)?;
+        let [(kind, _, value)] = t.items.as_slice() else {
+            self.r.error(
+                node.span(),
+                format!("{what} takes one distribution, such as {{ exponential = \"1s\" }}"),
+            );
+            return None;
+        };
+        if !KINDS.contains(kind) {
+            return None; // reported as an unknown key above
+        }
+        let pair = |this: &mut Self, shape: &str| -> Option<(&Node<'_>, &Node<'_>)> {
+            match value.get_ref() {
+                DeValue::Array(items) if items.len() == 2 => Some((&items[0], &items[1])),
+                _ => {
+                    this.r
+                        .error(value.span(), format!("`{kind}` takes {shape}"));
+                    None
+                }
+            }
+        };
+        Some(match *kind {
+            "uniform" => {
+                let (lo, hi) = pair(self, "two durations: [low, high]")?;
+                let lo = self.r.duration(lo, "the low bound");
+                let (lo, hi) = (lo?, self.r.duration(hi, "the high bound")?);
+                if lo > hi {
+                    self.r.error(value.span(), "`uniform` needs low <= high");
+                    return None;
+                }
+                Dist::Uniform(lo, hi)
+            }
+            "exponential" => {
+                Dist::Exponential(self.r.duration(value, "the mean of `exponential`")?)
+            }
+            "normal" => {
+                let (mean, sd) =
+                    pair(self, "a mean and a standard deviation: [\"1s\", \"100ms\"]")?;
+                let mean = self.r.duration(mean, "the mean");
+                Dist::Normal(mean?, self.r.duration(sd, "the standard deviation")?)
+            }
+            "lognormal" => {
+                let (median, sigma) = pair(self, "a median and a shape: [\"200ms\", 0.5]")?;
+                let median = self.r.duration(median, "the median");
+                let sigma = self.r.number(sigma, "the shape `sigma`");
+                let (median, sigma) = (median?, sigma?);
+                if !(0.0..=10.0).contains(&sigma) {
+                    self.r.error(
+                        value.span(),
+                        format!("the shape of `lognormal` must be between 0 and 10, not {sigma}"),
+                    );
+                    return None;
+                }
+                Dist::LogNormal(median, sigma)
+            }
+            _ => Dist::Choice(self.choice(value)?),
+        })
+    }
+
+    /// `{ "100ms" = 9, "2s" = 1 }`: durations with positive weights, in file order.
+    fn choice(&mut self, node: &Node<'_>) -> Option<Vec<(u64, f64)>> {
+        let DeValue::Table(table) = node.get_ref() else {
+            self.r.error(
+                node.span(),
+                "`choice` takes durations with weights: { \"100ms\" = 9, \"2s\" = 1 }",
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (key, span, weight) in entries(table).items {
+            let d = crate::duration::parse(key);
+            let w = self.r.number(weight, "a weight");
+            match (d, w) {
+                (Ok(d), Some(w)) if w > 0.0 && w.is_finite() => out.push((d, w)),
+                (Err(e), _) => {
+                    self.r.error(span, format!("`choice`: {e}"));
+                    ok = false;
+                }
+                (_, Some(w)) => {
+                    self.r.error(
+                        weight.span(),
+                        format!("a weight must be more than 0, not {w}"),
+                    );
+                    ok = false;
+                }
+                _ => ok = false,
+            }
+        }
+        if out.is_empty() && ok {
+            self.r
+                .error(node.span(), "`choice` needs at least one duration");
+            return None;
+        }
+        ok.then_some(out)
     }
 
     /// Text with placeholders, each checked against the names in scope.
