@@ -9,7 +9,9 @@ use std::task::Poll;
 
 use crate::clock::TimerKey;
 use crate::duration;
-use crate::model::{Bind, Catch, DefId, Delay, FutId, Start, StateName, Step, Sym, Target, sym};
+use crate::model::{
+    Bind, Catch, DefId, Delay, FutId, Start, StateName, Step, Sym, Target, TaskDef, sym,
+};
 use crate::rng::Rng;
 use crate::runtime::{
     Callback, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState, Waiter,
@@ -17,6 +19,7 @@ use crate::runtime::{
 };
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
 use crate::trace::Event;
+use crate::trigger;
 use crate::value::Value;
 
 /// How a block of steps ended, when it did not raise.
@@ -81,11 +84,6 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
     }
     let model = sim.model.clone();
     let def = &model.tasks[sim.tasks.borrow()[id as usize].def as usize];
-    let now = sim.now();
-    sim.tasks.borrow_mut()[id as usize].started_at = Some(now);
-    if sim.tracing() {
-        sim.emit(Event::task(&sim, id, "started", String::new()));
-    }
     let mut ctx = Ctx {
         sim: sim.clone(),
         id,
@@ -93,9 +91,25 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
         vars,
         handles: Vec::new(),
         rng: None,
-        frame_start: now,
+        frame_start: sim.now(),
     };
-    let outcome = ctx.task_body(def).await;
+    let upstream = if def.after.is_empty() {
+        Ok(String::new())
+    } else {
+        ctx.upstream(def).await
+    };
+    let outcome = match upstream {
+        Ok(detail) => {
+            let now = sim.now();
+            ctx.frame_start = now;
+            sim.tasks.borrow_mut()[id as usize].started_at = Some(now);
+            if sim.tracing() {
+                sim.emit(Event::task(&sim, id, "started", detail));
+            }
+            ctx.task_body(def).await
+        }
+        Err(raise) => Err(raise),
+    };
     if sim.tracing() {
         let (kind, detail) = match &outcome {
             Ok(Value::None) => ("done", String::new()),
@@ -103,6 +117,7 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
             Err(Raise::Cancelled) => ("cancelled", String::new()),
             Err(Raise::Timeout) => ("failed", "TimeoutError".into()),
             Err(Raise::Error(m)) => ("failed", m.to_string()),
+            Err(Raise::Skipped(why)) => ("skipped", why.to_string()),
         };
         sim.emit(Event::task(&sim, id, kind, detail));
     }
@@ -147,6 +162,13 @@ impl std::fmt::Display for Repr<'_> {
     }
 }
 
+/// An open `asyncio.timeout`: its timer, and whether it fired.
+struct TimeoutScope {
+    expired: Rc<std::cell::Cell<bool>>,
+    level: u32,
+    key: TimerKey,
+}
+
 /// Removes a timer when the step that set it ends early.
 struct TimerGuard<'a>(&'a Sim, TimerKey);
 
@@ -161,6 +183,7 @@ fn catches(catch: Catch, raise: &Raise) -> bool {
         Raise::Error(_) => catch.error,
         Raise::Timeout => catch.timeout,
         Raise::Cancelled => catch.cancelled,
+        Raise::Skipped(_) => catch.error,
     }
 }
 
@@ -355,15 +378,59 @@ impl Ctx {
 
     // ----- bodies --------------------------------------------------------
 
-    async fn task_body(&mut self, def: &crate::model::TaskDef) -> Outcome {
-        let flow = match def.limit {
-            Some(sem) => {
-                self.acquire(sem).await?;
-                let r = self.timed_body(def).await;
-                self.release(sem)?;
-                r
+    /// Waits until the trigger of `after` is decided: `Ok` with the detail of
+    /// the `started` event, or `Skipped` with the reason.
+    async fn upstream(&mut self, def: &TaskDef) -> Result<String, Raise> {
+        let members: Vec<Member> = def
+            .after
+            .iter()
+            .flat_map(|d| self.sim.root_instances(*d))
+            .map(Member::Task)
+            .collect();
+        let decide = || {
+            let states: Vec<State> = members.iter().map(|m| self.sim.state(*m)).collect();
+            trigger::decide(def.trigger, &states)
+        };
+        if decide().is_none() {
+            for m in &members {
+                self.sim.add_callback(*m, Callback::Wake(self.id));
             }
-            None => self.timed_body(def).await,
+            let waiting = Waiting::Wait("its upstream tasks", members.clone().into());
+            let r = self.suspend(waiting, || decide().is_some()).await;
+            for m in &members {
+                self.sim.remove_callback(*m, &Callback::Wake(self.id));
+            }
+            r?;
+        }
+        let names: Vec<String> = def
+            .after
+            .iter()
+            .map(|d| self.sim.model.tasks[*d as usize].name.clone())
+            .collect();
+        match decide().expect("decided") {
+            Ok(()) => Ok(format!(
+                "after {} ({})",
+                names.join(", "),
+                def.trigger.name()
+            )),
+            Err(why) => {
+                let culprit = why.culprit.map(|m| self.member_name(members[m]));
+                Err(Raise::Skipped(Rc::from(why.describe(culprit, def.trigger))))
+            }
+        }
+    }
+
+    /// The task's whole run: every attempt, within the deadline.
+    async fn task_body(&mut self, def: &TaskDef) -> Outcome {
+        let flow = match def.deadline {
+            Some(deadline) => {
+                let scope = self.open_timeout(deadline);
+                let r = self.attempts(def).await;
+                self.close_timeout(scope, r, || {
+                    format!("deadline of {} passed", duration::format(deadline))
+                })
+            }
+            None => self.attempts(def).await,
         };
         match flow? {
             Flow::Return(v) => Ok(v),
@@ -371,11 +438,70 @@ impl Ctx {
         }
     }
 
-    async fn timed_body(&mut self, def: &crate::model::TaskDef) -> Result<Flow, Raise> {
-        match def.timeout {
-            Some(after) => self.timeout_scope(after, &def.body).await,
-            None => self.exec(&def.body).await,
+    /// Runs attempts until one succeeds, a failure is not retried, or none are left.
+    async fn attempts(&mut self, def: &TaskDef) -> Result<Flow, Raise> {
+        let (vars, handles) = (self.vars.clone(), self.handles.clone());
+        let tries = def.retry.as_ref().map_or(1, |r| r.attempts);
+        let mut attempt = 1;
+        loop {
+            self.set_var(sym::ATTEMPT, Value::Int(attempt as i64));
+            if attempt > 1 && self.sim.tracing() {
+                self.emit("attempt", format!("{attempt} of {tries}"));
+            }
+            let r = self.attempt(def).await;
+            let retry = match (&r, &def.retry) {
+                (Err(e), Some(retry)) if attempt < tries => match e {
+                    Raise::Error(_) if retry.on_error => Some(retry),
+                    Raise::Timeout if retry.on_timeout => Some(retry),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let (Some(retry), Err(e)) = (retry, &r) else {
+                return r;
+            };
+            let full = retry.wait_after(attempt);
+            let wait = if retry.jitter > 0.0 {
+                let u = self.rng().unit();
+                (full as f64 * (1.0 - retry.jitter * u)).round() as u64
+            } else {
+                full
+            };
+            if self.sim.tracing() {
+                self.emit(
+                    "retry",
+                    format!(
+                        "attempt {attempt} failed ({}); next in {}",
+                        e.message(),
+                        duration::format(wait)
+                    ),
+                );
+            }
+            self.sleep(wait).await?;
+            (self.vars, self.handles) = (vars.clone(), handles.clone());
+            attempt += 1;
         }
+    }
+
+    /// One attempt: its permit of `limit`, within its `timeout`.
+    async fn attempt(&mut self, def: &TaskDef) -> Result<Flow, Raise> {
+        if let Some(sem) = def.limit {
+            self.acquire(sem).await?;
+        }
+        let r = match def.timeout {
+            Some(after) => {
+                let scope = self.open_timeout(after);
+                let r = self.exec(&def.body).await;
+                self.close_timeout(scope, r, || {
+                    format!("timed out after {}", duration::format(after))
+                })
+            }
+            None => self.exec(&def.body).await,
+        };
+        if let Some(sem) = def.limit {
+            self.release(sem)?;
+        }
+        r
     }
 
     fn exec<'a>(&'a mut self, steps: &'a [Step]) -> Run<'a> {
@@ -768,6 +894,16 @@ impl Ctx {
     }
 
     async fn timeout_scope(&mut self, after: u64, body: &[Step]) -> Result<Flow, Raise> {
+        let scope = self.open_timeout(after);
+        let r = self.exec(body).await;
+        self.close_timeout(scope, r, || {
+            format!("timeout block expired after {}", duration::format(after))
+        })
+    }
+
+    /// Starts a timeout of `after` over what this task does next
+    /// (`asyncio.timeout`): when it expires, the task is cancelled.
+    fn open_timeout(&self, after: u64) -> TimeoutScope {
         let expired = Rc::new(std::cell::Cell::new(false));
         let level = self.sim.tasks.borrow()[self.id as usize].cancels;
         let key = self
@@ -775,9 +911,23 @@ impl Ctx {
             .clock
             .borrow_mut()
             .set(after, TimerAction::Expire(expired.clone(), self.id));
-        let r = self.exec(body).await;
-        self.sim.clock.borrow_mut().cancel(key);
-        if !expired.get() {
+        TimeoutScope {
+            expired,
+            level,
+            key,
+        }
+    }
+
+    /// Ends a timeout: the cancellation it caused becomes `TimeoutError`
+    /// (with `says` in the trace); any other outcome passes through.
+    fn close_timeout<T>(
+        &self,
+        scope: TimeoutScope,
+        r: Result<T, Raise>,
+        says: impl FnOnce() -> String,
+    ) -> Result<T, Raise> {
+        self.sim.clock.borrow_mut().cancel(scope.key);
+        if !scope.expired.get() {
             return r;
         }
         let cancels = {
@@ -787,12 +937,9 @@ impl Ctx {
             slot.cancels
         };
         match r {
-            Err(Raise::Cancelled) if cancels <= level => {
+            Err(Raise::Cancelled) if cancels <= scope.level => {
                 if self.sim.tracing() {
-                    self.emit(
-                        "timeout",
-                        format!("timeout block expired after {}", duration::format(after)),
-                    );
+                    self.emit("timeout", says());
                 }
                 Err(Raise::Timeout)
             }
@@ -1160,6 +1307,7 @@ impl Ctx {
                 StateName::Failed => state == State::Failed,
                 StateName::Cancelled => state == State::Cancelled,
                 StateName::Finished => state != State::Pending,
+                StateName::Skipped => state == State::Skipped,
             };
             let wanted = StateName::NAMES[want as usize];
             let name = self.member_name(m);

@@ -21,6 +21,7 @@ mod runtime;
 mod semaphore;
 mod template;
 mod trace;
+mod trigger;
 mod validate;
 mod value;
 

@@ -20,6 +20,7 @@ pub(crate) mod sym {
     use super::Sym;
     pub(crate) const NAME: Sym = 0;
     pub(crate) const I: Sym = 1;
+    pub(crate) const ATTEMPT: Sym = 2;
     pub(crate) const ITEM: Sym = 3;
     pub(crate) const RESULT: Sym = 4;
     pub(crate) const ERROR: Sym = 5;
@@ -70,11 +71,65 @@ pub(crate) struct TaskDef {
     pub root: bool,
     pub args: Vec<(Sym, Expr)>,
     pub limit: Option<SemId>,
-    /// Bound on the whole body, like `asyncio.timeout` around it.
+    /// Bound on one attempt of the body, like `asyncio.timeout` around it.
     pub timeout: Option<u64>,
+    /// Bound on the whole task: every attempt and the waits between them.
+    pub deadline: Option<u64>,
+    pub retry: Option<Retry>,
+    /// Tasks that must finish before this one starts (all their replicas).
+    pub after: Vec<DefId>,
+    pub trigger: Trigger,
     /// Expected to be left waiting at the end (a server loop), not a deadlock.
     pub daemon: bool,
     pub body: Vec<Step>,
+}
+
+/// How a failed attempt is tried again.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Retry {
+    /// Tries in all, the first included (Temporal's meaning).
+    pub attempts: u32,
+    /// The wait before the second attempt.
+    pub backoff: u64,
+    /// Each wait is this many times the one before.
+    pub factor: f64,
+    pub max_backoff: Option<u64>,
+    /// 0: exact waits; 1: each wait drawn uniformly from (0, wait] ("full jitter").
+    pub jitter: f64,
+    /// Which failures are retried (never a cancellation).
+    pub on_error: bool,
+    pub on_timeout: bool,
+}
+
+impl Retry {
+    /// The wait after failed attempt `n` (from 1), before jitter.
+    pub(crate) fn wait_after(&self, n: u32) -> u64 {
+        let grown = self.backoff as f64 * self.factor.powi(n.saturating_sub(1) as i32);
+        let capped = match self.max_backoff {
+            Some(max) => grown.min(max as f64),
+            None => grown,
+        };
+        capped.clamp(0.0, (u64::MAX / 4) as f64) as u64
+    }
+}
+
+/// When a task with `after` may start, given how its upstream tasks ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Trigger {
+    #[default]
+    AllSuccess,
+    AllDone,
+    OneSuccess,
+    OneFailed,
+}
+
+impl Trigger {
+    pub(crate) const NAMES: [&'static str; 4] =
+        ["all_success", "all_done", "one_success", "one_failed"];
+
+    pub(crate) fn name(self) -> &'static str {
+        Trigger::NAMES[self as usize]
+    }
 }
 
 /// How long something takes: fixed or drawn from the seeded stream.
@@ -130,11 +185,18 @@ pub(crate) enum StateName {
     Cancelled,
     /// Any final state (Python's `done()`).
     Finished,
+    Skipped,
 }
 
 impl StateName {
-    pub(crate) const NAMES: [&'static str; 5] =
-        ["pending", "done", "failed", "cancelled", "finished"];
+    pub(crate) const NAMES: [&'static str; 6] = [
+        "pending",
+        "done",
+        "failed",
+        "cancelled",
+        "finished",
+        "skipped",
+    ];
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -113,6 +113,7 @@ fn summarise(sim: &Sim) -> Summary {
             State::Done => s.done += 1,
             State::Failed => s.failed += 1,
             State::Cancelled => s.cancelled += 1,
+            State::Skipped => s.skipped += 1,
             State::Pending => {
                 s.pending += 1;
                 if s.waiting.len() < Summary::WAITING_SHOWN {

@@ -32,6 +32,8 @@ pub(crate) enum Raise {
     Error(Rc<str>),
     Timeout,
     Cancelled,
+    /// A task with `after` whose trigger could no longer be met.
+    Skipped(Rc<str>),
 }
 
 impl Raise {
@@ -40,6 +42,7 @@ impl Raise {
             Raise::Error(m) => m.clone(),
             Raise::Timeout => Rc::from("TimeoutError"),
             Raise::Cancelled => Rc::from("CancelledError"),
+            Raise::Skipped(why) => Rc::from(format!("skipped: {why}")),
         }
     }
 }
@@ -53,6 +56,7 @@ pub(crate) enum State {
     Done,
     Failed,
     Cancelled,
+    Skipped,
 }
 
 impl State {
@@ -60,6 +64,7 @@ impl State {
         match outcome {
             Ok(_) => State::Done,
             Err(Raise::Cancelled) => State::Cancelled,
+            Err(Raise::Skipped(_)) => State::Skipped,
             Err(_) => State::Failed,
         }
     }
@@ -70,6 +75,7 @@ impl State {
             State::Done => "done",
             State::Failed => "failed",
             State::Cancelled => "cancelled",
+            State::Skipped => "skipped",
         }
     }
 }

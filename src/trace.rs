@@ -44,6 +44,7 @@ pub(crate) struct Summary {
     pub done: usize,
     pub failed: usize,
     pub cancelled: usize,
+    pub skipped: usize,
     pub pending: usize,
     /// (name, peak in use, permits)
     pub semaphores: Vec<(String, u32, u32)>,

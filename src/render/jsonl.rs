@@ -49,7 +49,7 @@ impl Renderer for Jsonl {
         let obj = json!({
             "kind": "summary",
             "makespan_ns": s.makespan,
-            "tasks": { "done": s.done, "failed": s.failed, "cancelled": s.cancelled, "pending": s.pending },
+            "tasks": { "done": s.done, "failed": s.failed, "cancelled": s.cancelled, "skipped": s.skipped, "pending": s.pending },
             "semaphores": sems,
             "queues": queues,
             "left_waiting": waiting,

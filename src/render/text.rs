@@ -39,6 +39,7 @@ impl Renderer for Text {
             (s.done, "done"),
             (s.failed, "failed"),
             (s.cancelled, "cancelled"),
+            (s.skipped, "skipped"),
             (s.pending, "left waiting"),
         ] {
             if n > 0 {

@@ -1,6 +1,6 @@
 //! Checks that need every task at once: tasks that start themselves without
-//! end (a cycle of `spawn`/`call`/started targets), and `release` steps with
-//! no `acquire` before them.
+//! end (a cycle of `spawn`/`call`/started targets), cycles of `after`,
+//! `release` steps with no `acquire` before them, and ambiguous handles.
 
 use std::ops::Range;
 
@@ -14,6 +14,7 @@ use crate::diagnostic::Diagnostic;
 pub(crate) struct TaskNode<'a, 'd> {
     pub name: &'a str,
     pub steps: Option<&'a Node<'d>>,
+    pub after: Option<&'a Node<'d>>,
     pub scope: &'a Scope,
 }
 
@@ -53,38 +54,73 @@ fn starts(task: &TaskNode<'_, '_>) -> Vec<Named> {
 
 /// One problem per cycle of tasks starting each other, named in order.
 pub(crate) fn start_cycles(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
-    let index = |name: &str| tasks.iter().position(|t| t.name == name);
-    let edges: Vec<Vec<(usize, Range<usize>)>> = tasks
-        .iter()
-        .map(|t| {
-            starts(t)
-                .into_iter()
-                .filter_map(|(n, span)| Some((index(&n)?, span)))
-                .collect()
-        })
-        .collect();
-    let mut reported = vec![false; tasks.len()];
-    let mut out = Vec::new();
-    for start in 0..tasks.len() {
-        if reported[start] {
-            continue;
-        }
-        if let Some((cycle, span)) = cycle_through(start, &edges) {
+    let edges = edges(tasks, starts);
+    cycles(&edges)
+        .into_iter()
+        .map(|(cycle, span)| {
             let names: Vec<&str> = cycle.iter().map(|i| tasks[*i].name).collect();
-            cycle.iter().for_each(|i| reported[*i] = true);
             let what = if cycle.len() == 2 {
                 format!("task `{}` starts itself", names[0])
             } else {
                 format!("tasks start each other in a cycle: {}", names.join(" -> "))
             };
-            out.push(
-                Diagnostic::new(span, format!("{what}, without end"))
-                    .label("this starts it again")
-                    .help(format!(
-                        "every run of `{}` would start another; end the cycle {}",
-                        names[0], "(use `forever`/`repeat` inside one task to loop)"
-                    )),
-            );
+            Diagnostic::new(span, format!("{what}, without end"))
+                .label("this starts it again")
+                .help(format!(
+                    "every run of `{}` would start another; end the cycle {}",
+                    names[0], "(use `forever`/`repeat` inside one task to loop)"
+                ))
+        })
+        .collect()
+}
+
+/// One problem per cycle of `after` dependencies, named in order.
+pub(crate) fn after_cycles(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
+    let edges = edges(tasks, |t| strings(t.after));
+    cycles(&edges)
+        .into_iter()
+        .map(|(cycle, span)| {
+            let names: Vec<&str> = cycle.iter().map(|i| tasks[*i].name).collect();
+            let what = if cycle.len() == 2 {
+                format!("task `{}` waits for itself", names[0])
+            } else {
+                format!("a dependency cycle: {}", names.join(" -> "))
+            };
+            Diagnostic::new(span, what)
+                .label("this closes the cycle")
+                .help("`after` must form a graph without cycles: none of these could ever start")
+        })
+        .collect()
+}
+
+/// Per task, the tasks `named` names (by index), with where.
+fn edges(
+    tasks: &[TaskNode<'_, '_>],
+    named: impl Fn(&TaskNode<'_, '_>) -> Vec<Named>,
+) -> Vec<Vec<(usize, Range<usize>)>> {
+    let index = |name: &str| tasks.iter().position(|t| t.name == name);
+    tasks
+        .iter()
+        .map(|t| {
+            named(t)
+                .into_iter()
+                .filter_map(|(n, span)| Some((index(&n)?, span)))
+                .collect()
+        })
+        .collect()
+}
+
+/// Each cycle once (from the first task in it), with the span that closes it.
+fn cycles(edges: &[Vec<(usize, Range<usize>)>]) -> Vec<(Vec<usize>, Range<usize>)> {
+    let mut reported = vec![false; edges.len()];
+    let mut out = Vec::new();
+    for start in 0..edges.len() {
+        if reported[start] {
+            continue;
+        }
+        if let Some((cycle, span)) = cycle_through(start, edges) {
+            cycle.iter().for_each(|i| reported[*i] = true);
+            out.push((cycle, span));
         }
     }
     out
@@ -184,13 +220,17 @@ pub(crate) fn task_nodes<'a, 'd>(
         .items
         .iter()
         .zip(scopes)
-        .map(|((name, _, node), scope)| TaskNode {
-            name,
-            steps: match node.get_ref() {
-                DeValue::Table(t) => entries(t).get("steps"),
+        .map(|((name, _, node), scope)| {
+            let table = match node.get_ref() {
+                DeValue::Table(t) => Some(entries(t)),
                 _ => None,
-            },
-            scope,
+            };
+            TaskNode {
+                name,
+                steps: table.as_ref().and_then(|t| t.get("steps")),
+                after: table.as_ref().and_then(|t| t.get("after")),
+                scope,
+            }
         })
         .collect()
 }

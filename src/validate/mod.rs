@@ -14,15 +14,16 @@ use std::rc::Rc;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::model::{FutureDef, Model, QueueDef, SemaphoreDef, Step, TaskDef};
+use crate::model::{FutureDef, Model, QueueDef, Retry, SemaphoreDef, Step, TaskDef, Trigger};
 use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
 const TOP_KEYS: [&str; 5] = ["scenario", "semaphores", "queues", "futures", "tasks"];
 const SCENARIO_KEYS: [&str; 5] = ["name", "description", "seed", "main", "time_limit"];
-const TASK_KEYS: [&str; 10] = [
+const TASK_KEYS: [&str; 15] = [
     "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
+    "deadline", "retry", "retry_on", "after", "trigger",
 ];
 /// More replicas than this is a mistake, not a scenario.
 pub(crate) const MAX_COUNT: i64 = 10_000_000;
@@ -110,6 +111,7 @@ impl Validator<'_> {
         let scopes = self.scopes(&task_entries);
         let nodes = graph::task_nodes(&task_entries, &scopes);
         self.r.diags.extend(graph::start_cycles(&nodes));
+        self.r.diags.extend(graph::after_cycles(&nodes));
         self.r.diags.extend(graph::unpaired_releases(&nodes));
         let clashes = graph::handle_clashes(&nodes, &self.globals.futures);
         self.r.diags.extend(clashes);
@@ -391,6 +393,10 @@ impl Validator<'_> {
             args: Vec::new(),
             limit: None,
             timeout: None,
+            deadline: None,
+            retry: None,
+            after: Vec::new(),
+            trigger: Trigger::default(),
             daemon: false,
             body: Vec::new(),
         };
@@ -412,6 +418,11 @@ impl Validator<'_> {
         if let Some(d) = t.get("daemon") {
             def.daemon = self.r.bool(d, "`daemon`").unwrap_or(false);
         }
+        if let Some(d) = t.get("deadline") {
+            def.deadline = self.r.duration(d, "`deadline`");
+        }
+        def.retry = self.retry(&t);
+        self.dependencies(&t, &mut def, root);
         def.body = self.body(&t, node, scope, &what);
         def
     }
@@ -523,5 +534,148 @@ impl Validator<'_> {
                 return None;
             }
         })
+    }
+
+    /// `retry = { attempts, backoff, factor, max_backoff, jitter }` (or
+    /// `retry = 3`), and `retry_on`.
+    fn retry(&mut self, t: &Entries<'_, '_>) -> Option<Retry> {
+        const KEYS: [&str; 5] = ["attempts", "backoff", "factor", "max_backoff", "jitter"];
+        let on = t.get("retry_on").and_then(|n| self.retry_on(n));
+        let Some(node) = t.get("retry") else {
+            if let Some(n) = t.get("retry_on") {
+                self.r
+                    .error(n.span(), "`retry_on` needs `retry = { attempts = ... }`");
+            }
+            return None;
+        };
+        let mut retry = Retry {
+            attempts: 1,
+            backoff: 0,
+            factor: 2.0,
+            max_backoff: None,
+            jitter: 0.0,
+            on_error: on.is_none_or(|(e, _)| e),
+            on_timeout: on.is_none_or(|(_, t)| t),
+        };
+        if let DeValue::Integer(_) = node.get_ref() {
+            retry.attempts = self.r.int(node, "`retry`", 1, 1000)? as u32;
+            return Some(retry);
+        }
+        let r = self.r.table(node, "`retry`", &KEYS)?;
+        let Some(attempts) = r.get("attempts") else {
+            self.r.error(
+                node.span(),
+                "`retry` needs `attempts` (every try, the first included)",
+            );
+            return None;
+        };
+        // Every key is checked, even after a bad one; the file is then invalid anyway.
+        let attempts = self.r.int(attempts, "`attempts`", 1, 1000);
+        retry.attempts = attempts.unwrap_or(1) as u32;
+        if let Some(b) = r
+            .get("backoff")
+            .and_then(|b| self.r.duration(b, "`backoff`"))
+        {
+            retry.backoff = b;
+        }
+        if let Some(f) = r.get("factor") {
+            let factor = self.r.number(f, "`factor`").unwrap_or(2.0);
+            if !(1.0..=100.0).contains(&factor) {
+                self.r.error(
+                    f.span(),
+                    format!("`factor` must be between 1 and 100, not {factor}"),
+                );
+            }
+            retry.factor = factor;
+        }
+        if let Some(m) = r.get("max_backoff") {
+            retry.max_backoff = self.r.duration(m, "`max_backoff`");
+        }
+        if let Some(j) = r.get("jitter") {
+            retry.jitter = match j.get_ref() {
+                DeValue::Boolean(b) => f64::from(u8::from(*b)),
+                _ => self.r.probability(j, "`jitter`").unwrap_or(0.0),
+            };
+        }
+        Some(retry)
+    }
+
+    /// `retry_on = ["error", "timeout"]`: (errors, timeouts).
+    fn retry_on(&mut self, node: &Node<'_>) -> Option<(bool, bool)> {
+        let names = self.r.names(node, "`retry_on`");
+        let (mut error, mut timeout) = (false, false);
+        for (name, span) in names {
+            match name {
+                "error" => error = true,
+                "timeout" => timeout = true,
+                other => self.r.diags.push(
+                    Diagnostic::new(
+                        span,
+                        format!("`retry_on` takes `error` and `timeout`, not `{other}`"),
+                    )
+                    .help_opt(did_you_mean(other, ["error", "timeout"])),
+                ),
+            }
+        }
+        Some((error, timeout))
+    }
+
+    /// `after = [...]` and `trigger`.
+    fn dependencies(&mut self, t: &Entries<'_, '_>, def: &mut TaskDef, root: bool) {
+        if let Some(node) = t.get("after") {
+            for (name, span) in self.r.names(node, "`after`") {
+                let Some(id) = self.globals.task(name) else {
+                    let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
+                    self.r.diags.push(
+                        Diagnostic::new(
+                            span,
+                            format!("`after` names task `{name}`, which is not defined"),
+                        )
+                        .help_opt(help),
+                    );
+                    continue;
+                };
+                if !self.globals.root[id as usize] {
+                    self.r.error(
+                        span,
+                        format!("`after` names `{name}`, which steps start: only a task that starts by itself can be waited for"),
+                    );
+                }
+                def.after.push(id);
+            }
+            if !root {
+                self.r.error(
+                    node.span(),
+                    format!(
+                        "task `{}` has `after`, so it starts by itself: steps cannot also start it",
+                        def.name
+                    ),
+                );
+            }
+        }
+        if let Some(node) = t.get("trigger") {
+            let Some(name) = self.r.string(node, "`trigger`") else {
+                return;
+            };
+            match Trigger::NAMES.iter().position(|n| *n == name) {
+                Some(i) => {
+                    def.trigger = [
+                        Trigger::AllSuccess,
+                        Trigger::AllDone,
+                        Trigger::OneSuccess,
+                        Trigger::OneFailed,
+                    ][i]
+                }
+                None => self.r.diags.push(
+                    Diagnostic::new(node.span(), format!("unknown trigger `{name}`")).help(
+                        did_you_mean(name, Trigger::NAMES)
+                            .unwrap_or_else(|| format!("triggers: {}", Trigger::NAMES.join(", "))),
+                    ),
+                ),
+            }
+            if def.after.is_empty() && t.get("after").is_none() {
+                self.r.error(node.span(), "`trigger` needs `after = [...]`");
+            }
+        }
     }
 }

@@ -671,6 +671,7 @@ impl Validator<'_> {
             "done" => StateName::Done,
             "failed" => StateName::Failed,
             "cancelled" => StateName::Cancelled,
+            "skipped" => StateName::Skipped,
             "finished" => StateName::Finished,
             other => {
                 let help = did_you_mean(other, StateName::NAMES)
