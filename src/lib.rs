@@ -10,6 +10,7 @@ mod deadlock;
 mod diagnostic;
 mod distribution;
 mod duration;
+mod expect;
 mod interpreter;
 mod limits;
 mod model;
@@ -37,7 +38,7 @@ pub use run::{Format, Options};
 pub enum ExitCode {
     /// The run completed and every check held.
     Ok = 0,
-    /// A `check` step failed.
+    /// A `check` step or an `[expect]` expectation failed.
     CheckFailed = 1,
     /// The file is not a valid scenario (or could not be read).
     Invalid = 2,
@@ -61,7 +62,7 @@ pub fn run_source(
             if let Some(why) = &outcome.stuck {
                 report(&format!("error: `{path}`: {why}\n"));
                 ExitCode::Stuck
-            } else if outcome.checks_failed > 0 {
+            } else if outcome.checks_failed > 0 || outcome.expectations_failed > 0 {
                 ExitCode::CheckFailed
             } else {
                 ExitCode::Ok

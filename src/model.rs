@@ -40,6 +40,74 @@ pub(crate) struct Model {
     pub queues: Vec<QueueDef>,
     pub futures: Vec<FutureDef>,
     pub tasks: Vec<TaskDef>,
+    /// `[expect]`: what the run must show, checked after it.
+    pub expect: Expect,
+}
+
+/// An inclusive range; an exact value is `lo == hi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    pub lo: u64,
+    pub hi: u64,
+}
+
+/// How a run ended, as `[expect] outcome` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RunOutcome {
+    /// No task failed; nothing was stuck.
+    Ok,
+    /// Some task failed.
+    Failed,
+    Deadlock,
+    /// A limit stopped the run.
+    Stopped,
+}
+
+impl RunOutcome {
+    pub(crate) const NAMES: [&'static str; 4] = ["ok", "failed", "deadlock", "stopped"];
+    pub(crate) const ALL: [RunOutcome; 4] = [
+        RunOutcome::Ok,
+        RunOutcome::Failed,
+        RunOutcome::Deadlock,
+        RunOutcome::Stopped,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        RunOutcome::NAMES[self as usize]
+    }
+}
+
+/// A statistic of a task's durations (start to end, per instance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stat {
+    /// Nearest-rank percentile.
+    Percentile(u8),
+    Max,
+    Mean,
+}
+
+/// Which task instances an expectation is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Selector {
+    /// Every instance of a definition.
+    Def(DefId),
+    /// One instance, `name[k]`.
+    Instance(DefId, u32),
+}
+
+/// `[expect]`, every part optional.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Expect {
+    pub makespan: Option<Bounds>,
+    pub outcome: Option<RunOutcome>,
+    /// (label as written, which tasks, their final state)
+    pub tasks: Vec<(String, Selector, StateName)>,
+    pub max_concurrency: Vec<(SemId, Bounds)>,
+    pub max_depth: Vec<(QueueId, Bounds)>,
+    /// Count of instances per final state (`pending`: left waiting).
+    pub states: Vec<(StateName, Bounds)>,
+    /// (task, statistic, bounds in nanoseconds)
+    pub durations: Vec<(DefId, Stat, Bounds)>,
 }
 
 #[derive(Debug)]

@@ -3,12 +3,12 @@
 use std::io::Write;
 use std::rc::Rc;
 
-use crate::deadlock;
 use crate::limits::Limits;
 use crate::model::Model;
 use crate::render::{Jsonl, Renderer, Text};
 use crate::runtime::{Member, Sim, State, TaskId, Waiting};
 use crate::trace::{Summary, Tracer};
+use crate::{deadlock, expect};
 
 /// How a trace is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +44,7 @@ impl Default for Options {
 /// What a run ended with.
 pub(crate) struct Outcome {
     pub checks_failed: u32,
+    pub expectations_failed: usize,
     /// A limit stopped the run, or its tasks deadlocked: what to tell the user.
     pub stuck: Option<String>,
 }
@@ -79,11 +80,13 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
     let summary = summarise(&sim);
     sim.tracer.borrow_mut().finish(&summary, fallback.as_mut());
     let checks_failed = sim.checks_failed.get();
+    let expected = model.expect.outcome == Some(expect::outcome_of(&summary));
     let stuck = summary.stopped.clone().or(summary.deadlock.clone());
     sim.teardown();
     Outcome {
         checks_failed,
-        stuck,
+        expectations_failed: summary.expectations.iter().filter(|v| !v.ok).count(),
+        stuck: stuck.filter(|_| !expected),
     }
 }
 
@@ -141,6 +144,7 @@ fn summarise(sim: &Sim) -> Summary {
     if s.stopped.is_none() {
         s.deadlock = deadlock::find(sim).map(|d| explain(sim, &d));
     }
+    s.expectations = expect::evaluate(sim, &model.expect, &s);
     s
 }
 

@@ -184,6 +184,7 @@ pub(crate) struct TaskSlot {
     pub outcome: Option<Outcome>,
     pub waiting: Waiting,
     pub started_at: Option<u64>,
+    pub finished_at: Option<u64>,
     /// Steps run at the current instant, for the runaway-loop limit.
     pub instant: Instant,
 }
@@ -323,6 +324,7 @@ impl Sim {
                 outcome: None,
                 waiting: Waiting::Nothing,
                 started_at: None,
+                finished_at: None,
                 instant: Instant::default(),
             });
             (tasks.len() - 1) as TaskId
@@ -462,6 +464,7 @@ impl Sim {
             let slot = &mut tasks[id as usize];
             slot.state = State::of(&outcome);
             slot.outcome = Some(outcome);
+            slot.finished_at = Some(self.clock.borrow().now());
             self.meter.borrow_mut().live -= 1;
             slot.waiting = Waiting::Nothing;
             slot.waker = None;

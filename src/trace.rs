@@ -57,6 +57,8 @@ pub(crate) struct Summary {
     pub stopped: Option<String>,
     /// Why the tasks that should finish cannot.
     pub deadlock: Option<String>,
+    /// `[expect]`, checked.
+    pub expectations: Vec<crate::expect::Verdict>,
 }
 
 impl Summary {

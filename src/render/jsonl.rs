@@ -46,8 +46,14 @@ impl Renderer for Jsonl {
             .iter()
             .map(|(t, w)| json!({ "task": t, "waiting_on": w }))
             .collect();
+        let expectations: Vec<_> = s
+            .expectations
+            .iter()
+            .map(|v| json!({ "what": v.what, "expected": v.expected, "actual": v.actual, "ok": v.ok }))
+            .collect();
         let obj = json!({
             "kind": "summary",
+            "expectations": expectations,
             "makespan_ns": s.makespan,
             "tasks": { "done": s.done, "failed": s.failed, "cancelled": s.cancelled, "skipped": s.skipped, "pending": s.pending },
             "semaphores": sems,

@@ -78,6 +78,25 @@ impl Renderer for Text {
         if let Some(why) = &s.deadlock {
             let _ = writeln!(out, "  deadlock      {why}");
         }
+        if !s.expectations.is_empty() {
+            let _ = writeln!(out, "\nexpect");
+            for v in &s.expectations {
+                let line = if v.ok {
+                    format!("  ok    {}: {}", v.what, v.actual)
+                } else {
+                    format!(
+                        "  FAIL  {}: expected {}, got {}",
+                        v.what, v.expected, v.actual
+                    )
+                };
+                let _ = writeln!(out, "{line}");
+            }
+            let failed = s.expectations.iter().filter(|v| !v.ok).count();
+            if failed > 0 {
+                let n = s.expectations.len();
+                let _ = writeln!(out, "  {failed} of {n} expectations failed");
+            }
+        }
         if s.checks_failed > 0 {
             let _ = writeln!(out, "  checks        {} failed", s.checks_failed);
         }

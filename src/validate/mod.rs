@@ -4,6 +4,7 @@
 //! recovery so that every syntax error is reported; this module walks it,
 //! checks every key, type, range and name, and reports all problems at once.
 
+mod expect;
 mod graph;
 mod reader;
 mod scope;
@@ -19,7 +20,14 @@ use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
-const TOP_KEYS: [&str; 5] = ["scenario", "semaphores", "queues", "futures", "tasks"];
+const TOP_KEYS: [&str; 6] = [
+    "scenario",
+    "semaphores",
+    "queues",
+    "futures",
+    "tasks",
+    "expect",
+];
 const SCENARIO_KEYS: [&str; 5] = ["name", "description", "seed", "main", "time_limit"];
 const TASK_KEYS: [&str; 15] = [
     "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
@@ -123,7 +131,9 @@ impl Validator<'_> {
             .enumerate()
             .map(|(i, (name, _, node))| self.task(name, node, &scopes[i], self.globals.root[i]))
             .collect();
+        let expect = self.expect(top.get("expect"));
         Model {
+            expect,
             name: header.name,
             seed: header.seed,
             main: header.main,
@@ -141,6 +151,7 @@ impl Validator<'_> {
             seed: 0,
             main: None,
             time_limit: None,
+            expect: Default::default(),
             semaphores: Vec::new(),
             queues: Vec::new(),
             futures: Vec::new(),

@@ -1,0 +1,257 @@
+//! `[expect]`: the run's own assertions, checked against what it did.
+//! Each gives a verdict with what was expected and what happened.
+
+use crate::duration;
+use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName};
+use crate::runtime::{Sim, State};
+use crate::trace::Summary;
+
+/// One expectation, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub what: String,
+    pub expected: String,
+    pub actual: String,
+    pub ok: bool,
+}
+
+impl Verdict {
+    fn new(what: String, expected: String, actual: String, ok: bool) -> Verdict {
+        Verdict {
+            what,
+            expected,
+            actual,
+            ok,
+        }
+    }
+}
+
+/// How a finished run ended.
+pub(crate) fn outcome_of(summary: &Summary) -> RunOutcome {
+    if summary.stopped.is_some() {
+        RunOutcome::Stopped
+    } else if summary.deadlock.is_some() {
+        RunOutcome::Deadlock
+    } else if summary.failed > 0 {
+        RunOutcome::Failed
+    } else {
+        RunOutcome::Ok
+    }
+}
+
+/// Checks every expectation of `expect`, in the order of the README's table.
+pub(crate) fn evaluate(sim: &Sim, expect: &Expect, summary: &Summary) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    let model = &sim.model;
+    if let Some(b) = expect.makespan {
+        let got = summary.makespan;
+        out.push(Verdict::new(
+            "makespan".into(),
+            show(b, duration::format),
+            duration::format(got),
+            within(b, got),
+        ));
+    }
+    if let Some(want) = expect.outcome {
+        let got = outcome_of(summary);
+        out.push(Verdict::new(
+            "outcome".into(),
+            want.name().into(),
+            got.name().into(),
+            want == got,
+        ));
+    }
+    for (label, selector, want) in &expect.tasks {
+        out.push(task_state(sim, label, selector, *want));
+    }
+    for (sem, b) in &expect.max_concurrency {
+        let (name, peak, _) = &summary.semaphores[*sem as usize];
+        let what = format!("max concurrency of {name}");
+        out.push(count(what, *b, *peak as u64));
+    }
+    for (q, b) in &expect.max_depth {
+        let (name, peak, _) = &summary.queues[*q as usize];
+        out.push(count(format!("max depth of {name}"), *b, *peak as u64));
+    }
+    for (state, b) in &expect.states {
+        let n = match state {
+            StateName::Pending => summary.pending,
+            StateName::Done => summary.done,
+            StateName::Failed => summary.failed,
+            StateName::Cancelled => summary.cancelled,
+            StateName::Skipped => summary.skipped,
+            StateName::Finished => {
+                summary.done + summary.failed + summary.cancelled + summary.skipped
+            }
+        };
+        let name = StateName::NAMES[*state as usize];
+        out.push(count(format!("tasks {name}"), *b, n as u64));
+    }
+    for (def, stat, b) in &expect.durations {
+        let name = &model.tasks[*def as usize].name;
+        let what = format!("{} of {name}", stat_name(*stat));
+        let got = durations(sim, *def);
+        out.push(match statistic(&got, *stat) {
+            Some(v) => Verdict::new(
+                what,
+                show(*b, duration::format),
+                duration::format(v),
+                within(*b, v),
+            ),
+            None => Verdict::new(
+                what,
+                show(*b, duration::format),
+                "no instance finished".into(),
+                false,
+            ),
+        });
+    }
+    out
+}
+
+fn within(b: Bounds, v: u64) -> bool {
+    (b.lo..=b.hi).contains(&v)
+}
+
+fn count(what: String, b: Bounds, got: u64) -> Verdict {
+    Verdict::new(
+        what,
+        show(b, |n| n.to_string()),
+        got.to_string(),
+        within(b, got),
+    )
+}
+
+/// `3s`, `at most 500ms`, `at least 2`, or `2.9s..3.1s`.
+fn show(b: Bounds, f: impl Fn(u64) -> String) -> String {
+    if b.lo == b.hi {
+        f(b.lo)
+    } else if b.lo == 0 {
+        format!("at most {}", f(b.hi))
+    } else if b.hi == u64::MAX {
+        format!("at least {}", f(b.lo))
+    } else {
+        format!("{}..{}", f(b.lo), f(b.hi))
+    }
+}
+
+fn stat_name(stat: Stat) -> String {
+    match stat {
+        Stat::Percentile(p) => format!("p{p}"),
+        Stat::Max => "max".into(),
+        Stat::Mean => "mean".into(),
+    }
+}
+
+/// Start-to-end durations of the finished instances of `def`, sorted.
+fn durations(sim: &Sim, def: u32) -> Vec<u64> {
+    let tasks = sim.tasks.borrow();
+    let mut out: Vec<u64> = tasks
+        .iter()
+        .filter(|t| t.def == def)
+        .filter_map(|t| Some(t.finished_at? - t.started_at?))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// A statistic of sorted values; percentiles by nearest rank.
+pub(crate) fn statistic(sorted: &[u64], stat: Stat) -> Option<u64> {
+    let last = *sorted.last()?;
+    Some(match stat {
+        Stat::Max => last,
+        Stat::Mean => {
+            let sum: u128 = sorted.iter().map(|v| *v as u128).sum();
+            (sum / sorted.len() as u128) as u64
+        }
+        Stat::Percentile(p) => {
+            let rank = (p as usize * sorted.len()).div_ceil(100).max(1);
+            sorted[rank - 1]
+        }
+    })
+}
+
+fn task_state(sim: &Sim, label: &str, selector: &Selector, want: StateName) -> Verdict {
+    let tasks = sim.tasks.borrow();
+    let picked: Vec<(u32, State)> = tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| match selector {
+            Selector::Def(d) => t.def == *d,
+            Selector::Instance(d, k) => t.def == *d && t.k == *k,
+        })
+        .map(|(i, t)| (i as u32, t.state))
+        .collect();
+    drop(tasks);
+    let matches = |s: State| match want {
+        StateName::Finished => s != State::Pending,
+        other => StateName::NAMES[other as usize] == s.name(),
+    };
+    let wrong: Vec<String> = picked
+        .iter()
+        .filter(|(_, s)| !matches(*s))
+        .map(|(t, s)| format!("{} {}", sim.task_name(*t), s.name()))
+        .collect();
+    let actual = if picked.is_empty() {
+        "it never ran".to_owned()
+    } else if wrong.is_empty() {
+        StateName::NAMES[want as usize].to_owned()
+    } else {
+        summarise_list(&wrong)
+    };
+    Verdict::new(
+        format!("state of {label}"),
+        StateName::NAMES[want as usize].into(),
+        actual,
+        !picked.is_empty() && wrong.is_empty(),
+    )
+}
+
+/// The first few items, then how many more.
+fn summarise_list(items: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut out = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        out.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(statistic(&v, Stat::Percentile(50)), Some(50));
+        assert_eq!(statistic(&v, Stat::Percentile(99)), Some(99));
+        assert_eq!(statistic(&v, Stat::Percentile(100)), Some(100));
+        assert_eq!(statistic(&[7], Stat::Percentile(1)), Some(7));
+        assert_eq!(statistic(&[1, 2, 3, 10], Stat::Mean), Some(4));
+        assert_eq!(statistic(&[], Stat::Max), None);
+    }
+
+    #[test]
+    fn bounds_read_as_people_write_them() {
+        let f = |n: u64| n.to_string();
+        assert_eq!(show(Bounds { lo: 3, hi: 3 }, f), "3");
+        assert_eq!(show(Bounds { lo: 0, hi: 5 }, f), "at most 5");
+        assert_eq!(
+            show(
+                Bounds {
+                    lo: 2,
+                    hi: u64::MAX
+                },
+                f
+            ),
+            "at least 2"
+        );
+        assert_eq!(show(Bounds { lo: 2, hi: 4 }, f), "2..4");
+    }
+}

@@ -1,0 +1,244 @@
+//! Reads `[expect]`: every name resolved, every bound in range.
+
+use toml::de::DeValue;
+
+use super::Validator;
+use super::reader::Node;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName};
+
+const KEYS: [&str; 7] = [
+    "makespan",
+    "outcome",
+    "tasks",
+    "max_concurrency",
+    "max_depth",
+    "states",
+    "durations",
+];
+
+impl Validator<'_> {
+    pub(crate) fn expect(&mut self, node: Option<&Node<'_>>) -> Expect {
+        let mut expect = Expect::default();
+        let Some(t) = node.and_then(|n| self.r.table(n, "[expect]", &KEYS)) else {
+            return expect;
+        };
+        if let Some(m) = t.get("makespan") {
+            expect.makespan = self.bounds(m, "`makespan`", Kind::Duration);
+        }
+        if let Some(o) = t.get("outcome") {
+            expect.outcome = self
+                .pick(o, "outcome", &RunOutcome::NAMES)
+                .map(|i| RunOutcome::ALL[i]);
+        }
+        if let Some(tasks) = t.get("tasks") {
+            expect.tasks = self.expected_states(tasks);
+        }
+        if let Some(m) = t.get("max_concurrency") {
+            for (name, span, value) in self.keyed(m, "`max_concurrency`") {
+                let sem = self.global_ref(&name, span, "semaphore");
+                let b = self.bounds(value, "a concurrency", Kind::Count);
+                if let (Some(sem), Some(b)) = (sem, b) {
+                    expect.max_concurrency.push((sem, b));
+                }
+            }
+        }
+        if let Some(m) = t.get("max_depth") {
+            for (name, span, value) in self.keyed(m, "`max_depth`") {
+                let q = self.global_ref(&name, span, "queue");
+                let b = self.bounds(value, "a depth", Kind::Count);
+                if let (Some(q), Some(b)) = (q, b) {
+                    expect.max_depth.push((q, b));
+                }
+            }
+        }
+        if let Some(s) = t.get("states") {
+            for (name, span, value) in self.keyed(s, "`states`") {
+                let state = self.state_name(&name, span);
+                let b = self.bounds(value, "a count", Kind::Count);
+                if let (Some(state), Some(b)) = (state, b) {
+                    expect.states.push((state, b));
+                }
+            }
+        }
+        if let Some(d) = t.get("durations") {
+            expect.durations = self.expected_durations(d);
+        }
+        expect
+    }
+
+    /// A table's entries as (key, key span, value), or a located problem.
+    fn keyed<'a, 'd>(
+        &mut self,
+        node: &'a Node<'d>,
+        what: &str,
+    ) -> Vec<(String, std::ops::Range<usize>, &'a Node<'d>)> {
+        let Some(t) = self.r.table(node, what, &[]) else {
+            return Vec::new();
+        };
+        self.r
+            .diags
+            .retain(|d| !d.message.ends_with(&format!("in {what}")));
+        t.items
+            .iter()
+            .map(|(k, span, v)| (k.to_string(), span.clone(), *v))
+            .collect()
+    }
+
+    /// `tasks = { merge = "done", "worker[2]" = "failed" }`.
+    fn expected_states(&mut self, node: &Node<'_>) -> Vec<(String, Selector, StateName)> {
+        let mut out = Vec::new();
+        for (label, span, value) in self.keyed(node, "`tasks`") {
+            let (name, index) = match label.strip_suffix(']').and_then(|l| l.split_once('[')) {
+                Some((name, k)) => (name.to_owned(), k.parse::<u32>().ok()),
+                None => (label.clone(), None),
+            };
+            let def = self.global_ref(&name, span.clone(), "task");
+            if label.contains('[') && index.is_none() {
+                self.r.error(
+                    span.clone(),
+                    format!("`{label}`: an instance is written `name[k]`"),
+                );
+                continue;
+            }
+            let state = self.pick(value, "state", &StateName::NAMES);
+            if let (Some(def), Some(state)) = (def, state) {
+                let selector = match index {
+                    Some(k) => Selector::Instance(def, k),
+                    None => Selector::Def(def),
+                };
+                out.push((label, selector, state_name(state)));
+            }
+        }
+        out
+    }
+
+    /// `durations = { call_api = { p99 = "500ms", max = "2s" } }`.
+    fn expected_durations(&mut self, node: &Node<'_>) -> Vec<(u32, Stat, Bounds)> {
+        let mut out = Vec::new();
+        for (name, span, value) in self.keyed(node, "`durations`") {
+            let def = self.global_ref(&name, span, "task");
+            let what = format!("the durations of `{name}`");
+            for (stat, span, budget) in self.keyed(value, &what) {
+                let parsed = match stat.as_str() {
+                    "max" => Some(Stat::Max),
+                    "mean" => Some(Stat::Mean),
+                    p => p
+                        .strip_prefix('p')
+                        .and_then(|n| n.parse::<u8>().ok())
+                        .filter(|n| (1..=100).contains(n))
+                        .map(Stat::Percentile),
+                };
+                if parsed.is_none() {
+                    self.r.diags.push(
+                        Diagnostic::new(span, format!("unknown statistic `{stat}`"))
+                            .help("use a percentile `p1`..`p100` (`p99`), `max` or `mean`"),
+                    );
+                }
+                let b = self.bounds(budget, "a duration budget", Kind::Budget);
+                if let (Some(def), Some(stat), Some(b)) = (def, parsed, b) {
+                    out.push((def, stat, b));
+                }
+            }
+        }
+        out
+    }
+
+    /// A name of a task, semaphore or queue, with "did you mean".
+    fn global_ref(&mut self, name: &str, span: std::ops::Range<usize>, kind: &str) -> Option<u32> {
+        let names = match kind {
+            "task" => &self.globals.tasks,
+            "semaphore" => &self.globals.semaphores,
+            _ => &self.globals.queues,
+        };
+        if let Some(i) = names.iter().position(|n| n == name) {
+            return Some(i as u32);
+        }
+        let help = did_you_mean(name, names.iter().map(String::as_str));
+        self.r
+            .diags
+            .push(Diagnostic::new(span, format!("no {kind} named `{name}`")).help_opt(help));
+        None
+    }
+
+    fn state_name(&mut self, name: &str, span: std::ops::Range<usize>) -> Option<StateName> {
+        match StateName::NAMES.iter().position(|n| *n == name) {
+            Some(i) => Some(state_name(i)),
+            None => {
+                let help = did_you_mean(name, StateName::NAMES)
+                    .unwrap_or_else(|| format!("states: {}", StateName::NAMES.join(", ")));
+                self.r
+                    .diags
+                    .push(Diagnostic::new(span, format!("unknown state `{name}`")).help(help));
+                None
+            }
+        }
+    }
+
+    /// One of `names`, as a string; its index.
+    fn pick(&mut self, node: &Node<'_>, what: &str, names: &[&str]) -> Option<usize> {
+        let s = self.r.string(node, &format!("an {what}"))?;
+        let found = names.iter().position(|n| *n == s);
+        if found.is_none() {
+            let help = did_you_mean(s, names.iter().copied())
+                .unwrap_or_else(|| format!("one of: {}", names.join(", ")));
+            self.r
+                .diags
+                .push(Diagnostic::new(node.span(), format!("unknown {what} `{s}`")).help(help));
+        }
+        found
+    }
+
+    /// An exact value, or a range `[lo, hi]`.
+    fn bounds(&mut self, node: &Node<'_>, what: &str, kind: Kind) -> Option<Bounds> {
+        let one = |this: &mut Self, n: &Node<'_>| -> Option<u64> {
+            match kind {
+                Kind::Count => this.r.int(n, what, 0, i64::MAX).map(|v| v as u64),
+                Kind::Duration | Kind::Budget => this.r.duration(n, what),
+            }
+        };
+        match node.get_ref() {
+            DeValue::Array(items) if items.len() == 2 => {
+                let lo = one(self, &items[0]);
+                let (lo, hi) = (lo?, one(self, &items[1])?);
+                if lo > hi {
+                    self.r
+                        .error(node.span(), format!("{what}: the range is backwards"));
+                    return None;
+                }
+                Some(Bounds { lo, hi })
+            }
+            DeValue::Array(_) => {
+                self.r.error(
+                    node.span(),
+                    format!("{what} is one value or a range [low, high]"),
+                );
+                None
+            }
+            _ => {
+                let v = one(self, node)?;
+                let lo = if kind == Kind::Budget { 0 } else { v };
+                Some(Bounds { lo, hi: v })
+            }
+        }
+    }
+}
+
+/// What a bound measures; a budget's single value is an upper bound.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Count,
+    Duration,
+    Budget,
+}
+
+fn state_name(i: usize) -> StateName {
+    [
+        StateName::Pending,
+        StateName::Done,
+        StateName::Failed,
+        StateName::Cancelled,
+        StateName::Finished,
+        StateName::Skipped,
+    ][i]
+}
