@@ -28,6 +28,15 @@ struct Cli {
     /// Print only the summary, no per-event trace.
     #[arg(long)]
     summary: bool,
+    /// Which clock: virtual (instant, deterministic) or real (smol's timers; for demos).
+    #[arg(long, value_enum, default_value_t = ClockArg::Virtual)]
+    clock: ClockArg,
+    /// With `--clock real`: how many times faster than written (0.5 is half speed).
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_speed)]
+    speed: f64,
+    /// Also run the scenario as if every sleep were blocking, and print both makespans.
+    #[arg(long, value_enum, value_name = "MODE")]
+    compare: Option<CompareArg>,
     /// Stop when virtual time would pass this (overrides `[scenario] time_limit`).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     time_limit: Option<u64>,
@@ -44,6 +53,29 @@ struct Cli {
 
 fn parse_duration(text: &str) -> Result<u64, String> {
     crate::duration::parse(text)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ClockArg {
+    /// Virtual time: the clock jumps to the next timer.
+    Virtual,
+    /// Real time, scaled by `--speed`; the trace streams as it happens.
+    Real,
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x <= 1e9 => Ok(x),
+        _ => Err(format!(
+            "`{text}` is not a speed: give a number above 0, like 10 or 0.5"
+        )),
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum CompareArg {
+    /// Every `sleep` holds the loop, like `time.sleep`: nothing overlaps.
+    Sequential,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -79,6 +111,8 @@ pub fn main() -> i32 {
             steps_per_instant: cli.max_steps_per_instant,
             tasks: cli.max_tasks,
         },
+        compare_sequential: matches!(cli.compare, Some(CompareArg::Sequential)),
+        real_speed: (cli.clock == ClockArg::Real).then_some(cli.speed),
     };
     let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none();

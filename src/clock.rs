@@ -64,8 +64,8 @@ impl<A> Clock<A> {
     }
 
     /// Advances to the earliest deadline (never backwards) and takes every
-    /// timer due by then, in (deadline, order set) order.
-    pub(crate) fn advance(&mut self, out: &mut Vec<A>) {
+    /// timer due by then, with its deadline, in (deadline, order set) order.
+    pub(crate) fn advance(&mut self, out: &mut Vec<(u64, A)>) {
         let Some(first) = self.next_deadline() else {
             return;
         };
@@ -74,7 +74,8 @@ impl<A> Clock<A> {
             if entry.key().deadline > self.now {
                 break;
             }
-            out.push(entry.remove());
+            let deadline = entry.key().deadline;
+            out.push((deadline, entry.remove()));
         }
     }
 }
@@ -91,10 +92,13 @@ mod tests {
         c.set(10, "a2");
         let mut out = Vec::new();
         c.advance(&mut out);
-        assert_eq!((c.now(), out.as_slice()), (10, ["a1", "a2"].as_slice()));
+        assert_eq!(
+            (c.now(), out.as_slice()),
+            (10, [(10, "a1"), (10, "a2")].as_slice())
+        );
         out.clear();
         c.advance(&mut out);
-        assert_eq!((c.now(), out.as_slice()), (20, ["b"].as_slice()));
+        assert_eq!((c.now(), out.as_slice()), (20, [(20, "b")].as_slice()));
     }
 
     #[test]
@@ -117,7 +121,7 @@ mod tests {
         c.block(40);
         let mut out = Vec::new();
         c.advance(&mut out);
-        assert_eq!((c.now(), out), (40, vec![1, 2]));
+        assert_eq!((c.now(), out), (40, vec![(10, 1), (30, 2)]));
     }
 
     #[test]

@@ -530,7 +530,11 @@ impl Ctx {
                             .verbose(),
                     );
                 }
-                self.sleep(ns).await?;
+                if self.sim.sleeps_block {
+                    self.sim.block(self.id, ns);
+                } else {
+                    self.sleep(ns).await?;
+                }
             }
             Step::Block(d) => {
                 let ns = self.delay(d)?;
@@ -540,7 +544,7 @@ impl Ctx {
                         format!("holds the loop for {}", duration::format(ns)),
                     );
                 }
-                self.sim.clock.borrow_mut().block(ns);
+                self.sim.block(self.id, ns);
             }
             Step::Log(t) => {
                 if self.sim.tracing() {

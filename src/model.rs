@@ -44,6 +44,18 @@ pub(crate) struct Model {
     pub expect: Expect,
 }
 
+impl Model {
+    /// Whether any step anywhere is a `block`.
+    pub(crate) fn has_blocks(&self) -> bool {
+        fn any(steps: &[Step]) -> bool {
+            steps
+                .iter()
+                .any(|s| matches!(s, Step::Block(_)) || s.children().into_iter().any(any))
+        }
+        self.tasks.iter().any(|t| any(&t.body)) || self.futures.iter().any(|f| any(&f.on_done))
+    }
+}
+
 /// An inclusive range; an exact value is `lo == hi`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Bounds {

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use crate::limits::Limits;
 use crate::model::Model;
 use crate::render::{Jsonl, Renderer, Text};
-use crate::runtime::{Member, Sim, State, TaskId, Waiting};
+use crate::runtime::{Member, RealClock, Setup, Sim, State, TaskId, Waiting};
 use crate::trace::{Summary, Tracer};
 use crate::{deadlock, expect};
 
@@ -27,6 +27,10 @@ pub struct Options {
     pub summary_only: bool,
     /// Bounds on the run; `time` overrides `[scenario] time_limit`.
     pub limits: Limits,
+    /// Also run the scenario with every sleep blocking, and compare makespans.
+    pub compare_sequential: bool,
+    /// `Some(speed)`: run on real timers, `speed` times faster than written.
+    pub real_speed: Option<f64>,
 }
 
 impl Default for Options {
@@ -37,6 +41,8 @@ impl Default for Options {
             verbose: false,
             summary_only: false,
             limits: Limits::default(),
+            compare_sequential: false,
+            real_speed: None,
         }
     }
 }
@@ -65,19 +71,36 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
     if options.summary_only {
         std::mem::swap(&mut renderer, &mut fallback);
     }
-    let tracer = Tracer::new(
+    let mut tracer = Tracer::new(
         (!options.summary_only).then_some(renderer),
         out,
         options.verbose,
     );
+    // In real time, each event is written out as it happens.
+    tracer.flush_each = options.real_speed.is_some();
     let limits = Limits {
         time: options.limits.time.or(model.time_limit),
         ..options.limits
     };
-    let sim = Sim::new(model.clone(), seed, limits, tracer);
+    let setup = Setup {
+        seed,
+        limits,
+        sleeps_block: false,
+        real: None,
+    };
+    let sequential = options
+        .compare_sequential
+        .then(|| sequential_makespan(&model, setup));
+    let real = options.real_speed.map(|speed| RealClock {
+        start: std::time::Instant::now(),
+        speed,
+    });
+    let sim = Sim::new(model.clone(), Setup { real, ..setup }, tracer);
     sim.tracer.borrow_mut().header(&model.name, seed);
     sim.run();
-    let summary = summarise(&sim);
+    let mut summary = summarise(&sim);
+    summary.sequential = sequential;
+    summary.real = real.map(|r| (r.speed, r.start.elapsed().as_nanos() as u64));
     sim.tracer.borrow_mut().finish(&summary, fallback.as_mut());
     let checks_failed = sim.checks_failed.get();
     let expected = model.expect.outcome == Some(expect::outcome_of(&summary));
@@ -88,6 +111,22 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
         expectations_failed: summary.expectations.iter().filter(|v| !v.ok).count(),
         stuck: stuck.filter(|_| !expected),
     }
+}
+
+/// The makespan of the run with every sleep blocking, as if written with
+/// `time.sleep`: nothing overlaps. `None` when a limit stopped it.
+fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Option<u64> {
+    let silent = Tracer::new(None, Box::new(std::io::sink()), false);
+    let setup = Setup {
+        sleeps_block: true,
+        ..setup
+    };
+    let sim = Sim::new(model.clone(), setup, silent);
+    sim.run();
+    let makespan = sim.now();
+    let stopped = sim.stop.get().is_some();
+    sim.teardown();
+    (!stopped).then_some(makespan)
 }
 
 /// Width of the task column: the longest name a task instance can have.
@@ -144,6 +183,7 @@ fn summarise(sim: &Sim) -> Summary {
     if s.stopped.is_none() {
         s.deadlock = deadlock::find(sim).map(|d| explain(sim, &d));
     }
+    s.blocking = crate::blocking::summary(sim, &sim.blocks);
     s.expectations = expect::evaluate(sim, &model.expect, &s);
     s
 }

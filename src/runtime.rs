@@ -11,10 +11,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Waker;
 
 use smol::LocalExecutor;
 
+use crate::blocking::{Blocks, Ready, Watched};
 use crate::clock::{Clock, TimerKey};
 use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId};
@@ -187,6 +190,8 @@ pub(crate) struct TaskSlot {
     pub finished_at: Option<u64>,
     /// Steps run at the current instant, for the runaway-loop limit.
     pub instant: Instant,
+    /// When it became ready, in scenarios with `block` steps.
+    pub ready: Option<Arc<Ready>>,
 }
 
 pub(crate) struct FutureSlot {
@@ -214,10 +219,53 @@ pub(crate) struct Sim {
     pub meter: RefCell<Meter>,
     /// Set when a limit is crossed: the run ends after the current turn.
     pub stop: Cell<Option<Stop>>,
+    /// Blocking calls and whom they delayed; watched only if the scenario blocks.
+    pub blocks: RefCell<Blocks>,
+    watch_blocks: bool,
+    /// The current instant, readable from wakers.
+    now_mirror: Arc<AtomicU64>,
+    /// `--compare sequential`: every sleep holds the loop, like `time.sleep`.
+    pub sleeps_block: bool,
+    /// `--clock real`: timers wait for real time, scaled by this speed.
+    pub real: Option<RealClock>,
+}
+
+/// How one run is set up, besides its model.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Setup {
+    pub seed: u64,
+    pub limits: Limits,
+    pub sleeps_block: bool,
+    pub real: Option<RealClock>,
+}
+
+/// Real time, for `--clock real`: the clock reads measured time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RealClock {
+    pub start: std::time::Instant,
+    pub speed: f64,
+}
+
+impl RealClock {
+    /// Measured time since the start, in scaled nanoseconds.
+    pub(crate) fn now(&self) -> u64 {
+        (self.start.elapsed().as_nanos() as f64 * self.speed) as u64
+    }
+
+    /// The real instant at which scaled time `t` comes.
+    fn instant_of(&self, t: u64) -> std::time::Instant {
+        self.start + std::time::Duration::from_nanos((t as f64 / self.speed) as u64)
+    }
 }
 
 impl Sim {
-    pub(crate) fn new(model: Rc<Model>, seed: u64, limits: Limits, tracer: Tracer) -> Rc<Sim> {
+    pub(crate) fn new(model: Rc<Model>, setup: Setup, tracer: Tracer) -> Rc<Sim> {
+        let Setup {
+            seed,
+            limits,
+            sleeps_block,
+            real,
+        } = setup;
         let semaphores = model
             .semaphores
             .iter()
@@ -258,6 +306,11 @@ impl Sim {
             limits,
             meter: RefCell::new(Meter::default()),
             stop: Cell::new(None),
+            blocks: RefCell::new(Blocks::default()),
+            watch_blocks: model.has_blocks(),
+            now_mirror: Arc::new(AtomicU64::new(0)),
+            sleeps_block,
+            real,
             model,
         })
     }
@@ -326,6 +379,7 @@ impl Sim {
                 started_at: None,
                 finished_at: None,
                 instant: Instant::default(),
+                ready: None,
             });
             (tasks.len() - 1) as TaskId
         };
@@ -337,9 +391,35 @@ impl Sim {
             };
             self.emit(Event::task(self, id, "created", detail));
         }
-        let sim = self.clone();
-        self.call_soon(crate::interpreter::run_task(sim, id, vars));
+        let task = crate::interpreter::run_task(self.clone(), id, vars);
+        if self.watch_blocks {
+            let ready = Ready::new(self.now_mirror.clone());
+            self.tasks.borrow_mut()[id as usize].ready = Some(ready.clone());
+            self.call_soon(Watched::new(task, ready, self.clone(), id));
+        } else {
+            self.call_soon(task);
+        }
         id
+    }
+
+    /// A blocking call by `task` held the loop for `ns`: the clock jumps.
+    pub(crate) fn block(&self, task: TaskId, ns: u64) {
+        let from = self.now();
+        match self.real {
+            Some(real) => {
+                let until = real.instant_of(from + ns);
+                std::thread::sleep(until.saturating_duration_since(std::time::Instant::now()));
+                let now = real.now().max(from + ns);
+                self.clock.borrow_mut().block(now - from);
+            }
+            None => self.clock.borrow_mut().block(ns),
+        }
+        self.blocks.borrow_mut().record(task, from, self.now());
+        self.sync_time();
+    }
+
+    fn sync_time(&self) {
+        self.now_mirror.store(self.now(), Ordering::Relaxed);
     }
 
     pub(crate) fn state(&self, m: Member) -> State {
@@ -576,13 +656,23 @@ impl Sim {
                     let now = clock.now();
                     clock.block(limit.saturating_sub(now));
                     self.stop.set(Some(Stop::Time(limit)));
+                    drop(clock);
+                    self.sync_time();
                     break;
                 }
                 _ => {}
             }
+            if let (Some(real), Some(at)) = (self.real, next) {
+                // Wait on smol's real timer, then read the measured time.
+                smol::block_on(smol::Timer::at(real.instant_of(at)));
+                let mut clock = self.clock.borrow_mut();
+                let now = clock.now();
+                clock.block(real.now().max(at).saturating_sub(now));
+            }
             self.clock.borrow_mut().advance(&mut due);
-            for action in due.drain(..) {
-                self.fire(action);
+            self.sync_time();
+            for (deadline, action) in due.drain(..) {
+                self.fire(deadline, action);
             }
         }
         self.tracer.borrow_mut().flush_time(self.now());
@@ -616,7 +706,16 @@ impl Sim {
         drop(ex);
     }
 
-    fn fire(self: &Rc<Self>, action: TimerAction) {
+    fn fire(self: &Rc<Self>, deadline: u64, action: TimerAction) {
+        if self.watch_blocks {
+            let task = match &action {
+                TimerAction::Wake(t) | TimerAction::Expire(_, t) => *t,
+                TimerAction::Release(w) => w.task,
+            };
+            if let Some(ready) = &self.tasks.borrow()[task as usize].ready {
+                ready.ready_since(deadline);
+            }
+        }
         match action {
             TimerAction::Wake(t) => self.wake(t),
             TimerAction::Release(w) => self.release(&w),

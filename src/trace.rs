@@ -57,6 +57,13 @@ pub(crate) struct Summary {
     pub stopped: Option<String>,
     /// Why the tasks that should finish cannot.
     pub deadlock: Option<String>,
+    /// Per blocking task: how long it held the loop, whom it delayed.
+    pub blocking: Vec<String>,
+    /// `--compare sequential`: the makespan with every sleep blocking
+    /// (`Some(None)` when a limit stopped that run).
+    pub sequential: Option<Option<u64>>,
+    /// `--clock real`: (speed, measured wall time in nanoseconds).
+    pub real: Option<(f64, u64)>,
     /// `[expect]`, checked.
     pub expectations: Vec<crate::expect::Verdict>,
 }
@@ -73,6 +80,8 @@ pub(crate) struct Tracer {
     verbose: bool,
     last_time: u64,
     pub events: u64,
+    /// Flush after every event (real time: the trace streams as it happens).
+    pub flush_each: bool,
 }
 
 impl Tracer {
@@ -87,6 +96,7 @@ impl Tracer {
             verbose,
             last_time: 0,
             events: 0,
+            flush_each: false,
         }
     }
 
@@ -107,6 +117,9 @@ impl Tracer {
         }
         if let Some(r) = &mut self.renderer {
             r.event(&mut self.out, &event);
+            if self.flush_each {
+                let _ = self.out.flush();
+            }
         }
     }
 

@@ -146,3 +146,62 @@ fn deadlocks_and_limits_exit_3_with_the_reason_on_stderr() {
     ]);
     assert_eq!(code, 0, "a daemon left waiting is not a deadlock");
 }
+
+#[test]
+fn compare_sequential_prints_both_makespans_and_the_speed_up() {
+    let (code, out, _) = run(&[
+        "--compare",
+        "sequential",
+        "scenarios/seed/01_event_loop_gather.toml",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("as written    makespan 3s"), "{out}");
+    assert!(
+        out.contains("sequential    makespan 6s (every sleep blocking)"),
+        "{out}"
+    );
+    assert!(out.contains("speed-up      2.00x"), "{out}");
+}
+
+#[test]
+fn real_clock_runs_in_scaled_real_time_with_the_same_story() {
+    let path = "scenarios/seed/01_event_loop_gather.toml";
+    let logs = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.contains(" log "))
+            .map(|l| l.split_once(" log ").unwrap().1.trim().to_owned())
+            .collect()
+    };
+    let (_, virtual_out, _) = run(&[path]);
+    let started = std::time::Instant::now();
+    let (code, out, _) = run(&["--clock", "real", "--speed", "20", path]);
+    let wall = started.elapsed();
+    assert_eq!(code, 0, "{out}");
+    // 3 virtual seconds at 20x: 150ms of real time; generous bounds.
+    assert!(wall >= std::time::Duration::from_millis(140), "{wall:?}");
+    assert!(wall < std::time::Duration::from_secs(10), "{wall:?}");
+    assert!(out.contains("real time at 20x"), "{out}");
+    let makespan: f64 = out
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("makespan")?
+                .trim()
+                .strip_suffix('s')?
+                .parse()
+                .ok()
+        })
+        .unwrap();
+    assert!(
+        (3.0..6.0).contains(&makespan),
+        "measured makespan {makespan}"
+    );
+    let (want, got) = (logs(&virtual_out), logs(&out));
+    assert_eq!(want.len(), got.len());
+    for (w, g) in want.iter().zip(&got) {
+        // Lines that print measured time differ in digits only.
+        if !w.contains("completed in") {
+            assert_eq!(w, g);
+        }
+    }
+}

@@ -34,6 +34,13 @@ impl Renderer for Text {
     fn summary(&mut self, out: &mut dyn Write, s: &Summary) {
         let _ = writeln!(out, "\nsummary");
         let _ = writeln!(out, "  makespan      {}", dur(s.makespan));
+        if let Some((speed, wall)) = s.real {
+            let _ = writeln!(
+                out,
+                "  clock         real time at {speed}x: measured times; the run took {} of wall time",
+                dur(wall)
+            );
+        }
         let mut states = Vec::new();
         for (n, name) in [
             (s.done, "done"),
@@ -65,6 +72,9 @@ impl Renderer for Text {
                 "  queue         {name}: peak depth {peak} (capacity {cap})"
             );
         }
+        for line in &s.blocking {
+            let _ = writeln!(out, "  blocking      {line}");
+        }
         for (task, what) in &s.waiting {
             let _ = writeln!(out, "  left waiting  {task}: {what}");
         }
@@ -77,6 +87,23 @@ impl Renderer for Text {
         }
         if let Some(why) = &s.deadlock {
             let _ = writeln!(out, "  deadlock      {why}");
+        }
+        if let Some(sequential) = s.sequential {
+            let _ = writeln!(out, "\ncompare");
+            let _ = writeln!(out, "  as written    makespan {}", dur(s.makespan));
+            match sequential {
+                Some(seq) => {
+                    let _ = writeln!(
+                        out,
+                        "  sequential    makespan {} (every sleep blocking)",
+                        dur(seq)
+                    );
+                    let _ = writeln!(out, "  speed-up      {}", speed_up(seq, s.makespan));
+                }
+                None => {
+                    let _ = writeln!(out, "  sequential    stopped by a limit");
+                }
+            }
         }
         if !s.expectations.is_empty() {
             let _ = writeln!(out, "\nexpect");
@@ -100,5 +127,14 @@ impl Renderer for Text {
         if s.checks_failed > 0 {
             let _ = writeln!(out, "  checks        {} failed", s.checks_failed);
         }
+    }
+}
+
+/// `3.00x`, or `n/a` when the async run took no time.
+pub(crate) fn speed_up(sequential: u64, concurrent: u64) -> String {
+    if concurrent == 0 {
+        "n/a (the run took no time)".into()
+    } else {
+        format!("{:.2}x", sequential as f64 / concurrent as f64)
     }
 }
