@@ -1,21 +1,93 @@
-//! The command line: parse arguments, run each file, choose the exit code.
+//! The command line: parse arguments, dispatch to a command, choose the exit code.
 
-use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::limits::Limits;
+use crate::output::Output;
 use crate::run::{Format, Options};
 use crate::{ExitCode, run_source};
 
 /// Run async task-graph scenarios in virtual time and print what the event loop does.
 #[derive(Parser, Debug)]
-#[command(name = "scenario-run", version, about)]
+#[command(
+    name = "scenario-run",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// With no command: run these files (`scenario-run FILE...` is `scenario-run run FILE...`).
+    #[command(flatten)]
+    run: RunArgs,
+    /// Colour in messages and diffs: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, global = true, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run scenarios and print their traces (the default command).
+    Run(RunArgs),
+    /// Validate scenarios without running them: fast, for editors and pre-commit hooks.
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Print a scenario's task graph (dependencies, spawns, semaphores, queues).
+    Graph {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Graphviz DOT or a Mermaid flowchart.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// Print the JSON Schema of the scenario format (for Taplo / Even Better TOML).
+    Schema,
+    /// Run every scenario in DIR and compare each trace with its stored snapshot.
+    Test {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Write the new traces as the snapshots instead of failing.
+        #[arg(long)]
+        accept: bool,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// What `run` takes.
+#[derive(Args, Debug)]
+struct RunArgs {
     /// Scenario files (TOML) to run, in order.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// Write the output to this file (atomically: complete, or not at all) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Seed for the random stream (overrides `[scenario] seed`).
     #[arg(long)]
     seed: Option<u64>,
@@ -97,49 +169,151 @@ pub fn main() -> i32 {
             };
         }
     };
-    let options = Options {
-        seed: cli.seed,
-        format: match cli.format {
+    let stderr_color = colored(
+        cli.color,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
+    let stdout_color = colored(
+        cli.color,
+        std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    );
+    let code = match cli.command {
+        None => run(cli.run, stderr_color),
+        Some(Command::Run(args)) => run(args, stderr_color),
+        Some(Command::Check { files }) => check(&files, stderr_color),
+        Some(Command::Graph { file, format }) => graph(&file, format, stderr_color),
+        Some(Command::Schema) => {
+            print!("{}", crate::schema::SCHEMA);
+            ExitCode::Ok
+        }
+        Some(Command::Test { dir, accept }) => {
+            crate::snapshot::test_dir(&dir, accept, stdout_color)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "scenario-run", &mut std::io::stdout());
+            ExitCode::Ok
+        }
+        Some(Command::Man) => {
+            let page = clap_mangen::Man::new(Cli::command());
+            match page.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::Ok,
+                Err(e) => fail(&format!("cannot write the man page: {e}")),
+            }
+        }
+    };
+    code as i32
+}
+
+/// `--color`, resolved for one stream.
+fn colored(choice: ColorArg, terminal: bool) -> bool {
+    match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::Invalid
+}
+
+fn options(args: &RunArgs) -> Options {
+    Options {
+        seed: args.seed,
+        format: match args.format {
             FormatArg::Text => Format::Text,
             FormatArg::Jsonl => Format::Jsonl,
         },
-        verbose: cli.verbose,
-        summary_only: cli.summary,
+        verbose: args.verbose,
+        summary_only: args.summary,
         limits: Limits {
-            time: cli.time_limit,
-            steps: cli.max_steps,
-            steps_per_instant: cli.max_steps_per_instant,
-            tasks: cli.max_tasks,
+            time: args.time_limit,
+            steps: args.max_steps,
+            steps_per_instant: args.max_steps_per_instant,
+            tasks: args.max_tasks,
         },
-        compare_sequential: matches!(cli.compare, Some(CompareArg::Sequential)),
-        real_speed: (cli.clock == ClockArg::Real).then_some(cli.speed),
+        compare_sequential: matches!(args.compare, Some(CompareArg::Sequential)),
+        real_speed: (args.clock == ClockArg::Real).then_some(args.speed),
+    }
+}
+
+/// Runs each file in order into one output; the worst exit code wins.
+fn run(args: RunArgs, color: bool) -> ExitCode {
+    let options = options(&args);
+    let output = match &args.output {
+        Some(path) => match Output::file(path) {
+            Ok(o) => o,
+            Err(e) => return fail(&e),
+        },
+        None => Output::stdout(),
     };
-    let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && std::env::var_os("NO_COLOR").is_none();
     let mut worst = ExitCode::Ok;
-    for (n, path) in cli.files.iter().enumerate() {
-        let display = path.display().to_string();
+    for (n, path) in args.files.iter().enumerate() {
         let text = match crate::load(path) {
             Ok(text) => text,
             Err(message) => {
-                eprintln!("error: {message}");
-                worst = worst.max(ExitCode::Invalid);
+                worst = worst.max(fail(&message));
                 continue;
             }
         };
+        let mut out = output.clone();
         if n > 0 && options.format == Format::Text {
-            println!();
+            let _ = writeln!(out);
         }
-        let out: Box<dyn Write> = Box::new(BufWriter::new(std::io::stdout()));
         let code = run_source(
-            &display,
+            &path.display().to_string(),
             &text,
             &options,
-            out,
+            Box::new(out),
             &mut |diag| eprint!("{diag}"),
             color,
         );
         worst = worst.max(code);
     }
-    worst as i32
+    if let Err(e) = output.finish() {
+        worst = worst.max(fail(&e));
+    }
+    worst
+}
+
+/// Validates each file; prints `ok` lines, or every problem.
+fn check(files: &[PathBuf], color: bool) -> ExitCode {
+    let mut worst = ExitCode::Ok;
+    for path in files {
+        let shown = path.display().to_string();
+        match crate::load(path).map(|text| crate::check_source(&shown, &text, color)) {
+            Ok(Ok(summary)) => println!("ok  {shown}: {summary}"),
+            Ok(Err(report)) => {
+                eprint!("{report}");
+                worst = ExitCode::Invalid;
+            }
+            Err(message) => worst = worst.max(fail(&message)),
+        }
+    }
+    worst
+}
+
+/// Prints a file's task graph.
+fn graph(path: &Path, format: GraphFormat, color: bool) -> ExitCode {
+    let shown = path.display().to_string();
+    let text = match crate::load(path) {
+        Ok(text) => text,
+        Err(message) => return fail(&message),
+    };
+    let format = match format {
+        GraphFormat::Dot => crate::graph::Style::Dot,
+        GraphFormat::Mermaid => crate::graph::Style::Mermaid,
+    };
+    match crate::graph_source(&shown, &text, format, color) {
+        Ok(graph) => {
+            print!("{graph}");
+            ExitCode::Ok
+        }
+        Err(report) => {
+            eprint!("{report}");
+            ExitCode::Invalid
+        }
+    }
 }

@@ -12,15 +12,19 @@ mod diagnostic;
 mod distribution;
 mod duration;
 mod expect;
+mod graph;
 mod interpreter;
 mod limits;
 mod model;
+mod output;
 mod queue;
 mod render;
 mod rng;
 mod run;
 mod runtime;
+mod schema;
 mod semaphore;
+mod snapshot;
 mod template;
 mod trace;
 mod trigger;
@@ -91,6 +95,33 @@ pub fn load(path: &std::path::Path) -> Result<String, String> {
         let column = 1 + String::from_utf8_lossy(&valid[start..]).chars().count();
         format!("`{shown}`:{line}:{column}: not UTF-8 text (save the file as UTF-8)")
     })
+}
+
+/// Validates a scenario's text only: a one-line description of it, or the
+/// rendered problems.
+pub(crate) fn check_source(path: &str, text: &str, color: bool) -> Result<String, String> {
+    let model = validate::validate(text).map_err(|d| diagnostic::render(path, text, &d, color))?;
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    Ok(format!(
+        "{}, {}, {}, {}",
+        plural(model.tasks.len(), "task"),
+        plural(model.semaphores.len(), "semaphore"),
+        plural(model.queues.len(), "queue"),
+        plural(model.futures.len(), "future")
+    ))
+}
+
+/// A scenario's task graph, or the rendered problems of an invalid file.
+pub(crate) fn graph_source(
+    path: &str,
+    text: &str,
+    style: graph::Style,
+    color: bool,
+) -> Result<String, String> {
+    match validate::validate(text) {
+        Ok(model) => Ok(graph::render(&model, style)),
+        Err(d) => Err(diagnostic::render(path, text, &d, color)),
+    }
 }
 
 /// Runs a scenario's text and returns its trace (or its diagnostics) as text,

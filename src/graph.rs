@@ -1,0 +1,205 @@
+//! The task graph of a scenario, as Graphviz DOT or a Mermaid flowchart:
+//! tasks and their `after` dependencies, which tasks start or call which,
+//! and the semaphores, queues and futures each task uses.
+
+use crate::model::{Model, Start, Step, Target, Trigger};
+
+/// Which notation to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Style {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Node {
+    Task(u32),
+    Semaphore(u32),
+    Queue(u32),
+    Future(u32),
+}
+
+/// An edge, with its label and whether it is drawn dashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Edge {
+    from: Node,
+    to: Node,
+    label: String,
+    dashed: bool,
+}
+
+/// Writes the graph of `model`.
+pub(crate) fn render(model: &Model, style: Style) -> String {
+    let edges = edges(model);
+    let mut nodes: Vec<Node> = (0..model.tasks.len() as u32).map(Node::Task).collect();
+    nodes.extend((0..model.semaphores.len() as u32).map(Node::Semaphore));
+    nodes.extend((0..model.queues.len() as u32).map(Node::Queue));
+    nodes.extend((0..model.futures.len() as u32).map(Node::Future));
+    match style {
+        Style::Dot => dot(model, &nodes, &edges),
+        Style::Mermaid => mermaid(model, &nodes, &edges),
+    }
+}
+
+fn edges(model: &Model) -> Vec<Edge> {
+    let mut out = Vec::new();
+    for (i, task) in model.tasks.iter().enumerate() {
+        let me = Node::Task(i as u32);
+        for up in &task.after {
+            let label = match task.trigger {
+                Trigger::AllSuccess => "after".to_owned(),
+                t => format!("after ({})", t.name()),
+            };
+            push(&mut out, Node::Task(*up), me, label, false);
+        }
+        if let Some(sem) = task.limit {
+            push(&mut out, me, Node::Semaphore(sem), "limit".into(), false);
+        }
+        walk(&task.body, me, &mut out);
+    }
+    for (i, future) in model.futures.iter().enumerate() {
+        walk(&future.on_done, Node::Future(i as u32), &mut out);
+    }
+    out
+}
+
+fn push(out: &mut Vec<Edge>, from: Node, to: Node, label: String, dashed: bool) {
+    let edge = Edge {
+        from,
+        to,
+        label,
+        dashed,
+    };
+    if !out.contains(&edge) {
+        out.push(edge);
+    }
+}
+
+fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
+    let start = |out: &mut Vec<Edge>, s: &Start, label: &str| {
+        push(out, me, Node::Task(s.def), label.into(), true);
+    };
+    let target = |out: &mut Vec<Edge>, t: &Target, verb: &str| match t {
+        Target::Start(s) => start(out, s, verb),
+        Target::Future(f) => push(out, Node::Future(*f), me, verb.into(), false),
+        Target::Root(_) | Target::Local(_) => {}
+    };
+    for step in steps {
+        match step {
+            Step::Spawn { start: s, .. } => start(out, s, "spawns"),
+            Step::Call(s) => start(out, s, "calls"),
+            Step::Await(t) => target(out, t, "awaits"),
+            Step::WaitFor { target: t, .. } => target(out, t, "wait_for"),
+            Step::Gather { targets, .. } => targets.iter().for_each(|t| target(out, t, "gathers")),
+            Step::Wait { targets, .. } => targets.iter().for_each(|t| target(out, t, "waits")),
+            Step::With { sem, .. } => push(out, me, Node::Semaphore(*sem), "with".into(), false),
+            Step::Acquire(sem) => push(out, me, Node::Semaphore(*sem), "acquire".into(), false),
+            Step::Put { queue, .. } => push(out, me, Node::Queue(*queue), "put".into(), false),
+            Step::Get(q) | Step::Consume { queue: q, .. } => {
+                push(out, Node::Queue(*q), me, "get".into(), false)
+            }
+            Step::SetResult { future, .. } | Step::SetException { future, .. } => {
+                push(out, me, Node::Future(*future), "sets".into(), false)
+            }
+            _ => {}
+        }
+        for body in step.children() {
+            walk(body, me, out);
+        }
+    }
+}
+
+fn label(model: &Model, node: Node) -> String {
+    match node {
+        Node::Task(i) => {
+            let t = &model.tasks[i as usize];
+            if t.count > 1 {
+                format!("{} x{}", t.name, t.count)
+            } else {
+                t.name.clone()
+            }
+        }
+        Node::Semaphore(i) => {
+            let s = &model.semaphores[i as usize];
+            format!("{} ({} permits)", s.name, s.permits)
+        }
+        Node::Queue(i) => {
+            let q = &model.queues[i as usize];
+            match q.capacity {
+                Some(c) => format!("{} (capacity {c})", q.name),
+                None => format!("{} (unbounded)", q.name),
+            }
+        }
+        Node::Future(i) => model.futures[i as usize].name.clone(),
+    }
+}
+
+fn id(node: Node) -> String {
+    match node {
+        Node::Task(i) => format!("t{i}"),
+        Node::Semaphore(i) => format!("s{i}"),
+        Node::Queue(i) => format!("q{i}"),
+        Node::Future(i) => format!("f{i}"),
+    }
+}
+
+/// Text inside double quotes, for DOT and Mermaid alike.
+fn quoted(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "#quot;")
+}
+
+fn dot(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
+    let name = if model.name.is_empty() {
+        "scenario"
+    } else {
+        &model.name
+    };
+    let mut out = format!(
+        "digraph \"{}\" {{\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
+        quoted(name).replace("#quot;", "\\\"")
+    );
+    for node in nodes {
+        let shape = match node {
+            Node::Task(_) => "box, style=rounded",
+            Node::Semaphore(_) => "hexagon",
+            Node::Queue(_) => "cylinder",
+            Node::Future(_) => "ellipse, style=dashed",
+        };
+        let label = quoted(&label(model, *node)).replace("#quot;", "\\\"");
+        out.push_str(&format!(
+            "  {} [shape={shape}, label=\"{label}\"];\n",
+            id(*node)
+        ));
+    }
+    for e in edges {
+        let style = if e.dashed { ", style=dashed" } else { "" };
+        out.push_str(&format!(
+            "  {} -> {} [label=\"{}\"{style}];\n",
+            id(e.from),
+            id(e.to),
+            e.label
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn mermaid(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
+    let mut out = String::from("flowchart LR\n");
+    for node in nodes {
+        let l = quoted(&label(model, *node));
+        let shape = match node {
+            Node::Task(_) => format!("[\"{l}\"]"),
+            Node::Semaphore(_) => format!("{{{{\"{l}\"}}}}"),
+            Node::Queue(_) => format!("[(\"{l}\")]"),
+            Node::Future(_) => format!("((\"{l}\"))"),
+        };
+        out.push_str(&format!("  {}{shape}\n", id(*node)));
+    }
+    for e in edges {
+        let arrow = if e.dashed { "-.->" } else { "-->" };
+        let arrow = format!("{arrow}|\"{}\"|", quoted(&e.label));
+        out.push_str(&format!("  {} {arrow} {}\n", id(e.from), id(e.to)));
+    }
+    out
+}
