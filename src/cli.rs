@@ -12,13 +12,7 @@ use crate::{ExitCode, run_source};
 
 /// Run async task-graph scenarios in virtual time and print what the event loop does.
 #[derive(Parser, Debug)]
-#[command(
-    name = "scenario-run",
-    version,
-    about,
-    args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
-)]
+#[command(name = "scenario-run", version, about, subcommand_negates_reqs = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -152,8 +146,18 @@ enum CompareArg {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
+    /// One aligned line per event, then the summary.
     Text,
+    /// One JSON object per line (a versioned schema).
     Jsonl,
+    /// Chrome trace-event JSON: open it in Perfetto or chrome://tracing.
+    Chrome,
+    /// A Mermaid Gantt chart (renders on GitHub).
+    Mermaid,
+    /// A Gantt timeline picture with permits and queue depths.
+    Svg,
+    /// A self-contained page: the picture, the summary and the trace.
+    Html,
 }
 
 /// Runs the command line; returns the process exit code.
@@ -225,6 +229,10 @@ fn options(args: &RunArgs) -> Options {
         format: match args.format {
             FormatArg::Text => Format::Text,
             FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Chrome => Format::Chrome,
+            FormatArg::Mermaid => Format::Mermaid,
+            FormatArg::Svg => Format::Svg,
+            FormatArg::Html => Format::Html,
         },
         verbose: args.verbose,
         summary_only: args.summary,

@@ -18,7 +18,7 @@ use crate::runtime::{
     Waiting,
 };
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
-use crate::trace::Event;
+use crate::trace::{Event, Gauge};
 use crate::trigger;
 use crate::value::Value;
 
@@ -1046,10 +1046,15 @@ impl Ctx {
         if self.sim.tracing() {
             let in_use = self.sim.semaphores.borrow()[sem as usize].in_use();
             let def = &self.sim.model.semaphores[sem as usize];
-            self.emit(
-                kind,
-                format!("{} ({in_use}/{} in use)", def.name, def.permits),
-            );
+            let detail = format!("{} ({in_use}/{} in use)", def.name, def.permits);
+            let gauge = Gauge {
+                kind: "permits",
+                name: def.name.clone(),
+                value: in_use as u64,
+                bound: Some(def.permits as u64),
+            };
+            self.sim
+                .emit(Event::named(&self.sim, self.name(), kind, detail).with_gauge(gauge));
         }
     }
 
@@ -1088,14 +1093,9 @@ impl Ctx {
         r?;
         q.put_done();
         if let Some(shown) = shown {
-            self.emit(
-                "put",
-                format!(
-                    "{shown} -> {} ({})",
-                    sim.model.queues[queue as usize].name,
-                    self.depth(queue)
-                ),
-            );
+            let name = &sim.model.queues[queue as usize].name;
+            let detail = format!("{shown} -> {name} ({})", self.depth(queue));
+            self.emit_depth("put", detail, queue);
         }
         Ok(())
     }
@@ -1120,12 +1120,23 @@ impl Ctx {
         let item = r?;
         if sim.tracing() {
             let name = &sim.model.queues[queue as usize].name;
-            self.emit(
-                "get",
-                format!("{} <- {name} ({})", Repr(&item), self.depth(queue)),
-            );
+            let detail = format!("{} <- {name} ({})", Repr(&item), self.depth(queue));
+            self.emit_depth("get", detail, queue);
         }
         Ok(item)
+    }
+
+    /// An event that changed a queue's depth.
+    fn emit_depth(&self, kind: &'static str, detail: String, queue: u32) {
+        let q = &self.sim.queues[queue as usize];
+        let gauge = Gauge {
+            kind: "depth",
+            name: self.sim.model.queues[queue as usize].name.clone(),
+            value: q.depth() as u64,
+            bound: q.capacity.map(u64::from),
+        };
+        self.sim
+            .emit(Event::named(&self.sim, self.name(), kind, detail).with_gauge(gauge));
     }
 
     fn depth(&self, queue: u32) -> String {

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use crate::limits::Limits;
 use crate::model::Model;
-use crate::render::{Jsonl, Renderer, Text};
+use crate::render::{Chrome, Html, Jsonl, Mermaid, Renderer, Svg, Text};
 use crate::runtime::{Member, RealClock, Setup, Sim, State, TaskId, Waiting};
 use crate::trace::{Summary, Tracer};
 use crate::{deadlock, expect};
@@ -15,6 +15,14 @@ use crate::{deadlock, expect};
 pub enum Format {
     Text,
     Jsonl,
+    /// Chrome trace-event JSON (Perfetto, chrome://tracing).
+    Chrome,
+    /// A Mermaid Gantt chart.
+    Mermaid,
+    /// A Gantt timeline picture.
+    Svg,
+    /// A self-contained page: the picture, the summary and the trace.
+    Html,
 }
 
 /// Options of a run.
@@ -58,24 +66,26 @@ pub(crate) struct Outcome {
 /// Runs `model`, streaming its trace and summary to `out`.
 pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> Outcome {
     let seed = options.seed.unwrap_or(model.seed);
-    let mut renderer: Box<dyn Renderer> = match options.format {
-        Format::Text => Box::new(Text {
-            width: name_width(&model),
-        }),
+    let width = name_width(&model);
+    let renderer: Box<dyn Renderer> = match options.format {
+        Format::Text => Box::new(Text { width }),
         Format::Jsonl => Box::new(Jsonl),
+        Format::Chrome => Box::new(Chrome::default()),
+        Format::Mermaid => Box::new(Mermaid::default()),
+        Format::Svg => Box::new(Svg::default()),
+        Format::Html => Box::new(Html::new(width, options.verbose)),
     };
-    let mut fallback: Box<dyn Renderer> = match options.format {
-        Format::Text => Box::new(Text { width: 0 }),
+    // `--summary` writes only the summary: JSON for jsonl, else text.
+    let fallback: Box<dyn Renderer> = match options.format {
         Format::Jsonl => Box::new(Jsonl),
+        _ => Box::new(Text { width: 0 }),
     };
-    if options.summary_only {
-        std::mem::swap(&mut renderer, &mut fallback);
-    }
-    let mut tracer = Tracer::new(
-        (!options.summary_only).then_some(renderer),
-        out,
-        options.verbose,
-    );
+    let (renderer, mut fallback) = if options.summary_only {
+        (None, fallback)
+    } else {
+        (Some(renderer), fallback)
+    };
+    let mut tracer = Tracer::new(renderer, out, options.verbose);
     // In real time, each event is written out as it happens.
     tracer.flush_each = options.real_speed.is_some();
     let limits = Limits {

@@ -14,6 +14,20 @@ pub(crate) struct Event {
     pub detail: String,
     /// Shown only with `--verbose`.
     pub verbose: bool,
+    /// A level this event changed: permits in use, or a queue's depth.
+    pub gauge: Option<Gauge>,
+}
+
+/// A value over time, for the renderers that plot it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Gauge {
+    /// `permits` or `depth`.
+    pub kind: &'static str,
+    /// The semaphore or queue.
+    pub name: String,
+    pub value: u64,
+    /// Permits, or the queue's capacity.
+    pub bound: Option<u64>,
 }
 
 impl Event {
@@ -28,11 +42,17 @@ impl Event {
             kind,
             detail,
             verbose: false,
+            gauge: None,
         }
     }
 
     pub(crate) fn verbose(mut self) -> Event {
         self.verbose = true;
+        self
+    }
+
+    pub(crate) fn with_gauge(mut self, gauge: Gauge) -> Event {
+        self.gauge = Some(gauge);
         self
     }
 }
@@ -104,15 +124,16 @@ impl Tracer {
         self.renderer.is_some()
     }
 
+    /// Whether `--verbose` events are wanted, by the user or the renderer.
     pub(crate) fn verbose(&self) -> bool {
-        self.verbose
+        self.verbose || self.renderer.as_ref().is_some_and(|r| r.wants_all())
     }
 
     pub(crate) fn event(&mut self, event: Event) {
         debug_assert!(event.time >= self.last_time, "time went back");
         self.last_time = event.time;
         self.events += 1;
-        if event.verbose && !self.verbose {
+        if event.verbose && !self.verbose() {
             return;
         }
         if let Some(r) = &mut self.renderer {

@@ -1,7 +1,8 @@
-//! JSON Lines: one object per event, then one summary object.
-//!
-//! Fields of an event: `time_ns` (integer), `task`, `kind`, `detail`, and
-//! `message` for `log` events. The last line has `"kind": "summary"`.
+//! JSON Lines: a header object, one object per event, then one summary
+//! object. The schema is versioned: the header carries
+//! `"format": "scenario-run/jsonl"` and `"version"`, which changes only when
+//! a field is removed or changes meaning (new fields may appear within a
+//! version). The README documents every field.
 
 use std::io::Write;
 
@@ -10,6 +11,9 @@ use serde_json::json;
 use super::Renderer;
 use crate::trace::{Event, Summary};
 
+/// The version of the JSON Lines schema.
+pub(crate) const VERSION: u32 = 1;
+
 pub(crate) struct Jsonl;
 
 impl Renderer for Jsonl {
@@ -17,7 +21,7 @@ impl Renderer for Jsonl {
         let _ = writeln!(
             out,
             "{}",
-            json!({ "kind": "scenario", "name": scenario, "seed": seed })
+            json!({ "kind": "scenario", "format": "scenario-run/jsonl", "version": VERSION, "name": scenario, "seed": seed })
         );
     }
 
@@ -26,6 +30,9 @@ impl Renderer for Jsonl {
             json!({ "time_ns": e.time, "task": e.actor, "kind": e.kind, "detail": e.detail });
         if e.kind == "log" {
             obj["message"] = json!(e.detail);
+        }
+        if let Some(g) = &e.gauge {
+            obj[g.kind] = json!({ "name": g.name, "value": g.value, "bound": g.bound });
         }
         let _ = writeln!(out, "{obj}");
     }
