@@ -305,3 +305,37 @@ fn html_report_renders_in_headless_chromium() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn graph_dot_is_read_by_graphviz() {
+    if !tool_available("Graphviz", std::path::Path::new("/usr/bin/dot").exists()) {
+        return;
+    }
+    for path in SAMPLES {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_scenario-run"))
+            .args(["graph", path])
+            .output()
+            .unwrap();
+        let mut dot = std::process::Command::new("/usr/bin/dot")
+            .arg("-Tsvg")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        dot.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+        let drawn = dot.wait_with_output().unwrap();
+        assert!(
+            drawn.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&drawn.stderr)
+        );
+        assert!(
+            drawn.stderr.is_empty(),
+            "{path}: {}",
+            String::from_utf8_lossy(&drawn.stderr)
+        );
+        rasterise(&String::from_utf8(drawn.stdout).unwrap(), "graph");
+    }
+}
