@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::limits::Limits;
+use crate::montecarlo::{self, Plan, Shard};
 use crate::output::Output;
 use crate::run::{Format, Options};
 use crate::{ExitCode, run_source};
@@ -50,6 +51,21 @@ enum Command {
         /// Write the new traces as the snapshots instead of failing.
         #[arg(long)]
         accept: bool,
+    },
+    /// Combine sweep results (`--runs N --shard i/n`) and print the distribution.
+    Merge {
+        #[arg(required = true, value_name = "RESULTS")]
+        files: Vec<PathBuf>,
+        /// Print the merged results as JSON instead of the report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a benchmark workload (w1, w2, w3) of N tasks or items as a scenario.
+    Gen {
+        #[arg(value_parser = ["w1", "w2", "w3"])]
+        workload: String,
+        #[arg(long, default_value_t = 100_000)]
+        n: u64,
     },
     /// Print a shell completion script.
     Completions {
@@ -103,6 +119,16 @@ struct RunArgs {
     /// Also run the scenario as if every sleep were blocking, and print both makespans.
     #[arg(long, value_enum, value_name = "MODE")]
     compare: Option<CompareArg>,
+    /// Monte Carlo: run the scenario under N seeds (from `--seed` or its own) and
+    /// print the distribution of makespan, outcomes and task durations.
+    #[arg(long, value_name = "N")]
+    runs: Option<u64>,
+    /// With `--runs`: threads to use (default: every core). Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// With `--runs`: run only slice i of n of the seeds and print mergeable JSON results.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse, requires = "runs")]
+    shard: Option<Shard>,
     /// Stop when virtual time would pass this (overrides `[scenario] time_limit`).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     time_limit: Option<u64>,
@@ -193,6 +219,14 @@ pub fn main() -> i32 {
         Some(Command::Test { dir, accept }) => {
             crate::snapshot::test_dir(&dir, accept, stdout_color)
         }
+        Some(Command::Merge { files, json }) => merge(&files, json),
+        Some(Command::Gen { workload, n }) => match crate::workload::generate(&workload, n) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::Ok
+            }
+            Err(e) => fail(&e),
+        },
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "scenario-run", &mut std::io::stdout());
@@ -249,6 +283,9 @@ fn options(args: &RunArgs) -> Options {
 
 /// Runs each file in order into one output; the worst exit code wins.
 fn run(args: RunArgs, color: bool) -> ExitCode {
+    if let Some(runs) = args.runs {
+        return sweep(&args, runs, color);
+    }
     let options = options(&args);
     let output = match &args.output {
         Some(path) => match Output::file(path) {
@@ -284,6 +321,83 @@ fn run(args: RunArgs, color: bool) -> ExitCode {
         worst = worst.max(fail(&e));
     }
     worst
+}
+
+/// `--runs N`: a Monte Carlo sweep of one scenario.
+fn sweep(args: &RunArgs, runs: u64, color: bool) -> ExitCode {
+    let [path] = args.files.as_slice() else {
+        return fail("--runs takes one scenario file");
+    };
+    let text = match crate::load(path) {
+        Ok(text) => text,
+        Err(message) => return fail(&message),
+    };
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    let shown = path.display().to_string();
+    let plan = Plan {
+        path: &shown,
+        text: &text,
+        first_seed: args.seed,
+        runs,
+        shard: args.shard,
+        threads,
+        limits: options(args).limits,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let result = match montecarlo::sweep(&plan) {
+        Ok(r) => r,
+        Err(report) => {
+            let _ = color;
+            eprint!("{report}");
+            return ExitCode::Invalid;
+        }
+    };
+    let text = match args.shard {
+        Some(_) => serde_json::to_string(&result).expect("results serialise") + "\n",
+        None => montecarlo::report(&result, Some(threads)),
+    };
+    write_out(args.output.as_deref(), &text)
+}
+
+/// `merge`: shards into one distribution.
+fn merge(files: &[PathBuf], json: bool) -> ExitCode {
+    let parts: Result<Vec<_>, String> = files.iter().map(|f| montecarlo::read(f)).collect();
+    match parts.and_then(montecarlo::merge) {
+        Ok(all) if json => {
+            println!(
+                "{}",
+                serde_json::to_string(&all).expect("results serialise")
+            );
+            ExitCode::Ok
+        }
+        Ok(all) => {
+            print!("{}", montecarlo::report(&all, None));
+            ExitCode::Ok
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Writes `text` to `-o FILE` (atomically) or stdout.
+fn write_out(dest: Option<&Path>, text: &str) -> ExitCode {
+    let output = match dest {
+        Some(path) => match Output::file(path) {
+            Ok(o) => o,
+            Err(e) => return fail(&e),
+        },
+        None => Output::stdout(),
+    };
+    let mut w = output.clone();
+    if let Err(e) = w.write_all(text.as_bytes()) {
+        return fail(&e.to_string());
+    }
+    drop(w);
+    match output.finish() {
+        Ok(()) => ExitCode::Ok,
+        Err(e) => fail(&e),
+    }
 }
 
 /// Validates each file; prints `ok` lines, or every problem.

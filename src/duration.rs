@@ -51,6 +51,25 @@ pub(crate) fn from_secs(secs: f64) -> Result<u64, String> {
     Ok(ns as u64)
 }
 
+/// Formats nanoseconds to about four significant digits, for reports of
+/// many runs: `962.1s`, `2.550s`, `1.24ms`, `0s`.
+pub(crate) fn approx(ns: u64) -> String {
+    let (value, unit) = match ns {
+        0 => return "0s".into(),
+        n if n < 1_000 => (n as f64, "ns"),
+        n if n < 1_000_000 => (n as f64 / 1e3, "us"),
+        n if n < 1_000_000_000 => (n as f64 / 1e6, "ms"),
+        n => (n as f64 / 1e9, "s"),
+    };
+    let decimals = match value {
+        v if v >= 1000.0 => 0,
+        v if v >= 100.0 => 1,
+        v if v >= 10.0 => 2,
+        _ => 3,
+    };
+    format!("{value:.decimals$}{unit}")
+}
+
 /// Formats nanoseconds compactly and exactly: `1.5s`, `250ms`, `3s`, `1.000000001s`.
 pub(crate) fn format(ns: u64) -> String {
     let (unit, scale) = if ns != 0 && ns < 1_000 {
@@ -100,6 +119,15 @@ mod tests {
         assert!(parse("-1s").is_err());
         assert!(parse("1M").is_err());
         assert!(parse("soon").is_err());
+    }
+
+    #[test]
+    fn approximates_to_four_digits() {
+        assert_eq!(approx(962_072_674_303), "962.1s");
+        assert_eq!(approx(2_550_136_831), "2.550s");
+        assert_eq!(approx(1_240_000), "1.240ms");
+        assert_eq!(approx(0), "0s");
+        assert_eq!(approx(4_000_000_000_000), "4000s");
     }
 
     #[test]

@@ -123,6 +123,50 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
     }
 }
 
+/// What one silent run of a sweep yields.
+pub(crate) struct Measured {
+    pub makespan: u64,
+    pub outcome: crate::model::RunOutcome,
+    /// Per task definition: instances per final state (done, failed,
+    /// cancelled, skipped, left waiting), and the durations of those that finished.
+    pub tasks: Vec<([u64; 5], Vec<u64>)>,
+}
+
+/// Runs `model` under `seed` without a trace, for a sweep.
+pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
+    let silent = Tracer::new(None, Box::new(std::io::sink()), false);
+    let setup = Setup {
+        seed,
+        limits,
+        sleeps_block: false,
+        real: None,
+    };
+    let sim = Sim::new(model.clone(), setup, silent);
+    sim.run();
+    let summary = summarise(&sim);
+    let mut tasks = vec![([0u64; 5], Vec::new()); model.tasks.len()];
+    for slot in sim.tasks.borrow().iter() {
+        let (states, durations) = &mut tasks[slot.def as usize];
+        let k = match slot.state {
+            State::Done => 0,
+            State::Failed => 1,
+            State::Cancelled => 2,
+            State::Skipped => 3,
+            State::Pending => 4,
+        };
+        states[k] += 1;
+        if let (Some(a), Some(b)) = (slot.started_at, slot.finished_at) {
+            durations.push(b - a);
+        }
+    }
+    sim.teardown();
+    Measured {
+        makespan: summary.makespan,
+        outcome: expect::outcome_of(&summary),
+        tasks,
+    }
+}
+
 /// The makespan of the run with every sleep blocking, as if written with
 /// `time.sleep`: nothing overlaps. `None` when a limit stopped it.
 fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Option<u64> {

@@ -1,0 +1,404 @@
+//! Monte Carlo sweeps: one scenario under many seeds, in parallel across
+//! cores, each run on its own single-threaded executor so each stays
+//! deterministic. Results are gathered by seed, so they are identical
+//! whatever the number of threads; a sweep can be split into shards
+//! (`--shard i/n`) whose JSON results merge into exactly the whole sweep.
+
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::duration::approx as dur;
+use crate::histogram::Histogram;
+use crate::limits::Limits;
+use crate::run::measure;
+
+/// The identity of the results format.
+const FORMAT: &str = "scenario-run/sweep";
+const VERSION: u32 = 1;
+
+/// One run of the sweep.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RunRecord {
+    pub seed: u64,
+    pub makespan_ns: u64,
+    /// `ok`, `failed`, `deadlock` or `stopped`.
+    pub outcome: String,
+}
+
+/// One task definition across the sweep.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TaskStats {
+    pub name: String,
+    /// Instances per final state: done, failed, cancelled, skipped, left waiting.
+    pub states: [u64; 5],
+    /// Start-to-end durations of the instances that finished.
+    pub durations: Histogram,
+}
+
+/// The results of a sweep, or of one shard of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Sweep {
+    pub format: String,
+    pub version: u32,
+    pub scenario: String,
+    /// The seeds of the whole sweep: `first_seed .. first_seed + seeds`.
+    pub first_seed: u64,
+    pub seeds: u64,
+    /// Every run in this result, by seed.
+    pub runs: Vec<RunRecord>,
+    pub makespan: Histogram,
+    pub tasks: Vec<TaskStats>,
+}
+
+/// Which slice of the seeds to run: `i` of `n`, from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shard {
+    pub i: u64,
+    pub n: u64,
+}
+
+impl Shard {
+    pub(crate) fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("`{text}` is not a shard: write i/n, like 2/8 (i from 1 to n)");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (i, n) = (
+            i.parse::<u64>().map_err(|_| bad())?,
+            n.parse::<u64>().map_err(|_| bad())?,
+        );
+        if n == 0 || i == 0 || i > n {
+            return Err(bad());
+        }
+        Ok(Shard { i, n })
+    }
+
+    /// This shard's seeds, as offsets into the sweep: contiguous slices.
+    fn range(self, total: u64) -> std::ops::Range<u64> {
+        let start = total * (self.i - 1) / self.n;
+        let end = total * self.i / self.n;
+        start..end
+    }
+}
+
+/// How to run a sweep.
+pub(crate) struct Plan<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub first_seed: Option<u64>,
+    pub runs: u64,
+    pub shard: Option<Shard>,
+    pub threads: usize,
+    pub limits: Limits,
+    pub progress: bool,
+}
+
+/// Runs the plan; `Err` carries the rendered problems of an invalid file.
+pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
+    let model = crate::validate::validate(plan.text)
+        .map_err(|d| crate::diagnostic::render(plan.path, plan.text, &d, false))?;
+    let first = plan.first_seed.unwrap_or(model.seed);
+    let offsets = match plan.shard {
+        Some(s) => s.range(plan.runs),
+        None => 0..plan.runs,
+    };
+    let names: Vec<String> = model.tasks.iter().map(|t| t.name.clone()).collect();
+    let limits = Limits {
+        time: plan.limits.time.or(model.time_limit),
+        ..plan.limits
+    };
+    drop(model);
+    let count = (offsets.end - offsets.start) as usize;
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, crate::run::Measured)>> = Mutex::new(Vec::with_capacity(count));
+    std::thread::scope(|scope| {
+        for _ in 0..plan.threads.max(1) {
+            scope.spawn(|| {
+                // Each thread has its own model: nothing is shared but the counter.
+                let model = Rc::new(crate::validate::validate(plan.text).expect("valid above"));
+                let mut mine = Vec::new();
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= count {
+                        break;
+                    }
+                    let seed = first.wrapping_add(offsets.start + k as u64);
+                    mine.push((k, measure(model.clone(), seed, limits)));
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                results.lock().expect("never poisoned").extend(mine);
+            });
+        }
+        if plan.progress {
+            progress(&done, count);
+        }
+    });
+    let mut results = results.into_inner().expect("never poisoned");
+    results.sort_by_key(|(k, _)| *k);
+    let mut sweep = Sweep {
+        format: FORMAT.into(),
+        version: VERSION,
+        scenario: plan.path.to_owned(),
+        first_seed: first,
+        seeds: plan.runs,
+        runs: Vec::with_capacity(count),
+        makespan: Histogram::default(),
+        tasks: names
+            .into_iter()
+            .map(|name| TaskStats {
+                name,
+                ..TaskStats::default()
+            })
+            .collect(),
+    };
+    for (k, m) in results {
+        sweep.runs.push(RunRecord {
+            seed: first.wrapping_add(offsets.start + k as u64),
+            makespan_ns: m.makespan,
+            outcome: m.outcome.name().to_owned(),
+        });
+        sweep.makespan.record(m.makespan);
+        for (stats, (states, durations)) in sweep.tasks.iter_mut().zip(m.tasks) {
+            for (total, n) in stats.states.iter_mut().zip(states) {
+                *total += n;
+            }
+            durations.iter().for_each(|d| stats.durations.record(*d));
+        }
+    }
+    Ok(sweep)
+}
+
+/// A progress bar on stderr, until every run is done.
+fn progress(done: &AtomicUsize, count: usize) {
+    use std::io::Write;
+    loop {
+        let n = done.load(Ordering::Relaxed);
+        let filled = if count == 0 { 30 } else { n * 30 / count };
+        eprint!(
+            "\r[{}{}] {n}/{count} runs",
+            "#".repeat(filled),
+            " ".repeat(30 - filled)
+        );
+        let _ = std::io::stderr().flush();
+        if n >= count {
+            eprintln!();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Merges shards into one sweep; they must be of the same sweep and disjoint.
+pub(crate) fn merge(parts: Vec<Sweep>) -> Result<Sweep, String> {
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().ok_or("nothing to merge")?;
+    for part in parts {
+        if (
+            part.scenario.as_str(),
+            part.first_seed,
+            part.seeds,
+            part.tasks.len(),
+        ) != (
+            all.scenario.as_str(),
+            all.first_seed,
+            all.seeds,
+            all.tasks.len(),
+        ) {
+            return Err(format!(
+                "results of different sweeps: `{}` seeds {}+{} and `{}` seeds {}+{}",
+                all.scenario, all.first_seed, all.seeds, part.scenario, part.first_seed, part.seeds
+            ));
+        }
+        all.runs.extend(part.runs);
+        all.makespan.merge(&part.makespan);
+        for (mine, theirs) in all.tasks.iter_mut().zip(&part.tasks) {
+            for (a, b) in mine.states.iter_mut().zip(theirs.states) {
+                *a += b;
+            }
+            mine.durations.merge(&theirs.durations);
+        }
+    }
+    all.runs.sort_by_key(|r| r.seed);
+    if all.runs.windows(2).any(|w| w[0].seed == w[1].seed) {
+        return Err("the shards overlap: a seed appears twice".into());
+    }
+    Ok(all)
+}
+
+/// Reads a results file, checking its format.
+pub(crate) fn read(path: &std::path::Path) -> Result<Sweep, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let sweep: Sweep = serde_json::from_str(&text)
+        .map_err(|e| format!("`{}` is not sweep results: {e}", path.display()))?;
+    if sweep.format != FORMAT || sweep.version != VERSION {
+        return Err(format!(
+            "`{}` is `{}` version {}, not {FORMAT} version {VERSION}",
+            path.display(),
+            sweep.format,
+            sweep.version
+        ));
+    }
+    Ok(sweep)
+}
+
+/// The distribution, in words and a small histogram.
+pub(crate) fn report(s: &Sweep, threads: Option<usize>) -> String {
+    let mut out = String::new();
+    let n = s.runs.len();
+    let on = threads.map_or(String::new(), |t| {
+        format!(", on {t} thread{}", if t == 1 { "" } else { "s" })
+    });
+    let _ = writeln!(
+        out,
+        "# {}: {n} runs of seeds {} to {}{on}",
+        s.scenario,
+        s.first_seed,
+        s.first_seed + s.seeds.saturating_sub(1)
+    );
+    if n < s.seeds as usize {
+        let _ = writeln!(
+            out,
+            "# (a shard or partial merge: {n} of {} seeds)",
+            s.seeds
+        );
+    }
+    let m = &s.makespan;
+    let _ = writeln!(
+        out,
+        "makespan    min {}  p50 {}  p90 {}  p99 {}  max {}  mean {}",
+        dur(m.min),
+        dur(m.percentile(50.0)),
+        dur(m.percentile(90.0)),
+        dur(m.percentile(99.0)),
+        dur(m.max),
+        dur(m.mean())
+    );
+    let mut outcomes: Vec<(&str, usize)> = Vec::new();
+    for name in crate::model::RunOutcome::NAMES {
+        let k = s.runs.iter().filter(|r| r.outcome == name).count();
+        if k > 0 {
+            outcomes.push((name, k));
+        }
+    }
+    let shown: Vec<String> = outcomes
+        .iter()
+        .map(|(name, k)| format!("{name} {k} ({:.1}%)", 100.0 * *k as f64 / n.max(1) as f64))
+        .collect();
+    let _ = writeln!(out, "outcomes    {}", shown.join(", "));
+    let _ = writeln!(out, "histogram   makespan of each run");
+    out.push_str(&histogram(s));
+    out.push_str(&worst(s));
+    let w = s
+        .tasks
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(8);
+    let _ = writeln!(
+        out,
+        "tasks       {:<w$}  {:>7} {:>7} {:>9} {:>7} {:>7}   {:<9} {:<9} {:<9} max",
+        "", "done", "failed", "cancelled", "skipped", "waiting", "p50", "p90", "p99"
+    );
+    for t in &s.tasks {
+        let total: u64 = t.states.iter().sum();
+        let pct = |k: usize| format!("{:.1}%", 100.0 * t.states[k] as f64 / total.max(1) as f64);
+        let d = &t.durations;
+        let _ = writeln!(
+            out,
+            "            {:<w$}  {:>7} {:>7} {:>9} {:>7} {:>7}   {:<9} {:<9} {:<9} {}",
+            t.name,
+            pct(0),
+            pct(1),
+            pct(2),
+            pct(3),
+            pct(4),
+            dur(d.percentile(50.0)),
+            dur(d.percentile(90.0)),
+            dur(d.percentile(99.0)),
+            dur(d.max)
+        );
+    }
+    out
+}
+
+/// Ten equal bins of makespan between the fastest and the slowest run.
+fn histogram(s: &Sweep) -> String {
+    let (lo, hi) = (s.makespan.min, s.makespan.max);
+    let mut out = String::new();
+    if s.runs.is_empty() {
+        return out;
+    }
+    const BINS: u64 = 10;
+    let width = (hi - lo).div_ceil(BINS).max(1);
+    let mut counts = [0usize; BINS as usize];
+    for r in &s.runs {
+        let b = ((r.makespan_ns - lo) / width).min(BINS - 1);
+        counts[b as usize] += 1;
+    }
+    let peak = *counts.iter().max().unwrap_or(&1);
+    let bins = if hi == lo { 1 } else { BINS as usize };
+    for (b, count) in counts.iter().enumerate().take(bins) {
+        let from = lo + width * b as u64;
+        let bar = "#".repeat((count * 40).div_ceil(peak.max(1)));
+        let _ = writeln!(
+            out,
+            "            {:>9} .. {:<9} {bar:<40} {count}",
+            dur(from),
+            dur(from + width)
+        );
+    }
+    out
+}
+
+/// The seeds of the worst runs: stuck, then failed, then the slowest.
+fn worst(s: &Sweep) -> String {
+    let badness = |o: &str| match o {
+        "deadlock" | "stopped" => 0,
+        "failed" => 1,
+        _ => 2,
+    };
+    let mut runs: Vec<&RunRecord> = s.runs.iter().collect();
+    runs.sort_by_key(|r| {
+        (
+            badness(&r.outcome),
+            std::cmp::Reverse(r.makespan_ns),
+            r.seed,
+        )
+    });
+    let shown: Vec<String> = runs
+        .iter()
+        .take(5)
+        .map(|r| format!("{} ({}, {})", r.seed, r.outcome, dur(r.makespan_ns)))
+        .collect();
+    format!(
+        "worst seeds {}  (replay one with --seed)\n",
+        shown.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_seeds_once() {
+        for total in [0u64, 1, 7, 100, 101] {
+            for n in 1..=5 {
+                let mut next = 0;
+                for i in 1..=n {
+                    let r = Shard { i, n }.range(total);
+                    assert_eq!(r.start, next);
+                    next = r.end;
+                }
+                assert_eq!(next, total);
+            }
+        }
+        assert!(Shard::parse("0/3").is_err() && Shard::parse("4/3").is_err());
+        assert_eq!(Shard::parse("2/3"), Ok(Shard { i: 2, n: 3 }));
+    }
+}

@@ -1,0 +1,128 @@
+//! Monte Carlo sweeps: the same results on any number of threads, shards
+//! that merge into exactly the whole sweep, and the benchmark workloads.
+
+use std::path::Path;
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scenario-run"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (
+        out.status.code().unwrap(),
+        text(out.stdout),
+        text(out.stderr),
+    )
+}
+
+const FILE: &str = "scenarios/realistic/etl_dag.toml";
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let one = run(&["--runs", "60", "--jobs", "1", "--shard", "1/1", FILE]);
+    let three = run(&["--runs", "60", "--jobs", "3", "--shard", "1/1", FILE]);
+    assert_eq!(one.0, 0, "{}", one.2);
+    assert_eq!(one.1, three.1);
+}
+
+#[test]
+fn sharded_and_merged_equals_unsharded() {
+    let dir = std::env::temp_dir().join(format!("scenario-run-shards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut parts = Vec::new();
+    for i in 1..=3 {
+        let part = dir.join(format!("part{i}.json"));
+        let shard = format!("{i}/3");
+        let (code, _, err) = run(&[
+            "--runs",
+            "50",
+            "--shard",
+            &shard,
+            "-o",
+            part.to_str().unwrap(),
+            FILE,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        parts.push(part.to_str().unwrap().to_owned());
+    }
+    let mut merge = vec!["merge", "--json"];
+    merge.extend(parts.iter().map(String::as_str));
+    let (code, merged, err) = run(&merge);
+    assert_eq!(code, 0, "{err}");
+    let (_, whole, _) = run(&["--runs", "50", "--shard", "1/1", FILE]);
+    assert_eq!(merged, whole);
+
+    // The report of the merge is the report of the whole sweep.
+    let mut report = vec!["merge"];
+    report.extend(parts.iter().map(String::as_str));
+    let (_, merged_report, _) = run(&report);
+    let (_, direct, _) = run(&["--runs", "50", "--jobs", "2", FILE]);
+    let body = |r: &str| r.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&merged_report), body(&direct));
+    assert!(direct.contains("worst seeds"), "{direct}");
+
+    // Overlapping shards are refused.
+    let (code, _, err) = run(&["merge", &parts[0], &parts[0]]);
+    assert_eq!(code, 2);
+    assert!(err.contains("overlap"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_report_gives_the_distribution_and_replayable_seeds() {
+    let (code, out, _) = run(&[
+        "--runs",
+        "40",
+        "--seed",
+        "100",
+        "scenarios/realistic/api_client.toml",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("# scenarios/realistic/api_client.toml: 40 runs of seeds 100 to 139"),
+        "{out}"
+    );
+    for needle in [
+        "makespan    min ",
+        "outcomes    ok 40 (100.0%)",
+        "histogram",
+        "worst seeds ",
+        "request ",
+    ] {
+        assert!(out.contains(needle), "{needle}: {out}");
+    }
+    let worst: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("worst seeds "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    assert!((100..140).contains(&worst));
+}
+
+#[test]
+fn gen_writes_valid_workloads_of_any_size() {
+    let dir = std::env::temp_dir().join(format!("scenario-run-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for w in ["w1", "w2", "w3"] {
+        let (code, text, _) = run(&["gen", w, "--n", "200"]);
+        assert_eq!(code, 0);
+        let file = dir.join(format!("{w}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let (code, out, err) = run(&["--summary", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{w}: {out}{err}");
+        assert!(out.contains("tasks "), "{out}");
+    }
+    let (_, w2, _) = run(&["--summary", dir.join("w2.toml").to_str().unwrap()]);
+    assert!(
+        w2.contains("makespan      2s"),
+        "200 tasks, 100 permits, 1s each: {w2}"
+    );
+    let (_, w3, _) = run(&["--summary", dir.join("w3.toml").to_str().unwrap()]);
+    assert!(w3.contains("peak depth"), "{w3}");
+    assert!(Path::new(&dir).exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
