@@ -176,7 +176,7 @@ fn progress(done: &AtomicUsize, count: usize) {
     use std::io::Write;
     loop {
         let n = done.load(Ordering::Relaxed);
-        let filled = if count == 0 { 30 } else { n * 30 / count };
+        let filled = (n * 30).checked_div(count).unwrap_or(30).min(30);
         eprint!(
             "\r[{}{}] {n}/{count} runs",
             "#".repeat(filled),
