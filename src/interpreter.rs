@@ -440,7 +440,11 @@ impl Ctx {
 
     /// Runs attempts until one succeeds, a failure is not retried, or none are left.
     async fn attempts(&mut self, def: &TaskDef) -> Result<Flow, Raise> {
-        let (vars, handles) = (self.vars.clone(), self.handles.clone());
+        // Each attempt starts from the task's arguments: kept only if it may retry.
+        let fresh = def
+            .retry
+            .as_ref()
+            .map(|_| (self.vars.clone(), self.handles.clone()));
         let tries = def.retry.as_ref().map_or(1, |r| r.attempts);
         let mut attempt = 1;
         loop {
@@ -478,7 +482,9 @@ impl Ctx {
                 );
             }
             self.sleep(wait).await?;
-            (self.vars, self.handles) = (vars.clone(), handles.clone());
+            if let Some((vars, handles)) = &fresh {
+                (self.vars, self.handles) = (vars.clone(), handles.clone());
+            }
             attempt += 1;
         }
     }

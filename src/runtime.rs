@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Waker;
 
-use smol::LocalExecutor;
+use std::collections::VecDeque;
+
+use async_task::{Runnable, Task};
 
 use crate::blocking::{Blocks, Ready, Watched};
 use crate::clock::{Clock, TimerKey};
@@ -167,6 +169,29 @@ pub(crate) enum Waiting {
     Other(&'static str),
 }
 
+thread_local! {
+    /// The ready queue (asyncio's `_ready`): task steps and done callbacks,
+    /// run in the order they were queued. One per thread: a thread runs one
+    /// simulation at a time, and empties the queue when the run ends.
+    static READY: RefCell<VecDeque<Job>> = const { RefCell::new(VecDeque::new()) };
+}
+
+fn push(job: Job) {
+    READY.with(|r| r.borrow_mut().push_back(job));
+}
+
+fn pop() -> Option<Job> {
+    READY.with(|r| r.borrow_mut().pop_front())
+}
+
+/// One entry of the ready queue.
+pub(crate) enum Job {
+    /// A task's next step.
+    Step(Runnable),
+    /// A done callback, run as its own turn (asyncio's `call_soon`).
+    Callback(Callback),
+}
+
 /// What a timer does when it fires.
 pub(crate) enum TimerAction {
     Wake(TaskId),
@@ -202,7 +227,8 @@ pub(crate) struct FutureSlot {
 /// The whole simulated world of one run.
 pub(crate) struct Sim {
     pub model: Rc<Model>,
-    ex: RefCell<Option<Rc<LocalExecutor<'static>>>>,
+    /// Every task's handle, so the run's end can drop what is left.
+    handles: RefCell<Vec<Task<()>>>,
     pub clock: RefCell<Clock<TimerAction>>,
     pub tasks: RefCell<Vec<TaskSlot>>,
     pub futures: RefCell<Vec<FutureSlot>>,
@@ -293,7 +319,7 @@ impl Sim {
             def_hashes: model.tasks.iter().map(|t| name_hash(&t.name)).collect(),
             instances: RefCell::new(vec![0; model.tasks.len()]),
             roots: RefCell::new(vec![Vec::new(); model.tasks.len()]),
-            ex: RefCell::new(Some(Rc::new(LocalExecutor::new()))),
+            handles: RefCell::new(Vec::new()),
             clock: RefCell::new(Clock::new()),
             tasks: RefCell::new(Vec::new()),
             futures: RefCell::new(futures),
@@ -319,17 +345,15 @@ impl Sim {
         self.clock.borrow().now()
     }
 
-    fn executor(&self) -> Rc<LocalExecutor<'static>> {
-        self.ex
-            .borrow()
-            .as_ref()
-            .expect("the executor lives until the run ends")
-            .clone()
-    }
-
-    /// Queues a future as a new runnable, at the tail of the ready queue.
-    pub(crate) fn call_soon(&self, fut: impl Future<Output = ()> + 'static) {
-        self.executor().spawn(fut).detach();
+    /// Queues a task's future: its first step runs after the jobs already queued.
+    fn start(&self, fut: impl Future<Output = ()> + 'static) {
+        // smol's task layer (async-task) with our own FIFO queue: a woken
+        // task goes to the tail, never twice, and once more after its poll
+        // if woken while running.
+        let schedule = |runnable| push(Job::Step(runnable));
+        let (runnable, handle) = async_task::spawn_local(fut, schedule);
+        runnable.schedule();
+        self.handles.borrow_mut().push(handle);
     }
 
     // ----- tasks -------------------------------------------------------
@@ -395,9 +419,9 @@ impl Sim {
         if self.watch_blocks {
             let ready = Ready::new(self.now_mirror.clone());
             self.tasks.borrow_mut()[id as usize].ready = Some(ready.clone());
-            self.call_soon(Watched::new(task, ready, self.clone(), id));
+            self.start(Watched::new(task, ready, self.clone(), id));
         } else {
-            self.call_soon(task);
+            self.start(task);
         }
         id
     }
@@ -557,10 +581,7 @@ impl Sim {
     pub(crate) fn schedule(self: &Rc<Self>, cb: Callback) {
         match cb {
             Callback::Wake(t) => self.wake(t),
-            other => {
-                let sim = self.clone();
-                self.call_soon(async move { sim.run_callback(other) });
-            }
+            other => push(Job::Callback(other)),
         }
     }
 
@@ -637,10 +658,16 @@ impl Sim {
                 }
             }
         }
-        let ex = self.executor();
         let mut due = Vec::new();
         'run: loop {
-            while ex.try_tick() {
+            loop {
+                match pop() {
+                    Some(Job::Step(runnable)) => {
+                        runnable.run();
+                    }
+                    Some(Job::Callback(cb)) => self.run_callback(cb),
+                    None => break,
+                }
                 if self.stop.get().is_some() {
                     break 'run;
                 }
@@ -702,9 +729,21 @@ impl Sim {
 
     /// Drops every task still suspended, breaking the executor's reference cycle.
     pub(crate) fn teardown(&self) {
-        let ex = self.ex.borrow_mut().take();
-        drop(ex);
+        // Dropping a handle cancels its task: every future still suspended
+        // is dropped, which breaks the cycles through `Rc<Sim>`.
+        // A cancelled idle task is queued once more so that its future is
+        // dropped: empty the queue until nothing comes back.
+        let handles = std::mem::take(&mut *self.handles.borrow_mut());
+        drop(handles);
+        loop {
+            let queued = READY.with(|r| std::mem::take(&mut *r.borrow_mut()));
+            if queued.is_empty() {
+                break;
+            }
+            drop(queued);
+        }
     }
+
 
     fn fire(self: &Rc<Self>, deadline: u64, action: TimerAction) {
         if self.watch_blocks {
