@@ -96,7 +96,7 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
     let upstream = if def.after.is_empty() {
         Ok(String::new())
     } else {
-        ctx.upstream(def).await
+        Box::pin(ctx.upstream(def)).await
     };
     let outcome = match upstream {
         Ok(detail) => {
@@ -497,17 +497,29 @@ impl Ctx {
         let r = match def.timeout {
             Some(after) => {
                 let scope = self.open_timeout(after);
-                let r = self.exec(&def.body).await;
+                let r = self.body(&def.body).await;
                 self.close_timeout(scope, r, || {
                     format!("timed out after {}", duration::format(after))
                 })
             }
-            None => self.exec(&def.body).await,
+            None => self.body(&def.body).await,
         };
         if let Some(sem) = def.limit {
             self.release(sem)?;
         }
         r
+    }
+
+    /// A task's top-level steps: like [`Ctx::exec`], without its allocation
+    /// (nested blocks go through `exec`, which boxes to allow recursion).
+    async fn body(&mut self, steps: &[Step]) -> Result<Flow, Raise> {
+        for step in steps {
+            match self.step(step).await? {
+                Flow::Next => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Next)
     }
 
     fn exec<'a>(&'a mut self, steps: &'a [Step]) -> Run<'a> {
@@ -569,6 +581,39 @@ impl Ctx {
             }
             Step::Return(e) => return Ok(Flow::Return(self.eval(e))),
             Step::Spawn { start, bind } => self.spawn(start, bind),
+            Step::Cancel(target) => self.cancel(target),
+            Step::Acquire(sem) => self.acquire(*sem).await?,
+            Step::Release(sem) => self.release(*sem)?,
+            Step::Put { queue, item } => {
+                let item = self.eval(item);
+                self.put(*queue, item.clone()).await?;
+                self.set_var(sym::ITEM, item);
+            }
+            Step::Get(queue) => {
+                let item = self.get(*queue).await?;
+                self.set_var(sym::ITEM, item);
+            }
+            Step::TaskDone(queue) => self.task_done(*queue)?,
+            Step::SetResult { future, value } => {
+                let value = self.eval(value);
+                self.resolve_future(*future, Ok(value))?;
+            }
+            Step::SetException { future, message } => {
+                let message = Rc::from(self.render(message));
+                self.resolve_future(*future, Err(Raise::Error(message)))?;
+            }
+            Step::Check { target, state } => self.check(target, *state),
+            Step::Break => return Ok(Flow::Break),
+            _ => return Box::pin(self.compound(step)).await,
+        }
+        Ok(Flow::Next)
+    }
+
+    /// The steps whose futures are large (waiting on several things, or
+    /// holding nested blocks): boxed, so that a task whose steps are all
+    /// simple stays small in memory.
+    async fn compound(&mut self, step: &Step) -> Result<Flow, Raise> {
+        match step {
             Step::Call(start) => self.call(start).await?,
             Step::Await(target) => {
                 let members = self.resolve(target);
@@ -604,7 +649,6 @@ impl Ctx {
                 self.set_var(sym::RESULT, value);
             }
             Step::Timeout { after, body } => return self.timeout_scope(*after, body).await,
-            Step::Cancel(target) => self.cancel(target),
             Step::Try {
                 body,
                 except,
@@ -617,36 +661,15 @@ impl Ctx {
                 self.release(*sem)?;
                 return r;
             }
-            Step::Acquire(sem) => self.acquire(*sem).await?,
-            Step::Release(sem) => self.release(*sem)?,
-            Step::Put { queue, item } => {
-                let item = self.eval(item);
-                self.put(*queue, item.clone()).await?;
-                self.set_var(sym::ITEM, item);
-            }
-            Step::Get(queue) => {
-                let item = self.get(*queue).await?;
-                self.set_var(sym::ITEM, item);
-            }
-            Step::TaskDone(queue) => self.task_done(*queue)?,
             Step::Join(queue) => self.join(*queue).await?,
             Step::Consume { queue, until, body } => {
                 return self.consume(*queue, until.as_ref(), body).await;
-            }
-            Step::SetResult { future, value } => {
-                let value = self.eval(value);
-                self.resolve_future(*future, Ok(value))?;
-            }
-            Step::SetException { future, message } => {
-                let message = Rc::from(self.render(message));
-                self.resolve_future(*future, Err(Raise::Error(message)))?;
             }
             Step::Repeat { times, body } => return self.repeat(Some(*times), body).await,
             Step::Forever(body) => return self.repeat(None, body).await,
             Step::For { var, items, body } => return self.for_each(*var, items, body).await,
             Step::Each { handle, var, body } => return self.each(handle, *var, body).await,
-            Step::Check { target, state } => self.check(target, *state),
-            Step::Break => return Ok(Flow::Break),
+            _ => unreachable!("simple steps are run by `step`"),
         }
         Ok(Flow::Next)
     }

@@ -18,6 +18,7 @@ use std::task::Waker;
 use std::collections::VecDeque;
 
 use async_task::{Runnable, Task};
+use smallvec::SmallVec;
 
 use crate::blocking::{Blocks, Ready, Watched};
 use crate::clock::{Clock, TimerKey};
@@ -208,7 +209,8 @@ pub(crate) struct TaskSlot {
     /// asyncio's `cancelling()` count.
     pub cancels: u32,
     pub waker: Option<Waker>,
-    pub callbacks: Vec<Callback>,
+    /// Done callbacks; most tasks have one (whoever awaits or gathers them).
+    pub callbacks: SmallVec<[Callback; 1]>,
     pub outcome: Option<Outcome>,
     pub waiting: Waiting,
     pub started_at: Option<u64>,
@@ -397,7 +399,7 @@ impl Sim {
                 must_cancel: false,
                 cancels: 0,
                 waker: None,
-                callbacks: Vec::new(),
+                callbacks: SmallVec::new(),
                 outcome: None,
                 waiting: Waiting::Nothing,
                 started_at: None,
@@ -476,10 +478,13 @@ impl Sim {
     }
 
     pub(crate) fn remove_callback(&self, m: Member, cb: &Callback) {
-        let remove = |list: &mut Vec<Callback>| list.retain(|c| !c.same(cb));
         match m {
-            Member::Task(t) => remove(&mut self.tasks.borrow_mut()[t as usize].callbacks),
-            Member::Future(f) => remove(&mut self.futures.borrow_mut()[f as usize].callbacks),
+            Member::Task(t) => self.tasks.borrow_mut()[t as usize]
+                .callbacks
+                .retain(|c| !c.same(cb)),
+            Member::Future(f) => self.futures.borrow_mut()[f as usize]
+                .callbacks
+                .retain(|c| !c.same(cb)),
         }
     }
 
@@ -743,7 +748,6 @@ impl Sim {
             drop(queued);
         }
     }
-
 
     fn fire(self: &Rc<Self>, deadline: u64, action: TimerAction) {
         if self.watch_blocks {
