@@ -726,9 +726,14 @@ impl Sim {
         counted.map_err(|stop| self.stop.set(Some(stop))).is_ok()
     }
 
-    /// Checks that `n` more tasks may start; false (and the run stops) if not.
+    /// Checks that `n` more tasks may start; false (and the run stops) if
+    /// not. When they may, room is made for them at once.
     pub(crate) fn may_spawn(&self, n: u64) -> bool {
         let allowed = self.meter.borrow().spawn(n, &self.limits);
+        if allowed.is_ok() {
+            self.tasks.borrow_mut().reserve(n as usize);
+            self.handles.borrow_mut().reserve(n as usize);
+        }
         allowed.map_err(|stop| self.stop.set(Some(stop))).is_ok()
     }
 
