@@ -15,12 +15,15 @@ fuzz_target!(|data: &[u8]| {
         steps_per_instant: 500,
         tasks: 200,
     };
-    // The format follows the input, so both renderers are fuzzed.
-    let format = if data.len() % 2 == 0 {
-        Format::Text
-    } else {
-        Format::Jsonl
-    };
+    // The format follows the input, so every renderer is fuzzed.
+    let format = [
+        Format::Text,
+        Format::Jsonl,
+        Format::Chrome,
+        Format::Mermaid,
+        Format::Svg,
+        Format::Html,
+    ][data.len() % 6];
     {
         let options = Options {
             format,
