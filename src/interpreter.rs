@@ -1259,9 +1259,12 @@ impl Ctx {
         let i = sym::I;
         let mut n = 0u64;
         while times.is_none_or(|t| n < t as u64) {
+            // The loop's `i` is scoped to the iteration; a variable the body
+            // sets for the first time stays after it, as in Python.
+            let mark = self.vars.len();
             self.vars.push((i, Value::Int(n as i64)));
             let r = self.exec(body).await;
-            self.vars.pop();
+            self.vars.remove(mark);
             match r? {
                 Flow::Next => {}
                 Flow::Break => break,
@@ -1280,10 +1283,11 @@ impl Ctx {
         };
         let i = sym::I;
         for (n, item) in items.iter().enumerate() {
+            let mark = self.vars.len();
             self.vars.push((i, Value::Int(n as i64)));
             self.vars.push((var, item.clone()));
             let r = self.exec(body).await;
-            self.vars.truncate(self.vars.len() - 2);
+            self.vars.drain(mark..mark + 2);
             match r? {
                 Flow::Next => {}
                 Flow::Break => break,
@@ -1297,11 +1301,12 @@ impl Ctx {
         let members = self.members_of(handle);
         let i = sym::I;
         for (n, m) in members.into_iter().enumerate() {
+            let (mark, hmark) = (self.vars.len(), self.handles.len());
             self.vars.push((i, Value::Int(n as i64)));
             self.handles.push((var, Rc::from([m])));
             let r = self.exec(body).await;
-            self.vars.pop();
-            self.handles.pop();
+            self.vars.remove(mark);
+            self.handles.remove(hmark);
             match r? {
                 Flow::Next => {}
                 Flow::Break => break,

@@ -57,7 +57,7 @@ impl Semaphore {
     /// A granted waiter runs: it leaves the queue, holds the permit, and
     /// passes on any permit still free.
     pub(crate) fn granted(&mut self, waiter: &Rc<Waiter>) -> Option<TaskId> {
-        self.waiters.retain(|w| !Rc::ptr_eq(w, waiter));
+        self.leave(waiter);
         self.holders.push(waiter.task);
         if self.value > 0 {
             self.wake_next()
@@ -68,12 +68,20 @@ impl Semaphore {
 
     /// A waiter was cancelled: it leaves, and a permit granted to it goes on.
     pub(crate) fn abandon(&mut self, waiter: &Rc<Waiter>) -> Option<TaskId> {
-        self.waiters.retain(|w| !Rc::ptr_eq(w, waiter));
+        self.leave(waiter);
         if waiter.done.get() {
             self.value += 1;
             self.wake_next()
         } else {
             None
+        }
+    }
+
+    /// Takes a waiter out of the queue. Granted waiters are at its front, so
+    /// the search is short (at most the permits) except for a cancellation.
+    fn leave(&mut self, waiter: &Rc<Waiter>) {
+        if let Some(i) = self.waiters.iter().position(|w| Rc::ptr_eq(w, waiter)) {
+            self.waiters.remove(i);
         }
     }
 
