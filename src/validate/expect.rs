@@ -35,22 +35,10 @@ impl Validator<'_> {
             expect.tasks = self.expected_states(tasks);
         }
         if let Some(m) = t.get("max_concurrency") {
-            for (name, span, value) in self.keyed(m, "`max_concurrency`") {
-                let sem = self.global_ref(&name, span, "semaphore");
-                let b = self.bounds(value, "a concurrency", Kind::Count);
-                if let (Some(sem), Some(b)) = (sem, b) {
-                    expect.max_concurrency.push((sem, b));
-                }
-            }
+            expect.max_concurrency = self.peaks(m, "`max_concurrency`", "semaphore");
         }
         if let Some(m) = t.get("max_depth") {
-            for (name, span, value) in self.keyed(m, "`max_depth`") {
-                let q = self.global_ref(&name, span, "queue");
-                let b = self.bounds(value, "a depth", Kind::Count);
-                if let (Some(q), Some(b)) = (q, b) {
-                    expect.max_depth.push((q, b));
-                }
-            }
+            expect.max_depth = self.peaks(m, "`max_depth`", "queue");
         }
         if let Some(s) = t.get("states") {
             for (name, span, value) in self.keyed(s, "`states`") {
@@ -65,6 +53,19 @@ impl Validator<'_> {
             expect.durations = self.expected_durations(d);
         }
         expect
+    }
+
+    /// `{ name = peak }` for semaphores or queues: exact or a range.
+    fn peaks(&mut self, node: &Node<'_>, what: &str, kind: &str) -> Vec<(u32, Bounds)> {
+        let mut out = Vec::new();
+        for (name, span, value) in self.keyed(node, what) {
+            let id = self.global_ref(&name, span, kind);
+            let b = self.bounds(value, "a peak", Kind::Count);
+            if let (Some(id), Some(b)) = (id, b) {
+                out.push((id, b));
+            }
+        }
+        out
     }
 
     /// A table's entries as (key, key span, value), or a located problem.

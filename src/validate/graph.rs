@@ -156,33 +156,23 @@ fn cycle_through(
     None
 }
 
+/// Every name a task's steps give to `key`, nested steps included.
+fn names_under(task: &TaskNode<'_, '_>, key: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(steps) = task.steps {
+        walk(steps, &mut |s| {
+            names.extend(strings(s.get(key)).into_iter().map(|n| n.0))
+        });
+    }
+    names
+}
+
 /// `release = "s"` steps with no `acquire = "s"` before them in their task
 /// (or in a task that `call`s it, whose permit it may release).
 pub(crate) fn unpaired_releases(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
-    let acquires: Vec<Vec<String>> = tasks
-        .iter()
-        .map(|t| {
-            let mut names = Vec::new();
-            if let Some(steps) = t.steps {
-                walk(steps, &mut |s| {
-                    names.extend(strings(s.get("acquire")).into_iter().map(|n| n.0))
-                });
-            }
-            names
-        })
-        .collect();
-    let calls: Vec<Vec<String>> = tasks
-        .iter()
-        .map(|t| {
-            let mut names = Vec::new();
-            if let Some(steps) = t.steps {
-                walk(steps, &mut |s| {
-                    names.extend(strings(s.get("call")).into_iter().map(|n| n.0))
-                });
-            }
-            names
-        })
-        .collect();
+    let named =
+        |key: &str| -> Vec<Vec<String>> { tasks.iter().map(|t| names_under(t, key)).collect() };
+    let (acquires, calls) = (named("acquire"), named("call"));
     let mut out = Vec::new();
     for task in tasks {
         let Some(steps) = task.steps else { continue };
