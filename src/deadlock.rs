@@ -16,74 +16,236 @@ pub(crate) struct Deadlock {
     pub cycle: Option<Vec<TaskId>>,
 }
 
-/// Finds the deadlock of a finished run, if there is one.
-pub(crate) fn find(sim: &Sim) -> Option<Deadlock> {
-    let pending = |t: TaskId| sim.tasks.borrow()[t as usize].state == State::Pending;
-    let count = sim.tasks.borrow().len() as TaskId;
-    let stuck: Vec<TaskId> = match sim.model.main {
-        Some(main) => sim.root_instances(main),
-        None => (0..count)
-            .filter(|t| !sim.model.tasks[sim.tasks.borrow()[*t as usize].def as usize].daemon)
-            .collect(),
-    };
-    let stuck: Vec<TaskId> = stuck.into_iter().filter(|t| pending(*t)).collect();
-    if stuck.is_empty() {
-        return None;
-    }
-    let cycle = stuck.iter().find_map(|t| cycle_from(sim, *t));
-    Some(Deadlock { stuck, cycle })
+/// A node of the wait-for graph: a task, or what a task waits on when many
+/// tasks could end that wait (a queue's putters, getters or markers, a
+/// future's setters). Sharing those lists keeps the graph linear in size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Node {
+    Task(TaskId),
+    Doers(usize),
 }
 
-/// The unfinished tasks that could end what `task` waits on.
-pub(crate) fn waits_on(sim: &Sim, task: TaskId) -> Vec<TaskId> {
-    let waiting = sim.tasks.borrow()[task as usize].waiting.clone();
-    let mut out = match &waiting {
-        Waiting::Member(m) => members(sim, std::slice::from_ref(m)),
-        Waiting::Gather(g) => members(sim, &g.members),
-        Waiting::Wait(_, ms) => members(sim, ms),
-        Waiting::Semaphore(s) => sim.semaphores.borrow()[*s as usize].holders.clone(),
-        Waiting::Get(q) => doers(sim, |s| puts(s, *q)),
-        Waiting::Put(q) => doers(sim, |s| gets(s, *q)),
-        Waiting::Join(q) => doers(sim, |s| marks_done(s, *q)),
-        Waiting::Nothing | Waiting::Sleep | Waiting::Other(_) => Vec::new(),
-    };
-    out.retain(|t| *t != task && sim.state(Member::Task(*t)) == State::Pending);
-    out.dedup();
-    out
+/// The wait-for graph of a finished run, built once.
+pub(crate) struct Graph<'a> {
+    sim: &'a Sim,
+    /// Per queue: unfinished tasks that put to it, get from it, mark items done.
+    putters: Vec<Vec<TaskId>>,
+    getters: Vec<Vec<TaskId>>,
+    markers: Vec<Vec<TaskId>>,
+    /// Per future: unfinished tasks that set it.
+    setters: Vec<Vec<TaskId>>,
 }
 
-fn members(sim: &Sim, ms: &[Member]) -> Vec<TaskId> {
-    let mut out = Vec::new();
-    for m in ms {
-        match *m {
-            Member::Task(t) => out.push(t),
-            Member::Future(f) => out.extend(doers(sim, |s| sets(s, f))),
+impl<'a> Graph<'a> {
+    pub(crate) fn new(sim: &'a Sim) -> Graph<'a> {
+        let model = &sim.model;
+        let queues = model.queues.len() as u32;
+        let futures = model.futures.len() as u32;
+        let per_def = |pred: &dyn Fn(&Step, u32) -> bool, n: u32| -> Vec<Vec<bool>> {
+            (0..model.tasks.len() as DefId)
+                .map(|d| {
+                    (0..n)
+                        .map(|k| body_has(model, d, &|s| pred(s, k)))
+                        .collect()
+                })
+                .collect()
+        };
+        let defs = [
+            per_def(&puts, queues),
+            per_def(&gets, queues),
+            per_def(&marks_done, queues),
+            per_def(&sets, futures),
+        ];
+        let mut lists: [Vec<Vec<TaskId>>; 4] = [
+            vec![Vec::new(); queues as usize],
+            vec![Vec::new(); queues as usize],
+            vec![Vec::new(); queues as usize],
+            vec![Vec::new(); futures as usize],
+        ];
+        for (t, slot) in sim.tasks.borrow().iter().enumerate() {
+            if slot.state != State::Pending {
+                continue;
+            }
+            for (kind, list) in lists.iter_mut().enumerate() {
+                for (k, does) in defs[kind][slot.def as usize].iter().enumerate() {
+                    if *does {
+                        list[k].push(t as TaskId);
+                    }
+                }
+            }
+        }
+        let [putters, getters, markers, setters] = lists;
+        Graph {
+            sim,
+            putters,
+            getters,
+            markers,
+            setters,
         }
     }
-    out
+
+    /// The shared lists, numbered for [`Node::Doers`].
+    fn doers(&self, k: usize) -> &[TaskId] {
+        [&self.putters, &self.getters, &self.markers, &self.setters]
+            .into_iter()
+            .flatten()
+            .nth(k)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    fn doers_id(&self, kind: usize, k: u32) -> usize {
+        let before: usize = [&self.putters, &self.getters, &self.markers]
+            .iter()
+            .take(kind)
+            .map(|l| l.len())
+            .sum();
+        before + k as usize
+    }
+
+    /// What `task` waits on, one step away in the graph.
+    fn edges(&self, task: TaskId) -> Vec<Node> {
+        let sim = self.sim;
+        let waiting = sim.tasks.borrow()[task as usize].waiting.clone();
+        let members = |ms: &[Member]| -> Vec<Node> {
+            ms.iter()
+                .map(|m| match *m {
+                    Member::Task(t) => Node::Task(t),
+                    Member::Future(f) => Node::Doers(self.doers_id(3, f)),
+                })
+                .collect()
+        };
+        let mut out = match &waiting {
+            Waiting::Member(m) => members(std::slice::from_ref(m)),
+            Waiting::Gather(g) => members(&g.members),
+            Waiting::Wait(_, ms) => members(ms),
+            Waiting::Semaphore(s) => sim.semaphores.borrow()[*s as usize]
+                .holders
+                .iter()
+                .map(|t| Node::Task(*t))
+                .collect(),
+            Waiting::Get(q) => vec![Node::Doers(self.doers_id(0, *q))],
+            Waiting::Put(q) => vec![Node::Doers(self.doers_id(1, *q))],
+            Waiting::Join(q) => vec![Node::Doers(self.doers_id(2, *q))],
+            Waiting::Nothing | Waiting::Sleep | Waiting::Other(_) => Vec::new(),
+        };
+        out.retain(|n| match n {
+            Node::Task(t) => *t != task && sim.state(Member::Task(*t)) == State::Pending,
+            Node::Doers(_) => true,
+        });
+        out.dedup();
+        out
+    }
+
+    /// The unfinished tasks (other than itself) that could end what `task` waits on.
+    pub(crate) fn waits_on(&self, task: TaskId) -> Vec<TaskId> {
+        let mut out = Vec::new();
+        for node in self.edges(task) {
+            match node {
+                Node::Task(t) => out.push(t),
+                Node::Doers(k) => out.extend(self.doers(k).iter().filter(|t| **t != task)),
+            }
+        }
+        out.dedup();
+        out
+    }
+
+    /// Finds the deadlock, if there is one.
+    pub(crate) fn find(&self) -> Option<Deadlock> {
+        let sim = self.sim;
+        let pending = |t: TaskId| sim.tasks.borrow()[t as usize].state == State::Pending;
+        let count = sim.tasks.borrow().len() as TaskId;
+        let stuck: Vec<TaskId> = match sim.model.main {
+            Some(main) => sim.root_instances(main),
+            None => (0..count)
+                .filter(|t| !sim.model.tasks[sim.tasks.borrow()[*t as usize].def as usize].daemon)
+                .collect(),
+        };
+        let stuck: Vec<TaskId> = stuck.into_iter().filter(|t| pending(*t)).collect();
+        if stuck.is_empty() {
+            return None;
+        }
+        let cycle = self.cycle(&stuck);
+        Some(Deadlock { stuck, cycle })
+    }
+
+    /// The first wait-for cycle reachable from `starts`, by one depth-first
+    /// search over the whole graph (each node is explored once). A task
+    /// waiting on a list it is itself in is not a cycle.
+    fn cycle(&self, starts: &[TaskId]) -> Option<Vec<TaskId>> {
+        const NEW: u8 = 0;
+        const OPEN: u8 = 1;
+        const DONE: u8 = 2;
+        let tasks = self.sim.tasks.borrow().len();
+        let index = |n: Node| match n {
+            Node::Task(t) => t as usize,
+            Node::Doers(k) => tasks + k,
+        };
+        let lists = self.putters.len() * 3 + self.setters.len();
+        let mut color = vec![NEW; tasks + lists];
+        for start in starts {
+            let root = Node::Task(*start);
+            if color[index(root)] != NEW {
+                continue;
+            }
+            color[index(root)] = OPEN;
+            // (node, its edges, the next edge to follow)
+            let mut path: Vec<(Node, Vec<Node>, usize)> = vec![(root, self.edges(*start), 0)];
+            while let Some((node, edges, next)) = path.last_mut() {
+                let Some(to) = edges.get(*next).copied() else {
+                    color[index(*node)] = DONE;
+                    path.pop();
+                    continue;
+                };
+                *next += 1;
+                // From a shared list, skip the task that led to it.
+                let came_from = match *node {
+                    Node::Doers(_) => path.len().checked_sub(2).map(|i| path[i].0),
+                    Node::Task(_) => None,
+                };
+                if Some(to) == came_from {
+                    continue;
+                }
+                match color[index(to)] {
+                    OPEN => {
+                        let at = path
+                            .iter()
+                            .position(|p| p.0 == to)
+                            .expect("open nodes are on the path");
+                        let mut cycle: Vec<TaskId> = path[at..]
+                            .iter()
+                            .filter_map(|p| match p.0 {
+                                Node::Task(t) => Some(t),
+                                Node::Doers(_) => None,
+                            })
+                            .collect();
+                        cycle.push(cycle[0]);
+                        return Some(cycle);
+                    }
+                    NEW => {
+                        color[index(to)] = OPEN;
+                        let edges = match to {
+                            Node::Task(t) => self.edges(t),
+                            Node::Doers(k) => {
+                                self.doers(k).iter().map(|t| Node::Task(*t)).collect()
+                            }
+                        };
+                        path.push((to, edges, 0));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
 }
 
-/// The unfinished tasks whose body (with what it calls) has a step matching `pred`.
-fn doers(sim: &Sim, pred: impl Fn(&Step) -> bool + Copy) -> Vec<TaskId> {
-    let model = &sim.model;
-    let defs: Vec<bool> = (0..model.tasks.len() as DefId)
-        .map(|d| body_has(model, d, pred, &mut vec![false; model.tasks.len()]))
-        .collect();
-    let tasks = sim.tasks.borrow();
-    (0..tasks.len() as TaskId)
-        .filter(|t| {
-            let slot = &tasks[*t as usize];
-            slot.state == State::Pending && defs[slot.def as usize]
-        })
-        .collect()
+fn body_has(model: &Model, def: DefId, pred: &dyn Fn(&Step) -> bool) -> bool {
+    let mut seen = vec![false; model.tasks.len()];
+    def_has(model, def, pred, &mut seen)
 }
 
-fn body_has(
-    model: &Model,
-    def: DefId,
-    pred: impl Fn(&Step) -> bool + Copy,
-    seen: &mut [bool],
-) -> bool {
+/// Whether a task's body (with what it calls) has a step matching `pred`.
+fn def_has(model: &Model, def: DefId, pred: &dyn Fn(&Step) -> bool, seen: &mut [bool]) -> bool {
     if std::mem::replace(&mut seen[def as usize], true) {
         return false;
     }
@@ -93,7 +255,7 @@ fn body_has(
 fn steps_have(
     model: &Model,
     steps: &[Step],
-    pred: impl Fn(&Step) -> bool + Copy,
+    pred: &dyn Fn(&Step) -> bool,
     seen: &mut [bool],
 ) -> bool {
     steps.iter().any(|step| {
@@ -101,7 +263,7 @@ fn steps_have(
             return true;
         }
         match step {
-            Step::Call(start) => body_has(model, start.def, pred, seen),
+            Step::Call(start) => def_has(model, start.def, pred, seen),
             _ => step
                 .children()
                 .iter()
@@ -124,28 +286,4 @@ fn marks_done(step: &Step, q: u32) -> bool {
 
 fn sets(step: &Step, f: u32) -> bool {
     matches!(step, Step::SetResult { future, .. } | Step::SetException { future, .. } if *future == f)
-}
-
-/// A cycle of the wait-for graph reachable from `start`, by depth-first search.
-fn cycle_from(sim: &Sim, start: TaskId) -> Option<Vec<TaskId>> {
-    let mut path = vec![start];
-    let mut next = vec![waits_on(sim, start)];
-    let mut done = std::collections::BTreeSet::new();
-    while let Some(edges) = next.last_mut() {
-        let Some(t) = (!edges.is_empty()).then(|| edges.remove(0)) else {
-            done.insert(path.pop().expect("path and next grow together"));
-            next.pop();
-            continue;
-        };
-        if let Some(at) = path.iter().position(|p| *p == t) {
-            let mut cycle = path[at..].to_vec();
-            cycle.push(t);
-            return Some(cycle);
-        }
-        if !done.contains(&t) {
-            path.push(t);
-            next.push(waits_on(sim, t));
-        }
-    }
-    None
 }

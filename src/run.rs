@@ -199,6 +199,9 @@ fn summarise(sim: &Sim) -> Summary {
         makespan: sim.now(),
         ..Summary::default()
     };
+    // The wait-for graph, built once and only when a task was left waiting.
+    let graph = std::cell::OnceCell::new();
+    let graph = || graph.get_or_init(|| deadlock::Graph::new(sim));
     let count = sim.tasks.borrow().len();
     for id in 0..count as u32 {
         let (state, waiting) = {
@@ -214,7 +217,7 @@ fn summarise(sim: &Sim) -> Summary {
                 s.pending += 1;
                 if s.waiting.len() < Summary::WAITING_SHOWN {
                     s.waiting
-                        .push((sim.task_name(id), describe(sim, id, &waiting)));
+                        .push((sim.task_name(id), describe(sim, graph(), id, &waiting)));
                 }
             }
         }
@@ -235,7 +238,10 @@ fn summarise(sim: &Sim) -> Summary {
     s.checks_failed = sim.checks_failed.get();
     s.stopped = sim.stop.get().map(|stop| stop.message());
     if s.stopped.is_none() {
-        s.deadlock = deadlock::find(sim).map(|d| explain(sim, &d));
+        s.deadlock = (s.pending > 0)
+            .then(|| graph().find())
+            .flatten()
+            .map(|d| explain(sim, &d));
     }
     s.blocking = crate::blocking::summary(sim, &sim.blocks);
     s.expectations = expect::evaluate(sim, &model.expect, &s);
@@ -266,7 +272,7 @@ fn explain(sim: &Sim, d: &deadlock::Deadlock) -> String {
 }
 
 /// What a task left unfinished waits on, in words.
-fn describe(sim: &Sim, id: TaskId, waiting: &Waiting) -> String {
+fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waiting) -> String {
     let model = &sim.model;
     match waiting {
         Waiting::Nothing if sim.tasks.borrow()[id as usize].started_at.is_some() => {
@@ -276,7 +282,7 @@ fn describe(sim: &Sim, id: TaskId, waiting: &Waiting) -> String {
         Waiting::Sleep => "a timer".into(),
         Waiting::Member(Member::Task(t)) => format!("task {}", sim.task_name(*t)),
         Waiting::Member(Member::Future(f)) => {
-            let by = no_one_left(sim, id, "sets it");
+            let by = no_one_left(graph, id, "sets it");
             format!("future {} (never set{by})", model.futures[*f as usize].name)
         }
         Waiting::Wait(what, members) => {
@@ -317,12 +323,12 @@ fn describe(sim: &Sim, id: TaskId, waiting: &Waiting) -> String {
         Waiting::Get(q) => format!(
             "get from queue {} (empty{})",
             model.queues[*q as usize].name,
-            no_one_left(sim, id, "puts to it")
+            no_one_left(graph, id, "puts to it")
         ),
         Waiting::Put(q) => format!(
             "put to queue {} (full{})",
             model.queues[*q as usize].name,
-            no_one_left(sim, id, "gets from it")
+            no_one_left(graph, id, "gets from it")
         ),
         Waiting::Join(q) => {
             let unfinished = sim.queues[*q as usize].unfinished();
@@ -330,7 +336,7 @@ fn describe(sim: &Sim, id: TaskId, waiting: &Waiting) -> String {
             format!(
                 "join of queue {} ({unfinished} {items} not done{})",
                 model.queues[*q as usize].name,
-                no_one_left(sim, id, "marks items done")
+                no_one_left(graph, id, "marks items done")
             )
         }
         Waiting::Other(what) => (*what).into(),
@@ -338,8 +344,8 @@ fn describe(sim: &Sim, id: TaskId, waiting: &Waiting) -> String {
 }
 
 /// ", and no unfinished task {does}" when nothing left could end the wait of `id`.
-fn no_one_left(sim: &Sim, id: TaskId, does: &str) -> String {
-    if deadlock::waits_on(sim, id).is_empty() {
+fn no_one_left(graph: &deadlock::Graph<'_>, id: TaskId, does: &str) -> String {
+    if graph.waits_on(id).is_empty() {
         format!(", and no unfinished task {does}")
     } else {
         String::new()
