@@ -99,7 +99,6 @@ pub(crate) struct Tracer {
     out: Box<dyn Write>,
     verbose: bool,
     last_time: u64,
-    pub events: u64,
     /// Flush after every event (real time: the trace streams as it happens).
     pub flush_each: bool,
 }
@@ -115,7 +114,6 @@ impl Tracer {
             out,
             verbose,
             last_time: 0,
-            events: 0,
             flush_each: false,
         }
     }
@@ -132,7 +130,6 @@ impl Tracer {
     pub(crate) fn event(&mut self, event: Event) {
         debug_assert!(event.time >= self.last_time, "time went back");
         self.last_time = event.time;
-        self.events += 1;
         if event.verbose && !self.verbose() {
             return;
         }

@@ -10,6 +10,7 @@ mod reader;
 mod scope;
 mod steps;
 
+use std::ops::Range;
 use std::rc::Rc;
 
 use toml::de::{DeTable, DeValue};
@@ -238,12 +239,17 @@ impl Validator<'_> {
     /// A string naming a task definition, with "did you mean" when it names none.
     fn task_name_ref(&mut self, node: &Node<'_>, what: &str) -> Option<u32> {
         let name = self.r.string(node, what)?;
+        self.task_named(name, node.span(), what)
+    }
+
+    /// The task definition `name`, or a problem at `span` saying `what` names none.
+    fn task_named(&mut self, name: &str, span: Range<usize>, what: &str) -> Option<u32> {
         let found = self.globals.task(name);
         if found.is_none() {
             let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
             self.r.diags.push(
                 Diagnostic::new(
-                    node.span(),
+                    span,
                     format!("{what} names task `{name}`, which is not defined"),
                 )
                 .help_opt(help),
@@ -635,15 +641,7 @@ impl Validator<'_> {
     fn dependencies(&mut self, t: &Entries<'_, '_>, def: &mut TaskDef, root: bool) {
         if let Some(node) = t.get("after") {
             for (name, span) in self.r.names(node, "`after`") {
-                let Some(id) = self.globals.task(name) else {
-                    let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
-                    self.r.diags.push(
-                        Diagnostic::new(
-                            span,
-                            format!("`after` names task `{name}`, which is not defined"),
-                        )
-                        .help_opt(help),
-                    );
+                let Some(id) = self.task_named(name, span.clone(), "`after`") else {
                     continue;
                 };
                 if !self.globals.root[id as usize] {
