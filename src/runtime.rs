@@ -680,7 +680,7 @@ impl Sim {
             if self.shutdown_after_main() {
                 continue;
             }
-            let next = self.clock.borrow().next_deadline();
+            let next = self.clock.borrow_mut().next_deadline();
             match (next, self.limits.time) {
                 (None, _) => break,
                 (Some(at), Some(limit)) if at > limit => {
