@@ -14,7 +14,7 @@ use crate::model::{
 };
 use crate::rng::Rng;
 use crate::runtime::{
-    Callback, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState, Waiter,
+    Callback, Driver, Turn, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState, Waiter,
     Waiting,
 };
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
@@ -27,6 +27,13 @@ pub(crate) enum Flow {
     Next,
     Return(Value),
     Break,
+}
+
+/// What a simple step leaves its task to do.
+enum Then {
+    Flow(Flow),
+    /// Sleep this long (`asyncio.sleep`; 0 is one turn of the loop).
+    Sleep(u64),
 }
 
 type Run<'a> = Pin<Box<dyn Future<Output = Result<Flow, Raise>> + 'a>>;
@@ -66,20 +73,11 @@ pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
 /// The whole life of one task instance.
 pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) {
     poll_fn(|cx| {
-        sim.tasks.borrow_mut()[id as usize].waker = Some(cx.waker().clone());
+        sim.tasks.borrow_mut()[id as usize].driver = Driver::Future(Some(cx.waker().clone()));
         Poll::Ready(())
     })
     .await;
-    if sim.take_cancel(id) {
-        if sim.tracing() {
-            sim.emit(Event::task(
-                &sim,
-                id,
-                "cancelled",
-                "before it started".into(),
-            ));
-        }
-        sim.finish_task(id, Err(Raise::Cancelled));
+    if !begin(&sim, id) {
         return;
     }
     let model = sim.model.clone();
@@ -100,16 +98,39 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
     };
     let outcome = match upstream {
         Ok(detail) => {
-            let now = sim.now();
-            ctx.frame_start = now;
-            sim.tasks.borrow_mut()[id as usize].started_at = Some(now);
-            if sim.tracing() {
-                sim.emit(Event::task(&sim, id, "started", detail));
-            }
+            ctx.frame_start = started(&sim, id, detail);
             ctx.task_body(def).await
         }
         Err(raise) => Err(raise),
     };
+    end(&sim, id, outcome);
+}
+
+/// A task's first turn: false (and the task is over) when it was
+/// cancelled before it started.
+fn begin(sim: &Rc<Sim>, id: TaskId) -> bool {
+    if !sim.take_cancel(id) {
+        return true;
+    }
+    if sim.tracing() {
+        sim.emit(Event::task(sim, id, "cancelled", "before it started".into()));
+    }
+    sim.finish_task(id, Err(Raise::Cancelled));
+    false
+}
+
+/// Marks a task started (once its upstream allows) and says so; returns the instant.
+fn started(sim: &Sim, id: TaskId, detail: String) -> u64 {
+    let now = sim.now();
+    sim.tasks.borrow_mut()[id as usize].started_at = Some(now);
+    if sim.tracing() {
+        sim.emit(Event::task(sim, id, "started", detail));
+    }
+    now
+}
+
+/// Ends a task: says how, and schedules its done callbacks.
+fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
     if sim.tracing() {
         let (kind, detail) = match &outcome {
             Ok(Value::None) => ("done", String::new()),
@@ -119,9 +140,92 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
             Err(Raise::Error(m)) => ("failed", m.to_string()),
             Err(Raise::Skipped(why)) => ("skipped", why.to_string()),
         };
-        sim.emit(Event::task(&sim, id, kind, detail));
+        sim.emit(Event::task(sim, id, kind, detail));
     }
     sim.finish_task(id, outcome);
+}
+
+/// A plain task's state between its turns (see [`TaskDef::is_plain`]): the
+/// step it is on and what it waits for, in place of a future. Its steps run
+/// through the same [`Ctx::simple`] as a future's, so both behave alike; a
+/// plain task is only smaller, and needs no allocation of its own.
+pub(crate) struct Plain {
+    /// The step it is on; `None` before its first turn.
+    pc: Option<u32>,
+    wait: PlainWait,
+    vars: Vec<(Sym, Value)>,
+    handles: Vec<(Sym, Rc<[Member]>)>,
+    rng: Option<Rng>,
+}
+
+/// What a plain task waits for at its step.
+#[derive(Clone, Copy)]
+enum PlainWait {
+    /// Its sleep's timer.
+    Timer(TimerKey),
+    /// One turn of the loop (`asyncio.sleep(0)`).
+    Turn,
+    /// Nothing ever: a limit stopped the run.
+    Frozen,
+}
+
+impl Plain {
+    pub(crate) fn new(vars: Vec<(Sym, Value)>) -> Plain {
+        Plain {
+            pc: None,
+            wait: PlainWait::Frozen,
+            vars,
+            handles: Vec::new(),
+            rng: None,
+        }
+    }
+}
+
+/// Where a plain task's turn left it.
+enum Left {
+    Waiting(u32, PlainWait),
+    Ended(Outcome),
+    /// Cancelled before it started: already over.
+    Over,
+}
+
+/// One turn of a plain task: from where it waited, until it sleeps or ends.
+pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
+    sim.set_turn(id, Turn::Running);
+    let (def, index, frame_start) = {
+        let tasks = sim.tasks.borrow();
+        let slot = &tasks[id as usize];
+        let Driver::Plain(index, _) = &slot.driver else {
+            unreachable!("only plain tasks resume")
+        };
+        (slot.def, *index as usize, slot.started_at)
+    };
+    let (pc, wait, vars, handles, rng) = {
+        let mut plains = sim.plains.borrow_mut();
+        let p = &mut plains[index];
+        let vars = std::mem::take(&mut p.vars);
+        (p.pc, p.wait, vars, std::mem::take(&mut p.handles), p.rng.take())
+    };
+    let mut ctx = Ctx {
+        sim: sim.clone(),
+        id,
+        actor: Actor::Task(id),
+        vars,
+        handles,
+        rng,
+        frame_start: frame_start.unwrap_or_else(|| sim.now()),
+    };
+    match ctx.plain_turn(&sim.model.tasks[def as usize], pc, wait) {
+        Left::Waiting(pc, wait) => {
+            let mut plains = sim.plains.borrow_mut();
+            let p = &mut plains[index];
+            (p.pc, p.wait) = (Some(pc), wait);
+            (p.vars, p.handles, p.rng) = (ctx.vars, ctx.handles, ctx.rng);
+        }
+        Left::Ended(outcome) => end(sim, id, outcome),
+        Left::Over => {}
+    }
+    sim.end_turn(id);
 }
 
 /// A future's `on_done` steps: run at once, as one callback.
@@ -540,6 +644,31 @@ impl Ctx {
             std::future::pending::<()>().await;
         }
         match step {
+            Step::Acquire(sem) => self.acquire(*sem).await?,
+            Step::Put { queue, item } => {
+                let item = self.eval(item);
+                self.put(*queue, item.clone()).await?;
+                self.set_var(sym::ITEM, item);
+            }
+            Step::Get(queue) => {
+                let item = self.get(*queue).await?;
+                self.set_var(sym::ITEM, item);
+            }
+            simple if simple.is_simple() => match self.simple(simple)? {
+                Then::Sleep(ns) => self.sleep(ns).await?,
+                Then::Flow(Flow::Next) => {}
+                Then::Flow(other) => return Ok(other),
+            },
+            _ => return Box::pin(self.compound(step)).await,
+        }
+        Ok(Flow::Next)
+    }
+
+    /// Runs a simple step (see [`Step::is_simple`]) up to its sleep, if it
+    /// has one: the caller sleeps, so that a task future and a plain task
+    /// share every other effect.
+    fn simple(&mut self, step: &Step) -> Result<Then, Raise> {
+        match step {
             Step::Sleep(d) => {
                 let ns = self.delay(d)?;
                 if self.sim.tracing() && self.sim.verbose() {
@@ -548,11 +677,10 @@ impl Ctx {
                             .verbose(),
                     );
                 }
-                if self.sim.sleeps_block {
-                    self.sim.block(self.id, ns);
-                } else {
-                    self.sleep(ns).await?;
+                if !self.sim.sleeps_block {
+                    return Ok(Then::Sleep(ns));
                 }
+                self.sim.block(self.id, ns);
             }
             Step::Block(d) => {
                 let ns = self.delay(d)?;
@@ -579,20 +707,10 @@ impl Ctx {
                     return Err(Raise::Error(Rc::from(self.render(message))));
                 }
             }
-            Step::Return(e) => return Ok(Flow::Return(self.eval(e))),
+            Step::Return(e) => return Ok(Then::Flow(Flow::Return(self.eval(e)))),
             Step::Spawn { start, bind } => self.spawn(start, bind),
             Step::Cancel(target) => self.cancel(target),
-            Step::Acquire(sem) => self.acquire(*sem).await?,
             Step::Release(sem) => self.release(*sem)?,
-            Step::Put { queue, item } => {
-                let item = self.eval(item);
-                self.put(*queue, item.clone()).await?;
-                self.set_var(sym::ITEM, item);
-            }
-            Step::Get(queue) => {
-                let item = self.get(*queue).await?;
-                self.set_var(sym::ITEM, item);
-            }
             Step::TaskDone(queue) => self.task_done(*queue)?,
             Step::SetResult { future, value } => {
                 let value = self.eval(value);
@@ -603,10 +721,10 @@ impl Ctx {
                 self.resolve_future(*future, Err(Raise::Error(message)))?;
             }
             Step::Check { target, state } => self.check(target, *state),
-            Step::Break => return Ok(Flow::Break),
-            _ => return Box::pin(self.compound(step)).await,
+            Step::Break => return Ok(Then::Flow(Flow::Break)),
+            _ => unreachable!("only simple steps come here"),
         }
-        Ok(Flow::Next)
+        Ok(Then::Flow(Flow::Next))
     }
 
     /// The steps whose futures are large (waiting on several things, or
@@ -672,6 +790,86 @@ impl Ctx {
             _ => unreachable!("simple steps are run by `step`"),
         }
         Ok(Flow::Next)
+    }
+
+    // ----- plain tasks ----------------------------------------------------
+
+    /// Runs a plain task from step `pc`, once what it waited for came, until
+    /// it sleeps or ends: the steps of [`Ctx::body`], the waits of [`Ctx::sleep`].
+    fn plain_turn(&mut self, def: &TaskDef, pc: Option<u32>, wait: PlainWait) -> Left {
+        let mut pc = match pc {
+            Some(pc) => match self.plain_woken(wait) {
+                None => return Left::Waiting(pc, wait),
+                Some(Ok(())) => pc + 1,
+                Some(Err(raise)) => return Left::Ended(Err(raise)),
+            },
+            None => {
+                if !begin(&self.sim, self.id) {
+                    return Left::Over;
+                }
+                self.frame_start = started(&self.sim, self.id, String::new());
+                self.set_var(sym::ATTEMPT, Value::Int(1));
+                0
+            }
+        };
+        loop {
+            let Some(step) = def.body.get(pc as usize) else {
+                return Left::Ended(Ok(Value::None));
+            };
+            if !self.sim.count_step(self.id) {
+                return Left::Waiting(pc, PlainWait::Frozen);
+            }
+            match self.simple(step) {
+                Ok(Then::Flow(Flow::Next)) => pc += 1,
+                Ok(Then::Flow(Flow::Return(v))) => return Left::Ended(Ok(v)),
+                Ok(Then::Flow(Flow::Break)) => return Left::Ended(Ok(Value::None)),
+                Ok(Then::Sleep(0)) => {
+                    self.sim
+                        .set_waiting(self.id, Waiting::Other("its next turn"));
+                    self.sim.wake(self.id);
+                    return Left::Waiting(pc, PlainWait::Turn);
+                }
+                Ok(Then::Sleep(ns)) => {
+                    let key = self
+                        .sim
+                        .clock
+                        .borrow_mut()
+                        .set(ns, TimerAction::Wake(self.id));
+                    self.sim.set_waiting(self.id, Waiting::Sleep);
+                    // As `suspend` does: a cancellation delivered meanwhile ends the wait at once.
+                    return match self.plain_woken(PlainWait::Timer(key)) {
+                        None => Left::Waiting(pc, PlainWait::Timer(key)),
+                        Some(Ok(())) => unreachable!("a timer just set is pending"),
+                        Some(Err(raise)) => Left::Ended(Err(raise)),
+                    };
+                }
+                Err(raise) => return Left::Ended(Err(raise)),
+            }
+        }
+    }
+
+    /// Whether what a plain task waits for came: `None` while it waits.
+    fn plain_woken(&self, wait: PlainWait) -> Option<Result<(), Raise>> {
+        let (sim, id) = (&self.sim, self.id);
+        let r = match wait {
+            PlainWait::Frozen => return None,
+            PlainWait::Turn => match sim.take_cancel(id) {
+                true => Err(Raise::Cancelled),
+                false => Ok(()),
+            },
+            PlainWait::Timer(key) => {
+                if sim.take_cancel(id) {
+                    sim.clock.borrow_mut().cancel(key);
+                    Err(Raise::Cancelled)
+                } else if sim.clock.borrow().is_pending(key) {
+                    return None;
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        sim.set_waiting(id, Waiting::Nothing);
+        Some(r)
     }
 
     // ----- suspension points ---------------------------------------------

@@ -164,6 +164,20 @@ pub(crate) struct TaskDef {
     pub body: Vec<Step>,
 }
 
+impl TaskDef {
+    /// Whether an instance can run as a plain step machine, without a
+    /// future: no upstream, retry, timeout, deadline or limit, and only
+    /// simple steps.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.after.is_empty()
+            && self.retry.is_none()
+            && self.timeout.is_none()
+            && self.deadline.is_none()
+            && self.limit.is_none()
+            && self.body.iter().all(Step::is_simple)
+    }
+}
+
 /// How a failed attempt is tried again.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Retry {
@@ -371,6 +385,27 @@ pub(crate) enum Step {
 }
 
 impl Step {
+    /// Whether the step is simple: it never suspends, or suspends only to
+    /// sleep, and holds no nested block.
+    pub(crate) fn is_simple(&self) -> bool {
+        matches!(
+            self,
+            Step::Sleep(_)
+                | Step::Block(_)
+                | Step::Log(_)
+                | Step::Fail { .. }
+                | Step::Return(_)
+                | Step::Spawn { .. }
+                | Step::Cancel(_)
+                | Step::Release(_)
+                | Step::TaskDone(_)
+                | Step::SetResult { .. }
+                | Step::SetException { .. }
+                | Step::Check { .. }
+                | Step::Break
+        )
+    }
+
     /// The blocks of steps nested in this one, in the order they are written.
     pub(crate) fn children(&self) -> Vec<&[Step]> {
         match self {

@@ -191,6 +191,27 @@ pub(crate) enum Job {
     Step(Runnable),
     /// A done callback, run as its own turn (asyncio's `call_soon`).
     Callback(Callback),
+    /// A plain task's next step (see [`crate::interpreter::Plain`]).
+    Plain(TaskId),
+}
+
+/// How a task is driven.
+pub(crate) enum Driver {
+    /// A future on the executor, woken through its waker (set at its first poll).
+    Future(Option<Waker>),
+    /// A plain task: its state's index in [`Sim::plains`], and where it is
+    /// in the ready queue, kept as async-task keeps a future's.
+    Plain(u32, Cell<Turn>),
+}
+
+/// A plain task's place in the ready queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Turn {
+    Idle,
+    Queued,
+    Running,
+    /// Woken while running: queued again once this turn ends.
+    Woken,
 }
 
 /// What a timer does when it fires.
@@ -208,7 +229,7 @@ pub(crate) struct TaskSlot {
     pub must_cancel: bool,
     /// asyncio's `cancelling()` count.
     pub cancels: u32,
-    pub waker: Option<Waker>,
+    pub driver: Driver,
     /// Done callbacks; most tasks have one (whoever awaits or gathers them).
     pub callbacks: SmallVec<[Callback; 1]>,
     pub outcome: Option<Outcome>,
@@ -233,6 +254,10 @@ pub(crate) struct Sim {
     handles: RefCell<Vec<Task<()>>>,
     pub clock: RefCell<Clock<TimerAction>>,
     pub tasks: RefCell<Vec<TaskSlot>>,
+    /// The state of each plain task.
+    pub plains: RefCell<Vec<crate::interpreter::Plain>>,
+    /// Which definitions run as plain tasks.
+    plain_defs: Vec<bool>,
     pub futures: RefCell<Vec<FutureSlot>>,
     pub semaphores: RefCell<Vec<Semaphore>>,
     pub queues: Vec<Queue>,
@@ -324,6 +349,12 @@ impl Sim {
             handles: RefCell::new(Vec::new()),
             clock: RefCell::new(Clock::new()),
             tasks: RefCell::new(Vec::new()),
+            plains: RefCell::new(Vec::new()),
+            plain_defs: model
+                .tasks
+                .iter()
+                .map(|t| t.is_plain() && !model.has_blocks())
+                .collect(),
             futures: RefCell::new(futures),
             semaphores: RefCell::new(semaphores),
             queues,
@@ -398,7 +429,7 @@ impl Sim {
                 state: State::Pending,
                 must_cancel: false,
                 cancels: 0,
-                waker: None,
+                driver: Driver::Future(None),
                 callbacks: SmallVec::new(),
                 outcome: None,
                 waiting: Waiting::Nothing,
@@ -416,6 +447,15 @@ impl Sim {
                 None => String::new(),
             };
             self.emit(Event::task(self, id, "created", detail));
+        }
+        if self.plain_defs[def as usize] {
+            let mut plains = self.plains.borrow_mut();
+            let index = plains.len() as u32;
+            plains.push(crate::interpreter::Plain::new(vars));
+            self.tasks.borrow_mut()[id as usize].driver =
+                Driver::Plain(index, Cell::new(Turn::Queued));
+            push(Job::Plain(id));
+            return id;
         }
         let task = crate::interpreter::run_task(self.clone(), id, vars);
         if self.watch_blocks {
@@ -500,8 +540,32 @@ impl Sim {
     }
 
     pub(crate) fn wake(&self, id: TaskId) {
-        if let Some(w) = &self.tasks.borrow()[id as usize].waker {
-            w.wake_by_ref();
+        match &self.tasks.borrow()[id as usize].driver {
+            Driver::Future(Some(w)) => w.wake_by_ref(),
+            Driver::Future(None) => {}
+            Driver::Plain(_, turn) => match turn.get() {
+                Turn::Idle => {
+                    turn.set(Turn::Queued);
+                    push(Job::Plain(id));
+                }
+                Turn::Running => turn.set(Turn::Woken),
+                Turn::Queued | Turn::Woken => {}
+            },
+        }
+    }
+
+    /// Sets a plain task's place in the ready queue; returns the one it had.
+    pub(crate) fn set_turn(&self, id: TaskId, to: Turn) -> Turn {
+        match &self.tasks.borrow()[id as usize].driver {
+            Driver::Plain(_, turn) => turn.replace(to),
+            Driver::Future(_) => unreachable!("only plain tasks take turns"),
+        }
+    }
+
+    /// Ends a plain task's turn: queued again if it was woken meanwhile.
+    pub(crate) fn end_turn(&self, id: TaskId) {
+        if self.set_turn(id, Turn::Idle) == Turn::Woken && self.state(Member::Task(id)) == State::Pending {
+            self.wake(id);
         }
     }
 
@@ -576,7 +640,9 @@ impl Sim {
             slot.finished_at = Some(self.clock.borrow().now());
             self.meter.borrow_mut().live -= 1;
             slot.waiting = Waiting::Nothing;
-            slot.waker = None;
+            if let Driver::Future(waker) = &mut slot.driver {
+                *waker = None;
+            }
             std::mem::take(&mut slot.callbacks)
         };
         callbacks.into_iter().for_each(|cb| self.schedule(cb));
@@ -671,6 +737,7 @@ impl Sim {
                         runnable.run();
                     }
                     Some(Job::Callback(cb)) => self.run_callback(cb),
+                    Some(Job::Plain(id)) => crate::interpreter::resume(self, id),
                     None => break,
                 }
                 if self.stop.get().is_some() {
