@@ -154,6 +154,8 @@ pub(crate) struct Plain {
     pc: Option<u32>,
     wait: PlainWait,
     vars: Vec<(Sym, Value)>,
+    /// Whether its steps read variables: if not, it keeps none.
+    keeps_vars: bool,
     handles: Vec<(Sym, Rc<[Member]>)>,
     rng: Option<Rng>,
 }
@@ -170,11 +172,12 @@ enum PlainWait {
 }
 
 impl Plain {
-    pub(crate) fn new(vars: Vec<(Sym, Value)>) -> Plain {
+    pub(crate) fn new(vars: Vec<(Sym, Value)>, keeps_vars: bool) -> Plain {
         Plain {
             pc: None,
             wait: PlainWait::Frozen,
             vars,
+            keeps_vars,
             handles: Vec::new(),
             rng: None,
         }
@@ -200,11 +203,12 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         };
         (slot.def, *index as usize, slot.started_at)
     };
-    let (pc, wait, vars, handles, rng) = {
+    let (pc, wait, keeps_vars, vars, handles, rng) = {
         let mut plains = sim.plains.borrow_mut();
         let p = &mut plains[index];
         let vars = std::mem::take(&mut p.vars);
-        (p.pc, p.wait, vars, std::mem::take(&mut p.handles), p.rng.take())
+        let handles = std::mem::take(&mut p.handles);
+        (p.pc, p.wait, p.keeps_vars, vars, handles, p.rng.take())
     };
     let mut ctx = Ctx {
         sim: sim.clone(),
@@ -215,7 +219,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         rng,
         frame_start: frame_start.unwrap_or_else(|| sim.now()),
     };
-    match ctx.plain_turn(&sim.model.tasks[def as usize], pc, wait) {
+    match ctx.plain_turn(&sim.model.tasks[def as usize], pc, wait, keeps_vars) {
         Left::Waiting(pc, wait) => {
             let mut plains = sim.plains.borrow_mut();
             let p = &mut plains[index];
@@ -450,7 +454,7 @@ impl Ctx {
         let model = self.sim.model.clone();
         let def = &model.tasks[start.def as usize];
         let count = start.count.unwrap_or(def.count);
-        if !self.sim.may_spawn(count as u64) {
+        if !self.sim.may_spawn(start.def, count as u64) {
             return Vec::new();
         }
         let i_sym = sym::I;
@@ -796,7 +800,13 @@ impl Ctx {
 
     /// Runs a plain task from step `pc`, once what it waited for came, until
     /// it sleeps or ends: the steps of [`Ctx::body`], the waits of [`Ctx::sleep`].
-    fn plain_turn(&mut self, def: &TaskDef, pc: Option<u32>, wait: PlainWait) -> Left {
+    fn plain_turn(
+        &mut self,
+        def: &TaskDef,
+        pc: Option<u32>,
+        wait: PlainWait,
+        keeps_vars: bool,
+    ) -> Left {
         let mut pc = match pc {
             Some(pc) => match self.plain_woken(wait) {
                 None => return Left::Waiting(pc, wait),
@@ -808,7 +818,9 @@ impl Ctx {
                     return Left::Over;
                 }
                 self.frame_start = started(&self.sim, self.id, String::new());
-                self.set_var(sym::ATTEMPT, Value::Int(1));
+                if keeps_vars {
+                    self.set_var(sym::ATTEMPT, Value::Int(1));
+                }
                 0
             }
         };

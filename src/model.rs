@@ -4,7 +4,7 @@
 //! time except what the scenario itself asks for (errors, timeouts, cancels).
 
 use crate::distribution::Dist;
-use crate::template::{Expr, Template};
+use crate::template::{Expr, Ref, Template};
 
 /// Index of a task definition in [`Model::tasks`].
 pub(crate) type DefId = u32;
@@ -175,6 +175,28 @@ impl TaskDef {
             && self.deadline.is_none()
             && self.limit.is_none()
             && self.body.iter().all(Step::is_simple)
+    }
+
+    /// Whether a simple body reads any variable (or `name`, which an
+    /// argument may shadow): if not, its instances need not keep them.
+    pub(crate) fn reads_vars(&self) -> bool {
+        let var = |r: &Ref| matches!(r, Ref::Var(..) | Ref::Name);
+        let delay = |d: &Delay| matches!(d, Delay::Dynamic(t) if t.reads(&var));
+        self.body.iter().any(|step| match step {
+            Step::Sleep(d) | Step::Block(d) => delay(d),
+            Step::Log(t) | Step::Fail { message: t, .. } | Step::SetException { message: t, .. } => {
+                t.reads(&var)
+            }
+            Step::Return(e) | Step::SetResult { value: e, .. } => e.reads(&var),
+            Step::Spawn { start, .. } => start.args.iter().any(|(_, e)| e.reads(&var)),
+            Step::Cancel(_)
+            | Step::Release(_)
+            | Step::TaskDone(_)
+            | Step::Check { .. }
+            | Step::Break => false,
+            // Not simple: assume it reads them.
+            _ => true,
+        })
     }
 }
 

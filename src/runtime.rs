@@ -204,6 +204,15 @@ pub(crate) enum Driver {
     Plain(u32, Cell<Turn>),
 }
 
+/// How a definition's instances run.
+#[derive(Clone, Copy, Debug)]
+enum Runs {
+    Future,
+    /// As plain tasks; `vars`: whether they keep their variables (their
+    /// steps read some).
+    Plain { vars: bool },
+}
+
 /// A plain task's place in the ready queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Turn {
@@ -256,8 +265,8 @@ pub(crate) struct Sim {
     pub tasks: RefCell<Vec<TaskSlot>>,
     /// The state of each plain task.
     pub plains: RefCell<Vec<crate::interpreter::Plain>>,
-    /// Which definitions run as plain tasks.
-    plain_defs: Vec<bool>,
+    /// How each definition's instances run.
+    runs: Vec<Runs>,
     pub futures: RefCell<Vec<FutureSlot>>,
     pub semaphores: RefCell<Vec<Semaphore>>,
     pub queues: Vec<Queue>,
@@ -350,10 +359,15 @@ impl Sim {
             clock: RefCell::new(Clock::new()),
             tasks: RefCell::new(Vec::new()),
             plains: RefCell::new(Vec::new()),
-            plain_defs: model
+            runs: model
                 .tasks
                 .iter()
-                .map(|t| t.is_plain() && !model.has_blocks())
+                .map(|t| match t.is_plain() && !model.has_blocks() {
+                    true => Runs::Plain {
+                        vars: t.reads_vars(),
+                    },
+                    false => Runs::Future,
+                })
                 .collect(),
             futures: RefCell::new(futures),
             semaphores: RefCell::new(semaphores),
@@ -448,10 +462,11 @@ impl Sim {
             };
             self.emit(Event::task(self, id, "created", detail));
         }
-        if self.plain_defs[def as usize] {
+        if let Runs::Plain { vars: keep } = self.runs[def as usize] {
             let mut plains = self.plains.borrow_mut();
             let index = plains.len() as u32;
-            plains.push(crate::interpreter::Plain::new(vars));
+            let vars = if keep { vars } else { Vec::new() };
+            plains.push(crate::interpreter::Plain::new(vars, keep));
             self.tasks.borrow_mut()[id as usize].driver =
                 Driver::Plain(index, Cell::new(Turn::Queued));
             push(Job::Plain(id));
@@ -719,7 +734,7 @@ impl Sim {
     pub(crate) fn run(self: &Rc<Self>) {
         for (def, t) in self.model.tasks.iter().enumerate() {
             if t.root {
-                if !self.may_spawn(t.count as u64) {
+                if !self.may_spawn(def as DefId, t.count as u64) {
                     return;
                 }
                 for i in 0..t.count {
@@ -795,11 +810,14 @@ impl Sim {
 
     /// Checks that `n` more tasks may start; false (and the run stops) if
     /// not. When they may, room is made for them at once.
-    pub(crate) fn may_spawn(&self, n: u64) -> bool {
+    pub(crate) fn may_spawn(&self, def: DefId, n: u64) -> bool {
         let allowed = self.meter.borrow().spawn(n, &self.limits);
         if allowed.is_ok() {
             self.tasks.borrow_mut().reserve(n as usize);
-            self.handles.borrow_mut().reserve(n as usize);
+            match self.runs[def as usize] {
+                Runs::Plain { .. } => self.plains.borrow_mut().reserve(n as usize),
+                Runs::Future => self.handles.borrow_mut().reserve(n as usize),
+            }
         }
         allowed.map_err(|stop| self.stop.set(Some(stop))).is_ok()
     }

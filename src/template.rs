@@ -189,6 +189,14 @@ impl Template {
         out
     }
 
+    /// Whether any placeholder reads something `wanted` picks.
+    pub(crate) fn reads(&self, wanted: &dyn Fn(&Ref) -> bool) -> bool {
+        self.parts.iter().any(|part| match part {
+            Part::Lit(_) => false,
+            Part::Ref { what, .. } => wanted(what),
+        })
+    }
+
     /// Evaluates to a value: the placeholder's own value when the template is one placeholder.
     pub(crate) fn eval(&self, lookup: &dyn Fn(&Ref) -> Value) -> Value {
         match &*self.parts {
@@ -233,6 +241,16 @@ fn parse_precision(spec: &str) -> Option<u8> {
 }
 
 impl Expr {
+    /// Whether any placeholder in it reads something `wanted` picks.
+    pub(crate) fn reads(&self, wanted: &dyn Fn(&Ref) -> bool) -> bool {
+        match self {
+            Expr::Value(_) => false,
+            Expr::Text(t) => t.reads(wanted),
+            Expr::List(items) => items.iter().any(|e| e.reads(wanted)),
+            Expr::Map(entries) => entries.iter().any(|(_, e)| e.reads(wanted)),
+        }
+    }
+
     pub(crate) fn eval(&self, lookup: &dyn Fn(&Ref) -> Value) -> Value {
         match self {
             Expr::Value(v) => v.clone(),
