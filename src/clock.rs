@@ -9,22 +9,22 @@
 //! deadline differs from that last one. Buckets are plain vectors walked in
 //! order, which keeps a million timers cheap and cache-friendly, and timers
 //! with equal deadlines always share a bucket in the order they were set.
-//! What a timer does is kept in a slab; removing a timer frees its slab slot
-//! at once and leaves a stale heap entry, skipped (and, when stale entries
-//! pile up, swept) later.
+//! A timer's slot holds only a generation, odd while the timer is set:
+//! removing a timer bumps it and leaves a stale heap entry, skipped (and,
+//! when stale entries pile up, swept) later.
 
-/// Identifies a timer: its deadline, and a slab slot with its generation.
+/// Identifies a timer: its slot, and the slot's generation when it was set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey {
-    pub deadline: u64,
     slot: u32,
     generation: u32,
 }
 
-/// One timer in the slab: live while it holds an action.
-struct Slot<A> {
-    generation: u32,
-    action: Option<A>,
+/// A heap entry: a timer, when it is due, and what it does.
+struct Entry<A> {
+    deadline: u64,
+    key: TimerKey,
+    action: A,
 }
 
 /// Buckets: 0 holds deadlines equal to `last`, b holds those whose highest
@@ -36,10 +36,11 @@ pub(crate) struct Clock<A> {
     now: u64,
     /// The smallest deadline taken so far: no timer is due before it.
     last: u64,
-    buckets: [Vec<TimerKey>; BUCKETS],
+    buckets: [Vec<Entry<A>>; BUCKETS],
     /// Heap entries, live or stale.
     entries: usize,
-    slots: Vec<Slot<A>>,
+    /// Each slot's generation: odd while its timer is set.
+    slots: Vec<u32>,
     free: Vec<u32>,
     live: usize,
 }
@@ -69,33 +70,30 @@ impl<A> Clock<A> {
     /// Sets a timer `delay` from now.
     pub(crate) fn set(&mut self, delay: u64, action: A) -> TimerKey {
         let deadline = self.now.saturating_add(delay);
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot as usize].action = Some(action);
-                slot
-            }
-            None => {
-                self.slots.push(Slot {
-                    generation: 0,
-                    action: Some(action),
-                });
-                (self.slots.len() - 1) as u32
-            }
-        };
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(0);
+            (self.slots.len() - 1) as u32
+        });
+        let generation = &mut self.slots[slot as usize];
+        *generation = generation.wrapping_add(1);
         let key = TimerKey {
-            deadline,
             slot,
-            generation: self.slots[slot as usize].generation,
+            generation: *generation,
         };
         self.live += 1;
         self.entries += 1;
-        self.buckets[self.bucket(deadline)].push(key);
+        let entry = Entry {
+            deadline,
+            key,
+            action,
+        };
+        self.buckets[self.bucket(deadline)].push(entry);
         key
     }
 
     /// Removes a timer; false when it already fired (or never existed).
     pub(crate) fn cancel(&mut self, key: TimerKey) -> bool {
-        let taken = self.take(key).is_some();
+        let taken = self.take(key);
         if taken && self.entries > 64 && self.entries > 2 * self.live {
             self.sweep();
         }
@@ -103,15 +101,14 @@ impl<A> Clock<A> {
     }
 
     pub(crate) fn is_pending(&self, key: TimerKey) -> bool {
-        let slot = &self.slots[key.slot as usize];
-        slot.generation == key.generation && slot.action.is_some()
+        self.slots[key.slot as usize] == key.generation
     }
 
     /// The earliest deadline, if any timer is set.
     pub(crate) fn next_deadline(&mut self) -> Option<u64> {
         match self.lowest()? {
             0 => Some(self.last),
-            b => self.buckets[b].iter().map(|k| k.deadline).min(),
+            b => self.buckets[b].iter().map(|e| e.deadline).min(),
         }
     }
 
@@ -124,7 +121,7 @@ impl<A> Clock<A> {
         self.now = self.now.max(first);
         while let Some(b) = self.lowest() {
             if b > 0 {
-                let min = self.buckets[b].iter().map(|k| k.deadline).min();
+                let min = self.buckets[b].iter().map(|e| e.deadline).min();
                 match min {
                     Some(min) if min <= self.now => self.redistribute(b, min),
                     _ => break,
@@ -133,9 +130,9 @@ impl<A> Clock<A> {
             // Bucket 0 now holds live timers, all due at `last`, in order set.
             let mut due = std::mem::take(&mut self.buckets[0]);
             self.entries -= due.len();
-            for key in due.drain(..) {
-                if let Some(action) = self.take(key) {
-                    out.push((key.deadline, action));
+            for entry in due.drain(..) {
+                if self.take(entry.key) {
+                    out.push((entry.deadline, entry.action));
                 }
             }
             // Keep the vector's allocation for the next instant.
@@ -149,31 +146,30 @@ impl<A> Clock<A> {
         (u64::BITS - (deadline ^ self.last).leading_zeros()) as usize
     }
 
-    /// Takes a live timer's action and frees its slot.
-    fn take(&mut self, key: TimerKey) -> Option<A> {
-        let slot = &mut self.slots[key.slot as usize];
-        if slot.generation != key.generation {
-            return None;
+    /// Ends a live timer and frees its slot; false when it is not live.
+    fn take(&mut self, key: TimerKey) -> bool {
+        let generation = &mut self.slots[key.slot as usize];
+        if *generation != key.generation {
+            return false;
         }
-        let action = slot.action.take()?;
-        slot.generation = slot.generation.wrapping_add(1);
+        *generation = generation.wrapping_add(1);
         self.free.push(key.slot);
         self.live -= 1;
-        Some(action)
+        true
     }
 
     /// The lowest bucket holding a live timer, with its stale entries dropped.
     /// `last` never passes the current instant, so a timer set later can
     /// never be due before it.
     fn lowest(&mut self) -> Option<usize> {
+        let stale = self.entries > self.live;
         let slots = &self.slots;
         for (b, bucket) in self.buckets.iter_mut().enumerate() {
-            if bucket.is_empty() {
-                continue;
+            if stale && !bucket.is_empty() {
+                let before = bucket.len();
+                bucket.retain(|e| slots[e.key.slot as usize] == e.key.generation);
+                self.entries -= before - bucket.len();
             }
-            let before = bucket.len();
-            bucket.retain(|k| slots[k.slot as usize].generation == k.generation);
-            self.entries -= before - bucket.len();
             if !bucket.is_empty() {
                 return Some(b);
             }
@@ -186,9 +182,9 @@ impl<A> Clock<A> {
     fn redistribute(&mut self, b: usize, min: u64) {
         self.last = min;
         let mut moving = std::mem::take(&mut self.buckets[b]);
-        for key in moving.drain(..) {
-            let to = self.bucket(key.deadline);
-            self.buckets[to].push(key);
+        for entry in moving.drain(..) {
+            let to = self.bucket(entry.deadline);
+            self.buckets[to].push(entry);
         }
         // Every timer moved lower: hand the emptied vector back.
         self.buckets[b] = moving;
@@ -198,7 +194,7 @@ impl<A> Clock<A> {
     fn sweep(&mut self) {
         let slots = &self.slots;
         for bucket in &mut self.buckets {
-            bucket.retain(|k| slots[k.slot as usize].generation == k.generation);
+            bucket.retain(|e| slots[e.key.slot as usize] == e.key.generation);
         }
         self.entries = self.live;
     }

@@ -117,7 +117,7 @@ impl<'a> Graph<'a> {
         let mut out = match &waiting {
             Waiting::Member(m) => members(std::slice::from_ref(m)),
             Waiting::Gather(g) => members(&g.members),
-            Waiting::Wait(_, ms) => members(ms),
+            Waiting::Wait(on) => members(&on.members),
             Waiting::Semaphore(s) => sim.semaphores.borrow()[*s as usize]
                 .holders
                 .iter()
@@ -126,7 +126,7 @@ impl<'a> Graph<'a> {
             Waiting::Get(q) => vec![Node::Doers(self.doers_id(0, *q))],
             Waiting::Put(q) => vec![Node::Doers(self.doers_id(1, *q))],
             Waiting::Join(q) => vec![Node::Doers(self.doers_id(2, *q))],
-            Waiting::Nothing | Waiting::Sleep | Waiting::Other(_) => Vec::new(),
+            Waiting::Nothing | Waiting::Sleep | Waiting::Turn => Vec::new(),
         };
         out.retain(|n| match n {
             Node::Task(t) => *t != task && sim.state(Member::Task(*t)) == State::Pending,

@@ -153,11 +153,27 @@ pub(crate) struct Plain {
     /// The step it is on; `None` before its first turn.
     pc: Option<u32>,
     wait: PlainWait,
-    vars: Vec<(Sym, Value)>,
     /// Whether its steps read variables: if not, it keeps none.
     keeps_vars: bool,
-    handles: Vec<(Sym, Rc<[Member]>)>,
+    /// Its variables and handles, when it has any.
+    frame: Option<Box<Frame>>,
     rng: Option<Rng>,
+}
+
+/// A plain task's variables and handles, kept between its turns.
+struct Frame {
+    vars: Vec<(Sym, Value)>,
+    handles: Vec<(Sym, Rc<[Member]>)>,
+}
+
+impl Frame {
+    /// Boxes the variables and handles, unless there are none.
+    fn keep(vars: Vec<(Sym, Value)>, handles: Vec<(Sym, Rc<[Member]>)>) -> Option<Box<Frame>> {
+        match vars.is_empty() && handles.is_empty() {
+            true => None,
+            false => Some(Box::new(Frame { vars, handles })),
+        }
+    }
 }
 
 /// What a plain task waits for at its step.
@@ -176,9 +192,8 @@ impl Plain {
         Plain {
             pc: None,
             wait: PlainWait::Frozen,
-            vars,
             keeps_vars,
-            handles: Vec::new(),
+            frame: Frame::keep(vars, Vec::new()),
             rng: None,
         }
     }
@@ -203,12 +218,14 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         };
         (slot.def, *index as usize, slot.started_at)
     };
-    let (pc, wait, keeps_vars, vars, handles, rng) = {
+    let (pc, wait, keeps_vars, mut frame, rng) = {
         let mut plains = sim.plains.borrow_mut();
         let p = &mut plains[index];
-        let vars = std::mem::take(&mut p.vars);
-        let handles = std::mem::take(&mut p.handles);
-        (p.pc, p.wait, p.keeps_vars, vars, handles, p.rng.take())
+        (p.pc, p.wait, p.keeps_vars, p.frame.take(), p.rng.take())
+    };
+    let (vars, handles) = match &mut frame {
+        Some(f) => (std::mem::take(&mut f.vars), std::mem::take(&mut f.handles)),
+        None => (Vec::new(), Vec::new()),
     };
     let mut ctx = Ctx {
         sim: sim.clone(),
@@ -224,7 +241,15 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
             let mut plains = sim.plains.borrow_mut();
             let p = &mut plains[index];
             (p.pc, p.wait) = (Some(pc), wait);
-            (p.vars, p.handles, p.rng) = (ctx.vars, ctx.handles, ctx.rng);
+            p.frame = match frame {
+                // The box it had, refilled: no allocation per turn.
+                Some(mut f) => {
+                    (f.vars, f.handles) = (ctx.vars, ctx.handles);
+                    Some(f)
+                }
+                None => Frame::keep(ctx.vars, ctx.handles),
+            };
+            p.rng = ctx.rng;
         }
         Left::Ended(outcome) => end(sim, id, outcome),
         Left::Over => {}
@@ -503,7 +528,7 @@ impl Ctx {
             for m in &members {
                 self.sim.add_callback(*m, Callback::Wake(self.id));
             }
-            let waiting = Waiting::Wait("its upstream tasks", members.clone().into());
+            let waiting = Waiting::on("its upstream tasks", members.clone().into());
             let r = self.suspend(waiting, || decide().is_some()).await;
             for m in &members {
                 self.sim.remove_callback(*m, &Callback::Wake(self.id));
@@ -837,7 +862,7 @@ impl Ctx {
                 Ok(Then::Flow(Flow::Break)) => return Left::Ended(Ok(Value::None)),
                 Ok(Then::Sleep(0)) => {
                     self.sim
-                        .set_waiting(self.id, Waiting::Other("its next turn"));
+                        .set_waiting(self.id, Waiting::Turn);
                     self.sim.wake(self.id);
                     return Left::Waiting(pc, PlainWait::Turn);
                 }
@@ -912,7 +937,7 @@ impl Ctx {
     async fn hop(&self) -> Result<(), Raise> {
         let mut turned = false;
         let (sim, id) = (&self.sim, self.id);
-        sim.set_waiting(id, Waiting::Other("its next turn"));
+        sim.set_waiting(id, Waiting::Turn);
         let r = poll_fn(|cx| {
             if turned {
                 Poll::Ready(if sim.take_cancel(id) {
@@ -1018,7 +1043,7 @@ impl Ctx {
         }
         let r = self
             .suspend(
-                Waiting::Wait("asyncio.wait", members.clone().into()),
+                Waiting::on("asyncio.wait", members.clone().into()),
                 || w.waiter.done.get(),
             )
             .await;
@@ -1073,7 +1098,7 @@ impl Ctx {
         let cb = Callback::Release(waiter.clone(), shield as u8);
         self.sim.add_callback(m, cb.clone());
         let interrupted = self
-            .suspend(Waiting::Wait("wait_for", Rc::new([m])), || {
+            .suspend(Waiting::on("wait_for", Rc::new([m])), || {
                 waiter.done.get()
             })
             .await
@@ -1117,7 +1142,7 @@ impl Ctx {
         self.cancel_member(m);
         let r = self
             .suspend(
-                Waiting::Wait("a cancelled task to finish", Rc::new([m])),
+                Waiting::on("a cancelled task to finish", Rc::new([m])),
                 || waiter.done.get(),
             )
             .await;

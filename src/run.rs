@@ -285,7 +285,8 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
             let by = no_one_left(graph, id, "sets it");
             format!("future {} (never set{by})", model.futures[*f as usize].name)
         }
-        Waiting::Wait(what, members) => {
+        Waiting::Wait(on) => {
+            let (what, members) = (on.what, &on.members);
             let pending = members
                 .iter()
                 .filter(|m| sim.state(**m) == State::Pending)
@@ -339,7 +340,7 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
                 no_one_left(graph, id, "marks items done")
             )
         }
-        Waiting::Other(what) => (*what).into(),
+        Waiting::Turn => "its next turn".into(),
     }
 }
 

@@ -164,10 +164,22 @@ pub(crate) enum Waiting {
     Get(QueueId),
     Put(QueueId),
     Join(QueueId),
-    /// `wait` and `wait_for` on these members.
-    Wait(&'static str, Rc<[Member]>),
-    /// Other internal waiters.
-    Other(&'static str),
+    /// `wait`, `wait_for` and other internal waiters on these members.
+    Wait(Rc<WaitOn>),
+    /// One turn of the loop (`asyncio.sleep(0)`).
+    Turn,
+}
+
+/// What a task in [`Waiting::Wait`] waits on, and what for.
+pub(crate) struct WaitOn {
+    pub what: &'static str,
+    pub members: Rc<[Member]>,
+}
+
+impl Waiting {
+    pub(crate) fn on(what: &'static str, members: Rc<[Member]>) -> Waiting {
+        Waiting::Wait(Rc::new(WaitOn { what, members }))
+    }
 }
 
 thread_local! {
