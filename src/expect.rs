@@ -149,7 +149,7 @@ fn durations(sim: &Sim, def: u32) -> Vec<u64> {
     let mut out: Vec<u64> = tasks
         .iter()
         .filter(|t| t.def == def)
-        .filter_map(|t| Some(t.finished_at? - t.started_at?))
+        .filter_map(|t| Some(t.finished_at()? - t.started_at()?))
         .collect();
     out.sort_unstable();
     out

@@ -122,7 +122,7 @@ fn begin(sim: &Rc<Sim>, id: TaskId) -> bool {
 /// Marks a task started (once its upstream allows) and says so; returns the instant.
 fn started(sim: &Sim, id: TaskId, detail: String) -> u64 {
     let now = sim.now();
-    sim.tasks.borrow_mut()[id as usize].started_at = Some(now);
+    sim.tasks.borrow_mut()[id as usize].started = now;
     if sim.tracing() {
         sim.emit(Event::task(sim, id, "started", detail));
     }
@@ -216,7 +216,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         let Driver::Plain(index, _) = &slot.driver else {
             unreachable!("only plain tasks resume")
         };
-        (slot.def, *index as usize, slot.started_at)
+        (slot.def, *index as usize, slot.started_at())
     };
     let (pc, wait, keeps_vars, mut frame, rng) = {
         let mut plains = sim.plains.borrow_mut();

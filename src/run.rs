@@ -155,7 +155,7 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
             State::Pending => 4,
         };
         states[k] += 1;
-        if let (Some(a), Some(b)) = (slot.started_at, slot.finished_at) {
+        if let (Some(a), Some(b)) = (slot.started_at(), slot.finished_at()) {
             durations.push(b - a);
         }
     }
@@ -275,7 +275,7 @@ fn explain(sim: &Sim, d: &deadlock::Deadlock) -> String {
 fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waiting) -> String {
     let model = &sim.model;
     match waiting {
-        Waiting::Nothing if sim.tasks.borrow()[id as usize].started_at.is_some() => {
+        Waiting::Nothing if sim.tasks.borrow()[id as usize].started_at().is_some() => {
             "nothing (it was running when the run stopped)".into()
         }
         Waiting::Nothing => "its first turn (it never started)".into(),

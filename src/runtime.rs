@@ -255,12 +255,24 @@ pub(crate) struct TaskSlot {
     pub callbacks: SmallVec<[Callback; 1]>,
     pub outcome: Option<Outcome>,
     pub waiting: Waiting,
-    pub started_at: Option<u64>,
-    pub finished_at: Option<u64>,
+    /// When it started and finished ([`NEVER`] until then).
+    pub started: u64,
+    pub finished: u64,
     /// Steps run at the current instant, for the runaway-loop limit.
     pub instant: Instant,
-    /// When it became ready, in scenarios with `block` steps.
-    pub ready: Option<Arc<Ready>>,
+}
+
+/// An instant that has not come: a task not yet started or finished.
+pub(crate) const NEVER: u64 = u64::MAX;
+
+impl TaskSlot {
+    pub(crate) fn started_at(&self) -> Option<u64> {
+        (self.started != NEVER).then_some(self.started)
+    }
+
+    pub(crate) fn finished_at(&self) -> Option<u64> {
+        (self.finished != NEVER).then_some(self.finished)
+    }
 }
 
 pub(crate) struct FutureSlot {
@@ -296,6 +308,8 @@ pub(crate) struct Sim {
     /// Blocking calls and whom they delayed; watched only if the scenario blocks.
     pub blocks: RefCell<Blocks>,
     watch_blocks: bool,
+    /// When each task became ready, indexed by task, if `watch_blocks`.
+    readies: RefCell<Vec<Arc<Ready>>>,
     /// The current instant, readable from wakers.
     now_mirror: Arc<AtomicU64>,
     /// `--compare sequential`: every sleep holds the loop, like `time.sleep`.
@@ -393,6 +407,7 @@ impl Sim {
             stop: Cell::new(None),
             blocks: RefCell::new(Blocks::default()),
             watch_blocks: model.has_blocks(),
+            readies: RefCell::new(Vec::new()),
             now_mirror: Arc::new(AtomicU64::new(0)),
             sleeps_block,
             real,
@@ -459,10 +474,9 @@ impl Sim {
                 callbacks: SmallVec::new(),
                 outcome: None,
                 waiting: Waiting::Nothing,
-                started_at: None,
-                finished_at: None,
+                started: NEVER,
+                finished: NEVER,
                 instant: Instant::default(),
-                ready: None,
             });
             (tasks.len() - 1) as TaskId
         };
@@ -487,7 +501,7 @@ impl Sim {
         let task = crate::interpreter::run_task(self.clone(), id, vars);
         if self.watch_blocks {
             let ready = Ready::new(self.now_mirror.clone());
-            self.tasks.borrow_mut()[id as usize].ready = Some(ready.clone());
+            self.readies.borrow_mut().push(ready.clone());
             self.start(Watched::new(task, ready, self.clone(), id));
         } else {
             self.start(task);
@@ -664,7 +678,7 @@ impl Sim {
             let slot = &mut tasks[id as usize];
             slot.state = State::of(&outcome);
             slot.outcome = Some(outcome);
-            slot.finished_at = Some(self.clock.borrow().now());
+            slot.finished = self.clock.borrow().now();
             self.meter.borrow_mut().live -= 1;
             slot.waiting = Waiting::Nothing;
             if let Driver::Future(waker) = &mut slot.driver {
@@ -857,9 +871,7 @@ impl Sim {
                 TimerAction::Wake(t) | TimerAction::Expire(_, t) => *t,
                 TimerAction::Release(w) => w.task,
             };
-            if let Some(ready) = &self.tasks.borrow()[task as usize].ready {
-                ready.ready_since(deadline);
-            }
+            self.readies.borrow()[task as usize].ready_since(deadline);
         }
         match action {
             TimerAction::Wake(t) => self.wake(t),
