@@ -2,6 +2,7 @@
 //! error semantics. A task instance is one future on smol's executor; it
 //! suspends only where its asyncio counterpart would.
 
+use std::cell::Cell;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
@@ -150,6 +151,8 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
 /// through the same [`Ctx::simple`] as a future's, so both behave alike; a
 /// plain task is only smaller, and needs no allocation of its own.
 pub(crate) struct Plain {
+    /// Where it is in the ready queue, kept as async-task keeps a future's.
+    pub turn: Cell<Turn>,
     /// The step it is on; `None` before its first turn.
     pc: Option<u32>,
     wait: PlainWait,
@@ -190,6 +193,7 @@ enum PlainWait {
 impl Plain {
     pub(crate) fn new(vars: Vec<(Sym, Value)>, keeps_vars: bool) -> Plain {
         Plain {
+            turn: Cell::new(Turn::Queued),
             pc: None,
             wait: PlainWait::Frozen,
             keeps_vars,
@@ -209,19 +213,16 @@ enum Left {
 
 /// One turn of a plain task: from where it waited, until it sleeps or ends.
 pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
-    sim.set_turn(id, Turn::Running);
-    let (def, index, frame_start) = {
-        let tasks = sim.tasks.borrow();
-        let slot = &tasks[id as usize];
-        let Driver::Plain(index, _) = &slot.driver else {
+    let (def, frame_start, pc, wait, keeps_vars, mut frame, rng) = {
+        let mut tasks = sim.tasks.borrow_mut();
+        let slot = &mut tasks[id as usize];
+        let (def, started) = (slot.def, slot.started_at());
+        let Driver::Plain(p) = &mut slot.driver else {
             unreachable!("only plain tasks resume")
         };
-        (slot.def, *index as usize, slot.started_at())
-    };
-    let (pc, wait, keeps_vars, mut frame, rng) = {
-        let mut plains = sim.plains.borrow_mut();
-        let p = &mut plains[index];
-        (p.pc, p.wait, p.keeps_vars, p.frame.take(), p.rng.take())
+        p.turn.set(Turn::Running);
+        let (frame, rng) = (p.frame.take(), p.rng.take());
+        (def, started, p.pc, p.wait, p.keeps_vars, frame, rng)
     };
     let (vars, handles) = match &mut frame {
         Some(f) => (std::mem::take(&mut f.vars), std::mem::take(&mut f.handles)),
@@ -238,8 +239,10 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
     };
     match ctx.plain_turn(&sim.model.tasks[def as usize], pc, wait, keeps_vars) {
         Left::Waiting(pc, wait) => {
-            let mut plains = sim.plains.borrow_mut();
-            let p = &mut plains[index];
+            let mut tasks = sim.tasks.borrow_mut();
+            let Driver::Plain(p) = &mut tasks[id as usize].driver else {
+                unreachable!("only plain tasks resume")
+            };
             (p.pc, p.wait) = (Some(pc), wait);
             p.frame = match frame {
                 // The box it had, refilled: no allocation per turn.

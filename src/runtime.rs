@@ -211,9 +211,8 @@ pub(crate) enum Job {
 pub(crate) enum Driver {
     /// A future on the executor, woken through its waker (set at its first poll).
     Future(Option<Waker>),
-    /// A plain task: its state's index in [`Sim::plains`], and where it is
-    /// in the ready queue, kept as async-task keeps a future's.
-    Plain(u32, Cell<Turn>),
+    /// A plain task, with its state.
+    Plain(crate::interpreter::Plain),
 }
 
 /// How a definition's instances run.
@@ -287,8 +286,6 @@ pub(crate) struct Sim {
     handles: RefCell<Vec<Task<()>>>,
     pub clock: RefCell<Clock<TimerAction>>,
     pub tasks: RefCell<Vec<TaskSlot>>,
-    /// The state of each plain task.
-    pub plains: RefCell<Vec<crate::interpreter::Plain>>,
     /// How each definition's instances run.
     runs: Vec<Runs>,
     pub futures: RefCell<Vec<FutureSlot>>,
@@ -384,7 +381,6 @@ impl Sim {
             handles: RefCell::new(Vec::new()),
             clock: RefCell::new(Clock::new()),
             tasks: RefCell::new(Vec::new()),
-            plains: RefCell::new(Vec::new()),
             runs: model
                 .tasks
                 .iter()
@@ -489,12 +485,9 @@ impl Sim {
             self.emit(Event::task(self, id, "created", detail));
         }
         if let Runs::Plain { vars: keep } = self.runs[def as usize] {
-            let mut plains = self.plains.borrow_mut();
-            let index = plains.len() as u32;
             let vars = if keep { vars } else { Vec::new() };
-            plains.push(crate::interpreter::Plain::new(vars, keep));
             self.tasks.borrow_mut()[id as usize].driver =
-                Driver::Plain(index, Cell::new(Turn::Queued));
+                Driver::Plain(crate::interpreter::Plain::new(vars, keep));
             push(Job::Plain(id));
             return id;
         }
@@ -584,12 +577,12 @@ impl Sim {
         match &self.tasks.borrow()[id as usize].driver {
             Driver::Future(Some(w)) => w.wake_by_ref(),
             Driver::Future(None) => {}
-            Driver::Plain(_, turn) => match turn.get() {
+            Driver::Plain(plain) => match plain.turn.get() {
                 Turn::Idle => {
-                    turn.set(Turn::Queued);
+                    plain.turn.set(Turn::Queued);
                     push(Job::Plain(id));
                 }
-                Turn::Running => turn.set(Turn::Woken),
+                Turn::Running => plain.turn.set(Turn::Woken),
                 Turn::Queued | Turn::Woken => {}
             },
         }
@@ -598,7 +591,7 @@ impl Sim {
     /// Sets a plain task's place in the ready queue; returns the one it had.
     pub(crate) fn set_turn(&self, id: TaskId, to: Turn) -> Turn {
         match &self.tasks.borrow()[id as usize].driver {
-            Driver::Plain(_, turn) => turn.replace(to),
+            Driver::Plain(plain) => plain.turn.replace(to),
             Driver::Future(_) => unreachable!("only plain tasks take turns"),
         }
     }
@@ -840,9 +833,8 @@ impl Sim {
         let allowed = self.meter.borrow().spawn(n, &self.limits);
         if allowed.is_ok() {
             self.tasks.borrow_mut().reserve(n as usize);
-            match self.runs[def as usize] {
-                Runs::Plain { .. } => self.plains.borrow_mut().reserve(n as usize),
-                Runs::Future => self.handles.borrow_mut().reserve(n as usize),
+            if let Runs::Future = self.runs[def as usize] {
+                self.handles.borrow_mut().reserve(n as usize);
             }
         }
         allowed.map_err(|stop| self.stop.set(Some(stop))).is_ok()
