@@ -140,6 +140,17 @@ impl<A> Clock<A> {
         }
     }
 
+    /// What the next few timers do, when the next instant's bucket holds at
+    /// most `limit` of them (a hint for prefetching: not in firing order).
+    pub(crate) fn upcoming(&self, limit: usize) -> impl Iterator<Item = &A> {
+        let next = self.buckets.iter().find(|b| !b.is_empty());
+        let few = next.filter(|b| b.len() <= limit);
+        few.into_iter().flatten().map(|e| {
+            crate::prefetch::prefetch(&self.slots[e.key.slot as usize]);
+            &e.action
+        })
+    }
+
     /// The bucket of a deadline, relative to `last`.
     fn bucket(&self, deadline: u64) -> usize {
         debug_assert!(deadline >= self.last, "a deadline before the last one taken");

@@ -19,6 +19,7 @@ mod limits;
 mod model;
 mod montecarlo;
 mod output;
+mod prefetch;
 mod queue;
 mod render;
 mod rng;

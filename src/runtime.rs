@@ -803,6 +803,7 @@ impl Sim {
                 clock.block(real.now().max(at).saturating_sub(now));
             }
             self.clock.borrow_mut().advance(&mut due);
+            self.prefetch_upcoming();
             self.sync_time();
             for (deadline, action) in due.drain(..) {
                 self.fire(deadline, action);
@@ -854,6 +855,20 @@ impl Sim {
                 break;
             }
             drop(queued);
+        }
+    }
+
+    /// Starts loading the slots of the tasks the next timers wake, so that
+    /// a million sleepers woken in random order wait less on memory.
+    fn prefetch_upcoming(&self) {
+        let clock = self.clock.borrow();
+        let tasks = self.tasks.borrow();
+        for action in clock.upcoming(8) {
+            if let TimerAction::Wake(t) = action {
+                if let Some(slot) = tasks.get(*t as usize) {
+                    crate::prefetch::prefetch(slot);
+                }
+            }
         }
     }
 
