@@ -153,7 +153,10 @@ impl<A> Clock<A> {
 
     /// The bucket of a deadline, relative to `last`.
     fn bucket(&self, deadline: u64) -> usize {
-        debug_assert!(deadline >= self.last, "a deadline before the last one taken");
+        debug_assert!(
+            deadline >= self.last,
+            "a deadline before the last one taken"
+        );
         (u64::BITS - (deadline ^ self.last).leading_zeros()) as usize
     }
 

@@ -2,26 +2,28 @@
 //! error semantics. A task instance is one future on smol's executor; it
 //! suspends only where its asyncio counterpart would.
 
-use std::cell::Cell;
 use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::rc::Rc;
 use std::task::Poll;
 
 use crate::clock::TimerKey;
 use crate::duration;
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, Start, StateName, Step, Sym, Target, TaskDef, sym,
+    Bind, Catch, DefId, Delay, FutId, SemId, Start, StateName, Step, Sym, Target, TaskDef, sym,
 };
 use crate::rng::Rng;
 use crate::runtime::{
-    Callback, Driver, Turn, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState, Waiter,
-    Waiting,
+    Callback, Driver, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState,
+    Waiter, Waiting,
 };
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
 use crate::trace::{Event, Gauge};
 use crate::trigger;
 use crate::value::Value;
+
+mod plain;
+pub(crate) use plain::{Plain, Program, resume};
 
 /// How a block of steps ended, when it did not raise.
 pub(crate) enum Flow {
@@ -36,8 +38,6 @@ enum Then {
     /// Sleep this long (`asyncio.sleep`; 0 is one turn of the loop).
     Sleep(u64),
 }
-
-type Run<'a> = Pin<Box<dyn Future<Output = Result<Flow, Raise>> + 'a>>;
 
 /// Who runs the steps: a task, or a future's done callbacks.
 #[derive(Clone, Copy)]
@@ -114,7 +114,12 @@ fn begin(sim: &Rc<Sim>, id: TaskId) -> bool {
         return true;
     }
     if sim.tracing() {
-        sim.emit(Event::task(sim, id, "cancelled", "before it started".into()));
+        sim.emit(Event::task(
+            sim,
+            id,
+            "cancelled",
+            "before it started".into(),
+        ));
     }
     sim.finish_task(id, Err(Raise::Cancelled));
     false
@@ -146,120 +151,6 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
     sim.finish_task(id, outcome);
 }
 
-/// A plain task's state between its turns (see [`TaskDef::is_plain`]): the
-/// step it is on and what it waits for, in place of a future. Its steps run
-/// through the same [`Ctx::simple`] as a future's, so both behave alike; a
-/// plain task is only smaller, and needs no allocation of its own.
-pub(crate) struct Plain {
-    /// Where it is in the ready queue, kept as async-task keeps a future's.
-    pub turn: Cell<Turn>,
-    /// The step it is on; `None` before its first turn.
-    pc: Option<u32>,
-    wait: PlainWait,
-    /// Whether its steps read variables: if not, it keeps none.
-    keeps_vars: bool,
-    /// Its variables and handles, when it has any.
-    frame: Option<Box<Frame>>,
-    rng: Option<Rng>,
-}
-
-/// A plain task's variables and handles, kept between its turns.
-struct Frame {
-    vars: Vec<(Sym, Value)>,
-    handles: Vec<(Sym, Rc<[Member]>)>,
-}
-
-impl Frame {
-    /// Boxes the variables and handles, unless there are none.
-    fn keep(vars: Vec<(Sym, Value)>, handles: Vec<(Sym, Rc<[Member]>)>) -> Option<Box<Frame>> {
-        match vars.is_empty() && handles.is_empty() {
-            true => None,
-            false => Some(Box::new(Frame { vars, handles })),
-        }
-    }
-}
-
-/// What a plain task waits for at its step.
-#[derive(Clone, Copy)]
-enum PlainWait {
-    /// Its sleep's timer.
-    Timer(TimerKey),
-    /// One turn of the loop (`asyncio.sleep(0)`).
-    Turn,
-    /// Nothing ever: a limit stopped the run.
-    Frozen,
-}
-
-impl Plain {
-    pub(crate) fn new(vars: Vec<(Sym, Value)>, keeps_vars: bool) -> Plain {
-        Plain {
-            turn: Cell::new(Turn::Queued),
-            pc: None,
-            wait: PlainWait::Frozen,
-            keeps_vars,
-            frame: Frame::keep(vars, Vec::new()),
-            rng: None,
-        }
-    }
-}
-
-/// Where a plain task's turn left it.
-enum Left {
-    Waiting(u32, PlainWait),
-    Ended(Outcome),
-    /// Cancelled before it started: already over.
-    Over,
-}
-
-/// One turn of a plain task: from where it waited, until it sleeps or ends.
-pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
-    let (def, frame_start, pc, wait, keeps_vars, mut frame, rng) = {
-        let mut tasks = sim.tasks.borrow_mut();
-        let slot = &mut tasks[id as usize];
-        let (def, started) = (slot.def, slot.started_at());
-        let Driver::Plain(p) = &mut slot.driver else {
-            unreachable!("only plain tasks resume")
-        };
-        p.turn.set(Turn::Running);
-        let (frame, rng) = (p.frame.take(), p.rng.take());
-        (def, started, p.pc, p.wait, p.keeps_vars, frame, rng)
-    };
-    let (vars, handles) = match &mut frame {
-        Some(f) => (std::mem::take(&mut f.vars), std::mem::take(&mut f.handles)),
-        None => (Vec::new(), Vec::new()),
-    };
-    let mut ctx = Ctx {
-        sim: sim.clone(),
-        id,
-        actor: Actor::Task(id),
-        vars,
-        handles,
-        rng,
-        frame_start: frame_start.unwrap_or_else(|| sim.now()),
-    };
-    match ctx.plain_turn(&sim.model.tasks[def as usize], pc, wait, keeps_vars) {
-        Left::Waiting(pc, wait) => {
-            let mut tasks = sim.tasks.borrow_mut();
-            let Driver::Plain(p) = &mut tasks[id as usize].driver else {
-                unreachable!("only plain tasks resume")
-            };
-            (p.pc, p.wait) = (Some(pc), wait);
-            p.frame = match frame {
-                // The box it had, refilled: no allocation per turn.
-                Some(mut f) => {
-                    (f.vars, f.handles) = (ctx.vars, ctx.handles);
-                    Some(f)
-                }
-                None => Frame::keep(ctx.vars, ctx.handles),
-            };
-            p.rng = ctx.rng;
-        }
-        Left::Ended(outcome) => end(sim, id, outcome),
-        Left::Over => {}
-    }
-    sim.end_turn(id);
-}
-
 /// A future's `on_done` steps: run at once, as one callback.
 pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
     let model = sim.model.clone();
@@ -282,7 +173,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
         frame_start: sim.now(),
     };
     let steps = &model.futures[f as usize].on_done;
-    let mut run = ctx.exec(steps);
+    let mut run = pin!(ctx.body(steps));
     let waker = std::task::Waker::noop();
     let mut cx = std::task::Context::from_waker(waker);
     // Validation allows only steps that never suspend here.
@@ -646,8 +537,9 @@ impl Ctx {
         r
     }
 
-    /// A task's top-level steps: like [`Ctx::exec`], without its allocation
-    /// (nested blocks go through `exec`, which boxes to allow recursion).
+    /// Runs a block of steps. Nested blocks need no allocation of their own:
+    /// `step` boxes the compound steps that hold them, which is where the
+    /// recursion is broken.
     async fn body(&mut self, steps: &[Step]) -> Result<Flow, Raise> {
         for step in steps {
             match self.step(step).await? {
@@ -656,18 +548,6 @@ impl Ctx {
             }
         }
         Ok(Flow::Next)
-    }
-
-    fn exec<'a>(&'a mut self, steps: &'a [Step]) -> Run<'a> {
-        Box::pin(async move {
-            for step in steps {
-                match self.step(step).await? {
-                    Flow::Next => {}
-                    other => return Ok(other),
-                }
-            }
-            Ok(Flow::Next)
-        })
     }
 
     async fn step(&mut self, step: &Step) -> Result<Flow, Raise> {
@@ -807,7 +687,7 @@ impl Ctx {
             } => return self.try_step(body, except, finally, *catch).await,
             Step::With { sem, body } => {
                 self.acquire(*sem).await?;
-                let r = self.exec(body).await;
+                let r = self.body(body).await;
                 self.release(*sem)?;
                 return r;
             }
@@ -822,94 +702,6 @@ impl Ctx {
             _ => unreachable!("simple steps are run by `step`"),
         }
         Ok(Flow::Next)
-    }
-
-    // ----- plain tasks ----------------------------------------------------
-
-    /// Runs a plain task from step `pc`, once what it waited for came, until
-    /// it sleeps or ends: the steps of [`Ctx::body`], the waits of [`Ctx::sleep`].
-    fn plain_turn(
-        &mut self,
-        def: &TaskDef,
-        pc: Option<u32>,
-        wait: PlainWait,
-        keeps_vars: bool,
-    ) -> Left {
-        let mut pc = match pc {
-            Some(pc) => match self.plain_woken(wait) {
-                None => return Left::Waiting(pc, wait),
-                Some(Ok(())) => pc + 1,
-                Some(Err(raise)) => return Left::Ended(Err(raise)),
-            },
-            None => {
-                if !begin(&self.sim, self.id) {
-                    return Left::Over;
-                }
-                self.frame_start = started(&self.sim, self.id, String::new());
-                if keeps_vars {
-                    self.set_var(sym::ATTEMPT, Value::Int(1));
-                }
-                0
-            }
-        };
-        loop {
-            let Some(step) = def.body.get(pc as usize) else {
-                return Left::Ended(Ok(Value::None));
-            };
-            if !self.sim.count_step(self.id) {
-                return Left::Waiting(pc, PlainWait::Frozen);
-            }
-            match self.simple(step) {
-                Ok(Then::Flow(Flow::Next)) => pc += 1,
-                Ok(Then::Flow(Flow::Return(v))) => return Left::Ended(Ok(v)),
-                Ok(Then::Flow(Flow::Break)) => return Left::Ended(Ok(Value::None)),
-                Ok(Then::Sleep(0)) => {
-                    self.sim
-                        .set_waiting(self.id, Waiting::Turn);
-                    self.sim.wake(self.id);
-                    return Left::Waiting(pc, PlainWait::Turn);
-                }
-                Ok(Then::Sleep(ns)) => {
-                    let key = self
-                        .sim
-                        .clock
-                        .borrow_mut()
-                        .set(ns, TimerAction::Wake(self.id));
-                    self.sim.set_waiting(self.id, Waiting::Sleep);
-                    // As `suspend` does: a cancellation delivered meanwhile ends the wait at once.
-                    return match self.plain_woken(PlainWait::Timer(key)) {
-                        None => Left::Waiting(pc, PlainWait::Timer(key)),
-                        Some(Ok(())) => unreachable!("a timer just set is pending"),
-                        Some(Err(raise)) => Left::Ended(Err(raise)),
-                    };
-                }
-                Err(raise) => return Left::Ended(Err(raise)),
-            }
-        }
-    }
-
-    /// Whether what a plain task waits for came: `None` while it waits.
-    fn plain_woken(&self, wait: PlainWait) -> Option<Result<(), Raise>> {
-        let (sim, id) = (&self.sim, self.id);
-        let r = match wait {
-            PlainWait::Frozen => return None,
-            PlainWait::Turn => match sim.take_cancel(id) {
-                true => Err(Raise::Cancelled),
-                false => Ok(()),
-            },
-            PlainWait::Timer(key) => {
-                if sim.take_cancel(id) {
-                    sim.clock.borrow_mut().cancel(key);
-                    Err(Raise::Cancelled)
-                } else if sim.clock.borrow().is_pending(key) {
-                    return None;
-                } else {
-                    Ok(())
-                }
-            }
-        };
-        sim.set_waiting(id, Waiting::Nothing);
-        Some(r)
     }
 
     // ----- suspension points ---------------------------------------------
@@ -1045,10 +837,9 @@ impl Ctx {
             self.sim.add_callback(*m, Callback::Wait(w.clone(), *m));
         }
         let r = self
-            .suspend(
-                Waiting::on("asyncio.wait", members.clone().into()),
-                || w.waiter.done.get(),
-            )
+            .suspend(Waiting::on("asyncio.wait", members.clone().into()), || {
+                w.waiter.done.get()
+            })
             .await;
         if let Some(key) = w.timer.take() {
             self.sim.clock.borrow_mut().cancel(key);
@@ -1101,9 +892,7 @@ impl Ctx {
         let cb = Callback::Release(waiter.clone(), shield as u8);
         self.sim.add_callback(m, cb.clone());
         let interrupted = self
-            .suspend(Waiting::on("wait_for", Rc::new([m])), || {
-                waiter.done.get()
-            })
+            .suspend(Waiting::on("wait_for", Rc::new([m])), || waiter.done.get())
             .await
             .is_err();
         drop(_guard);
@@ -1166,7 +955,7 @@ impl Ctx {
 
     async fn timeout_scope(&mut self, after: u64, body: &[Step]) -> Result<Flow, Raise> {
         let scope = self.open_timeout(after);
-        let r = self.exec(body).await;
+        let r = self.body(body).await;
         self.close_timeout(scope, r, || {
             format!("timeout block expired after {}", duration::format(after))
         })
@@ -1237,20 +1026,20 @@ impl Ctx {
         finally: &[Step],
         catch: Catch,
     ) -> Result<Flow, Raise> {
-        let r = match self.exec(body).await {
+        let r = match self.body(body).await {
             Err(e) if catches(catch, &e) => {
                 self.set_var(sym::ERROR, Value::Error(e.message()));
                 if self.sim.tracing() {
                     self.emit("caught", e.message().to_string());
                 }
-                self.exec(except).await
+                self.body(except).await
             }
             other => other,
         };
         if finally.is_empty() {
             return r;
         }
-        match self.exec(finally).await {
+        match self.body(finally).await {
             Ok(Flow::Next) => r,
             other => other,
         }
@@ -1260,34 +1049,49 @@ impl Ctx {
 
     async fn acquire(&self, sem: u32) -> Result<(), Raise> {
         let sim = &self.sim;
-        let name = &sim.model.semaphores[sem as usize].name;
         if sim.semaphores.borrow_mut()[sem as usize].try_acquire(self.id) {
             self.permit_event("acquired", sem);
             return Ok(());
         }
         let waiter = Waiter::new(self.id);
         sim.semaphores.borrow_mut()[sem as usize].enqueue(waiter.clone());
-        if sim.tracing() {
-            let in_use = sim.semaphores.borrow()[sem as usize].in_use();
-            let permits = sim.model.semaphores[sem as usize].permits;
-            self.emit(
-                "wait",
-                format!("for a permit of {name} ({in_use}/{permits} in use)"),
-            );
-        }
+        self.permit_wait_event(sem);
         let r = self
             .suspend(Waiting::Semaphore(sem), || waiter.done.get())
             .await;
-        let next = match r {
-            Ok(()) => sim.semaphores.borrow_mut()[sem as usize].granted(&waiter),
-            Err(_) => sim.semaphores.borrow_mut()[sem as usize].abandon(&waiter),
-        };
-        if let Some(t) = next {
-            sim.wake(t);
-        }
+        self.permit_waited(sem, &waiter, r.is_ok());
         r?;
         self.permit_event("acquired", sem);
         Ok(())
+    }
+
+    /// Says that this task waits for a permit.
+    fn permit_wait_event(&self, sem: SemId) {
+        if self.sim.tracing() {
+            let in_use = self.sim.semaphores.borrow()[sem as usize].in_use();
+            let def = &self.sim.model.semaphores[sem as usize];
+            self.emit(
+                "wait",
+                format!(
+                    "for a permit of {} ({in_use}/{} in use)",
+                    def.name, def.permits
+                ),
+            );
+        }
+    }
+
+    /// Leaves the semaphore's queue after a wait, with the permit or
+    /// without it (cancelled); the next waiter may be woken.
+    fn permit_waited(&self, sem: SemId, waiter: &Rc<Waiter>, granted: bool) {
+        let mut sems = self.sim.semaphores.borrow_mut();
+        let next = match granted {
+            true => sems[sem as usize].granted(waiter),
+            false => sems[sem as usize].abandon(waiter),
+        };
+        drop(sems);
+        if let Some(t) = next {
+            self.sim.wake(t);
+        }
     }
 
     fn release(&self, sem: u32) -> Result<(), Raise> {
@@ -1463,7 +1267,7 @@ impl Ctx {
                 self.task_done(queue)?;
                 return Ok(Flow::Next);
             }
-            match self.exec(body).await? {
+            match self.body(body).await? {
                 Flow::Next => self.task_done(queue)?,
                 Flow::Break => {
                     self.task_done(queue)?;
@@ -1501,7 +1305,7 @@ impl Ctx {
             // sets for the first time stays after it, as in Python.
             let mark = self.vars.len();
             self.vars.push((i, Value::Int(n as i64)));
-            let r = self.exec(body).await;
+            let r = self.body(body).await;
             self.vars.remove(mark);
             match r? {
                 Flow::Next => {}
@@ -1524,7 +1328,7 @@ impl Ctx {
             let mark = self.vars.len();
             self.vars.push((i, Value::Int(n as i64)));
             self.vars.push((var, item.clone()));
-            let r = self.exec(body).await;
+            let r = self.body(body).await;
             self.vars.drain(mark..mark + 2);
             match r? {
                 Flow::Next => {}
@@ -1542,7 +1346,7 @@ impl Ctx {
             let (mark, hmark) = (self.vars.len(), self.handles.len());
             self.vars.push((i, Value::Int(n as i64)));
             self.handles.push((var, Rc::from([m])));
-            let r = self.exec(body).await;
+            let r = self.body(body).await;
             self.vars.remove(mark);
             self.handles.remove(hmark);
             match r? {
@@ -1576,7 +1380,7 @@ impl Ctx {
             self.vars.push((*sym, value));
         }
         self.frame_start = self.sim.now();
-        let r = self.exec(&def.body).await;
+        let r = self.body(&def.body).await;
         self.vars.truncate(saved.0);
         self.frame_start = saved.1;
         if let Flow::Return(v) = r? {

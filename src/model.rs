@@ -165,18 +165,6 @@ pub(crate) struct TaskDef {
 }
 
 impl TaskDef {
-    /// Whether an instance can run as a plain step machine, without a
-    /// future: no upstream, retry, timeout, deadline or limit, and only
-    /// simple steps.
-    pub(crate) fn is_plain(&self) -> bool {
-        self.after.is_empty()
-            && self.retry.is_none()
-            && self.timeout.is_none()
-            && self.deadline.is_none()
-            && self.limit.is_none()
-            && self.body.iter().all(Step::is_simple)
-    }
-
     /// Whether a simple body reads any variable (or `name`, which an
     /// argument may shadow): if not, its instances need not keep them.
     pub(crate) fn reads_vars(&self) -> bool {
@@ -184,9 +172,9 @@ impl TaskDef {
         let delay = |d: &Delay| matches!(d, Delay::Dynamic(t) if t.reads(&var));
         self.body.iter().any(|step| match step {
             Step::Sleep(d) | Step::Block(d) => delay(d),
-            Step::Log(t) | Step::Fail { message: t, .. } | Step::SetException { message: t, .. } => {
-                t.reads(&var)
-            }
+            Step::Log(t)
+            | Step::Fail { message: t, .. }
+            | Step::SetException { message: t, .. } => t.reads(&var),
             Step::Return(e) | Step::SetResult { value: e, .. } => e.reads(&var),
             Step::Spawn { start, .. } => start.args.iter().any(|(_, e)| e.reads(&var)),
             Step::Cancel(_)

@@ -22,6 +22,7 @@ use smallvec::SmallVec;
 
 use crate::blocking::{Blocks, Ready, Watched};
 use crate::clock::{Clock, TimerKey};
+use crate::interpreter::{Plain, Program};
 use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId};
 use crate::queue::Queue;
@@ -212,16 +213,15 @@ pub(crate) enum Driver {
     /// A future on the executor, woken through its waker (set at its first poll).
     Future(Option<Waker>),
     /// A plain task, with its state.
-    Plain(crate::interpreter::Plain),
+    Plain(Plain),
 }
 
 /// How a definition's instances run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 enum Runs {
     Future,
-    /// As plain tasks; `vars`: whether they keep their variables (their
-    /// steps read some).
-    Plain { vars: bool },
+    /// As plain tasks, by this program.
+    Plain(Program),
 }
 
 /// A plain task's place in the ready queue.
@@ -384,11 +384,9 @@ impl Sim {
             runs: model
                 .tasks
                 .iter()
-                .map(|t| match t.is_plain() && !model.has_blocks() {
-                    true => Runs::Plain {
-                        vars: t.reads_vars(),
-                    },
-                    false => Runs::Future,
+                .map(|t| match Program::compile(t) {
+                    Some(program) if !model.has_blocks() => Runs::Plain(program),
+                    _ => Runs::Future,
                 })
                 .collect(),
             futures: RefCell::new(futures),
@@ -484,10 +482,9 @@ impl Sim {
             };
             self.emit(Event::task(self, id, "created", detail));
         }
-        if let Runs::Plain { vars: keep } = self.runs[def as usize] {
-            let vars = if keep { vars } else { Vec::new() };
-            self.tasks.borrow_mut()[id as usize].driver =
-                Driver::Plain(crate::interpreter::Plain::new(vars, keep));
+        if let Runs::Plain(program) = &self.runs[def as usize] {
+            let vars = if program.reads_vars { vars } else { Vec::new() };
+            self.tasks.borrow_mut()[id as usize].driver = Driver::Plain(Plain::new(vars));
             push(Job::Plain(id));
             return id;
         }
@@ -588,6 +585,14 @@ impl Sim {
         }
     }
 
+    /// The program of a plain definition.
+    pub(crate) fn program(&self, def: DefId) -> Option<&Program> {
+        match &self.runs[def as usize] {
+            Runs::Plain(program) => Some(program),
+            Runs::Future => None,
+        }
+    }
+
     /// Sets a plain task's place in the ready queue; returns the one it had.
     pub(crate) fn set_turn(&self, id: TaskId, to: Turn) -> Turn {
         match &self.tasks.borrow()[id as usize].driver {
@@ -598,7 +603,9 @@ impl Sim {
 
     /// Ends a plain task's turn: queued again if it was woken meanwhile.
     pub(crate) fn end_turn(&self, id: TaskId) {
-        if self.set_turn(id, Turn::Idle) == Turn::Woken && self.state(Member::Task(id)) == State::Pending {
+        if self.set_turn(id, Turn::Idle) == Turn::Woken
+            && self.state(Member::Task(id)) == State::Pending
+        {
             self.wake(id);
         }
     }

@@ -1,0 +1,366 @@
+//! Plain tasks: a task whose body is simple runs as a small step machine in
+//! the ready queue instead of a future, so a million of them stay small.
+//!
+//! A definition is plain when it has no upstream, retry, timeout or deadline,
+//! and its steps are simple ([`Step::is_simple`]), `acquire`, or `with`
+//! blocks of such steps; `limit` counts as a `with` around the body. Its
+//! steps are compiled once into a flat [`Program`]: a `with` becomes an
+//! acquire, its steps and a release, with a [`Scope`] saying which permits
+//! are held where, so that an error, a cancellation or a `return` releases
+//! them innermost first, as the nested `async with` blocks would.
+//!
+//! The steps run through the same [`Ctx::simple`], `acquire` and `release`
+//! code as a future's; only the waits differ in form, not in order.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use super::{Actor, Ctx, Flow, Then, begin, end, started};
+use crate::clock::TimerKey;
+use crate::model::{SemId, Step, Sym, TaskDef, sym};
+use crate::rng::Rng;
+use crate::runtime::{
+    Driver, Member, Outcome, Raise, Sim, TaskId, TimerAction, Turn, Waiter, Waiting,
+};
+use crate::value::Value;
+
+/// One instruction of a plain task.
+#[derive(Debug)]
+enum Op {
+    /// A simple step.
+    Step(Step),
+    /// Take a permit, waiting for one if none is free.
+    Acquire(SemId),
+    /// Give a permit back (the end of a `with`).
+    Release(SemId),
+}
+
+/// Where a `with` holds its permit: after the acquire at `from`, up to the
+/// release at `to`.
+#[derive(Debug)]
+struct Scope {
+    from: u32,
+    to: u32,
+    sem: SemId,
+}
+
+/// A plain definition's steps, flattened.
+#[derive(Debug)]
+pub(crate) struct Program {
+    ops: Vec<Op>,
+    /// Innermost first: a scope is added when its block closes.
+    scopes: Vec<Scope>,
+    /// Whether its steps read variables: if not, its instances keep none.
+    pub reads_vars: bool,
+}
+
+impl Program {
+    /// Compiles a definition, or `None` when it cannot run plain.
+    pub(crate) fn compile(def: &TaskDef) -> Option<Program> {
+        let plain = def.after.is_empty()
+            && def.retry.is_none()
+            && def.timeout.is_none()
+            && def.deadline.is_none()
+            && plain_steps(&def.body);
+        if !plain {
+            return None;
+        }
+        let mut program = Program {
+            ops: Vec::new(),
+            scopes: Vec::new(),
+            reads_vars: def.reads_vars(),
+        };
+        match def.limit {
+            Some(sem) => program.with(sem, &def.body),
+            None => program.steps(&def.body),
+        }
+        Some(program)
+    }
+
+    fn steps(&mut self, steps: &[Step]) {
+        for step in steps {
+            match step {
+                Step::With { sem, body } => self.with(*sem, body),
+                Step::Acquire(sem) => self.ops.push(Op::Acquire(*sem)),
+                simple => self.ops.push(Op::Step(simple.clone())),
+            }
+        }
+    }
+
+    fn with(&mut self, sem: SemId, body: &[Step]) {
+        let from = self.ops.len() as u32;
+        self.ops.push(Op::Acquire(sem));
+        self.steps(body);
+        let to = self.ops.len() as u32;
+        self.ops.push(Op::Release(sem));
+        self.scopes.push(Scope { from, to, sem });
+    }
+}
+
+/// Whether steps can run plain: simple ones, `acquire`, and `with` blocks of them.
+fn plain_steps(steps: &[Step]) -> bool {
+    steps.iter().all(|step| match step {
+        Step::With { body, .. } => plain_steps(body),
+        Step::Acquire(_) => true,
+        other => other.is_simple(),
+    })
+}
+
+/// A plain task's state between its turns: the instruction it is on and
+/// what it waits for, in place of a future.
+pub(crate) struct Plain {
+    /// Where it is in the ready queue, kept as async-task keeps a future's.
+    pub turn: Cell<Turn>,
+    /// The instruction it is on; `None` before its first turn.
+    pc: Option<u32>,
+    wait: PlainWait,
+    /// Its variables and handles, when it has any.
+    frame: Option<Box<Frame>>,
+    rng: Option<Rng>,
+}
+
+/// A plain task's variables and handles, kept between its turns.
+struct Frame {
+    vars: Vec<(Sym, Value)>,
+    handles: Vec<(Sym, Rc<[Member]>)>,
+}
+
+impl Frame {
+    /// Boxes the variables and handles, unless there are none.
+    fn keep(vars: Vec<(Sym, Value)>, handles: Vec<(Sym, Rc<[Member]>)>) -> Option<Box<Frame>> {
+        match vars.is_empty() && handles.is_empty() {
+            true => None,
+            false => Some(Box::new(Frame { vars, handles })),
+        }
+    }
+}
+
+/// What a plain task waits for at its instruction.
+#[derive(Clone)]
+enum PlainWait {
+    /// Its sleep's timer.
+    Timer(TimerKey),
+    /// One turn of the loop (`asyncio.sleep(0)`).
+    Turn,
+    /// A permit of a semaphore, through its place in the semaphore's queue.
+    Permit(Rc<Waiter>, SemId),
+    /// Nothing ever: a limit stopped the run.
+    Frozen,
+}
+
+impl Plain {
+    /// A task about to take its first turn, with its variables if it keeps them.
+    pub(crate) fn new(vars: Vec<(Sym, Value)>) -> Plain {
+        Plain {
+            turn: Cell::new(Turn::Queued),
+            pc: None,
+            wait: PlainWait::Frozen,
+            frame: Frame::keep(vars, Vec::new()),
+            rng: None,
+        }
+    }
+}
+
+/// Where a plain task's turn left it.
+enum Left {
+    Waiting(u32, PlainWait),
+    Ended(Outcome),
+    /// Cancelled before it started: already over.
+    Over,
+}
+
+/// One turn of a plain task: from where it waited, until it waits again or ends.
+pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
+    let (def, frame_start, pc, wait, mut frame, rng) = {
+        let mut tasks = sim.tasks.borrow_mut();
+        let slot = &mut tasks[id as usize];
+        let (def, started) = (slot.def, slot.started_at());
+        let Driver::Plain(p) = &mut slot.driver else {
+            unreachable!("only plain tasks resume")
+        };
+        p.turn.set(Turn::Running);
+        let wait = std::mem::replace(&mut p.wait, PlainWait::Frozen);
+        (def, started, p.pc, wait, p.frame.take(), p.rng.take())
+    };
+    let (vars, handles) = match &mut frame {
+        Some(f) => (std::mem::take(&mut f.vars), std::mem::take(&mut f.handles)),
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut ctx = Ctx {
+        sim: sim.clone(),
+        id,
+        actor: Actor::Task(id),
+        vars,
+        handles,
+        rng,
+        frame_start: frame_start.unwrap_or_else(|| sim.now()),
+    };
+    let program = sim.program(def).expect("a plain task has a program");
+    match ctx.plain_turn(program, pc, wait) {
+        Left::Waiting(pc, wait) => {
+            let mut tasks = sim.tasks.borrow_mut();
+            let Driver::Plain(p) = &mut tasks[id as usize].driver else {
+                unreachable!("only plain tasks resume")
+            };
+            (p.pc, p.wait) = (Some(pc), wait);
+            p.frame = match frame {
+                // The box it had, refilled: no allocation per turn.
+                Some(mut f) => {
+                    (f.vars, f.handles) = (ctx.vars, ctx.handles);
+                    Some(f)
+                }
+                None => Frame::keep(ctx.vars, ctx.handles),
+            };
+            p.rng = ctx.rng;
+        }
+        Left::Ended(outcome) => end(sim, id, outcome),
+        Left::Over => {}
+    }
+    sim.end_turn(id);
+}
+
+impl Ctx {
+    /// Runs a plain task from instruction `pc`, once what it waited for came,
+    /// until it waits again or ends: the steps of [`Ctx::body`], the waits of
+    /// [`Ctx::sleep`] and [`Ctx::acquire`].
+    fn plain_turn(&mut self, program: &Program, pc: Option<u32>, wait: PlainWait) -> Left {
+        let mut pc = match pc {
+            Some(pc) => match self.plain_woken(&wait) {
+                None => return Left::Waiting(pc, wait),
+                Some(Ok(())) => pc + 1,
+                Some(Err(raise)) => return self.unwind(program, pc, Err(raise)),
+            },
+            None => {
+                if !begin(&self.sim, self.id) {
+                    return Left::Over;
+                }
+                self.frame_start = started(&self.sim, self.id, String::new());
+                if program.reads_vars {
+                    self.set_var(sym::ATTEMPT, Value::Int(1));
+                }
+                0
+            }
+        };
+        loop {
+            let Some(op) = program.ops.get(pc as usize) else {
+                return Left::Ended(Ok(Value::None));
+            };
+            if !self.sim.count_step(self.id) {
+                return Left::Waiting(pc, PlainWait::Frozen);
+            }
+            let wait = match op {
+                Op::Step(step) => match self.simple(step) {
+                    Ok(Then::Flow(Flow::Next)) => None,
+                    Ok(Then::Flow(Flow::Return(v))) => return self.unwind(program, pc, Ok(v)),
+                    Ok(Then::Flow(Flow::Break)) => {
+                        return self.unwind(program, pc, Ok(Value::None));
+                    }
+                    Ok(Then::Sleep(ns)) => Some(self.plain_sleep(ns)),
+                    Err(raise) => return self.unwind(program, pc, Err(raise)),
+                },
+                Op::Acquire(sem) => self.plain_acquire(*sem),
+                Op::Release(sem) => match self.release(*sem) {
+                    Ok(()) => None,
+                    Err(raise) => return self.unwind(program, pc, Err(raise)),
+                },
+            };
+            let Some(wait) = wait else {
+                pc += 1;
+                continue;
+            };
+            if let PlainWait::Turn = wait {
+                // It woke itself: it runs again after what is queued.
+                return Left::Waiting(pc, wait);
+            }
+            // As `suspend` does: what it waits for may have come already, or a
+            // cancellation delivered while it ran ends the wait at once.
+            return match self.plain_woken(&wait) {
+                None => Left::Waiting(pc, wait),
+                Some(Ok(())) => {
+                    pc += 1;
+                    continue;
+                }
+                Some(Err(raise)) => self.unwind(program, pc, Err(raise)),
+            };
+        }
+    }
+
+    /// Starts a sleep: a timer, or one turn of the loop for 0.
+    fn plain_sleep(&mut self, ns: u64) -> PlainWait {
+        let (sim, id) = (&self.sim, self.id);
+        if ns == 0 {
+            sim.set_waiting(id, Waiting::Turn);
+            sim.wake(id);
+            return PlainWait::Turn;
+        }
+        let key = sim.clock.borrow_mut().set(ns, TimerAction::Wake(id));
+        sim.set_waiting(id, Waiting::Sleep);
+        PlainWait::Timer(key)
+    }
+
+    /// Takes a permit at once if one is free; otherwise joins the queue.
+    fn plain_acquire(&mut self, sem: SemId) -> Option<PlainWait> {
+        let sim = &self.sim;
+        if sim.semaphores.borrow_mut()[sem as usize].try_acquire(self.id) {
+            self.permit_event("acquired", sem);
+            return None;
+        }
+        let waiter = Waiter::new(self.id);
+        sim.semaphores.borrow_mut()[sem as usize].enqueue(waiter.clone());
+        self.permit_wait_event(sem);
+        sim.set_waiting(self.id, Waiting::Semaphore(sem));
+        Some(PlainWait::Permit(waiter, sem))
+    }
+
+    /// Whether what a plain task waits for came: `None` while it waits.
+    fn plain_woken(&self, wait: &PlainWait) -> Option<Result<(), Raise>> {
+        let (sim, id) = (&self.sim, self.id);
+        let r = match wait {
+            PlainWait::Frozen => return None,
+            PlainWait::Turn => match sim.take_cancel(id) {
+                true => Err(Raise::Cancelled),
+                false => Ok(()),
+            },
+            PlainWait::Timer(key) => {
+                if sim.take_cancel(id) {
+                    sim.clock.borrow_mut().cancel(*key);
+                    Err(Raise::Cancelled)
+                } else if sim.clock.borrow().is_pending(*key) {
+                    return None;
+                } else {
+                    Ok(())
+                }
+            }
+            PlainWait::Permit(waiter, sem) => {
+                let r = if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else if waiter.done.get() {
+                    Ok(())
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                self.permit_waited(*sem, waiter, r.is_ok());
+                if r.is_ok() {
+                    self.permit_event("acquired", *sem);
+                }
+                return Some(r);
+            }
+        };
+        sim.set_waiting(id, Waiting::Nothing);
+        Some(r)
+    }
+
+    /// Ends the task from instruction `pc`: gives back the permits of the
+    /// `with` blocks around it, innermost first, then ends with `outcome`
+    /// (or with the error of a release that failed).
+    fn unwind(&mut self, program: &Program, pc: u32, mut outcome: Outcome) -> Left {
+        let held = program.scopes.iter().filter(|s| s.from < pc && pc < s.to);
+        for scope in held {
+            if let Err(raise) = self.release(scope.sem) {
+                outcome = Err(raise);
+            }
+        }
+        Left::Ended(outcome)
+    }
+}
