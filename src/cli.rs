@@ -278,6 +278,7 @@ fn options(args: &RunArgs) -> Options {
         },
         compare_sequential: matches!(args.compare, Some(CompareArg::Sequential)),
         real_speed: (args.clock == ClockArg::Real).then_some(args.speed),
+        plain_tasks: true,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Options {
     pub compare_sequential: bool,
     /// `Some(speed)`: run on real timers, `speed` times faster than written.
     pub real_speed: Option<f64>,
+    /// Run simple tasks as step machines instead of futures (the default).
+    /// Both give the same trace; turning it off is for comparing the two.
+    pub plain_tasks: bool,
 }
 
 impl Default for Options {
@@ -51,6 +54,7 @@ impl Default for Options {
             limits: Limits::default(),
             compare_sequential: false,
             real_speed: None,
+            plain_tasks: true,
         }
     }
 }
@@ -97,6 +101,7 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
         limits,
         sleeps_block: false,
         real: None,
+        plain_tasks: options.plain_tasks,
     };
     let sequential = options
         .compare_sequential
@@ -140,6 +145,7 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
         limits,
         sleeps_block: false,
         real: None,
+        plain_tasks: true,
     };
     let sim = Sim::new(model.clone(), setup, silent);
     sim.run();

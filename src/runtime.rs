@@ -322,6 +322,8 @@ pub(crate) struct Setup {
     pub limits: Limits,
     pub sleeps_block: bool,
     pub real: Option<RealClock>,
+    /// Whether simple tasks run as plain step machines (see [`Program`]).
+    pub plain_tasks: bool,
 }
 
 /// Real time, for `--clock real`: the clock reads measured time.
@@ -350,6 +352,7 @@ impl Sim {
             limits,
             sleeps_block,
             real,
+            plain_tasks,
         } = setup;
         let semaphores = model
             .semaphores
@@ -385,7 +388,7 @@ impl Sim {
                 .tasks
                 .iter()
                 .map(|t| match Program::compile(t) {
-                    Some(program) if !model.has_blocks() => Runs::Plain(program),
+                    Some(program) if plain_tasks && !model.has_blocks() => Runs::Plain(program),
                     _ => Runs::Future,
                 })
                 .collect(),
@@ -871,10 +874,10 @@ impl Sim {
         let clock = self.clock.borrow();
         let tasks = self.tasks.borrow();
         for action in clock.upcoming(8) {
-            if let TimerAction::Wake(t) = action {
-                if let Some(slot) = tasks.get(*t as usize) {
-                    crate::prefetch::prefetch(slot);
-                }
+            if let TimerAction::Wake(t) = action
+                && let Some(slot) = tasks.get(*t as usize)
+            {
+                crate::prefetch::prefetch(slot);
             }
         }
     }

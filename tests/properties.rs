@@ -2,7 +2,8 @@
 //! a file has, a semaphore never has more holders than permits, a queue never
 //! holds more than its capacity, time never goes back, every task ends in at
 //! most one final state (and the summary counts agree), and the same seed
-//! gives the same trace.
+//! gives the same trace, whether simple tasks run as plain step machines
+//! or as futures.
 
 use proptest::prelude::*;
 use scenario_run::{ExitCode, Format, Limits, Options, render_to_string};
@@ -24,6 +25,7 @@ enum Gen {
     WaitFor(u32),
     Timeout(u32, Vec<Gen>),
     Try(Vec<Gen>),
+    SpawnCancel(u32),
 }
 
 fn step() -> impl Strategy<Value = Gen> {
@@ -38,6 +40,7 @@ fn step() -> impl Strategy<Value = Gen> {
         Just(Gen::SpawnAwait),
         (1u8..4).prop_map(Gen::SpawnGather),
         (0u32..1500).prop_map(Gen::WaitFor),
+        (0u32..600).prop_map(Gen::SpawnCancel),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -76,6 +79,9 @@ fn write_step(step: &Gen) -> String {
         Gen::Timeout(ms, body) => {
             format!("{{ timeout = \"{ms}ms\", do = {} }}", write_steps(body))
         }
+        Gen::SpawnCancel(ms) => format!(
+            "{{ spawn = \"helper\", as = \"c\" }}, {{ sleep = \"{ms}ms\" }}, {{ cancel = \"c\" }}"
+        ),
         Gen::Try(body) => format!(
             "{{ try = {}, except = [{{ log = \"caught {{error}}\" }}] }}",
             write_steps(body)
@@ -110,7 +116,12 @@ fn scenario() -> impl Strategy<Value = String> {
 }
 
 fn run(text: &str) -> (String, ExitCode) {
+    run_with(text, true)
+}
+
+fn run_with(text: &str, plain_tasks: bool) -> (String, ExitCode) {
     let options = Options {
+        plain_tasks,
         format: Format::Jsonl,
         limits: Limits {
             steps: 200_000,
@@ -198,6 +209,8 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     );
     let again = run(text);
     prop_assert_eq!(&again.0, &trace, "same seed, different trace");
+    let futures = run_with(text, false);
+    prop_assert_eq!(&futures.0, &trace, "plain tasks and futures disagree");
     Ok(())
 }
 

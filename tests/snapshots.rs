@@ -50,6 +50,30 @@ fn runs_are_byte_identical() {
     assert!(checked >= 9);
 }
 
+/// Plain tasks (step machines) and futures tell the same story: every
+/// scenario gives the same trace, verbose and in JSON Lines too, either way.
+#[test]
+fn plain_tasks_and_futures_agree() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    let mut checked = 0;
+    for entry in walk(std::path::Path::new(dir)) {
+        let Ok(text) = load(&entry) else { continue };
+        for (format, verbose) in [(Format::Text, true), (Format::Jsonl, false)] {
+            let run = |plain_tasks| {
+                let options = Options {
+                    verbose,
+                    plain_tasks,
+                    ..options(format)
+                };
+                render_to_string("s", &text, &options)
+            };
+            assert_eq!(run(true), run(false), "{}", entry.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 40);
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
