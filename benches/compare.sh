@@ -11,6 +11,7 @@
 # virtualenv) and GNU time (/usr/bin/time). Events are counted as the
 # scenario-run trace events of the same workload (every created, started,
 # acquired, put, get, done... line), scaled from a run at N = 1000.
+# scenario-run's times are the median of three runs; each peer runs once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,10 +34,20 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 py="$venv/bin/python"
 
-# measure CMD...: prints "seconds peak_kb" of the whole process.
+# measure CMD...: prints "seconds peak_kb" of the whole process: wall time
+# to the millisecond (GNU time's %e only counts hundredths), peak RSS.
 measure() {
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" > /dev/null
-  cat "$work/time"
+  local start end
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$work/time" "$@" > /dev/null
+  end=$(date +%s.%N)
+  printf "%.3f %s\n" "$(echo "$end - $start" | bc -l)" "$(cat "$work/time")"
+}
+
+# measure_median CMD...: the run with the median time of three (for the
+# fast runs, where one busy moment of the machine would skew the figure).
+measure_median() {
+  for _ in 1 2 3; do measure "$@"; done | sort -n | sed -n 2p
 }
 
 # events W: trace events of workload W per unit of N.
@@ -57,10 +68,10 @@ for w in w1 w2 w3; do
   for n in $sizes; do
     "$bin" gen $w --n "$n" > "$work/$w.toml"
     events=$(echo "$per_n * $n" | bc -l)
-    read -r ours_s ours_kb < <(measure "$bin" --summary --max-tasks 20000000 "$work/$w.toml")
+    read -r ours_s ours_kb < <(measure_median "$bin" --summary --max-tasks 20000000 "$work/$w.toml")
     rows=("scenario-run|$ours_s|$ours_kb")
     if [ $w = w1 ]; then
-      read -r s kb < <(measure "$bin" --max-tasks 20000000 -o "$work/trace.txt" "$work/$w.toml")
+      read -r s kb < <(measure_median "$bin" --max-tasks 20000000 -o "$work/trace.txt" "$work/$w.toml")
       rows+=("scenario-run, full text trace to a file|$s|$kb")
     fi
     read -r s kb < <(measure "$py" benches/peers/simpy_workloads.py $w "$n")
@@ -71,7 +82,7 @@ for w in w1 w2 w3; do
       IFS='|' read -r tool s kb <<< "$row"
       rate=$(echo "$events / ($s + 0.0001)" | bc -l)
       ratio=$(echo "$s / ($ours_s + 0.0001)" | bc -l)
-      printf "| %s | %s | %s | %.2f | %.3g | %.0f | %.1fx |\n" \
+      printf "| %s | %s | %s | %.3f | %.3g | %.0f | %.1fx |\n" \
         "${w^^}" "$n" "$tool" "$s" "$rate" "$(echo "$kb / 1024" | bc -l)" "$ratio"
     done
   done
