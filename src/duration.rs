@@ -93,17 +93,20 @@ pub(crate) fn format(ns: u64) -> String {
 
 /// A virtual time for the trace's time column: seconds with 3, 6 or 9
 /// decimals (as few as make it exact), padded so columns stay aligned.
-pub(crate) fn stamp(ns: u64) -> String {
-    let secs = ns / 1_000_000_000;
-    let frac = ns % 1_000_000_000;
-    let frac = if frac.is_multiple_of(1_000_000) {
-        format!("{:03}      ", frac / 1_000_000)
-    } else if frac.is_multiple_of(1_000) {
-        format!("{:06}   ", frac / 1_000)
-    } else {
-        format!("{frac:09}")
-    };
-    format!("{secs:>4}.{frac}")
+pub(crate) struct Stamp(pub u64);
+
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0 / 1_000_000_000;
+        let frac = self.0 % 1_000_000_000;
+        if frac.is_multiple_of(1_000_000) {
+            write!(f, "{secs:>4}.{:03}      ", frac / 1_000_000)
+        } else if frac.is_multiple_of(1_000) {
+            write!(f, "{secs:>4}.{:06}   ", frac / 1_000)
+        } else {
+            write!(f, "{secs:>4}.{frac:09}")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -136,7 +139,7 @@ mod tests {
         assert_eq!(format(250_000_000), "250ms");
         assert_eq!(format(0), "0s");
         assert_eq!(format(1_000_000_001), "1.000000001s");
-        assert_eq!(stamp(500_000_000), "   0.500      ");
-        assert_eq!(stamp(888_123_456), "   0.888123456");
+        assert_eq!(Stamp(500_000_000).to_string(), "   0.500      ");
+        assert_eq!(Stamp(888_123_456).to_string(), "   0.888123456");
     }
 }

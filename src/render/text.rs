@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::Renderer;
-use crate::duration::{format as dur, stamp};
+use crate::duration::{Stamp, format as dur};
 use crate::trace::{Event, Summary};
 
 pub(crate) struct Text {
@@ -22,12 +22,14 @@ impl Renderer for Text {
     }
 
     fn event(&mut self, out: &mut dyn Write, e: &Event) {
-        let w = self.width;
-        let time = stamp(e.time);
-        // A multi-line log message becomes one line per line, like print().
+        let (w, time) = (self.width, Stamp(e.time));
+        // A multi-line log message becomes one line per line, like print();
+        // no line ends in spaces.
         for line in e.detail.split('\n') {
-            let line = format!("{time}  {:<w$}  {:<9} {line}", e.actor, e.kind);
-            let _ = writeln!(out, "{}", line.trim_end());
+            let _ = match line.trim_end() {
+                "" => writeln!(out, "{time}  {:<w$}  {}", e.actor, e.kind),
+                line => writeln!(out, "{time}  {:<w$}  {:<9} {line}", e.actor, e.kind),
+            };
         }
     }
 
