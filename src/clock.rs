@@ -34,6 +34,8 @@ const BUCKETS: usize = 65;
 /// The clock and its timers, each carrying what to do when it fires.
 pub(crate) struct Clock<A> {
     now: u64,
+    /// How many times `now` has moved: names an instant in a few bytes.
+    moves: u64,
     /// The smallest deadline taken so far: no timer is due before it.
     last: u64,
     buckets: [Vec<Entry<A>>; BUCKETS],
@@ -49,6 +51,7 @@ impl<A> Clock<A> {
     pub(crate) fn new() -> Clock<A> {
         Clock {
             now: 0,
+            moves: 0,
             last: 0,
             buckets: std::array::from_fn(|_| Vec::new()),
             entries: 0,
@@ -62,9 +65,21 @@ impl<A> Clock<A> {
         self.now
     }
 
+    /// How many times the clock has moved (each instant has its own count).
+    pub(crate) fn moves(&self) -> u64 {
+        self.moves
+    }
+
     /// Moves the clock forward by `d` without firing anything (a blocking call).
     pub(crate) fn block(&mut self, d: u64) {
-        self.now = self.now.saturating_add(d);
+        self.move_to(self.now.saturating_add(d));
+    }
+
+    fn move_to(&mut self, t: u64) {
+        if t > self.now {
+            self.now = t;
+            self.moves += 1;
+        }
     }
 
     /// Sets a timer `delay` from now.
@@ -118,7 +133,7 @@ impl<A> Clock<A> {
         let Some(first) = self.next_deadline() else {
             return;
         };
-        self.now = self.now.max(first);
+        self.move_to(first);
         while let Some(b) = self.lowest() {
             if b > 0 {
                 let min = self.buckets[b].iter().map(|e| e.deadline).min();

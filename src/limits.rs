@@ -66,11 +66,14 @@ pub(crate) struct Meter {
     pub live: u64,
 }
 
-/// The steps one task ran at the instant it last ran at.
+/// The steps one task ran at the instant it last ran at. The instant is
+/// the clock's count of moves ([`crate::clock::Clock::moves`]), kept to 32
+/// bits so that a task slot stays small: two instants 2^32 moves apart
+/// look alike, and a run that long has long passed the step limit.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Instant {
-    pub at: u64,
-    pub steps: u64,
+    pub at: u32,
+    pub steps: u32,
 }
 
 impl Meter {
@@ -78,17 +81,20 @@ impl Meter {
     pub(crate) fn step(
         &mut self,
         instant: &mut Instant,
-        now: u64,
+        moves: u64,
         limits: &Limits,
     ) -> Result<(), Stop> {
         self.steps += 1;
-        if instant.at != now {
-            *instant = Instant { at: now, steps: 0 };
+        if instant.at != moves as u32 {
+            *instant = Instant {
+                at: moves as u32,
+                steps: 0,
+            };
         }
-        instant.steps += 1;
+        instant.steps = instant.steps.saturating_add(1);
         if self.steps > limits.steps {
             Err(Stop::Steps(limits.steps))
-        } else if instant.steps > limits.steps_per_instant {
+        } else if instant.steps as u64 > limits.steps_per_instant {
             Err(Stop::StepsPerInstant(limits.steps_per_instant))
         } else {
             Ok(())

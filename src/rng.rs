@@ -13,6 +13,18 @@ pub(crate) struct Rng {
 
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// GOLDEN's inverse modulo 2^64 (it is odd), by Newton's iteration: each
+/// step doubles the correct low bits, 3 -> 6 -> ... -> 96.
+const GOLDEN_INVERSE: u64 = {
+    let mut x = GOLDEN;
+    let mut i = 0;
+    while i < 5 {
+        x = x.wrapping_mul(2u64.wrapping_sub(GOLDEN.wrapping_mul(x)));
+        i += 1;
+    }
+    x
+};
+
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -36,6 +48,20 @@ impl Rng {
         Rng::new(mix(
             seed ^ mix(def_hash.wrapping_add(mix(k.wrapping_add(GOLDEN))))
         ))
+    }
+
+    /// The same stream after `n` more draws: SplitMix64 can jump.
+    pub(crate) fn skip(self, n: u64) -> Rng {
+        Rng {
+            state: self.state.wrapping_add(GOLDEN.wrapping_mul(n)),
+        }
+    }
+
+    /// How many draws this stream is past `start` (the inverse of [`Rng::skip`]).
+    pub(crate) fn draws_since(&self, start: &Rng) -> u64 {
+        self.state
+            .wrapping_sub(start.state)
+            .wrapping_mul(GOLDEN_INVERSE)
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
@@ -75,6 +101,17 @@ mod tests {
     }
 
     const PINNED_DRAWS: [u64; 3] = [779, 1221, 1695];
+
+    #[test]
+    fn a_stream_can_be_skipped_and_counted() {
+        assert_eq!(GOLDEN.wrapping_mul(GOLDEN_INVERSE), 1);
+        let start = Rng::for_instance(3, name_hash("w"), 9);
+        let mut drawn = start.clone();
+        let seen: Vec<u64> = (0..7).map(|_| drawn.next_u64()).collect();
+        assert_eq!(drawn.draws_since(&start), 7);
+        let mut skipped = start.clone().skip(4);
+        assert_eq!(skipped.next_u64(), seen[4]);
+    }
 
     #[test]
     fn range_stays_in_bounds() {

@@ -18,7 +18,6 @@ use std::task::Waker;
 use std::collections::VecDeque;
 
 use async_task::{Runnable, Task};
-use smallvec::SmallVec;
 
 use crate::blocking::{Blocks, Ready, Watched};
 use crate::clock::{Clock, TimerKey};
@@ -152,6 +151,51 @@ impl Callback {
     }
 }
 
+/// A task's done callbacks, in the order they were added. Most tasks have
+/// one (whoever awaits or gathers them), held inline.
+#[derive(Default)]
+pub(crate) enum Callbacks {
+    #[default]
+    None,
+    One(Callback),
+    // Boxed: a bare Vec would make every slot 8 bytes bigger.
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<Callback>>),
+}
+
+impl Callbacks {
+    fn push(&mut self, cb: Callback) {
+        *self = match std::mem::take(self) {
+            Callbacks::None => Callbacks::One(cb),
+            Callbacks::One(first) => Callbacks::Many(Box::new(vec![first, cb])),
+            Callbacks::Many(mut all) => {
+                all.push(cb);
+                Callbacks::Many(all)
+            }
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(&Callback) -> bool) {
+        match self {
+            Callbacks::None => {}
+            Callbacks::One(cb) => {
+                if !keep(cb) {
+                    *self = Callbacks::None;
+                }
+            }
+            Callbacks::Many(all) => all.retain(keep),
+        }
+    }
+
+    fn into_vec(self) -> Vec<Callback> {
+        match self {
+            Callbacks::None => Vec::new(),
+            Callbacks::One(cb) => vec![cb],
+            Callbacks::Many(all) => *all,
+        }
+    }
+}
+
 /// What a suspended task waits on: decides how `cancel()` reaches it, and
 /// what the end-of-run report says.
 #[derive(Clone, Default)]
@@ -250,8 +294,11 @@ pub(crate) struct TaskSlot {
     /// asyncio's `cancelling()` count.
     pub cancels: u32,
     pub driver: Driver,
+    /// A plain task's place in the ready queue, kept as async-task keeps a
+    /// future's (a future's own is async-task's).
+    pub turn: Cell<Turn>,
     /// Done callbacks; most tasks have one (whoever awaits or gathers them).
-    pub callbacks: SmallVec<[Callback; 1]>,
+    pub callbacks: Callbacks,
     pub outcome: Option<Outcome>,
     pub waiting: Waiting,
     /// When it started and finished ([`NEVER`] until then).
@@ -468,7 +515,8 @@ impl Sim {
                 must_cancel: false,
                 cancels: 0,
                 driver: Driver::Future(None),
-                callbacks: SmallVec::new(),
+                turn: Cell::new(Turn::Queued),
+                callbacks: Callbacks::None,
                 outcome: None,
                 waiting: Waiting::Nothing,
                 started: NEVER,
@@ -574,15 +622,17 @@ impl Sim {
     }
 
     pub(crate) fn wake(&self, id: TaskId) {
-        match &self.tasks.borrow()[id as usize].driver {
+        let tasks = self.tasks.borrow();
+        let slot = &tasks[id as usize];
+        match &slot.driver {
             Driver::Future(Some(w)) => w.wake_by_ref(),
             Driver::Future(None) => {}
-            Driver::Plain(plain) => match plain.turn.get() {
+            Driver::Plain(_) => match slot.turn.get() {
                 Turn::Idle => {
-                    plain.turn.set(Turn::Queued);
+                    slot.turn.set(Turn::Queued);
                     push(Job::Plain(id));
                 }
-                Turn::Running => plain.turn.set(Turn::Woken),
+                Turn::Running => slot.turn.set(Turn::Woken),
                 Turn::Queued | Turn::Woken => {}
             },
         }
@@ -598,10 +648,7 @@ impl Sim {
 
     /// Sets a plain task's place in the ready queue; returns the one it had.
     pub(crate) fn set_turn(&self, id: TaskId, to: Turn) -> Turn {
-        match &self.tasks.borrow()[id as usize].driver {
-            Driver::Plain(plain) => plain.turn.replace(to),
-            Driver::Future(_) => unreachable!("only plain tasks take turns"),
-        }
+        self.tasks.borrow()[id as usize].turn.replace(to)
     }
 
     /// Ends a plain task's turn: queued again if it was woken meanwhile.
@@ -689,7 +736,11 @@ impl Sim {
             }
             std::mem::take(&mut slot.callbacks)
         };
-        callbacks.into_iter().for_each(|cb| self.schedule(cb));
+        match callbacks {
+            Callbacks::None => {}
+            Callbacks::One(cb) => self.schedule(cb),
+            many => many.into_vec().into_iter().for_each(|cb| self.schedule(cb)),
+        }
     }
 
     /// Runs a done callback: a task wakeup directly, anything else as its own turn.
@@ -827,14 +878,14 @@ impl Sim {
         if self.stop.get().is_some() {
             return false;
         }
-        let now = self.now();
+        let moves = self.clock.borrow().moves();
         let mut tasks = self.tasks.borrow_mut();
         let mut spare = Instant::default();
         let instant = match tasks.get_mut(id as usize) {
             Some(slot) => &mut slot.instant,
             None => &mut spare, // a future's on_done steps
         };
-        let counted = self.meter.borrow_mut().step(instant, now, &self.limits);
+        let counted = self.meter.borrow_mut().step(instant, moves, &self.limits);
         counted.map_err(|stop| self.stop.set(Some(stop))).is_ok()
     }
 
@@ -948,5 +999,22 @@ impl Sim {
 
     pub(crate) fn emit(&self, event: Event) {
         self.tracer.borrow_mut().event(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A million sleeping tasks are a million slots: keep them small (the
+    /// README's bytes per task depend on it).
+    #[test]
+    fn a_task_slot_stays_small() {
+        assert_eq!(std::mem::size_of::<Callbacks>(), 24);
+        assert!(
+            std::mem::size_of::<TaskSlot>() <= 144,
+            "{}",
+            std::mem::size_of::<TaskSlot>()
+        );
     }
 }

@@ -12,13 +12,11 @@
 //! The steps run through the same [`Ctx::simple`], `acquire` and `release`
 //! code as a future's; only the waits differ in form, not in order.
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use super::{Actor, Ctx, Flow, Then, begin, end, started};
 use crate::clock::TimerKey;
 use crate::model::{SemId, Step, Sym, TaskDef, sym};
-use crate::rng::Rng;
 use crate::runtime::{
     Driver, Member, Outcome, Raise, Sim, TaskId, TimerAction, Turn, Waiter, Waiting,
 };
@@ -109,15 +107,19 @@ fn plain_steps(steps: &[Step]) -> bool {
 /// A plain task's state between its turns: the instruction it is on and
 /// what it waits for, in place of a future.
 pub(crate) struct Plain {
-    /// Where it is in the ready queue, kept as async-task keeps a future's.
-    pub turn: Cell<Turn>,
-    /// The instruction it is on; `None` before its first turn.
-    pc: Option<u32>,
+    /// The instruction it is on; [`UNSTARTED`] before its first turn.
+    pc: u32,
     wait: PlainWait,
     /// Its variables and handles, when it has any.
     frame: Option<Box<Frame>>,
-    rng: Option<Rng>,
+    /// How far it has drawn from its random stream (the stream itself is
+    /// made again when needed: SplitMix64 jumps ahead in one step). A plain
+    /// program has no loops, so its draws are few.
+    draws: u32,
 }
+
+/// The `pc` of a plain task that has not had its first turn.
+const UNSTARTED: u32 = u32::MAX;
 
 /// A plain task's variables and handles, kept between its turns.
 struct Frame {
@@ -152,11 +154,10 @@ impl Plain {
     /// A task about to take its first turn, with its variables if it keeps them.
     pub(crate) fn new(vars: Vec<(Sym, Value)>) -> Plain {
         Plain {
-            turn: Cell::new(Turn::Queued),
-            pc: None,
+            pc: UNSTARTED,
             wait: PlainWait::Frozen,
             frame: Frame::keep(vars, Vec::new()),
-            rng: None,
+            draws: 0,
         }
     }
 }
@@ -171,16 +172,18 @@ enum Left {
 
 /// One turn of a plain task: from where it waited, until it waits again or ends.
 pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
-    let (def, frame_start, pc, wait, mut frame, rng) = {
+    let (def, frame_start, pc, wait, mut frame, draws) = {
         let mut tasks = sim.tasks.borrow_mut();
         let slot = &mut tasks[id as usize];
+        slot.turn.set(Turn::Running);
         let (def, started) = (slot.def, slot.started_at());
         let Driver::Plain(p) = &mut slot.driver else {
             unreachable!("only plain tasks resume")
         };
-        p.turn.set(Turn::Running);
+
         let wait = std::mem::replace(&mut p.wait, PlainWait::Frozen);
-        (def, started, p.pc, wait, p.frame.take(), p.rng.take())
+        let pc = (p.pc != UNSTARTED).then_some(p.pc);
+        (def, started, pc, wait, p.frame.take(), p.draws)
     };
     let (vars, handles) = match &mut frame {
         Some(f) => (std::mem::take(&mut f.vars), std::mem::take(&mut f.handles)),
@@ -192,17 +195,18 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         actor: Actor::Task(id),
         vars,
         handles,
-        rng,
+        rng: (draws > 0).then(|| sim.rng_for(id).skip(draws as u64)),
         frame_start: frame_start.unwrap_or_else(|| sim.now()),
     };
     let program = sim.program(def).expect("a plain task has a program");
     match ctx.plain_turn(program, pc, wait) {
         Left::Waiting(pc, wait) => {
+            let drawn = ctx.rng.as_ref().map(|r| r.draws_since(&sim.rng_for(id)));
             let mut tasks = sim.tasks.borrow_mut();
             let Driver::Plain(p) = &mut tasks[id as usize].driver else {
                 unreachable!("only plain tasks resume")
             };
-            (p.pc, p.wait) = (Some(pc), wait);
+            (p.pc, p.wait) = (pc, wait);
             p.frame = match frame {
                 // The box it had, refilled: no allocation per turn.
                 Some(mut f) => {
@@ -211,7 +215,9 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
                 }
                 None => Frame::keep(ctx.vars, ctx.handles),
             };
-            p.rng = ctx.rng;
+            if let Some(drawn) = drawn {
+                p.draws = drawn as u32;
+            }
         }
         Left::Ended(outcome) => end(sim, id, outcome),
         Left::Over => {}
