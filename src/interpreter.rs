@@ -784,17 +784,22 @@ impl Ctx {
         if members.is_empty() {
             return Ok(Value::List(Rc::from([])));
         }
-        let mut unique = members.clone();
-        unique.dedup();
+        // The same awaitable twice in a row is gathered once (copy only then).
+        let repeated = members.windows(2).any(|w| w[0] == w[1]);
+        let unique = repeated.then(|| {
+            let mut unique = members.clone();
+            unique.dedup();
+            unique
+        });
         let g = Rc::new(Gather {
             parent: self.id,
-            remaining: std::cell::Cell::new(unique.len()),
+            remaining: std::cell::Cell::new(unique.as_ref().unwrap_or(&members).len()),
             members,
             return_exceptions,
             result: Default::default(),
             cancel_requested: Default::default(),
         });
-        for m in &unique {
+        for m in unique.as_deref().unwrap_or(&g.members) {
             self.sim.add_callback(*m, Callback::Gather(g.clone(), *m));
         }
         let r = self
