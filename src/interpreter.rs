@@ -1058,13 +1058,14 @@ impl Ctx {
             self.permit_event("acquired", sem);
             return Ok(());
         }
-        let waiter = Waiter::new(self.id);
-        sim.semaphores.borrow_mut()[sem as usize].enqueue(waiter.clone());
+        sim.semaphores.borrow_mut()[sem as usize].enqueue(self.id);
         self.permit_wait_event(sem);
         let r = self
-            .suspend(Waiting::Semaphore(sem), || waiter.done.get())
+            .suspend(Waiting::Semaphore(sem), || {
+                sim.semaphores.borrow()[sem as usize].is_granted(self.id)
+            })
             .await;
-        self.permit_waited(sem, &waiter, r.is_ok());
+        self.permit_waited(sem, r.is_ok());
         r?;
         self.permit_event("acquired", sem);
         Ok(())
@@ -1087,11 +1088,11 @@ impl Ctx {
 
     /// Leaves the semaphore's queue after a wait, with the permit or
     /// without it (cancelled); the next waiter may be woken.
-    fn permit_waited(&self, sem: SemId, waiter: &Rc<Waiter>, granted: bool) {
+    fn permit_waited(&self, sem: SemId, granted: bool) {
         let mut sems = self.sim.semaphores.borrow_mut();
         let next = match granted {
-            true => sems[sem as usize].granted(waiter),
-            false => sems[sem as usize].abandon(waiter),
+            true => sems[sem as usize].granted(self.id),
+            false => sems[sem as usize].abandon(self.id),
         };
         drop(sems);
         if let Some(t) = next {

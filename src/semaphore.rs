@@ -5,15 +5,21 @@
 //! newcomers barge, which asyncio does not.
 
 use std::collections::VecDeque;
-use std::rc::Rc;
 
-use crate::runtime::{TaskId, Waiter};
+use crate::runtime::TaskId;
+
+/// A task waiting for a permit, and whether one was granted to it (a task
+/// waits for one thing at a time, so it is in the queue at most once).
+struct Waiter {
+    task: TaskId,
+    granted: bool,
+}
 
 pub(crate) struct Semaphore {
     pub permits: u32,
     value: u32,
     /// Waiting acquirers in arrival order; a granted one stays until it runs.
-    waiters: VecDeque<Rc<Waiter>>,
+    waiters: VecDeque<Waiter>,
     /// Tasks holding a permit, oldest first (for the deadlock report).
     pub holders: Vec<TaskId>,
     pub peak: u32,
@@ -50,15 +56,28 @@ impl Semaphore {
         }
     }
 
-    pub(crate) fn enqueue(&mut self, waiter: Rc<Waiter>) {
-        self.waiters.push_back(waiter);
+    /// `task` joins the queue of waiters.
+    pub(crate) fn enqueue(&mut self, task: TaskId) {
+        self.waiters.push_back(Waiter {
+            task,
+            granted: false,
+        });
+    }
+
+    /// Whether a permit was granted to `task`, waiting in the queue.
+    /// Granted waiters are at the front, so the search is short.
+    pub(crate) fn is_granted(&self, task: TaskId) -> bool {
+        self.waiters
+            .iter()
+            .take_while(|w| w.granted)
+            .any(|w| w.task == task)
     }
 
     /// A granted waiter runs: it leaves the queue, holds the permit, and
     /// passes on any permit still free.
-    pub(crate) fn granted(&mut self, waiter: &Rc<Waiter>) -> Option<TaskId> {
-        self.leave(waiter);
-        self.holders.push(waiter.task);
+    pub(crate) fn granted(&mut self, task: TaskId) -> Option<TaskId> {
+        self.leave(task);
+        self.holders.push(task);
         if self.value > 0 {
             self.wake_next()
         } else {
@@ -67,9 +86,8 @@ impl Semaphore {
     }
 
     /// A waiter was cancelled: it leaves, and a permit granted to it goes on.
-    pub(crate) fn abandon(&mut self, waiter: &Rc<Waiter>) -> Option<TaskId> {
-        self.leave(waiter);
-        if waiter.done.get() {
+    pub(crate) fn abandon(&mut self, task: TaskId) -> Option<TaskId> {
+        if self.leave(task) {
             self.value += 1;
             self.wake_next()
         } else {
@@ -77,11 +95,13 @@ impl Semaphore {
         }
     }
 
-    /// Takes a waiter out of the queue. Granted waiters are at its front, so
-    /// the search is short (at most the permits) except for a cancellation.
-    fn leave(&mut self, waiter: &Rc<Waiter>) {
-        if let Some(i) = self.waiters.iter().position(|w| Rc::ptr_eq(w, waiter)) {
-            self.waiters.remove(i);
+    /// Takes a task out of the queue; true when a permit had been granted
+    /// to it. Granted waiters are at the front, so the search is short (at
+    /// most the permits) except for a cancellation.
+    fn leave(&mut self, task: TaskId) -> bool {
+        match self.waiters.iter().position(|w| w.task == task) {
+            Some(i) => self.waiters.remove(i).is_some_and(|w| w.granted),
+            None => false,
         }
     }
 
@@ -101,9 +121,9 @@ impl Semaphore {
 
     /// Grants the first waiter not yet granted; returns the task to wake.
     fn wake_next(&mut self) -> Option<TaskId> {
-        let waiter = self.waiters.iter().find(|w| !w.done.get())?;
+        let waiter = self.waiters.iter_mut().find(|w| !w.granted)?;
         self.value -= 1;
-        waiter.done.set(true);
+        waiter.granted = true;
         let task = waiter.task;
         self.note_peak();
         Some(task)
@@ -118,13 +138,13 @@ mod tests {
     fn hands_permits_over_in_fifo_order() {
         let mut s = Semaphore::new(1);
         assert!(s.try_acquire(0));
-        let (a, b) = (Waiter::new(1), Waiter::new(2));
-        s.enqueue(a.clone());
-        s.enqueue(b.clone());
+        s.enqueue(1);
+        s.enqueue(2);
         assert_eq!(s.release(0), Ok(Some(1)));
+        assert!(s.is_granted(1) && !s.is_granted(2));
         // A newcomer cannot barge while a granted waiter has not run yet.
         assert!(!s.try_acquire(3));
-        assert_eq!(s.granted(&a), None);
+        assert_eq!(s.granted(1), None);
         assert_eq!(s.release(1), Ok(Some(2)));
         assert_eq!(s.peak, 1);
     }
@@ -133,11 +153,10 @@ mod tests {
     fn a_cancelled_grant_passes_on() {
         let mut s = Semaphore::new(1);
         assert!(s.try_acquire(0));
-        let (a, b) = (Waiter::new(1), Waiter::new(2));
-        s.enqueue(a.clone());
-        s.enqueue(b.clone());
+        s.enqueue(1);
+        s.enqueue(2);
         assert_eq!(s.release(0), Ok(Some(1)));
-        assert_eq!(s.abandon(&a), Some(2));
+        assert_eq!(s.abandon(1), Some(2));
         assert!(s.release(9).is_ok());
         assert!(s.release(9).is_err());
     }

@@ -17,9 +17,7 @@ use std::rc::Rc;
 use super::{Actor, Ctx, Flow, Then, begin, end, started};
 use crate::clock::TimerKey;
 use crate::model::{SemId, Step, Sym, TaskDef, sym};
-use crate::runtime::{
-    Driver, Member, Outcome, Raise, Sim, TaskId, TimerAction, Turn, Waiter, Waiting,
-};
+use crate::runtime::{Driver, Member, Outcome, Raise, Sim, TaskId, TimerAction, Turn, Waiting};
 use crate::value::Value;
 
 /// One instruction of a plain task.
@@ -144,8 +142,8 @@ enum PlainWait {
     Timer(TimerKey),
     /// One turn of the loop (`asyncio.sleep(0)`).
     Turn,
-    /// A permit of a semaphore, through its place in the semaphore's queue.
-    Permit(Rc<Waiter>, SemId),
+    /// A permit of a semaphore, in the semaphore's queue.
+    Permit(SemId),
     /// Nothing ever: a limit stopped the run.
     Frozen,
 }
@@ -311,11 +309,10 @@ impl Ctx {
             self.permit_event("acquired", sem);
             return None;
         }
-        let waiter = Waiter::new(self.id);
-        sim.semaphores.borrow_mut()[sem as usize].enqueue(waiter.clone());
+        sim.semaphores.borrow_mut()[sem as usize].enqueue(self.id);
         self.permit_wait_event(sem);
         sim.set_waiting(self.id, Waiting::Semaphore(sem));
-        Some(PlainWait::Permit(waiter, sem))
+        Some(PlainWait::Permit(sem))
     }
 
     /// Whether what a plain task waits for came: `None` while it waits.
@@ -337,16 +334,16 @@ impl Ctx {
                     Ok(())
                 }
             }
-            PlainWait::Permit(waiter, sem) => {
+            PlainWait::Permit(sem) => {
                 let r = if sim.take_cancel(id) {
                     Err(Raise::Cancelled)
-                } else if waiter.done.get() {
+                } else if sim.semaphores.borrow()[*sem as usize].is_granted(id) {
                     Ok(())
                 } else {
                     return None;
                 };
                 sim.set_waiting(id, Waiting::Nothing);
-                self.permit_waited(*sem, waiter, r.is_ok());
+                self.permit_waited(*sem, r.is_ok());
                 if r.is_ok() {
                     self.permit_event("acquired", *sem);
                 }
