@@ -120,11 +120,15 @@ fn run(text: &str) -> (String, ExitCode) {
 }
 
 fn run_with(text: &str, plain_tasks: bool) -> (String, ExitCode) {
+    run_limited(text, plain_tasks, 200_000)
+}
+
+fn run_limited(text: &str, plain_tasks: bool, steps: u64) -> (String, ExitCode) {
     let options = Options {
         plain_tasks,
         format: Format::Jsonl,
         limits: Limits {
-            steps: 200_000,
+            steps,
             ..Limits::default()
         },
         ..Options::default()
@@ -211,6 +215,14 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(&again.0, &trace, "same seed, different trace");
     let futures = run_with(text, false);
     prop_assert_eq!(&futures.0, &trace, "plain tasks and futures disagree");
+    // They count steps alike too: a run cut short by the step limit stops at
+    // the same step either way.
+    let steps = 5 + text.len() as u64 % 40;
+    prop_assert_eq!(
+        run_limited(text, true, steps),
+        run_limited(text, false, steps),
+        "plain tasks and futures stop at different steps"
+    );
     Ok(())
 }
 

@@ -74,6 +74,35 @@ fn plain_tasks_and_futures_agree() {
     assert!(checked >= 40);
 }
 
+/// They count steps alike: cut short by a step limit anywhere in its first
+/// steps, every scenario stops at the same point either way.
+#[test]
+fn plain_tasks_and_futures_stop_at_the_same_step() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    for entry in walk(std::path::Path::new(dir)) {
+        let Ok(text) = load(&entry) else { continue };
+        for steps in 1..=24 {
+            let run = |plain_tasks| {
+                let options = Options {
+                    plain_tasks,
+                    limits: scenario_run::Limits {
+                        steps,
+                        ..Default::default()
+                    },
+                    ..options(Format::Jsonl)
+                };
+                render_to_string("s", &text, &options)
+            };
+            assert_eq!(
+                run(true),
+                run(false),
+                "{} at {steps} steps",
+                entry.display()
+            );
+        }
+    }
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {

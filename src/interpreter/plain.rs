@@ -25,10 +25,23 @@ use crate::value::Value;
 enum Op {
     /// A simple step.
     Step(Step),
-    /// Take a permit, waiting for one if none is free.
-    Acquire(SemId),
-    /// Give a permit back (the end of a `with`).
+    /// Take a permit, waiting for one if none is free. `step`: it stands
+    /// for a step (an `acquire`, or a `with` as a whole) and counts against
+    /// the step limits as one; a task's `limit` does not.
+    Acquire { sem: SemId, step: bool },
+    /// Give a permit back (the end of a `with`); never counted as a step.
     Release(SemId),
+}
+
+impl Op {
+    /// Whether running it counts as a step, as the futures count them.
+    fn counts(&self) -> bool {
+        match self {
+            Op::Step(_) => true,
+            Op::Acquire { step, .. } => *step,
+            Op::Release(_) => false,
+        }
+    }
 }
 
 /// Where a `with` holds its permit: after the acquire at `from`, up to the
@@ -67,7 +80,7 @@ impl Program {
             reads_vars: def.reads_vars(),
         };
         match def.limit {
-            Some(sem) => program.with(sem, &def.body),
+            Some(sem) => program.with(sem, &def.body, false),
             None => program.steps(&def.body),
         }
         Some(program)
@@ -76,16 +89,19 @@ impl Program {
     fn steps(&mut self, steps: &[Step]) {
         for step in steps {
             match step {
-                Step::With { sem, body } => self.with(*sem, body),
-                Step::Acquire(sem) => self.ops.push(Op::Acquire(*sem)),
+                Step::With { sem, body } => self.with(*sem, body, true),
+                Step::Acquire(sem) => self.ops.push(Op::Acquire {
+                    sem: *sem,
+                    step: true,
+                }),
                 simple => self.ops.push(Op::Step(simple.clone())),
             }
         }
     }
 
-    fn with(&mut self, sem: SemId, body: &[Step]) {
+    fn with(&mut self, sem: SemId, body: &[Step], step: bool) {
         let from = self.ops.len() as u32;
-        self.ops.push(Op::Acquire(sem));
+        self.ops.push(Op::Acquire { sem, step });
         self.steps(body);
         let to = self.ops.len() as u32;
         self.ops.push(Op::Release(sem));
@@ -249,7 +265,7 @@ impl Ctx {
             let Some(op) = program.ops.get(pc as usize) else {
                 return Left::Ended(Ok(Value::None));
             };
-            if !self.sim.count_step(self.id) {
+            if op.counts() && !self.sim.count_step(self.id) {
                 return Left::Waiting(pc, PlainWait::Frozen);
             }
             let wait = match op {
@@ -262,7 +278,7 @@ impl Ctx {
                     Ok(Then::Sleep(ns)) => Some(self.plain_sleep(ns)),
                     Err(raise) => return self.unwind(program, pc, Err(raise)),
                 },
-                Op::Acquire(sem) => self.plain_acquire(*sem),
+                Op::Acquire { sem, .. } => self.plain_acquire(*sem),
                 Op::Release(sem) => match self.release(*sem) {
                     Ok(()) => None,
                     Err(raise) => return self.unwind(program, pc, Err(raise)),
