@@ -1,5 +1,7 @@
 //! Any bytes: parse, validate and (when valid) run under tight limits, in
-//! both trace formats. Nothing may panic, hang or grow without bound.
+//! every format. Nothing may panic, hang or grow without bound, and simple
+//! tasks run as plain step machines must tell exactly what they tell when
+//! every task is a future.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -24,12 +26,15 @@ fuzz_target!(|data: &[u8]| {
         Format::Svg,
         Format::Html,
     ][data.len() % 6];
-    {
-        let options = Options {
-            format,
-            limits,
-            ..Options::default()
-        };
-        let _ = render_to_string("fuzz.toml", text, &options);
-    }
+    let options = Options {
+        format,
+        limits,
+        ..Options::default()
+    };
+    let plain = render_to_string("fuzz.toml", text, &options);
+    let futures = Options {
+        plain_tasks: false,
+        ..options
+    };
+    assert_eq!(plain, render_to_string("fuzz.toml", text, &futures));
 });
