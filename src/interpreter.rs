@@ -761,8 +761,11 @@ impl Ctx {
             .borrow_mut()
             .set(ns, TimerAction::Wake(self.id));
         let _guard = TimerGuard(&self.sim, key);
-        self.suspend(Waiting::Sleep, || !self.sim.clock.borrow().is_pending(key))
-            .await
+        let due = self.sim.now().saturating_add(ns);
+        self.suspend(Waiting::Sleep(due), || {
+            !self.sim.clock.borrow().is_pending(key)
+        })
+        .await
     }
 
     async fn await_member(&self, m: Member) -> Outcome {

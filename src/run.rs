@@ -285,7 +285,7 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
             "nothing (it was running when the run stopped)".into()
         }
         Waiting::Nothing => "its first turn (it never started)".into(),
-        Waiting::Sleep => "a timer".into(),
+        Waiting::Sleep(due) => format!("a timer due at {}", crate::duration::format(*due)),
         Waiting::Member(Member::Task(t)) => format!("task {}", sim.task_name(*t)),
         Waiting::Member(Member::Future(f)) => {
             let by = no_one_left(graph, id, "sets it");

@@ -202,7 +202,8 @@ impl Callbacks {
 pub(crate) enum Waiting {
     #[default]
     Nothing,
-    Sleep,
+    /// A sleep's timer, due at this instant.
+    Sleep(u64),
     Member(Member),
     Gather(Rc<Gather>),
     Semaphore(SemId),

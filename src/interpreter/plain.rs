@@ -314,7 +314,7 @@ impl Ctx {
             return PlainWait::Turn;
         }
         let key = sim.clock.borrow_mut().set(ns, TimerAction::Wake(id));
-        sim.set_waiting(id, Waiting::Sleep);
+        sim.set_waiting(id, Waiting::Sleep(sim.now().saturating_add(ns)));
         PlainWait::Timer(key)
     }
 
