@@ -10,7 +10,10 @@
 //! them innermost first, as the nested `async with` blocks would.
 //!
 //! The steps run through the same [`Ctx::simple`], `acquire` and `release`
-//! code as a future's; only the waits differ in form, not in order.
+//! code as a future's; only the waits differ in form, not in order. Tests run
+//! every scenario both ways and compare the traces. A scenario with a
+//! `block` step runs every task as a future: seeing whom a block delayed
+//! takes the wakers that `blocking.rs` wraps.
 
 use std::rc::Rc;
 
