@@ -136,7 +136,12 @@ struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = Limits::default().steps)]
     max_steps: u64,
     /// Stop when one task runs this many steps at one instant (a loop that never sleeps).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().steps_per_instant)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = Limits::default().steps_per_instant,
+        value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64)
+    )]
     max_steps_per_instant: u64,
     /// Stop when more than this many tasks would be alive at once.
     #[arg(long, value_name = "N", default_value_t = Limits::default().tasks)]

@@ -12,6 +12,8 @@ pub struct Limits {
     /// Steps executed in all (each `log`, `sleep`, `put`... is one step).
     pub steps: u64,
     /// Steps one task executes at one instant: a loop that never sleeps.
+    /// Counted in 32 bits: a bound above `u32::MAX` never stops a run (the
+    /// command line refuses one).
     pub steps_per_instant: u64,
     /// Tasks started and not yet finished.
     pub tasks: u64,

@@ -145,6 +145,14 @@ fn deadlocks_and_limits_exit_3_with_the_reason_on_stderr() {
         "scenarios/daemon.toml",
     ]);
     assert_eq!(code, 0, "a daemon left waiting is not a deadlock");
+
+    let (code, _, err) = run(&[
+        "--max-steps-per-instant",
+        "5000000000",
+        "scenarios/daemon.toml",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("5000000000"), "{err}");
 }
 
 #[test]
