@@ -1148,6 +1148,30 @@ impl Ctx {
         } else {
             None
         };
+        // Room at once: in, without a wait (what the send's first poll does).
+        let item = match q.tx.try_send(item) {
+            Ok(()) => None,
+            Err(async_channel::TrySendError::Full(item)) => Some(item),
+            Err(async_channel::TrySendError::Closed(_)) => {
+                return Err(Raise::Error(Rc::from("queue closed")));
+            }
+        };
+        if let Some(item) = item {
+            self.put_wait(queue, item).await?;
+        }
+        q.put_done();
+        if let Some(shown) = shown {
+            let name = &sim.model.queues[queue as usize].name;
+            let detail = format!("{shown} -> {name} ({})", self.depth(queue));
+            self.emit_depth("put", detail, queue);
+        }
+        Ok(())
+    }
+
+    /// Waits for room in a full queue, then puts `item` in.
+    async fn put_wait(&self, queue: u32, item: Value) -> Result<(), Raise> {
+        let sim = &self.sim;
+        let q = &sim.queues[queue as usize];
         let mut send = pin!(q.tx.send(item));
         let mut first = true;
         sim.set_waiting(self.id, Waiting::Put(queue));
@@ -1170,17 +1194,30 @@ impl Ctx {
         })
         .await;
         sim.set_waiting(self.id, Waiting::Nothing);
-        r?;
-        q.put_done();
-        if let Some(shown) = shown {
-            let name = &sim.model.queues[queue as usize].name;
-            let detail = format!("{shown} -> {name} ({})", self.depth(queue));
-            self.emit_depth("put", detail, queue);
-        }
-        Ok(())
+        r
     }
 
     async fn get(&self, queue: u32) -> Result<Value, Raise> {
+        let sim = &self.sim;
+        let q = &sim.queues[queue as usize];
+        // An item at once: out, without a wait (what the receive's first poll does).
+        let item = match q.rx.try_recv() {
+            Ok(item) => item,
+            Err(async_channel::TryRecvError::Empty) => self.get_wait(queue).await?,
+            Err(async_channel::TryRecvError::Closed) => {
+                return Err(Raise::Error(Rc::from("queue closed")));
+            }
+        };
+        if sim.tracing() {
+            let name = &sim.model.queues[queue as usize].name;
+            let detail = format!("{} <- {name} ({})", Repr(&item), self.depth(queue));
+            self.emit_depth("get", detail, queue);
+        }
+        Ok(item)
+    }
+
+    /// Waits for an item of an empty queue.
+    async fn get_wait(&self, queue: u32) -> Result<Value, Raise> {
         let sim = &self.sim;
         let q = &sim.queues[queue as usize];
         let mut recv = pin!(q.rx.recv());
@@ -1197,13 +1234,7 @@ impl Ctx {
         })
         .await;
         sim.set_waiting(self.id, Waiting::Nothing);
-        let item = r?;
-        if sim.tracing() {
-            let name = &sim.model.queues[queue as usize].name;
-            let detail = format!("{} <- {name} ({})", Repr(&item), self.depth(queue));
-            self.emit_depth("get", detail, queue);
-        }
-        Ok(item)
+        r
     }
 
     /// An event that changed a queue's depth.
