@@ -1,6 +1,7 @@
 //! Runs task bodies: each step, with asyncio's suspension, cancellation and
-//! error semantics. A task instance is one future on smol's executor; it
-//! suspends only where its asyncio counterpart would.
+//! error semantics. A task instance is one future on smol's task layer, or,
+//! when its steps are simple, a plain step machine (`plain.rs`) running the
+//! same steps; either suspends only where its asyncio counterpart would.
 
 use std::future::{Future, poll_fn};
 use std::pin::pin;

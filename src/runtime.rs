@@ -1,9 +1,12 @@
 //! The simulated event loop: task slots, futures, callbacks, cancellation,
-//! and the driver that runs smol's executor in virtual time.
+//! and the driver: one FIFO ready queue, in virtual time, for the futures
+//! of smol's task layer (async-task) and for plain tasks alike.
 //!
 //! Ordering guarantees (asyncio's, under the oracle's FIFO clock):
 //! - tasks run in the order they became ready: a new task after the tasks
-//!   already queued, a woken task at the tail, never twice in the queue;
+//!   already queued, a woken task at the tail, never twice in the queue
+//!   (a task woken while it runs goes to the tail when its turn ends),
+//!   whether it is a future or a plain task;
 //! - when a task or future finishes, its done callbacks run in the order they
 //!   were added, each as its own turn of the loop, as `call_soon` does;
 //! - timers due at the same instant fire in the order they were set;
