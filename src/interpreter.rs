@@ -54,7 +54,10 @@ struct Ctx {
     actor: Actor,
     vars: Vec<(Sym, Value)>,
     handles: Vec<(Sym, Rc<[Member]>)>,
+    /// The task's random stream, made at its first draw.
     rng: Option<Rng>,
+    /// Draws a plain task took in earlier turns: its stream resumes past them.
+    rng_skip: u64,
     frame_start: u64,
 }
 
@@ -91,6 +94,7 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
         vars,
         handles: Vec::new(),
         rng: None,
+        rng_skip: 0,
         frame_start: sim.now(),
     };
     let upstream = if def.after.is_empty() {
@@ -171,6 +175,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
         vars,
         handles: Vec::new(),
         rng: None,
+        rng_skip: 0,
         frame_start: sim.now(),
     };
     let steps = &model.futures[f as usize].on_done;
@@ -307,12 +312,12 @@ impl Ctx {
     }
 
     fn rng(&mut self) -> &mut Rng {
-        let (sim, id) = (&self.sim, self.id);
+        let (sim, id, skip) = (&self.sim, self.id, self.rng_skip);
         self.rng.get_or_insert_with(|| {
             if id == TaskId::MAX {
                 Rng::new(sim.seed)
             } else {
-                sim.rng_for(id)
+                sim.rng_for(id).skip(skip)
             }
         })
     }

@@ -9,21 +9,11 @@
 #[derive(Clone, Debug)]
 pub(crate) struct Rng {
     state: u64,
+    /// Draws taken from the stream since it began.
+    drawn: u64,
 }
 
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// GOLDEN's inverse modulo 2^64 (it is odd), by Newton's iteration: each
-/// step doubles the correct low bits, 3 -> 6 -> ... -> 96.
-const GOLDEN_INVERSE: u64 = {
-    let mut x = GOLDEN;
-    let mut i = 0;
-    while i < 5 {
-        x = x.wrapping_mul(2u64.wrapping_sub(GOLDEN.wrapping_mul(x)));
-        i += 1;
-    }
-    x
-};
 
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -40,7 +30,10 @@ pub(crate) fn name_hash(name: &str) -> u64 {
 
 impl Rng {
     pub(crate) fn new(seed: u64) -> Rng {
-        Rng { state: seed }
+        Rng {
+            state: seed,
+            drawn: 0,
+        }
     }
 
     /// The stream of instance `k` of the task whose name hashes to `def_hash`.
@@ -54,18 +47,18 @@ impl Rng {
     pub(crate) fn skip(self, n: u64) -> Rng {
         Rng {
             state: self.state.wrapping_add(GOLDEN.wrapping_mul(n)),
+            drawn: self.drawn + n,
         }
     }
 
-    /// How many draws this stream is past `start` (the inverse of [`Rng::skip`]).
-    pub(crate) fn draws_since(&self, start: &Rng) -> u64 {
-        self.state
-            .wrapping_sub(start.state)
-            .wrapping_mul(GOLDEN_INVERSE)
+    /// How many draws were taken from the stream since it began (skips included).
+    pub(crate) fn drawn(&self) -> u64 {
+        self.drawn
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(GOLDEN);
+        self.drawn += 1;
         mix(self.state)
     }
 
@@ -104,11 +97,11 @@ mod tests {
 
     #[test]
     fn a_stream_can_be_skipped_and_counted() {
-        assert_eq!(GOLDEN.wrapping_mul(GOLDEN_INVERSE), 1);
         let start = Rng::for_instance(3, name_hash("w"), 9);
         let mut drawn = start.clone();
         let seen: Vec<u64> = (0..7).map(|_| drawn.next_u64()).collect();
-        assert_eq!(drawn.draws_since(&start), 7);
+        assert_eq!(drawn.drawn(), 7);
+        assert_eq!(start.clone().skip(3).drawn(), 3);
         let mut skipped = start.clone().skip(4);
         assert_eq!(skipped.next_u64(), seen[4]);
     }

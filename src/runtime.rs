@@ -190,11 +190,12 @@ impl Callbacks {
         }
     }
 
-    fn into_vec(self) -> Vec<Callback> {
+    /// Hands each callback to `f`, in the order they were added.
+    fn for_each(self, f: impl FnMut(Callback)) {
         match self {
-            Callbacks::None => Vec::new(),
-            Callbacks::One(cb) => vec![cb],
-            Callbacks::Many(all) => *all,
+            Callbacks::None => {}
+            Callbacks::One(cb) => std::iter::once(cb).for_each(f),
+            Callbacks::Many(all) => all.into_iter().for_each(f),
         }
     }
 }
@@ -650,16 +651,10 @@ impl Sim {
         }
     }
 
-    /// Sets a plain task's place in the ready queue; returns the one it had.
-    pub(crate) fn set_turn(&self, id: TaskId, to: Turn) -> Turn {
-        self.tasks.borrow()[id as usize].turn.replace(to)
-    }
-
     /// Ends a plain task's turn: queued again if it was woken meanwhile.
     pub(crate) fn end_turn(&self, id: TaskId) {
-        if self.set_turn(id, Turn::Idle) == Turn::Woken
-            && self.state(Member::Task(id)) == State::Pending
-        {
+        let was = self.tasks.borrow()[id as usize].turn.replace(Turn::Idle);
+        if was == Turn::Woken && self.state(Member::Task(id)) == State::Pending {
             self.wake(id);
         }
     }
@@ -740,11 +735,7 @@ impl Sim {
             }
             std::mem::take(&mut slot.callbacks)
         };
-        match callbacks {
-            Callbacks::None => {}
-            Callbacks::One(cb) => self.schedule(cb),
-            many => many.into_vec().into_iter().for_each(|cb| self.schedule(cb)),
-        }
+        callbacks.for_each(|cb| self.schedule(cb));
     }
 
     /// Runs a done callback: a task wakeup directly, anything else as its own turn.

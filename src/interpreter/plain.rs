@@ -212,13 +212,13 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         actor: Actor::Task(id),
         vars,
         handles,
-        rng: (draws > 0).then(|| sim.rng_for(id).skip(draws as u64)),
+        rng: None,
+        rng_skip: draws as u64,
         frame_start: frame_start.unwrap_or_else(|| sim.now()),
     };
     let program = sim.program(def).expect("a plain task has a program");
     match ctx.plain_turn(program, pc, wait) {
         Left::Waiting(pc, wait) => {
-            let drawn = ctx.rng.as_ref().map(|r| r.draws_since(&sim.rng_for(id)));
             let mut tasks = sim.tasks.borrow_mut();
             let Driver::Plain(p) = &mut tasks[id as usize].driver else {
                 unreachable!("only plain tasks resume")
@@ -232,8 +232,8 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
                 }
                 None => Frame::keep(ctx.vars, ctx.handles),
             };
-            if let Some(drawn) = drawn {
-                p.draws = drawn as u32;
+            if let Some(rng) = &ctx.rng {
+                p.draws = rng.drawn() as u32;
             }
         }
         Left::Ended(outcome) => end(sim, id, outcome),
