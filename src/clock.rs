@@ -157,6 +157,7 @@ impl<A> Clock<A> {
 
     /// What the next few timers do, when the next instant's bucket holds at
     /// most `limit` of them (a hint for prefetching: not in firing order).
+    /// Walking it also prefetches those timers' own slots.
     pub(crate) fn upcoming(&self, limit: usize) -> impl Iterator<Item = &A> {
         let next = self.buckets.iter().find(|b| !b.is_empty());
         let few = next.filter(|b| b.len() <= limit);
