@@ -13,6 +13,7 @@ use crate::duration;
 use crate::model::{
     Bind, Catch, DefId, Delay, FutId, SemId, Start, StateName, Step, Sym, Target, TaskDef, sym,
 };
+use crate::queue::Side;
 use crate::rng::Rng;
 use crate::runtime::{
     Callback, Driver, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState,
@@ -1063,7 +1064,8 @@ impl Ctx {
 
     async fn acquire(&self, sem: u32) -> Result<(), Raise> {
         let sim = &self.sim;
-        if sim.semaphores.borrow_mut()[sem as usize].try_acquire(self.id) {
+        if sim.semaphores.borrow_mut()[sem as usize].try_acquire(self.id, |t| sim.cancel_pending(t))
+        {
             self.permit_event("acquired", sem);
             return Ok(());
         }
@@ -1098,10 +1100,12 @@ impl Ctx {
     /// Leaves the semaphore's queue after a wait, with the permit or
     /// without it (cancelled); the next waiter may be woken.
     fn permit_waited(&self, sem: SemId, granted: bool) {
-        let mut sems = self.sim.semaphores.borrow_mut();
+        let sim = &self.sim;
+        let cancelled = |t| sim.cancel_pending(t);
+        let mut sems = sim.semaphores.borrow_mut();
         let next = match granted {
-            true => sems[sem as usize].granted(self.id),
-            false => sems[sem as usize].abandon(self.id),
+            true => sems[sem as usize].granted(self.id, cancelled),
+            false => sems[sem as usize].abandon(self.id, cancelled),
         };
         drop(sems);
         if let Some(t) = next {
@@ -1110,7 +1114,9 @@ impl Ctx {
     }
 
     fn release(&self, sem: u32) -> Result<(), Raise> {
-        let r = self.sim.semaphores.borrow_mut()[sem as usize].release(self.id);
+        let sim = &self.sim;
+        let r =
+            sim.semaphores.borrow_mut()[sem as usize].release(self.id, |t| sim.cancel_pending(t));
         match r {
             Ok(next) => {
                 self.permit_event("released", sem);
@@ -1148,24 +1154,36 @@ impl Ctx {
 
     async fn put(&self, queue: u32, item: Value) -> Result<(), Raise> {
         let sim = &self.sim;
-        let q = &sim.queues[queue as usize];
         let shown = if sim.tracing() {
             Some(Repr(&item).to_string())
         } else {
             None
         };
-        // Room at once: in, without a wait (what the send's first poll does).
-        let item = match q.tx.try_send(item) {
-            Ok(()) => None,
-            Err(async_channel::TrySendError::Full(item)) => Some(item),
-            Err(async_channel::TrySendError::Closed(_)) => {
-                return Err(Raise::Error(Rc::from("queue closed")));
+        let cancelled = |t| sim.cancel_pending(t);
+        // asyncio's `while self.full(): await putter`, then `put_nowait`.
+        let mut item = item;
+        let mut first = true;
+        loop {
+            let r = sim.queues[queue as usize]
+                .borrow_mut()
+                .try_put(item, cancelled);
+            match r {
+                Ok(woken) => {
+                    if let Some(t) = woken {
+                        sim.wake(t);
+                    }
+                    break;
+                }
+                Err(back) => item = back,
             }
-        };
-        if let Some(item) = item {
-            self.put_wait(queue, item).await?;
+            if first && sim.tracing() {
+                let name = &sim.model.queues[queue as usize].name;
+                self.emit("wait", format!("{name} is full"));
+            }
+            first = false;
+            self.queue_wait(queue, Side::Put, Waiting::Put(queue))
+                .await?;
         }
-        q.put_done();
         if let Some(shown) = shown {
             let name = &sim.model.queues[queue as usize].name;
             let detail = format!("{shown} -> {name} ({})", self.depth(queue));
@@ -1174,45 +1192,20 @@ impl Ctx {
         Ok(())
     }
 
-    /// Waits for room in a full queue, then puts `item` in.
-    async fn put_wait(&self, queue: u32, item: Value) -> Result<(), Raise> {
-        let sim = &self.sim;
-        let q = &sim.queues[queue as usize];
-        let mut send = pin!(q.tx.send(item));
-        let mut first = true;
-        sim.set_waiting(self.id, Waiting::Put(queue));
-        let r = poll_fn(|cx| {
-            if !first && sim.take_cancel(self.id) {
-                return Poll::Ready(Err(Raise::Cancelled));
-            }
-            let polled = send
-                .as_mut()
-                .poll(cx)
-                .map(|r| r.map_err(|_| Raise::Error(Rc::from("queue closed"))));
-            if first && polled.is_pending() && sim.tracing() {
-                self.emit(
-                    "wait",
-                    format!("{} is full", sim.model.queues[queue as usize].name),
-                );
-            }
-            first = false;
-            polled
-        })
-        .await;
-        sim.set_waiting(self.id, Waiting::Nothing);
-        r
-    }
-
     async fn get(&self, queue: u32) -> Result<Value, Raise> {
         let sim = &self.sim;
-        let q = &sim.queues[queue as usize];
-        // An item at once: out, without a wait (what the receive's first poll does).
-        let item = match q.rx.try_recv() {
-            Ok(item) => item,
-            Err(async_channel::TryRecvError::Empty) => self.get_wait(queue).await?,
-            Err(async_channel::TryRecvError::Closed) => {
-                return Err(Raise::Error(Rc::from("queue closed")));
+        let cancelled = |t| sim.cancel_pending(t);
+        // asyncio's `while self.empty(): await getter`, then `get_nowait`.
+        let item = loop {
+            let got = sim.queues[queue as usize].borrow_mut().try_get(cancelled);
+            if let Some((item, woken)) = got {
+                if let Some(t) = woken {
+                    sim.wake(t);
+                }
+                break item;
             }
+            self.queue_wait(queue, Side::Get, Waiting::Get(queue))
+                .await?;
         };
         if sim.tracing() {
             let name = &sim.model.queues[queue as usize].name;
@@ -1222,50 +1215,50 @@ impl Ctx {
         Ok(item)
     }
 
-    /// Waits for an item of an empty queue.
-    async fn get_wait(&self, queue: u32) -> Result<Value, Raise> {
+    /// Waits in the queue's line until woken (the item or room may still be
+    /// taken by a newcomer before this task runs: the caller looks again).
+    /// Cancelled, it leaves the line and passes a wakeup it had on.
+    async fn queue_wait(&self, queue: u32, side: Side, waiting: Waiting) -> Result<(), Raise> {
         let sim = &self.sim;
-        let q = &sim.queues[queue as usize];
-        let mut recv = pin!(q.rx.recv());
-        let mut first = true;
-        sim.set_waiting(self.id, Waiting::Get(queue));
-        let r = poll_fn(|cx| {
-            if !first && sim.take_cancel(self.id) {
-                return Poll::Ready(Err(Raise::Cancelled));
+        let waiter = sim.queues[queue as usize].borrow_mut().wait(side, self.id);
+        let r = self.suspend(waiting, || waiter.done.get()).await;
+        if r.is_err() {
+            let cancelled = |t| sim.cancel_pending(t);
+            let next = sim.queues[queue as usize]
+                .borrow_mut()
+                .abandon(side, &waiter, cancelled);
+            if let Some(t) = next {
+                sim.wake(t);
             }
-            first = false;
-            recv.as_mut()
-                .poll(cx)
-                .map(|r| r.map_err(|_| Raise::Error(Rc::from("queue closed"))))
-        })
-        .await;
-        sim.set_waiting(self.id, Waiting::Nothing);
+        }
         r
     }
 
     /// An event that changed a queue's depth.
     fn emit_depth(&self, kind: &'static str, detail: String, queue: u32) {
-        let q = &self.sim.queues[queue as usize];
+        let q = self.sim.queues[queue as usize].borrow();
         let gauge = Gauge {
             kind: "depth",
             name: self.sim.model.queues[queue as usize].name.clone(),
             value: q.depth() as u64,
-            bound: q.capacity.map(u64::from),
+            bound: q.capacity().map(u64::from),
         };
+        drop(q);
         self.sim
             .emit(Event::named(&self.sim, self.name(), kind, detail).with_gauge(gauge));
     }
 
     fn depth(&self, queue: u32) -> String {
-        let q = &self.sim.queues[queue as usize];
-        match q.capacity {
+        let q = self.sim.queues[queue as usize].borrow();
+        match q.capacity() {
             Some(c) => format!("depth {}/{c}", q.depth()),
             None => format!("depth {}", q.depth()),
         }
     }
 
     fn task_done(&self, queue: u32) -> Result<(), Raise> {
-        match self.sim.queues[queue as usize].task_done() {
+        let r = self.sim.queues[queue as usize].borrow_mut().task_done();
+        match r {
             Ok(joiners) => {
                 joiners.iter().for_each(|w| self.sim.release(w));
                 Ok(())
@@ -1276,15 +1269,15 @@ impl Ctx {
 
     async fn join(&self, queue: u32) -> Result<(), Raise> {
         let q = &self.sim.queues[queue as usize];
-        if q.unfinished() == 0 {
+        if q.borrow().unfinished() == 0 {
             return Ok(());
         }
         let waiter = Waiter::new(self.id);
-        q.add_joiner(waiter.clone());
+        q.borrow_mut().add_joiner(waiter.clone());
         let r = self
             .suspend(Waiting::Join(queue), || waiter.done.get())
             .await;
-        q.remove_joiner(&waiter);
+        q.borrow_mut().remove_joiner(&waiter);
         r?;
         if self.sim.tracing() {
             self.emit(

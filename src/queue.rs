@@ -1,76 +1,236 @@
-//! An asyncio-style queue: an async-channel plus the count of unfinished
-//! items that `task_done` and `join` need, and its peak depth.
+//! asyncio's `Queue`, modelled in the single-threaded simulation: the items,
+//! the getters and putters waiting in the order they began to wait, the
+//! count of unfinished items that `task_done` and `join` need, and the peak
+//! depth.
 //!
-//! async-channel wakes blocked receivers and senders one per item, in the
-//! order they began to wait, as asyncio's `Queue` does.
+//! The rules are CPython's (`asyncio/queues.py`, the same in 3.11 to 3.13):
+//! - `get` takes an item whenever the queue is not empty, even while others
+//!   wait (a woken getter may find its item taken and waits again, at the
+//!   back); `put` likewise whenever it is not full.
+//! - each put wakes the first getter still waiting, each get the first
+//!   putter (`_wakeup_next`): one waiter per item or free slot, never more;
+//! - a waiter that was woken but is cancelled before it runs passes its
+//!   wakeup on to the next one, if the queue still has an item (or room).
+//!
+//! A waiter whose task has a cancellation pending is skipped, as asyncio
+//! skips a cancelled waiter future.
 
-use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
-use async_channel::{Receiver, Sender};
-
-use crate::runtime::Waiter;
+use crate::runtime::{TaskId, Waiter};
 use crate::value::Value;
 
+/// Which side of the queue a task waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Get,
+    Put,
+}
+
 pub(crate) struct Queue {
-    pub tx: Sender<Value>,
-    pub rx: Receiver<Value>,
-    pub capacity: Option<u32>,
-    unfinished: Cell<u64>,
-    joiners: RefCell<Vec<Rc<Waiter>>>,
-    pub peak: Cell<usize>,
+    items: VecDeque<Value>,
+    capacity: Option<u32>,
+    getters: VecDeque<Rc<Waiter>>,
+    putters: VecDeque<Rc<Waiter>>,
+    unfinished: u64,
+    joiners: Vec<Rc<Waiter>>,
+    peak: usize,
 }
 
 impl Queue {
     pub(crate) fn new(capacity: Option<u32>) -> Queue {
-        let (tx, rx) = match capacity {
-            Some(c) => async_channel::bounded(c as usize),
-            None => async_channel::unbounded(),
-        };
         Queue {
-            tx,
-            rx,
+            items: VecDeque::new(),
             capacity,
-            unfinished: Cell::new(0),
-            joiners: RefCell::default(),
-            peak: Cell::new(0),
+            getters: VecDeque::new(),
+            putters: VecDeque::new(),
+            unfinished: 0,
+            joiners: Vec::new(),
+            peak: 0,
         }
     }
 
     pub(crate) fn depth(&self) -> usize {
-        self.rx.len()
+        self.items.len()
     }
 
-    /// Called after an item went in.
-    pub(crate) fn put_done(&self) {
-        self.unfinished.set(self.unfinished.get() + 1);
-        self.peak.set(self.peak.get().max(self.depth()));
+    pub(crate) fn capacity(&self) -> Option<u32> {
+        self.capacity
+    }
+
+    pub(crate) fn peak(&self) -> usize {
+        self.peak
+    }
+
+    fn full(&self) -> bool {
+        self.capacity
+            .is_some_and(|c| c > 0 && self.items.len() >= c as usize)
+    }
+
+    /// `put_nowait`: the item goes in when there is room, and the first
+    /// getter still waiting is woken (returned). When full, the item comes
+    /// back.
+    pub(crate) fn try_put(
+        &mut self,
+        item: Value,
+        cancelled: impl Fn(TaskId) -> bool,
+    ) -> Result<Option<TaskId>, Value> {
+        if self.full() {
+            return Err(item);
+        }
+        self.items.push_back(item);
+        self.unfinished += 1;
+        self.peak = self.peak.max(self.items.len());
+        Ok(wakeup_next(&mut self.getters, cancelled))
+    }
+
+    /// `get_nowait`: the oldest item when there is one, and the first putter
+    /// still waiting is woken (returned).
+    pub(crate) fn try_get(
+        &mut self,
+        cancelled: impl Fn(TaskId) -> bool,
+    ) -> Option<(Value, Option<TaskId>)> {
+        let item = self.items.pop_front()?;
+        Some((item, wakeup_next(&mut self.putters, cancelled)))
+    }
+
+    /// `task` begins to wait on one side; the waiter is set when it is woken.
+    pub(crate) fn wait(&mut self, side: Side, task: TaskId) -> Rc<Waiter> {
+        let waiter = Waiter::new(task);
+        match side {
+            Side::Get => self.getters.push_back(waiter.clone()),
+            Side::Put => self.putters.push_back(waiter.clone()),
+        }
+        waiter
+    }
+
+    /// A waiter's task was cancelled: it leaves the line; when it had been
+    /// woken and the queue still has an item (for a getter) or room (for a
+    /// putter), the wakeup passes to the next waiter (returned).
+    pub(crate) fn abandon(
+        &mut self,
+        side: Side,
+        waiter: &Rc<Waiter>,
+        cancelled: impl Fn(TaskId) -> bool,
+    ) -> Option<TaskId> {
+        let line = match side {
+            Side::Get => &mut self.getters,
+            Side::Put => &mut self.putters,
+        };
+        if let Some(i) = line.iter().position(|w| Rc::ptr_eq(w, waiter)) {
+            line.remove(i);
+        }
+        let can = match side {
+            Side::Get => !self.items.is_empty(),
+            Side::Put => !self.full(),
+        };
+        if waiter.done.get() && can {
+            let line = match side {
+                Side::Get => &mut self.getters,
+                Side::Put => &mut self.putters,
+            };
+            wakeup_next(line, cancelled)
+        } else {
+            None
+        }
     }
 
     pub(crate) fn unfinished(&self) -> u64 {
-        self.unfinished.get()
+        self.unfinished
     }
 
     /// `task_done()`: the waiters of `join` to release when all work is done;
     /// an error when called more times than items were put.
-    pub(crate) fn task_done(&self) -> Result<Vec<Rc<Waiter>>, ()> {
-        let n = self.unfinished.get();
-        if n == 0 {
+    pub(crate) fn task_done(&mut self) -> Result<Vec<Rc<Waiter>>, ()> {
+        if self.unfinished == 0 {
             return Err(());
         }
-        self.unfinished.set(n - 1);
-        Ok(if n == 1 {
-            std::mem::take(&mut *self.joiners.borrow_mut())
+        self.unfinished -= 1;
+        Ok(if self.unfinished == 0 {
+            std::mem::take(&mut self.joiners)
         } else {
             Vec::new()
         })
     }
 
-    pub(crate) fn add_joiner(&self, w: Rc<Waiter>) {
-        self.joiners.borrow_mut().push(w);
+    pub(crate) fn add_joiner(&mut self, w: Rc<Waiter>) {
+        self.joiners.push(w);
     }
 
-    pub(crate) fn remove_joiner(&self, w: &Rc<Waiter>) {
-        self.joiners.borrow_mut().retain(|j| !Rc::ptr_eq(j, w));
+    pub(crate) fn remove_joiner(&mut self, w: &Rc<Waiter>) {
+        self.joiners.retain(|j| !Rc::ptr_eq(j, w));
+    }
+}
+
+/// asyncio's `_wakeup_next`: the first waiter not cancelled leaves the line
+/// and is set; cancelled ones met on the way leave too.
+fn wakeup_next(
+    line: &mut VecDeque<Rc<Waiter>>,
+    cancelled: impl Fn(TaskId) -> bool,
+) -> Option<TaskId> {
+    while let Some(w) = line.pop_front() {
+        if !w.done.get() && !cancelled(w.task) {
+            w.done.set(true);
+            return Some(w.task);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn none(_: TaskId) -> bool {
+        false
+    }
+
+    #[test]
+    fn getters_are_woken_in_the_order_they_began_to_wait() {
+        let mut q = Queue::new(None);
+        let waiters: Vec<_> = (0..5).map(|t| q.wait(Side::Get, t)).collect();
+        for t in 0..5 {
+            assert_eq!(q.try_put(Value::None, none), Ok(Some(t)));
+            assert!(waiters[t as usize].done.get());
+            assert!(q.try_get(none).is_some());
+        }
+    }
+
+    #[test]
+    fn a_newcomer_may_take_the_item_of_a_woken_getter() {
+        let mut q = Queue::new(None);
+        let a = q.wait(Side::Get, 0);
+        assert_eq!(q.try_put(Value::None, none), Ok(Some(0)));
+        // Task 1 arrives before task 0 runs: the queue is not empty.
+        assert!(q.try_get(none).is_some());
+        assert!(a.done.get() && q.depth() == 0);
+    }
+
+    #[test]
+    fn a_woken_getter_cancelled_before_it_runs_passes_the_item_on() {
+        let mut q = Queue::new(None);
+        let a = q.wait(Side::Get, 0);
+        let _b = q.wait(Side::Get, 1);
+        assert_eq!(q.try_put(Value::None, none), Ok(Some(0)));
+        assert_eq!(q.abandon(Side::Get, &a, none), Some(1));
+    }
+
+    #[test]
+    fn cancelled_waiters_are_skipped() {
+        let mut q = Queue::new(Some(1));
+        assert_eq!(q.try_put(Value::None, none), Ok(None));
+        let _a = q.wait(Side::Put, 0);
+        let _b = q.wait(Side::Put, 1);
+        let (_, woken) = q.try_get(|t| t == 0).unwrap();
+        assert_eq!(woken, Some(1));
+    }
+
+    #[test]
+    fn a_full_queue_gives_the_item_back() {
+        let mut q = Queue::new(Some(1));
+        assert!(q.try_put(Value::None, none).is_ok());
+        assert!(q.try_put(Value::None, none).is_err());
+        assert_eq!((q.depth(), q.peak(), q.unfinished()), (1, 1, 1));
     }
 }

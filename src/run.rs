@@ -239,7 +239,7 @@ fn summarise(sim: &Sim) -> Summary {
         .queues
         .iter()
         .zip(&sim.queues)
-        .map(|(d, q)| (d.name.clone(), q.peak.get(), d.capacity))
+        .map(|(d, q)| (d.name.clone(), q.borrow().peak(), d.capacity))
         .collect();
     s.checks_failed = sim.checks_failed.get();
     s.stopped = sim.stop.get().map(|stop| stop.message());
@@ -338,7 +338,7 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
             no_one_left(graph, id, "gets from it")
         ),
         Waiting::Join(q) => {
-            let unfinished = sim.queues[*q as usize].unfinished();
+            let unfinished = sim.queues[*q as usize].borrow().unfinished();
             let items = if unfinished == 1 { "item" } else { "items" };
             format!(
                 "join of queue {} ({unfinished} {items} not done{})",

@@ -342,7 +342,7 @@ pub(crate) struct Sim {
     runs: Vec<Runs>,
     pub futures: RefCell<Vec<FutureSlot>>,
     pub semaphores: RefCell<Vec<Semaphore>>,
-    pub queues: Vec<Queue>,
+    pub queues: Vec<RefCell<Queue>>,
     pub tracer: RefCell<Tracer>,
     instances: RefCell<Vec<u32>>,
     def_hashes: Vec<u64>,
@@ -414,7 +414,7 @@ impl Sim {
         let queues = model
             .queues
             .iter()
-            .map(|q| Queue::new(q.capacity))
+            .map(|q| RefCell::new(Queue::new(q.capacity)))
             .collect();
         let futures = model
             .futures
@@ -618,6 +618,13 @@ impl Sim {
     /// Records what a task is suspended on.
     pub(crate) fn set_waiting(&self, id: TaskId, waiting: Waiting) {
         self.tasks.borrow_mut()[id as usize].waiting = waiting;
+    }
+
+    /// Whether a cancellation was delivered to this task and it has not run
+    /// since: asyncio would have cancelled the future it waits on, so a
+    /// semaphore or queue passes it over when waking the next waiter.
+    pub(crate) fn cancel_pending(&self, id: TaskId) -> bool {
+        self.tasks.borrow()[id as usize].must_cancel
     }
 
     /// Takes a pending cancellation, if one was delivered to this task.

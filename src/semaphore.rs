@@ -2,7 +2,10 @@
 //!
 //! A release hands the permit straight to the first waiter, and a newcomer
 //! never takes a permit while others wait: smol's own semaphore lets
-//! newcomers barge, which asyncio does not.
+//! newcomers barge, which asyncio does not. A waiter whose task has a
+//! cancellation pending counts as gone, as asyncio's cancelled waiter
+//! future does: it is passed over, and does not keep a newcomer waiting
+//! (`locked()` looks only at waiters not cancelled).
 
 use std::collections::VecDeque;
 
@@ -44,9 +47,12 @@ impl Semaphore {
         self.peak = self.peak.max(self.in_use());
     }
 
-    /// Takes a permit at once when one is free and nobody waits.
-    pub(crate) fn try_acquire(&mut self, task: TaskId) -> bool {
-        if self.value > 0 && self.waiters.is_empty() {
+    /// Takes a permit at once when one is free and nobody waits (but
+    /// waiters already cancelled).
+    pub(crate) fn try_acquire(&mut self, task: TaskId, cancelled: impl Fn(TaskId) -> bool) -> bool {
+        let locked =
+            self.value == 0 || self.waiters.iter().any(|w| w.granted || !cancelled(w.task));
+        if !locked {
             self.value -= 1;
             self.holders.push(task);
             self.note_peak();
@@ -75,21 +81,29 @@ impl Semaphore {
 
     /// A granted waiter runs: it leaves the queue, holds the permit, and
     /// passes on any permit still free.
-    pub(crate) fn granted(&mut self, task: TaskId) -> Option<TaskId> {
+    pub(crate) fn granted(
+        &mut self,
+        task: TaskId,
+        cancelled: impl Fn(TaskId) -> bool,
+    ) -> Option<TaskId> {
         self.leave(task);
         self.holders.push(task);
         if self.value > 0 {
-            self.wake_next()
+            self.wake_next(cancelled)
         } else {
             None
         }
     }
 
     /// A waiter was cancelled: it leaves, and a permit granted to it goes on.
-    pub(crate) fn abandon(&mut self, task: TaskId) -> Option<TaskId> {
+    pub(crate) fn abandon(
+        &mut self,
+        task: TaskId,
+        cancelled: impl Fn(TaskId) -> bool,
+    ) -> Option<TaskId> {
         if self.leave(task) {
             self.value += 1;
-            self.wake_next()
+            self.wake_next(cancelled)
         } else {
             None
         }
@@ -106,7 +120,11 @@ impl Semaphore {
     }
 
     /// Returns a permit; false when none is held (a release without acquire).
-    pub(crate) fn release(&mut self, task: TaskId) -> Result<Option<TaskId>, ()> {
+    pub(crate) fn release(
+        &mut self,
+        task: TaskId,
+        cancelled: impl Fn(TaskId) -> bool,
+    ) -> Result<Option<TaskId>, ()> {
         if self.value >= self.permits {
             return Err(());
         }
@@ -116,12 +134,16 @@ impl Semaphore {
             None => 0,
         };
         self.value += 1;
-        Ok(self.wake_next())
+        Ok(self.wake_next(cancelled))
     }
 
-    /// Grants the first waiter not yet granted; returns the task to wake.
-    fn wake_next(&mut self) -> Option<TaskId> {
-        let waiter = self.waiters.iter_mut().find(|w| !w.granted)?;
+    /// Grants the first waiter neither granted nor cancelled; returns the
+    /// task to wake.
+    fn wake_next(&mut self, cancelled: impl Fn(TaskId) -> bool) -> Option<TaskId> {
+        let waiter = self
+            .waiters
+            .iter_mut()
+            .find(|w| !w.granted && !cancelled(w.task))?;
         self.value -= 1;
         waiter.granted = true;
         let task = waiter.task;
@@ -134,30 +156,50 @@ impl Semaphore {
 mod tests {
     use super::*;
 
+    fn none(_: TaskId) -> bool {
+        false
+    }
+
     #[test]
     fn hands_permits_over_in_fifo_order() {
         let mut s = Semaphore::new(1);
-        assert!(s.try_acquire(0));
+        assert!(s.try_acquire(0, none));
         s.enqueue(1);
         s.enqueue(2);
-        assert_eq!(s.release(0), Ok(Some(1)));
+        assert_eq!(s.release(0, none), Ok(Some(1)));
         assert!(s.is_granted(1) && !s.is_granted(2));
         // A newcomer cannot barge while a granted waiter has not run yet.
-        assert!(!s.try_acquire(3));
-        assert_eq!(s.granted(1), None);
-        assert_eq!(s.release(1), Ok(Some(2)));
+        assert!(!s.try_acquire(3, none));
+        assert_eq!(s.granted(1, none), None);
+        assert_eq!(s.release(1, none), Ok(Some(2)));
         assert_eq!(s.peak, 1);
     }
 
     #[test]
     fn a_cancelled_grant_passes_on() {
         let mut s = Semaphore::new(1);
-        assert!(s.try_acquire(0));
+        assert!(s.try_acquire(0, none));
         s.enqueue(1);
         s.enqueue(2);
-        assert_eq!(s.release(0), Ok(Some(1)));
-        assert_eq!(s.abandon(1), Some(2));
-        assert!(s.release(9).is_ok());
-        assert!(s.release(9).is_err());
+        assert_eq!(s.release(0, none), Ok(Some(1)));
+        assert_eq!(s.abandon(1, none), Some(2));
+        assert!(s.release(9, none).is_ok());
+        assert!(s.release(9, none).is_err());
+    }
+
+    #[test]
+    fn waiters_with_a_cancel_pending_are_passed_over() {
+        let mut s = Semaphore::new(1);
+        assert!(s.try_acquire(0, none));
+        s.enqueue(1);
+        s.enqueue(2);
+        // Task 1 was cancelled and has not run yet: task 2 gets the permit.
+        assert_eq!(s.release(0, |t| t == 1), Ok(Some(2)));
+        // Only cancelled waiters left, and a permit free: a newcomer takes it.
+        let mut s = Semaphore::new(1);
+        assert!(s.try_acquire(0, none));
+        s.enqueue(1);
+        assert_eq!(s.release(0, |t| t == 1), Ok(None));
+        assert!(s.try_acquire(3, |t| t == 1));
     }
 }

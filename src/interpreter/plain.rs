@@ -324,7 +324,8 @@ impl Ctx {
     /// Takes a permit at once if one is free; otherwise joins the queue.
     fn plain_acquire(&mut self, sem: SemId) -> Option<PlainWait> {
         let sim = &self.sim;
-        if sim.semaphores.borrow_mut()[sem as usize].try_acquire(self.id) {
+        if sim.semaphores.borrow_mut()[sem as usize].try_acquire(self.id, |t| sim.cancel_pending(t))
+        {
             self.permit_event("acquired", sem);
             return None;
         }
