@@ -45,6 +45,9 @@ pub(crate) struct Clock<A> {
     slots: Vec<u32>,
     free: Vec<u32>,
     live: usize,
+    /// A timer may be due without the clock moving: one was set with no
+    /// delay, or a blocking call moved the clock.
+    maybe_due: bool,
 }
 
 impl<A> Clock<A> {
@@ -58,6 +61,7 @@ impl<A> Clock<A> {
             slots: Vec::new(),
             free: Vec::new(),
             live: 0,
+            maybe_due: false,
         }
     }
 
@@ -73,6 +77,7 @@ impl<A> Clock<A> {
     /// Moves the clock forward by `d` without firing anything (a blocking call).
     pub(crate) fn block(&mut self, d: u64) {
         self.move_to(self.now.saturating_add(d));
+        self.maybe_due = true;
     }
 
     fn move_to(&mut self, t: u64) {
@@ -85,6 +90,7 @@ impl<A> Clock<A> {
     /// Sets a timer `delay` from now.
     pub(crate) fn set(&mut self, delay: u64, action: A) -> TimerKey {
         let deadline = self.now.saturating_add(delay);
+        self.maybe_due |= deadline <= self.now;
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(0);
             (self.slots.len() - 1) as u32
@@ -152,6 +158,19 @@ impl<A> Clock<A> {
             }
             // Keep the vector's allocation for the next instant.
             self.buckets[0] = due;
+        }
+    }
+
+    /// Takes the timers already due at the current instant (set with no
+    /// delay, or passed during a blocking call), without moving the clock:
+    /// asyncio moves them to its ready queue at the start of each turn of
+    /// the loop. Cheap when none can be due.
+    pub(crate) fn due_now(&mut self, out: &mut Vec<(u64, A)>) {
+        if !std::mem::take(&mut self.maybe_due) {
+            return;
+        }
+        if self.next_deadline().is_some_and(|d| d <= self.now) {
+            self.advance(out);
         }
     }
 

@@ -828,17 +828,30 @@ impl Sim {
         }
         let mut due = Vec::new();
         'run: loop {
+            // asyncio's `_run_once`, one turn at a time: the timers already
+            // due join the ready queue, then what is ready now runs (what it
+            // makes ready runs in the next turn).
             loop {
-                match pop() {
-                    Some(Job::Step(runnable)) => {
-                        runnable.run();
-                    }
-                    Some(Job::Callback(cb)) => self.run_callback(cb),
-                    Some(Job::Plain(id)) => crate::interpreter::resume(self, id),
-                    None => break,
+                self.clock.borrow_mut().due_now(&mut due);
+                for (deadline, action) in due.drain(..) {
+                    self.fire(deadline, action);
                 }
-                if self.stop.get().is_some() {
-                    break 'run;
+                let ready = READY.with(|r| r.borrow().len());
+                if ready == 0 {
+                    break;
+                }
+                for _ in 0..ready {
+                    match pop() {
+                        Some(Job::Step(runnable)) => {
+                            runnable.run();
+                        }
+                        Some(Job::Callback(cb)) => self.run_callback(cb),
+                        Some(Job::Plain(id)) => crate::interpreter::resume(self, id),
+                        None => break,
+                    }
+                    if self.stop.get().is_some() {
+                        break 'run;
+                    }
                 }
             }
             if self.shutdown_after_main() {
