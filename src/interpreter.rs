@@ -165,7 +165,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
         _ => Value::None,
     };
     let error = match sim.outcome(Member::Future(f)) {
-        Some(Err(e)) => Value::Error(e.message()),
+        Some(Err(e)) => e.to_value(),
         _ => Value::None,
     };
     let vars = vec![(sym::RESULT, result), (sym::ERROR, error)];
@@ -289,7 +289,7 @@ impl Ctx {
                     _ => Value::None,
                 },
                 Attr::Error => match self.sim.outcome(m) {
-                    Some(Err(e)) => Value::Error(e.message()),
+                    Some(Err(e)) => e.to_value(),
                     _ => Value::None,
                 },
                 Attr::Count => Value::Int(1),
@@ -1043,7 +1043,7 @@ impl Ctx {
     ) -> Result<Flow, Raise> {
         let r = match self.body(body).await {
             Err(e) if catches(catch, &e) => {
-                self.set_var(sym::ERROR, Value::Error(e.message()));
+                self.set_var(sym::ERROR, e.to_value());
                 if self.sim.tracing() {
                     self.emit("caught", e.message().to_string());
                 }

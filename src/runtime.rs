@@ -31,7 +31,7 @@ use crate::queue::Queue;
 use crate::rng::{Rng, name_hash};
 use crate::semaphore::Semaphore;
 use crate::trace::{Event, Tracer};
-use crate::value::Value;
+use crate::value::{ErrorKind, Value};
 
 pub(crate) type TaskId = u32;
 
@@ -53,6 +53,16 @@ impl Raise {
             Raise::Cancelled => Rc::from("CancelledError"),
             Raise::Skipped(why) => Rc::from(format!("skipped: {why}")),
         }
+    }
+
+    /// The exception as a value (a `gather` slot, an `except`'s `error`).
+    pub(crate) fn to_value(&self) -> Value {
+        let kind = match self {
+            Raise::Error(_) | Raise::Skipped(_) => ErrorKind::Exception,
+            Raise::Timeout => ErrorKind::Timeout,
+            Raise::Cancelled => ErrorKind::Cancelled,
+        };
+        Value::Error(kind, self.message())
     }
 }
 
@@ -784,7 +794,7 @@ impl Sim {
             } else {
                 let values = g.members.iter().map(|m| match self.outcome(*m) {
                     Some(Ok(v)) => v,
-                    Some(Err(e)) => Value::Error(e.message()),
+                    Some(Err(e)) => e.to_value(),
                     None => Value::None,
                 });
                 Ok(Value::List(values.collect()))

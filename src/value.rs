@@ -17,8 +17,20 @@ pub(crate) enum Value {
     Str(Rc<str>),
     List(Rc<[Value]>),
     Map(Rc<[(Rc<str>, Value)]>),
-    /// An exception held as a value (a `gather(..., return_exceptions=True)` slot).
-    Error(Rc<str>),
+    /// An exception held as a value (a `gather(..., return_exceptions=True)`
+    /// slot, or the `error` an `except` caught): its kind and its message.
+    Error(ErrorKind, Rc<str>),
+}
+
+/// The class of an exception held as a value, for its `repr()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    /// A scenario's own failure (`fail`, `set_exception`): `Exception('msg')`.
+    Exception,
+    /// `TimeoutError()`.
+    Timeout,
+    /// `CancelledError('')`, as CPython 3.11 to 3.13 print a task's.
+    Cancelled,
 }
 
 impl Value {
@@ -48,11 +60,13 @@ impl Value {
     pub(crate) fn repr(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Str(s) => write_quoted(f, s),
-            Value::Error(msg) => {
+            Value::Error(ErrorKind::Exception, msg) => {
                 f.write_str("Exception(")?;
                 write_quoted(f, msg)?;
                 f.write_str(")")
             }
+            Value::Error(ErrorKind::Timeout, _) => f.write_str("TimeoutError()"),
+            Value::Error(ErrorKind::Cancelled, _) => f.write_str("CancelledError('')"),
             other => fmt::Display::fmt(other, f),
         }
     }
@@ -93,7 +107,7 @@ impl fmt::Display for Value {
             Value::Bool(false) => f.write_str("False"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Float(x) => fmt_float(f, *x),
-            Value::Str(s) | Value::Error(s) => f.write_str(s),
+            Value::Str(s) | Value::Error(_, s) => f.write_str(s),
             Value::List(items) => {
                 f.write_str("[")?;
                 for (n, item) in items.iter().enumerate() {
@@ -133,11 +147,13 @@ mod tests {
             Value::Float(3.0),
             Value::Bool(true),
             Value::None,
-            Value::Error(Rc::from("boom")),
+            Value::Error(ErrorKind::Exception, Rc::from("boom")),
+            Value::Error(ErrorKind::Timeout, Rc::from("TimeoutError")),
+            Value::Error(ErrorKind::Cancelled, Rc::from("CancelledError")),
         ]));
         assert_eq!(
             list.to_string(),
-            "['a', 2, 1.5, 3.0, True, None, Exception('boom')]"
+            "['a', 2, 1.5, 3.0, True, None, Exception('boom'), TimeoutError(), CancelledError('')]"
         );
         assert_eq!(Value::str("it's").to_string(), "it's");
         let map = Value::Map(Rc::from(vec![(Rc::from("url"), Value::str("x"))]));
