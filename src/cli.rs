@@ -42,6 +42,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// Write a scenario as a runnable program (today: Python asyncio).
+    Export {
+        /// The language to write: `python` (an asyncio program).
+        #[arg(value_parser = ["python"])]
+        language: String,
+        /// The scenario to export.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Print the JSON Schema of the scenario format (for Taplo / Even Better TOML).
     Schema,
     /// Run every scenario in DIR and compare each trace with its stored snapshot.
@@ -217,6 +226,7 @@ pub fn main() -> i32 {
         Some(Command::Run(args)) => run(args, stderr_color),
         Some(Command::Check { files }) => check(&files, stderr_color),
         Some(Command::Graph { file, format }) => graph(&file, format, stderr_color),
+        Some(Command::Export { language: _, file }) => export(&file, stderr_color),
         Some(Command::Schema) => {
             print!("{}", crate::schema::SCHEMA);
             ExitCode::Ok
@@ -424,6 +434,24 @@ fn check(files: &[PathBuf], color: bool) -> ExitCode {
 }
 
 /// Prints a file's task graph.
+fn export(path: &Path, color: bool) -> ExitCode {
+    let shown = path.display().to_string();
+    let text = match crate::load(path) {
+        Ok(text) => text,
+        Err(message) => return fail(&message),
+    };
+    match crate::export_python(&shown, &text, color) {
+        Ok(program) => {
+            print!("{program}");
+            ExitCode::Ok
+        }
+        Err(report) => {
+            eprint!("{report}");
+            ExitCode::Invalid
+        }
+    }
+}
+
 fn graph(path: &Path, format: GraphFormat, color: bool) -> ExitCode {
     let shown = path.display().to_string();
     let text = match crate::load(path) {

@@ -12,6 +12,7 @@ mod diagnostic;
 mod distribution;
 mod duration;
 mod expect;
+mod export;
 mod graph;
 mod histogram;
 mod interpreter;
@@ -124,6 +125,25 @@ pub(crate) fn graph_source(
 ) -> Result<String, String> {
     match validate::validate(text) {
         Ok(model) => Ok(graph::render(&model, style)),
+        Err(d) => Err(diagnostic::render(path, text, &d, color)),
+    }
+}
+
+/// A scenario's text as a runnable asyncio program (`export python`): the
+/// program, or the rendered problems (an invalid file, or features the
+/// exporter does not write).
+pub fn export_python(path: &str, text: &str, color: bool) -> Result<String, String> {
+    match validate::validate(text) {
+        Ok(model) => export::python(&model, path).map_err(|export::Unsupported(what)| {
+            let mut report = format!(
+                "error: `{path}` cannot be exported to Python yet:
+"
+            );
+            for w in what {
+                report.push_str(&format!("  - {w}\n"));
+            }
+            report
+        }),
         Err(d) => Err(diagnostic::render(path, text, &d, color)),
     }
 }

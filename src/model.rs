@@ -42,6 +42,8 @@ pub(crate) struct Model {
     pub tasks: Vec<TaskDef>,
     /// `[expect]`: what the run must show, checked after it.
     pub expect: Expect,
+    /// The names of variables and handles, by [`Sym`].
+    pub symbols: Vec<String>,
 }
 
 impl Model {

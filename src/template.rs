@@ -68,6 +68,12 @@ enum Part {
     Ref { what: Ref, precision: Option<u8> },
 }
 
+/// A piece of a template, as [`Template::pieces`] shows it.
+pub(crate) enum Piece<'a> {
+    Text(&'a str),
+    Ref(&'a Ref, Option<u8>),
+}
+
 /// A parsed piece of text with placeholders.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Template {
@@ -187,6 +193,14 @@ impl Template {
             }
         }
         out
+    }
+
+    /// The pieces in order: literal text, or a placeholder with its precision.
+    pub(crate) fn pieces(&self) -> impl Iterator<Item = Piece<'_>> {
+        self.parts.iter().map(|part| match part {
+            Part::Lit(text) => Piece::Text(text),
+            Part::Ref { what, precision } => Piece::Ref(what, *precision),
+        })
     }
 
     /// Whether any placeholder reads something `wanted` picks.

@@ -143,6 +143,7 @@ impl Validator<'_> {
             queues,
             futures,
             tasks,
+            symbols: std::mem::take(&mut self.symbols.names),
         }
     }
 
@@ -157,6 +158,7 @@ impl Validator<'_> {
             queues: Vec::new(),
             futures: Vec::new(),
             tasks: Vec::new(),
+            symbols: Vec::new(),
         }
     }
 

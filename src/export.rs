@@ -1,0 +1,1128 @@
+//! `scenario-run export python`: a scenario written as the asyncio program
+//! it models, one `async def` per task, the same log lines as `print`, the
+//! same seeded draws.
+//!
+//! The program is what the simulation's semantics stand for, written the
+//! way a person would write it, so that CPython can run it and say whether
+//! the trace told the truth (the differential test), and so that it can be
+//! the starting point of the real service. Each task instance gets a small
+//! `Instance` (its name, its `i`, its random stream); everything else is
+//! plain asyncio. Features without an exact asyncio counterpart in this
+//! exporter (`after` and its triggers, `deadline`) are refused by name.
+
+use std::fmt::Write;
+
+use crate::distribution::Dist;
+use crate::model::{
+    Catch, Delay, Model, ReturnWhen, Start, StateName, Step, Sym, Target, TaskDef, sym,
+};
+use crate::template::{Attr, Expr, Piece, Ref, Template};
+use crate::value::{ErrorKind, Value};
+
+/// Why a scenario cannot be exported.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Unsupported(pub(crate) Vec<String>);
+
+/// Writes the program; `file` names the scenario in its docstring.
+pub(crate) fn python(model: &Model, file: &str) -> Result<String, Unsupported> {
+    let mut missing = Vec::new();
+    for t in &model.tasks {
+        if !t.after.is_empty() {
+            missing.push(format!("task `{}`: `after` (dependencies)", t.name));
+        }
+        if t.deadline.is_some() {
+            missing.push(format!("task `{}`: `deadline`", t.name));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Unsupported(missing));
+    }
+    let mut w = Writer {
+        model,
+        out: String::new(),
+        depth: 0,
+        loops: Vec::new(),
+        name_is_arg: false,
+    };
+    w.program(file);
+    Ok(w.out)
+}
+
+const KEYWORDS: [&str; 38] = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "me", "now", "asyncio",
+];
+
+/// A scenario name as a Python identifier.
+fn ident(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, '_');
+    }
+    if KEYWORDS.contains(&s.as_str()) || HELPERS.contains(&s.as_str()) {
+        s.push('_');
+    }
+    s
+}
+
+/// Names the prelude defines.
+const HELPERS: [&str; 12] = [
+    "Instance",
+    "Stream",
+    "start",
+    "run_scenario",
+    "why",
+    "state_of",
+    "check",
+    "time",
+    "main_task",
+    "scenario",
+    "print",
+    "math",
+];
+
+/// A Python string literal.
+fn quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A name as a single-quoted literal, usable inside an f-string's braces
+/// (Python 3.11 allows neither backslashes nor the outer quote there).
+fn name_literal(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .filter(|c| *c != '\'' && *c != '\\' && !c.is_control())
+        .collect();
+    format!("'{clean}'")
+}
+
+/// Seconds, as Python reads them, from nanoseconds.
+fn secs(ns: u64) -> String {
+    if ns.is_multiple_of(1_000_000_000) {
+        format!("{}", ns / 1_000_000_000)
+    } else {
+        let s = format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+        s.trim_end_matches('0').to_owned()
+    }
+}
+
+/// A literal value as Python source.
+fn literal(v: &Value) -> String {
+    match v {
+        Value::None => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(x) if x.is_finite() => format!("{x:?}"),
+        Value::Float(x) if x.is_nan() => "math.nan".into(),
+        Value::Float(x) if *x > 0.0 => "math.inf".into(),
+        Value::Float(_) => "-math.inf".into(),
+        Value::Str(s) => quoted(s),
+        Value::List(items) => {
+            let items: Vec<String> = items.iter().map(literal).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Map(entries) => {
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", quoted(k), literal(v)))
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        Value::Error(ErrorKind::Exception, m) => format!("Exception({})", quoted(m)),
+        Value::Error(ErrorKind::Timeout, _) => "TimeoutError()".into(),
+        Value::Error(ErrorKind::Cancelled, _) => "asyncio.CancelledError()".into(),
+    }
+}
+
+/// The groups that `spawn ... into` fills, in a body and its blocks.
+fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
+    for step in steps {
+        if let Step::Spawn { bind, .. } = step
+            && let Some(g) = bind.into
+            && !out.contains(&g)
+        {
+            out.push(g);
+        }
+        for child in step.children() {
+            collect_groups(child, out);
+        }
+    }
+}
+
+struct Writer<'m> {
+    model: &'m Model,
+    out: String,
+    depth: usize,
+    /// Loop variables bound by the loops around the current line (`i`...).
+    loops: Vec<Sym>,
+    /// The task being written has an argument called `name`.
+    name_is_arg: bool,
+}
+
+const PRELUDE: &str = r#"import asyncio
+import itertools
+import math
+import sys
+import time
+
+
+class Stream:
+    """The scenario's seeded random stream (SplitMix64), one per instance."""
+
+    GOLDEN = 0x9E3779B97F4A7C15
+    MASK = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.state = seed & self.MASK
+
+    @staticmethod
+    def mix(z):
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & Stream.MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & Stream.MASK
+        return z ^ (z >> 31)
+
+    @classmethod
+    def for_instance(cls, seed, task, k):
+        h = 0xCBF29CE484222325
+        for b in task.encode():
+            h = ((h ^ b) * 0x100000001B3) & cls.MASK
+        inner = cls.mix((k + cls.GOLDEN) & cls.MASK)
+        return cls(cls.mix(seed ^ cls.mix((h + inner) & cls.MASK)))
+
+    def next(self):
+        self.state = (self.state + self.GOLDEN) & self.MASK
+        return self.mix(self.state)
+
+    def unit(self):
+        return (self.next() >> 11) * (1.0 / (1 << 53))
+
+    def uniform(self, lo, hi):
+        """Nanoseconds in [lo, hi]."""
+        return lo + ((self.next() * (hi - lo + 1)) >> 64)
+
+    def exponential(self, mean):
+        return max(0, round(-mean * math.log(1.0 - self.unit())))
+
+    def normal01(self):
+        u1 = 1.0 - self.unit()
+        u2 = self.unit()
+        return math.sqrt(-2.0 * math.log(u1)) * math.cos(2 * math.pi * u2)
+
+    def normal(self, mean, sd):
+        for _ in range(100):
+            x = mean + sd * self.normal01()
+            if x >= 0.0:
+                return round(x)
+        return 0
+
+    def lognormal(self, median, sigma):
+        return max(0, round(median * math.exp(sigma * self.normal01())))
+
+    def choice(self, options):
+        at = self.unit() * sum(w for _, w in options)
+        for value, weight in options:
+            if at < weight:
+                return value
+            at -= weight
+        return options[-1][0]
+
+
+class Instance:
+    """One started task: its name (`fetch[3]`), its `i`, its random stream."""
+
+    started = {}
+
+    def __init__(self, task, i=0, replica=None):
+        k = Instance.started.get(task, 0)
+        Instance.started[task] = k + 1
+        self.name = task if replica is None else f"{task}[{replica if replica >= 0 else k}]"
+        self.i = i
+        self.stream = Stream.for_instance(SEED, task, k)
+        self.began = now()
+
+
+def start(body, task, i=0, replica=-1, **args):
+    """asyncio.create_task for one instance of a task."""
+    me = Instance(task, i, replica)
+    return asyncio.create_task(body(me, **args), name=me.name)
+
+
+def now():
+    return asyncio.get_running_loop().time()
+
+
+def ns(nanoseconds):
+    """Seconds from nanoseconds."""
+    return nanoseconds / 1e9
+
+
+class Callback:
+    """Who runs a future's done callbacks: not a task, but named like one."""
+
+    def __init__(self, name):
+        self.name = name
+        self.i = 0
+        self.stream = Stream(SEED)
+        self.began = now()
+
+
+ROOTS = {}
+
+
+def roots_of(task):
+    """The instances of a task started at time 0."""
+    return ROOTS.get(task, [])
+
+
+def coro(body, task, i=0, **args):
+    """One instance of a task as a coroutine (asyncio.wait_for wraps it)."""
+    return body(Instance(task, i, -1), **args)
+
+
+async def awaited(tasks):
+    if len(tasks) == 1:
+        return await tasks[0]
+    return await asyncio.gather(*tasks)
+
+
+def only(tasks):
+    return tasks[0]
+
+
+def in_order(members, subset):
+    return [t for t in members if t in subset]
+
+
+def as_list(value):
+    if isinstance(value, list):
+        return value
+    return [] if value is None else [value]
+
+
+def field(value, key):
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def text(value):
+    """A value as the scenario prints it (Python's str, but an exception's class when it has no message)."""
+    if isinstance(value, BaseException):
+        return why(value)
+    return str(value)
+
+
+def as_float(value):
+    return float(value)
+
+
+UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
+         "h": 3_600_000_000_000, "d": 86_400_000_000_000}
+
+
+def seconds(duration):
+    """A duration read at run time (`"{delay}"`): `250ms`, `1.5s`, or seconds."""
+    duration = str(duration).strip()
+    number = duration.rstrip("abcdefghijklmnopqrstuvwxyz ")
+    unit = duration[len(number):].strip() or "s"
+    return float(number) * UNITS[unit] / 1e9
+
+
+def attr(tasks, name):
+    """`{t.state}`, `{t.done}`, `{g.count}`...: of one task, or of each in a group."""
+    if name == "count":
+        return len(tasks)
+    if name == "done" and len(tasks) != 1:
+        return all(t.done() for t in tasks)
+
+    def one(t):
+        state = state_of(t)
+        if name == "name":
+            return t.get_name()
+        if name == "state":
+            return state
+        if name == "done":
+            return state != "pending"
+        if name == "cancelled":
+            return state == "cancelled"
+        if name == "result":
+            return t.result() if state == "done" else None
+        if name == "error":
+            return t.exception() if state == "failed" else (asyncio.CancelledError() if state == "cancelled" else None)
+    return one(tasks[0]) if len(tasks) == 1 else [one(t) for t in tasks]
+
+
+def why(error):
+    """What the scenario calls an exception: its message, or its class."""
+    text = str(error)
+    if text and not isinstance(error, (TimeoutError, asyncio.CancelledError)):
+        return text
+    return type(error).__name__
+
+
+def state_of(task):
+    if not task.done():
+        return "pending"
+    if task.cancelled():
+        return "cancelled"
+    return "failed" if task.exception() is not None else "done"
+
+
+def check(tasks, want):
+    for task in tasks:
+        state = state_of(task)
+        if not (state == want or (want == "finished" and state != "pending")):
+            print(f"check FAILED: {task.get_name()} is {state}, expected {want}", file=sys.stderr)
+"#;
+
+impl Writer<'_> {
+    fn line(&mut self, text: &str) {
+        for _ in 0..self.depth {
+            self.out.push_str("    ");
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    /// A variable or handle as a Python name, apart from the module's own
+    /// names (a handle may be called like a task).
+    fn sym(&self, s: Sym) -> String {
+        let name = ident(&self.model.symbols[s as usize]);
+        let m = self.model;
+        let global = m
+            .tasks
+            .iter()
+            .map(|t| &t.name)
+            .chain(m.semaphores.iter().map(|x| &x.name))
+            .chain(m.queues.iter().map(|x| &x.name))
+            .chain(m.futures.iter().map(|x| &x.name))
+            .any(|g| ident(g) == name);
+        if global { format!("{name}_") } else { name }
+    }
+
+    fn task_fn(&self, def: u32) -> String {
+        ident(&self.model.tasks[def as usize].name)
+    }
+
+    fn program(&mut self, file: &str) {
+        let m = self.model;
+        let title = if m.name.is_empty() { file } else { &m.name };
+        self.line(&format!("\"\"\"{}", title.replace('"', "'")));
+        self.line("");
+        self.line(&format!(
+            "Exported by scenario-run from {}. Run it with: python3 THIS_FILE.py",
+            file.replace('"', "'")
+        ));
+        self.line("\"\"\"");
+        self.out.push_str(PRELUDE);
+        self.line("");
+        self.line(&format!("SEED = {}", m.seed));
+        self.line("");
+        for s in &m.semaphores {
+            self.line(&format!(
+                "{} = asyncio.Semaphore({})",
+                ident(&s.name),
+                s.permits
+            ));
+        }
+        for q in &m.queues {
+            let size = q.capacity.unwrap_or(0);
+            self.line(&format!(
+                "{} = asyncio.Queue(maxsize={size})",
+                ident(&q.name)
+            ));
+        }
+        for f in &m.futures {
+            self.line(&format!(
+                "{}: asyncio.Future  # made when the loop runs",
+                ident(&f.name)
+            ));
+        }
+        for (n, f) in m.futures.iter().enumerate() {
+            if f.on_done.is_empty() {
+                continue;
+            }
+            self.line("");
+            self.line("");
+            self.line(&format!("def on_{}_done(future):", ident(&f.name)));
+            self.depth += 1;
+            let name = quoted(&f.name);
+            self.line(&format!("me = Callback({name})"));
+            self.line("result = future.result() if not future.cancelled() and future.exception() is None else None");
+            self.line("error = None if future.cancelled() else future.exception()");
+            let body = m.futures[n].on_done.clone();
+            self.block(&body);
+            self.depth -= 1;
+        }
+        for (d, t) in m.tasks.iter().enumerate() {
+            self.line("");
+            self.line("");
+            self.task(d as u32, t);
+        }
+        self.line("");
+        self.line("");
+        self.entry();
+    }
+
+    fn task(&mut self, _def: u32, t: &TaskDef) {
+        self.name_is_arg = t.args.iter().any(|(s, _)| *s == sym::NAME);
+        let mut params = vec!["me".to_owned()];
+        for (s, e) in &t.args {
+            let default = match e {
+                Expr::Value(v) => literal(v),
+                _ => "None".into(),
+            };
+            params.push(format!("{}={default}", self.sym(*s)));
+        }
+        self.line(&format!(
+            "async def {}({}):",
+            ident(&t.name),
+            params.join(", ")
+        ));
+        self.depth += 1;
+        let builtins: Vec<String> = [sym::RESULT, sym::ITEM, sym::ERROR]
+            .into_iter()
+            .filter(|b| !t.args.iter().any(|(a, _)| a == b))
+            .map(|b| self.sym(b))
+            .collect();
+        if !builtins.is_empty() {
+            self.line(&format!("{} = None", builtins.join(" = ")));
+        }
+        self.line("began = now()");
+        let mut groups = Vec::new();
+        collect_groups(&t.body, &mut groups);
+        for g in groups {
+            let g = self.sym(g);
+            self.line(&format!("{g} = []"));
+        }
+        let mut depth0 = self.depth;
+        if let Some(retry) = &t.retry {
+            self.line(&format!("for attempt in range(1, {} + 1):", retry.attempts));
+            self.depth += 1;
+            self.line("try:");
+            self.depth += 1;
+            depth0 = self.depth;
+        }
+        if let Some(sem) = t.limit {
+            let name = ident(&self.model.semaphores[sem as usize].name);
+            self.line(&format!("async with {name}:"));
+            self.depth += 1;
+        }
+        if let Some(after) = t.timeout {
+            self.line(&format!("async with asyncio.timeout({}):", secs(after)));
+            self.depth += 1;
+        }
+        self.block(&t.body);
+        self.depth = depth0;
+        if let Some(retry) = &t.retry {
+            self.line("break");
+            self.depth -= 1;
+            let mut kinds = Vec::new();
+            if retry.on_timeout {
+                kinds.push("TimeoutError");
+            }
+            if retry.on_error {
+                kinds.push("Exception");
+            }
+            if !retry.on_timeout && retry.on_error {
+                self.line("except TimeoutError:");
+                self.line("    raise");
+            }
+            self.line(&format!("except ({}) as e:", kinds.join(", ")));
+            self.depth += 1;
+            self.line(&format!("if attempt == {}:", retry.attempts));
+            self.line("    raise");
+            let wait = format!(
+                "min({} * {:?} ** (attempt - 1), {})",
+                retry.backoff,
+                retry.factor,
+                retry
+                    .max_backoff
+                    .map_or("math.inf".to_owned(), |m| m.to_string())
+            );
+            if retry.jitter > 0.0 {
+                self.line(&format!(
+                    "wait = round({wait} * (1.0 - {:?} * me.stream.unit()))",
+                    retry.jitter
+                ));
+            } else {
+                self.line(&format!("wait = int({wait})"));
+            }
+            self.line("await asyncio.sleep(ns(wait))");
+            self.depth -= 2;
+        }
+        self.depth -= 1;
+    }
+
+    fn entry(&mut self) {
+        let m = self.model;
+        self.line("async def scenario():");
+        self.depth += 1;
+        self.line("roots = []");
+        for (d, t) in m.tasks.iter().enumerate() {
+            if !t.root {
+                continue;
+            }
+            let f = self.task_fn(d as u32);
+            let name = quoted(&t.name);
+            let args = self.root_args(t);
+            if t.count == 1 && !self.model_counts_replicas(d) {
+                self.line(&format!(
+                    "roots.append(start({f}, {name}, replica=None{args}))"
+                ));
+            } else {
+                self.line(&format!("for i in range({}):", t.count));
+                self.line(&format!(
+                    "    roots.append(start({f}, {name}, i=i, replica=i{args}))"
+                ));
+            }
+            self.line(&format!("ROOTS[{name}] = roots[-{}:]", t.count));
+            if Some(d as u32) == m.main {
+                self.line(&format!("main_task = ROOTS[{name}][0]"));
+            }
+        }
+        if m.main.is_some() {
+            self.line("await asyncio.wait([main_task])");
+        } else {
+            self.line("# Like scenario-run: run until every task has finished.");
+            self.line("while others := asyncio.all_tasks() - {asyncio.current_task()}:");
+            self.line("    await asyncio.wait(others)");
+        }
+        self.depth -= 1;
+        self.line("");
+        self.line("");
+        self.line("async def begin():");
+        self.depth += 1;
+        let futures: Vec<String> = m.futures.iter().map(|f| ident(&f.name)).collect();
+        if !futures.is_empty() {
+            self.line(&format!("global {}", futures.join(", ")));
+            for (f, def) in futures.iter().zip(&m.futures) {
+                self.line(&format!("{f} = asyncio.get_running_loop().create_future()"));
+                if !def.on_done.is_empty() {
+                    self.line(&format!("{f}.add_done_callback(on_{f}_done)"));
+                }
+            }
+        }
+        self.line("await scenario()");
+        self.depth -= 1;
+        self.line("");
+        self.line("");
+        self.line("if __name__ == \"__main__\":");
+        self.line("    asyncio.run(begin())");
+    }
+
+    /// Whether a root task's instances are named `name[k]` (replicas).
+    fn model_counts_replicas(&self, def: usize) -> bool {
+        self.model.tasks[def].count > 1
+    }
+
+    fn root_args(&self, t: &TaskDef) -> String {
+        let mut s = String::new();
+        for (sym_, e) in &t.args {
+            if matches!(e, Expr::Value(_)) {
+                continue;
+            }
+            let _ = write!(s, ", {}={}", self.sym(*sym_), self.expr_with_i(e, true));
+        }
+        s
+    }
+
+    fn block(&mut self, steps: &[Step]) {
+        if steps.is_empty() {
+            self.line("pass");
+        }
+        for step in steps {
+            self.step(step);
+        }
+    }
+
+    fn step(&mut self, step: &Step) {
+        match step {
+            Step::Sleep(d) => {
+                let d = self.delay(d);
+                self.line(&format!("await asyncio.sleep({d})"));
+            }
+            Step::Block(d) => {
+                let d = self.delay(d);
+                self.line(&format!(
+                    "time.sleep({d})  # a blocking call: holds the loop"
+                ));
+            }
+            Step::Log(t) => {
+                let t = self.fstring(t);
+                self.line(&format!("print({t})"));
+            }
+            Step::Fail { message, chance } => {
+                let raise = format!("raise Exception({})", self.fstring(message));
+                match chance {
+                    None => self.line(&raise),
+                    Some(p) => {
+                        self.line(&format!("if me.stream.unit() < {p:?}:"));
+                        self.line(&format!("    {raise}"));
+                    }
+                }
+            }
+            Step::Return(e) => {
+                let e = self.expr(e);
+                self.line(&format!("return {e}"));
+            }
+            Step::Spawn { start, bind } => {
+                let tasks = self.start_expr(start);
+                match (bind.as_, bind.into) {
+                    (Some(h), into) => {
+                        let h = self.sym(h);
+                        self.line(&format!("{h} = {tasks}"));
+                        if let Some(g) = into {
+                            let g = self.sym(g);
+                            self.line(&format!("{g} = [*{g}, *{h}]"));
+                        }
+                    }
+                    (None, Some(g)) => {
+                        let g = self.sym(g);
+                        self.line(&format!("{g} = [*{g}, *{tasks}]"));
+                    }
+                    (None, None) => self.line(&tasks),
+                }
+            }
+            Step::Call(start) => {
+                let f = self.task_fn(start.def);
+                let args = self.call_args(start);
+                self.line(&format!("result = await {f}(me{args})"));
+            }
+            Step::Await(target) => {
+                let t = self.target(target);
+                self.line(&format!("result = await awaited({t})"));
+            }
+            Step::Gather {
+                targets,
+                return_exceptions,
+            } => {
+                let all: Vec<String> = targets
+                    .iter()
+                    .map(|t| format!("*{}", self.target(t)))
+                    .collect();
+                let re = if *return_exceptions {
+                    ", return_exceptions=True"
+                } else {
+                    ""
+                };
+                self.line(&format!(
+                    "result = await asyncio.gather({}{re})",
+                    all.join(", ")
+                ));
+            }
+            Step::Wait {
+                targets,
+                when,
+                timeout,
+                cancel_pending,
+            } => {
+                let all: Vec<String> = targets
+                    .iter()
+                    .map(|t| format!("*{}", self.target(t)))
+                    .collect();
+                let when = match when {
+                    ReturnWhen::AllCompleted => "",
+                    ReturnWhen::FirstCompleted => ", return_when=asyncio.FIRST_COMPLETED",
+                    ReturnWhen::FirstException => ", return_when=asyncio.FIRST_EXCEPTION",
+                };
+                let timeout = timeout.map_or(String::new(), |t| format!(", timeout={}", secs(t)));
+                let (d, p) = (self.sym(sym::DONE), self.sym(sym::PENDING));
+                self.line(&format!("members = [{}]", all.join(", ")));
+                self.line(&format!(
+                    "{d}, {p} = await asyncio.wait(members{timeout}{when})"
+                ));
+                self.line(&format!(
+                    "{d}, {p} = in_order(members, {d}), in_order(members, {p})"
+                ));
+                if *cancel_pending {
+                    self.line(&format!("for one_task in {p}:"));
+                    self.line("    one_task.cancel()");
+                }
+            }
+            Step::WaitFor {
+                target,
+                timeout,
+                shield,
+            } => {
+                let one = match target {
+                    Target::Start(start) => self.coro_expr(start),
+                    other => format!("only({})", self.target(other)),
+                };
+                let inner = if *shield {
+                    format!("asyncio.shield({one})")
+                } else {
+                    one
+                };
+                self.line(&format!(
+                    "result = await asyncio.wait_for({inner}, timeout={})",
+                    secs(*timeout)
+                ));
+            }
+            Step::Timeout { after, body } => {
+                self.line(&format!("async with asyncio.timeout({}):", secs(*after)));
+                self.nested(body);
+            }
+            Step::Cancel(target) => {
+                let t = self.target(target);
+                self.line(&format!("for one_task in {t}:"));
+                self.line("    one_task.cancel()");
+            }
+            Step::Try {
+                body,
+                except,
+                finally,
+                catch,
+            } => self.try_step(body, except, finally, *catch),
+            Step::With { sem, body } => {
+                let s = ident(&self.model.semaphores[*sem as usize].name);
+                self.line(&format!("async with {s}:"));
+                self.nested(body);
+            }
+            Step::Acquire(sem) => {
+                let s = ident(&self.model.semaphores[*sem as usize].name);
+                self.line(&format!("await {s}.acquire()"));
+            }
+            Step::Release(sem) => {
+                let s = ident(&self.model.semaphores[*sem as usize].name);
+                self.line(&format!("{s}.release()"));
+            }
+            Step::Put { queue, item } => {
+                let q = ident(&self.model.queues[*queue as usize].name);
+                let e = self.expr(item);
+                let it = self.sym(sym::ITEM);
+                self.line(&format!("{it} = {e}"));
+                self.line(&format!("await {q}.put({it})"));
+            }
+            Step::Get(queue) => {
+                let q = ident(&self.model.queues[*queue as usize].name);
+                let it = self.sym(sym::ITEM);
+                self.line(&format!("{it} = await {q}.get()"));
+            }
+            Step::TaskDone(queue) => {
+                let q = ident(&self.model.queues[*queue as usize].name);
+                self.line(&format!("{q}.task_done()"));
+            }
+            Step::Join(queue) => {
+                let q = ident(&self.model.queues[*queue as usize].name);
+                self.line(&format!("await {q}.join()"));
+            }
+            Step::Consume { queue, until, body } => {
+                let q = ident(&self.model.queues[*queue as usize].name);
+                let it = self.sym(sym::ITEM);
+                self.line("while True:");
+                self.depth += 1;
+                self.line(&format!("{it} = await {q}.get()"));
+                if let Some(u) = until {
+                    let u = self.expr(u);
+                    self.line(&format!("if str({it}) == str({u}):"));
+                    self.line(&format!("    {q}.task_done()"));
+                    self.line("    break");
+                }
+                self.line("try:");
+                self.depth += 1;
+                self.block(body);
+                self.depth -= 1;
+                self.line("finally:");
+                self.line(&format!("    {q}.task_done()"));
+                self.depth -= 1;
+            }
+            Step::SetResult { future, value } => {
+                let f = ident(&self.model.futures[*future as usize].name);
+                let v = self.expr(value);
+                self.line(&format!("{f}.set_result({v})"));
+            }
+            Step::SetException { future, message } => {
+                let f = ident(&self.model.futures[*future as usize].name);
+                let m = self.fstring(message);
+                self.line(&format!("{f}.set_exception(Exception({m}))"));
+            }
+            Step::Repeat { times, body } => {
+                let i = self.sym(sym::I);
+                self.line(&format!("for {i} in range({times}):"));
+                self.loops.push(sym::I);
+                self.nested(body);
+                self.loops.pop();
+            }
+            Step::Forever(body) => {
+                let i = self.sym(sym::I);
+                self.line(&format!("for {i} in itertools.count():"));
+                self.loops.push(sym::I);
+                self.nested(body);
+                self.loops.pop();
+            }
+            Step::For { var, items, body } => {
+                let (i, v) = (self.sym(sym::I), self.sym(*var));
+                let items = self.expr(items);
+                self.line(&format!("for {i}, {v} in enumerate(as_list({items})):"));
+                self.loops.push(sym::I);
+                self.nested(body);
+                self.loops.pop();
+            }
+            Step::Each { handle, var, body } => {
+                let (i, v) = (self.sym(sym::I), self.sym(*var));
+                let h = self.target(handle);
+                self.line(&format!("for {i}, {v} in enumerate({h}):"));
+                self.line(&format!("    {v} = [{v}]"));
+                self.loops.push(sym::I);
+                self.nested(body);
+                self.loops.pop();
+            }
+            Step::Check { target, state } => {
+                let t = self.target(target);
+                let want = StateName::NAMES[*state as usize];
+                self.line(&format!("check({t}, {})", quoted(want)));
+            }
+            Step::Break => self.line("break"),
+        }
+    }
+
+    fn nested(&mut self, body: &[Step]) {
+        self.depth += 1;
+        self.block(body);
+        self.depth -= 1;
+    }
+
+    fn try_step(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: Catch) {
+        self.line("try:");
+        self.nested(body);
+        let err = self.sym(sym::ERROR);
+        let mut caught = Vec::new();
+        if catch.timeout {
+            caught.push("TimeoutError");
+        } else if catch.error {
+            self.line("except TimeoutError:");
+            self.line("    raise");
+        }
+        if catch.error {
+            caught.push("Exception");
+        }
+        if catch.cancelled {
+            caught.push("asyncio.CancelledError");
+        }
+        if !caught.is_empty() {
+            self.line(&format!("except ({}) as caught:", caught.join(", ")));
+            self.depth += 1;
+            self.line(&format!("{err} = caught"));
+            self.block(except);
+            self.depth -= 1;
+        }
+        if !finally.is_empty() {
+            self.line("finally:");
+            self.nested(finally);
+        }
+    }
+
+    /// A delay in seconds, as Python source.
+    fn delay(&self, d: &Delay) -> String {
+        match d {
+            Delay::Fixed(ns) => secs(*ns),
+            Delay::Drawn(dist) => {
+                let draw = match dist {
+                    Dist::Uniform(lo, hi) => format!("me.stream.uniform({lo}, {hi})"),
+                    Dist::Exponential(mean) => format!("me.stream.exponential({mean})"),
+                    Dist::Normal(mean, sd) => format!("me.stream.normal({mean}, {sd})"),
+                    Dist::LogNormal(median, sigma) => {
+                        format!("me.stream.lognormal({median}, {sigma:?})")
+                    }
+                    Dist::Choice(options) => {
+                        let o: Vec<String> = options
+                            .iter()
+                            .map(|(v, w)| format!("({v}, {w:?})"))
+                            .collect();
+                        format!("me.stream.choice([{}])", o.join(", "))
+                    }
+                };
+                format!("ns({draw})")
+            }
+            Delay::Dynamic(t) => match t.pieces().collect::<Vec<_>>().as_slice() {
+                [Piece::Ref(r, None)] => format!("seconds({})", self.reference(r, false)),
+                _ => format!("seconds({})", self.fstring(t)),
+            },
+        }
+    }
+
+    /// The tasks a `spawn` starts, as a list expression.
+    fn start_expr(&self, start: &Start) -> String {
+        let def = &self.model.tasks[start.def as usize];
+        let f = self.task_fn(start.def);
+        let name = name_literal(&def.name);
+        let count = start.count.unwrap_or(def.count);
+        let args = self.start_args(start, start.count.is_some());
+        if count == 1 && start.count.is_none() {
+            format!("[start({f}, {name}{args})]")
+        } else {
+            let i = self.sym(sym::I);
+            format!("[start({f}, {name}, i={i}{args}) for {i} in range({count})]")
+        }
+    }
+
+    /// One instance of a task as a coroutine, for `wait_for`.
+    fn coro_expr(&self, start: &Start) -> String {
+        let def = &self.model.tasks[start.def as usize];
+        let f = self.task_fn(start.def);
+        let name = name_literal(&def.name);
+        let args = self.start_args(start, false);
+        format!("coro({f}, {name}{args})")
+    }
+
+    fn start_args(&self, start: &Start, own_i: bool) -> String {
+        let def = &self.model.tasks[start.def as usize];
+        let mut s = String::new();
+        for (sym_, default) in &def.args {
+            let given = start.args.iter().find(|(s, _)| s == sym_).map(|(_, e)| e);
+            let e = match given {
+                Some(e) => self.expr_with_i(e, own_i),
+                None if matches!(default, Expr::Value(_)) => continue,
+                None => self.expr_with_i(default, own_i),
+            };
+            let _ = write!(s, ", {}={e}", self.sym(*sym_));
+        }
+        s
+    }
+
+    fn call_args(&self, start: &Start) -> String {
+        let def = &self.model.tasks[start.def as usize];
+        let mut s = String::new();
+        for (sym_, default) in &def.args {
+            let given = start.args.iter().find(|(s, _)| s == sym_).map(|(_, e)| e);
+            let e = match given {
+                Some(e) => self.expr(e),
+                None if matches!(default, Expr::Value(_)) => continue,
+                None => self.expr(default),
+            };
+            let _ = write!(s, ", {}={e}", self.sym(*sym_));
+        }
+        s
+    }
+
+    /// The tasks or futures a target names, as a list expression.
+    fn target(&self, t: &Target) -> String {
+        match t {
+            Target::Local(s) => self.sym(*s),
+            Target::Root(def) => {
+                let name = name_literal(&self.model.tasks[*def as usize].name);
+                format!("roots_of({name})")
+            }
+            Target::Future(f) => format!("[{}]", ident(&self.model.futures[*f as usize].name)),
+            Target::Start(start) => self.start_expr(start),
+        }
+    }
+
+    fn expr(&self, e: &Expr) -> String {
+        self.expr_with_i(e, false)
+    }
+
+    /// `own_i`: `{i}` is the loop variable of a `spawn ... count` comprehension.
+    fn expr_with_i(&self, e: &Expr, own_i: bool) -> String {
+        match e {
+            Expr::Value(v) => literal(v),
+            Expr::Text(t) => match t.pieces().collect::<Vec<_>>().as_slice() {
+                [Piece::Ref(r, None)] => self.reference(r, own_i),
+                _ => self.fstring_with_i(t, own_i),
+            },
+            Expr::List(items) => {
+                let items: Vec<String> = items.iter().map(|e| self.expr_with_i(e, own_i)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Expr::Map(entries) => {
+                let entries: Vec<String> = entries
+                    .iter()
+                    .map(|(k, e)| format!("{}: {}", quoted(k), self.expr_with_i(e, own_i)))
+                    .collect();
+                format!("{{{}}}", entries.join(", "))
+            }
+        }
+    }
+
+    fn fstring(&self, t: &Template) -> String {
+        self.fstring_with_i(t, false)
+    }
+
+    fn fstring_with_i(&self, t: &Template, own_i: bool) -> String {
+        let mut out = String::from("f");
+        let mut body = String::new();
+        let mut any = false;
+        for piece in t.pieces() {
+            match piece {
+                Piece::Text(text) => {
+                    body.push_str(&text.replace('{', "{{").replace('}', "}}"));
+                }
+                Piece::Ref(r, precision) => {
+                    any = true;
+                    let value = self.reference(r, own_i);
+                    match precision {
+                        Some(p) => {
+                            let _ = write!(body, "{{as_float({value}):.{p}f}}");
+                        }
+                        None => {
+                            let _ = write!(body, "{{text({value})}}");
+                        }
+                    }
+                }
+            }
+        }
+        if !any {
+            return quoted(&body.replace("{{", "{").replace("}}", "}"));
+        }
+        let q = quoted(&body);
+        out.push_str(&q);
+        out
+    }
+
+    /// What a placeholder reads, as a Python expression.
+    fn reference(&self, r: &Ref, own_i: bool) -> String {
+        match r {
+            Ref::Var(s, field) => {
+                let base = if *s == sym::I && !own_i && !self.loops.contains(&sym::I) {
+                    "me.i".to_owned()
+                } else if *s == sym::ERROR {
+                    format!("why({})", self.sym(*s))
+                } else if (*s == sym::DONE || *s == sym::PENDING) && field.is_none() {
+                    format!("len({})", self.sym(*s))
+                } else {
+                    self.sym(*s)
+                };
+                match field {
+                    Some(f) => format!("field({base}, {})", name_literal(f)),
+                    None => base,
+                }
+            }
+            // An argument called `name` shadows the instance name.
+            Ref::Name if self.name_is_arg => "name".into(),
+            Ref::Name => "me.name".into(),
+            Ref::Now => "now()".into(),
+            Ref::Elapsed => "(now() - began)".into(),
+            Ref::Attr(target, attr) => {
+                let t = self.target(target);
+                let a = Attr::NAMES[*attr as usize];
+                format!("attr({t}, '{a}')")
+            }
+        }
+    }
+}

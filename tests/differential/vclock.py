@@ -1,0 +1,215 @@
+"""Run a real asyncio program on CPython's event loop in virtual time.
+
+    python vclock.py PROGRAM.py [ARG...]
+
+Every line the program writes to stdout comes out as ``[<ns>] <line>``, where
+<ns> is the virtual time, in integer nanoseconds, at which the line began.
+
+The loop is CPython's own (SelectorEventLoop); only its clock is replaced:
+
+* The clock is an integer count of nanoseconds, ``Clock.now_ns``, shared by
+  every loop of the process (a program may call asyncio.run() several times).
+  ``loop.time()`` is ``now_ns / 1e9``.
+* ``call_later(delay)`` is due at ``now_ns + round(delay * 1e9)``;
+  ``call_at(when)`` at ``round(when * 1e9)``.  Timers fire in order of
+  (deadline_ns, creation number): equal deadlines fire FIFO.  A handle's
+  ``_when`` is ``deadline_ns / 1e9``, for asyncio's own comparisons.
+* When nothing is ready, the clock jumps to the earliest live timer (never
+  backwards) instead of sleeping.
+* ``time.time/monotonic/perf_counter`` (and their ``_ns`` twins) read the
+  virtual clock; ``time.sleep(s)`` advances it by ``round(s * 1e9)`` ns while
+  blocking everything, as it blocks a real loop.
+* Work sent to threads (run_in_executor, to_thread) takes no virtual time;
+  the clock does not jump while such work is outstanding.
+
+Works unchanged on CPython 3.11, 3.12 and 3.13.  The exit status is the
+program's own; an uncaught exception prints its traceback and exits 1.
+"""
+import asyncio
+import heapq
+import itertools
+import math
+import os
+import queue  # noqa: F401  (binds time.monotonic when imported: keep it real)
+import re
+import runpy
+import sys
+import threading  # noqa: F401  (same)
+import time
+import traceback
+from asyncio import events
+
+
+class Clock:
+    now_ns = 0  # integer nanoseconds; never a float
+    seq = itertools.count()  # creation order of timers, for FIFO ties
+
+
+def _to_ns(seconds):
+    """Seconds (int or float) to integer ns; an infinite delay stays infinite."""
+    if math.isinf(seconds):
+        return seconds
+    return round(seconds * 1_000_000_000)
+
+
+class NsTimerHandle(events.TimerHandle):
+    """A timer that knows its deadline in integer ns and sorts by (deadline_ns, seq).
+
+    heapq only uses `<`; the stock TimerHandle compares `_when` alone, so two
+    timers due at the same instant would pop in heap order, not creation order."""
+
+    __slots__ = ("_deadline_ns", "_seq")
+
+    def __init__(self, deadline_ns, callback, args, loop, context=None):
+        super().__init__(deadline_ns / 1e9, callback, args, loop, context)
+        self._deadline_ns = deadline_ns
+        self._seq = next(Clock.seq)
+
+    def _key(self):
+        return (self._deadline_ns, self._seq)
+
+    def __lt__(self, other):
+        return self._key() < other._key()
+
+    def __le__(self, other):
+        return self._key() <= other._key()
+
+    def __gt__(self, other):
+        return self._key() > other._key()
+
+    def __ge__(self, other):
+        return self._key() >= other._key()
+
+
+class VirtualClockLoop(asyncio.SelectorEventLoop):
+    def __init__(self):
+        super().__init__()
+        # Due timers are moved to the ready queue by _process_events below,
+        # using integer ns; with a zero resolution the stock float check in
+        # _run_once (`_when < time() + resolution`) never releases any other.
+        self._clock_resolution = 0
+        self._threads_busy = 0  # work handed to threads and not yet back
+
+    # Work done in a thread takes no virtual time, but while it runs the clock
+    # must not jump past timers: its result would come back too late.
+    def run_in_executor(self, executor, func, *args):
+        future = super().run_in_executor(executor, func, *args)
+        self._threads_busy += 1
+        future.add_done_callback(self._thread_done)
+        return future
+
+    def _thread_done(self, _future):
+        self._threads_busy -= 1
+
+    async def shutdown_default_executor(self, *args):  # asyncio.run() calls it
+        self._threads_busy += 1
+        try:
+            await super().shutdown_default_executor(*args)
+        finally:
+            self._threads_busy -= 1
+
+    def time(self):
+        return Clock.now_ns / 1e9
+
+    def call_later(self, delay, callback, *args, context=None):
+        if delay is None:
+            raise TypeError("delay must not be None")
+        return self._schedule(Clock.now_ns + _to_ns(delay), callback, args, context)
+
+    def call_at(self, when, callback, *args, context=None):
+        if when is None:
+            raise TypeError("when cannot be None")
+        return self._schedule(_to_ns(when), callback, args, context)
+
+    def _schedule(self, deadline_ns, callback, args, context):
+        self._check_closed()
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+        timer = NsTimerHandle(deadline_ns, callback, args, self, context)
+        if timer._source_traceback:
+            del timer._source_traceback[-1]
+        heapq.heappush(self._scheduled, timer)
+        timer._scheduled = True
+        return timer
+
+    def _run_once(self):
+        # Drop cancelled timers from the head, as the stock _run_once does.
+        while self._scheduled and self._scheduled[0]._cancelled:
+            self._timer_cancelled_count -= 1
+            heapq.heappop(self._scheduled)._scheduled = False
+        # Nothing to do now: jump to the earliest timer instead of sleeping.
+        idle = not (self._ready or self._stopping or self._threads_busy)
+        if idle and self._scheduled:
+            deadline = self._scheduled[0]._deadline_ns
+            if deadline != math.inf:
+                Clock.now_ns = max(Clock.now_ns, deadline)
+        super()._run_once()
+
+    def _process_events(self, event_list):
+        # Called by _run_once right after polling I/O, just where the stock
+        # code releases due timers: release them here, exactly, in ns.
+        super()._process_events(event_list)
+        while self._scheduled and self._scheduled[0]._deadline_ns <= Clock.now_ns:
+            handle = heapq.heappop(self._scheduled)
+            handle._scheduled = False
+            self._ready.append(handle)
+
+
+class VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self):
+        return VirtualClockLoop()
+
+
+def _blocking_sleep(seconds):
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    Clock.now_ns += _to_ns(seconds)
+
+
+class StampedStdout:
+    """Wraps sys.stdout: each line gets "[<ns>] " when its first character is written."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._at_line_start = True
+
+    def write(self, text):
+        for piece in re.findall(r"[^\n]+\n?|\n", text):
+            if self._at_line_start:
+                self._stream.write(f"[{Clock.now_ns}] ")
+            self._stream.write(piece)
+            self._at_line_start = piece.endswith("\n")
+        return len(text)
+
+    def __getattr__(self, name):  # flush, fileno, encoding, isatty, ...
+        return getattr(self._stream, name)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: vclock.py PROGRAM.py [ARG...]")
+    program = sys.argv[1]
+    sys.argv = sys.argv[1:]
+    sys.path[0] = os.path.dirname(os.path.abspath(program))  # as `python PROGRAM.py`
+
+    asyncio.set_event_loop_policy(VirtualClockPolicy())
+    time.time = time.monotonic = time.perf_counter = lambda: Clock.now_ns / 1e9
+    time.time_ns = time.monotonic_ns = time.perf_counter_ns = lambda: Clock.now_ns
+    time.sleep = _blocking_sleep
+    sys.stdout = StampedStdout(sys.stdout)
+
+    try:
+        runpy.run_path(program, run_name="__main__")
+    except Exception as exc:  # report it as `python PROGRAM.py` would
+        tb = exc.__traceback__
+        while tb and tb.tb_frame.f_code.co_filename != program:
+            tb = tb.tb_next
+        if tb is None and not isinstance(exc, SyntaxError):
+            tb = exc.__traceback__  # not raised from the program's code: show all
+        traceback.print_exception(type(exc), exc, tb)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
