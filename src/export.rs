@@ -268,10 +268,28 @@ class Instance:
         self.began = now()
 
 
+DAEMONS = set()  # tasks that may be left waiting at the end (servers)
+LEFT_WAITING = set()
+
+
 def start(body, task, i=0, replica=-1, **args):
     """asyncio.create_task for one instance of a task."""
     me = Instance(task, i, replica)
-    return asyncio.create_task(body(me, **args), name=me.name)
+    started = asyncio.create_task(body(me, **args), name=me.name)
+    if task in DAEMONS:
+        LEFT_WAITING.add(started)
+    return started
+
+
+async def until_idle():
+    """Waits, like scenario-run's run, until nothing is ready and no timer is
+    set: only tasks waiting forever (daemons) are left."""
+    loop = asyncio.get_running_loop()
+    while True:
+        timers = [h.when() for h in loop._scheduled if not h.cancelled()]
+        if not timers and not loop._ready:
+            return
+        await asyncio.sleep(max(0.0, min(timers) - loop.time()) if timers else 0)
 
 
 def now():
@@ -442,6 +460,15 @@ impl Writer<'_> {
         self.out.push_str(PRELUDE);
         self.line("");
         self.line(&format!("SEED = {}", m.seed));
+        let daemons: Vec<String> = m
+            .tasks
+            .iter()
+            .filter(|t| t.daemon)
+            .map(|t| quoted(&t.name))
+            .collect();
+        if !daemons.is_empty() {
+            self.line(&format!("DAEMONS.update([{}])", daemons.join(", ")));
+        }
         self.line("");
         for s in &m.semaphores {
             self.line(&format!(
@@ -609,9 +636,15 @@ impl Writer<'_> {
         if m.main.is_some() {
             self.line("await asyncio.wait([main_task])");
         } else {
-            self.line("# Like scenario-run: run until every task has finished.");
-            self.line("while others := asyncio.all_tasks() - {asyncio.current_task()}:");
+            self.line("# Like scenario-run: run until every task but the daemons has finished,");
+            self.line("# then until the daemons have nothing left to do.");
+            self.line(
+                "while others := asyncio.all_tasks() - {asyncio.current_task()} - LEFT_WAITING:",
+            );
             self.line("    await asyncio.wait(others)");
+            if m.tasks.iter().any(|t| t.daemon) {
+                self.line("await until_idle()");
+            }
         }
         self.depth -= 1;
         self.line("");

@@ -1,0 +1,189 @@
+//! The differential test: every scenario that runs to completion is exported
+//! as an asyncio program (`export python`), run on CPython's own event loop
+//! under a virtual clock (`tests/differential/vclock.py`), and must log the
+//! same lines at the same nanoseconds as scenario-run's trace.
+//!
+//! It runs on every CPython 3.11, 3.12 and 3.13 it finds (`python3`,
+//! `python3.1x`, and pyenv's versions). A version it cannot find is reported
+//! on stderr; with `CI` set, a missing 3.11 fails the test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use scenario_run::{Format, Options, export_python, render_to_string};
+
+const VERSIONS: [&str; 3] = ["3.11", "3.12", "3.13"];
+
+/// The interpreters found, one per version.
+fn interpreters() -> Vec<(String, PathBuf)> {
+    let mut candidates: Vec<PathBuf> = ["python3", "python3.11", "python3.12", "python3.13"]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    let pyenv_root = Command::new("pyenv")
+        .arg("root")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.pyenv")));
+    if let Some(root) = pyenv_root
+        && let Ok(entries) = std::fs::read_dir(Path::new(&root).join("versions"))
+    {
+        let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        dirs.sort();
+        candidates.extend(dirs.into_iter().map(|d| d.join("bin/python")));
+    }
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    for c in candidates {
+        let Ok(out) = Command::new(&c)
+            .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+            .output()
+        else {
+            continue;
+        };
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if VERSIONS.contains(&version.as_str()) && !found.iter().any(|(v, _)| *v == version) {
+            found.push((version, c));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Every scenario expected to run to completion.
+fn completing_scenarios() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_dir() {
+                if name != "invalid" && name != "stuck" {
+                    walk(&p, out);
+                }
+            } else if name.ends_with(".toml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
+        &mut out,
+    );
+    out
+}
+
+/// `[ns] line` for each line scenario-run logs; `None` for a run that
+/// deadlocks (CPython would wait forever).
+fn ours(path: &Path, text: &str) -> Option<String> {
+    let options = Options {
+        format: Format::Jsonl,
+        ..Options::default()
+    };
+    let (out, _) = render_to_string(&path.display().to_string(), text, &options);
+    let mut lines = String::new();
+    for line in out.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        if event["kind"] == "summary" && !event["deadlock"].is_null() {
+            return None;
+        }
+        if event["kind"] == "log" {
+            let ns = event["time_ns"].as_u64().unwrap();
+            for part in event["message"].as_str().unwrap().split('\n') {
+                lines.push_str(&format!("[{ns}] {part}\n"));
+            }
+        }
+    }
+    Some(lines)
+}
+
+/// `[ns] line` for each line CPython prints, or why it could not run.
+fn theirs(python: &Path, program: &Path) -> Result<String, String> {
+    let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/vclock.py");
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(python)
+        .arg(&runner)
+        .arg(program)
+        .output()
+        .map_err(|e| format!("could not start {}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn scenarios_log_what_cpython_logs() {
+    let pythons = interpreters();
+    for v in VERSIONS {
+        if !pythons.iter().any(|(have, _)| have == v) {
+            eprintln!("warning: differential test: no CPython {v} found; not compared on {v}");
+        }
+    }
+    if std::env::var_os("CI").is_some() {
+        assert!(
+            pythons.iter().any(|(v, _)| v == "3.11"),
+            "CI must compare against CPython 3.11 (python3)"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    let mut not_exported = Vec::new();
+    let mut divergences = Vec::new();
+    for path in completing_scenarios() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let shown = path.display().to_string();
+        let program = match export_python(&shown, &text, false) {
+            Ok(p) => p,
+            Err(why) => {
+                not_exported.push(format!("{shown}: {}", why.lines().nth(1).unwrap_or("")));
+                continue;
+            }
+        };
+        let Some(expected) = ours(&path, &text) else {
+            eprintln!("  deadlocks (not compared): {shown}");
+            continue;
+        };
+        let file = dir.path().join("program.py");
+        std::fs::write(&file, program).unwrap();
+        for (version, python) in &pythons {
+            match theirs(python, &file) {
+                Ok(got) if got == expected => compared += 1,
+                Ok(got) => {
+                    let diff = similar::TextDiff::from_lines(&expected, &got)
+                        .unified_diff()
+                        .header("scenario-run", "CPython")
+                        .to_string();
+                    divergences.push(format!("{shown} on CPython {version}:\n{diff}"));
+                }
+                Err(why) => divergences.push(format!("{shown} on CPython {version}: {why}")),
+            }
+        }
+    }
+    eprintln!(
+        "differential: {compared} scenario runs agree with CPython ({}); not exported yet: {}",
+        pythons
+            .iter()
+            .map(|(v, _)| v.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        not_exported.len()
+    );
+    for n in &not_exported {
+        eprintln!("  not exported: {n}");
+    }
+    assert!(divergences.is_empty(), "{}", divergences.join("\n"));
+    if !pythons.is_empty() {
+        assert!(compared >= 30, "only {compared} scenario runs compared");
+    }
+}
