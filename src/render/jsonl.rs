@@ -2,7 +2,7 @@
 //! object. The schema is versioned: the header carries
 //! `"format": "scenario-run/jsonl"` and `"version"`, which changes only when
 //! a field is removed or changes meaning (new fields may appear within a
-//! version). The README documents every field.
+//! version). docs/formats.md documents every field.
 
 use std::io::Write;
 
