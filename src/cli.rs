@@ -13,7 +13,13 @@ use crate::{ExitCode, run_source};
 
 /// Run async task-graph scenarios in virtual time and print what the event loop does.
 #[derive(Parser, Debug)]
-#[command(name = "scenario-run", version, about, subcommand_negates_reqs = true)]
+#[command(
+    name = "scenario-run",
+    version,
+    about,
+    subcommand_negates_reqs = true,
+    override_usage = "scenario-run [OPTIONS] <FILE>...\n       scenario-run <COMMAND> [ARGS]..."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -31,11 +37,13 @@ enum Command {
     Run(RunArgs),
     /// Validate scenarios without running them: fast, for editors and pre-commit hooks.
     Check {
+        /// Scenario files, or directories searched for `*.toml`.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
     /// Print a scenario's task graph (dependencies, spawns, semaphores, queues).
     Graph {
+        /// The scenario file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Graphviz DOT or a Mermaid flowchart.
@@ -46,6 +54,7 @@ enum Command {
     Schema,
     /// Run every scenario in DIR and compare each trace with its stored snapshot.
     Test {
+        /// The directory of scenarios (every `*.toml` under it); snapshots are kept in DIR/snapshots/.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
         /// Write the new traces as the snapshots instead of failing.
@@ -54,6 +63,7 @@ enum Command {
     },
     /// Combine sweep results (`--runs N --shard i/n`) and print the distribution.
     Merge {
+        /// Result files written by `--runs N --shard i/n`.
         #[arg(required = true, value_name = "RESULTS")]
         files: Vec<PathBuf>,
         /// Print the merged results as JSON instead of the report.
@@ -62,17 +72,21 @@ enum Command {
     },
     /// Write a benchmark workload (w1, w2, w3) of N tasks or items as a scenario.
     Gen {
+        /// w1: N tasks each sleeping 0..10s, gathered; w2: N tasks sharing 100 permits;
+        /// w3: N items through a queue of 100 to ten consumers.
         #[arg(value_parser = ["w1", "w2", "w3"])]
         workload: String,
+        /// How many tasks (w1, w2) or items (w3).
         #[arg(long, default_value_t = 100_000)]
         n: u64,
     },
     /// Print a shell completion script.
     Completions {
+        /// The shell to write the script for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff): the commands, the language reference and the exit codes.
     Man,
 }
 
@@ -92,7 +106,7 @@ enum ColorArg {
 /// What `run` takes.
 #[derive(Args, Debug)]
 struct RunArgs {
-    /// Scenario files (TOML) to run, in order.
+    /// Scenario files (TOML) to run, in order; a directory runs every `*.toml` under it.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Write the output to this file (atomically: complete, or not at all) instead of stdout.
@@ -238,8 +252,7 @@ pub fn main() -> i32 {
             ExitCode::Ok
         }
         Some(Command::Man) => {
-            let page = clap_mangen::Man::new(Cli::command());
-            match page.render(&mut std::io::stdout()) {
+            match crate::manpage::render(Cli::command(), &mut std::io::stdout()) {
                 Ok(()) => ExitCode::Ok,
                 Err(e) => fail(&format!("cannot write the man page: {e}")),
             }

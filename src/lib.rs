@@ -16,6 +16,7 @@ mod graph;
 mod histogram;
 mod interpreter;
 mod limits;
+mod manpage;
 mod model;
 mod montecarlo;
 mod output;

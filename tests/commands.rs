@@ -191,6 +191,22 @@ fn completions_and_man_page_come_from_the_cli() {
     assert_eq!(code, 0);
     assert!(man.contains(".TH scenario-run 1"));
     assert!(man.contains("check"));
+    // Not --help again: the language, the exit codes, each command's arguments;
+    // no pointers to pages that do not exist.
+    for section in [".SH LANGUAGE", ".SH \"EXIT STATUS\"", ".SH COMMANDS"] {
+        assert!(man.contains(section), "{section}");
+    }
+    assert!(man.contains("retry_on"), "the language reference");
+    assert!(man.contains("the run is stuck"), "the exit codes");
+    assert!(
+        man.contains("How many tasks (w1, w2) or items (w3)"),
+        "gen --n"
+    );
+    assert!(!man.contains("scenario\\-run\\-run(1)"), "no such page");
+    let (_, help, _) = run(&["--help"]);
+    assert!(!help.contains("[FILE]... <COMMAND>"), "{help}");
+    let (_, check, _) = run(&["check", "--help"]);
+    assert!(check.contains("directories searched for"), "{check}");
 }
 
 #[test]

@@ -184,6 +184,28 @@ fn every_example_in_the_docs_runs_and_shows_its_real_output() {
     assert!(checked >= 5, "only {checked} examples checked");
 }
 
+/// No placeholder for the reader to fill, and installs that use the lockfile.
+#[test]
+fn the_docs_have_no_placeholders_and_install_with_locked() {
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        assert!(!text.contains("OWNER"), "{}", doc.display());
+        for line in text.lines().filter(|l| l.contains("cargo install")) {
+            assert!(line.contains("--locked"), "{}: {line}", doc.display());
+        }
+    }
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains("\ncargo test "),
+        "the README's test command"
+    );
+    assert!(
+        ci.contains("\ncargo test --locked\n"),
+        "CI runs the README's test command"
+    );
+}
+
 #[test]
 fn excerpts_match_with_elisions_and_fail_on_drift() {
     let actual = "a\nb\nc\nd\ne\n";
