@@ -300,8 +300,27 @@ fn options(args: &RunArgs) -> Options {
     }
 }
 
+/// The files given, each directory replaced by the scenarios under it; says
+/// which links were not followed and which directories hold no scenario.
+fn scenario_files(given: &[PathBuf]) -> (Vec<PathBuf>, ExitCode) {
+    let found = crate::scenario_files::expand(given);
+    for link in &found.skipped_links {
+        eprintln!(
+            "note: `{}` links to a directory; links to directories are not followed",
+            link.display()
+        );
+    }
+    let mut code = ExitCode::Ok;
+    for dir in &found.empty {
+        code = fail(&format!("no `*.toml` scenarios under `{}`", dir.display()));
+    }
+    (found.files, code)
+}
+
 /// Runs each file in order into one output; the worst exit code wins.
-fn run(args: RunArgs, color: bool) -> ExitCode {
+fn run(mut args: RunArgs, color: bool) -> ExitCode {
+    let (files, mut worst) = scenario_files(&args.files);
+    args.files = files;
     if let Some(runs) = args.runs {
         return sweep(&args, runs, color);
     }
@@ -313,7 +332,6 @@ fn run(args: RunArgs, color: bool) -> ExitCode {
         },
         None => Output::stdout(),
     };
-    let mut worst = ExitCode::Ok;
     for (n, path) in args.files.iter().enumerate() {
         let text = match crate::load(path) {
             Ok(text) => text,
@@ -420,9 +438,9 @@ fn write_out(dest: Option<&Path>, text: &str) -> ExitCode {
 }
 
 /// Validates each file; prints `ok` lines, or every problem.
-fn check(files: &[PathBuf], color: bool) -> ExitCode {
-    let mut worst = ExitCode::Ok;
-    for path in files {
+fn check(given: &[PathBuf], color: bool) -> ExitCode {
+    let (files, mut worst) = scenario_files(given);
+    for path in &files {
         let shown = path.display().to_string();
         match crate::load(path).map(|text| crate::check_source(&shown, &text, color)) {
             Ok(Ok(summary)) => println!("ok  {shown}: {summary}"),

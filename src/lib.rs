@@ -26,6 +26,7 @@ mod render;
 mod rng;
 mod run;
 mod runtime;
+mod scenario_files;
 mod schema;
 mod semaphore;
 mod snapshot;
