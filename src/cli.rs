@@ -146,6 +146,16 @@ struct RunArgs {
     /// Stop when virtual time would pass this (overrides `[scenario] time_limit`).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     time_limit: Option<u64>,
+    /// Time precision of the text trace: ms (3 decimals, humanised summary
+    /// durations like `3m 16.3s`), us (6 decimals) or ns (9: exact, and exact durations).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Ms)]
+    precision: PrecisionArg,
+    /// Text trace: show only these tasks (an instance `fetch[3]`, or `fetch` for every replica).
+    #[arg(long, value_name = "TASK,...", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Text trace: show only these kinds of events (`log`, `acquired`, `released`, `done`...).
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',', value_parser = parse_kind)]
+    events: Vec<String>,
     /// Stop after this many steps in all.
     #[arg(long, value_name = "N", default_value_t = Limits::default().steps)]
     max_steps: u64,
@@ -160,6 +170,33 @@ struct RunArgs {
     /// Stop when more than this many tasks would be alive at once.
     #[arg(long, value_name = "N", default_value_t = Limits::default().tasks)]
     max_tasks: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PrecisionArg {
+    /// Milliseconds: `1.235`; the summary humanised (`3m 16.3s`).
+    Ms,
+    /// Microseconds: `1.234568`; exact summary durations.
+    Us,
+    /// Nanoseconds, exact: `1.234567891`; exact summary durations.
+    Ns,
+}
+
+/// An event kind for `--events`, with "did you mean" for a misspelt one.
+fn parse_kind(text: &str) -> Result<String, String> {
+    use crate::trace::KINDS;
+    if KINDS.contains(&text) {
+        return Ok(text.to_owned());
+    }
+    let near = KINDS
+        .iter()
+        .map(|k| (strsim::levenshtein(k, text), k))
+        .min()
+        .filter(|(d, _)| *d <= 2);
+    Err(match near {
+        Some((_, k)) => format!("unknown event kind `{text}`: did you mean `{k}`?"),
+        None => format!("unknown event kind `{text}`; kinds: {}", KINDS.join(", ")),
+    })
 }
 
 fn parse_duration(text: &str) -> Result<u64, String> {
@@ -297,6 +334,13 @@ fn options(args: &RunArgs) -> Options {
         compare_sequential: matches!(args.compare, Some(CompareArg::Sequential)),
         real_speed: (args.clock == ClockArg::Real).then_some(args.speed),
         plain_tasks: true,
+        precision: match args.precision {
+            PrecisionArg::Ms => crate::Precision::Ms,
+            PrecisionArg::Us => crate::Precision::Us,
+            PrecisionArg::Ns => crate::Precision::Ns,
+        },
+        only: args.only.clone(),
+        events: args.events.clone(),
     }
 }
 

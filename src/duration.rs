@@ -91,21 +91,81 @@ pub(crate) fn format(ns: u64) -> String {
     format!("{whole}.{}{unit}", frac.trim_end_matches('0'))
 }
 
-/// A virtual time for the trace's time column: seconds with 3, 6 or 9
-/// decimals (as few as make it exact), padded so columns stay aligned.
-pub(crate) struct Stamp(pub u64);
+/// How precisely the text trace shows times: the time column in seconds
+/// with 3, 6 or 9 decimals; with `Ms` (the default) the summary's durations
+/// are humanised (`3m 16.3s`), otherwise exact (`196.284874562s`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// Milliseconds: `1.235` in the trace, `3m 16.3s` in the summary.
+    #[default]
+    Ms,
+    /// Microseconds: `1.234568`.
+    Us,
+    /// Nanoseconds, exact: `1.234567891`.
+    Ns,
+}
+
+/// A virtual time for the trace's time column: seconds with the decimals
+/// of a [`Precision`], rounded to the nearest, right-aligned on 4 digits.
+pub(crate) struct Stamp(pub u64, pub Precision);
 
 impl std::fmt::Display for Stamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secs = self.0 / 1_000_000_000;
-        let frac = self.0 % 1_000_000_000;
-        if frac.is_multiple_of(1_000_000) {
-            write!(f, "{secs:>4}.{:03}      ", frac / 1_000_000)
-        } else if frac.is_multiple_of(1_000) {
-            write!(f, "{secs:>4}.{:06}   ", frac / 1_000)
+        let (unit, digits) = match self.1 {
+            Precision::Ms => (1_000_000, 3),
+            Precision::Us => (1_000, 6),
+            Precision::Ns => (1, 9),
+        };
+        let units = self.0 / unit + u64::from(self.0 % unit >= unit.div_ceil(2) && unit > 1);
+        let per_sec = 1_000_000_000 / unit;
+        let (secs, frac) = (units / per_sec, units % per_sec);
+        write!(f, "{secs:>4}.{frac:0digits$}")
+    }
+}
+
+/// A duration for people: `0s`, `850ns`, `12.5us`, `40.5ms`, `1.25s`,
+/// `3m 16.3s`, `2h 5m`, `7d`: at most three significant decimals below a
+/// minute, tenths of a second above, zero parts left out.
+pub(crate) fn human(ns: u64) -> String {
+    fn trim(value: f64, decimals: usize) -> String {
+        let text = format!("{value:.decimals$}");
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
         } else {
-            write!(f, "{secs:>4}.{frac:09}")
+            text
         }
+    }
+    const SEC: u64 = 1_000_000_000;
+    match ns {
+        0 => "0s".into(),
+        n if n < 1_000 => format!("{n}ns"),
+        n if n < 1_000_000 => format!("{}us", trim(n as f64 / 1e3, 1)),
+        n if n < SEC => format!("{}ms", trim(n as f64 / 1e6, 1)),
+        n if n < 60 * SEC - SEC / 2000 => format!("{}s", trim(n as f64 / 1e9, 3)),
+        n => {
+            let tenths = n / (SEC / 10) + u64::from(n % (SEC / 10) >= SEC / 20);
+            let (days, rest) = (tenths / 864_000, tenths % 864_000);
+            let (hours, rest) = (rest / 36_000, rest % 36_000);
+            let (minutes, tenths) = (rest / 600, rest % 600);
+            let mut parts = Vec::new();
+            for (v, unit) in [(days, "d"), (hours, "h"), (minutes, "m")] {
+                if v > 0 {
+                    parts.push(format!("{v}{unit}"));
+                }
+            }
+            if tenths > 0 {
+                parts.push(format!("{}s", trim(tenths as f64 / 10.0, 1)));
+            }
+            parts.join(" ")
+        }
+    }
+}
+
+/// A duration of the summary at a [`Precision`]: humanised at `Ms`, exact otherwise.
+pub(crate) fn shown(ns: u64, precision: Precision) -> String {
+    match precision {
+        Precision::Ms => human(ns),
+        Precision::Us | Precision::Ns => format(ns),
     }
 }
 
@@ -139,7 +199,38 @@ mod tests {
         assert_eq!(format(250_000_000), "250ms");
         assert_eq!(format(0), "0s");
         assert_eq!(format(1_000_000_001), "1.000000001s");
-        assert_eq!(Stamp(500_000_000).to_string(), "   0.500      ");
-        assert_eq!(Stamp(888_123_456).to_string(), "   0.888123456");
+    }
+
+    #[test]
+    fn stamps_round_to_their_precision() {
+        assert_eq!(Stamp(500_000_000, Precision::Ms).to_string(), "   0.500");
+        assert_eq!(Stamp(888_123_456, Precision::Ms).to_string(), "   0.888");
+        assert_eq!(Stamp(888_623_456, Precision::Ms).to_string(), "   0.889");
+        assert_eq!(Stamp(999_500_000, Precision::Ms).to_string(), "   1.000");
+        assert_eq!(Stamp(888_123_456, Precision::Us).to_string(), "   0.888123");
+        assert_eq!(
+            Stamp(888_123_456, Precision::Ns).to_string(),
+            "   0.888123456"
+        );
+        assert_eq!(
+            Stamp(604_800 * 1_000_000_000, Precision::Ms).to_string(),
+            "604800.000"
+        );
+    }
+
+    #[test]
+    fn humanises_for_the_summary() {
+        assert_eq!(human(0), "0s");
+        assert_eq!(human(850), "850ns");
+        assert_eq!(human(40_528_309), "40.5ms");
+        assert_eq!(human(250_000_000), "250ms");
+        assert_eq!(human(2_193_796_172), "2.194s");
+        assert_eq!(human(4_000_000_000), "4s");
+        assert_eq!(human(59_999_900_000), "1m");
+        assert_eq!(human(196_284_874_562), "3m 16.3s");
+        assert_eq!(human(1_408_253_878_814), "23m 28.3s");
+        assert_eq!(human(3_600_000_000_000), "1h");
+        assert_eq!(human(604_800_000_000_000), "7d");
+        assert_eq!(shown(196_284_874_562, Precision::Ns), "196.284874562s");
     }
 }

@@ -41,6 +41,7 @@ use std::io::Write;
 use std::rc::Rc;
 
 pub use cli::main;
+pub use duration::Precision;
 pub use limits::Limits;
 pub use run::{Format, Options};
 
@@ -69,7 +70,10 @@ pub fn run_source(
 ) -> ExitCode {
     match validate::validate(text) {
         Ok(model) => {
-            let outcome = run::run(Rc::new(model), options, out);
+            let label = std::path::Path::new(path)
+                .file_name()
+                .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
+            let outcome = run::run(Rc::new(model), options, out, &label);
             if let Some(why) = &outcome.stuck {
                 report(&format!("error: `{path}`: {why}\n"));
                 ExitCode::Stuck

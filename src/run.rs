@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::rc::Rc;
 
+use crate::duration::Precision;
 use crate::limits::Limits;
 use crate::model::Model;
 use crate::render::{Chrome, Html, Jsonl, Mermaid, Renderer, Svg, Text};
@@ -42,6 +43,12 @@ pub struct Options {
     /// Run simple tasks as step machines instead of futures (the default).
     /// Both give the same trace; turning it off is for comparing the two.
     pub plain_tasks: bool,
+    /// How precisely the text trace shows times (`--precision`).
+    pub precision: Precision,
+    /// `--only`: the text trace shows only these tasks (instances or definitions).
+    pub only: Vec<String>,
+    /// `--events`: the text trace shows only these kinds of events.
+    pub events: Vec<String>,
 }
 
 impl Default for Options {
@@ -55,6 +62,9 @@ impl Default for Options {
             compare_sequential: false,
             real_speed: None,
             plain_tasks: true,
+            precision: Precision::Ms,
+            only: Vec::new(),
+            events: Vec::new(),
         }
     }
 }
@@ -67,12 +77,25 @@ pub(crate) struct Outcome {
     pub stuck: Option<String>,
 }
 
-/// Runs `model`, streaming its trace and summary to `out`.
-pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> Outcome {
+/// Runs `model`, streaming its trace and summary to `out`; `label` names
+/// a scenario without a name in the text header (its file's name).
+pub(crate) fn run(
+    model: Rc<Model>,
+    options: &Options,
+    out: Box<dyn Write>,
+    label: &str,
+) -> Outcome {
     let seed = options.seed.unwrap_or(model.seed);
     let width = name_width(&model);
+    let text = |width| Text {
+        width,
+        precision: options.precision,
+        only: options.only.clone(),
+        events: options.events.clone(),
+        label: label.to_owned(),
+    };
     let renderer: Box<dyn Renderer> = match options.format {
-        Format::Text => Box::new(Text { width }),
+        Format::Text => Box::new(text(width)),
         Format::Jsonl => Box::new(Jsonl),
         Format::Chrome => Box::new(Chrome::default()),
         Format::Mermaid => Box::new(Mermaid::default()),
@@ -82,7 +105,7 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
     // `--summary` writes only the summary: JSON for jsonl, else text.
     let fallback: Box<dyn Renderer> = match options.format {
         Format::Jsonl => Box::new(Jsonl),
-        _ => Box::new(Text { width: 0 }),
+        _ => Box::new(text(0)),
     };
     let (renderer, mut fallback) = if options.summary_only {
         (None, fallback)

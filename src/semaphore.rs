@@ -85,11 +85,13 @@ impl Semaphore {
         }
     }
 
-    /// A waiter was cancelled: it leaves, and a permit granted to it goes on.
-    pub(crate) fn abandon(&mut self, task: TaskId) -> Option<TaskId> {
+    /// A waiter was cancelled: it leaves, and a permit granted to it goes
+    /// on. `None` when no permit had been granted to it; else the task the
+    /// permit was handed to, if any.
+    pub(crate) fn abandon(&mut self, task: TaskId) -> Option<Option<TaskId>> {
         if self.leave(task) {
             self.value += 1;
-            self.wake_next()
+            Some(self.wake_next())
         } else {
             None
         }
@@ -156,7 +158,8 @@ mod tests {
         s.enqueue(1);
         s.enqueue(2);
         assert_eq!(s.release(0), Ok(Some(1)));
-        assert_eq!(s.abandon(1), Some(2));
+        assert_eq!(s.abandon(1), Some(Some(2)));
+        assert_eq!(s.abandon(7), None, "never granted");
         assert!(s.release(9).is_ok());
         assert!(s.release(9).is_err());
     }

@@ -7,6 +7,33 @@ use crate::render::Renderer;
 use crate::runtime::{Sim, TaskId};
 
 /// One line of the trace.
+/// Every kind of event a trace can hold (`--events` takes these).
+pub(crate) const KINDS: [&str; 23] = [
+    "created",
+    "started",
+    "log",
+    "sleep",
+    "block",
+    "put",
+    "get",
+    "wait",
+    "acquired",
+    "released",
+    "join",
+    "cancel",
+    "cancelled",
+    "caught",
+    "timeout",
+    "resolve",
+    "check",
+    "failed",
+    "done",
+    "skipped",
+    "retry",
+    "attempt",
+    "delayed",
+];
+
 pub(crate) struct Event {
     pub time: u64,
     pub actor: String,

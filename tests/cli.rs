@@ -213,3 +213,63 @@ fn real_clock_runs_in_scaled_real_time_with_the_same_story() {
         }
     }
 }
+
+/// One readable rule: 3 decimals in the trace, humanised durations in the
+/// summary; `--precision ns` gives exact nanoseconds; an unnamed scenario is
+/// headed by its file's name.
+#[test]
+fn times_read_well_and_precision_gives_them_exactly() {
+    let (code, out, _) = run(&["scenarios/sleep.toml"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("# sleep.toml  (seed 0)\n"), "{out}");
+    assert!(
+        out.contains("\n   0.270  drawn    log       slept a uniform draw"),
+        "{out}"
+    );
+    let (_, out, _) = run(&["--precision", "ns", "scenarios/sleep.toml"]);
+    assert!(out.contains("\n   0.269931849  drawn    done"), "{out}");
+    assert!(out.contains("\n   1.500000000  fixed    done"), "{out}");
+    let (_, out, _) = run(&["scenarios/realistic/etl_dag.toml"]);
+    assert!(out.contains("\n  makespan      23m 28.3s\n"), "{out}");
+    assert!(out.contains("\n1408.254  report"), "{out}");
+    let (_, out, _) = run(&["--precision", "ns", "scenarios/realistic/etl_dag.toml"]);
+    assert!(out.contains("\n  makespan      1408.253878814s\n"), "{out}");
+    let (_, out, _) = run(&["--format", "jsonl", "scenarios/realistic/etl_dag.toml"]);
+    assert!(
+        out.contains("\"makespan_ns\":1408253878814"),
+        "JSON Lines stays exact"
+    );
+}
+
+#[test]
+fn only_and_events_filter_the_text_trace() {
+    let file = "scenarios/seed/01_event_loop_gather.toml";
+    let (_, out, _) = run(&["--only", "simple_task", "--events", "done", file]);
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("   ")).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("simple_task[") && l.contains(" done "))
+    );
+    let (_, out, _) = run(&["--only", "simple_task[1],main", "--events", "log", file]);
+    assert!(
+        out.contains("simple_task[1]") && out.contains("main "),
+        "{out}"
+    );
+    assert!(!out.contains("simple_task[0]"), "{out}");
+    assert!(out.contains("\nsummary\n"), "the summary stays whole");
+    let (code, _, err) = run(&["--events", "dnoe", file]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `done`?"), "{err}");
+}
+
+/// A release that hands its permit to a waiter says so.
+#[test]
+fn a_hand_off_names_the_waiter() {
+    let (_, out, _) = run(&["scenarios/cancel_releases_permit.toml"]);
+    assert!(
+        out.contains("released  db: handed to next_in_line (1/1 in use)"),
+        "{out}"
+    );
+}

@@ -163,11 +163,11 @@ fn test_dir_records_compares_and_accepts_snapshots() {
         "{out}"
     );
     assert!(
-        out.contains("\n-   0.000        simple_task[1]   log       Task B starting..."),
+        out.contains("\n-   0.000  simple_task[1]   log       Task B starting..."),
         "{out}"
     );
     assert!(
-        out.contains("\n+   0.000        simple_task[1]   log       Task Beta starting..."),
+        out.contains("\n+   0.000  simple_task[1]   log       Task Beta starting..."),
         "{out}"
     );
     assert!(

@@ -3,26 +3,64 @@
 use std::io::Write;
 
 use super::Renderer;
-use crate::duration::{Stamp, format as dur};
+use crate::duration::{Precision, Stamp, format as exact, shown};
 use crate::trace::{Event, Summary};
 
+#[derive(Default)]
 pub(crate) struct Text {
     /// Width of the task column.
     pub width: usize,
+    /// Decimals of the time column; humanised or exact summary durations.
+    pub precision: Precision,
+    /// `--only`: the tasks whose events are shown, as instances (`fetch[3]`)
+    /// or definitions (`fetch`, every replica); empty: every task.
+    pub only: Vec<String>,
+    /// `--events`: the kinds of events shown; empty: every kind.
+    pub events: Vec<String>,
+    /// The header's name for a scenario without one: its file's name.
+    pub label: String,
+}
+
+impl Text {
+    pub(crate) fn new(width: usize) -> Text {
+        Text {
+            width,
+            ..Text::default()
+        }
+    }
+
+    /// Whether `--only` and `--events` let this event through.
+    fn shows(&self, e: &Event) -> bool {
+        let task = self.only.is_empty()
+            || self.only.iter().any(|t| {
+                e.actor == *t
+                    || e.actor
+                        .strip_prefix(t.as_str())
+                        .is_some_and(|rest| rest.starts_with('['))
+            });
+        task && (self.events.is_empty() || self.events.iter().any(|k| k == e.kind))
+    }
+
+    fn dur(&self, ns: u64) -> String {
+        shown(ns, self.precision)
+    }
 }
 
 impl Renderer for Text {
     fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64) {
-        let name = if scenario.is_empty() {
-            String::new()
-        } else {
-            format!("{scenario}  ")
+        let name = match (scenario, self.label.as_str()) {
+            ("", "") => String::new(),
+            ("", label) => format!("{label}  "),
+            (name, _) => format!("{name}  "),
         };
         let _ = writeln!(out, "# {name}(seed {seed})");
     }
 
     fn event(&mut self, out: &mut dyn Write, e: &Event) {
-        let (w, time) = (self.width, Stamp(e.time));
+        if !self.shows(e) {
+            return;
+        }
+        let (w, time) = (self.width, Stamp(e.time, self.precision));
         // A multi-line log message becomes one line per line, like print();
         // no line ends in spaces.
         for line in e.detail.split('\n') {
@@ -35,12 +73,12 @@ impl Renderer for Text {
 
     fn summary(&mut self, out: &mut dyn Write, s: &Summary) {
         let _ = writeln!(out, "\nsummary");
-        let _ = writeln!(out, "  makespan      {}", dur(s.makespan));
+        let _ = writeln!(out, "  makespan      {}", self.dur(s.makespan));
         if let Some((speed, wall)) = s.real {
             let _ = writeln!(
                 out,
                 "  clock         real time at {speed}x: measured times; the run took {} of wall time",
-                dur(wall)
+                self.dur(wall)
             );
         }
         let mut states = Vec::new();
@@ -92,13 +130,13 @@ impl Renderer for Text {
         }
         if let Some(sequential) = s.sequential {
             let _ = writeln!(out, "\ncompare");
-            let _ = writeln!(out, "  as written    makespan {}", dur(s.makespan));
+            let _ = writeln!(out, "  as written    makespan {}", self.dur(s.makespan));
             match sequential {
                 Some(seq) => {
                     let _ = writeln!(
                         out,
                         "  sequential    makespan {} (every sleep blocking)",
-                        dur(seq)
+                        self.dur(seq)
                     );
                     let _ = writeln!(out, "  speed-up      {}", speed_up(seq, s.makespan));
                 }
@@ -110,13 +148,17 @@ impl Renderer for Text {
         if !s.expectations.is_empty() {
             let _ = writeln!(out, "\nexpect");
             for v in &s.expectations {
+                // A duration at the trace's precision; exact when a failure
+                // would otherwise read "expected at most 3s, got 3s".
+                let actual = match v.actual_ns {
+                    Some(ns) if v.ok || !v.expected.contains(&self.dur(ns)) => self.dur(ns),
+                    Some(ns) => exact(ns),
+                    None => v.actual.clone(),
+                };
                 let line = if v.ok {
-                    format!("  ok    {}: {}", v.what, v.actual)
+                    format!("  ok    {}: {actual}", v.what)
                 } else {
-                    format!(
-                        "  FAIL  {}: expected {}, got {}",
-                        v.what, v.expected, v.actual
-                    )
+                    format!("  FAIL  {}: expected {}, got {actual}", v.what, v.expected)
                 };
                 let _ = writeln!(out, "{line}");
             }
