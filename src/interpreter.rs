@@ -328,7 +328,7 @@ impl Ctx {
             Delay::Drawn(dist) => Ok(dist.sample(self.rng())),
             Delay::Dynamic(t) => {
                 let text = self.render(t);
-                duration::parse(&text)
+                duration::parse_rendered(&text)
                     .map_err(|e| Raise::Error(Rc::from(format!("invalid duration {e}"))))
             }
         }
