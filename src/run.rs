@@ -197,8 +197,8 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
 }
 
 /// The makespan of the run with every sleep blocking, as if written with
-/// `time.sleep`: nothing overlaps. `None` when a limit stopped it.
-fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Option<u64> {
+/// `time.sleep`: nothing overlaps. Which limit stopped it, if one did.
+fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Result<u64, String> {
     let silent = Tracer::new(None, Box::new(std::io::sink()), false);
     let setup = Setup {
         sleeps_block: true,
@@ -207,9 +207,12 @@ fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Option<u64> {
     let sim = Sim::new(model.clone(), setup, silent);
     sim.run();
     let makespan = sim.now();
-    let stopped = sim.stop.get().is_some();
+    let stopped = sim.stop.get();
     sim.teardown();
-    (!stopped).then_some(makespan)
+    match stopped {
+        None => Ok(makespan),
+        Some(stop) => Err(stop.message()),
+    }
 }
 
 /// Width of the task column: the longest name a task instance can have.

@@ -107,8 +107,8 @@ pub(crate) struct Summary {
     /// Per blocking task: how long it held the loop, whom it delayed.
     pub blocking: Vec<String>,
     /// `--compare sequential`: the makespan with every sleep blocking
-    /// (`Some(None)` when a limit stopped that run).
-    pub sequential: Option<Option<u64>>,
+    /// (`Err`: which limit stopped that run, and how to raise it).
+    pub sequential: Option<Result<u64, String>>,
     /// `--clock real`: (speed, measured wall time in nanoseconds).
     pub real: Option<(f64, u64)>,
     /// `[expect]`, checked.

@@ -273,3 +273,16 @@ fn a_hand_off_names_the_waiter() {
         "{out}"
     );
 }
+
+/// A sequential comparison cut short says which limit and what to raise.
+#[test]
+fn a_stopped_comparison_names_its_limit() {
+    let file = "scenarios/seed/01_event_loop_gather.toml";
+    let (_, out, _) = run(&["--compare", "sequential", "--max-steps", "6", file]);
+    assert!(
+        out.contains(
+            "  sequential    stopped: the run took more than 6 steps (raise the limit with --max-steps)"
+        ),
+        "{out}"
+    );
+}

@@ -67,7 +67,7 @@ impl Renderer for Jsonl {
             "queues": queues,
             "left_waiting": waiting,
             "blocking": s.blocking,
-            "sequential_makespan_ns": s.sequential.flatten(),
+            "sequential_makespan_ns": s.sequential.as_ref().and_then(|r| r.as_ref().ok()),
             "real_clock": s.real.map(|(speed, wall)| json!({ "speed": speed, "wall_ns": wall })),
             "checks_failed": s.checks_failed,
             "stopped": s.stopped,

@@ -128,20 +128,20 @@ impl Renderer for Text {
         if let Some(why) = &s.deadlock {
             let _ = writeln!(out, "  deadlock      {why}");
         }
-        if let Some(sequential) = s.sequential {
+        if let Some(sequential) = &s.sequential {
             let _ = writeln!(out, "\ncompare");
             let _ = writeln!(out, "  as written    makespan {}", self.dur(s.makespan));
             match sequential {
-                Some(seq) => {
+                Ok(seq) => {
                     let _ = writeln!(
                         out,
                         "  sequential    makespan {} (every sleep blocking)",
-                        self.dur(seq)
+                        self.dur(*seq)
                     );
-                    let _ = writeln!(out, "  speed-up      {}", speed_up(seq, s.makespan));
+                    let _ = writeln!(out, "  speed-up      {}", speed_up(*seq, s.makespan));
                 }
-                None => {
-                    let _ = writeln!(out, "  sequential    stopped by a limit");
+                Err(why) => {
+                    let _ = writeln!(out, "  sequential    stopped: {why}");
                 }
             }
         }
