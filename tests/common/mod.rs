@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod levels;
+pub mod picture;
+pub mod tools;
 
 /// Every `*.toml` under `dir`, sorted.
 pub fn scenarios(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
