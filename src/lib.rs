@@ -70,6 +70,10 @@ pub fn run_source(
 ) -> ExitCode {
     match validate::validate(text) {
         Ok(model) => {
+            if let Err(why) = run::check_only(&model, &options.only) {
+                report(&format!("error: `{path}`: {why}\n"));
+                return ExitCode::Invalid;
+            }
             let label = std::path::Path::new(path)
                 .file_name()
                 .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());

@@ -69,6 +69,29 @@ impl Default for Options {
     }
 }
 
+/// Whether every name `--only` gives is a task (or future) of the model:
+/// `fetch` (every replica) or `fetch[3]`; otherwise what is wrong.
+pub(crate) fn check_only(model: &Model, only: &[String]) -> Result<(), String> {
+    let names = || {
+        model
+            .tasks
+            .iter()
+            .map(|t| t.name.as_str())
+            .chain(model.futures.iter().map(|f| f.name.as_str()))
+    };
+    for wanted in only {
+        let base = wanted.split('[').next().unwrap_or(wanted);
+        if !names().any(|n| n == base) {
+            let hint = crate::diagnostic::did_you_mean(base, names())
+                .map_or_else(String::new, |h| format!("; {h}"));
+            return Err(format!(
+                "--only names `{wanted}`, which is no task of this scenario{hint}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What a run ended with.
 pub(crate) struct Outcome {
     pub checks_failed: u32,

@@ -262,6 +262,9 @@ fn only_and_events_filter_the_text_trace() {
     let (code, _, err) = run(&["--events", "dnoe", file]);
     assert_eq!(code, 2);
     assert!(err.contains("did you mean `done`?"), "{err}");
+    let (code, _, err) = run(&["--only", "simple_tsak", file]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `simple_task`?"), "{err}");
 }
 
 /// A release that hands its permit to a waiter says so.
