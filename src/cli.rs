@@ -156,6 +156,10 @@ struct RunArgs {
     /// Text trace: show only these kinds of events (`log`, `acquired`, `released`, `done`...).
     #[arg(long, value_name = "KIND,...", value_delimiter = ',', value_parser = parse_kind)]
     events: Vec<String>,
+    /// Text trace: fold replicas doing the same thing at the same instant into one
+    /// line (`fetch[0..49]  started`).
+    #[arg(long)]
+    fold: bool,
     /// Stop after this many steps in all.
     #[arg(long, value_name = "N", default_value_t = Limits::default().steps)]
     max_steps: u64,
@@ -341,6 +345,7 @@ fn options(args: &RunArgs) -> Options {
         },
         only: args.only.clone(),
         events: args.events.clone(),
+        fold: args.fold,
     }
 }
 

@@ -49,6 +49,9 @@ pub struct Options {
     pub only: Vec<String>,
     /// `--events`: the text trace shows only these kinds of events.
     pub events: Vec<String>,
+    /// `--fold`: the text trace folds replicas doing the same thing at the
+    /// same instant into one line (`fetch[0..49]  started`).
+    pub fold: bool,
 }
 
 impl Default for Options {
@@ -65,6 +68,7 @@ impl Default for Options {
             precision: Precision::Ms,
             only: Vec::new(),
             events: Vec::new(),
+            fold: false,
         }
     }
 }
@@ -110,12 +114,15 @@ pub(crate) fn run(
 ) -> Outcome {
     let seed = options.seed.unwrap_or(model.seed);
     let width = name_width(&model);
-    let text = |width| Text {
-        width,
-        precision: options.precision,
-        only: options.only.clone(),
-        events: options.events.clone(),
-        label: label.to_owned(),
+    let text = |width: usize| {
+        // Folded replicas (`fetch[0..49]`) need a few more characters.
+        let mut text = Text::new(if options.fold { width + 4 } else { width });
+        text.precision = options.precision;
+        text.only = options.only.clone();
+        text.events = options.events.clone();
+        text.label = label.to_owned();
+        text.fold = options.fold;
+        text
     };
     let renderer: Box<dyn Renderer> = match options.format {
         Format::Text => Box::new(text(width)),

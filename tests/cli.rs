@@ -289,3 +289,20 @@ fn a_stopped_comparison_names_its_limit() {
         "{out}"
     );
 }
+
+/// `--fold` writes consecutive replicas doing the same thing at the same
+/// instant as one line, and nothing else changes.
+#[test]
+fn fold_writes_a_run_of_replicas_as_one_line() {
+    let file = "scenarios/realistic/api_client.toml";
+    let (_, plain, _) = run(&[file]);
+    let (_, folded, _) = run(&["--fold", file]);
+    assert!(
+        folded.contains("\n   0.000  request[0..99]   created\n"),
+        "{folded}"
+    );
+    assert!(!folded.contains("request[1]       created"), "{folded}");
+    assert_eq!(plain.lines().count() - folded.lines().count(), 99);
+    let summary = |t: &str| t[t.find("\nsummary\n").unwrap()..].to_owned();
+    assert_eq!(summary(&plain), summary(&folded));
+}

@@ -19,6 +19,27 @@ pub(crate) struct Text {
     pub events: Vec<String>,
     /// The header's name for a scenario without one: its file's name.
     pub label: String,
+    /// `--fold`: replicas doing the same thing at the same instant, one
+    /// after another, are one line (`fetch[0..49]  started`).
+    pub fold: bool,
+    /// The run of replicas being folded, not written yet.
+    pending: Option<Fold>,
+}
+
+/// Consecutive replicas `base[first]`..`base[last]` with one event.
+struct Fold {
+    time: u64,
+    kind: &'static str,
+    detail: String,
+    base: String,
+    first: u64,
+    last: u64,
+}
+
+/// `("fetch", 3)` out of `fetch[3]`.
+fn replica(actor: &str) -> Option<(&str, u64)> {
+    let (base, rest) = actor.split_once('[')?;
+    Some((base, rest.strip_suffix(']')?.parse().ok()?))
 }
 
 impl Text {
@@ -44,6 +65,31 @@ impl Text {
     fn dur(&self, ns: u64) -> String {
         shown(ns, self.precision)
     }
+
+    /// Writes one event's line (or lines, for a multi-line message).
+    fn write(&self, out: &mut dyn Write, time: u64, actor: &str, kind: &str, detail: &str) {
+        let (w, time) = (self.width, Stamp(time, self.precision));
+        // A multi-line log message becomes one line per line, like print();
+        // no line ends in spaces.
+        for line in detail.split('\n') {
+            let _ = match line.trim_end() {
+                "" => writeln!(out, "{time}  {actor:<w$}  {kind}"),
+                line => writeln!(out, "{time}  {actor:<w$}  {kind:<9} {line}"),
+            };
+        }
+    }
+
+    /// Writes the folded run of replicas, if any.
+    fn flush(&mut self, out: &mut dyn Write) {
+        if let Some(f) = self.pending.take() {
+            let actor = if f.first == f.last {
+                format!("{}[{}]", f.base, f.first)
+            } else {
+                format!("{}[{}..{}]", f.base, f.first, f.last)
+            };
+            self.write(out, f.time, &actor, f.kind, &f.detail);
+        }
+    }
 }
 
 impl Renderer for Text {
@@ -60,18 +106,38 @@ impl Renderer for Text {
         if !self.shows(e) {
             return;
         }
-        let (w, time) = (self.width, Stamp(e.time, self.precision));
-        // A multi-line log message becomes one line per line, like print();
-        // no line ends in spaces.
-        for line in e.detail.split('\n') {
-            let _ = match line.trim_end() {
-                "" => writeln!(out, "{time}  {:<w$}  {}", e.actor, e.kind),
-                line => writeln!(out, "{time}  {:<w$}  {:<9} {line}", e.actor, e.kind),
-            };
+        if !self.fold {
+            self.write(out, e.time, &e.actor, e.kind, &e.detail);
+            return;
         }
+        let Some((base, k)) = replica(&e.actor) else {
+            self.flush(out);
+            self.write(out, e.time, &e.actor, e.kind, &e.detail);
+            return;
+        };
+        if let Some(f) = &mut self.pending
+            && f.time == e.time
+            && f.kind == e.kind
+            && f.detail == e.detail
+            && f.base == base
+            && f.last + 1 == k
+        {
+            f.last = k;
+            return;
+        }
+        self.flush(out);
+        self.pending = Some(Fold {
+            time: e.time,
+            kind: e.kind,
+            detail: e.detail.clone(),
+            base: base.to_owned(),
+            first: k,
+            last: k,
+        });
     }
 
     fn summary(&mut self, out: &mut dyn Write, s: &Summary) {
+        self.flush(out);
         let _ = writeln!(out, "\nsummary");
         let _ = writeln!(out, "  makespan      {}", self.dur(s.makespan));
         if let Some((speed, wall)) = s.real {
