@@ -13,7 +13,13 @@ use crate::{ExitCode, run_source};
 
 /// Run async task-graph scenarios in virtual time and print what the event loop does.
 #[derive(Parser, Debug)]
-#[command(name = "scenario-run", version, about, subcommand_negates_reqs = true)]
+#[command(
+    name = "scenario-run",
+    version,
+    about,
+    subcommand_negates_reqs = true,
+    override_usage = "scenario-run [OPTIONS] <FILE>...\n       scenario-run <COMMAND> [ARGS]..."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -31,11 +37,13 @@ enum Command {
     Run(RunArgs),
     /// Validate scenarios without running them: fast, for editors and pre-commit hooks.
     Check {
+        /// Scenario files, or directories searched for `*.toml`.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
     /// Print a scenario's task graph (dependencies, spawns, semaphores, queues).
     Graph {
+        /// The scenario file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Graphviz DOT or a Mermaid flowchart.
@@ -55,6 +63,7 @@ enum Command {
     Schema,
     /// Run every scenario in DIR and compare each trace with its stored snapshot.
     Test {
+        /// The directory of scenarios (every `*.toml` under it); snapshots are kept in DIR/snapshots/.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
         /// Write the new traces as the snapshots instead of failing.
@@ -63,6 +72,7 @@ enum Command {
     },
     /// Combine sweep results (`--runs N --shard i/n`) and print the distribution.
     Merge {
+        /// Result files written by `--runs N --shard i/n`.
         #[arg(required = true, value_name = "RESULTS")]
         files: Vec<PathBuf>,
         /// Print the merged results as JSON instead of the report.
@@ -71,17 +81,21 @@ enum Command {
     },
     /// Write a benchmark workload (w1, w2, w3) of N tasks or items as a scenario.
     Gen {
+        /// w1: N tasks each sleeping 0..10s, gathered; w2: N tasks sharing 100 permits;
+        /// w3: N items through a queue of 100 to ten consumers.
         #[arg(value_parser = ["w1", "w2", "w3"])]
         workload: String,
+        /// How many tasks (w1, w2) or items (w3).
         #[arg(long, default_value_t = 100_000)]
         n: u64,
     },
     /// Print a shell completion script.
     Completions {
+        /// The shell to write the script for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff): the commands, the language reference and the exit codes.
     Man,
 }
 
@@ -101,7 +115,7 @@ enum ColorArg {
 /// What `run` takes.
 #[derive(Args, Debug)]
 struct RunArgs {
-    /// Scenario files (TOML) to run, in order.
+    /// Scenario files (TOML) to run, in order; a directory runs every `*.toml` under it.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Write the output to this file (atomically: complete, or not at all) instead of stdout.
@@ -141,6 +155,20 @@ struct RunArgs {
     /// Stop when virtual time would pass this (overrides `[scenario] time_limit`).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     time_limit: Option<u64>,
+    /// Time precision of the text trace: ms (3 decimals, humanised summary
+    /// durations like `3m 16.3s`), us (6 decimals) or ns (9: exact, and exact durations).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::Ms)]
+    precision: PrecisionArg,
+    /// Text trace: show only these tasks (an instance `fetch[3]`, or `fetch` for every replica).
+    #[arg(long, value_name = "TASK,...", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Text trace: show only these kinds of events (`log`, `acquired`, `released`, `done`...).
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',', value_parser = parse_kind)]
+    events: Vec<String>,
+    /// Text trace: fold replicas doing the same thing at the same instant into one
+    /// line (`fetch[0..49]  started`).
+    #[arg(long)]
+    fold: bool,
     /// Stop after this many steps in all.
     #[arg(long, value_name = "N", default_value_t = Limits::default().steps)]
     max_steps: u64,
@@ -155,6 +183,33 @@ struct RunArgs {
     /// Stop when more than this many tasks would be alive at once.
     #[arg(long, value_name = "N", default_value_t = Limits::default().tasks)]
     max_tasks: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PrecisionArg {
+    /// Milliseconds: `1.235`; the summary humanised (`3m 16.3s`).
+    Ms,
+    /// Microseconds: `1.234568`; exact summary durations.
+    Us,
+    /// Nanoseconds, exact: `1.234567891`; exact summary durations.
+    Ns,
+}
+
+/// An event kind for `--events`, with "did you mean" for a misspelt one.
+fn parse_kind(text: &str) -> Result<String, String> {
+    use crate::trace::KINDS;
+    if KINDS.contains(&text) {
+        return Ok(text.to_owned());
+    }
+    let near = KINDS
+        .iter()
+        .map(|k| (strsim::levenshtein(k, text), k))
+        .min()
+        .filter(|(d, _)| *d <= 2);
+    Err(match near {
+        Some((_, k)) => format!("unknown event kind `{text}`: did you mean `{k}`?"),
+        None => format!("unknown event kind `{text}`; kinds: {}", KINDS.join(", ")),
+    })
 }
 
 fn parse_duration(text: &str) -> Result<u64, String> {
@@ -248,8 +303,7 @@ pub fn main() -> i32 {
             ExitCode::Ok
         }
         Some(Command::Man) => {
-            let page = clap_mangen::Man::new(Cli::command());
-            match page.render(&mut std::io::stdout()) {
+            match crate::manpage::render(Cli::command(), &mut std::io::stdout()) {
                 Ok(()) => ExitCode::Ok,
                 Err(e) => fail(&format!("cannot write the man page: {e}")),
             }
@@ -294,11 +348,38 @@ fn options(args: &RunArgs) -> Options {
         compare_sequential: matches!(args.compare, Some(CompareArg::Sequential)),
         real_speed: (args.clock == ClockArg::Real).then_some(args.speed),
         plain_tasks: true,
+        precision: match args.precision {
+            PrecisionArg::Ms => crate::Precision::Ms,
+            PrecisionArg::Us => crate::Precision::Us,
+            PrecisionArg::Ns => crate::Precision::Ns,
+        },
+        only: args.only.clone(),
+        events: args.events.clone(),
+        fold: args.fold,
     }
 }
 
+/// The files given, each directory replaced by the scenarios under it; says
+/// which links were not followed and which directories hold no scenario.
+fn scenario_files(given: &[PathBuf]) -> (Vec<PathBuf>, ExitCode) {
+    let found = crate::scenario_files::expand(given);
+    for link in &found.skipped_links {
+        eprintln!(
+            "note: `{}` links to a directory; links to directories are not followed",
+            link.display()
+        );
+    }
+    let mut code = ExitCode::Ok;
+    for dir in &found.empty {
+        code = fail(&format!("no `*.toml` scenarios under `{}`", dir.display()));
+    }
+    (found.files, code)
+}
+
 /// Runs each file in order into one output; the worst exit code wins.
-fn run(args: RunArgs, color: bool) -> ExitCode {
+fn run(mut args: RunArgs, color: bool) -> ExitCode {
+    let (files, mut worst) = scenario_files(&args.files);
+    args.files = files;
     if let Some(runs) = args.runs {
         return sweep(&args, runs, color);
     }
@@ -310,7 +391,6 @@ fn run(args: RunArgs, color: bool) -> ExitCode {
         },
         None => Output::stdout(),
     };
-    let mut worst = ExitCode::Ok;
     for (n, path) in args.files.iter().enumerate() {
         let text = match crate::load(path) {
             Ok(text) => text,
@@ -417,9 +497,9 @@ fn write_out(dest: Option<&Path>, text: &str) -> ExitCode {
 }
 
 /// Validates each file; prints `ok` lines, or every problem.
-fn check(files: &[PathBuf], color: bool) -> ExitCode {
-    let mut worst = ExitCode::Ok;
-    for path in files {
+fn check(given: &[PathBuf], color: bool) -> ExitCode {
+    let (files, mut worst) = scenario_files(given);
+    for path in &files {
         let shown = path.display().to_string();
         match crate::load(path).map(|text| crate::check_source(&shown, &text, color)) {
             Ok(Ok(summary)) => println!("ok  {shown}: {summary}"),

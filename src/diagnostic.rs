@@ -52,7 +52,9 @@ pub(crate) fn did_you_mean<'a>(
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
         let score = strsim::jaro_winkler(name, candidate);
-        let close = score >= 0.8 || strsim::levenshtein(name, candidate) <= name.len().max(3) / 3;
+        // Optimal string alignment counts a swap of two neighbours as one
+        // edit: `ulr` is one from `url` (Jaro-Winkler misses swaps in short names).
+        let close = score >= 0.8 || strsim::osa_distance(name, candidate) <= name.len().max(3) / 3;
         if close && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, candidate));
         }
@@ -123,6 +125,11 @@ mod tests {
             Some("did you mean `sleep`?")
         );
         assert_eq!(did_you_mean("zzz", ["sleep", "log"]), None);
+        // Two neighbours swapped, in a short name.
+        assert_eq!(
+            did_you_mean("ulr", ["name", "i", "url"]).as_deref(),
+            Some("did you mean `url`?")
+        );
     }
 
     #[test]

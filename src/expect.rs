@@ -13,6 +13,9 @@ pub(crate) struct Verdict {
     pub expected: String,
     pub actual: String,
     pub ok: bool,
+    /// The duration behind `actual`, when it is one: the text trace shows
+    /// it at its precision (`actual` is exact, for JSON Lines).
+    pub actual_ns: Option<u64>,
 }
 
 impl Verdict {
@@ -22,7 +25,13 @@ impl Verdict {
             expected,
             actual,
             ok,
+            actual_ns: None,
         }
+    }
+
+    fn of_duration(mut self, ns: u64) -> Verdict {
+        self.actual_ns = Some(ns);
+        self
     }
 }
 
@@ -45,12 +54,15 @@ pub(crate) fn evaluate(sim: &Sim, expect: &Expect, summary: &Summary) -> Vec<Ver
     let model = &sim.model;
     if let Some(b) = expect.makespan {
         let got = summary.makespan;
-        out.push(Verdict::new(
-            "makespan".into(),
-            show(b, duration::format),
-            duration::format(got),
-            within(b, got),
-        ));
+        out.push(
+            Verdict::new(
+                "makespan".into(),
+                show(b, duration::format),
+                duration::format(got),
+                within(b, got),
+            )
+            .of_duration(got),
+        );
     }
     if let Some(want) = expect.outcome {
         let got = outcome_of(summary);
@@ -97,7 +109,8 @@ pub(crate) fn evaluate(sim: &Sim, expect: &Expect, summary: &Summary) -> Vec<Ver
                 show(*b, duration::format),
                 duration::format(v),
                 within(*b, v),
-            ),
+            )
+            .of_duration(v),
             None => Verdict::new(
                 what,
                 show(*b, duration::format),

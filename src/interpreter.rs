@@ -329,7 +329,7 @@ impl Ctx {
             Delay::Drawn(dist) => Ok(dist.sample(self.rng())),
             Delay::Dynamic(t) => {
                 let text = self.render(t);
-                duration::parse(&text)
+                duration::parse_rendered(&text)
                     .map_err(|e| Raise::Error(Rc::from(format!("invalid duration {e}"))))
             }
         }
@@ -1077,9 +1077,7 @@ impl Ctx {
             })
             .await;
         self.permit_waited(sem, r.is_ok());
-        r?;
-        self.permit_event("acquired", sem);
-        Ok(())
+        r
     }
 
     /// Says that this task waits for a permit.
@@ -1098,16 +1096,30 @@ impl Ctx {
     }
 
     /// Leaves the semaphore's queue after a wait, with the permit or
-    /// without it (cancelled); the next waiter may be woken.
+    /// without it (cancelled); the next waiter may be woken. With the
+    /// permit, says so (`acquired`), naming a waiter handed a permit that
+    /// was still free.
     fn permit_waited(&self, sem: SemId, granted: bool) {
         let sim = &self.sim;
         let cancelled = |t| sim.cancel_pending(t);
-        let mut sems = sim.semaphores.borrow_mut();
-        let next = match granted {
-            true => sems[sem as usize].granted(self.id, cancelled),
-            false => sems[sem as usize].abandon(self.id, cancelled),
+        let next = if granted {
+            let next = self.sim.semaphores.borrow_mut()[sem as usize].granted(self.id, cancelled);
+            let note = next.map(|t| format!("a free permit handed to {}", self.sim.task_name(t)));
+            if self.sim.tracing() {
+                self.permit_gauge_event("acquired", sem, note.as_deref().unwrap_or(""));
+            }
+            next
+        } else {
+            let abandoned =
+                self.sim.semaphores.borrow_mut()[sem as usize].abandon(self.id, cancelled);
+            // A permit granted to it, cancelled before it ran: it gives the
+            // permit back (to the next waiter, if any), and says so, so that
+            // the permits in use come back to zero.
+            if let Some(next) = abandoned {
+                self.permit_release_event(sem, next, "granted but cancelled before it ran");
+            }
+            abandoned.flatten()
         };
-        drop(sems);
         if let Some(t) = next {
             self.sim.wake(t);
         }
@@ -1119,7 +1131,7 @@ impl Ctx {
             sim.semaphores.borrow_mut()[sem as usize].release(self.id, |t| sim.cancel_pending(t));
         match r {
             Ok(next) => {
-                self.permit_event("released", sem);
+                self.permit_release_event(sem, next, "");
                 if let Some(t) = next {
                     self.sim.wake(t);
                 }
@@ -1135,10 +1147,33 @@ impl Ctx {
     }
 
     fn permit_event(&self, kind: &'static str, sem: u32) {
+        self.permit_gauge_event(kind, sem, "");
+    }
+
+    /// A permit given back: `workers (2/3 in use)` when it is free again,
+    /// `workers: handed to job[4] (3/3 in use)` when a waiter takes it over.
+    fn permit_release_event(&self, sem: u32, to: Option<TaskId>, why: &str) {
+        if self.sim.tracing() {
+            let handed = to.map(|t| format!("handed to {}", self.sim.task_name(t)));
+            let note = [Some(why.to_owned()).filter(|w| !w.is_empty()), handed]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.permit_gauge_event("released", sem, &note);
+        }
+    }
+
+    fn permit_gauge_event(&self, kind: &'static str, sem: u32, note: &str) {
         if self.sim.tracing() {
             let in_use = self.sim.semaphores.borrow()[sem as usize].in_use();
             let def = &self.sim.model.semaphores[sem as usize];
-            let detail = format!("{} ({in_use}/{} in use)", def.name, def.permits);
+            let note = if note.is_empty() {
+                String::new()
+            } else {
+                format!(": {note}")
+            };
+            let detail = format!("{}{note} ({in_use}/{} in use)", def.name, def.permits);
             let gauge = Gauge {
                 kind: "permits",
                 name: def.name.clone(),

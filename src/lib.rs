@@ -17,6 +17,7 @@ mod graph;
 mod histogram;
 mod interpreter;
 mod limits;
+mod manpage;
 mod model;
 mod montecarlo;
 mod output;
@@ -26,6 +27,7 @@ mod render;
 mod rng;
 mod run;
 mod runtime;
+mod scenario_files;
 mod schema;
 mod semaphore;
 mod snapshot;
@@ -40,6 +42,7 @@ use std::io::Write;
 use std::rc::Rc;
 
 pub use cli::main;
+pub use duration::Precision;
 pub use limits::Limits;
 pub use run::{Format, Options};
 
@@ -68,7 +71,14 @@ pub fn run_source(
 ) -> ExitCode {
     match validate::validate(text) {
         Ok(model) => {
-            let outcome = run::run(Rc::new(model), options, out);
+            if let Err(why) = run::check_only(&model, &options.only) {
+                report(&format!("error: `{path}`: {why}\n"));
+                return ExitCode::Invalid;
+            }
+            let label = std::path::Path::new(path)
+                .file_name()
+                .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
+            let outcome = run::run(Rc::new(model), options, out, &label);
             if let Some(why) = &outcome.stuck {
                 report(&format!("error: `{path}`: {why}\n"));
                 ExitCode::Stuck

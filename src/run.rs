@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::rc::Rc;
 
+use crate::duration::Precision;
 use crate::limits::Limits;
 use crate::model::Model;
 use crate::render::{Chrome, Html, Jsonl, Mermaid, Renderer, Svg, Text};
@@ -42,6 +43,15 @@ pub struct Options {
     /// Run simple tasks as step machines instead of futures (the default).
     /// Both give the same trace; turning it off is for comparing the two.
     pub plain_tasks: bool,
+    /// How precisely the text trace shows times (`--precision`).
+    pub precision: Precision,
+    /// `--only`: the text trace shows only these tasks (instances or definitions).
+    pub only: Vec<String>,
+    /// `--events`: the text trace shows only these kinds of events.
+    pub events: Vec<String>,
+    /// `--fold`: the text trace folds replicas doing the same thing at the
+    /// same instant into one line (`fetch[0..49]  started`).
+    pub fold: bool,
 }
 
 impl Default for Options {
@@ -55,8 +65,35 @@ impl Default for Options {
             compare_sequential: false,
             real_speed: None,
             plain_tasks: true,
+            precision: Precision::Ms,
+            only: Vec::new(),
+            events: Vec::new(),
+            fold: false,
         }
     }
+}
+
+/// Whether every name `--only` gives is a task (or future) of the model:
+/// `fetch` (every replica) or `fetch[3]`; otherwise what is wrong.
+pub(crate) fn check_only(model: &Model, only: &[String]) -> Result<(), String> {
+    let names = || {
+        model
+            .tasks
+            .iter()
+            .map(|t| t.name.as_str())
+            .chain(model.futures.iter().map(|f| f.name.as_str()))
+    };
+    for wanted in only {
+        let base = wanted.split('[').next().unwrap_or(wanted);
+        if !names().any(|n| n == base) {
+            let hint = crate::diagnostic::did_you_mean(base, names())
+                .map_or_else(String::new, |h| format!("; {h}"));
+            return Err(format!(
+                "--only names `{wanted}`, which is no task of this scenario{hint}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What a run ended with.
@@ -67,12 +104,28 @@ pub(crate) struct Outcome {
     pub stuck: Option<String>,
 }
 
-/// Runs `model`, streaming its trace and summary to `out`.
-pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> Outcome {
+/// Runs `model`, streaming its trace and summary to `out`; `label` names
+/// a scenario without a name in the text header (its file's name).
+pub(crate) fn run(
+    model: Rc<Model>,
+    options: &Options,
+    out: Box<dyn Write>,
+    label: &str,
+) -> Outcome {
     let seed = options.seed.unwrap_or(model.seed);
     let width = name_width(&model);
+    let text = |width: usize| {
+        // Folded replicas (`fetch[0..49]`) need a few more characters.
+        let mut text = Text::new(if options.fold { width + 4 } else { width });
+        text.precision = options.precision;
+        text.only = options.only.clone();
+        text.events = options.events.clone();
+        text.label = label.to_owned();
+        text.fold = options.fold;
+        text
+    };
     let renderer: Box<dyn Renderer> = match options.format {
-        Format::Text => Box::new(Text { width }),
+        Format::Text => Box::new(text(width)),
         Format::Jsonl => Box::new(Jsonl),
         Format::Chrome => Box::new(Chrome::default()),
         Format::Mermaid => Box::new(Mermaid::default()),
@@ -82,7 +135,7 @@ pub(crate) fn run(model: Rc<Model>, options: &Options, out: Box<dyn Write>) -> O
     // `--summary` writes only the summary: JSON for jsonl, else text.
     let fallback: Box<dyn Renderer> = match options.format {
         Format::Jsonl => Box::new(Jsonl),
-        _ => Box::new(Text { width: 0 }),
+        _ => Box::new(text(0)),
     };
     let (renderer, mut fallback) = if options.summary_only {
         (None, fallback)
@@ -174,8 +227,8 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
 }
 
 /// The makespan of the run with every sleep blocking, as if written with
-/// `time.sleep`: nothing overlaps. `None` when a limit stopped it.
-fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Option<u64> {
+/// `time.sleep`: nothing overlaps. Which limit stopped it, if one did.
+fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Result<u64, String> {
     let silent = Tracer::new(None, Box::new(std::io::sink()), false);
     let setup = Setup {
         sleeps_block: true,
@@ -184,9 +237,12 @@ fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Option<u64> {
     let sim = Sim::new(model.clone(), setup, silent);
     sim.run();
     let makespan = sim.now();
-    let stopped = sim.stop.get().is_some();
+    let stopped = sim.stop.get();
     sim.teardown();
-    (!stopped).then_some(makespan)
+    match stopped {
+        None => Ok(makespan),
+        Some(stop) => Err(stop.message()),
+    }
 }
 
 /// Width of the task column: the longest name a task instance can have.

@@ -95,15 +95,17 @@ impl Semaphore {
         }
     }
 
-    /// A waiter was cancelled: it leaves, and a permit granted to it goes on.
+    /// A waiter was cancelled: it leaves, and a permit granted to it goes
+    /// on. `None` when no permit had been granted to it; else the task the
+    /// permit was handed to, if any.
     pub(crate) fn abandon(
         &mut self,
         task: TaskId,
         cancelled: impl Fn(TaskId) -> bool,
-    ) -> Option<TaskId> {
+    ) -> Option<Option<TaskId>> {
         if self.leave(task) {
             self.value += 1;
-            self.wake_next(cancelled)
+            Some(self.wake_next(cancelled))
         } else {
             None
         }
@@ -182,7 +184,8 @@ mod tests {
         s.enqueue(1);
         s.enqueue(2);
         assert_eq!(s.release(0, none), Ok(Some(1)));
-        assert_eq!(s.abandon(1, none), Some(2));
+        assert_eq!(s.abandon(1, none), Some(Some(2)));
+        assert_eq!(s.abandon(7, none), None, "never granted");
         assert!(s.release(9, none).is_ok());
         assert!(s.release(9, none).is_err());
     }

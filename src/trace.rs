@@ -7,6 +7,33 @@ use crate::render::Renderer;
 use crate::runtime::{Sim, TaskId};
 
 /// One line of the trace.
+/// Every kind of event a trace can hold (`--events` takes these).
+pub(crate) const KINDS: [&str; 23] = [
+    "created",
+    "started",
+    "log",
+    "sleep",
+    "block",
+    "put",
+    "get",
+    "wait",
+    "acquired",
+    "released",
+    "join",
+    "cancel",
+    "cancelled",
+    "caught",
+    "timeout",
+    "resolve",
+    "check",
+    "failed",
+    "done",
+    "skipped",
+    "retry",
+    "attempt",
+    "delayed",
+];
+
 pub(crate) struct Event {
     pub time: u64,
     pub actor: String,
@@ -80,8 +107,8 @@ pub(crate) struct Summary {
     /// Per blocking task: how long it held the loop, whom it delayed.
     pub blocking: Vec<String>,
     /// `--compare sequential`: the makespan with every sleep blocking
-    /// (`Some(None)` when a limit stopped that run).
-    pub sequential: Option<Option<u64>>,
+    /// (`Err`: which limit stopped that run, and how to raise it).
+    pub sequential: Option<Result<u64, String>>,
     /// `--clock real`: (speed, measured wall time in nanoseconds).
     pub real: Option<(f64, u64)>,
     /// `[expect]`, checked.

@@ -50,7 +50,7 @@ fn unreadable_inputs_exit_2() {
     let latin1 = dir.join("latin1.toml");
     std::fs::write(&latin1, b"[tasks.a]\nsleep = \"1s\" # caf\xe9\n").unwrap();
     for (path, says) in [
-        (dir.to_str().unwrap(), "is a directory"),
+        (dir.to_str().unwrap(), "latin1.toml`:2:19: not UTF-8"),
         (latin1.to_str().unwrap(), "latin1.toml`:2:19: not UTF-8"),
         ("no/such/file.toml", "cannot read"),
     ] {
@@ -212,4 +212,97 @@ fn real_clock_runs_in_scaled_real_time_with_the_same_story() {
             assert_eq!(w, g);
         }
     }
+}
+
+/// One readable rule: 3 decimals in the trace, humanised durations in the
+/// summary; `--precision ns` gives exact nanoseconds; an unnamed scenario is
+/// headed by its file's name.
+#[test]
+fn times_read_well_and_precision_gives_them_exactly() {
+    let (code, out, _) = run(&["scenarios/sleep.toml"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("# sleep.toml  (seed 0)\n"), "{out}");
+    assert!(
+        out.contains("\n   0.270  drawn    log       slept a uniform draw"),
+        "{out}"
+    );
+    let (_, out, _) = run(&["--precision", "ns", "scenarios/sleep.toml"]);
+    assert!(out.contains("\n   0.269931849  drawn    done"), "{out}");
+    assert!(out.contains("\n   1.500000000  fixed    done"), "{out}");
+    let (_, out, _) = run(&["scenarios/realistic/etl_dag.toml"]);
+    assert!(out.contains("\n  makespan      23m 28.3s\n"), "{out}");
+    assert!(out.contains("\n1408.254  report"), "{out}");
+    let (_, out, _) = run(&["--precision", "ns", "scenarios/realistic/etl_dag.toml"]);
+    assert!(out.contains("\n  makespan      1408.253878814s\n"), "{out}");
+    let (_, out, _) = run(&["--format", "jsonl", "scenarios/realistic/etl_dag.toml"]);
+    assert!(
+        out.contains("\"makespan_ns\":1408253878814"),
+        "JSON Lines stays exact"
+    );
+}
+
+#[test]
+fn only_and_events_filter_the_text_trace() {
+    let file = "scenarios/seed/01_event_loop_gather.toml";
+    let (_, out, _) = run(&["--only", "simple_task", "--events", "done", file]);
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("   ")).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("simple_task[") && l.contains(" done "))
+    );
+    let (_, out, _) = run(&["--only", "simple_task[1],main", "--events", "log", file]);
+    assert!(
+        out.contains("simple_task[1]") && out.contains("main "),
+        "{out}"
+    );
+    assert!(!out.contains("simple_task[0]"), "{out}");
+    assert!(out.contains("\nsummary\n"), "the summary stays whole");
+    let (code, _, err) = run(&["--events", "dnoe", file]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `done`?"), "{err}");
+    let (code, _, err) = run(&["--only", "simple_tsak", file]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `simple_task`?"), "{err}");
+}
+
+/// A release that hands its permit to a waiter says so.
+#[test]
+fn a_hand_off_names_the_waiter() {
+    let (_, out, _) = run(&["scenarios/cancel_releases_permit.toml"]);
+    assert!(
+        out.contains("released  db: handed to next_in_line (1/1 in use)"),
+        "{out}"
+    );
+}
+
+/// A sequential comparison cut short says which limit and what to raise.
+#[test]
+fn a_stopped_comparison_names_its_limit() {
+    let file = "scenarios/seed/01_event_loop_gather.toml";
+    let (_, out, _) = run(&["--compare", "sequential", "--max-steps", "6", file]);
+    assert!(
+        out.contains(
+            "  sequential    stopped: the run took more than 6 steps (raise the limit with --max-steps)"
+        ),
+        "{out}"
+    );
+}
+
+/// `--fold` writes consecutive replicas doing the same thing at the same
+/// instant as one line, and nothing else changes.
+#[test]
+fn fold_writes_a_run_of_replicas_as_one_line() {
+    let file = "scenarios/realistic/api_client.toml";
+    let (_, plain, _) = run(&[file]);
+    let (_, folded, _) = run(&["--fold", file]);
+    assert!(
+        folded.contains("\n   0.000  request[0..99]   created\n"),
+        "{folded}"
+    );
+    assert!(!folded.contains("request[1]       created"), "{folded}");
+    assert_eq!(plain.lines().count() - folded.lines().count(), 99);
+    let summary = |t: &str| t[t.find("\nsummary\n").unwrap()..].to_owned();
+    assert_eq!(summary(&plain), summary(&folded));
 }

@@ -163,11 +163,11 @@ fn test_dir_records_compares_and_accepts_snapshots() {
         "{out}"
     );
     assert!(
-        out.contains("\n-   0.000        simple_task[1]   log       Task B starting..."),
+        out.contains("\n-   0.000  simple_task[1]   log       Task B starting..."),
         "{out}"
     );
     assert!(
-        out.contains("\n+   0.000        simple_task[1]   log       Task Beta starting..."),
+        out.contains("\n+   0.000  simple_task[1]   log       Task Beta starting..."),
         "{out}"
     );
     assert!(
@@ -191,6 +191,22 @@ fn completions_and_man_page_come_from_the_cli() {
     assert_eq!(code, 0);
     assert!(man.contains(".TH scenario-run 1"));
     assert!(man.contains("check"));
+    // Not --help again: the language, the exit codes, each command's arguments;
+    // no pointers to pages that do not exist.
+    for section in [".SH LANGUAGE", ".SH \"EXIT STATUS\"", ".SH COMMANDS"] {
+        assert!(man.contains(section), "{section}");
+    }
+    assert!(man.contains("retry_on"), "the language reference");
+    assert!(man.contains("the run is stuck"), "the exit codes");
+    assert!(
+        man.contains("How many tasks (w1, w2) or items (w3)"),
+        "gen --n"
+    );
+    assert!(!man.contains("scenario\\-run\\-run(1)"), "no such page");
+    let (_, help, _) = run(&["--help"]);
+    assert!(!help.contains("[FILE]... <COMMAND>"), "{help}");
+    let (_, check, _) = run(&["check", "--help"]);
+    assert!(check.contains("directories searched for"), "{check}");
 }
 
 #[test]
@@ -198,4 +214,137 @@ fn run_is_the_default_command() {
     let (a, out_a, _) = run(&["scenarios/sleep.toml"]);
     let (b, out_b, _) = run(&["run", "scenarios/sleep.toml"]);
     assert_eq!((a, &out_a), (b, &out_b));
+}
+
+/// The loop cannot pass a broken scenario: an invalid or stuck file fails
+/// unless its folder (`invalid/`, `stuck/`) says it should; snapshots of
+/// deleted scenarios are reported and fail in CI; a malformed snapshot is
+/// called so; two files with one snapshot name are refused; links to
+/// directories are not followed.
+#[test]
+fn test_dir_fails_what_does_not_end_as_expected() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = temp_dir("test-dir-strict");
+    let d = dir.to_str().unwrap();
+    let copy = |from: &str, to: &str| {
+        let to = dir.join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root.join(from), to).unwrap();
+    };
+    copy("scenarios/sleep.toml", "ok.toml");
+    copy("scenarios/invalid/counts.toml", "invalid/counts.toml");
+    copy("scenarios/stuck/lock_order_cycle.toml", "stuck/cycle.toml");
+    let (code, out, _) = run_in(root, &["test", d, "--accept"], &[]);
+    assert_eq!(code, 0, "{out}");
+
+    // Out of their folders, an invalid and a stuck file fail, and say why.
+    copy("scenarios/invalid/counts.toml", "counts.toml");
+    copy("scenarios/stuck/lock_order_cycle.toml", "cycle.toml");
+    copy("scenarios/sleep.toml", "invalid/valid.toml");
+    let (code, out, _) = run_in(root, &["test", d, "--accept"], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("test counts.toml ... FAILED"), "{out}");
+    assert!(
+        out.contains("counts.toml: the scenario is invalid (exit 2)"),
+        "{out}"
+    );
+    assert!(out.contains("test cycle.toml ... FAILED"), "{out}");
+    assert!(
+        out.contains("put the file under a `stuck/` folder"),
+        "{out}"
+    );
+    assert!(out.contains("test invalid/valid.toml ... FAILED"), "{out}");
+    assert!(
+        !dir.join("snapshots/counts.toml.snap").exists(),
+        "never recorded"
+    );
+    for f in ["counts.toml", "cycle.toml", "invalid/valid.toml"] {
+        std::fs::remove_file(dir.join(f)).unwrap();
+    }
+
+    // A renamed scenario leaves a stale snapshot: reported; in CI, a failure.
+    std::fs::rename(dir.join("ok.toml"), dir.join("renamed.toml")).unwrap();
+    let (code, out, _) = run_in(root, &["test", d], &[]);
+    assert_eq!(code, 1, "the renamed file is new: {out}");
+    assert!(out.contains("ok.toml.snap ... no scenario"), "{out}");
+    assert!(out.contains("1 stale snapshots"), "{out}");
+    let (code, _, _) = run_in(root, &["test", d, "--accept"], &[]);
+    assert_eq!(code, 0);
+    assert!(
+        !dir.join("snapshots/ok.toml.snap").exists(),
+        "--accept removes it"
+    );
+    std::fs::write(dir.join("snapshots/gone.toml.snap"), "---\nx: y\n---\n").unwrap();
+    let (code, out, _) = run_in(root, &["test", d], &[("CI", "true")]);
+    assert_eq!(code, 1, "stale fails in CI: {out}");
+    std::fs::remove_file(dir.join("snapshots/gone.toml.snap")).unwrap();
+
+    // A first run summarises a new snapshot instead of printing it.
+    copy("scenarios/seed/01_event_loop_gather.toml", "gather.toml");
+    let (code, out, _) = run_in(root, &["test", d], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("test gather.toml ... NEW (exit 0, 28 lines"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Task A starting"),
+        "not printed in full: {out}"
+    );
+    std::fs::remove_file(dir.join("gather.toml")).unwrap();
+    std::fs::remove_file(dir.join("snapshots/gather.toml.snap.new")).unwrap();
+
+    // A snapshot without its header is malformed, not new.
+    std::fs::write(dir.join("snapshots/renamed.toml.snap"), "exit code: 0\n").unwrap();
+    let (code, out, _) = run_in(root, &["test", d], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("test renamed.toml ... MALFORMED SNAPSHOT"),
+        "{out}"
+    );
+    run_in(root, &["test", d, "--accept"], &[]);
+
+    // Two files, one snapshot name: refused, naming both.
+    copy("scenarios/sleep.toml", "sub/b.toml");
+    copy("scenarios/sleep.toml", "sub__b.toml");
+    let (code, _, err) = run_in(root, &["test", d], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`sub/b.toml` and `sub__b.toml` would share"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("sub__b.toml")).unwrap();
+    std::fs::remove_dir_all(dir.join("sub")).unwrap();
+
+    // Links to directories, even two looping ones, are not followed.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(".", dir.join("l")).unwrap();
+        std::os::unix::fs::symlink(".", dir.join("m")).unwrap();
+        let (code, out, err) = run_in(root, &["test", d], &[]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("3 scenarios: 3 unchanged"), "{out}");
+        assert!(err.contains("links to a directory"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn check_and_run_accept_directories() {
+    let (code, out, err) = run(&["check", "scenarios/seed"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 9, "{out}");
+    let (code, out, _) = run(&["check", "scenarios"]);
+    assert_eq!(code, 2, "scenarios/invalid is in it");
+    assert!(
+        out.contains("ok  scenarios/sleep.toml"),
+        "top-level files too"
+    );
+    let (code, out, _) = run(&["scenarios/seed"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("\nsummary\n").count(), 9);
+    let empty = temp_dir("empty-dir");
+    let (code, _, err) = run(&["check", empty.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no `*.toml` scenarios under"), "{err}");
 }

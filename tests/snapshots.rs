@@ -116,3 +116,30 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// Like `cargo insta test --unreferenced=reject`: a snapshot whose scenario
+/// was deleted or renamed fails, so `snapshots/` holds only live ones.
+#[test]
+fn every_snapshot_belongs_to_a_scenario() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenarios = root.join("scenarios");
+    let wanted: std::collections::BTreeSet<String> = walk(&scenarios)
+        .iter()
+        .map(|p| {
+            let rel = p.strip_prefix(&scenarios).unwrap().to_str().unwrap();
+            format!("traces@{}.snap", rel.replace('/', "__"))
+        })
+        .collect();
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(root.join("snapshots")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".snap") && !wanted.contains(&name) {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "snapshots whose scenario is gone (delete them): {stale:?}"
+    );
+    assert_eq!(wanted.len(), walk(&scenarios).len());
+}

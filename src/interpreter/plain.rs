@@ -364,9 +364,6 @@ impl Ctx {
                 };
                 sim.set_waiting(id, Waiting::Nothing);
                 self.permit_waited(*sem, r.is_ok());
-                if r.is_ok() {
-                    self.permit_event("acquired", *sem);
-                }
                 return Some(r);
             }
         };

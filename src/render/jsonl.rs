@@ -2,7 +2,7 @@
 //! object. The schema is versioned: the header carries
 //! `"format": "scenario-run/jsonl"` and `"version"`, which changes only when
 //! a field is removed or changes meaning (new fields may appear within a
-//! version). The README documents every field.
+//! version). docs/formats.md documents every field.
 
 use std::io::Write;
 
@@ -67,7 +67,7 @@ impl Renderer for Jsonl {
             "queues": queues,
             "left_waiting": waiting,
             "blocking": s.blocking,
-            "sequential_makespan_ns": s.sequential.flatten(),
+            "sequential_makespan_ns": s.sequential.as_ref().and_then(|r| r.as_ref().ok()),
             "real_clock": s.real.map(|(speed, wall)| json!({ "speed": speed, "wall_ns": wall })),
             "checks_failed": s.checks_failed,
             "stopped": s.stopped,

@@ -225,7 +225,7 @@ fn plot(series: &Series, y: f64, end: u64, x: &dyn Fn(u64) -> f64) -> String {
 /// The summary, as lines of text (the text renderer's, without the header).
 fn summary_lines(s: &Summary) -> Vec<String> {
     let mut buf = Vec::new();
-    Text { width: 0 }.summary(&mut buf, s);
+    Text::new(0).summary(&mut buf, s);
     String::from_utf8_lossy(&buf)
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -271,7 +271,7 @@ impl Html {
     pub(crate) fn new(width: usize, verbose: bool) -> Html {
         Html {
             timeline: Timeline::default(),
-            text: Text { width },
+            text: Text::new(width),
             trace: Vec::new(),
             verbose,
         }

@@ -3,44 +3,148 @@
 use std::io::Write;
 
 use super::Renderer;
-use crate::duration::{Stamp, format as dur};
+use crate::duration::{Precision, Stamp, format as exact, shown};
 use crate::trace::{Event, Summary};
 
+#[derive(Default)]
 pub(crate) struct Text {
     /// Width of the task column.
     pub width: usize,
+    /// Decimals of the time column; humanised or exact summary durations.
+    pub precision: Precision,
+    /// `--only`: the tasks whose events are shown, as instances (`fetch[3]`)
+    /// or definitions (`fetch`, every replica); empty: every task.
+    pub only: Vec<String>,
+    /// `--events`: the kinds of events shown; empty: every kind.
+    pub events: Vec<String>,
+    /// The header's name for a scenario without one: its file's name.
+    pub label: String,
+    /// `--fold`: replicas doing the same thing at the same instant, one
+    /// after another, are one line (`fetch[0..49]  started`).
+    pub fold: bool,
+    /// The run of replicas being folded, not written yet.
+    pending: Option<Fold>,
+}
+
+/// Consecutive replicas `base[first]`..`base[last]` with one event.
+struct Fold {
+    time: u64,
+    kind: &'static str,
+    detail: String,
+    base: String,
+    first: u64,
+    last: u64,
+}
+
+/// `("fetch", 3)` out of `fetch[3]`.
+fn replica(actor: &str) -> Option<(&str, u64)> {
+    let (base, rest) = actor.split_once('[')?;
+    Some((base, rest.strip_suffix(']')?.parse().ok()?))
+}
+
+impl Text {
+    pub(crate) fn new(width: usize) -> Text {
+        Text {
+            width,
+            ..Text::default()
+        }
+    }
+
+    /// Whether `--only` and `--events` let this event through.
+    fn shows(&self, e: &Event) -> bool {
+        let task = self.only.is_empty()
+            || self.only.iter().any(|t| {
+                e.actor == *t
+                    || e.actor
+                        .strip_prefix(t.as_str())
+                        .is_some_and(|rest| rest.starts_with('['))
+            });
+        task && (self.events.is_empty() || self.events.iter().any(|k| k == e.kind))
+    }
+
+    fn dur(&self, ns: u64) -> String {
+        shown(ns, self.precision)
+    }
+
+    /// Writes one event's line (or lines, for a multi-line message).
+    fn write(&self, out: &mut dyn Write, time: u64, actor: &str, kind: &str, detail: &str) {
+        let (w, time) = (self.width, Stamp(time, self.precision));
+        // A multi-line log message becomes one line per line, like print();
+        // no line ends in spaces.
+        for line in detail.split('\n') {
+            let _ = match line.trim_end() {
+                "" => writeln!(out, "{time}  {actor:<w$}  {kind}"),
+                line => writeln!(out, "{time}  {actor:<w$}  {kind:<9} {line}"),
+            };
+        }
+    }
+
+    /// Writes the folded run of replicas, if any.
+    fn flush(&mut self, out: &mut dyn Write) {
+        if let Some(f) = self.pending.take() {
+            let actor = if f.first == f.last {
+                format!("{}[{}]", f.base, f.first)
+            } else {
+                format!("{}[{}..{}]", f.base, f.first, f.last)
+            };
+            self.write(out, f.time, &actor, f.kind, &f.detail);
+        }
+    }
 }
 
 impl Renderer for Text {
     fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64) {
-        let name = if scenario.is_empty() {
-            String::new()
-        } else {
-            format!("{scenario}  ")
+        let name = match (scenario, self.label.as_str()) {
+            ("", "") => String::new(),
+            ("", label) => format!("{label}  "),
+            (name, _) => format!("{name}  "),
         };
         let _ = writeln!(out, "# {name}(seed {seed})");
     }
 
     fn event(&mut self, out: &mut dyn Write, e: &Event) {
-        let (w, time) = (self.width, Stamp(e.time));
-        // A multi-line log message becomes one line per line, like print();
-        // no line ends in spaces.
-        for line in e.detail.split('\n') {
-            let _ = match line.trim_end() {
-                "" => writeln!(out, "{time}  {:<w$}  {}", e.actor, e.kind),
-                line => writeln!(out, "{time}  {:<w$}  {:<9} {line}", e.actor, e.kind),
-            };
+        if !self.shows(e) {
+            return;
         }
+        if !self.fold {
+            self.write(out, e.time, &e.actor, e.kind, &e.detail);
+            return;
+        }
+        let Some((base, k)) = replica(&e.actor) else {
+            self.flush(out);
+            self.write(out, e.time, &e.actor, e.kind, &e.detail);
+            return;
+        };
+        if let Some(f) = &mut self.pending
+            && f.time == e.time
+            && f.kind == e.kind
+            && f.detail == e.detail
+            && f.base == base
+            && f.last + 1 == k
+        {
+            f.last = k;
+            return;
+        }
+        self.flush(out);
+        self.pending = Some(Fold {
+            time: e.time,
+            kind: e.kind,
+            detail: e.detail.clone(),
+            base: base.to_owned(),
+            first: k,
+            last: k,
+        });
     }
 
     fn summary(&mut self, out: &mut dyn Write, s: &Summary) {
+        self.flush(out);
         let _ = writeln!(out, "\nsummary");
-        let _ = writeln!(out, "  makespan      {}", dur(s.makespan));
+        let _ = writeln!(out, "  makespan      {}", self.dur(s.makespan));
         if let Some((speed, wall)) = s.real {
             let _ = writeln!(
                 out,
                 "  clock         real time at {speed}x: measured times; the run took {} of wall time",
-                dur(wall)
+                self.dur(wall)
             );
         }
         let mut states = Vec::new();
@@ -90,33 +194,37 @@ impl Renderer for Text {
         if let Some(why) = &s.deadlock {
             let _ = writeln!(out, "  deadlock      {why}");
         }
-        if let Some(sequential) = s.sequential {
+        if let Some(sequential) = &s.sequential {
             let _ = writeln!(out, "\ncompare");
-            let _ = writeln!(out, "  as written    makespan {}", dur(s.makespan));
+            let _ = writeln!(out, "  as written    makespan {}", self.dur(s.makespan));
             match sequential {
-                Some(seq) => {
+                Ok(seq) => {
                     let _ = writeln!(
                         out,
                         "  sequential    makespan {} (every sleep blocking)",
-                        dur(seq)
+                        self.dur(*seq)
                     );
-                    let _ = writeln!(out, "  speed-up      {}", speed_up(seq, s.makespan));
+                    let _ = writeln!(out, "  speed-up      {}", speed_up(*seq, s.makespan));
                 }
-                None => {
-                    let _ = writeln!(out, "  sequential    stopped by a limit");
+                Err(why) => {
+                    let _ = writeln!(out, "  sequential    stopped: {why}");
                 }
             }
         }
         if !s.expectations.is_empty() {
             let _ = writeln!(out, "\nexpect");
             for v in &s.expectations {
+                // A duration at the trace's precision; exact when a failure
+                // would otherwise read "expected at most 3s, got 3s".
+                let actual = match v.actual_ns {
+                    Some(ns) if v.ok || !v.expected.contains(&self.dur(ns)) => self.dur(ns),
+                    Some(ns) => exact(ns),
+                    None => v.actual.clone(),
+                };
                 let line = if v.ok {
-                    format!("  ok    {}: {}", v.what, v.actual)
+                    format!("  ok    {}: {actual}", v.what)
                 } else {
-                    format!(
-                        "  FAIL  {}: expected {}, got {}",
-                        v.what, v.expected, v.actual
-                    )
+                    format!("  FAIL  {}: expected {}, got {actual}", v.what, v.expected)
                 };
                 let _ = writeln!(out, "{line}");
             }

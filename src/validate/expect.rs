@@ -7,7 +7,7 @@ use super::reader::Node;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName};
 
-const KEYS: [&str; 7] = [
+pub(crate) const KEYS: [&str; 7] = [
     "makespan",
     "outcome",
     "tasks",

@@ -21,7 +21,7 @@ use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
-const TOP_KEYS: [&str; 6] = [
+pub(crate) const TOP_KEYS: [&str; 6] = [
     "scenario",
     "semaphores",
     "queues",
@@ -29,8 +29,8 @@ const TOP_KEYS: [&str; 6] = [
     "tasks",
     "expect",
 ];
-const SCENARIO_KEYS: [&str; 5] = ["name", "description", "seed", "main", "time_limit"];
-const TASK_KEYS: [&str; 15] = [
+pub(crate) const SCENARIO_KEYS: [&str; 5] = ["name", "description", "seed", "main", "time_limit"];
+pub(crate) const TASK_KEYS: [&str; 15] = [
     "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
     "deadline", "retry", "retry_on", "after", "trigger",
 ];
@@ -687,6 +687,52 @@ impl Validator<'_> {
             if def.after.is_empty() && t.get("after").is_none() {
                 self.r.error(node.span(), "`trigger` needs `after = [...]`");
             }
+        }
+    }
+}
+
+/// The JSON Schema for editors names exactly the keys and verbs this
+/// validator knows, each verb with its own modifiers.
+#[cfg(test)]
+mod schema_tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    fn keys(v: &Value) -> BTreeSet<String> {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_schema_knows_the_validators_keys_and_verbs() {
+        let schema: Value = serde_json::from_str(crate::schema::SCHEMA).expect("JSON");
+        assert_eq!(keys(&schema["properties"]), set(&super::TOP_KEYS));
+        let scenario = &schema["properties"]["scenario"]["properties"];
+        assert_eq!(keys(scenario), set(&super::SCENARIO_KEYS));
+        assert_eq!(
+            keys(&schema["$defs"]["task"]["properties"]),
+            set(&super::TASK_KEYS)
+        );
+        let expect = &schema["properties"]["expect"]["properties"];
+        assert_eq!(keys(expect), set(&super::expect::KEYS));
+        let steps = schema["$defs"]["step"]["oneOf"]
+            .as_array()
+            .expect("step variants");
+        assert_eq!(steps.len(), super::steps::VERBS.len());
+        for (verb, modifiers) in super::steps::VERBS {
+            let step = steps
+                .iter()
+                .find(|s| s["required"][0] == verb)
+                .unwrap_or_else(|| panic!("the schema has no `{verb}` step"));
+            let mut want = set(modifiers);
+            want.insert(verb.to_owned());
+            assert_eq!(keys(&step["properties"]), want, "`{verb}`");
         }
     }
 }

@@ -185,7 +185,7 @@ impl<'s> Reader<'s> {
                 self.diags.push(
                     Diagnostic::new(node.span(), format!("{what}: {message}"))
                         .label("not a duration")
-                        .help("durations look like \"250ms\", \"1.5s\", \"2m 30s\" or a number of seconds"),
+                        .help("durations look like \"250ms\", \"1.5s\", \"2m 30s\", \"1 day\", or an unquoted number of seconds"),
                 );
                 None
             }

@@ -13,7 +13,7 @@ use crate::model::{
 use crate::template::{Attr, Ref, Template};
 
 /// Every verb, and the modifiers each one takes.
-const VERBS: [(&str, &[&str]); 31] = [
+pub(crate) const VERBS: [(&str, &[&str]); 31] = [
     ("sleep", &[]),
     ("block", &[]),
     ("log", &[]),
