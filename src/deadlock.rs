@@ -3,7 +3,9 @@
 //!
 //! A run is deadlocked when a task that should finish cannot: `main`, when
 //! the scenario has one; otherwise every task not marked `daemon = true`.
-//! Tasks left waiting after `main` finished, or daemons, are not a deadlock.
+//! Daemons, and tasks that `main`'s end cancelled, are not a deadlock; a
+//! task still waiting after that cancellation is (it swallowed it, and
+//! `asyncio.run` would wait for it forever).
 
 use crate::model::{DefId, Model, Step};
 use crate::runtime::{Member, Sim, State, TaskId, Waiting};
@@ -155,6 +157,9 @@ impl<'a> Graph<'a> {
         let pending = |t: TaskId| sim.tasks.borrow()[t as usize].state == State::Pending;
         let count = sim.tasks.borrow().len() as TaskId;
         let stuck: Vec<TaskId> = match sim.model.main {
+            // After `main`, asyncio.run cancels what is left and waits for it
+            // all: a task that outlived its cancellation would hang it.
+            Some(_) if sim.shut_down.get() => (0..count).collect(),
             Some(main) => sim.root_instances(main),
             None => (0..count)
                 .filter(|t| !sim.model.tasks[sim.tasks.borrow()[*t as usize].def as usize].daemon)

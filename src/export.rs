@@ -270,6 +270,7 @@ class Instance:
 
 DAEMONS = set()  # tasks that may be left waiting at the end (servers)
 LEFT_WAITING = set()
+STARTED = []  # every task, in the order it was created
 
 
 def start(body, task, i=0, replica=-1, **args):
@@ -278,6 +279,7 @@ def start(body, task, i=0, replica=-1, **args):
     started = asyncio.create_task(body(me, **args), name=me.name)
     if task in DAEMONS:
         LEFT_WAITING.add(started)
+    STARTED.append(started)
     return started
 
 
@@ -290,6 +292,20 @@ async def until_idle():
         if not timers and not loop._ready:
             return
         await asyncio.sleep(max(0.0, min(timers) - loop.time()) if timers else 0)
+
+
+async def after_main():
+    """What asyncio.run does once main is done, made deterministic: when
+    nothing else is ready, cancel every task left, in the order they were
+    created (asyncio.run's own order is that of a set), and wait for them."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(0)
+    while loop._ready:
+        await asyncio.sleep(0)
+    left = [t for t in STARTED if not t.done()]
+    for task in left:
+        task.cancel()
+    await asyncio.gather(*left, return_exceptions=True)
 
 
 def now():
@@ -635,6 +651,7 @@ impl Writer<'_> {
         }
         if m.main.is_some() {
             self.line("await asyncio.wait([main_task])");
+            self.line("await after_main()");
         } else {
             self.line("# Like scenario-run: run until every task but the daemons has finished,");
             self.line("# then until the daemons have nothing left to do.");

@@ -16,8 +16,8 @@ use crate::model::{
 use crate::queue::Side;
 use crate::rng::Rng;
 use crate::runtime::{
-    Callback, Driver, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, WaitState,
-    Waiter, Waiting,
+    Callback, Deadline, Driver, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction,
+    WaitState, Waiter, Waiting,
 };
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
 use crate::trace::{Event, Gauge};
@@ -200,7 +200,9 @@ impl std::fmt::Display for Repr<'_> {
 struct TimeoutScope {
     expired: Rc<std::cell::Cell<bool>>,
     level: u32,
-    key: TimerKey,
+    /// The timer, or, for a deadline already come, the queued expiry.
+    key: Option<TimerKey>,
+    soon: Option<Rc<Deadline>>,
 }
 
 /// Removes a timer when the step that set it ends early.
@@ -911,7 +913,13 @@ impl Ctx {
             .await
             .is_err();
         drop(_guard);
-        if self.sim.state(m) != State::Pending {
+        // What wait_for awaits is done: the task, or a shield's outer future,
+        // which its inner callback sets one turn after the task finished.
+        let done = match shield {
+            true => waiter.hops.get() > 0,
+            false => self.sim.state(m) != State::Pending,
+        };
+        if done {
             return self.sim.outcome(m).expect("finished");
         }
         self.sim.remove_callback(m, &cb);
@@ -981,6 +989,18 @@ impl Ctx {
     fn open_timeout(&self, after: u64) -> TimeoutScope {
         let expired = Rc::new(std::cell::Cell::new(false));
         let level = self.sim.tasks.borrow()[self.id as usize].cancels;
+        if after == 0 {
+            // asyncio's `Timeout.reschedule`: a deadline already come is
+            // queued with `call_soon`, ahead of whatever runs next.
+            let soon = Rc::new(Deadline::default());
+            self.sim.schedule(Callback::Expire(soon.clone(), self.id));
+            return TimeoutScope {
+                expired,
+                level,
+                key: None,
+                soon: Some(soon),
+            };
+        }
         let key = self
             .sim
             .clock
@@ -989,7 +1009,8 @@ impl Ctx {
         TimeoutScope {
             expired,
             level,
-            key,
+            key: Some(key),
+            soon: None,
         }
     }
 
@@ -1001,8 +1022,17 @@ impl Ctx {
         r: Result<T, Raise>,
         says: impl FnOnce() -> String,
     ) -> Result<T, Raise> {
-        self.sim.clock.borrow_mut().cancel(scope.key);
-        if !scope.expired.get() {
+        if let Some(key) = scope.key {
+            self.sim.clock.borrow_mut().cancel(key);
+        }
+        let expired = match &scope.soon {
+            Some(soon) => {
+                soon.closed.set(true);
+                soon.expired.get()
+            }
+            None => scope.expired.get(),
+        };
+        if !expired {
             return r;
         }
         let cancels = {
@@ -1361,9 +1391,11 @@ impl Ctx {
             Err(e) => format!("{name} raises {}", e.message()),
         };
         if !self.sim.resolve_future(f, outcome) {
-            return Err(Raise::Error(Rc::from(format!(
-                "invalid state: future {name} is already done"
-            ))));
+            // CPython's InvalidStateError says only this; the trace says more.
+            if self.sim.tracing() {
+                self.emit("resolve", format!("{name} is already done"));
+            }
+            return Err(Raise::Error(Rc::from("invalid state")));
         }
         if self.sim.tracing() {
             self.emit("resolve", detail);

@@ -103,6 +103,9 @@ impl State {
 pub(crate) struct Waiter {
     pub task: TaskId,
     pub done: Cell<bool>,
+    /// Turns a `Release` callback has passed on its way to this waiter: a
+    /// shielded `wait_for`'s outer future is done after the first.
+    pub hops: Cell<u8>,
 }
 
 impl Waiter {
@@ -110,6 +113,7 @@ impl Waiter {
         Rc::new(Waiter {
             task,
             done: Cell::new(false),
+            hops: Cell::new(0),
         })
     }
 }
@@ -150,6 +154,17 @@ pub(crate) enum Callback {
     Release(Rc<Waiter>, u8),
     /// A future's declared `on_done` steps.
     OnDone(FutId),
+    /// An `asyncio.timeout` whose deadline had already come when it was
+    /// set: CPython queues its expiry with `call_soon`, not as a timer.
+    Expire(Rc<Deadline>, TaskId),
+}
+
+/// An `asyncio.timeout` expiring at once: whether it fired, and whether its
+/// block ended first (its handle cancelled).
+#[derive(Default)]
+pub(crate) struct Deadline {
+    pub expired: Cell<bool>,
+    pub closed: Cell<bool>,
 }
 
 impl Callback {
@@ -359,7 +374,7 @@ pub(crate) struct Sim {
     pub seed: u64,
     pub checks_failed: Cell<u32>,
     roots: RefCell<Vec<Vec<TaskId>>>,
-    shut_down: Cell<bool>,
+    pub shut_down: Cell<bool>,
     pub limits: Limits,
     pub meter: RefCell<Meter>,
     /// Set when a limit is crossed: the run ends after the current turn.
@@ -767,7 +782,16 @@ impl Sim {
         match cb {
             Callback::Wake(t) => self.wake(t),
             Callback::Release(w, 0) => self.release(&w),
-            Callback::Release(w, hops) => self.schedule(Callback::Release(w, hops - 1)),
+            Callback::Release(w, hops) => {
+                w.hops.set(w.hops.get().saturating_add(1));
+                self.schedule(Callback::Release(w, hops - 1));
+            }
+            Callback::Expire(deadline, task) => {
+                if !deadline.closed.get() {
+                    deadline.expired.set(true);
+                    self.cancel_task(task);
+                }
+            }
             Callback::Gather(g, m) => self.gather_child_done(&g, m),
             Callback::Wait(w, m) => self.wait_child_done(&w, m),
             Callback::OnDone(f) => crate::interpreter::run_on_done(self, f),

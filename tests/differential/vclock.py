@@ -1,6 +1,7 @@
 """Run a real asyncio program on CPython's event loop in virtual time.
 
     python vclock.py PROGRAM.py [ARG...]
+    python vclock.py --batch DIRECTORY     # every *.py in it, one after another
 
 Every line the program writes to stdout comes out as ``[<ns>] <line>``, where
 <ns> is the virtual time, in integer nanoseconds, at which the line began.
@@ -33,6 +34,7 @@ import os
 import queue  # noqa: F401  (binds time.monotonic when imported: keep it real)
 import re
 import runpy
+import signal
 import sys
 import threading  # noqa: F401  (same)
 import time
@@ -186,17 +188,70 @@ class StampedStdout:
         return getattr(self._stream, name)
 
 
-def main():
-    if len(sys.argv) < 2:
-        sys.exit("usage: vclock.py PROGRAM.py [ARG...]")
-    program = sys.argv[1]
-    sys.argv = sys.argv[1:]
-    sys.path[0] = os.path.dirname(os.path.abspath(program))  # as `python PROGRAM.py`
-
+def _install():
     asyncio.set_event_loop_policy(VirtualClockPolicy())
     time.time = time.monotonic = time.perf_counter = lambda: Clock.now_ns / 1e9
     time.time_ns = time.monotonic_ns = time.perf_counter_ns = lambda: Clock.now_ns
     time.sleep = _blocking_sleep
+
+
+def batch(directory):
+    """Runs every PROGRAM.py in DIRECTORY (in name order), each in a child
+    process forked from this one (asyncio is imported once; nothing a program
+    leaves behind reaches the next), each from virtual time 0: `=== NAME`
+    before each program's lines, and `!!! ` before the lines of an uncaught
+    exception's traceback."""
+    _install()
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".py"):
+            continue
+        sys.stdout.write(f"=== {name}\n")
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(_run_child(os.path.join(directory, name)))
+        _, status = os.waitpid(pid, 0)
+        if not os.WIFEXITED(status):
+            sys.stdout.write(f"!!! ended by signal {os.WTERMSIG(status)}\n")
+    sys.stdout.flush()
+
+
+def _run_child(program):
+    """One program of a batch, in its own process; returns the exit status."""
+    signal.signal(signal.SIGALRM, _too_long)
+    signal.alarm(30)  # a program that never ends is reported, not waited for
+    real_stdout = sys.stdout
+    sys.stdout = StampedStdout(real_stdout)
+    status = 0
+    try:
+        runpy.run_path(program, run_name="__main__")
+    except BaseException as exc:  # noqa: BLE001 (reported as lines of output)
+        sys.stdout = real_stdout
+        for line in traceback.format_exception(type(exc), exc, exc.__traceback__):
+            for part in line.rstrip("\n").split("\n"):
+                real_stdout.write(f"!!! {part}\n")
+        status = 1
+    sys.stdout = real_stdout
+    real_stdout.flush()
+    sys.stderr.flush()
+    return status
+
+
+def _too_long(_signum, _frame):
+    raise TimeoutError("the program ran for 30 s of real time (it never ends?)")
+
+
+def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "--batch":
+        batch(sys.argv[2])
+        return
+    if len(sys.argv) < 2:
+        sys.exit("usage: vclock.py PROGRAM.py [ARG...] | vclock.py --batch DIRECTORY")
+    program = sys.argv[1]
+    sys.argv = sys.argv[1:]
+    sys.path[0] = os.path.dirname(os.path.abspath(program))  # as `python PROGRAM.py`
+
+    _install()
     sys.stdout = StampedStdout(sys.stdout)
 
     try:
