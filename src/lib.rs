@@ -97,7 +97,7 @@ pub fn load(path: &std::path::Path) -> Result<String, String> {
         let line = 1 + valid.iter().filter(|b| **b == b'\n').count();
         let start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let column = 1 + String::from_utf8_lossy(&valid[start..]).chars().count();
-        format!("`{shown}`:{line}:{column}: not UTF-8 text (save the file as UTF-8)")
+        format!("{shown}:{line}:{column}: not UTF-8 text (save the file as UTF-8)")
     })
 }
 

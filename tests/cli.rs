@@ -51,7 +51,7 @@ fn unreadable_inputs_exit_2() {
     std::fs::write(&latin1, b"[tasks.a]\nsleep = \"1s\" # caf\xe9\n").unwrap();
     for (path, says) in [
         (dir.to_str().unwrap(), "is a directory"),
-        (latin1.to_str().unwrap(), "latin1.toml`:2:19: not UTF-8"),
+        (latin1.to_str().unwrap(), "latin1.toml:2:19: not UTF-8"),
         ("no/such/file.toml", "cannot read"),
     ] {
         let (code, _, err) = run(&[path]);

@@ -4,6 +4,7 @@
 //! recovery so that every syntax error is reported; this module walks it,
 //! checks every key, type, range and name, and reports all problems at once.
 
+mod components;
 mod expect;
 mod graph;
 mod reader;
@@ -54,6 +55,7 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
         },
         globals: Globals::default(),
         symbols: Symbols::default(),
+        roots: Rc::default(),
     };
     for name in BUILTIN_VARS {
         v.symbols.intern(name);
@@ -79,6 +81,8 @@ pub(crate) struct Validator<'s> {
     pub r: Reader<'s>,
     pub globals: Globals,
     pub symbols: Symbols,
+    /// The root tasks, shared by every scope.
+    roots: Rc<scope::Roots>,
 }
 
 impl Validator<'_> {
@@ -89,7 +93,8 @@ impl Validator<'_> {
             .expect("a document is a table");
         let semaphores = self.semaphores(top.get("semaphores"));
         let queues = self.queues(top.get("queues"));
-        self.globals.futures = self.names_of(top.get("futures"), "[futures]");
+        let futures = self.names_of(top.get("futures"), "[futures]");
+        self.globals.set_futures(futures);
         let tasks = match top.get("tasks") {
             Some(node) => self.r.table(node, "[tasks]", &[]).map(|_| node),
             None => None,
@@ -110,11 +115,13 @@ impl Validator<'_> {
             );
             return self.empty_model();
         };
-        self.globals.tasks = task_entries
-            .items
-            .iter()
-            .map(|(k, _, _)| k.to_string())
-            .collect();
+        self.globals.set_tasks(
+            task_entries
+                .items
+                .iter()
+                .map(|(k, _, _)| k.to_string())
+                .collect(),
+        );
         self.check_name_clashes(&task_entries);
 
         let scopes = self.scopes(&task_entries);
@@ -167,7 +174,7 @@ impl Validator<'_> {
         for (_, _, node) in &tasks.items {
             let mut scope = Scope {
                 vars: BUILTIN_VARS.iter().map(|s| s.to_string()).collect(),
-                handles: Vec::new(),
+                ..Scope::default()
             };
             if let DeValue::Table(table) = node.get_ref() {
                 let task = entries(table);
@@ -182,22 +189,24 @@ impl Validator<'_> {
             }
             scopes.push(scope);
         }
+        let started: std::collections::HashSet<String> = started.into_iter().collect();
         self.globals.root = self
             .globals
             .tasks
             .iter()
-            .map(|t| !started.iter().any(|s| s == t))
+            .map(|t| !started.contains(t))
             .collect();
-        let roots = self.root_handles();
+        let roots = Rc::new(scope::Roots::new(self.root_handles()));
+        self.roots = roots.clone();
         for scope in &mut scopes {
-            scope.handles.extend(roots.iter().cloned());
+            scope.roots = roots.clone();
         }
         scopes
     }
 
     fn check_name_clashes(&mut self, tasks: &Entries<'_, '_>) {
         for (name, span, _) in &tasks.items {
-            if self.globals.futures.iter().any(|f| f == name) {
+            if self.globals.future(name).is_some() {
                 self.r.error(
                     span.clone(),
                     format!(
@@ -346,7 +355,8 @@ impl Validator<'_> {
                 vars: ["name", "result", "error", "now", "elapsed"]
                     .map(String::from)
                     .to_vec(),
-                handles: self.root_handles(),
+                handles: Vec::new(),
+                roots: self.roots.clone(),
             };
             let on_done = match self.r.table(value, &what, &["on_done"]) {
                 Some(t) => match t.get("on_done") {

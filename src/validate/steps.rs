@@ -498,8 +498,7 @@ impl Validator<'_> {
             return None;
         }
         let candidates = scope
-            .handles
-            .iter()
+            .all_handles()
             .chain(&self.globals.tasks)
             .chain(&self.globals.futures);
         let help = did_you_mean(name, candidates.map(String::as_str));
@@ -878,7 +877,7 @@ fn resolve_ref(
     let candidates = scope
         .vars
         .iter()
-        .chain(&scope.handles)
+        .chain(scope.all_handles())
         .chain(&globals.futures);
     let help = did_you_mean(head, candidates.map(String::as_str))
         .unwrap_or_else(|| "pass it in `args`, or write `{{` for a brace".into());
