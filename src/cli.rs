@@ -23,6 +23,9 @@ struct Cli {
     /// Colour in messages and diffs: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, global = true, default_value_t = ColorArg::Auto)]
     color: ColorArg,
+    /// Refuse an input file larger than this many bytes (read no further).
+    #[arg(long, value_name = "BYTES", global = true, default_value_t = crate::MAX_INPUT_BYTES)]
+    max_input_bytes: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -64,7 +67,8 @@ enum Command {
     Gen {
         #[arg(value_parser = ["w1", "w2", "w3"])]
         workload: String,
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000,
+              value_parser = clap::value_parser!(u64).range(1..=crate::validate::MAX_COUNT as u64))]
         n: u64,
     },
     /// Print a shell completion script.
@@ -121,16 +125,17 @@ struct RunArgs {
     compare: Option<CompareArg>,
     /// Monte Carlo: run the scenario under N seeds (from `--seed` or its own) and
     /// print the distribution of makespan, outcomes and task durations.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=montecarlo::MAX_RUNS))]
     runs: Option<u64>,
-    /// With `--runs`: threads to use (default: every core). Results do not depend on it.
-    #[arg(long, value_name = "N")]
-    jobs: Option<usize>,
+    /// With `--runs`: threads to use, 1 to 1024 (default: every core). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: Option<u64>,
     /// With `--runs`: run only slice i of n of the seeds and print mergeable JSON results.
     #[arg(long, value_name = "I/N", value_parser = Shard::parse, requires = "runs")]
     shard: Option<Shard>,
     /// Stop when virtual time would pass this (overrides `[scenario] time_limit`).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_time_limit)]
     time_limit: Option<u64>,
     /// Stop after this many steps in all.
     #[arg(long, value_name = "N", default_value_t = Limits::default().steps)]
@@ -148,8 +153,14 @@ struct RunArgs {
     max_tasks: u64,
 }
 
-fn parse_duration(text: &str) -> Result<u64, String> {
-    crate::duration::parse(text)
+/// A time limit: a duration above 0, as `[scenario] time_limit` must be.
+fn parse_time_limit(text: &str) -> Result<u64, String> {
+    match crate::duration::parse(text)? {
+        0 => Err(format!(
+            "`{text}` is no time: the time limit must be more than 0s"
+        )),
+        t => Ok(t),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -164,7 +175,7 @@ fn parse_speed(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 && x <= 1e9 => Ok(x),
         _ => Err(format!(
-            "`{text}` is not a speed: give a number above 0, like 10 or 0.5"
+            "`{text}` is not a speed: give a number above 0 and at most 1000000000 (1e9), like 10 or 0.5"
         )),
     }
 }
@@ -212,13 +223,14 @@ pub fn main() -> i32 {
         cli.color,
         std::io::IsTerminal::is_terminal(&std::io::stdout()),
     );
+    let max_input = cli.max_input_bytes;
     let code = match cli.command {
-        None => run(cli.run, stderr_color),
-        Some(Command::Run(args)) => run(args, stderr_color),
-        Some(Command::Check { files }) => check(&files, stderr_color),
-        Some(Command::Graph { file, format }) => graph(&file, format, stderr_color),
+        None => run(cli.run, stderr_color, max_input),
+        Some(Command::Run(args)) => run(args, stderr_color, max_input),
+        Some(Command::Check { files }) => check(&files, stderr_color, max_input),
+        Some(Command::Graph { file, format }) => graph(&file, format, stderr_color, max_input),
         Some(Command::Schema) => {
-            print!("{}", crate::schema::SCHEMA);
+            crate::output::print(crate::schema::SCHEMA);
             ExitCode::Ok
         }
         Some(Command::Test { dir, accept }) => {
@@ -227,7 +239,7 @@ pub fn main() -> i32 {
         Some(Command::Merge { files, json }) => merge(&files, json),
         Some(Command::Gen { workload, n }) => match crate::workload::generate(&workload, n) {
             Ok(text) => {
-                print!("{text}");
+                crate::output::print(&text);
                 ExitCode::Ok
             }
             Err(e) => fail(&e),
@@ -288,13 +300,24 @@ fn options(args: &RunArgs) -> Options {
 }
 
 /// Runs each file in order into one output; the worst exit code wins.
-fn run(args: RunArgs, color: bool) -> ExitCode {
+/// `-o` is written only when every input was a valid scenario.
+fn run(args: RunArgs, color: bool, max_input: u64) -> ExitCode {
     if let Some(runs) = args.runs {
-        return sweep(&args, runs, color);
+        return sweep(&args, runs, color, max_input);
     }
     let options = options(&args);
+    let single = matches!(
+        options.format,
+        Format::Svg | Format::Chrome | Format::Html | Format::Mermaid
+    );
+    if single && args.files.len() > 1 {
+        return fail(&format!(
+            "--format {} writes one document: give one scenario file (run each file on its own, with its own -o)",
+            format_name(args.format)
+        ));
+    }
     let output = match &args.output {
-        Some(path) => match Output::file(path) {
+        Some(path) => match Output::file(path, &args.files) {
             Ok(o) => o,
             Err(e) => return fail(&e),
         },
@@ -302,7 +325,7 @@ fn run(args: RunArgs, color: bool) -> ExitCode {
     };
     let mut worst = ExitCode::Ok;
     for (n, path) in args.files.iter().enumerate() {
-        let text = match crate::load(path) {
+        let text = match crate::load_capped(path, max_input) {
             Ok(text) => text,
             Err(message) => {
                 worst = worst.max(fail(&message));
@@ -323,24 +346,31 @@ fn run(args: RunArgs, color: bool) -> ExitCode {
         );
         worst = worst.max(code);
     }
-    if let Err(e) = output.finish() {
+    if let Err(e) = output.finish(worst != ExitCode::Invalid) {
         worst = worst.max(fail(&e));
     }
     worst
 }
 
+fn format_name(format: FormatArg) -> String {
+    format
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned())
+}
+
 /// `--runs N`: a Monte Carlo sweep of one scenario.
-fn sweep(args: &RunArgs, runs: u64, color: bool) -> ExitCode {
+fn sweep(args: &RunArgs, runs: u64, color: bool, max_input: u64) -> ExitCode {
     let [path] = args.files.as_slice() else {
         return fail("--runs takes one scenario file");
     };
-    let text = match crate::load(path) {
+    let text = match crate::load_capped(path, max_input) {
         Ok(text) => text,
         Err(message) => return fail(&message),
     };
-    let threads = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    let threads = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        |n| n as usize,
+    );
     let shown = path.display().to_string();
     let plan = Plan {
         path: &shown,
@@ -364,7 +394,7 @@ fn sweep(args: &RunArgs, runs: u64, color: bool) -> ExitCode {
         Some(_) => serde_json::to_string(&result).expect("results serialise") + "\n",
         None => montecarlo::report(&result, Some(threads)),
     };
-    write_out(args.output.as_deref(), &text)
+    write_out(args.output.as_deref(), &text, &args.files)
 }
 
 /// `merge`: shards into one distribution.
@@ -372,14 +402,11 @@ fn merge(files: &[PathBuf], json: bool) -> ExitCode {
     let parts: Result<Vec<_>, String> = files.iter().map(|f| montecarlo::read(f)).collect();
     match parts.and_then(montecarlo::merge) {
         Ok(all) if json => {
-            println!(
-                "{}",
-                serde_json::to_string(&all).expect("results serialise")
-            );
+            crate::output::print(&(serde_json::to_string(&all).expect("results serialise") + "\n"));
             ExitCode::Ok
         }
         Ok(all) => {
-            print!("{}", montecarlo::report(&all, None));
+            crate::output::print(&montecarlo::report(&all, None));
             ExitCode::Ok
         }
         Err(e) => fail(&e),
@@ -387,9 +414,9 @@ fn merge(files: &[PathBuf], json: bool) -> ExitCode {
 }
 
 /// Writes `text` to `-o FILE` (atomically) or stdout.
-fn write_out(dest: Option<&Path>, text: &str) -> ExitCode {
+fn write_out(dest: Option<&Path>, text: &str, inputs: &[PathBuf]) -> ExitCode {
     let output = match dest {
-        Some(path) => match Output::file(path) {
+        Some(path) => match Output::file(path, inputs) {
             Ok(o) => o,
             Err(e) => return fail(&e),
         },
@@ -400,19 +427,21 @@ fn write_out(dest: Option<&Path>, text: &str) -> ExitCode {
         return fail(&e.to_string());
     }
     drop(w);
-    match output.finish() {
+    match output.finish(true) {
         Ok(()) => ExitCode::Ok,
         Err(e) => fail(&e),
     }
 }
 
 /// Validates each file; prints `ok` lines, or every problem.
-fn check(files: &[PathBuf], color: bool) -> ExitCode {
+fn check(files: &[PathBuf], color: bool, max_input: u64) -> ExitCode {
     let mut worst = ExitCode::Ok;
     for path in files {
         let shown = path.display().to_string();
-        match crate::load(path).map(|text| crate::check_source(&shown, &text, color)) {
-            Ok(Ok(summary)) => println!("ok  {shown}: {summary}"),
+        let checked = crate::load_capped(path, max_input)
+            .map(|text| crate::check_source(&shown, &text, color));
+        match checked {
+            Ok(Ok(summary)) => crate::output::print(&format!("ok  {shown}: {summary}\n")),
             Ok(Err(report)) => {
                 eprint!("{report}");
                 worst = ExitCode::Invalid;
@@ -424,9 +453,9 @@ fn check(files: &[PathBuf], color: bool) -> ExitCode {
 }
 
 /// Prints a file's task graph.
-fn graph(path: &Path, format: GraphFormat, color: bool) -> ExitCode {
+fn graph(path: &Path, format: GraphFormat, color: bool, max_input: u64) -> ExitCode {
     let shown = path.display().to_string();
-    let text = match crate::load(path) {
+    let text = match crate::load_capped(path, max_input) {
         Ok(text) => text,
         Err(message) => return fail(&message),
     };
@@ -436,7 +465,7 @@ fn graph(path: &Path, format: GraphFormat, color: bool) -> ExitCode {
     };
     match crate::graph_source(&shown, &text, format, color) {
         Ok(graph) => {
-            print!("{graph}");
+            crate::output::print(&graph);
             ExitCode::Ok
         }
         Err(report) => {

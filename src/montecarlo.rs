@@ -19,6 +19,8 @@ use crate::run::measure;
 /// The identity of the results format.
 const FORMAT: &str = "scenario-run/sweep";
 const VERSION: u32 = 1;
+/// The most runs a sweep takes (`--runs`): each run keeps a record.
+pub(crate) const MAX_RUNS: u64 = 1_000_000;
 
 /// One run of the sweep.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -100,3 +100,237 @@ fn many_problems_are_shown_up_to_a_hundred_and_counted() {
     assert!(ran.err.contains("(100000 problems)"));
     assert!(ran.took < Duration::from_secs(30), "{:?}", ran.took);
 }
+
+/// A scenario that logs `n` lines at one instant.
+fn logs(n: u32) -> String {
+    format!("[tasks.a]\nsteps = [{{ repeat = {n}, do = [{{ log = \"x\" }}] }}]\n")
+}
+
+#[test]
+fn absurd_flags_are_refused_with_their_range() {
+    let dir = temp();
+    std::fs::write(dir.path().join("s.toml"), logs(1)).unwrap();
+    for (args, says) in [
+        (&["--runs", "0", "s.toml"][..], "0 is not in 1..=1000000"),
+        (
+            &["--runs", "18446744073709551615", "s.toml"],
+            "not in 1..=1000000",
+        ),
+        (&["--runs", "300000000", "s.toml"], "not in 1..=1000000"),
+        (
+            &["--runs", "2", "--jobs", "0", "s.toml"],
+            "0 is not in 1..=1024",
+        ),
+        (&["--speed", "1e12", "s.toml"], "at most 1000000000"),
+        (&["--time-limit", "0s", "s.toml"], "must be more than 0s"),
+        (&["gen", "w1", "--n", "0"], "0 is not in 1..=10000000"),
+    ] {
+        let ran = run(dir.path(), args);
+        assert_eq!(ran.code, 2, "{args:?}: {}", ran.err);
+        assert!(ran.err.contains(says), "{args:?}: {}", ran.err);
+        assert!(ran.out.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    let dir = temp();
+    std::fs::write(dir.path().join("s.toml"), logs(200_000)).unwrap();
+    for args in [&["s.toml"][..], &["schema"], &["gen", "w1"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scenario-run"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 1];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
+    }
+}
+
+#[test]
+fn an_input_larger_than_the_limit_is_refused_without_reading_it_all() {
+    let dir = temp();
+    let mut text = logs(1);
+    text.push_str(&"# padding\n".repeat(1_700_000));
+    std::fs::write(dir.path().join("big.toml"), &text).unwrap();
+    let ran = run(dir.path(), &["check", "big.toml"]);
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.err.contains("larger than 16777216 bytes"),
+        "{}",
+        ran.err
+    );
+    assert!(ran.err.contains("--max-input-bytes"), "{}", ran.err);
+    let ran = run(
+        dir.path(),
+        &["--max-input-bytes", "20000000", "check", "big.toml"],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let ran = run(dir.path(), &["--max-input-bytes", "10", "big.toml"]);
+    assert_eq!(ran.code, 2);
+}
+
+#[test]
+fn single_document_formats_take_one_input() {
+    let dir = temp();
+    std::fs::write(dir.path().join("s.toml"), logs(1)).unwrap();
+    for format in ["svg", "chrome", "html", "mermaid"] {
+        let ran = run(dir.path(), &["--format", format, "s.toml", "s.toml"]);
+        assert_eq!(ran.code, 2, "{format}");
+        assert!(ran.err.contains("writes one document"), "{}", ran.err);
+        assert!(ran.out.is_empty());
+    }
+    let ran = run(dir.path(), &["--format", "jsonl", "s.toml", "s.toml"]);
+    assert_eq!(ran.code, 0);
+}
+
+mod output_file {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn an_invalid_or_missing_input_leaves_the_target_as_it_was() {
+        let dir = temp();
+        std::fs::write(dir.path().join("bad.toml"), "[tasks.a]\nsleeep = \"1s\"\n").unwrap();
+        std::fs::write(dir.path().join("out.txt"), "keep me").unwrap();
+        for input in ["bad.toml", "missing.toml"] {
+            let ran = run(dir.path(), &["-o", "out.txt", input]);
+            assert_eq!(ran.code, 2);
+            let kept = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
+            assert_eq!(kept, "keep me", "{input}");
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn the_target_may_not_be_an_input() {
+        let dir = temp();
+        let text = "[tasks.a]\nsleeep = \"1s\"\n";
+        std::fs::write(dir.path().join("s.toml"), text).unwrap();
+        std::os::unix::fs::symlink("s.toml", dir.path().join("link.toml")).unwrap();
+        for target in ["s.toml", "./s.toml", "link.toml"] {
+            let ran = run(dir.path(), &["-o", target, "s.toml"]);
+            assert_eq!(ran.code, 2, "{target}");
+            assert!(ran.err.contains("is the input `s.toml`"), "{}", ran.err);
+            assert_eq!(
+                std::fs::read_to_string(dir.path().join("s.toml")).unwrap(),
+                text
+            );
+        }
+    }
+
+    #[test]
+    fn a_fifo_is_refused_and_a_symlink_stays_a_symlink() {
+        let dir = temp();
+        std::fs::write(dir.path().join("s.toml"), logs(1)).unwrap();
+        let made = Command::new("mkfifo")
+            .arg(dir.path().join("fifo"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let ran = run(dir.path(), &["-o", "fifo", "s.toml"]);
+        assert_eq!(ran.code, 2);
+        assert!(ran.err.contains("not a regular file"), "{}", ran.err);
+        let fifo = std::fs::symlink_metadata(dir.path().join("fifo")).unwrap();
+        assert!(!fifo.is_file());
+
+        std::fs::write(dir.path().join("real.txt"), "old").unwrap();
+        std::os::unix::fs::symlink("real.txt", dir.path().join("link.txt")).unwrap();
+        let ran = run(dir.path(), &["-o", "link.txt", "s.toml"]);
+        assert_eq!(ran.code, 0, "{}", ran.err);
+        let link = std::fs::symlink_metadata(dir.path().join("link.txt")).unwrap();
+        assert!(link.file_type().is_symlink());
+        let written = std::fs::read_to_string(dir.path().join("real.txt")).unwrap();
+        assert!(written.contains("x"), "{written}");
+    }
+
+    #[test]
+    fn new_files_follow_the_umask_and_old_ones_keep_their_mode() {
+        let dir = temp();
+        std::fs::write(dir.path().join("s.toml"), logs(1)).unwrap();
+        std::fs::write(dir.path().join("old.txt"), "").unwrap();
+        std::fs::set_permissions(
+            dir.path().join("old.txt"),
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
+        // The umask is set for the child only, through the shell.
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 027 && '{}' -o new.txt s.toml && '{}' -o old.txt s.toml",
+                env!("CARGO_BIN_EXE_scenario-run"),
+                env!("CARGO_BIN_EXE_scenario-run")
+            ))
+            .current_dir(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mode = |f: &str| {
+            std::fs::metadata(dir.path().join(f))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("new.txt"), 0o640);
+        assert_eq!(mode("old.txt"), 0o640);
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 022 && '{}' -o new2.txt s.toml",
+                env!("CARGO_BIN_EXE_scenario-run")
+            ))
+            .current_dir(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(mode("new2.txt"), 0o644);
+    }
+
+    #[test]
+    fn a_signal_during_a_run_removes_the_temporary_file() {
+        let dir = temp();
+        // Real time: the run lasts 30 s unless stopped.
+        std::fs::write(dir.path().join("s.toml"), "[tasks.a]\nsleep = \"30s\"\n").unwrap();
+        for signal in ["TERM", "INT"] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_scenario-run"))
+                .args(["--clock", "real", "-o", "out.txt", "s.toml"])
+                .current_dir(dir.path())
+                .spawn()
+                .unwrap();
+            let hidden = || {
+                std::fs::read_dir(dir.path())
+                    .unwrap()
+                    .filter(|e| {
+                        let name = e.as_ref().unwrap().file_name();
+                        name.to_string_lossy().starts_with(".scenario-run-")
+                    })
+                    .count()
+            };
+            let start = Instant::now();
+            while hidden() == 0 {
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "no temporary file"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let killed = Command::new("kill")
+                .args([format!("-{signal}"), child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+            let status = child.wait().unwrap();
+            assert!(!status.success(), "{signal}");
+            assert_eq!(hidden(), 0, "{signal}: the temporary file is left");
+            assert!(!dir.path().join("out.txt").exists());
+        }
+    }
+}
