@@ -394,7 +394,8 @@ fn sweep(args: &RunArgs, runs: u64, color: bool, max_input: u64) -> ExitCode {
         Some(_) => serde_json::to_string(&result).expect("results serialise") + "\n",
         None => montecarlo::report(&result, Some(threads)),
     };
-    write_out(args.output.as_deref(), &text, &args.files)
+    let written = write_out(args.output.as_deref(), &text, &args.files);
+    written.max(montecarlo::exit_code(&result))
 }
 
 /// `merge`: shards into one distribution.
@@ -403,11 +404,11 @@ fn merge(files: &[PathBuf], json: bool) -> ExitCode {
     match parts.and_then(montecarlo::merge) {
         Ok(all) if json => {
             crate::output::print(&(serde_json::to_string(&all).expect("results serialise") + "\n"));
-            ExitCode::Ok
+            montecarlo::exit_code(&all)
         }
         Ok(all) => {
             crate::output::print(&montecarlo::report(&all, None));
-            ExitCode::Ok
+            montecarlo::exit_code(&all)
         }
         Err(e) => fail(&e),
     }

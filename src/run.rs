@@ -135,6 +135,8 @@ pub(crate) struct Measured {
     /// Per task definition: instances per final state (done, failed,
     /// cancelled, skipped, left waiting), and the durations of those that finished.
     pub tasks: Vec<([u64; 5], Vec<u64>)>,
+    /// How the run ended, judged as a single run would be.
+    pub ending: crate::montecarlo::Ending,
 }
 
 /// Runs `model` under `seed` without a trace, for a sweep.
@@ -150,6 +152,18 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
     let sim = Sim::new(model.clone(), setup, silent);
     sim.run();
     let summary = summarise(&sim);
+    let outcome = expect::outcome_of(&summary);
+    let expected = model.expect.outcome == Some(outcome);
+    let stuck = (summary.stopped.is_some() || summary.deadlock.is_some()) && !expected;
+    let ending = if stuck {
+        crate::montecarlo::Ending::from(outcome)
+    } else if sim.checks_failed.get() > 0 {
+        crate::montecarlo::Ending::CheckFailed
+    } else if summary.expectations.iter().any(|v| !v.ok) {
+        crate::montecarlo::Ending::ExpectFailed
+    } else {
+        crate::montecarlo::Ending::Ok
+    };
     let mut tasks = vec![([0u64; 5], Vec::new()); model.tasks.len()];
     for slot in sim.tasks.borrow().iter() {
         let (states, durations) = &mut tasks[slot.def as usize];
@@ -168,8 +182,9 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
     sim.teardown();
     Measured {
         makespan: summary.makespan,
-        outcome: expect::outcome_of(&summary),
+        outcome,
         tasks,
+        ending,
     }
 }
 

@@ -334,3 +334,97 @@ mod output_file {
         }
     }
 }
+
+mod sweeps {
+    use super::*;
+
+    const DEADLOCK: &str =
+        "[tasks.a]\nsteps = [{ acquire = \"s\" }, { acquire = \"s\" }]\n\n[semaphores]\ns = 1\n";
+    const CHECK: &str = "[tasks.a]\nsleep = \"1s\"\n\n[tasks.main]\nsteps = [{ check = \"a\", state = \"done\" }]\n";
+    const EXPECT: &str = "[tasks.a]\nsleep = \"1s\"\n\n[expect]\nmakespan = [\"2s\", \"3s\"]\n";
+    const LIMIT: &str = "[tasks.a]\nsteps = [{ forever = [{ sleep = \"1s\" }] }]\n\n[scenario]\ntime_limit = \"10s\"\n";
+
+    #[test]
+    fn each_run_is_judged_as_a_single_run_would_be() {
+        let dir = temp();
+        for (file, text, code, says) in [
+            (
+                "deadlock.toml",
+                DEADLOCK,
+                3,
+                "deadlock 4 (seeds 0, 1, 2, 3)",
+            ),
+            ("check.toml", CHECK, 1, "check failed 4 (seeds 0, 1, 2, 3)"),
+            (
+                "expect.toml",
+                EXPECT,
+                1,
+                "expect failed 4 (seeds 0, 1, 2, 3)",
+            ),
+            ("limit.toml", LIMIT, 3, "stopped 4 (seeds 0, 1, 2, 3)"),
+        ] {
+            std::fs::write(dir.path().join(file), text).unwrap();
+            let single = run(dir.path(), &[file]);
+            assert_eq!(single.code, code, "{file}: {}", single.err);
+            let ran = run(dir.path(), &["--runs", "4", file]);
+            assert_eq!(ran.code, code, "{file}: {}{}", ran.out, ran.err);
+            assert!(ran.out.contains(says), "{file}: {}", ran.out);
+            assert!(
+                ran.out.contains(&format!("(exit code {code})")),
+                "{}",
+                ran.out
+            );
+        }
+    }
+
+    #[test]
+    fn merge_refuses_shards_no_sweep_could_write() {
+        let dir = temp();
+        std::fs::write(dir.path().join("s.toml"), CHECK).unwrap();
+        let shard = run(dir.path(), &["--runs", "2", "--shard", "1/1", "s.toml"]);
+        assert_eq!(shard.code, 1, "{}", shard.err);
+        let json = shard.out.trim().to_owned();
+        std::fs::write(dir.path().join("good.json"), &json).unwrap();
+        let merged = run(dir.path(), &["merge", "good.json"]);
+        assert_eq!(merged.code, 1, "{}", merged.err);
+        for (forged, says) in [
+            (
+                json.replace(
+                    "\"states\":[2,0,0,0,0]",
+                    "\"states\":[2,18446744073709551000,0,0,0]",
+                ),
+                "counts no sweep could record",
+            ),
+            (
+                json.replace("\"outcome\":\"ok\"", "\"outcome\":\"great\""),
+                "unknown outcome `great`",
+            ),
+            (
+                json.replace("\"ending\":\"check failed\"", "\"ending\":\"fine\""),
+                "unknown ending `fine`",
+            ),
+            (
+                json.replace("\"seeds\":2", "\"seeds\":18446744073709551615"),
+                "a sweep has 1 to 1000000",
+            ),
+            (
+                json.replace("\"seeds\":2", "\"seeds\":1"),
+                "2 runs of a sweep of 1 seeds",
+            ),
+            (
+                json.replacen(
+                    "\"count\":2,\"sum\":2000000000",
+                    "\"count\":3,\"sum\":2000000000",
+                    1,
+                ),
+                "histogram",
+            ),
+        ] {
+            assert_ne!(forged, json, "{says}: the forgery did not apply");
+            std::fs::write(dir.path().join("bad.json"), &forged).unwrap();
+            let ran = run(dir.path(), &["merge", "bad.json"]);
+            assert_eq!(ran.code, 2, "{says}: {}", ran.out);
+            assert!(ran.err.contains(says), "{says}: {}", ran.err);
+        }
+    }
+}
