@@ -151,6 +151,12 @@ struct RunArgs {
     /// Stop when more than this many tasks would be alive at once.
     #[arg(long, value_name = "N", default_value_t = Limits::default().tasks)]
     max_tasks: u64,
+    /// Stop when a value (a result, item, argument, message) would weigh more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().value_bytes)]
+    max_value_bytes: u64,
+    /// Stop when the values a run builds would weigh more than this many bytes in all.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().values_built)]
+    max_values_built: u64,
 }
 
 /// A time limit: a duration above 0, as `[scenario] time_limit` must be.
@@ -292,6 +298,8 @@ fn options(args: &RunArgs) -> Options {
             steps: args.max_steps,
             steps_per_instant: args.max_steps_per_instant,
             tasks: args.max_tasks,
+            value_bytes: args.max_value_bytes,
+            values_built: args.max_values_built,
         },
         compare_sequential: matches!(args.compare, Some(CompareArg::Sequential)),
         real_speed: (args.clock == ClockArg::Real).then_some(args.speed),

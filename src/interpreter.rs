@@ -69,10 +69,36 @@ pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
         Ref::Var(s, _) if *s == sym::I => Value::Int(i as i64),
         _ => Value::None,
     };
+    let who = || format!("task `{}`", model.tasks[def as usize].name);
     for (sym, expr) in &model.tasks[def as usize].args {
-        vars.push((*sym, expr.eval(&lookup)));
+        vars.push((*sym, build(sim, expr, &lookup, &who, "args")));
     }
     vars
+}
+
+/// Evaluates `e` for `who`'s step `what`, counting a value it builds
+/// against the value limits: one that passes them stops the run (and
+/// evaluates to `None`).
+fn build(
+    sim: &Sim,
+    e: &Expr,
+    lookup: &dyn Fn(&Ref) -> Value,
+    who: &dyn Fn() -> String,
+    what: &str,
+) -> Value {
+    if !e.builds() {
+        return e.eval(lookup);
+    }
+    let built = e.eval_within(lookup, sim.limits.value_bytes);
+    let weight = match &built {
+        Ok(v) => crate::footprint::weigh(v, sim.limits.value_bytes),
+        Err(too) => Err(*too),
+    };
+    if sim.value_weighed(who, what, weight) {
+        built.unwrap_or_default()
+    } else {
+        Value::None
+    }
 }
 
 /// The whole life of one task instance.
@@ -266,12 +292,38 @@ impl Ctx {
         }
     }
 
-    fn render(&self, t: &Template) -> String {
-        t.render(&|r| self.lookup(r))
+    /// Renders a text for step `what`; one that would pass the value limit
+    /// stops the run (and renders empty). `keeps`: the text lives on as a
+    /// value (an error's message), so it counts towards the values built.
+    fn render(&self, t: &Template, what: &str, keeps: bool) -> String {
+        let max = self.sim.limits.value_bytes;
+        match t.render_within(&|r| self.lookup(r), max) {
+            Ok(text) => {
+                if keeps {
+                    self.sim
+                        .value_weighed(&|| self.who(), what, Ok(text.len() as u64));
+                }
+                text
+            }
+            Err(too) => {
+                self.sim.value_weighed(&|| self.who(), what, Err(too));
+                String::new()
+            }
+        }
     }
 
-    fn eval(&self, e: &Expr) -> Value {
-        e.eval(&|r| self.lookup(r))
+    /// Evaluates a value for step `what`; a new value that would pass the
+    /// value limits stops the run (and evaluates to `None`).
+    fn eval(&self, e: &Expr, what: &str) -> Value {
+        build(&self.sim, e, &|r| self.lookup(r), &|| self.who(), what)
+    }
+
+    /// Who runs these steps, for a message: task `w[3]`, or a future's `on_done`.
+    fn who(&self) -> String {
+        match self.actor {
+            Actor::Task(_) => format!("task `{}`", self.name()),
+            Actor::Future(_) => format!("the `on_done` of future `{}`", self.name()),
+        }
     }
 
     fn attr(&self, target: &Target, attr: Attr) -> Value {
@@ -327,7 +379,7 @@ impl Ctx {
             Delay::Fixed(ns) => Ok(*ns),
             Delay::Drawn(dist) => Ok(dist.sample(self.rng())),
             Delay::Dynamic(t) => {
-                let text = self.render(t);
+                let text = self.render(t, "sleep", false);
                 duration::parse(&text)
                     .map_err(|e| Raise::Error(Rc::from(format!("invalid duration {e}"))))
             }
@@ -401,8 +453,11 @@ impl Ctx {
                         .args
                         .iter()
                         .find(|(s, _)| s == sym)
-                        .map(|(_, e)| e.eval(&with_i));
-                    vars.push((*sym, given.unwrap_or_else(|| expr.eval(&with_i))));
+                        .map(|(_, e)| build(&self.sim, e, &with_i, &|| self.who(), "spawn"));
+                    let value = given.unwrap_or_else(|| {
+                        build(&self.sim, expr, &with_i, &|| self.who(), "spawn")
+                    });
+                    vars.push((*sym, value));
                 }
                 self.sim.spawn_task(start.def, vars, parent)
             })
@@ -564,7 +619,7 @@ impl Ctx {
         match step {
             Step::Acquire(sem) => self.acquire(*sem).await?,
             Step::Put { queue, item } => {
-                let item = self.eval(item);
+                let item = self.eval(item, "put");
                 self.put(*queue, item.clone()).await?;
                 self.set_var(sym::ITEM, item);
             }
@@ -612,7 +667,7 @@ impl Ctx {
             }
             Step::Log(t) => {
                 if self.sim.tracing() {
-                    let text = self.render(t);
+                    let text = self.render(t, "log", false);
                     self.emit("log", text);
                 }
             }
@@ -622,20 +677,20 @@ impl Ctx {
                     Some(p) => self.rng().unit() < *p,
                 };
                 if fails {
-                    return Err(Raise::Error(Rc::from(self.render(message))));
+                    return Err(Raise::Error(Rc::from(self.render(message, "fail", true))));
                 }
             }
-            Step::Return(e) => return Ok(Then::Flow(Flow::Return(self.eval(e)))),
+            Step::Return(e) => return Ok(Then::Flow(Flow::Return(self.eval(e, "return")))),
             Step::Spawn { start, bind } => self.spawn(start, bind),
             Step::Cancel(target) => self.cancel(target),
             Step::Release(sem) => self.release(*sem)?,
             Step::TaskDone(queue) => self.task_done(*queue)?,
             Step::SetResult { future, value } => {
-                let value = self.eval(value);
+                let value = self.eval(value, "set_result");
                 self.resolve_future(*future, Ok(value))?;
             }
             Step::SetException { future, message } => {
-                let message = Rc::from(self.render(message));
+                let message = Rc::from(self.render(message, "set_exception", true));
                 self.resolve_future(*future, Err(Raise::Error(message)))?;
             }
             Step::Check { target, state } => self.check(target, *state),
@@ -1304,7 +1359,7 @@ impl Ctx {
         until: Option<&Expr>,
         body: &[Step],
     ) -> Result<Flow, Raise> {
-        let sentinel = until.map(|u| self.eval(u).to_string());
+        let sentinel = until.map(|u| self.eval(u, "consume").to_string());
         loop {
             let item = self.get(queue).await?;
             let stop = sentinel.as_deref().is_some_and(|s| item.to_string() == s);
@@ -1364,7 +1419,7 @@ impl Ctx {
     }
 
     async fn for_each(&mut self, var: Sym, items: &Expr, body: &[Step]) -> Result<Flow, Raise> {
-        let items = match self.eval(items) {
+        let items = match self.eval(items, "for") {
             Value::List(items) => items,
             Value::None => Rc::from([]),
             other => Rc::from([other]),
@@ -1422,7 +1477,7 @@ impl Ctx {
         let saved = (self.vars.len(), self.frame_start);
         for (sym, expr) in &def.args {
             let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e);
-            let value = self.eval(given.unwrap_or(expr));
+            let value = self.eval(given.unwrap_or(expr), "call");
             self.vars.push((*sym, value));
         }
         self.frame_start = self.sim.now();

@@ -12,6 +12,7 @@ mod diagnostic;
 mod distribution;
 mod duration;
 mod expect;
+mod footprint;
 mod graph;
 mod histogram;
 mod interpreter;

@@ -257,7 +257,10 @@ fn summarise(sim: &Sim) -> Summary {
         .map(|(d, q)| (d.name.clone(), q.peak.get(), d.capacity))
         .collect();
     s.checks_failed = sim.checks_failed.get();
-    s.stopped = sim.stop.get().map(|stop| stop.message());
+    s.stopped = sim.stop.get().map(|stop| match &*sim.stop_at.borrow() {
+        Some(at) => format!("{at}: {}", stop.message()),
+        None => stop.message(),
+    });
     if s.stopped.is_none() {
         s.deadlock = (s.pending > 0)
             .then(|| graph().find())

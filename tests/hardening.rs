@@ -428,3 +428,39 @@ mod sweeps {
         }
     }
 }
+
+#[test]
+fn values_are_bounded_one_by_one_and_in_all() {
+    let dir = temp();
+    // 300 workers, each given a new 100 kB text: 30 MB of values in all.
+    let text = format!(
+        "[scenario]\nmain = \"main\"\n\n[tasks.worker]\nargs = {{ blob = \"\" }}\nsleep = \"1s\"\n\n\
+         [tasks.main]\nargs = {{ big = \"{}\" }}\n\
+         steps = [{{ spawn = \"worker\", count = 300, args = {{ blob = \"{{big}}!\" }}, as = \"w\" }}, {{ gather = \"w\" }}]\n",
+        "x".repeat(100_000)
+    );
+    std::fs::write(dir.path().join("blobs.toml"), text).unwrap();
+    let ran = run(dir.path(), &["--summary", "blobs.toml"]);
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let ran = run(
+        dir.path(),
+        &["--summary", "--max-values-built", "10000000", "blobs.toml"],
+    );
+    assert_eq!(ran.code, 3, "{}", ran.err);
+    assert!(
+        ran.err.contains("in task `main`, step `spawn`: the run's values would weigh more than 10000000 bytes in all"),
+        "{}",
+        ran.err
+    );
+    let ran = run(
+        dir.path(),
+        &["--summary", "--max-value-bytes", "50000", "blobs.toml"],
+    );
+    assert_eq!(ran.code, 3, "{}", ran.err);
+    assert!(
+        ran.err
+            .contains("a value would weigh more than 50000 bytes"),
+        "{}",
+        ran.err
+    );
+}
