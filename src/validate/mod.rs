@@ -56,6 +56,7 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
         globals: Globals::default(),
         symbols: Symbols::default(),
         roots: Rc::default(),
+        loops: 0,
     };
     for name in BUILTIN_VARS {
         v.symbols.intern(name);
@@ -83,6 +84,8 @@ pub(crate) struct Validator<'s> {
     pub symbols: Symbols,
     /// The root tasks, shared by every scope.
     roots: Rc<scope::Roots>,
+    /// How many loops the step being read is inside (for `break`).
+    loops: u32,
 }
 
 impl Validator<'_> {
@@ -206,6 +209,19 @@ impl Validator<'_> {
 
     fn check_name_clashes(&mut self, tasks: &Entries<'_, '_>) {
         for (name, span, _) in &tasks.items {
+            self.check_name(name, span.clone(), "task");
+            if name.contains(['[', ']']) {
+                self.r.diags.push(
+                    Diagnostic::new(
+                        span.clone(),
+                        format!(
+                            "task name `{}` has a bracket; replicas are named `w[0]`, `w[1]`... and could clash with it",
+                            name.escape_debug()
+                        ),
+                    )
+                    .help("use letters, digits, `_`, `-` or `.`"),
+                );
+            }
             if self.globals.future(name).is_some() {
                 self.r.error(
                     span.clone(),
@@ -274,10 +290,35 @@ impl Validator<'_> {
                 self.r
                     .diags
                     .retain(|d| !d.message.ends_with(&format!("in {what}")));
+                let kind = match what {
+                    "[semaphores]" => "semaphore",
+                    "[queues]" => "queue",
+                    _ => "future",
+                };
+                for (name, span, _) in &t.items {
+                    self.check_name(name, span.clone(), kind);
+                }
                 t.items.iter().map(|(k, _, _)| k.to_string()).collect()
             }
             None => Vec::new(),
         }
+    }
+
+    /// A name must show: not empty or blank, no control characters.
+    fn check_name(&mut self, name: &str, span: Range<usize>, kind: &str) {
+        let problem = if name.trim().is_empty() {
+            format!("a {kind} name cannot be empty or blank")
+        } else if name.chars().any(char::is_control) {
+            format!(
+                "{kind} name `{}` has a control character; it could not be shown",
+                name.escape_debug()
+            )
+        } else {
+            return;
+        };
+        self.r
+            .diags
+            .push(Diagnostic::new(span, problem).help("use letters, digits, `_`, `-` or `.`"));
     }
 
     fn semaphores(&mut self, node: Option<&Node<'_>>) -> Vec<SemaphoreDef> {
@@ -617,6 +658,20 @@ impl Validator<'_> {
         }
         if let Some(m) = r.get("max_backoff") {
             retry.max_backoff = self.r.duration(m, "`max_backoff`");
+            if let Some(max) = retry.max_backoff.filter(|max| *max < retry.backoff) {
+                self.r.diags.push(
+                    Diagnostic::new(
+                        m.span(),
+                        format!(
+                            "`max_backoff` ({}) is below `backoff` ({}): no wait could respect it",
+                            crate::duration::format(max),
+                            crate::duration::format(retry.backoff)
+                        ),
+                    )
+                    .label("below `backoff`")
+                    .help("make `max_backoff` at least `backoff`, or remove it"),
+                );
+            }
         }
         if let Some(j) = r.get("jitter") {
             retry.jitter = match j.get_ref() {
