@@ -208,8 +208,29 @@ enum FormatArg {
     Html,
 }
 
-/// Runs the command line; returns the process exit code.
+/// The stack of the thread a command runs on, and of each sweep worker:
+/// room for the 100 levels of nested blocks and
+/// calls even in a debug build (the memory is reserved, not used).
+pub(crate) const STACK_BYTES: usize = 64 << 20;
+
+/// Runs the command line on a thread with a known stack; returns the
+/// process exit code.
 pub fn main() -> i32 {
+    let command = std::thread::Builder::new()
+        .name("scenario-run".into())
+        .stack_size(STACK_BYTES)
+        .spawn(command);
+    match command.map(std::thread::JoinHandle::join) {
+        Ok(Ok(code)) => code,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            ExitCode::Invalid as i32
+        }
+    }
+}
+
+fn command() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -207,7 +207,8 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
     let partials: Mutex<Vec<(Vec<usize>, Sweep)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..plan.threads.max(1) {
-            scope.spawn(|| {
+            let worker = std::thread::Builder::new().stack_size(crate::cli::STACK_BYTES);
+            let started = worker.spawn_scoped(scope, || {
                 // Each thread has its own model: nothing is shared but the counter.
                 let model = Rc::new(crate::validate::validate(plan.text).expect("valid above"));
                 let mut mine = empty.clone();
@@ -224,6 +225,10 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
                 }
                 partials.lock().expect("never poisoned").push((order, mine));
             });
+            if started.is_err() {
+                // No more threads: the ones started share the runs.
+                break;
+            }
         }
         if plan.progress {
             progress(&done, count);

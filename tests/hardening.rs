@@ -464,3 +464,43 @@ fn values_are_bounded_one_by_one_and_in_all() {
         ran.err
     );
 }
+
+/// A chain of `n` tasks, each `call`ing the next.
+fn call_chain(n: usize) -> String {
+    let mut text = String::from("[scenario]\nmain = \"t0\"\n\n[tasks]\n");
+    for i in 0..n - 1 {
+        text.push_str(&format!(
+            "t{i} = {{ steps = [{{ call = \"t{}\" }}] }}\n",
+            i + 1
+        ));
+    }
+    text.push_str(&format!(
+        "t{} = {{ steps = [{{ sleep = \"1s\" }}] }}\n",
+        n - 1
+    ));
+    text
+}
+
+#[test]
+fn call_chains_are_bounded_and_the_deepest_allowed_runs_everywhere() {
+    let dir = temp();
+    std::fs::write(dir.path().join("deepest.toml"), call_chain(100)).unwrap();
+    std::fs::write(dir.path().join("long.toml"), call_chain(7000)).unwrap();
+    for args in [
+        &["--summary", "deepest.toml"][..],
+        &["--runs", "3", "--jobs", "2", "deepest.toml"],
+    ] {
+        let ran = run(dir.path(), args);
+        assert_eq!(ran.code, 0, "{args:?}: {}", ran.err);
+    }
+    for args in [&["long.toml"][..], &["--runs", "3", "long.toml"]] {
+        let ran = run(dir.path(), args);
+        assert_eq!(ran.code, 2, "{args:?}: {}", ran.err);
+        assert!(
+            ran.err.contains("would run 7000 levels deep"),
+            "{}",
+            ran.err
+        );
+        assert!(ran.err.contains("long.toml:5:"), "{}", ran.err);
+    }
+}

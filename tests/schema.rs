@@ -54,6 +54,7 @@ fn accepts_every_valid_scenario_and_rejects_structural_mistakes() {
         "max_backoff_below_backoff.toml",
         "names.toml",
         "durations_too_long.toml",
+        "call_chain_too_deep.toml",
     ];
     let (mut accepted, mut rejected) = (0, 0);
     for path in &files {

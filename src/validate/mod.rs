@@ -5,6 +5,7 @@
 //! checks every key, type, range and name, and reports all problems at once.
 
 mod components;
+mod depth;
 mod expect;
 mod graph;
 mod reader;
@@ -132,6 +133,7 @@ impl Validator<'_> {
         self.r.diags.extend(graph::start_cycles(&nodes));
         self.r.diags.extend(graph::after_cycles(&nodes));
         self.r.diags.extend(graph::unpaired_releases(&nodes));
+        self.r.diags.extend(depth::too_deep(&nodes));
         let clashes = graph::handle_clashes(&nodes, &self.globals.futures);
         self.r.diags.extend(clashes);
         let header = self.scenario(top.get("scenario"));
