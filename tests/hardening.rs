@@ -504,3 +504,30 @@ fn call_chains_are_bounded_and_the_deepest_allowed_runs_everywhere() {
         assert!(ran.err.contains("long.toml:5:"), "{}", ran.err);
     }
 }
+
+#[test]
+fn control_characters_are_escaped_in_every_format() {
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/control_characters.toml"
+    );
+    let dir = temp();
+    for format in ["text", "jsonl", "chrome", "mermaid", "svg", "html"] {
+        let ran = run(dir.path(), &["--format", format, scenario]);
+        assert_eq!(ran.code, 0, "{format}: {}", ran.err);
+        let raw = ran
+            .out
+            .chars()
+            .find(|c| c.is_control() && *c != '\n' && *c != '\t');
+        assert_eq!(raw, None, "{format} writes a raw control character");
+        // The Gantt charts (Mermaid, SVG) show no logs; names with control
+        // characters are refused (see `scenarios/invalid/names.toml`).
+        if format != "mermaid" && format != "svg" {
+            assert!(ran.out.contains("u{1b}"), "{format}: {}", ran.out);
+        }
+        if format == "svg" {
+            resvg::usvg::Tree::from_str(&ran.out, &resvg::usvg::Options::default())
+                .expect("the SVG parses");
+        }
+    }
+}

@@ -240,7 +240,15 @@ impl Validator<'_> {
         let Some(t) = node.and_then(|node| self.r.table(node, "[scenario]", &SCENARIO_KEYS)) else {
             return header;
         };
-        if let Some(n) = t.get("name").and_then(|n| self.r.string(n, "`name`")) {
+        if let Some(node) = t.get("name")
+            && let Some(n) = self.r.string(node, "`name`")
+        {
+            if n.chars().any(char::is_control) {
+                self.r.error(
+                    node.span(),
+                    "the scenario's `name` has a control character; it could not be shown",
+                );
+            }
             header.name = n.to_owned();
         }
         if let Some(d) = t.get("description") {
