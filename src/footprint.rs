@@ -26,6 +26,41 @@ pub(crate) fn weigh(v: &Value, max_bytes: u64) -> Result<u64, TooBig> {
     Ok(total)
 }
 
+/// Whether `v` nests more than [`MAX_DEPTH`] levels: for a value the run
+/// put together without building it (a `gather`'s list of results), whose
+/// parts may be shared many times over. Each shared part is visited once
+/// per depth it is seen at, so the walk is linear in the distinct parts.
+pub(crate) fn too_deep(v: &Value) -> bool {
+    // Part (by address) to the most levels left it was checked with;
+    // only looked up, never iterated.
+    let mut seen: std::collections::HashMap<usize, u32> = std::collections::HashMap::new();
+    deeper(v, MAX_DEPTH, &mut seen)
+}
+
+fn deeper(v: &Value, left: u32, seen: &mut std::collections::HashMap<usize, u32>) -> bool {
+    let (address, items): (usize, Box<dyn Iterator<Item = &Value>>) = match v {
+        Value::List(items) => (items.as_ptr() as usize, Box::new(items.iter())),
+        Value::Map(entries) => (
+            entries.as_ptr() as usize,
+            Box::new(entries.iter().map(|(_, v)| v)),
+        ),
+        _ => return false,
+    };
+    if left == 0 {
+        return true;
+    }
+    if seen.get(&address).is_some_and(|checked| *checked >= left) {
+        return false;
+    }
+    seen.insert(address, left);
+    for item in items {
+        if deeper(item, left - 1, seen) {
+            return true;
+        }
+    }
+    false
+}
+
 fn add(v: &Value, depth: u32, max: u64, total: &mut u64) -> Result<(), TooBig> {
     if depth > MAX_DEPTH {
         return Err(TooBig::Deep);
@@ -76,7 +111,19 @@ mod tests {
             v = Value::List(Rc::from(vec![v]));
         }
         assert!(weigh(&v, u64::MAX).is_ok());
+        assert!(!too_deep(&v));
         let v = Value::List(Rc::from(vec![v]));
         assert_eq!(weigh(&v, u64::MAX), Err(TooBig::Deep));
+        assert!(too_deep(&v));
+    }
+
+    #[test]
+    fn a_shared_part_is_walked_once() {
+        // 2^60 paths through 60 levels of pairs of the same list.
+        let mut v = Value::Int(1);
+        for _ in 0..60 {
+            v = Value::List(Rc::from(vec![v.clone(), v]));
+        }
+        assert!(!too_deep(&v));
     }
 }

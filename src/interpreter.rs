@@ -352,8 +352,22 @@ impl Ctx {
             (Attr::Done, ms) => {
                 Value::Bool(ms.iter().all(|m| self.sim.state(*m) != State::Pending))
             }
-            (_, ms) => Value::List(ms.iter().map(|m| one(*m)).collect()),
+            (_, ms) => self.shallow(
+                Value::List(ms.iter().map(|m| one(*m)).collect()),
+                "reading a handle",
+            ),
         }
+    }
+
+    /// A list of results the run put together (a gather's, a handle's):
+    /// one that nests too deep stops the run (and becomes `None`).
+    fn shallow(&self, list: Value, what: &str) -> Value {
+        if !crate::footprint::too_deep(&list) {
+            return list;
+        }
+        let deep = Err(crate::footprint::TooBig::Deep);
+        self.sim.value_weighed(&|| self.who(), what, deep);
+        Value::None
     }
 
     fn member_name(&self, m: Member) -> String {
@@ -710,7 +724,10 @@ impl Ctx {
                 let members = self.resolve(target);
                 let value = match members.as_slice() {
                     [m] => self.await_member(*m).await?,
-                    ms => self.gather(ms.to_vec(), false).await?,
+                    ms => {
+                        let list = self.gather(ms.to_vec(), false).await?;
+                        self.shallow(list, "await")
+                    }
                 };
                 self.set_var(sym::RESULT, value);
             }
@@ -720,6 +737,7 @@ impl Ctx {
             } => {
                 let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
                 let value = self.gather(members, *return_exceptions).await?;
+                let value = self.shallow(value, "gather");
                 self.set_var(sym::RESULT, value);
             }
             Step::Wait {
