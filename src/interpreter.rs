@@ -171,7 +171,10 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
     if sim.tracing() {
         let (kind, detail) = match &outcome {
             Ok(Value::None) => ("done", String::new()),
-            Ok(v) => ("done", format!("-> {}", Repr(v))),
+            Ok(v) => (
+                "done",
+                format!("-> {}", v.repr_within(sim.limits.value_bytes)),
+            ),
             Err(Raise::Cancelled) => ("cancelled", String::new()),
             Err(Raise::Timeout) => ("failed", "TimeoutError".into()),
             Err(Raise::Error(m)) => ("failed", m.to_string()),
@@ -1223,7 +1226,7 @@ impl Ctx {
         let sim = &self.sim;
         let q = &sim.queues[queue as usize];
         let shown = if sim.tracing() {
-            Some(Repr(&item).to_string())
+            Some(item.repr_within(sim.limits.value_bytes))
         } else {
             None
         };
@@ -1377,10 +1380,22 @@ impl Ctx {
         until: Option<&Expr>,
         body: &[Step],
     ) -> Result<Flow, Raise> {
-        let sentinel = until.map(|u| self.eval(u, "consume").to_string());
+        let max = self.sim.limits.value_bytes;
+        let sentinel = until.map(|u| {
+            let text = self.eval(u, "consume").display_within(max);
+            if text.is_none() {
+                let big = Err(crate::footprint::TooBig::Bytes);
+                self.sim.value_weighed(&|| self.who(), "consume", big);
+            }
+            text.unwrap_or_default()
+        });
         loop {
             let item = self.get(queue).await?;
-            let stop = sentinel.as_deref().is_some_and(|s| item.to_string() == s);
+            // An item that prints longer than the limit is not the sentinel
+            // (which prints within it).
+            let stop = sentinel
+                .as_deref()
+                .is_some_and(|s| item.display_within(max).as_deref() == Some(s));
             self.set_var(sym::ITEM, item);
             if stop {
                 self.task_done(queue)?;
