@@ -224,7 +224,7 @@ pub fn main() -> i32 {
         Ok(Ok(code)) => code,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         Err(e) => {
-            eprintln!("error: cannot start: {e}");
+            crate::output::warn(&format!("error: cannot start: {e}\n"));
             ExitCode::Invalid as i32
         }
     }
@@ -297,7 +297,7 @@ fn colored(choice: ColorArg, terminal: bool) -> bool {
 }
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    crate::output::warn(&format!("error: {message}\n"));
     ExitCode::Invalid
 }
 
@@ -370,7 +370,7 @@ fn run(args: RunArgs, color: bool, max_input: u64) -> ExitCode {
             &text,
             &options,
             Box::new(out),
-            &mut |diag| eprint!("{diag}"),
+            &mut |diag| crate::output::warn(diag),
             color,
         );
         worst = worst.max(code);
@@ -415,7 +415,7 @@ fn sweep(args: &RunArgs, runs: u64, color: bool, max_input: u64) -> ExitCode {
         Ok(r) => r,
         Err(report) => {
             let _ = color;
-            eprint!("{report}");
+            crate::output::warn(&report);
             return ExitCode::Invalid;
         }
     };
@@ -473,7 +473,7 @@ fn check(files: &[PathBuf], color: bool, max_input: u64) -> ExitCode {
         match checked {
             Ok(Ok(summary)) => crate::output::print(&format!("ok  {shown}: {summary}\n")),
             Ok(Err(report)) => {
-                eprint!("{report}");
+                crate::output::warn(&report);
                 worst = ExitCode::Invalid;
             }
             Err(message) => worst = worst.max(fail(&message)),
@@ -499,7 +499,7 @@ fn graph(path: &Path, format: GraphFormat, color: bool, max_input: u64) -> ExitC
             ExitCode::Ok
         }
         Err(report) => {
-            eprint!("{report}");
+            crate::output::warn(&report);
             ExitCode::Invalid
         }
     }

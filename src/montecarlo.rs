@@ -274,14 +274,14 @@ fn progress(done: &AtomicUsize, count: usize) {
     loop {
         let n = done.load(Ordering::Relaxed);
         let filled = (n * 30).checked_div(count).unwrap_or(30).min(30);
-        eprint!(
+        crate::output::warn(&format!(
             "\r[{}{}] {n}/{count} runs",
             "#".repeat(filled),
             " ".repeat(30 - filled)
-        );
+        ));
         let _ = std::io::stderr().flush();
         if n >= count {
-            eprintln!();
+            crate::output::warn("\n");
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));

@@ -146,8 +146,14 @@ pub(crate) fn print(text: &str) {
         if e.kind() == ErrorKind::BrokenPipe {
             closed();
         }
-        eprintln!("error: cannot write the output: {e}");
+        warn(&format!("error: cannot write the output: {e}\n"));
     }
+}
+
+/// Writes `text` to standard error; a closed standard error is no reason
+/// to fail (nobody would read why).
+pub(crate) fn warn(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 impl Write for Output {

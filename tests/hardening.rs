@@ -531,3 +531,23 @@ fn control_characters_are_escaped_in_every_format() {
         }
     }
 }
+
+#[test]
+fn a_closed_standard_error_is_no_crash() {
+    let dir = temp();
+    let mut text = String::from("[tasks.main]\nsleep = \"1s\"\n");
+    for i in 0..1000 {
+        text.push_str(&format!("unknown_key_with_a_long_name_{i} = 1\n"));
+    }
+    std::fs::write(dir.path().join("keys.toml"), text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scenario-run"))
+        .args(["check", "keys.toml"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{status}");
+}
