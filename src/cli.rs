@@ -159,11 +159,16 @@ struct RunArgs {
     max_values_built: u64,
 }
 
-/// A time limit: a duration above 0, as `[scenario] time_limit` must be.
+/// A time limit: a duration above 0 and at most 100 years, as
+/// `[scenario] time_limit` must be.
 fn parse_time_limit(text: &str) -> Result<u64, String> {
     match crate::duration::parse(text)? {
         0 => Err(format!(
             "`{text}` is no time: the time limit must be more than 0s"
+        )),
+        t if t > crate::validate::MAX_DURATION => Err(format!(
+            "`{text}` is longer than a run can last (at most {}, 100 years)",
+            crate::duration::format(crate::validate::MAX_DURATION)
         )),
         t => Ok(t),
     }

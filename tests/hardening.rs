@@ -123,6 +123,10 @@ fn absurd_flags_are_refused_with_their_range() {
         ),
         (&["--speed", "1e12", "s.toml"], "at most 1000000000"),
         (&["--time-limit", "0s", "s.toml"], "must be more than 0s"),
+        (
+            &["--time-limit", "200000d", "s.toml"],
+            "longer than a run can last",
+        ),
         (&["gen", "w1", "--n", "0"], "0 is not in 1..=10000000"),
     ] {
         let ran = run(dir.path(), args);

@@ -38,6 +38,7 @@ const TASK_KEYS: [&str; 15] = [
 ];
 /// More replicas than this is a mistake, not a scenario.
 pub(crate) const MAX_COUNT: i64 = 10_000_000;
+pub(crate) use reader::MAX_DURATION;
 
 /// Validates the text of a scenario file.
 pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
