@@ -179,7 +179,7 @@ impl Validator<'_> {
         let mut started = Vec::new();
         for (_, _, node) in &tasks.items {
             let mut scope = Scope {
-                vars: BUILTIN_VARS.iter().map(|s| s.to_string()).collect(),
+                builtins: &BUILTIN_VARS,
                 ..Scope::default()
             };
             if let DeValue::Table(table) = node.get_ref() {
@@ -404,9 +404,8 @@ impl Validator<'_> {
         for (name, _, value) in entries(table).items {
             let what = format!("future `{name}`");
             let mut scope = Scope {
-                vars: ["name", "result", "error", "now", "elapsed"]
-                    .map(String::from)
-                    .to_vec(),
+                builtins: &scope::CALLBACK_VARS,
+                vars: Vec::new(),
                 handles: Vec::new(),
                 roots: self.roots.clone(),
             };

@@ -100,9 +100,16 @@ impl Roots {
     }
 }
 
+/// Variables a future's `on_done` steps have.
+pub(crate) const CALLBACK_VARS: [&str; 5] = ["name", "result", "error", "now", "elapsed"];
+
 /// The names visible inside one task body (or a future's callbacks).
 #[derive(Default, Clone)]
 pub(crate) struct Scope {
+    /// The variables every such body has ([`BUILTIN_VARS`] or [`CALLBACK_VARS`]),
+    /// shared rather than copied per body.
+    pub builtins: &'static [&'static str],
+    /// The variables this body declares itself.
     pub vars: Vec<String>,
     /// Handles the body declares itself.
     pub handles: Vec<String>,
@@ -112,11 +119,19 @@ pub(crate) struct Scope {
 
 impl Scope {
     pub(crate) fn has_var(&self, name: &str) -> bool {
-        self.vars.iter().any(|v| v == name)
+        self.builtins.contains(&name) || self.vars.iter().any(|v| v == name)
     }
 
     pub(crate) fn has_handle(&self, name: &str) -> bool {
         self.handles.iter().any(|v| v == name) || self.roots.set.contains(name)
+    }
+
+    /// Every variable, the built-in ones first, for "did you mean".
+    pub(crate) fn all_vars(&self) -> impl Iterator<Item = &str> {
+        self.builtins
+            .iter()
+            .copied()
+            .chain(self.vars.iter().map(String::as_str))
     }
 
     /// Every handle, the body's own first, for "did you mean".

@@ -902,11 +902,10 @@ fn resolve_ref(
         return Ok(Ref::Attr(target, attr));
     }
     let candidates = scope
-        .vars
-        .iter()
-        .chain(scope.all_handles())
-        .chain(&globals.futures);
-    let help = did_you_mean(head, candidates.map(String::as_str))
+        .all_vars()
+        .chain(scope.all_handles().map(String::as_str))
+        .chain(globals.futures.iter().map(String::as_str));
+    let help = did_you_mean(head, candidates)
         .unwrap_or_else(|| "pass it in `args`, or write `{{` for a brace".into());
     Err(format!("unknown name `{head}` in `{{{name}}}` | {help}"))
 }
