@@ -23,6 +23,9 @@ const FORMAT: &str = "scenario-run/sweep";
 const VERSION: u32 = 2;
 /// The most runs a sweep takes (`--runs`): each run keeps a record.
 pub(crate) const MAX_RUNS: u64 = 1_000_000;
+/// The largest results file `merge` reads: a sweep of [`MAX_RUNS`] runs
+/// writes about 100 MB.
+const MAX_RESULTS_BYTES: u64 = 256 << 20;
 
 /// One run of the sweep.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,8 +338,20 @@ pub(crate) fn merge(parts: Vec<Sweep>) -> Result<Sweep, String> {
 
 /// Reads a results file, checking its format.
 pub(crate) fn read(path: &std::path::Path) -> Result<Sweep, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_RESULTS_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_RESULTS_BYTES {
+        return Err(format!(
+            "`{}` is larger than {MAX_RESULTS_BYTES} bytes: no sweep writes results that large",
+            path.display()
+        ));
+    }
     let sweep: Sweep = serde_json::from_str(&text)
         .map_err(|e| format!("`{}` is not sweep results: {e}", path.display()))?;
     if sweep.format != FORMAT || sweep.version != VERSION {
