@@ -208,30 +208,37 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
     // (histograms merge exactly, so the order does not matter): nothing
     // is held per run but its record.
     let partials: Mutex<Vec<(Vec<usize>, Sweep)>> = Mutex::new(Vec::new());
+    // One worker: takes the next run until none is left, folding them in.
+    let work = || {
+        // Each worker has its own model: nothing is shared but the counter.
+        let model = Rc::new(crate::validate::validate(plan.text).expect("valid above"));
+        let mut mine = empty.clone();
+        let mut order = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= count {
+                break;
+            }
+            let seed = first.wrapping_add(offsets.start + k as u64);
+            fold(&mut mine, seed, measure(model.clone(), seed, limits));
+            order.push(k);
+            done.fetch_add(1, Ordering::Relaxed);
+        }
+        partials.lock().expect("never poisoned").push((order, mine));
+    };
     std::thread::scope(|scope| {
+        let mut started = 0;
         for _ in 0..plan.threads.max(1) {
             let worker = std::thread::Builder::new().stack_size(crate::cli::STACK_BYTES);
-            let started = worker.spawn_scoped(scope, || {
-                // Each thread has its own model: nothing is shared but the counter.
-                let model = Rc::new(crate::validate::validate(plan.text).expect("valid above"));
-                let mut mine = empty.clone();
-                let mut order = Vec::new();
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    if k >= count {
-                        break;
-                    }
-                    let seed = first.wrapping_add(offsets.start + k as u64);
-                    fold(&mut mine, seed, measure(model.clone(), seed, limits));
-                    order.push(k);
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-                partials.lock().expect("never poisoned").push((order, mine));
-            });
-            if started.is_err() {
+            if worker.spawn_scoped(scope, work).is_err() {
                 // No more threads: the ones started share the runs.
                 break;
             }
+            started += 1;
+        }
+        if started == 0 {
+            // Not even one: this thread does the runs.
+            work();
         }
         if plan.progress {
             progress(&done, count);
