@@ -59,6 +59,9 @@ struct Ctx {
     /// Draws a plain task took in earlier turns: its stream resumes past them.
     rng_skip: u64,
     frame_start: u64,
+    /// The task definition whose steps run now, when the task `call`ed it
+    /// (for messages).
+    called: Option<DefId>,
 }
 
 /// The variables a root replica starts with: `i` and its `args`.
@@ -122,6 +125,7 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
         rng: None,
         rng_skip: 0,
         frame_start: sim.now(),
+        called: None,
     };
     let upstream = if def.after.is_empty() {
         Ok(String::new())
@@ -206,6 +210,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
         rng: None,
         rng_skip: 0,
         frame_start: sim.now(),
+        called: None,
     };
     let steps = &model.futures[f as usize].on_done;
     let mut run = pin!(ctx.body(steps));
@@ -323,9 +328,16 @@ impl Ctx {
 
     /// Who runs these steps, for a message: task `w[3]`, or a future's `on_done`.
     fn who(&self) -> String {
-        match self.actor {
+        let who = match self.actor {
             Actor::Task(_) => format!("task `{}`", self.name()),
             Actor::Future(_) => format!("the `on_done` of future `{}`", self.name()),
+        };
+        match self.called {
+            Some(def) => format!(
+                "{who} (running `{}`, which it calls)",
+                self.sim.model.tasks[def as usize].name
+            ),
+            None => who,
         }
     }
 
@@ -1507,16 +1519,18 @@ impl Ctx {
     async fn call(&mut self, start: &Start) -> Result<(), Raise> {
         let model = self.sim.model.clone();
         let def = &model.tasks[start.def as usize];
-        let saved = (self.vars.len(), self.frame_start);
+        let saved = (self.vars.len(), self.frame_start, self.called);
         for (sym, expr) in &def.args {
             let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e);
             let value = self.eval(given.unwrap_or(expr), "call");
             self.vars.push((*sym, value));
         }
         self.frame_start = self.sim.now();
+        self.called = Some(start.def);
         let r = self.body(&def.body).await;
         self.vars.truncate(saved.0);
         self.frame_start = saved.1;
+        self.called = saved.2;
         if let Flow::Return(v) = r? {
             self.set_var(sym::RESULT, v);
         }
