@@ -303,6 +303,7 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
             "nothing (it was running when the run stopped)".into()
         }
         Waiting::Nothing => "its first turn (it never started)".into(),
+        Waiting::Sleep(u64::MAX) => "a timer due past what the clock can hold".into(),
         Waiting::Sleep(due) => format!("a timer due at {}", crate::duration::format(*due)),
         Waiting::Member(Member::Task(t)) => format!("task {}", sim.task_name(*t)),
         Waiting::Member(Member::Future(f)) => {
