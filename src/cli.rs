@@ -277,14 +277,21 @@ fn command() -> i32 {
             Err(e) => fail(&e),
         },
         Some(Command::Completions { shell }) => {
+            // Written whole into memory first: the generator panics on a closed pipe.
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "scenario-run", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "scenario-run", &mut script);
+            crate::output::print(&String::from_utf8_lossy(&script));
             ExitCode::Ok
         }
         Some(Command::Man) => {
             let page = clap_mangen::Man::new(Cli::command());
-            match page.render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::Ok,
+            let mut roff = Vec::new();
+            match page.render(&mut roff) {
+                Ok(()) => {
+                    crate::output::print(&String::from_utf8_lossy(&roff));
+                    ExitCode::Ok
+                }
                 Err(e) => fail(&format!("cannot write the man page: {e}")),
             }
         }

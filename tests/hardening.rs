@@ -140,7 +140,13 @@ fn absurd_flags_are_refused_with_their_range() {
 fn a_closed_pipe_ends_the_run_quietly() {
     let dir = temp();
     std::fs::write(dir.path().join("s.toml"), logs(200_000)).unwrap();
-    for args in [&["s.toml"][..], &["schema"], &["gen", "w1"]] {
+    for args in [
+        &["s.toml"][..],
+        &["schema"],
+        &["gen", "w1"],
+        &["completions", "zsh"],
+        &["man"],
+    ] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_scenario-run"))
             .args(args)
             .current_dir(dir.path())
@@ -152,6 +158,20 @@ fn a_closed_pipe_ends_the_run_quietly() {
         std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
+
+        // A pipe whose reader is gone before anything is written: the
+        // first write fails, however small the output.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_scenario-run"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
         assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
     }
