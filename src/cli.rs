@@ -214,8 +214,8 @@ enum FormatArg {
 }
 
 /// The stack of the thread a command runs on, and of each sweep worker:
-/// room for the 100 levels of nested blocks and
-/// calls even in a debug build (the memory is reserved, not used).
+/// room for the 100 levels of nested blocks and calls a file may have, even
+/// in a debug build (the memory is reserved, not used).
 pub(crate) const STACK_BYTES: usize = 64 << 20;
 
 /// Runs the command line on a thread with a known stack; returns the
