@@ -29,6 +29,9 @@ struct Cli {
     /// Colour in messages and diffs: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, global = true, default_value_t = ColorArg::Auto)]
     color: ColorArg,
+    /// Refuse an input file larger than this many bytes (read no further).
+    #[arg(long, value_name = "BYTES", global = true, default_value_t = crate::MAX_INPUT_BYTES)]
+    max_input_bytes: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,7 +89,8 @@ enum Command {
         #[arg(value_parser = ["w1", "w2", "w3"])]
         workload: String,
         /// How many tasks (w1, w2) or items (w3).
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000,
+              value_parser = clap::value_parser!(u64).range(1..=crate::validate::MAX_COUNT as u64))]
         n: u64,
     },
     /// Print a shell completion script.
@@ -144,16 +148,17 @@ struct RunArgs {
     compare: Option<CompareArg>,
     /// Monte Carlo: run the scenario under N seeds (from `--seed` or its own) and
     /// print the distribution of makespan, outcomes and task durations.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=montecarlo::MAX_RUNS))]
     runs: Option<u64>,
-    /// With `--runs`: threads to use (default: every core). Results do not depend on it.
-    #[arg(long, value_name = "N")]
-    jobs: Option<usize>,
+    /// With `--runs`: threads to use, 1 to 1024 (default: every core). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: Option<u64>,
     /// With `--runs`: run only slice i of n of the seeds and print mergeable JSON results.
     #[arg(long, value_name = "I/N", value_parser = Shard::parse, requires = "runs")]
     shard: Option<Shard>,
     /// Stop when virtual time would pass this (overrides `[scenario] time_limit`).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_time_limit)]
     time_limit: Option<u64>,
     /// Time precision of the text trace: ms (3 decimals, humanised summary
     /// durations like `3m 16.3s`), us (6 decimals) or ns (9: exact, and exact durations).
@@ -183,6 +188,12 @@ struct RunArgs {
     /// Stop when more than this many tasks would be alive at once.
     #[arg(long, value_name = "N", default_value_t = Limits::default().tasks)]
     max_tasks: u64,
+    /// Stop when a value (a result, item, argument, message) would weigh more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().value_bytes)]
+    max_value_bytes: u64,
+    /// Stop when the values a run builds would weigh more than this many bytes in all.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().values_built)]
+    max_values_built: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -212,8 +223,19 @@ fn parse_kind(text: &str) -> Result<String, String> {
     })
 }
 
-fn parse_duration(text: &str) -> Result<u64, String> {
-    crate::duration::parse(text)
+/// A time limit: a duration above 0 and at most 100 years, as
+/// `[scenario] time_limit` must be.
+fn parse_time_limit(text: &str) -> Result<u64, String> {
+    match crate::duration::parse(text)? {
+        0 => Err(format!(
+            "`{text}` is no time: the time limit must be more than 0s"
+        )),
+        t if t > crate::validate::MAX_DURATION => Err(format!(
+            "`{text}` is longer than a run can last (at most {}, 100 years)",
+            crate::duration::format(crate::validate::MAX_DURATION)
+        )),
+        t => Ok(t),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -228,7 +250,7 @@ fn parse_speed(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 && x <= 1e9 => Ok(x),
         _ => Err(format!(
-            "`{text}` is not a speed: give a number above 0, like 10 or 0.5"
+            "`{text}` is not a speed: give a number above 0 and at most 1000000000 (1e9), like 10 or 0.5"
         )),
     }
 }
@@ -255,8 +277,29 @@ enum FormatArg {
     Html,
 }
 
-/// Runs the command line; returns the process exit code.
+/// The stack of the thread a command runs on, and of each sweep worker:
+/// room for the 100 levels of nested blocks and calls a file may have, even
+/// in a debug build (the memory is reserved, not used).
+pub(crate) const STACK_BYTES: usize = 64 << 20;
+
+/// Runs the command line on a thread with a known stack; returns the
+/// process exit code.
 pub fn main() -> i32 {
+    let command = std::thread::Builder::new()
+        .name("scenario-run".into())
+        .stack_size(STACK_BYTES)
+        .spawn(command);
+    match command.map(std::thread::JoinHandle::join) {
+        Ok(Ok(code)) => code,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => {
+            crate::output::warn(&format!("error: cannot start: {e}\n"));
+            ExitCode::Invalid as i32
+        }
+    }
+}
+
+fn command() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -276,14 +319,15 @@ pub fn main() -> i32 {
         cli.color,
         std::io::IsTerminal::is_terminal(&std::io::stdout()),
     );
+    let max_input = cli.max_input_bytes;
     let code = match cli.command {
-        None => run(cli.run, stderr_color),
-        Some(Command::Run(args)) => run(args, stderr_color),
-        Some(Command::Check { files }) => check(&files, stderr_color),
-        Some(Command::Graph { file, format }) => graph(&file, format, stderr_color),
-        Some(Command::Export { language: _, file }) => export(&file, stderr_color),
+        None => run(cli.run, stderr_color, max_input),
+        Some(Command::Run(args)) => run(args, stderr_color, max_input),
+        Some(Command::Check { files }) => check(&files, stderr_color, max_input),
+        Some(Command::Graph { file, format }) => graph(&file, format, stderr_color, max_input),
+        Some(Command::Export { language: _, file }) => export(&file, stderr_color, max_input),
         Some(Command::Schema) => {
-            print!("{}", crate::schema::SCHEMA);
+            crate::output::print(crate::schema::SCHEMA);
             ExitCode::Ok
         }
         Some(Command::Test { dir, accept }) => {
@@ -292,19 +336,26 @@ pub fn main() -> i32 {
         Some(Command::Merge { files, json }) => merge(&files, json),
         Some(Command::Gen { workload, n }) => match crate::workload::generate(&workload, n) {
             Ok(text) => {
-                print!("{text}");
+                crate::output::print(&text);
                 ExitCode::Ok
             }
             Err(e) => fail(&e),
         },
         Some(Command::Completions { shell }) => {
+            // Written whole into memory first: the generator panics on a closed pipe.
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "scenario-run", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "scenario-run", &mut script);
+            crate::output::print(&String::from_utf8_lossy(&script));
             ExitCode::Ok
         }
         Some(Command::Man) => {
-            match crate::manpage::render(Cli::command(), &mut std::io::stdout()) {
-                Ok(()) => ExitCode::Ok,
+            let mut roff = Vec::new();
+            match crate::manpage::render(Cli::command(), &mut roff) {
+                Ok(()) => {
+                    crate::output::print(&String::from_utf8_lossy(&roff));
+                    ExitCode::Ok
+                }
                 Err(e) => fail(&format!("cannot write the man page: {e}")),
             }
         }
@@ -322,7 +373,7 @@ fn colored(choice: ColorArg, terminal: bool) -> bool {
 }
 
 fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    crate::output::warn(&format!("error: {message}\n"));
     ExitCode::Invalid
 }
 
@@ -344,6 +395,8 @@ fn options(args: &RunArgs) -> Options {
             steps: args.max_steps,
             steps_per_instant: args.max_steps_per_instant,
             tasks: args.max_tasks,
+            value_bytes: args.max_value_bytes,
+            values_built: args.max_values_built,
         },
         compare_sequential: matches!(args.compare, Some(CompareArg::Sequential)),
         real_speed: (args.clock == ClockArg::Real).then_some(args.speed),
@@ -377,22 +430,33 @@ fn scenario_files(given: &[PathBuf]) -> (Vec<PathBuf>, ExitCode) {
 }
 
 /// Runs each file in order into one output; the worst exit code wins.
-fn run(mut args: RunArgs, color: bool) -> ExitCode {
+/// `-o` is written only when every input was a valid scenario.
+fn run(mut args: RunArgs, color: bool, max_input: u64) -> ExitCode {
     let (files, mut worst) = scenario_files(&args.files);
     args.files = files;
     if let Some(runs) = args.runs {
-        return sweep(&args, runs, color);
+        return sweep(&args, runs, color, max_input);
     }
     let options = options(&args);
+    let single = matches!(
+        options.format,
+        Format::Svg | Format::Chrome | Format::Html | Format::Mermaid
+    );
+    if single && args.files.len() > 1 {
+        return fail(&format!(
+            "--format {} writes one document: give one scenario file (run each file on its own, with its own -o)",
+            format_name(args.format)
+        ));
+    }
     let output = match &args.output {
-        Some(path) => match Output::file(path) {
+        Some(path) => match Output::file(path, &args.files) {
             Ok(o) => o,
             Err(e) => return fail(&e),
         },
         None => Output::stdout(),
     };
     for (n, path) in args.files.iter().enumerate() {
-        let text = match crate::load(path) {
+        let text = match crate::load_capped(path, max_input) {
             Ok(text) => text,
             Err(message) => {
                 worst = worst.max(fail(&message));
@@ -408,29 +472,36 @@ fn run(mut args: RunArgs, color: bool) -> ExitCode {
             &text,
             &options,
             Box::new(out),
-            &mut |diag| eprint!("{diag}"),
+            &mut |diag| crate::output::warn(diag),
             color,
         );
         worst = worst.max(code);
     }
-    if let Err(e) = output.finish() {
+    if let Err(e) = output.finish(worst != ExitCode::Invalid) {
         worst = worst.max(fail(&e));
     }
     worst
 }
 
+fn format_name(format: FormatArg) -> String {
+    format
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned())
+}
+
 /// `--runs N`: a Monte Carlo sweep of one scenario.
-fn sweep(args: &RunArgs, runs: u64, color: bool) -> ExitCode {
+fn sweep(args: &RunArgs, runs: u64, color: bool, max_input: u64) -> ExitCode {
     let [path] = args.files.as_slice() else {
         return fail("--runs takes one scenario file");
     };
-    let text = match crate::load(path) {
+    let text = match crate::load_capped(path, max_input) {
         Ok(text) => text,
         Err(message) => return fail(&message),
     };
-    let threads = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    let threads = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        |n| n as usize,
+    );
     let shown = path.display().to_string();
     let plan = Plan {
         path: &shown,
@@ -446,7 +517,7 @@ fn sweep(args: &RunArgs, runs: u64, color: bool) -> ExitCode {
         Ok(r) => r,
         Err(report) => {
             let _ = color;
-            eprint!("{report}");
+            crate::output::warn(&report);
             return ExitCode::Invalid;
         }
     };
@@ -454,7 +525,8 @@ fn sweep(args: &RunArgs, runs: u64, color: bool) -> ExitCode {
         Some(_) => serde_json::to_string(&result).expect("results serialise") + "\n",
         None => montecarlo::report(&result, Some(threads)),
     };
-    write_out(args.output.as_deref(), &text)
+    let written = write_out(args.output.as_deref(), &text, &args.files);
+    written.max(montecarlo::exit_code(&result))
 }
 
 /// `merge`: shards into one distribution.
@@ -462,24 +534,21 @@ fn merge(files: &[PathBuf], json: bool) -> ExitCode {
     let parts: Result<Vec<_>, String> = files.iter().map(|f| montecarlo::read(f)).collect();
     match parts.and_then(montecarlo::merge) {
         Ok(all) if json => {
-            println!(
-                "{}",
-                serde_json::to_string(&all).expect("results serialise")
-            );
-            ExitCode::Ok
+            crate::output::print(&(serde_json::to_string(&all).expect("results serialise") + "\n"));
+            montecarlo::exit_code(&all)
         }
         Ok(all) => {
-            print!("{}", montecarlo::report(&all, None));
-            ExitCode::Ok
+            crate::output::print(&montecarlo::report(&all, None));
+            montecarlo::exit_code(&all)
         }
         Err(e) => fail(&e),
     }
 }
 
 /// Writes `text` to `-o FILE` (atomically) or stdout.
-fn write_out(dest: Option<&Path>, text: &str) -> ExitCode {
+fn write_out(dest: Option<&Path>, text: &str, inputs: &[PathBuf]) -> ExitCode {
     let output = match dest {
-        Some(path) => match Output::file(path) {
+        Some(path) => match Output::file(path, inputs) {
             Ok(o) => o,
             Err(e) => return fail(&e),
         },
@@ -490,21 +559,23 @@ fn write_out(dest: Option<&Path>, text: &str) -> ExitCode {
         return fail(&e.to_string());
     }
     drop(w);
-    match output.finish() {
+    match output.finish(true) {
         Ok(()) => ExitCode::Ok,
         Err(e) => fail(&e),
     }
 }
 
 /// Validates each file; prints `ok` lines, or every problem.
-fn check(given: &[PathBuf], color: bool) -> ExitCode {
+fn check(given: &[PathBuf], color: bool, max_input: u64) -> ExitCode {
     let (files, mut worst) = scenario_files(given);
     for path in &files {
         let shown = path.display().to_string();
-        match crate::load(path).map(|text| crate::check_source(&shown, &text, color)) {
-            Ok(Ok(summary)) => println!("ok  {shown}: {summary}"),
+        let checked = crate::load_capped(path, max_input)
+            .map(|text| crate::check_source(&shown, &text, color));
+        match checked {
+            Ok(Ok(summary)) => crate::output::print(&format!("ok  {shown}: {summary}\n")),
             Ok(Err(report)) => {
-                eprint!("{report}");
+                crate::output::warn(&report);
                 worst = ExitCode::Invalid;
             }
             Err(message) => worst = worst.max(fail(&message)),
@@ -514,27 +585,27 @@ fn check(given: &[PathBuf], color: bool) -> ExitCode {
 }
 
 /// Prints a file's task graph.
-fn export(path: &Path, color: bool) -> ExitCode {
+fn export(path: &Path, color: bool, max_input: u64) -> ExitCode {
     let shown = path.display().to_string();
-    let text = match crate::load(path) {
+    let text = match crate::load_capped(path, max_input) {
         Ok(text) => text,
         Err(message) => return fail(&message),
     };
     match crate::export_python(&shown, &text, color) {
         Ok(program) => {
-            print!("{program}");
+            crate::output::print(&program);
             ExitCode::Ok
         }
         Err(report) => {
-            eprint!("{report}");
+            crate::output::warn(&report);
             ExitCode::Invalid
         }
     }
 }
 
-fn graph(path: &Path, format: GraphFormat, color: bool) -> ExitCode {
+fn graph(path: &Path, format: GraphFormat, color: bool, max_input: u64) -> ExitCode {
     let shown = path.display().to_string();
-    let text = match crate::load(path) {
+    let text = match crate::load_capped(path, max_input) {
         Ok(text) => text,
         Err(message) => return fail(&message),
     };
@@ -544,11 +615,11 @@ fn graph(path: &Path, format: GraphFormat, color: bool) -> ExitCode {
     };
     match crate::graph_source(&shown, &text, format, color) {
         Ok(graph) => {
-            print!("{graph}");
+            crate::output::print(&graph);
             ExitCode::Ok
         }
         Err(report) => {
-            eprint!("{report}");
+            crate::output::warn(&report);
             ExitCode::Invalid
         }
     }

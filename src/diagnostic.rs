@@ -62,27 +62,40 @@ pub(crate) fn did_you_mean<'a>(
     best.map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-/// Renders problems as `error: ...` blocks; sorted by position, deduplicated.
+/// At most this many problems are shown; the rest are counted.
+pub(crate) const SHOWN: usize = 100;
+
+/// Renders problems as `error: ...` blocks; sorted by position, deduplicated;
+/// the first [`SHOWN`] only, then how many more there are. Each block
+/// renders only the lines it is about, so the time is linear in the file.
 pub(crate) fn render(path: &str, source: &str, diags: &[Diagnostic], color: bool) -> String {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
     sorted.sort_by_key(|d| d.span.as_ref().map(|s| (s.start, s.end)));
     sorted.dedup();
+    let lines = LineIndex::new(source);
     let renderer = if color {
         Renderer::styled()
     } else {
         Renderer::plain()
     };
     let mut out = String::new();
-    for diag in &sorted {
+    for diag in sorted.iter().take(SHOWN) {
         let title = Level::ERROR.primary_title(diag.message.as_str());
         let mut group = match &diag.span {
             Some(span) => {
                 let span = clamp(span.clone(), source);
+                let (lines, first) = lines.around(source, span.clone());
+                let span = span.start - lines.start..span.end - lines.start;
                 let mut annotation = AnnotationKind::Primary.span(span);
                 if let Some(label) = &diag.label {
                     annotation = annotation.label(label.as_str());
                 }
-                title.element(Snippet::source(source).path(path).annotation(annotation))
+                title.element(
+                    Snippet::source(&source[lines])
+                        .line_start(first)
+                        .path(path)
+                        .annotation(annotation),
+                )
             }
             None => Group::with_title(title).element(Level::NOTE.message(format!("in `{path}`"))),
         };
@@ -93,11 +106,39 @@ pub(crate) fn render(path: &str, source: &str, diags: &[Diagnostic], color: bool
         out.push_str("\n\n");
     }
     let n = sorted.len();
+    if n > SHOWN {
+        out.push_str(&format!(
+            "error: and {} more problems (only the first {SHOWN} are shown)\n",
+            n - SHOWN
+        ));
+    }
     out.push_str(&format!(
         "error: `{path}` is not a valid scenario ({n} problem{})\n",
         if n == 1 { "" } else { "s" }
     ));
     out
+}
+
+/// Where each line starts, to cut a file down to the lines a span is on.
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(source: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex(starts)
+    }
+
+    /// The byte range of the whole lines `span` touches (each with its
+    /// line break), and the number of the first (from 1).
+    fn around(&self, source: &str, span: Range<usize>) -> (Range<usize>, usize) {
+        let line_of = |at: usize| self.0.partition_point(|s| *s <= at) - 1;
+        let first = line_of(span.start);
+        let last = line_of(span.end);
+        let end = self.0.get(last + 1).copied().unwrap_or(source.len());
+        (self.0[first]..end, first + 1)
+    }
 }
 
 /// Keeps a span inside the text and on character boundaries.

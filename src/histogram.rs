@@ -89,6 +89,33 @@ impl Histogram {
         self.max
     }
 
+    /// Whether a histogram read from a file could have been recorded:
+    /// buckets in order, counts above 0 adding up to `count`, `min <= max`
+    /// within the buckets, and a sum no larger than `count` maxima.
+    pub(crate) fn is_consistent(&self) -> bool {
+        let ordered = self.buckets.windows(2).all(|w| w[0].0 < w[1].0);
+        let valid = self
+            .buckets
+            .iter()
+            .all(|(b, n)| *n > 0 && *b <= bucket(u64::MAX));
+        let total = self
+            .buckets
+            .iter()
+            .try_fold(0u64, |t, (_, n)| t.checked_add(*n));
+        let bounded = self.count == 0
+            || (self.min <= self.max
+                && self
+                    .buckets
+                    .first()
+                    .is_some_and(|(b, _)| *b == bucket(self.min))
+                && self
+                    .buckets
+                    .last()
+                    .is_some_and(|(b, _)| *b == bucket(self.max))
+                && self.sum <= self.max as u128 * self.count as u128);
+        ordered && valid && total == Some(self.count) && bounded
+    }
+
     pub(crate) fn mean(&self) -> u64 {
         if self.count == 0 {
             0

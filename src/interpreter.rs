@@ -60,6 +60,9 @@ struct Ctx {
     /// Draws a plain task took in earlier turns: its stream resumes past them.
     rng_skip: u64,
     frame_start: u64,
+    /// The task definition whose steps run now, when the task `call`ed it
+    /// (for messages).
+    called: Option<DefId>,
 }
 
 /// The variables a root replica starts with: `i` and its `args`.
@@ -70,10 +73,36 @@ pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
         Ref::Var(s, _) if *s == sym::I => Value::Int(i as i64),
         _ => Value::None,
     };
+    let who = || format!("task `{}`", model.tasks[def as usize].name);
     for (sym, expr) in &model.tasks[def as usize].args {
-        vars.push((*sym, expr.eval(&lookup)));
+        vars.push((*sym, build(sim, expr, &lookup, &who, "args")));
     }
     vars
+}
+
+/// Evaluates `e` for `who`'s step `what`, counting a value it builds
+/// against the value limits: one that passes them stops the run (and
+/// evaluates to `None`).
+fn build(
+    sim: &Sim,
+    e: &Expr,
+    lookup: &dyn Fn(&Ref) -> Value,
+    who: &dyn Fn() -> String,
+    what: &str,
+) -> Value {
+    if !e.builds() {
+        return e.eval(lookup);
+    }
+    let built = e.eval_within(lookup, sim.limits.value_bytes);
+    let weight = match &built {
+        Ok(v) => crate::footprint::weigh(v, sim.limits.value_bytes),
+        Err(too) => Err(*too),
+    };
+    if sim.value_weighed(who, what, weight) {
+        built.unwrap_or_default()
+    } else {
+        Value::None
+    }
 }
 
 /// The whole life of one task instance.
@@ -97,6 +126,7 @@ pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) 
         rng: None,
         rng_skip: 0,
         frame_start: sim.now(),
+        called: None,
     };
     let upstream = if def.after.is_empty() {
         Ok(String::new())
@@ -146,7 +176,10 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
     if sim.tracing() {
         let (kind, detail) = match &outcome {
             Ok(Value::None) => ("done", String::new()),
-            Ok(v) => ("done", format!("-> {}", Repr(v))),
+            Ok(v) => (
+                "done",
+                format!("-> {}", v.repr_within(sim.limits.value_bytes)),
+            ),
             Err(Raise::Cancelled) => ("cancelled", String::new()),
             Err(Raise::Timeout) => ("failed", "TimeoutError".into()),
             Err(Raise::Error(m)) => ("failed", m.to_string()),
@@ -178,6 +211,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
         rng: None,
         rng_skip: 0,
         frame_start: sim.now(),
+        called: None,
     };
     let steps = &model.futures[f as usize].on_done;
     let mut run = pin!(ctx.body(steps));
@@ -269,12 +303,45 @@ impl Ctx {
         }
     }
 
-    fn render(&self, t: &Template) -> String {
-        t.render(&|r| self.lookup(r))
+    /// Renders a text for step `what`; one that would pass the value limit
+    /// stops the run (and renders empty). `keeps`: the text lives on as a
+    /// value (an error's message), so it counts towards the values built.
+    fn render(&self, t: &Template, what: &str, keeps: bool) -> String {
+        let max = self.sim.limits.value_bytes;
+        match t.render_within(&|r| self.lookup(r), max) {
+            Ok(text) => {
+                if keeps {
+                    self.sim
+                        .value_weighed(&|| self.who(), what, Ok(text.len() as u64));
+                }
+                text
+            }
+            Err(too) => {
+                self.sim.value_weighed(&|| self.who(), what, Err(too));
+                String::new()
+            }
+        }
     }
 
-    fn eval(&self, e: &Expr) -> Value {
-        e.eval(&|r| self.lookup(r))
+    /// Evaluates a value for step `what`; a new value that would pass the
+    /// value limits stops the run (and evaluates to `None`).
+    fn eval(&self, e: &Expr, what: &str) -> Value {
+        build(&self.sim, e, &|r| self.lookup(r), &|| self.who(), what)
+    }
+
+    /// Who runs these steps, for a message: task `w[3]`, or a future's `on_done`.
+    fn who(&self) -> String {
+        let who = match self.actor {
+            Actor::Task(_) => format!("task `{}`", self.name()),
+            Actor::Future(_) => format!("the `on_done` of future `{}`", self.name()),
+        };
+        match self.called {
+            Some(def) => format!(
+                "{who} (running `{}`, which it calls)",
+                self.sim.model.tasks[def as usize].name
+            ),
+            None => who,
+        }
     }
 
     fn attr(&self, target: &Target, attr: Attr) -> Value {
@@ -303,8 +370,22 @@ impl Ctx {
             (Attr::Done, ms) => {
                 Value::Bool(ms.iter().all(|m| self.sim.state(*m) != State::Pending))
             }
-            (_, ms) => Value::List(ms.iter().map(|m| one(*m)).collect()),
+            (_, ms) => self.shallow(
+                Value::List(ms.iter().map(|m| one(*m)).collect()),
+                "reading a handle",
+            ),
         }
+    }
+
+    /// A list of results the run put together (a gather's, a handle's):
+    /// one that nests too deep stops the run (and becomes `None`).
+    fn shallow(&self, list: Value, what: &str) -> Value {
+        if !crate::footprint::too_deep(&list) {
+            return list;
+        }
+        let deep = Err(crate::footprint::TooBig::Deep);
+        self.sim.value_weighed(&|| self.who(), what, deep);
+        Value::None
     }
 
     fn member_name(&self, m: Member) -> String {
@@ -330,7 +411,7 @@ impl Ctx {
             Delay::Fixed(ns) => Ok(*ns),
             Delay::Drawn(dist) => Ok(dist.sample(self.rng())),
             Delay::Dynamic(t) => {
-                let text = self.render(t);
+                let text = self.render(t, "sleep", false);
                 duration::parse_rendered(&text)
                     .map_err(|e| Raise::Error(Rc::from(format!("invalid duration {e}"))))
             }
@@ -404,8 +485,11 @@ impl Ctx {
                         .args
                         .iter()
                         .find(|(s, _)| s == sym)
-                        .map(|(_, e)| e.eval(&with_i));
-                    vars.push((*sym, given.unwrap_or_else(|| expr.eval(&with_i))));
+                        .map(|(_, e)| build(&self.sim, e, &with_i, &|| self.who(), "spawn"));
+                    let value = given.unwrap_or_else(|| {
+                        build(&self.sim, expr, &with_i, &|| self.who(), "spawn")
+                    });
+                    vars.push((*sym, value));
                 }
                 self.sim.spawn_task(start.def, vars, parent)
             })
@@ -567,7 +651,7 @@ impl Ctx {
         match step {
             Step::Acquire(sem) => self.acquire(*sem).await?,
             Step::Put { queue, item } => {
-                let item = self.eval(item);
+                let item = self.eval(item, "put");
                 self.put(*queue, item.clone()).await?;
                 self.set_var(sym::ITEM, item);
             }
@@ -615,7 +699,7 @@ impl Ctx {
             }
             Step::Log(t) => {
                 if self.sim.tracing() {
-                    let text = self.render(t);
+                    let text = self.render(t, "log", false);
                     self.emit("log", text);
                 }
             }
@@ -625,20 +709,20 @@ impl Ctx {
                     Some(p) => self.rng().unit() < *p,
                 };
                 if fails {
-                    return Err(Raise::Error(Rc::from(self.render(message))));
+                    return Err(Raise::Error(Rc::from(self.render(message, "fail", true))));
                 }
             }
-            Step::Return(e) => return Ok(Then::Flow(Flow::Return(self.eval(e)))),
+            Step::Return(e) => return Ok(Then::Flow(Flow::Return(self.eval(e, "return")))),
             Step::Spawn { start, bind } => self.spawn(start, bind),
             Step::Cancel(target) => self.cancel(target),
             Step::Release(sem) => self.release(*sem)?,
             Step::TaskDone(queue) => self.task_done(*queue)?,
             Step::SetResult { future, value } => {
-                let value = self.eval(value);
+                let value = self.eval(value, "set_result");
                 self.resolve_future(*future, Ok(value))?;
             }
             Step::SetException { future, message } => {
-                let message = Rc::from(self.render(message));
+                let message = Rc::from(self.render(message, "set_exception", true));
                 self.resolve_future(*future, Err(Raise::Error(message)))?;
             }
             Step::Check { target, state } => self.check(target, *state),
@@ -658,7 +742,10 @@ impl Ctx {
                 let members = self.resolve(target);
                 let value = match members.as_slice() {
                     [m] => self.await_member(*m).await?,
-                    ms => self.gather(ms.to_vec(), false).await?,
+                    ms => {
+                        let list = self.gather(ms.to_vec(), false).await?;
+                        self.shallow(list, "await")
+                    }
                 };
                 self.set_var(sym::RESULT, value);
             }
@@ -668,6 +755,7 @@ impl Ctx {
             } => {
                 let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
                 let value = self.gather(members, *return_exceptions).await?;
+                let value = self.shallow(value, "gather");
                 self.set_var(sym::RESULT, value);
             }
             Step::Wait {
@@ -1220,7 +1308,7 @@ impl Ctx {
     async fn put(&self, queue: u32, item: Value) -> Result<(), Raise> {
         let sim = &self.sim;
         let shown = if sim.tracing() {
-            Some(Repr(&item).to_string())
+            Some(item.repr_within(sim.limits.value_bytes))
         } else {
             None
         };
@@ -1362,10 +1450,22 @@ impl Ctx {
         until: Option<&Expr>,
         body: &[Step],
     ) -> Result<Flow, Raise> {
-        let sentinel = until.map(|u| self.eval(u).to_string());
+        let max = self.sim.limits.value_bytes;
+        let sentinel = until.map(|u| {
+            let text = self.eval(u, "consume").display_within(max);
+            if text.is_none() {
+                let big = Err(crate::footprint::TooBig::Bytes);
+                self.sim.value_weighed(&|| self.who(), "consume", big);
+            }
+            text.unwrap_or_default()
+        });
         loop {
             let item = self.get(queue).await?;
-            let stop = sentinel.as_deref().is_some_and(|s| item.to_string() == s);
+            // An item that prints longer than the limit is not the sentinel
+            // (which prints within it).
+            let stop = sentinel
+                .as_deref()
+                .is_some_and(|s| item.display_within(max).as_deref() == Some(s));
             self.set_var(sym::ITEM, item);
             if stop {
                 self.task_done(queue)?;
@@ -1424,7 +1524,7 @@ impl Ctx {
     }
 
     async fn for_each(&mut self, var: Sym, items: &Expr, body: &[Step]) -> Result<Flow, Raise> {
-        let items = match self.eval(items) {
+        let items = match self.eval(items, "for") {
             Value::List(items) => items,
             Value::None => Rc::from([]),
             other => Rc::from([other]),
@@ -1479,16 +1579,18 @@ impl Ctx {
     async fn call(&mut self, start: &Start) -> Result<(), Raise> {
         let model = self.sim.model.clone();
         let def = &model.tasks[start.def as usize];
-        let saved = (self.vars.len(), self.frame_start);
+        let saved = (self.vars.len(), self.frame_start, self.called);
         for (sym, expr) in &def.args {
             let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e);
-            let value = self.eval(given.unwrap_or(expr));
+            let value = self.eval(given.unwrap_or(expr), "call");
             self.vars.push((*sym, value));
         }
         self.frame_start = self.sim.now();
+        self.called = Some(start.def);
         let r = self.body(&def.body).await;
         self.vars.truncate(saved.0);
         self.frame_start = saved.1;
+        self.called = saved.2;
         if let Flow::Return(v) = r? {
             self.set_var(sym::RESULT, v);
         }

@@ -13,9 +13,11 @@ mod distribution;
 mod duration;
 mod expect;
 mod export;
+mod footprint;
 mod graph;
 mod histogram;
 mod interpreter;
+mod interrupt;
 mod limits;
 mod manpage;
 mod model;
@@ -95,20 +97,40 @@ pub fn run_source(
     }
 }
 
+/// The largest scenario file read by default (`--max-input-bytes`): 16 MiB.
+pub(crate) const MAX_INPUT_BYTES: u64 = 16 << 20;
+
 /// Reads a scenario file, explaining in words what went wrong: a directory,
 /// a file that cannot be read, or bytes that are not UTF-8 (with where).
 pub fn load(path: &std::path::Path) -> Result<String, String> {
+    load_capped(path, MAX_INPUT_BYTES)
+}
+
+/// [`load`], refusing a file of more than `max` bytes: at most `max + 1`
+/// bytes are read, so an endless input (a device, a pipe) ends too.
+pub(crate) fn load_capped(path: &std::path::Path, max: u64) -> Result<String, String> {
+    use std::io::Read;
     let shown = path.display();
     if path.is_dir() {
         return Err(format!("`{shown}` is a directory, not a scenario file"));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    let cannot = |e: std::io::Error| format!("cannot read `{shown}`: {e}");
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "`{shown}` is larger than {max} bytes (raise the limit with --max-input-bytes)"
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|b| **b == b'\n').count();
         let start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let column = 1 + String::from_utf8_lossy(&valid[start..]).chars().count();
-        format!("`{shown}`:{line}:{column}: not UTF-8 text (save the file as UTF-8)")
+        format!("{shown}:{line}:{column}: not UTF-8 text (save the file as UTF-8)")
     })
 }
 

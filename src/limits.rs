@@ -1,5 +1,7 @@
 //! Limits that keep a run finite: virtual time, steps in all, steps at one
-//! instant, and live tasks. Hitting one stops the run with exit code 3.
+//! instant, live tasks, the size of one value and of all values a run
+//! builds, and what the clock can hold. Hitting one stops the run with exit
+//! code 3.
 
 use crate::duration;
 
@@ -17,6 +19,11 @@ pub struct Limits {
     pub steps_per_instant: u64,
     /// Tasks started and not yet finished.
     pub tasks: u64,
+    /// Bytes one value may weigh ([`crate::footprint`]).
+    pub value_bytes: u64,
+    /// Bytes of all the values a run builds, together: an upper bound on
+    /// what its values can hold.
+    pub values_built: u64,
 }
 
 impl Default for Limits {
@@ -26,6 +33,8 @@ impl Default for Limits {
             steps: 100_000_000,
             steps_per_instant: 1_000_000,
             tasks: 2_000_000,
+            value_bytes: 1 << 20,
+            values_built: 1 << 30,
         }
     }
 }
@@ -38,6 +47,14 @@ pub(crate) enum Stop {
     Steps(u64),
     StepsPerInstant(u64),
     Tasks(u64),
+    /// A value would weigh more than this many bytes.
+    ValueBytes(u64),
+    /// A value would nest deeper than [`crate::footprint::MAX_DEPTH`].
+    ValueDepth,
+    /// The values built in all would weigh more than this many bytes.
+    ValuesBuilt(u64),
+    /// The next instant is past what the clock can hold.
+    Clock,
 }
 
 impl Stop {
@@ -57,6 +74,20 @@ impl Stop {
             Stop::Tasks(n) => format!(
                 "more than {n} tasks would be alive at once (raise the limit with --max-tasks)"
             ),
+            Stop::ValueBytes(n) => format!(
+                "a value would weigh more than {n} bytes (raise the limit with --max-value-bytes)"
+            ),
+            Stop::ValueDepth => format!(
+                "a value would nest more than {} levels deep",
+                crate::footprint::MAX_DEPTH
+            ),
+            Stop::ValuesBuilt(n) => format!(
+                "the run's values would weigh more than {n} bytes in all (raise the limit with --max-values-built)"
+            ),
+            Stop::Clock => format!(
+                "the run's time would pass {}, the most the clock can hold",
+                duration::format(u64::MAX)
+            ),
         }
     }
 }
@@ -66,6 +97,8 @@ impl Stop {
 pub(crate) struct Meter {
     pub steps: u64,
     pub live: u64,
+    /// Bytes of the values built so far.
+    pub built: u64,
 }
 
 /// The steps one task ran at the instant it last ran at. The instant is
@@ -98,6 +131,25 @@ impl Meter {
             Err(Stop::Steps(limits.steps))
         } else if instant.steps as u64 > limits.steps_per_instant {
             Err(Stop::StepsPerInstant(limits.steps_per_instant))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts a value built, of logical size `weight` (`Err` when it was
+    /// too big to weigh).
+    pub(crate) fn value(
+        &mut self,
+        weight: Result<u64, crate::footprint::TooBig>,
+        limits: &Limits,
+    ) -> Result<(), Stop> {
+        let bytes = weight.map_err(|too| match too {
+            crate::footprint::TooBig::Bytes => Stop::ValueBytes(limits.value_bytes),
+            crate::footprint::TooBig::Deep => Stop::ValueDepth,
+        })?;
+        self.built = self.built.saturating_add(bytes);
+        if self.built > limits.values_built {
+            Err(Stop::ValuesBuilt(limits.values_built))
         } else {
             Ok(())
         }

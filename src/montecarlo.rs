@@ -11,14 +11,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::ExitCode;
 use crate::duration::approx as dur;
 use crate::histogram::Histogram;
 use crate::limits::Limits;
+use crate::model::RunOutcome;
 use crate::run::measure;
 
 /// The identity of the results format.
 const FORMAT: &str = "scenario-run/sweep";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// The most runs a sweep takes (`--runs`): each run keeps a record.
+pub(crate) const MAX_RUNS: u64 = 1_000_000;
+/// The largest results file `merge` reads: a sweep of [`MAX_RUNS`] runs
+/// writes about 100 MB.
+const MAX_RESULTS_BYTES: u64 = 256 << 20;
 
 /// One run of the sweep.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +34,74 @@ pub(crate) struct RunRecord {
     pub makespan_ns: u64,
     /// `ok`, `failed`, `deadlock` or `stopped`.
     pub outcome: String,
+    /// How the run ended, judged as a single run would be: `ok`,
+    /// `check failed`, `expect failed`, `deadlock` or `stopped` (the last
+    /// two only when `[expect] outcome` did not expect them).
+    pub ending: String,
+}
+
+/// How one run of a sweep ended, from best to worst: the exit code a
+/// single run would have had, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Ending {
+    Ok,
+    CheckFailed,
+    ExpectFailed,
+    Deadlock,
+    Stopped,
+}
+
+impl Ending {
+    pub(crate) const ALL: [Ending; 5] = [
+        Ending::Ok,
+        Ending::CheckFailed,
+        Ending::ExpectFailed,
+        Ending::Deadlock,
+        Ending::Stopped,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Ending::Ok => "ok",
+            Ending::CheckFailed => "check failed",
+            Ending::ExpectFailed => "expect failed",
+            Ending::Deadlock => "deadlock",
+            Ending::Stopped => "stopped",
+        }
+    }
+
+    fn named(name: &str) -> Option<Ending> {
+        Ending::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// The exit code a single run ending so has.
+    pub(crate) fn exit_code(self) -> ExitCode {
+        match self {
+            Ending::Ok => ExitCode::Ok,
+            Ending::CheckFailed | Ending::ExpectFailed => ExitCode::CheckFailed,
+            Ending::Deadlock | Ending::Stopped => ExitCode::Stuck,
+        }
+    }
+}
+
+impl From<RunOutcome> for Ending {
+    /// The ending of a stuck run (a deadlock, or a limit).
+    fn from(outcome: RunOutcome) -> Ending {
+        match outcome {
+            RunOutcome::Deadlock => Ending::Deadlock,
+            _ => Ending::Stopped,
+        }
+    }
+}
+
+/// The worst ending of a sweep's runs, as an exit code.
+pub(crate) fn exit_code(s: &Sweep) -> ExitCode {
+    s.runs
+        .iter()
+        .filter_map(|r| Ending::named(&r.ending))
+        .map(Ending::exit_code)
+        .max()
+        .unwrap_or(ExitCode::Ok)
 }
 
 /// One task definition across the sweep.
@@ -113,38 +188,13 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
     let count = (offsets.end - offsets.start) as usize;
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, crate::run::Measured)>> = Mutex::new(Vec::with_capacity(count));
-    std::thread::scope(|scope| {
-        for _ in 0..plan.threads.max(1) {
-            scope.spawn(|| {
-                // Each thread has its own model: nothing is shared but the counter.
-                let model = Rc::new(crate::validate::validate(plan.text).expect("valid above"));
-                let mut mine = Vec::new();
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    if k >= count {
-                        break;
-                    }
-                    let seed = first.wrapping_add(offsets.start + k as u64);
-                    mine.push((k, measure(model.clone(), seed, limits)));
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-                results.lock().expect("never poisoned").extend(mine);
-            });
-        }
-        if plan.progress {
-            progress(&done, count);
-        }
-    });
-    let mut results = results.into_inner().expect("never poisoned");
-    results.sort_by_key(|(k, _)| *k);
-    let mut sweep = Sweep {
+    let empty = Sweep {
         format: FORMAT.into(),
         version: VERSION,
         scenario: plan.path.to_owned(),
         first_seed: first,
         seeds: plan.runs,
-        runs: Vec::with_capacity(count),
+        runs: Vec::new(),
         makespan: Histogram::default(),
         tasks: names
             .into_iter()
@@ -154,21 +204,78 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
             })
             .collect(),
     };
-    for (k, m) in results {
-        sweep.runs.push(RunRecord {
-            seed: first.wrapping_add(offsets.start + k as u64),
-            makespan_ns: m.makespan,
-            outcome: m.outcome.name().to_owned(),
-        });
-        sweep.makespan.record(m.makespan);
-        for (stats, (states, durations)) in sweep.tasks.iter_mut().zip(m.tasks) {
-            for (total, n) in stats.states.iter_mut().zip(states) {
-                *total += n;
+    // Each thread folds its runs into its own partial sweep as they end
+    // (histograms merge exactly, so the order does not matter): nothing
+    // is held per run but its record.
+    let partials: Mutex<Vec<(Vec<usize>, Sweep)>> = Mutex::new(Vec::new());
+    // One worker: takes the next run until none is left, folding them in.
+    let work = || {
+        // Each worker has its own model: nothing is shared but the counter.
+        let model = Rc::new(crate::validate::validate(plan.text).expect("valid above"));
+        let mut mine = empty.clone();
+        let mut order = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= count {
+                break;
             }
-            durations.iter().for_each(|d| stats.durations.record(*d));
+            let seed = first.wrapping_add(offsets.start + k as u64);
+            fold(&mut mine, seed, measure(model.clone(), seed, limits));
+            order.push(k);
+            done.fetch_add(1, Ordering::Relaxed);
+        }
+        partials.lock().expect("never poisoned").push((order, mine));
+    };
+    std::thread::scope(|scope| {
+        let mut started = 0;
+        for _ in 0..plan.threads.max(1) {
+            let worker = std::thread::Builder::new().stack_size(crate::cli::STACK_BYTES);
+            if worker.spawn_scoped(scope, work).is_err() {
+                // No more threads: the ones started share the runs.
+                break;
+            }
+            started += 1;
+        }
+        if started == 0 {
+            // Not even one: this thread does the runs.
+            work();
+        }
+        if plan.progress {
+            progress(&done, count);
+        }
+    });
+    let mut sweep = empty;
+    let mut records = Vec::new();
+    for (order, part) in partials.into_inner().expect("never poisoned") {
+        records.extend(order.into_iter().zip(part.runs));
+        sweep.makespan.merge(&part.makespan);
+        for (mine, theirs) in sweep.tasks.iter_mut().zip(&part.tasks) {
+            for (a, b) in mine.states.iter_mut().zip(theirs.states) {
+                *a += b;
+            }
+            mine.durations.merge(&theirs.durations);
         }
     }
+    records.sort_by_key(|(k, _)| *k);
+    sweep.runs = records.into_iter().map(|(_, r)| r).collect();
     Ok(sweep)
+}
+
+/// Adds one run to a (partial) sweep.
+fn fold(sweep: &mut Sweep, seed: u64, m: crate::run::Measured) {
+    sweep.runs.push(RunRecord {
+        seed,
+        makespan_ns: m.makespan,
+        outcome: m.outcome.name().to_owned(),
+        ending: m.ending.name().to_owned(),
+    });
+    sweep.makespan.record(m.makespan);
+    for (stats, (states, durations)) in sweep.tasks.iter_mut().zip(m.tasks) {
+        for (total, n) in stats.states.iter_mut().zip(states) {
+            *total += n;
+        }
+        durations.iter().for_each(|d| stats.durations.record(*d));
+    }
 }
 
 /// A progress bar on stderr, until every run is done.
@@ -177,14 +284,14 @@ fn progress(done: &AtomicUsize, count: usize) {
     loop {
         let n = done.load(Ordering::Relaxed);
         let filled = (n * 30).checked_div(count).unwrap_or(30).min(30);
-        eprint!(
+        crate::output::warn(&format!(
             "\r[{}{}] {n}/{count} runs",
             "#".repeat(filled),
             " ".repeat(30 - filled)
-        );
+        ));
         let _ = std::io::stderr().flush();
         if n >= count {
-            eprintln!();
+            crate::output::warn("\n");
             return;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -212,11 +319,19 @@ pub(crate) fn merge(parts: Vec<Sweep>) -> Result<Sweep, String> {
                 all.scenario, all.first_seed, all.seeds, part.scenario, part.first_seed, part.seeds
             ));
         }
+        if all.runs.len() + part.runs.len() > all.seeds as usize {
+            return Err(format!(
+                "the shards hold more runs than the sweep's {} seeds",
+                all.seeds
+            ));
+        }
         all.runs.extend(part.runs);
         all.makespan.merge(&part.makespan);
         for (mine, theirs) in all.tasks.iter_mut().zip(&part.tasks) {
             for (a, b) in mine.states.iter_mut().zip(theirs.states) {
-                *a += b;
+                *a = a
+                    .checked_add(b)
+                    .ok_or("the shards' task counts add up to more than can be counted")?;
             }
             mine.durations.merge(&theirs.durations);
         }
@@ -230,8 +345,20 @@ pub(crate) fn merge(parts: Vec<Sweep>) -> Result<Sweep, String> {
 
 /// Reads a results file, checking its format.
 pub(crate) fn read(path: &std::path::Path) -> Result<Sweep, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_RESULTS_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(cannot)?;
+    if text.len() as u64 > MAX_RESULTS_BYTES {
+        return Err(format!(
+            "`{}` is larger than {MAX_RESULTS_BYTES} bytes: no sweep writes results that large",
+            path.display()
+        ));
+    }
     let sweep: Sweep = serde_json::from_str(&text)
         .map_err(|e| format!("`{}` is not sweep results: {e}", path.display()))?;
     if sweep.format != FORMAT || sweep.version != VERSION {
@@ -242,7 +369,68 @@ pub(crate) fn read(path: &std::path::Path) -> Result<Sweep, String> {
             sweep.version
         ));
     }
+    sound(&sweep).map_err(|why| format!("`{}` is not sweep results: {why}", path.display()))?;
     Ok(sweep)
+}
+
+/// Checks what a results file says against what a sweep can record: a
+/// seed count within `--runs`, runs of the sweep's seeds with known
+/// outcomes, histograms that could have been recorded, and task counts
+/// that the runs could have produced.
+fn sound(s: &Sweep) -> Result<(), String> {
+    if s.seeds == 0 || s.seeds > MAX_RUNS {
+        return Err(format!(
+            "it claims {} seeds; a sweep has 1 to {MAX_RUNS}",
+            s.seeds
+        ));
+    }
+    if s.runs.len() as u64 > s.seeds {
+        return Err(format!(
+            "it holds {} runs of a sweep of {} seeds",
+            s.runs.len(),
+            s.seeds
+        ));
+    }
+    for r in &s.runs {
+        if r.seed.wrapping_sub(s.first_seed) >= s.seeds {
+            return Err(format!("seed {} is not one of the sweep's", r.seed));
+        }
+        if !RunOutcome::NAMES.contains(&r.outcome.as_str()) {
+            return Err(format!(
+                "seed {} has the unknown outcome `{}` (outcomes: {})",
+                r.seed,
+                r.outcome,
+                RunOutcome::NAMES.join(", ")
+            ));
+        }
+        if Ending::named(&r.ending).is_none() {
+            return Err(format!(
+                "seed {} has the unknown ending `{}`",
+                r.seed, r.ending
+            ));
+        }
+    }
+    if !s.makespan.is_consistent() || s.makespan.count != s.runs.len() as u64 {
+        return Err("its makespan histogram does not match its runs".into());
+    }
+    // A run has at most this many instances of one task definition.
+    let most = s.runs.len() as u64 * crate::validate::MAX_COUNT as u64 * 1000;
+    for t in &s.tasks {
+        let total = t.states.iter().try_fold(0u64, |a, n| a.checked_add(*n));
+        if total.is_none_or(|n| n > most) || !t.durations.is_consistent() {
+            return Err(format!(
+                "task `{}` has counts no sweep could record",
+                t.name
+            ));
+        }
+        if t.durations.count > total.unwrap_or(0) {
+            return Err(format!(
+                "task `{}` has more durations than instances",
+                t.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The distribution, in words and a small histogram.
@@ -289,6 +477,7 @@ pub(crate) fn report(s: &Sweep, threads: Option<usize>) -> String {
         .map(|(name, k)| format!("{name} {k} ({:.1}%)", 100.0 * *k as f64 / n.max(1) as f64))
         .collect();
     let _ = writeln!(out, "outcomes    {}", shown.join(", "));
+    let _ = writeln!(out, "endings     {}", endings(s));
     let _ = writeln!(out, "histogram   makespan of each run");
     out.push_str(&histogram(s));
     out.push_str(&worst(s));
@@ -326,6 +515,35 @@ pub(crate) fn report(s: &Sweep, threads: Option<usize>) -> String {
     out
 }
 
+/// How many runs ended each way, and the first seeds of each bad ending.
+fn endings(s: &Sweep) -> String {
+    const SEEDS: usize = 10;
+    let mut parts = Vec::new();
+    for ending in Ending::ALL {
+        let seeds: Vec<u64> = s
+            .runs
+            .iter()
+            .filter(|r| r.ending == ending.name())
+            .map(|r| r.seed)
+            .collect();
+        if seeds.is_empty() {
+            continue;
+        }
+        let mut part = format!("{} {}", ending.name(), seeds.len());
+        if ending != Ending::Ok {
+            let mut shown: Vec<String> = seeds.iter().take(SEEDS).map(u64::to_string).collect();
+            if seeds.len() > SEEDS {
+                shown.push("...".into());
+            }
+            let word = if seeds.len() == 1 { "seed" } else { "seeds" };
+            part.push_str(&format!(" ({word} {})", shown.join(", ")));
+        }
+        parts.push(part);
+    }
+    let code = exit_code(s) as i32;
+    format!("{}  (exit code {code})", parts.join(", "))
+}
+
 /// Ten equal bins of makespan between the fastest and the slowest run.
 fn histogram(s: &Sweep) -> String {
     let (lo, hi) = (s.makespan.min, s.makespan.max);
@@ -355,21 +573,18 @@ fn histogram(s: &Sweep) -> String {
     out
 }
 
-/// The seeds of the worst runs: stuck, then failed, then the slowest.
+/// The seeds of the worst runs: stuck, then failing a check or `[expect]`,
+/// then stuck as expected, then with a failed task, then the slowest.
 fn worst(s: &Sweep) -> String {
-    let badness = |o: &str| match o {
-        "deadlock" | "stopped" => 0,
-        "failed" => 1,
-        _ => 2,
+    let badness = |r: &RunRecord| match (r.ending.as_str(), r.outcome.as_str()) {
+        ("deadlock" | "stopped", _) => 0,
+        ("check failed" | "expect failed", _) => 1,
+        (_, "deadlock" | "stopped") => 2,
+        (_, "failed") => 3,
+        _ => 4,
     };
     let mut runs: Vec<&RunRecord> = s.runs.iter().collect();
-    runs.sort_by_key(|r| {
-        (
-            badness(&r.outcome),
-            std::cmp::Reverse(r.makespan_ns),
-            r.seed,
-        )
-    });
+    runs.sort_by_key(|r| (badness(r), std::cmp::Reverse(r.makespan_ns), r.seed));
     let shown: Vec<String> = runs
         .iter()
         .take(5)

@@ -188,6 +188,8 @@ pub(crate) struct Measured {
     /// Per task definition: instances per final state (done, failed,
     /// cancelled, skipped, left waiting), and the durations of those that finished.
     pub tasks: Vec<([u64; 5], Vec<u64>)>,
+    /// How the run ended, judged as a single run would be.
+    pub ending: crate::montecarlo::Ending,
 }
 
 /// Runs `model` under `seed` without a trace, for a sweep.
@@ -203,6 +205,18 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
     let sim = Sim::new(model.clone(), setup, silent);
     sim.run();
     let summary = summarise(&sim);
+    let outcome = expect::outcome_of(&summary);
+    let expected = model.expect.outcome == Some(outcome);
+    let stuck = (summary.stopped.is_some() || summary.deadlock.is_some()) && !expected;
+    let ending = if stuck {
+        crate::montecarlo::Ending::from(outcome)
+    } else if sim.checks_failed.get() > 0 {
+        crate::montecarlo::Ending::CheckFailed
+    } else if summary.expectations.iter().any(|v| !v.ok) {
+        crate::montecarlo::Ending::ExpectFailed
+    } else {
+        crate::montecarlo::Ending::Ok
+    };
     let mut tasks = vec![([0u64; 5], Vec::new()); model.tasks.len()];
     for slot in sim.tasks.borrow().iter() {
         let (states, durations) = &mut tasks[slot.def as usize];
@@ -221,8 +235,9 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
     sim.teardown();
     Measured {
         makespan: summary.makespan,
-        outcome: expect::outcome_of(&summary),
+        outcome,
         tasks,
+        ending,
     }
 }
 
@@ -298,7 +313,10 @@ fn summarise(sim: &Sim) -> Summary {
         .map(|(d, q)| (d.name.clone(), q.borrow().peak(), d.capacity))
         .collect();
     s.checks_failed = sim.checks_failed.get();
-    s.stopped = sim.stop.get().map(|stop| stop.message());
+    s.stopped = sim.stop.get().map(|stop| match &*sim.stop_at.borrow() {
+        Some(at) => format!("{at}: {}", stop.message()),
+        None => stop.message(),
+    });
     if s.stopped.is_none() {
         s.deadlock = (s.pending > 0)
             .then(|| graph().find())
@@ -341,6 +359,7 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
             "nothing (it was running when the run stopped)".into()
         }
         Waiting::Nothing => "its first turn (it never started)".into(),
+        Waiting::Sleep(u64::MAX) => "a timer due past what the clock can hold".into(),
         Waiting::Sleep(due) => format!("a timer due at {}", crate::duration::format(*due)),
         Waiting::Member(Member::Task(t)) => format!("task {}", sim.task_name(*t)),
         Waiting::Member(Member::Future(f)) => {

@@ -379,6 +379,9 @@ pub(crate) struct Sim {
     pub meter: RefCell<Meter>,
     /// Set when a limit is crossed: the run ends after the current turn.
     pub stop: Cell<Option<Stop>>,
+    /// Where the limit was crossed, when a task's step crossed it: "in
+    /// task `w[3]`, step `return`".
+    pub stop_at: RefCell<Option<String>>,
     /// Blocking calls and whom they delayed; watched only if the scenario blocks.
     pub blocks: RefCell<Blocks>,
     watch_blocks: bool,
@@ -479,6 +482,7 @@ impl Sim {
             limits,
             meter: RefCell::new(Meter::default()),
             stop: Cell::new(None),
+            stop_at: RefCell::new(None),
             blocks: RefCell::new(Blocks::default()),
             watch_blocks: model.has_blocks(),
             readies: RefCell::new(Vec::new()),
@@ -583,6 +587,11 @@ impl Sim {
     /// A blocking call by `task` held the loop for `ns`: the clock jumps.
     pub(crate) fn block(&self, task: TaskId, ns: u64) {
         let from = self.now();
+        if from.checked_add(ns).is_none_or(|t| t == u64::MAX) {
+            // Past what the clock can hold: the run stops instead.
+            self.stop.set(Some(Stop::Clock));
+            return;
+        }
         match self.real {
             Some(real) => {
                 let until = real.instant_of(from + ns);
@@ -903,6 +912,11 @@ impl Sim {
                     self.sync_time();
                     break;
                 }
+                // A deadline the clock cannot hold (it saturated): stop here.
+                (Some(u64::MAX), _) => {
+                    self.stop.set(Some(Stop::Clock));
+                    break;
+                }
                 _ => {}
             }
             if let (Some(real), Some(at)) = (self.real, next) {
@@ -936,6 +950,27 @@ impl Sim {
         };
         let counted = self.meter.borrow_mut().step(instant, moves, &self.limits);
         counted.map_err(|stop| self.stop.set(Some(stop))).is_ok()
+    }
+
+    /// Counts a value that `who`'s step `what` built, of logical size
+    /// `weight` (or refused while built), against the value limits; false
+    /// once the run must stop.
+    pub(crate) fn value_weighed(
+        &self,
+        who: &dyn Fn() -> String,
+        what: &str,
+        weight: Result<u64, crate::footprint::TooBig>,
+    ) -> bool {
+        if self.stop.get().is_some() {
+            return false;
+        }
+        let counted = self.meter.borrow_mut().value(weight, &self.limits);
+        counted
+            .map_err(|stop| {
+                self.stop.set(Some(stop));
+                *self.stop_at.borrow_mut() = Some(format!("in {}, step `{what}`", who()));
+            })
+            .is_ok()
     }
 
     /// Checks that `n` more tasks may start; false (and the run stops) if

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use std::ops::Range;
 use std::rc::Rc;
 
+use crate::footprint::TooBig;
 use crate::model::{Sym, Target};
 use crate::value::Value;
 
@@ -172,27 +173,10 @@ impl Template {
 
     /// Renders the text, looking each placeholder up with `lookup`.
     pub(crate) fn render(&self, lookup: &dyn Fn(&Ref) -> Value) -> String {
-        if let Some(text) = self.as_literal() {
-            return text.to_owned();
+        match self.render_within(lookup, u64::MAX) {
+            Ok(text) => text,
+            Err(_) => unreachable!("no text passes u64::MAX bytes"),
         }
-        let mut out = String::new();
-        for part in &*self.parts {
-            match part {
-                Part::Lit(s) => out.push_str(s),
-                Part::Ref { what, precision } => {
-                    let value = lookup(what);
-                    match (precision, value.as_f64()) {
-                        (Some(p), Some(x)) => {
-                            let _ = write!(out, "{x:.*}", *p as usize);
-                        }
-                        _ => {
-                            let _ = write!(out, "{value}");
-                        }
-                    }
-                }
-            }
-        }
-        out
     }
 
     /// The pieces in order: literal text, or a placeholder with its precision.
@@ -211,6 +195,47 @@ impl Template {
         })
     }
 
+    /// Whether the template is one placeholder, whose value it passes on
+    /// as it is (nothing new is built).
+    pub(crate) fn passes_on(&self) -> bool {
+        matches!(
+            &*self.parts,
+            [Part::Ref {
+                precision: None,
+                ..
+            }]
+        )
+    }
+
+    /// [`Template::render`], given up as soon as the text passes `max` bytes.
+    pub(crate) fn render_within(
+        &self,
+        lookup: &dyn Fn(&Ref) -> Value,
+        max: u64,
+    ) -> Result<String, TooBig> {
+        if let Some(text) = self.as_literal() {
+            return Ok(text.to_owned());
+        }
+        let mut out = Capped {
+            text: String::new(),
+            max,
+        };
+        for part in &*self.parts {
+            let written = match part {
+                Part::Lit(s) => out.write_str(s),
+                Part::Ref { what, precision } => {
+                    let value = lookup(what);
+                    match (precision, value.as_f64()) {
+                        (Some(p), Some(x)) => write!(out, "{x:.*}", *p as usize),
+                        _ => write!(out, "{value}"),
+                    }
+                }
+            };
+            written.map_err(|_| TooBig::Bytes)?;
+        }
+        Ok(out.text)
+    }
+
     /// Evaluates to a value: the placeholder's own value when the template is one placeholder.
     pub(crate) fn eval(&self, lookup: &dyn Fn(&Ref) -> Value) -> Value {
         match &*self.parts {
@@ -222,6 +247,23 @@ impl Template {
             ] => lookup(what),
             _ => Value::Str(Rc::from(self.render(lookup))),
         }
+    }
+}
+
+/// A text that refuses to grow past `max` bytes: printing a huge value
+/// stops at the limit instead of filling memory.
+struct Capped {
+    text: String,
+    max: u64,
+}
+
+impl Write for Capped {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if (self.text.len() + s.len()) as u64 > self.max {
+            return Err(std::fmt::Error);
+        }
+        self.text.push_str(s);
+        Ok(())
     }
 }
 
@@ -263,6 +305,41 @@ impl Expr {
             Expr::List(items) => items.iter().any(|e| e.reads(wanted)),
             Expr::Map(entries) => entries.iter().any(|(_, e)| e.reads(wanted)),
         }
+    }
+
+    /// Whether evaluating it builds a new value (a text, a list, a map),
+    /// rather than passing one on (a literal, a lone placeholder).
+    pub(crate) fn builds(&self) -> bool {
+        match self {
+            Expr::Value(_) => false,
+            Expr::Text(t) => !t.passes_on(),
+            Expr::List(_) | Expr::Map(_) => true,
+        }
+    }
+
+    /// [`Expr::eval`], given up as soon as a text it builds passes `max` bytes.
+    pub(crate) fn eval_within(
+        &self,
+        lookup: &dyn Fn(&Ref) -> Value,
+        max: u64,
+    ) -> Result<Value, TooBig> {
+        Ok(match self {
+            Expr::Value(v) => v.clone(),
+            Expr::Text(t) if t.passes_on() => t.eval(lookup),
+            Expr::Text(t) => Value::Str(Rc::from(t.render_within(lookup, max)?)),
+            Expr::List(items) => Value::List(
+                items
+                    .iter()
+                    .map(|e| e.eval_within(lookup, max))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, e)| Ok((k.clone(), e.eval_within(lookup, max)?)))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
     }
 
     pub(crate) fn eval(&self, lookup: &dyn Fn(&Ref) -> Value) -> Value {

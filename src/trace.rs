@@ -65,9 +65,9 @@ impl Event {
     pub(crate) fn named(sim: &Sim, actor: String, kind: &'static str, detail: String) -> Event {
         Event {
             time: sim.now(),
-            actor,
+            actor: visible(actor),
             kind,
-            detail,
+            detail: visible(detail),
             verbose: false,
             gauge: None,
         }
@@ -82,6 +82,26 @@ impl Event {
         self.gauge = Some(gauge);
         self
     }
+}
+
+/// The text with every control character but line breaks and tabs written
+/// as a visible escape (`\u{1b}`): a log's ESC or BEL never reaches a
+/// terminal raw, and every format stays well-formed (XML 1.0 forbids most
+/// control characters even escaped).
+pub(crate) fn visible(text: String) -> String {
+    let hidden = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(hidden) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// What the run reports at its end.

@@ -56,6 +56,29 @@ impl Value {
         }
     }
 
+    /// `str()` of the value, or `None` when it would pass `max` bytes (a
+    /// list of shared parts can print far larger than it is in memory).
+    pub(crate) fn display_within(&self, max: u64) -> Option<String> {
+        let mut out = Capped::new(max);
+        fmt::write(&mut out, format_args!("{self}")).ok()?;
+        Some(out.text)
+    }
+
+    /// `repr()` of the value, cut after `max` bytes with ` ...` (for the trace).
+    pub(crate) fn repr_within(&self, max: u64) -> String {
+        struct Repr<'a>(&'a Value);
+        impl fmt::Display for Repr<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.repr(f)
+            }
+        }
+        let mut out = Capped::new(max);
+        match fmt::write(&mut out, format_args!("{}", Repr(self))) {
+            Ok(()) => out.text,
+            Err(_) => out.text + " ...",
+        }
+    }
+
     /// Python's `repr()`: strings quoted, as inside a printed list.
     pub(crate) fn repr(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -69,6 +92,37 @@ impl Value {
             Value::Error(ErrorKind::Cancelled, _) => f.write_str("CancelledError('')"),
             other => fmt::Display::fmt(other, f),
         }
+    }
+}
+
+/// A text that stops growing at `max` bytes (cut on a character boundary).
+struct Capped {
+    text: String,
+    max: u64,
+}
+
+impl Capped {
+    fn new(max: u64) -> Capped {
+        Capped {
+            text: String::new(),
+            max,
+        }
+    }
+}
+
+impl fmt::Write for Capped {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.max.saturating_sub(self.text.len() as u64);
+        if s.len() as u64 <= room {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        let mut cut = room as usize;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.text.push_str(&s[..cut]);
+        Err(fmt::Error)
     }
 }
 
@@ -158,5 +212,15 @@ mod tests {
         assert_eq!(Value::str("it's").to_string(), "it's");
         let map = Value::Map(Rc::from(vec![(Rc::from("url"), Value::str("x"))]));
         assert_eq!(map.to_string(), "{'url': 'x'}");
+    }
+
+    #[test]
+    fn printing_stops_at_the_limit() {
+        let big = Value::str(&"é".repeat(100));
+        let list = Value::List(Rc::from(vec![big; 1000]));
+        assert_eq!(list.display_within(1000), None);
+        let cut = list.repr_within(101);
+        assert!(cut.len() <= 105 && cut.ends_with(" ..."), "{cut}");
+        assert_eq!(Value::Int(5).display_within(1).as_deref(), Some("5"));
     }
 }

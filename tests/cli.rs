@@ -50,8 +50,8 @@ fn unreadable_inputs_exit_2() {
     let latin1 = dir.join("latin1.toml");
     std::fs::write(&latin1, b"[tasks.a]\nsleep = \"1s\" # caf\xe9\n").unwrap();
     for (path, says) in [
-        (dir.to_str().unwrap(), "latin1.toml`:2:19: not UTF-8"),
-        (latin1.to_str().unwrap(), "latin1.toml`:2:19: not UTF-8"),
+        (dir.to_str().unwrap(), "latin1.toml:2:19: not UTF-8"),
+        (latin1.to_str().unwrap(), "latin1.toml:2:19: not UTF-8"),
         ("no/such/file.toml", "cannot read"),
     ] {
         let (code, _, err) = run(&[path]);

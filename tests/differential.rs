@@ -119,7 +119,21 @@ fn theirs(python: &Path, program: &Path) -> Result<String, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(visible(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// As scenario-run shows a logged line: control characters other than line
+/// breaks and tabs as visible escapes (`\u{1b}`), in every format.
+fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[test]

@@ -215,6 +215,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         rng: None,
         rng_skip: draws as u64,
         frame_start: frame_start.unwrap_or_else(|| sim.now()),
+        called: None,
     };
     let program = sim.program(def).expect("a plain task has a program");
     match ctx.plain_turn(program, pc, wait) {

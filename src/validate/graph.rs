@@ -98,7 +98,8 @@ fn edges(
     tasks: &[TaskNode<'_, '_>],
     named: impl Fn(&TaskNode<'_, '_>) -> Vec<Named>,
 ) -> Vec<Vec<(usize, Range<usize>)>> {
-    let index = |name: &str| tasks.iter().position(|t| t.name == name);
+    let by_name = name_index(tasks);
+    let index = |name: &str| by_name.get(name).copied();
     tasks
         .iter()
         .map(|t| {
@@ -110,15 +111,33 @@ fn edges(
         .collect()
 }
 
+/// Task name to index (the first of equal names), looked up only.
+fn name_index<'a>(tasks: &[TaskNode<'a, '_>]) -> std::collections::HashMap<&'a str, usize> {
+    let mut index = std::collections::HashMap::with_capacity(tasks.len());
+    for (i, t) in tasks.iter().enumerate() {
+        index.entry(t.name).or_insert(i);
+    }
+    index
+}
+
 /// Each cycle once (from the first task in it), with the span that closes it.
+///
+/// Only a task in a strongly connected component with a cycle can be on
+/// one, and its cycles stay inside that component: the searches are
+/// confined to it, so a file of many tasks without cycles costs linear time.
 fn cycles(edges: &[Vec<(usize, Range<usize>)>]) -> Vec<(Vec<usize>, Range<usize>)> {
+    let component = super::components::strongly_connected(edges);
+    let mut size = vec![0usize; edges.len()];
+    component.iter().for_each(|c| size[*c] += 1);
+    let cyclic = |i: usize| size[component[i]] > 1 || edges[i].iter().any(|(to, _)| *to == i);
     let mut reported = vec![false; edges.len()];
+    let mut search = Search::new(edges.len());
     let mut out = Vec::new();
     for start in 0..edges.len() {
-        if reported[start] {
+        if reported[start] || !cyclic(start) {
             continue;
         }
-        if let Some((cycle, span)) = cycle_through(start, edges) {
+        if let Some((cycle, span)) = search.cycle_through(start, edges, &component) {
             cycle.iter().for_each(|i| reported[*i] = true);
             out.push((cycle, span));
         }
@@ -126,34 +145,56 @@ fn cycles(edges: &[Vec<(usize, Range<usize>)>]) -> Vec<(Vec<usize>, Range<usize>
     out
 }
 
-/// The shortest way back to `start` (by breadth-first search), and the span
-/// of the step that closes it.
-fn cycle_through(
-    start: usize,
-    edges: &[Vec<(usize, Range<usize>)>],
-) -> Option<(Vec<usize>, Range<usize>)> {
-    let mut parent: Vec<Option<usize>> = vec![None; edges.len()];
-    let mut queue = std::collections::VecDeque::from([start]);
-    let mut seen = vec![false; edges.len()];
-    while let Some(at) = queue.pop_front() {
-        for (to, span) in &edges[at] {
-            if *to == start {
-                let mut path = vec![at];
-                while let Some(p) = parent[*path.last().expect("non-empty")] {
-                    path.push(p);
-                }
-                path.reverse();
-                path.push(start);
-                return Some((path, span.clone()));
-            }
-            if !seen[*to] {
-                seen[*to] = true;
-                parent[*to] = Some(at);
-                queue.push_back(*to);
-            }
+/// Breadth-first search state reused across searches: a node is seen in
+/// the current search when its stamp is the search's.
+struct Search {
+    stamp: Vec<u32>,
+    parent: Vec<usize>,
+    now: u32,
+}
+
+impl Search {
+    fn new(n: usize) -> Search {
+        Search {
+            stamp: vec![0; n],
+            parent: vec![usize::MAX; n],
+            now: 0,
         }
     }
-    None
+
+    /// The shortest way back to `start` (by breadth-first search, within
+    /// its component), and the span of the step that closes it.
+    fn cycle_through(
+        &mut self,
+        start: usize,
+        edges: &[Vec<(usize, Range<usize>)>],
+        component: &[usize],
+    ) -> Option<(Vec<usize>, Range<usize>)> {
+        self.now += 1;
+        let mut queue = std::collections::VecDeque::from([start]);
+        self.parent[start] = usize::MAX;
+        while let Some(at) = queue.pop_front() {
+            for (to, span) in &edges[at] {
+                if *to == start {
+                    let mut path = vec![at];
+                    let mut p = self.parent[at];
+                    while p != usize::MAX {
+                        path.push(p);
+                        p = self.parent[p];
+                    }
+                    path.reverse();
+                    path.push(start);
+                    return Some((path, span.clone()));
+                }
+                if component[*to] == component[start] && self.stamp[*to] != self.now {
+                    self.stamp[*to] = self.now;
+                    self.parent[*to] = at;
+                    queue.push_back(*to);
+                }
+            }
+        }
+        None
+    }
 }
 
 /// Every name a task's steps give to `key`, nested steps included.
@@ -173,16 +214,24 @@ pub(crate) fn unpaired_releases(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
     let named =
         |key: &str| -> Vec<Vec<String>> { tasks.iter().map(|t| names_under(t, key)).collect() };
     let (acquires, calls) = (named("acquire"), named("call"));
+    // Per task: the semaphores its callers acquire.
+    let by_name = name_index(tasks);
+    let mut callers_acquire: Vec<Vec<&String>> = vec![Vec::new(); tasks.len()];
+    for (called, acquired) in calls.iter().zip(&acquires) {
+        for c in called {
+            if let Some(i) = by_name.get(c.as_str()) {
+                callers_acquire[*i].extend(acquired);
+            }
+        }
+    }
     let mut out = Vec::new();
-    for task in tasks {
+    for (i, task) in tasks.iter().enumerate() {
         let Some(steps) = task.steps else { continue };
         let mut held: Vec<String> = Vec::new();
         walk(steps, &mut |step| {
             held.extend(strings(step.get("acquire")).into_iter().map(|n| n.0));
             for (sem, span) in strings(step.get("release")) {
-                let caller_holds = calls.iter().zip(&acquires).any(|(called, acquired)| {
-                    called.iter().any(|c| c == task.name) && acquired.contains(&sem)
-                });
+                let caller_holds = callers_acquire[i].contains(&&sem);
                 if !held.contains(&sem) && !caller_holds {
                     out.push(
                         Diagnostic::new(
@@ -228,13 +277,15 @@ pub(crate) fn task_nodes<'a, 'd>(
 /// Handles (`as`, `into`) named like a task or a future: a step naming one
 /// could mean either.
 pub(crate) fn handle_clashes(tasks: &[TaskNode<'_, '_>], futures: &[String]) -> Vec<Diagnostic> {
+    let by_name = name_index(tasks);
+    let futures: std::collections::HashSet<&String> = futures.iter().collect();
     let mut out = Vec::new();
     for task in tasks {
         let Some(steps) = task.steps else { continue };
         walk(steps, &mut |step| {
             for key in ["as", "into"] {
                 for (name, span) in strings(step.get(key)) {
-                    let kind = if tasks.iter().any(|t| t.name == name) {
+                    let kind = if by_name.contains_key(name.as_str()) {
                         "task"
                     } else if futures.contains(&name) {
                         "future"

@@ -4,6 +4,8 @@
 //! recovery so that every syntax error is reported; this module walks it,
 //! checks every key, type, range and name, and reports all problems at once.
 
+mod components;
+mod depth;
 mod expect;
 mod graph;
 mod reader;
@@ -36,6 +38,7 @@ pub(crate) const TASK_KEYS: [&str; 15] = [
 ];
 /// More replicas than this is a mistake, not a scenario.
 pub(crate) const MAX_COUNT: i64 = 10_000_000;
+pub(crate) use reader::MAX_DURATION;
 
 /// Validates the text of a scenario file.
 pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
@@ -54,6 +57,8 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
         },
         globals: Globals::default(),
         symbols: Symbols::default(),
+        roots: Rc::default(),
+        loops: 0,
     };
     for name in BUILTIN_VARS {
         v.symbols.intern(name);
@@ -79,6 +84,10 @@ pub(crate) struct Validator<'s> {
     pub r: Reader<'s>,
     pub globals: Globals,
     pub symbols: Symbols,
+    /// The root tasks, shared by every scope.
+    roots: Rc<scope::Roots>,
+    /// How many loops the step being read is inside (for `break`).
+    loops: u32,
 }
 
 impl Validator<'_> {
@@ -89,7 +98,8 @@ impl Validator<'_> {
             .expect("a document is a table");
         let semaphores = self.semaphores(top.get("semaphores"));
         let queues = self.queues(top.get("queues"));
-        self.globals.futures = self.names_of(top.get("futures"), "[futures]");
+        let futures = self.names_of(top.get("futures"), "[futures]");
+        self.globals.set_futures(futures);
         let tasks = match top.get("tasks") {
             Some(node) => self.r.table(node, "[tasks]", &[]).map(|_| node),
             None => None,
@@ -110,11 +120,13 @@ impl Validator<'_> {
             );
             return self.empty_model();
         };
-        self.globals.tasks = task_entries
-            .items
-            .iter()
-            .map(|(k, _, _)| k.to_string())
-            .collect();
+        self.globals.set_tasks(
+            task_entries
+                .items
+                .iter()
+                .map(|(k, _, _)| k.to_string())
+                .collect(),
+        );
         self.check_name_clashes(&task_entries);
 
         let scopes = self.scopes(&task_entries);
@@ -122,6 +134,7 @@ impl Validator<'_> {
         self.r.diags.extend(graph::start_cycles(&nodes));
         self.r.diags.extend(graph::after_cycles(&nodes));
         self.r.diags.extend(graph::unpaired_releases(&nodes));
+        self.r.diags.extend(depth::too_deep(&nodes));
         let clashes = graph::handle_clashes(&nodes, &self.globals.futures);
         self.r.diags.extend(clashes);
         let header = self.scenario(top.get("scenario"));
@@ -168,8 +181,8 @@ impl Validator<'_> {
         let mut started = Vec::new();
         for (_, _, node) in &tasks.items {
             let mut scope = Scope {
-                vars: BUILTIN_VARS.iter().map(|s| s.to_string()).collect(),
-                handles: Vec::new(),
+                builtins: &BUILTIN_VARS,
+                ..Scope::default()
             };
             if let DeValue::Table(table) = node.get_ref() {
                 let task = entries(table);
@@ -184,22 +197,37 @@ impl Validator<'_> {
             }
             scopes.push(scope);
         }
+        let started: std::collections::HashSet<String> = started.into_iter().collect();
         self.globals.root = self
             .globals
             .tasks
             .iter()
-            .map(|t| !started.iter().any(|s| s == t))
+            .map(|t| !started.contains(t))
             .collect();
-        let roots = self.root_handles();
+        let roots = Rc::new(scope::Roots::new(self.root_handles()));
+        self.roots = roots.clone();
         for scope in &mut scopes {
-            scope.handles.extend(roots.iter().cloned());
+            scope.roots = roots.clone();
         }
         scopes
     }
 
     fn check_name_clashes(&mut self, tasks: &Entries<'_, '_>) {
         for (name, span, _) in &tasks.items {
-            if self.globals.futures.iter().any(|f| f == name) {
+            self.check_name(name, span.clone(), "task");
+            if name.contains(['[', ']']) {
+                self.r.diags.push(
+                    Diagnostic::new(
+                        span.clone(),
+                        format!(
+                            "task name `{}` has a bracket; replicas are named `w[0]`, `w[1]`... and could clash with it",
+                            name.escape_debug()
+                        ),
+                    )
+                    .help("use letters, digits, `_`, `-` or `.`"),
+                );
+            }
+            if self.globals.future(name).is_some() {
                 self.r.error(
                     span.clone(),
                     format!(
@@ -215,7 +243,15 @@ impl Validator<'_> {
         let Some(t) = node.and_then(|node| self.r.table(node, "[scenario]", &SCENARIO_KEYS)) else {
             return header;
         };
-        if let Some(n) = t.get("name").and_then(|n| self.r.string(n, "`name`")) {
+        if let Some(node) = t.get("name")
+            && let Some(n) = self.r.string(node, "`name`")
+        {
+            if n.chars().any(char::is_control) {
+                self.r.error(
+                    node.span(),
+                    "the scenario's `name` has a control character; it could not be shown",
+                );
+            }
             header.name = n.to_owned();
         }
         if let Some(d) = t.get("description") {
@@ -267,10 +303,35 @@ impl Validator<'_> {
                 self.r
                     .diags
                     .retain(|d| !d.message.ends_with(&format!("in {what}")));
+                let kind = match what {
+                    "[semaphores]" => "semaphore",
+                    "[queues]" => "queue",
+                    _ => "future",
+                };
+                for (name, span, _) in &t.items {
+                    self.check_name(name, span.clone(), kind);
+                }
                 t.items.iter().map(|(k, _, _)| k.to_string()).collect()
             }
             None => Vec::new(),
         }
+    }
+
+    /// A name must show: not empty or blank, no control characters.
+    fn check_name(&mut self, name: &str, span: Range<usize>, kind: &str) {
+        let problem = if name.trim().is_empty() {
+            format!("a {kind} name cannot be empty or blank")
+        } else if name.chars().any(char::is_control) {
+            format!(
+                "{kind} name `{}` has a control character; it could not be shown",
+                name.escape_debug()
+            )
+        } else {
+            return;
+        };
+        self.r
+            .diags
+            .push(Diagnostic::new(span, problem).help("use letters, digits, `_`, `-` or `.`"));
     }
 
     fn semaphores(&mut self, node: Option<&Node<'_>>) -> Vec<SemaphoreDef> {
@@ -345,10 +406,10 @@ impl Validator<'_> {
         for (name, _, value) in entries(table).items {
             let what = format!("future `{name}`");
             let mut scope = Scope {
-                vars: ["name", "result", "error", "now", "elapsed"]
-                    .map(String::from)
-                    .to_vec(),
-                handles: self.root_handles(),
+                builtins: &scope::CALLBACK_VARS,
+                vars: Vec::new(),
+                handles: Vec::new(),
+                roots: self.roots.clone(),
             };
             let on_done = match self.r.table(value, &what, &["on_done"]) {
                 Some(t) => match t.get("on_done") {
@@ -609,6 +670,20 @@ impl Validator<'_> {
         }
         if let Some(m) = r.get("max_backoff") {
             retry.max_backoff = self.r.duration(m, "`max_backoff`");
+            if let Some(max) = retry.max_backoff.filter(|max| *max < retry.backoff) {
+                self.r.diags.push(
+                    Diagnostic::new(
+                        m.span(),
+                        format!(
+                            "`max_backoff` ({}) is below `backoff` ({}): no wait could respect it",
+                            crate::duration::format(max),
+                            crate::duration::format(retry.backoff)
+                        ),
+                    )
+                    .label("below `backoff`")
+                    .help("make `max_backoff` at least `backoff`, or remove it"),
+                );
+            }
         }
         if let Some(j) = r.get("jitter") {
             retry.jitter = match j.get_ref() {

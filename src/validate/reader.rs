@@ -11,6 +11,10 @@ use crate::duration;
 
 pub(crate) type Node<'a> = Spanned<DeValue<'a>>;
 
+/// The longest duration a file may write: 100 years (36,500 days). The
+/// clock holds about 584 years; a run that would pass that stops (exit 3).
+pub(crate) const MAX_DURATION: u64 = 36_500 * 86_400 * 1_000_000_000;
+
 /// Collects problems while the file is read.
 pub(crate) struct Reader<'s> {
     pub source: &'s str,
@@ -180,7 +184,30 @@ impl<'s> Reader<'s> {
             }
         };
         match parsed {
+            Ok(ns) if ns > MAX_DURATION => {
+                self.diags.push(
+                    Diagnostic::new(
+                        node.span(),
+                        format!(
+                            "{what}: {} is longer than a run can last (at most {}, 100 years)",
+                            duration::format(ns),
+                            duration::format(MAX_DURATION)
+                        ),
+                    )
+                    .label("too long")
+                    .help("the virtual clock holds about 584 years; a duration may be at most 100 years"),
+                );
+                None
+            }
             Ok(ns) => Some(ns),
+            Err(message) if message.contains("too long") => {
+                self.diags.push(
+                    Diagnostic::new(node.span(), format!("{what}: {message}"))
+                        .label("too long")
+                        .help("the virtual clock holds about 584 years; a duration may be at most 100 years"),
+                );
+                None
+            }
             Err(message) => {
                 self.diags.push(
                     Diagnostic::new(node.span(), format!("{what}: {message}"))

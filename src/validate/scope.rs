@@ -1,6 +1,9 @@
 //! Which names exist where: task, semaphore, queue and future names for the
 //! whole file, and the variables and handles of each task body.
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use toml::de::DeValue;
 
 use super::reader::{Entries, Node, entries};
@@ -25,21 +28,38 @@ pub(crate) struct Globals {
     pub root: Vec<bool>,
     /// Per task definition: the argument names it declares.
     pub args: Vec<Vec<String>>,
+    /// Task and future names to their index: lookups stay constant-time in
+    /// files of many tasks. Only looked up, never iterated.
+    task_index: HashMap<String, DefId>,
+    future_index: HashMap<String, u32>,
 }
 
 impl Globals {
+    /// Sets the task names (file order) and indexes them; the first of two
+    /// equal names wins, as a search in file order would find.
+    pub(crate) fn set_tasks(&mut self, names: Vec<String>) {
+        self.task_index = HashMap::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            self.task_index.entry(n.clone()).or_insert(i as DefId);
+        }
+        self.tasks = names;
+    }
+
+    /// Sets the future names (file order) and indexes them.
+    pub(crate) fn set_futures(&mut self, names: Vec<String>) {
+        self.future_index = HashMap::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            self.future_index.entry(n.clone()).or_insert(i as u32);
+        }
+        self.futures = names;
+    }
+
     pub(crate) fn task(&self, name: &str) -> Option<DefId> {
-        self.tasks
-            .iter()
-            .position(|t| t == name)
-            .map(|i| i as DefId)
+        self.task_index.get(name).copied()
     }
 
     pub(crate) fn future(&self, name: &str) -> Option<u32> {
-        self.futures
-            .iter()
-            .position(|t| t == name)
-            .map(|i| i as u32)
+        self.future_index.get(name).copied()
     }
 }
 
@@ -47,34 +67,76 @@ impl Globals {
 #[derive(Default)]
 pub(crate) struct Symbols {
     pub names: Vec<String>,
+    /// Name to symbol: only looked up, never iterated.
+    index: HashMap<String, Sym>,
 }
 
 impl Symbols {
     pub(crate) fn intern(&mut self, name: &str) -> Sym {
-        match self.names.iter().position(|n| n == name) {
-            Some(i) => i as Sym,
-            None => {
-                self.names.push(name.to_owned());
-                (self.names.len() - 1) as Sym
-            }
+        if let Some(sym) = self.index.get(name) {
+            return *sym;
         }
+        let sym = self.names.len() as Sym;
+        self.names.push(name.to_owned());
+        self.index.insert(name.to_owned(), sym);
+        sym
     }
 }
+
+/// The tasks that start by themselves: a handle in every body. Shared by
+/// all scopes (one copy per file, not per task).
+#[derive(Default)]
+pub(crate) struct Roots {
+    /// In file order, for "did you mean".
+    pub names: Vec<String>,
+    /// Only looked up, never iterated.
+    set: std::collections::HashSet<String>,
+}
+
+impl Roots {
+    pub(crate) fn new(names: Vec<String>) -> Roots {
+        let set = names.iter().cloned().collect();
+        Roots { names, set }
+    }
+}
+
+/// Variables a future's `on_done` steps have.
+pub(crate) const CALLBACK_VARS: [&str; 5] = ["name", "result", "error", "now", "elapsed"];
 
 /// The names visible inside one task body (or a future's callbacks).
 #[derive(Default, Clone)]
 pub(crate) struct Scope {
+    /// The variables every such body has ([`BUILTIN_VARS`] or [`CALLBACK_VARS`]),
+    /// shared rather than copied per body.
+    pub builtins: &'static [&'static str],
+    /// The variables this body declares itself.
     pub vars: Vec<String>,
+    /// Handles the body declares itself.
     pub handles: Vec<String>,
+    /// Handles every body has: the root tasks.
+    pub roots: Rc<Roots>,
 }
 
 impl Scope {
     pub(crate) fn has_var(&self, name: &str) -> bool {
-        self.vars.iter().any(|v| v == name)
+        self.builtins.contains(&name) || self.vars.iter().any(|v| v == name)
     }
 
     pub(crate) fn has_handle(&self, name: &str) -> bool {
-        self.handles.iter().any(|v| v == name)
+        self.handles.iter().any(|v| v == name) || self.roots.set.contains(name)
+    }
+
+    /// Every variable, the built-in ones first, for "did you mean".
+    pub(crate) fn all_vars(&self) -> impl Iterator<Item = &str> {
+        self.builtins
+            .iter()
+            .copied()
+            .chain(self.vars.iter().map(String::as_str))
+    }
+
+    /// Every handle, the body's own first, for "did you mean".
+    pub(crate) fn all_handles(&self) -> impl Iterator<Item = &String> {
+        self.handles.iter().chain(&self.roots.names)
     }
 }
 

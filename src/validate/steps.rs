@@ -191,7 +191,23 @@ impl Validator<'_> {
         }
     }
 
+    /// Decodes a verb, counting the loops it is inside (for `break`).
     fn verb(
+        &mut self,
+        verb: &str,
+        v: &Node<'_>,
+        t: &Entries<'_, '_>,
+        node: &Node<'_>,
+        scope: &Scope,
+    ) -> Option<Step> {
+        let looping = matches!(verb, "repeat" | "forever" | "for" | "each" | "consume");
+        self.loops += u32::from(looping);
+        let step = self.verb_in_loops(verb, v, t, node, scope);
+        self.loops -= u32::from(looping);
+        step
+    }
+
+    fn verb_in_loops(
         &mut self,
         verb: &str,
         v: &Node<'_>,
@@ -329,6 +345,17 @@ impl Validator<'_> {
             }
             "each" => self.each(v, t, node, scope)?,
             "check" => self.check(v, t, node, scope)?,
+            "break" if self.loops == 0 => {
+                self.r.diags.push(
+                    Diagnostic::new(
+                        node.span(),
+                        "`break` outside a loop: there is nothing to break out of",
+                    )
+                    .label("not inside repeat, forever, for, each or consume")
+                    .help("to end the task here, use `{ return = ... }`"),
+                );
+                return None;
+            }
             "break" => Step::Break,
             "pass" => Step::Repeat {
                 times: 0,
@@ -498,8 +525,7 @@ impl Validator<'_> {
             return None;
         }
         let candidates = scope
-            .handles
-            .iter()
+            .all_handles()
             .chain(&self.globals.tasks)
             .chain(&self.globals.futures);
         let help = did_you_mean(name, candidates.map(String::as_str));
@@ -876,11 +902,10 @@ fn resolve_ref(
         return Ok(Ref::Attr(target, attr));
     }
     let candidates = scope
-        .vars
-        .iter()
-        .chain(&scope.handles)
-        .chain(&globals.futures);
-    let help = did_you_mean(head, candidates.map(String::as_str))
+        .all_vars()
+        .chain(scope.all_handles().map(String::as_str))
+        .chain(globals.futures.iter().map(String::as_str));
+    let help = did_you_mean(head, candidates)
         .unwrap_or_else(|| "pass it in `args`, or write `{{` for a brace".into());
     Err(format!("unknown name `{head}` in `{{{name}}}` | {help}"))
 }
