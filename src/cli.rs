@@ -174,6 +174,10 @@ struct RunArgs {
     /// line (`fetch[0..49]  started`).
     #[arg(long)]
     fold: bool,
+    /// The CPython version whose asyncio the run follows: 3.11, 3.12 or 3.13
+    /// (over `[scenario] python`; the default is 3.13).
+    #[arg(long, value_name = "VERSION", value_parser = parse_python)]
+    python: Option<crate::python::Python>,
     /// Stop after this many steps in all.
     #[arg(long, value_name = "N", default_value_t = Limits::default().steps)]
     max_steps: u64,
@@ -220,6 +224,18 @@ fn parse_kind(text: &str) -> Result<String, String> {
     Err(match near {
         Some((_, k)) => format!("unknown event kind `{text}`: did you mean `{k}`?"),
         None => format!("unknown event kind `{text}`; kinds: {}", KINDS.join(", ")),
+    })
+}
+
+/// A modelled CPython version (`3.12`).
+fn parse_python(text: &str) -> Result<crate::python::Python, String> {
+    use crate::python::Python;
+    Python::parse(text).ok_or_else(|| {
+        let known: Vec<&str> = Python::ALL.iter().map(|p| p.name()).collect();
+        format!(
+            "CPython {text} is not modelled; the versions are {}",
+            known.join(", ")
+        )
     })
 }
 
@@ -409,6 +425,7 @@ fn options(args: &RunArgs) -> Options {
         only: args.only.clone(),
         events: args.events.clone(),
         fold: args.fold,
+        python: args.python,
     }
 }
 
@@ -512,6 +529,7 @@ fn sweep(args: &RunArgs, runs: u64, color: bool, max_input: u64) -> ExitCode {
         threads,
         limits: options(args).limits,
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        python: args.python,
     };
     let result = match montecarlo::sweep(&plan) {
         Ok(r) => r,

@@ -335,11 +335,6 @@ def roots_of(task):
     return ROOTS.get(task, [])
 
 
-def coro(body, task, i=0, **args):
-    """One instance of a task as a coroutine (asyncio.wait_for wraps it)."""
-    return body(Instance(task, i, -1), **args)
-
-
 async def awaited(tasks):
     if len(tasks) == 1:
         return await tasks[0]
@@ -469,9 +464,11 @@ impl Writer<'_> {
         self.line(&format!("\"\"\"{}", title.replace('"', "'")));
         self.line("");
         self.line(&format!(
-            "Exported by scenario-run from {}. Run it with: python3 THIS_FILE.py",
-            file.replace('"', "'")
+            "Exported by scenario-run from {}, whose trace models CPython {}.",
+            file.replace('"', "'"),
+            m.python
         ));
+        self.line("Run it with: python3 THIS_FILE.py");
         self.line("\"\"\"");
         self.out.push_str(PRELUDE);
         self.line("");
@@ -820,10 +817,7 @@ impl Writer<'_> {
                 timeout,
                 shield,
             } => {
-                let one = match target {
-                    Target::Start(start) => self.coro_expr(start),
-                    other => format!("only({})", self.target(other)),
-                };
+                let one = format!("only({})", self.target(target));
                 let inner = if *shield {
                     format!("asyncio.shield({one})")
                 } else {
@@ -1030,15 +1024,6 @@ impl Writer<'_> {
             let i = self.sym(sym::I);
             format!("[start({f}, {name}, i={i}{args}) for {i} in range({count})]")
         }
-    }
-
-    /// One instance of a task as a coroutine, for `wait_for`.
-    fn coro_expr(&self, start: &Start) -> String {
-        let def = &self.model.tasks[start.def as usize];
-        let f = self.task_fn(start.def);
-        let name = name_literal(&def.name);
-        let args = self.start_args(start, false);
-        format!("coro({f}, {name}{args})")
     }
 
     fn start_args(&self, start: &Start, own_i: bool) -> String {

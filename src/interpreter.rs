@@ -899,8 +899,18 @@ impl Ctx {
             result: Default::default(),
             cancel_requested: Default::default(),
         });
+        // 3.12+: members already done are counted at once, in argument
+        // order, and a result they decide comes back without a turn.
+        let at_once = self.sim.model.python.gather_done_at_once();
         for m in unique.as_deref().unwrap_or(&g.members) {
-            self.sim.add_callback(*m, Callback::Gather(g.clone(), *m));
+            if at_once && self.sim.state(*m) != State::Pending {
+                self.sim.gather_count(&g, *m);
+            } else {
+                self.sim.add_callback(*m, Callback::Gather(g.clone(), *m));
+            }
+        }
+        if let Some(result) = g.result.borrow().clone() {
+            return result;
         }
         let r = self
             .suspend(Waiting::Gather(g.clone()), || g.result.borrow().is_some())
@@ -980,7 +990,13 @@ impl Ctx {
         timeout: u64,
         shield: bool,
     ) -> Result<Value, Raise> {
-        // asyncio sets the timer before it wraps the awaitable in a task.
+        if timeout == 0 {
+            return self.wait_for_now(target).await;
+        }
+        if self.sim.model.python.wait_for_is_a_timeout() {
+            return self.wait_for_in_timeout(target, timeout, shield).await;
+        }
+        // 3.11: asyncio sets the timer before it wraps the awaitable in a task.
         let waiter = Waiter::new(self.id);
         let key = self
             .sim
@@ -1035,6 +1051,77 @@ impl Ctx {
             Some(Err(Raise::Cancelled)) | None => Err(Raise::Timeout),
             Some(other) => other,
         }
+    }
+
+    /// `wait_for(x, 0)`, the same in every version: what is done already
+    /// gives its result; anything else is cancelled, waited for, and is a
+    /// `TimeoutError` unless it finished anyway.
+    async fn wait_for_now(&mut self, target: &Target) -> Result<Value, Raise> {
+        let members = self.resolve(target);
+        let [m] = members.as_slice() else {
+            return Err(Raise::Error(Rc::from("wait_for takes one task or future")));
+        };
+        let m = *m;
+        if self.sim.state(m) == State::Pending {
+            self.cancel_and_wait(m).await?;
+            if self.sim.tracing() {
+                let what = self.member_name(m);
+                self.emit("timeout", format!("wait_for {what} timed out after 0s"));
+            }
+        }
+        match self.sim.outcome(m).expect("finished") {
+            Err(Raise::Cancelled) => Err(Raise::Timeout),
+            other => other,
+        }
+    }
+
+    /// `wait_for` in 3.12 and later: `async with timeout(t): return await x`
+    /// (through a shield when asked). The timeout cancels this task, which
+    /// cancels what it awaits; at an exact tie the timeout wins.
+    async fn wait_for_in_timeout(
+        &mut self,
+        target: &Target,
+        timeout: u64,
+        shield: bool,
+    ) -> Result<Value, Raise> {
+        let members = self.resolve(target);
+        let [m] = members.as_slice() else {
+            return Err(Raise::Error(Rc::from("wait_for takes one task or future")));
+        };
+        let m = *m;
+        let scope = self.open_timeout(timeout);
+        let r = if shield {
+            self.await_shielded(m).await
+        } else {
+            self.await_member(m).await
+        };
+        let what = self.member_name(m);
+        self.close_timeout(scope, r, || {
+            format!(
+                "wait_for {what} timed out after {}",
+                duration::format(timeout)
+            )
+        })
+    }
+
+    /// `await shield(x)`: the shield's outer future is set a turn after `x`
+    /// finishes; cancelling this task cancels only the outer future.
+    async fn await_shielded(&self, m: Member) -> Outcome {
+        if self.sim.state(m) == State::Pending {
+            let waiter = Waiter::new(self.id);
+            let cb = Callback::Release(waiter.clone(), 0);
+            self.sim.add_callback(m, cb.clone());
+            let r = self
+                .suspend(Waiting::on("a shielded task", Rc::new([m])), || {
+                    waiter.done.get()
+                })
+                .await;
+            if r.is_err() {
+                self.sim.remove_callback(m, &cb);
+            }
+            r?;
+        }
+        self.sim.outcome(m).expect("finished")
     }
 
     /// Cancels `m` and waits until it has finished (asyncio's `_cancel_and_wait`).

@@ -24,6 +24,7 @@ mod model;
 mod montecarlo;
 mod output;
 mod prefetch;
+mod python;
 mod queue;
 mod render;
 mod rng;
@@ -46,6 +47,7 @@ use std::rc::Rc;
 pub use cli::main;
 pub use duration::Precision;
 pub use limits::Limits;
+pub use python::Python;
 pub use run::{Format, Options};
 
 /// The process exit codes, from best to worst.
@@ -72,7 +74,8 @@ pub fn run_source(
     color: bool,
 ) -> ExitCode {
     match validate::validate(text) {
-        Ok(model) => {
+        Ok(mut model) => {
+            model.python = options.python.unwrap_or(model.python);
             if let Err(why) = run::check_only(&model, &options.only) {
                 report(&format!("error: `{path}`: {why}\n"));
                 return ExitCode::Invalid;

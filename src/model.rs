@@ -44,6 +44,9 @@ pub(crate) struct Model {
     pub expect: Expect,
     /// The names of variables and handles, by [`Sym`].
     pub symbols: Vec<String>,
+    /// The CPython version whose semantics the run follows (`[scenario]
+    /// python`, `--python`).
+    pub python: crate::python::Python,
 }
 
 impl Model {

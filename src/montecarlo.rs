@@ -168,6 +168,8 @@ pub(crate) struct Plan<'a> {
     pub threads: usize,
     pub limits: Limits,
     pub progress: bool,
+    /// `--python`, over `[scenario] python`.
+    pub python: Option<crate::python::Python>,
 }
 
 /// Runs the plan; `Err` carries the rendered problems of an invalid file.
@@ -211,7 +213,9 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
     // One worker: takes the next run until none is left, folding them in.
     let work = || {
         // Each worker has its own model: nothing is shared but the counter.
-        let model = Rc::new(crate::validate::validate(plan.text).expect("valid above"));
+        let mut model = crate::validate::validate(plan.text).expect("valid above");
+        model.python = plan.python.unwrap_or(model.python);
+        let model = Rc::new(model);
         let mut mine = empty.clone();
         let mut order = Vec::new();
         loop {

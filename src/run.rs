@@ -52,6 +52,8 @@ pub struct Options {
     /// `--fold`: the text trace folds replicas doing the same thing at the
     /// same instant into one line (`fetch[0..49]  started`).
     pub fold: bool,
+    /// `--python`: the CPython version to model, over `[scenario] python`.
+    pub python: Option<crate::python::Python>,
 }
 
 impl Default for Options {
@@ -69,6 +71,7 @@ impl Default for Options {
             only: Vec::new(),
             events: Vec::new(),
             fold: false,
+            python: None,
         }
     }
 }
@@ -164,7 +167,9 @@ pub(crate) fn run(
         speed,
     });
     let sim = Sim::new(model.clone(), Setup { real, ..setup }, tracer);
-    sim.tracer.borrow_mut().header(&model.name, seed);
+    sim.tracer
+        .borrow_mut()
+        .header(&model.name, seed, model.python);
     sim.run();
     let mut summary = summarise(&sim);
     summary.sequential = sequential;

@@ -814,8 +814,16 @@ impl Sim {
     }
 
     fn gather_child_done(&self, g: &Gather, m: Member) {
+        if self.gather_count(g, m) {
+            self.wake(g.parent);
+        }
+    }
+
+    /// Counts a finished member of a gather; true when that decided the
+    /// gather's result (its parent is to be woken).
+    pub(crate) fn gather_count(&self, g: &Gather, m: Member) -> bool {
         if g.result.borrow().is_some() {
-            return;
+            return false;
         }
         g.remaining.set(g.remaining.get() - 1);
         let outcome = self.outcome(m).expect("a finished member has an outcome");
@@ -834,9 +842,9 @@ impl Sim {
             };
             *g.result.borrow_mut() = Some(result);
         } else {
-            return;
+            return false;
         }
-        self.wake(g.parent);
+        true
     }
 
     fn wait_child_done(&self, w: &WaitState, m: Member) {

@@ -192,9 +192,9 @@ impl Tracer {
         self.last_time = self.last_time.max(now);
     }
 
-    pub(crate) fn header(&mut self, scenario: &str, seed: u64) {
+    pub(crate) fn header(&mut self, scenario: &str, seed: u64, python: crate::python::Python) {
         if let Some(r) = &mut self.renderer {
-            r.header(&mut self.out, scenario, seed);
+            r.header(&mut self.out, scenario, seed, python);
         }
     }
 

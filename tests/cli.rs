@@ -221,7 +221,10 @@ fn real_clock_runs_in_scaled_real_time_with_the_same_story() {
 fn times_read_well_and_precision_gives_them_exactly() {
     let (code, out, _) = run(&["scenarios/sleep.toml"]);
     assert_eq!(code, 0);
-    assert!(out.starts_with("# sleep.toml  (seed 0)\n"), "{out}");
+    assert!(
+        out.starts_with("# sleep.toml  (seed 0, Python 3.13)\n"),
+        "{out}"
+    );
     assert!(
         out.contains("\n   0.270  drawn    log       slept a uniform draw"),
         "{out}"

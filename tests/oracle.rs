@@ -4,13 +4,15 @@
 
 use std::path::Path;
 
-use scenario_run::{Format, Options, render_to_string};
+use scenario_run::{Format, Options, Python, render_to_string};
 
 /// (milliseconds, text) of each line the scenario logs.
 fn logged(path: &Path) -> Vec<(u64, String)> {
     let text = std::fs::read_to_string(path).unwrap();
+    // The stored answers are CPython 3.11's.
     let options = Options {
         format: Format::Jsonl,
+        python: Some(Python::V3_11),
         ..Options::default()
     };
     let (out, _) = render_to_string(&path.display().to_string(), &text, &options);
@@ -125,6 +127,7 @@ fn program_05_has_cpythons_shape() {
         let options = Options {
             seed: Some(seed),
             format: Format::Jsonl,
+            python: Some(Python::V3_11),
             ..Options::default()
         };
         let (out, _) = render_to_string("05", &text, &options);

@@ -57,7 +57,13 @@ impl Chrome {
 }
 
 impl Renderer for Chrome {
-    fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64) {
+    fn header(
+        &mut self,
+        out: &mut dyn Write,
+        scenario: &str,
+        seed: u64,
+        python: crate::python::Python,
+    ) {
         self.first = true;
         let _ = writeln!(out, "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
         let name = if scenario.is_empty() {
@@ -67,7 +73,7 @@ impl Renderer for Chrome {
         };
         self.write(
             out,
-            json!({ "ph": "M", "pid": 1, "name": "process_name", "args": { "name": format!("{name} (seed {seed})") } }),
+            json!({ "ph": "M", "pid": 1, "name": "process_name", "args": { "name": format!("{name} (seed {seed}, Python {python})") } }),
         );
     }
 

@@ -17,11 +17,17 @@ pub(crate) const VERSION: u32 = 1;
 pub(crate) struct Jsonl;
 
 impl Renderer for Jsonl {
-    fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64) {
+    fn header(
+        &mut self,
+        out: &mut dyn Write,
+        scenario: &str,
+        seed: u64,
+        python: crate::python::Python,
+    ) {
         let _ = writeln!(
             out,
             "{}",
-            json!({ "kind": "scenario", "format": "scenario-run/jsonl", "version": VERSION, "name": scenario, "seed": seed })
+            json!({ "kind": "scenario", "format": "scenario-run/jsonl", "version": VERSION, "name": scenario, "seed": seed, "python": python.name() })
         );
     }
 

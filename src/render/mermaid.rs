@@ -38,8 +38,14 @@ fn axis(end_ms: u64) -> &'static str {
 }
 
 impl Renderer for Mermaid {
-    fn header(&mut self, _: &mut dyn Write, scenario: &str, seed: u64) {
-        self.timeline.header(scenario, seed);
+    fn header(
+        &mut self,
+        _: &mut dyn Write,
+        scenario: &str,
+        seed: u64,
+        python: crate::python::Python,
+    ) {
+        self.timeline.header(scenario, seed, python);
     }
 
     fn event(&mut self, _: &mut dyn Write, event: &Event) {

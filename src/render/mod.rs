@@ -21,7 +21,13 @@ use crate::trace::{Event, Summary};
 
 /// Writes events as they happen, then the summary.
 pub(crate) trait Renderer {
-    fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64);
+    fn header(
+        &mut self,
+        out: &mut dyn Write,
+        scenario: &str,
+        seed: u64,
+        python: crate::python::Python,
+    );
     fn event(&mut self, out: &mut dyn Write, event: &Event);
     fn summary(&mut self, out: &mut dyn Write, summary: &Summary);
     /// Whether it wants every event, `--verbose` ones included (a picture

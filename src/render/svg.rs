@@ -240,8 +240,14 @@ pub(crate) struct Svg {
 }
 
 impl Renderer for Svg {
-    fn header(&mut self, _: &mut dyn Write, scenario: &str, seed: u64) {
-        self.timeline.header(scenario, seed);
+    fn header(
+        &mut self,
+        _: &mut dyn Write,
+        scenario: &str,
+        seed: u64,
+        python: crate::python::Python,
+    ) {
+        self.timeline.header(scenario, seed, python);
     }
 
     fn event(&mut self, _: &mut dyn Write, event: &Event) {
@@ -279,9 +285,15 @@ impl Html {
 }
 
 impl Renderer for Html {
-    fn header(&mut self, _: &mut dyn Write, scenario: &str, seed: u64) {
-        self.timeline.header(scenario, seed);
-        self.text.header(&mut self.trace, scenario, seed);
+    fn header(
+        &mut self,
+        _: &mut dyn Write,
+        scenario: &str,
+        seed: u64,
+        python: crate::python::Python,
+    ) {
+        self.timeline.header(scenario, seed, python);
+        self.text.header(&mut self.trace, scenario, seed, python);
     }
 
     fn event(&mut self, _: &mut dyn Write, event: &Event) {

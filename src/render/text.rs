@@ -93,13 +93,19 @@ impl Text {
 }
 
 impl Renderer for Text {
-    fn header(&mut self, out: &mut dyn Write, scenario: &str, seed: u64) {
+    fn header(
+        &mut self,
+        out: &mut dyn Write,
+        scenario: &str,
+        seed: u64,
+        python: crate::python::Python,
+    ) {
         let name = match (scenario, self.label.as_str()) {
             ("", "") => String::new(),
             ("", label) => format!("{label}  "),
             (name, _) => format!("{name}  "),
         };
-        let _ = writeln!(out, "# {name}(seed {seed})");
+        let _ = writeln!(out, "# {name}(seed {seed}, Python {python})");
     }
 
     fn event(&mut self, out: &mut dyn Write, e: &Event) {

@@ -46,11 +46,11 @@ pub(crate) struct Timeline {
 const FINAL: [&str; 4] = ["done", "failed", "cancelled", "skipped"];
 
 impl Timeline {
-    pub(crate) fn header(&mut self, scenario: &str, seed: u64) {
+    pub(crate) fn header(&mut self, scenario: &str, seed: u64, python: crate::python::Python) {
         self.title = if scenario.is_empty() {
-            format!("seed {seed}")
+            format!("seed {seed}, Python {python}")
         } else {
-            format!("{scenario} (seed {seed})")
+            format!("{scenario} (seed {seed}, Python {python})")
         };
     }
 

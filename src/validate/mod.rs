@@ -31,7 +31,14 @@ pub(crate) const TOP_KEYS: [&str; 6] = [
     "tasks",
     "expect",
 ];
-pub(crate) const SCENARIO_KEYS: [&str; 5] = ["name", "description", "seed", "main", "time_limit"];
+pub(crate) const SCENARIO_KEYS: [&str; 6] = [
+    "name",
+    "description",
+    "seed",
+    "main",
+    "time_limit",
+    "python",
+];
 pub(crate) const TASK_KEYS: [&str; 15] = [
     "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
     "deadline", "retry", "retry_on", "after", "trigger",
@@ -74,6 +81,7 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
 /// What `[scenario]` says.
 #[derive(Default)]
 struct Header {
+    python: crate::python::Python,
     name: String,
     seed: u64,
     main: Option<u32>,
@@ -157,6 +165,7 @@ impl Validator<'_> {
             futures,
             tasks,
             symbols: std::mem::take(&mut self.symbols.names),
+            python: header.python,
         }
     }
 
@@ -172,6 +181,7 @@ impl Validator<'_> {
             futures: Vec::new(),
             tasks: Vec::new(),
             symbols: Vec::new(),
+            python: Default::default(),
         }
     }
 
@@ -264,6 +274,25 @@ impl Validator<'_> {
             header.seed = seed as u64;
         }
         header.main = t.get("main").and_then(|m| self.task_name_ref(m, "`main`"));
+        if let Some(node) = t.get("python")
+            && let Some(text) = self.r.string(node, "`python`")
+        {
+            use crate::python::Python;
+            match Python::parse(text) {
+                Some(p) => header.python = p,
+                None => {
+                    let known: Vec<&str> = Python::ALL.iter().map(|p| p.name()).collect();
+                    self.r.diags.push(
+                        Diagnostic::new(
+                            node.span(),
+                            format!("`python`: CPython {text} is not modelled"),
+                        )
+                        .label("not a modelled version")
+                        .help(format!("the versions modelled are {}", known.join(", "))),
+                    );
+                }
+            }
+        }
         if let Some(node) = t.get("time_limit") {
             header.time_limit = self.r.duration(node, "`time_limit`");
             if header.time_limit == Some(0) {

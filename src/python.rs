@@ -1,0 +1,72 @@
+//! The CPython versions whose asyncio semantics a run models, and what
+//! differs between them (each difference measured on CPython itself and
+//! pinned by the differential test).
+//!
+//! - `wait_for`: 3.11 wraps the awaitable in a task of its own and races it
+//!   against a timer; 3.12 and later are `async with timeout(t): await it`,
+//!   so a task finishing exactly at the deadline times out, and a result
+//!   comes back a turn sooner.
+//! - `gather` of futures that are all done: 3.11 takes two turns of the
+//!   loop to return; 3.12 and later return at once.
+
+use std::fmt;
+
+/// A modelled CPython version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Python {
+    V3_11,
+    V3_12,
+    /// The default: the newest modelled version.
+    #[default]
+    V3_13,
+}
+
+impl Python {
+    /// Every modelled version, oldest first.
+    pub const ALL: [Python; 3] = [Python::V3_11, Python::V3_12, Python::V3_13];
+
+    /// The version as people write it (`"3.12"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Python::V3_11 => "3.11",
+            Python::V3_12 => "3.12",
+            Python::V3_13 => "3.13",
+        }
+    }
+
+    /// The version named `text`, if it is modelled.
+    pub fn parse(text: &str) -> Option<Python> {
+        Python::ALL.into_iter().find(|p| p.name() == text)
+    }
+
+    /// `wait_for` is a timeout around an `await` (3.12+), not a race with a
+    /// task of its own (3.11).
+    pub(crate) fn wait_for_is_a_timeout(self) -> bool {
+        self >= Python::V3_12
+    }
+
+    /// `gather` of futures all done returns without suspending (3.12+).
+    pub(crate) fn gather_done_at_once(self) -> bool {
+        self >= Python::V3_12
+    }
+}
+
+impl fmt::Display for Python {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Python::ALL {
+            assert_eq!(Python::parse(p.name()), Some(p));
+        }
+        assert_eq!(Python::parse("3.10"), None);
+        assert_eq!(Python::default(), Python::V3_13);
+    }
+}
