@@ -7,8 +7,8 @@
 //! the trace told the truth (the differential test), and so that it can be
 //! the starting point of the real service. Each task instance gets a small
 //! `Instance` (its name, its `i`, its random stream); everything else is
-//! plain asyncio. Features without an exact asyncio counterpart in this
-//! exporter (`after` and its triggers, `deadline`) are refused by name.
+//! plain asyncio; `after` becomes a wait on the upstream tasks until its
+//! trigger rule is decided (a skipped task raises `Skipped`).
 
 use std::fmt::Write;
 
@@ -19,24 +19,8 @@ use crate::model::{
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::{ErrorKind, Value};
 
-/// Why a scenario cannot be exported.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Unsupported(pub(crate) Vec<String>);
-
 /// Writes the program; `file` names the scenario in its docstring.
-pub(crate) fn python(model: &Model, file: &str) -> Result<String, Unsupported> {
-    let mut missing = Vec::new();
-    for t in &model.tasks {
-        if !t.after.is_empty() {
-            missing.push(format!("task `{}`: `after` (dependencies)", t.name));
-        }
-        if t.deadline.is_some() {
-            missing.push(format!("task `{}`: `deadline`", t.name));
-        }
-    }
-    if !missing.is_empty() {
-        return Err(Unsupported(missing));
-    }
+pub(crate) fn python(model: &Model, file: &str) -> String {
     let mut w = Writer {
         model,
         out: String::new(),
@@ -45,7 +29,7 @@ pub(crate) fn python(model: &Model, file: &str) -> Result<String, Unsupported> {
         name_is_arg: false,
     };
     w.program(file);
-    Ok(w.out)
+    w.out
 }
 
 const KEYWORDS: [&str; 38] = [
@@ -189,8 +173,40 @@ struct Writer<'m> {
 const PRELUDE: &str = r#"import asyncio
 import itertools
 import math
+import os
 import sys
 import time
+
+
+def run(main):
+    """asyncio.run; with SPEED=N in the environment, N times faster than
+    real time (SPEED=60: a minute a second), the loop's clock scaled."""
+    speed = float(os.environ.get("SPEED", "1"))
+    if speed == 1:
+        return asyncio.run(main)
+
+    class Scaled(asyncio.SelectorEventLoop):
+        def __init__(self):
+            super().__init__()
+            self._start = time.monotonic()
+            inner = self._selector
+
+            class Selector:
+                def select(self, timeout=None):
+                    return inner.select(None if timeout is None else timeout / speed)
+
+                def __getattr__(self, name):
+                    return getattr(inner, name)
+
+            self._selector = Selector()
+
+        def time(self):
+            return (time.monotonic() - self._start) * speed
+
+    real_sleep = time.sleep
+    time.sleep = lambda seconds: real_sleep(seconds / speed)
+    with asyncio.Runner(loop_factory=Scaled) as runner:
+        return runner.run(main)
 
 
 class Stream:
@@ -414,12 +430,45 @@ def why(error):
     return type(error).__name__
 
 
+class Skipped(Exception):
+    """A task whose `after` rule can no longer be met (Airflow's "skipped")."""
+
+
 def state_of(task):
     if not task.done():
         return "pending"
     if task.cancelled():
         return "cancelled"
-    return "failed" if task.exception() is not None else "done"
+    error = task.exception()
+    if error is None:
+        return "done"
+    return "skipped" if isinstance(error, Skipped) else "failed"
+
+
+def decide(rule, tasks):
+    """A trigger rule, decided as soon as it can no longer change: True to
+    start, False to skip, None while it waits."""
+    states = [state_of(t) for t in tasks]
+    finished = "pending" not in states
+    if rule == "all_success":
+        if any(s not in ("pending", "done") for s in states):
+            return False
+        return True if finished else None
+    if rule == "all_done":
+        return True if finished else None
+    wanted = "done" if rule == "one_success" else "failed"
+    if wanted in states:
+        return True
+    return False if finished else None
+
+
+async def upstream(tasks, rule):
+    """`after`: waits until the upstream tasks decide the rule."""
+    while (verdict := decide(rule, tasks)) is None:
+        running = [t for t in tasks if not t.done()]
+        await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    if not verdict:
+        raise Skipped(rule)
 
 
 def check(tasks, want):
@@ -468,7 +517,9 @@ impl Writer<'_> {
             file.replace('"', "'"),
             m.python
         ));
-        self.line("Run it with: python3 THIS_FILE.py");
+        self.line(
+            "Run it with: python3 THIS_FILE.py (SPEED=60 python3 THIS_FILE.py: a minute a second)",
+        );
         self.line("\"\"\"");
         self.out.push_str(PRELUDE);
         self.line("");
@@ -553,12 +604,37 @@ impl Writer<'_> {
         if !builtins.is_empty() {
             self.line(&format!("{} = None", builtins.join(" = ")));
         }
+        if !t.after.is_empty() {
+            let ups: Vec<String> = t
+                .after
+                .iter()
+                .map(|d| {
+                    format!(
+                        "*roots_of({})",
+                        name_literal(&self.model.tasks[*d as usize].name)
+                    )
+                })
+                .collect();
+            self.line(&format!(
+                "await upstream([{}], {})",
+                ups.join(", "),
+                quoted(t.trigger.name())
+            ));
+        }
         self.line("began = now()");
         let mut groups = Vec::new();
         collect_groups(&t.body, &mut groups);
         for g in groups {
             let g = self.sym(g);
             self.line(&format!("{g} = []"));
+        }
+        let body_depth = self.depth;
+        if let Some(deadline) = t.deadline {
+            self.line(&format!(
+                "async with asyncio.timeout({}):  # the deadline",
+                secs(deadline)
+            ));
+            self.depth += 1;
         }
         let mut depth0 = self.depth;
         if let Some(retry) = &t.retry {
@@ -614,9 +690,8 @@ impl Writer<'_> {
                 self.line(&format!("wait = int({wait})"));
             }
             self.line("await asyncio.sleep(ns(wait))");
-            self.depth -= 2;
         }
-        self.depth -= 1;
+        self.depth = body_depth - 1;
     }
 
     fn entry(&mut self) {
@@ -680,7 +755,7 @@ impl Writer<'_> {
         self.line("");
         self.line("");
         self.line("if __name__ == \"__main__\":");
-        self.line("    asyncio.run(begin())");
+        self.line("    run(begin())");
     }
 
     /// Whether a root task's instances are named `name[k]` (replicas).

@@ -511,16 +511,15 @@ impl Ctx {
             let states: Vec<State> = members.iter().map(|m| self.sim.state(*m)).collect();
             trigger::decide(def.trigger, &states)
         };
-        if decide().is_none() {
-            for m in &members {
-                self.sim.add_callback(*m, Callback::Wake(self.id));
-            }
-            let waiting = Waiting::on("its upstream tasks", members.clone().into());
-            let r = self.suspend(waiting, || decide().is_some()).await;
-            for m in &members {
-                self.sim.remove_callback(*m, &Callback::Wake(self.id));
-            }
-            r?;
+        // As the program it stands for waits: `asyncio.wait(those still
+        // running, return_when=FIRST_COMPLETED)` until the rule is decided.
+        while decide().is_none() {
+            let running: Vec<Member> = members
+                .iter()
+                .copied()
+                .filter(|m| self.sim.state(*m) == State::Pending)
+                .collect();
+            self.wait_first(running, "its upstream tasks").await?;
         }
         let names: Vec<String> = def
             .after
@@ -982,6 +981,29 @@ impl Ctx {
         self.bind(sym::DONE, done.into());
         self.bind(sym::PENDING, pending.into());
         Ok(())
+    }
+
+    /// `asyncio.wait(members, return_when=FIRST_COMPLETED)` with nothing
+    /// said in the trace (the waits of `after`).
+    async fn wait_first(&self, members: Vec<Member>, what: &'static str) -> Result<(), Raise> {
+        let w = Rc::new(WaitState {
+            waiter: Waiter::new(self.id),
+            counter: std::cell::Cell::new(members.len()),
+            when: crate::model::ReturnWhen::FirstCompleted,
+            timer: Default::default(),
+        });
+        for m in &members {
+            self.sim.add_callback(*m, Callback::Wait(w.clone(), *m));
+        }
+        let r = self
+            .suspend(Waiting::on(what, members.clone().into()), || {
+                w.waiter.done.get()
+            })
+            .await;
+        for m in &members {
+            self.sim.remove_callback(*m, &Callback::Wait(w.clone(), *m));
+        }
+        r
     }
 
     async fn wait_for(

@@ -164,21 +164,11 @@ pub(crate) fn graph_source(
     }
 }
 
-/// A scenario's text as a runnable asyncio program (`export python`): the
-/// program, or the rendered problems (an invalid file, or features the
-/// exporter does not write).
+/// A scenario's text as a runnable asyncio program (`export python`), or
+/// the rendered problems of an invalid file.
 pub fn export_python(path: &str, text: &str, color: bool) -> Result<String, String> {
     match validate::validate(text) {
-        Ok(model) => export::python(&model, path).map_err(|export::Unsupported(what)| {
-            let mut report = format!(
-                "error: `{path}` cannot be exported to Python yet:
-"
-            );
-            for w in what {
-                report.push_str(&format!("  - {w}\n"));
-            }
-            report
-        }),
+        Ok(model) => Ok(export::python(&model, path)),
         Err(d) => Err(diagnostic::render(path, text, &d, color)),
     }
 }

@@ -153,18 +153,12 @@ fn scenarios_log_what_cpython_logs() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut compared = 0;
-    let mut not_exported = Vec::new();
     let mut divergences = Vec::new();
     for path in completing_scenarios() {
         let text = std::fs::read_to_string(&path).unwrap();
         let shown = path.display().to_string();
-        let program = match export_python(&shown, &text, false) {
-            Ok(p) => p,
-            Err(why) => {
-                not_exported.push(format!("{shown}: {}", why.lines().nth(1).unwrap_or("")));
-                continue;
-            }
-        };
+        let program = export_python(&shown, &text, false)
+            .unwrap_or_else(|why| panic!("{shown} cannot be exported:\n{why}"));
         let file = dir.path().join("program.py");
         std::fs::write(&file, program).unwrap();
         for (version, python) in &pythons {
@@ -187,17 +181,13 @@ fn scenarios_log_what_cpython_logs() {
         }
     }
     eprintln!(
-        "differential: {compared} scenario runs agree with CPython ({}); not exported yet: {}",
+        "differential: {compared} scenario runs agree with CPython ({})",
         pythons
             .iter()
             .map(|(v, _)| v.as_str())
             .collect::<Vec<_>>()
-            .join(", "),
-        not_exported.len()
+            .join(", ")
     );
-    for n in &not_exported {
-        eprintln!("  not exported: {n}");
-    }
     assert!(divergences.is_empty(), "{}", divergences.join("\n"));
     if !pythons.is_empty() {
         assert!(compared >= 30, "only {compared} scenario runs compared");
