@@ -145,14 +145,20 @@ fn literal(v: &Value) -> String {
     }
 }
 
-/// The groups that `spawn ... into` fills, in a body and its blocks.
+/// The handles a body binds (`spawn ... as`, `into`, `wait`'s `done` and
+/// `pending`), in it and its blocks: each starts as an empty list, as an
+/// unbound handle names no task in scenario-run.
 fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
     for step in steps {
-        if let Step::Spawn { bind, .. } = step
-            && let Some(g) = bind.into
-            && !out.contains(&g)
-        {
-            out.push(g);
+        let bound: Vec<Sym> = match step {
+            Step::Spawn { bind, .. } => bind.as_.into_iter().chain(bind.into).collect(),
+            Step::Wait { .. } => vec![sym::DONE, sym::PENDING],
+            _ => Vec::new(),
+        };
+        for s in bound {
+            if !out.contains(&s) {
+                out.push(s);
+            }
         }
         for child in step.children() {
             collect_groups(child, out);
@@ -596,13 +602,8 @@ impl Writer<'_> {
             params.join(", ")
         ));
         self.depth += 1;
-        let builtins: Vec<String> = [sym::RESULT, sym::ITEM, sym::ERROR]
-            .into_iter()
-            .filter(|b| !t.args.iter().any(|(a, _)| a == b))
-            .map(|b| self.sym(b))
-            .collect();
-        if !builtins.is_empty() {
-            self.line(&format!("{} = None", builtins.join(" = ")));
+        if t.retry.is_none() {
+            self.fresh_locals(t);
         }
         if !t.after.is_empty() {
             let ups: Vec<String> = t
@@ -622,12 +623,6 @@ impl Writer<'_> {
             ));
         }
         self.line("began = now()");
-        let mut groups = Vec::new();
-        collect_groups(&t.body, &mut groups);
-        for g in groups {
-            let g = self.sym(g);
-            self.line(&format!("{g} = []"));
-        }
         let body_depth = self.depth;
         if let Some(deadline) = t.deadline {
             self.line(&format!(
@@ -643,6 +638,8 @@ impl Writer<'_> {
             self.line("try:");
             self.depth += 1;
             depth0 = self.depth;
+            // Each attempt starts afresh from the task's arguments.
+            self.fresh_locals(t);
         }
         if let Some(sem) = t.limit {
             let name = ident(&self.model.semaphores[sem as usize].name);
@@ -692,6 +689,25 @@ impl Writer<'_> {
             self.line("await asyncio.sleep(ns(wait))");
         }
         self.depth = body_depth - 1;
+    }
+
+    /// The variables a body reads before it sets them, and its groups:
+    /// `None` and empty at the start (of each attempt).
+    fn fresh_locals(&mut self, t: &TaskDef) {
+        let builtins: Vec<String> = [sym::RESULT, sym::ITEM, sym::ERROR]
+            .into_iter()
+            .filter(|b| !t.args.iter().any(|(a, _)| a == b))
+            .map(|b| self.sym(b))
+            .collect();
+        if !builtins.is_empty() {
+            self.line(&format!("{} = None", builtins.join(" = ")));
+        }
+        let mut groups = Vec::new();
+        collect_groups(&t.body, &mut groups);
+        for g in groups {
+            let g = self.sym(g);
+            self.line(&format!("{g} = []"));
+        }
     }
 
     fn entry(&mut self) {

@@ -1013,7 +1013,7 @@ impl Ctx {
         shield: bool,
     ) -> Result<Value, Raise> {
         if timeout == 0 {
-            return self.wait_for_now(target).await;
+            return self.wait_for_now(target, shield).await;
         }
         if self.sim.model.python.wait_for_is_a_timeout() {
             return self.wait_for_in_timeout(target, timeout, shield).await;
@@ -1070,6 +1070,8 @@ impl Ctx {
             );
         }
         match self.sim.outcome(m) {
+            // The shield's own future was cancelled, whatever its task did.
+            _ if shield => Err(Raise::Timeout),
             Some(Err(Raise::Cancelled)) | None => Err(Raise::Timeout),
             Some(other) => other,
         }
@@ -1078,12 +1080,22 @@ impl Ctx {
     /// `wait_for(x, 0)`, the same in every version: what is done already
     /// gives its result; anything else is cancelled, waited for, and is a
     /// `TimeoutError` unless it finished anyway.
-    async fn wait_for_now(&mut self, target: &Target) -> Result<Value, Raise> {
+    async fn wait_for_now(&mut self, target: &Target, shield: bool) -> Result<Value, Raise> {
         let members = self.resolve(target);
         let [m] = members.as_slice() else {
             return Err(Raise::Error(Rc::from("wait_for takes one task or future")));
         };
         let m = *m;
+        if self.sim.state(m) == State::Pending && shield {
+            // Only the shield's own future is cancelled (two turns): the task runs on.
+            self.hop().await?;
+            self.hop().await?;
+            if self.sim.tracing() {
+                let what = self.member_name(m);
+                self.emit("timeout", format!("wait_for {what} timed out after 0s"));
+            }
+            return Err(Raise::Timeout);
+        }
         if self.sim.state(m) == State::Pending {
             self.cancel_and_wait(m).await?;
             if self.sim.tracing() {

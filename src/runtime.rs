@@ -280,6 +280,9 @@ pub(crate) enum Job {
     Callback(Callback),
     /// A plain task's next step (see [`crate::interpreter::Plain`]).
     Plain(TaskId),
+    /// A timer that came due without the clock moving: like asyncio's timer
+    /// handle, it runs in its turn, and what it wakes runs in the next.
+    Timer(u64, TimerAction),
 }
 
 /// How a task is driven.
@@ -885,7 +888,7 @@ impl Sim {
             loop {
                 self.clock.borrow_mut().due_now(&mut due);
                 for (deadline, action) in due.drain(..) {
-                    self.fire(deadline, action);
+                    push(Job::Timer(deadline, action));
                 }
                 let ready = READY.with(|r| r.borrow().len());
                 if ready == 0 {
@@ -898,6 +901,7 @@ impl Sim {
                         }
                         Some(Job::Callback(cb)) => self.run_callback(cb),
                         Some(Job::Plain(id)) => crate::interpreter::resume(self, id),
+                        Some(Job::Timer(deadline, action)) => self.fire(deadline, action),
                         None => break,
                     }
                     if self.stop.get().is_some() {

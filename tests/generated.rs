@@ -88,6 +88,20 @@ fn scenario(g: &mut Gen) -> String {
         if g.chance(15) {
             let _ = writeln!(out, "timeout = \"{}\"", g.pick(&["100ms", "300ms", "1s"]));
         }
+        if g.chance(10) {
+            let _ = writeln!(
+                out,
+                "retry = {{ attempts = {}, backoff = \"{}\" }}",
+                2 + g.below(2),
+                g.pick(&["100ms", "200ms"])
+            );
+        }
+        if g.chance(10) {
+            let _ = writeln!(out, "deadline = \"{}\"", g.pick(&["200ms", "500ms", "1s"]));
+        }
+        if g.chance(10) {
+            let _ = writeln!(out, "limit = \"pool\"");
+        }
         let mut body = Body {
             task,
             handles: Vec::new(),
@@ -96,6 +110,32 @@ fn scenario(g: &mut Gen) -> String {
         let n = 1 + g.below(5);
         let steps = steps(g, &s, &mut body, n, 0);
         let _ = writeln!(out, "steps = [\n{steps}]");
+    }
+    // Tasks with `after`: on t0 (nothing starts it, so it runs once) and on
+    // the ones before them.
+    for k in 0..g.below(3) {
+        let mut after = vec!["\"t0\"".to_owned()];
+        for j in 0..k {
+            if g.chance(50) {
+                after.push(format!("\"a{j}\""));
+            }
+        }
+        let trigger = g.pick(&["all_success", "all_done", "one_success", "one_failed"]);
+        let _ = writeln!(
+            out,
+            "\n[tasks.a{k}]\nafter = [{}]\ntrigger = \"{trigger}\"",
+            after.join(", ")
+        );
+        let fails = if g.chance(30) {
+            format!(", {{ fail = \"a{k} broke\", chance = 0.5 }}")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "steps = [{{ log = \"a{k} runs at {{now}}\" }}, {{ sleep = \"{}\" }}{fails}]",
+            g.pick(&DELAYS)
+        );
     }
     out
 }
@@ -123,6 +163,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     loop {
         let choice = g.below(20);
         return match choice {
+            0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
             2 | 3 => {
                 let what = g.pick(&["", "{result}", "{item}", "{name}"]);
@@ -156,7 +197,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let (h, _) = b.handles[g.below(b.handles.len())].clone();
                 let when = g.pick(&["first_completed", "first_exception", "all_completed"]);
                 let timeout = if g.chance(50) {
-                    format!(", timeout = \"{}\"", g.pick(&DELAYS[1..]))
+                    format!(", timeout = \"{}\"", g.pick(&DELAYS))
                 } else {
                     String::new()
                 };
@@ -182,7 +223,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     continue;
                 };
                 let shield = if g.chance(30) { ", shield = true" } else { "" };
-                let t = g.pick(&DELAYS[1..]);
+                let t = g.pick(&DELAYS);
                 format!("{{ wait_for = \"{target}\", timeout = \"{t}\"{shield} }}")
             }
             9 if compound => {
