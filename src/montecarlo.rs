@@ -6,7 +6,6 @@
 
 use std::fmt::Write as _;
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -208,8 +207,9 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
     };
     // Each thread folds its runs into its own partial sweep as they end
     // (histograms merge exactly, so the order does not matter): nothing
-    // is held per run but its record.
-    let partials: Mutex<Vec<(Vec<usize>, Sweep)>> = Mutex::new(Vec::new());
+    // is held per run but its record. Each worker sends its partial sweep
+    // to the collector over a channel when it is done.
+    let (partials, collected) = async_channel::unbounded::<(Vec<usize>, Sweep)>();
     // One worker: takes the next run until none is left, folding them in.
     let work = || {
         // Each worker has its own model: nothing is shared but the counter.
@@ -228,7 +228,8 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
             order.push(k);
             done.fetch_add(1, Ordering::Relaxed);
         }
-        partials.lock().expect("never poisoned").push((order, mine));
+        // The receiver lives until every worker has ended: the send cannot fail.
+        let _ = partials.send_blocking((order, mine));
     };
     std::thread::scope(|scope| {
         let mut started = 0;
@@ -250,7 +251,8 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
     });
     let mut sweep = empty;
     let mut records = Vec::new();
-    for (order, part) in partials.into_inner().expect("never poisoned") {
+    drop(partials);
+    while let Ok((order, part)) = collected.try_recv() {
         records.extend(order.into_iter().zip(part.runs));
         sweep.makespan.merge(&part.makespan);
         for (mine, theirs) in sweep.tasks.iter_mut().zip(&part.tasks) {
