@@ -951,8 +951,10 @@ impl Writer<'_> {
                 let q = ident(&self.model.queues[*queue as usize].name);
                 let e = self.expr(item);
                 let it = self.sym(sym::ITEM);
-                self.line(&format!("{it} = {e}"));
-                self.line(&format!("await {q}.put({it})"));
+                // `item` is set once the put is done, not when it blocks.
+                self.line(&format!("to_put = {e}"));
+                self.line(&format!("await {q}.put(to_put)"));
+                self.line(&format!("{it} = to_put"));
             }
             Step::Get(queue) => {
                 let q = ident(&self.model.queues[*queue as usize].name);

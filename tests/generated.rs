@@ -471,10 +471,15 @@ fn generated_scenarios_log_what_cpython_logs() {
     );
     if !divergences.is_empty() {
         let kept = &dir;
+        let cases: Vec<&str> = divergences
+            .iter()
+            .filter_map(|d| d.split(" (").next())
+            .collect();
         panic!(
-            "{} divergences (cases kept in {}):\n{}",
+            "{} divergences (cases kept in {}): {}\n{}",
             divergences.len(),
             kept.display(),
+            cases.join("; "),
             divergences
                 .iter()
                 .take(3)
