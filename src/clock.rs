@@ -48,6 +48,8 @@ pub(crate) struct Clock<A> {
     /// A timer may be due without the clock moving: one was set with no
     /// delay, or a blocking call moved the clock.
     maybe_due: bool,
+    /// Timers taken by [`Clock::due_now`] whose turn has not come yet.
+    queued: Vec<TimerKey>,
 }
 
 impl<A> Clock<A> {
@@ -62,6 +64,7 @@ impl<A> Clock<A> {
             free: Vec::new(),
             live: 0,
             maybe_due: false,
+            queued: Vec::new(),
         }
     }
 
@@ -114,6 +117,9 @@ impl<A> Clock<A> {
 
     /// Removes a timer; false when it already fired (or never existed).
     pub(crate) fn cancel(&mut self, key: TimerKey) -> bool {
+        if !self.queued.is_empty() && self.claim(key) {
+            return true;
+        }
         let taken = self.take(key);
         if taken && self.entries > 64 && self.entries > 2 * self.live {
             self.sweep();
@@ -122,7 +128,7 @@ impl<A> Clock<A> {
     }
 
     pub(crate) fn is_pending(&self, key: TimerKey) -> bool {
-        self.slots[key.slot as usize] == key.generation
+        self.slots[key.slot as usize] == key.generation || self.queued.contains(&key)
     }
 
     /// The earliest deadline, if any timer is set.
@@ -136,6 +142,11 @@ impl<A> Clock<A> {
     /// Advances to the earliest deadline (never backwards) and takes every
     /// timer due by then, with its deadline, in (deadline, order set) order.
     pub(crate) fn advance(&mut self, out: &mut Vec<(u64, A)>) {
+        self.advance_with(|deadline, action, _| out.push((deadline, action)));
+    }
+
+    /// [`Clock::advance`], handing each timer to `emit` with its key.
+    fn advance_with(&mut self, mut emit: impl FnMut(u64, A, TimerKey)) {
         let Some(first) = self.next_deadline() else {
             return;
         };
@@ -153,7 +164,7 @@ impl<A> Clock<A> {
             self.entries -= due.len();
             for entry in due.drain(..) {
                 if self.take(entry.key) {
-                    out.push((entry.deadline, entry.action));
+                    emit(entry.deadline, entry.action, entry.key);
                 }
             }
             // Keep the vector's allocation for the next instant.
@@ -165,12 +176,31 @@ impl<A> Clock<A> {
     /// delay, or passed during a blocking call), without moving the clock:
     /// asyncio moves them to its ready queue at the start of each turn of
     /// the loop. Cheap when none can be due.
-    pub(crate) fn due_now(&mut self, out: &mut Vec<(u64, A)>) {
+    /// Each is queued, like asyncio's timer handle in its ready queue: it
+    /// can still be cancelled until [`Clock::claim`] takes it.
+    pub(crate) fn due_now(&mut self, out: &mut Vec<(u64, A, TimerKey)>) {
         if !std::mem::take(&mut self.maybe_due) {
             return;
         }
         if self.next_deadline().is_some_and(|d| d <= self.now) {
-            self.advance(out);
+            let mut queued = std::mem::take(&mut self.queued);
+            self.advance_with(|deadline, action, key| {
+                queued.push(key);
+                out.push((deadline, action, key));
+            });
+            self.queued = queued;
+        }
+    }
+
+    /// A queued timer's turn has come: true to fire it, false when it was
+    /// cancelled while queued.
+    pub(crate) fn claim(&mut self, key: TimerKey) -> bool {
+        match self.queued.iter().position(|k| *k == key) {
+            Some(i) => {
+                self.queued.swap_remove(i);
+                true
+            }
+            None => false,
         }
     }
 

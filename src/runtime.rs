@@ -282,7 +282,7 @@ pub(crate) enum Job {
     Plain(TaskId),
     /// A timer that came due without the clock moving: like asyncio's timer
     /// handle, it runs in its turn, and what it wakes runs in the next.
-    Timer(u64, TimerAction),
+    Timer(u64, TimerAction, TimerKey),
 }
 
 /// How a task is driven.
@@ -881,14 +881,15 @@ impl Sim {
             }
         }
         let mut due = Vec::new();
+        let mut due_now = Vec::new();
         'run: loop {
             // asyncio's `_run_once`, one turn at a time: the timers already
             // due join the ready queue, then what is ready now runs (what it
             // makes ready runs in the next turn).
             loop {
-                self.clock.borrow_mut().due_now(&mut due);
-                for (deadline, action) in due.drain(..) {
-                    push(Job::Timer(deadline, action));
+                self.clock.borrow_mut().due_now(&mut due_now);
+                for (deadline, action, key) in due_now.drain(..) {
+                    push(Job::Timer(deadline, action, key));
                 }
                 let ready = READY.with(|r| r.borrow().len());
                 if ready == 0 {
@@ -901,7 +902,13 @@ impl Sim {
                         }
                         Some(Job::Callback(cb)) => self.run_callback(cb),
                         Some(Job::Plain(id)) => crate::interpreter::resume(self, id),
-                        Some(Job::Timer(deadline, action)) => self.fire(deadline, action),
+                        Some(Job::Timer(deadline, action, key)) => {
+                            // Skipped when cancelled while queued, as asyncio
+                            // skips a cancelled handle.
+                            if self.clock.borrow_mut().claim(key) {
+                                self.fire(deadline, action);
+                            }
+                        }
                         None => break,
                     }
                     if self.stop.get().is_some() {
