@@ -197,7 +197,7 @@ fn the_docs_have_no_placeholders_and_install_with_locked() {
     let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     assert!(
-        readme.contains("\ncargo test "),
+        readme.contains("\ncargo test --locked "),
         "the README's test command"
     );
     assert!(
