@@ -293,17 +293,12 @@ enum FormatArg {
     Html,
 }
 
-/// The stack of the thread a command runs on, and of each sweep worker:
-/// room for the 100 levels of nested blocks and calls a file may have, even
-/// in a debug build (the memory is reserved, not used).
-pub(crate) const STACK_BYTES: usize = 64 << 20;
-
 /// Runs the command line on a thread with a known stack; returns the
 /// process exit code.
 pub fn main() -> i32 {
     let command = std::thread::Builder::new()
         .name("scenario-run".into())
-        .stack_size(STACK_BYTES)
+        .stack_size(crate::limits::STACK_BYTES)
         .spawn(command);
     match command.map(std::thread::JoinHandle::join) {
         Ok(Ok(code)) => code,

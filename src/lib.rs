@@ -11,6 +11,7 @@ mod deadlock;
 mod diagnostic;
 mod distribution;
 mod duration;
+mod ending;
 mod expect;
 mod export;
 mod footprint;

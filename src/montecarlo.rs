@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ExitCode;
 use crate::duration::approx as dur;
+use crate::ending::Ending;
 use crate::histogram::Histogram;
 use crate::limits::Limits;
 use crate::model::RunOutcome;
@@ -37,60 +38,6 @@ pub(crate) struct RunRecord {
     /// `check failed`, `expect failed`, `deadlock` or `stopped` (the last
     /// two only when `[expect] outcome` did not expect them).
     pub ending: String,
-}
-
-/// How one run of a sweep ended, from best to worst: the exit code a
-/// single run would have had, and why.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Ending {
-    Ok,
-    CheckFailed,
-    ExpectFailed,
-    Deadlock,
-    Stopped,
-}
-
-impl Ending {
-    pub(crate) const ALL: [Ending; 5] = [
-        Ending::Ok,
-        Ending::CheckFailed,
-        Ending::ExpectFailed,
-        Ending::Deadlock,
-        Ending::Stopped,
-    ];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Ending::Ok => "ok",
-            Ending::CheckFailed => "check failed",
-            Ending::ExpectFailed => "expect failed",
-            Ending::Deadlock => "deadlock",
-            Ending::Stopped => "stopped",
-        }
-    }
-
-    fn named(name: &str) -> Option<Ending> {
-        Ending::ALL.into_iter().find(|e| e.name() == name)
-    }
-
-    /// The exit code a single run ending so has.
-    pub(crate) fn exit_code(self) -> ExitCode {
-        match self {
-            Ending::Ok => ExitCode::Ok,
-            Ending::CheckFailed | Ending::ExpectFailed => ExitCode::CheckFailed,
-            Ending::Deadlock | Ending::Stopped => ExitCode::Stuck,
-        }
-    }
-}
-
-impl From<RunOutcome> for Ending {
-    /// The ending of a stuck run (a deadlock, or a limit).
-    fn from(outcome: RunOutcome) -> Ending {
-        match outcome {
-            RunOutcome::Deadlock => Ending::Deadlock,
-            _ => Ending::Stopped,
-        }
-    }
 }
 
 /// The worst ending of a sweep's runs, as an exit code.
@@ -234,7 +181,7 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
     std::thread::scope(|scope| {
         let mut started = 0;
         for _ in 0..plan.threads.max(1) {
-            let worker = std::thread::Builder::new().stack_size(crate::cli::STACK_BYTES);
+            let worker = std::thread::Builder::new().stack_size(crate::limits::STACK_BYTES);
             if worker.spawn_scoped(scope, work).is_err() {
                 // No more threads: the ones started share the runs.
                 break;

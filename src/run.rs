@@ -194,7 +194,7 @@ pub(crate) struct Measured {
     /// cancelled, skipped, left waiting), and the durations of those that finished.
     pub tasks: Vec<([u64; 5], Vec<u64>)>,
     /// How the run ended, judged as a single run would be.
-    pub ending: crate::montecarlo::Ending,
+    pub ending: crate::ending::Ending,
 }
 
 /// Runs `model` under `seed` without a trace, for a sweep.
@@ -214,13 +214,13 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
     let expected = model.expect.outcome == Some(outcome);
     let stuck = (summary.stopped.is_some() || summary.deadlock.is_some()) && !expected;
     let ending = if stuck {
-        crate::montecarlo::Ending::from(outcome)
+        crate::ending::Ending::from(outcome)
     } else if sim.checks_failed.get() > 0 {
-        crate::montecarlo::Ending::CheckFailed
+        crate::ending::Ending::CheckFailed
     } else if summary.expectations.iter().any(|v| !v.ok) {
-        crate::montecarlo::Ending::ExpectFailed
+        crate::ending::Ending::ExpectFailed
     } else {
-        crate::montecarlo::Ending::Ok
+        crate::ending::Ending::Ok
     };
     let mut tasks = vec![([0u64; 5], Vec::new()); model.tasks.len()];
     for slot in sim.tasks.borrow().iter() {

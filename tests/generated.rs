@@ -18,9 +18,12 @@
 //! in the temporary folder it names.
 
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+mod common;
+
+use common::cpython::interpreters;
 use scenario_run::{Format, Options, Python, export_python, render_to_string};
 
 /// SplitMix64: the cases depend only on the seed.
@@ -317,35 +320,6 @@ fn ours(text: &str, python: Python) -> Result<String, &'static str> {
         }
     }
     Ok(lines)
-}
-
-fn interpreters() -> Vec<(String, PathBuf)> {
-    let mut candidates: Vec<PathBuf> = ["python3", "python3.11", "python3.12", "python3.13"]
-        .iter()
-        .map(PathBuf::from)
-        .collect();
-    if let Ok(home) = std::env::var("HOME")
-        && let Ok(entries) = std::fs::read_dir(Path::new(&home).join(".pyenv/versions"))
-    {
-        let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        dirs.sort();
-        candidates.extend(dirs.into_iter().map(|d| d.join("bin/python")));
-    }
-    let mut found: Vec<(String, PathBuf)> = Vec::new();
-    for c in candidates {
-        let Ok(out) = Command::new(&c)
-            .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-            .output()
-        else {
-            continue;
-        };
-        let v = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if ["3.11", "3.12", "3.13"].contains(&v.as_str()) && !found.iter().any(|(h, _)| *h == v) {
-            found.push((v, c));
-        }
-    }
-    found.sort();
-    found
 }
 
 /// The output of a batch run, split by program.

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod cpython;
 pub mod levels;
 pub mod picture;
 pub mod tools;
