@@ -293,16 +293,11 @@ enum FormatArg {
     Html,
 }
 
-/// Runs the command line on a thread with a known stack; returns the
-/// process exit code.
+/// Runs the command line with a known stack (see [`crate::stack`]);
+/// returns the process exit code.
 pub fn main() -> i32 {
-    let command = std::thread::Builder::new()
-        .name("scenario-run".into())
-        .stack_size(crate::limits::STACK_BYTES)
-        .spawn(command);
-    match command.map(std::thread::JoinHandle::join) {
-        Ok(Ok(code)) => code,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+    match crate::stack::run_with_room(command) {
+        Ok(code) => code,
         Err(e) => {
             crate::output::warn(&format!("error: cannot start: {e}\n"));
             ExitCode::Invalid as i32

@@ -13,6 +13,8 @@
 //! removing a timer bumps it and leaves a stale heap entry, skipped (and,
 //! when stale entries pile up, swept) later.
 
+use std::collections::VecDeque;
+
 /// Identifies a timer: its slot, and the slot's generation when it was set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey {
@@ -48,8 +50,11 @@ pub(crate) struct Clock<A> {
     /// A timer may be due without the clock moving: one was set with no
     /// delay, or a blocking call moved the clock.
     maybe_due: bool,
-    /// Timers taken by [`Clock::due_now`] whose turn has not come yet.
-    queued: Vec<TimerKey>,
+    /// Timers taken by [`Clock::due_now`], in the order their turns come;
+    /// an entry whose slot moved on was cancelled while queued.
+    queued: VecDeque<Entry<A>>,
+    /// Per slot: whether its timer waits in `queued` rather than the heap.
+    in_queue: Vec<bool>,
 }
 
 impl<A> Clock<A> {
@@ -64,7 +69,8 @@ impl<A> Clock<A> {
             free: Vec::new(),
             live: 0,
             maybe_due: false,
-            queued: Vec::new(),
+            queued: VecDeque::new(),
+            in_queue: Vec::new(),
         }
     }
 
@@ -96,6 +102,7 @@ impl<A> Clock<A> {
         self.maybe_due |= deadline <= self.now;
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(0);
+            self.in_queue.push(false);
             (self.slots.len() - 1) as u32
         });
         let generation = &mut self.slots[slot as usize];
@@ -117,8 +124,9 @@ impl<A> Clock<A> {
 
     /// Removes a timer; false when it already fired (or never existed).
     pub(crate) fn cancel(&mut self, key: TimerKey) -> bool {
-        if !self.queued.is_empty() && self.claim(key) {
-            return true;
+        if self.in_queue[key.slot as usize] {
+            // Its stale entry in `queued` is skipped when its turn comes.
+            return self.unqueue(key);
         }
         let taken = self.take(key);
         if taken && self.entries > 64 && self.entries > 2 * self.live {
@@ -127,8 +135,9 @@ impl<A> Clock<A> {
         taken
     }
 
+    /// Whether the timer is still to fire (in the heap or queued).
     pub(crate) fn is_pending(&self, key: TimerKey) -> bool {
-        self.slots[key.slot as usize] == key.generation || self.queued.contains(&key)
+        self.slots[key.slot as usize] == key.generation
     }
 
     /// The earliest deadline, if any timer is set.
@@ -141,12 +150,15 @@ impl<A> Clock<A> {
 
     /// Advances to the earliest deadline (never backwards) and takes every
     /// timer due by then, with its deadline, in (deadline, order set) order.
+    #[inline]
     pub(crate) fn advance(&mut self, out: &mut Vec<(u64, A)>) {
-        self.advance_with(|deadline, action, _| out.push((deadline, action)));
+        self.advance_with(false, |deadline, action, _| out.push((deadline, action)));
     }
 
     /// [`Clock::advance`], handing each timer to `emit` with its key.
-    fn advance_with(&mut self, mut emit: impl FnMut(u64, A, TimerKey)) {
+    #[inline(always)]
+    /// With `keep`, each timer stays set (queued) instead of ending.
+    fn advance_with(&mut self, keep: bool, mut emit: impl FnMut(u64, A, TimerKey)) {
         let Some(first) = self.next_deadline() else {
             return;
         };
@@ -163,7 +175,7 @@ impl<A> Clock<A> {
             let mut due = std::mem::take(&mut self.buckets[0]);
             self.entries -= due.len();
             for entry in due.drain(..) {
-                if self.take(entry.key) {
+                if self.leave_heap(entry.key, keep) {
                     emit(entry.deadline, entry.action, entry.key);
                 }
             }
@@ -172,36 +184,76 @@ impl<A> Clock<A> {
         }
     }
 
+    /// Whether [`Clock::due_now`] may find a timer: one was set with no
+    /// delay, or the clock moved by a blocking call, since it last looked.
+    #[inline]
+    pub(crate) fn maybe_due(&self) -> bool {
+        self.maybe_due
+    }
+
     /// Takes the timers already due at the current instant (set with no
     /// delay, or passed during a blocking call), without moving the clock:
     /// asyncio moves them to its ready queue at the start of each turn of
     /// the loop. Cheap when none can be due.
     /// Each is queued, like asyncio's timer handle in its ready queue: it
     /// can still be cancelled until [`Clock::claim`] takes it.
-    pub(crate) fn due_now(&mut self, out: &mut Vec<(u64, A, TimerKey)>) {
+    /// The keys go to `out`, in the order their turns come.
+    pub(crate) fn due_now(&mut self, out: &mut Vec<TimerKey>) {
         if !std::mem::take(&mut self.maybe_due) {
             return;
         }
         if self.next_deadline().is_some_and(|d| d <= self.now) {
             let mut queued = std::mem::take(&mut self.queued);
-            self.advance_with(|deadline, action, key| {
-                queued.push(key);
-                out.push((deadline, action, key));
+            self.advance_with(true, |deadline, action, key| {
+                out.push(key);
+                queued.push_back(Entry {
+                    deadline,
+                    key,
+                    action,
+                });
             });
             self.queued = queued;
         }
     }
 
-    /// A queued timer's turn has come: true to fire it, false when it was
-    /// cancelled while queued.
-    pub(crate) fn claim(&mut self, key: TimerKey) -> bool {
-        match self.queued.iter().position(|k| *k == key) {
-            Some(i) => {
-                self.queued.swap_remove(i);
-                true
-            }
-            None => false,
+    /// A queued timer's turn has come (turns come in the order
+    /// [`Clock::due_now`] gave the keys): its deadline and action, or
+    /// `None` when it was cancelled while queued.
+    pub(crate) fn claim(&mut self, key: TimerKey) -> Option<(u64, A)> {
+        let entry = self.queued.pop_front()?;
+        debug_assert_eq!(
+            entry.key.slot, key.slot,
+            "queued timers claimed out of turn"
+        );
+        (self.slots[key.slot as usize] == key.generation && self.unqueue(key))
+            .then_some((entry.deadline, entry.action))
+    }
+
+    /// Ends a queued timer (the heap no longer counts it); false when it
+    /// is no longer set.
+    fn unqueue(&mut self, key: TimerKey) -> bool {
+        let generation = &mut self.slots[key.slot as usize];
+        if *generation != key.generation {
+            return false;
         }
+        *generation = generation.wrapping_add(1);
+        self.in_queue[key.slot as usize] = false;
+        self.free.push(key.slot);
+        true
+    }
+
+    /// A live timer leaves the heap, due: it ends, or with `keep` it stays
+    /// set, queued for its turn. False when it is not live.
+    fn leave_heap(&mut self, key: TimerKey, keep: bool) -> bool {
+        if !keep {
+            return self.take(key);
+        }
+        if self.slots[key.slot as usize] != key.generation {
+            return false;
+        }
+        self.live -= 1;
+        self.in_queue[key.slot as usize] = true;
+        true
     }
 
     /// What the next few timers do, when the next instant's bucket holds at
@@ -258,6 +310,7 @@ impl<A> Clock<A> {
 
     /// Makes `min`, the earliest deadline of bucket `b`, the new `last`:
     /// bucket `b`'s timers move to lower buckets, and those due at `min` to 0.
+    #[inline]
     fn redistribute(&mut self, b: usize, min: u64) {
         self.last = min;
         let mut moving = std::mem::take(&mut self.buckets[b]);
@@ -331,6 +384,32 @@ mod tests {
         let mut out = Vec::new();
         c.advance(&mut out);
         assert_eq!(c.now(), 100);
+    }
+
+    #[test]
+    fn a_queued_timer_can_be_cancelled_until_its_turn() {
+        let mut c = Clock::new();
+        c.set(10, "later");
+        let a = c.set(0, "a");
+        let b = c.set(0, "b");
+        let mut keys = Vec::new();
+        c.due_now(&mut keys);
+        assert_eq!(keys, [a, b]);
+        assert!(c.is_pending(b));
+        assert!(c.cancel(b));
+        assert!(!c.is_pending(b) && !c.cancel(b));
+        // Its slot is reused at once; the stale queued entry is skipped.
+        let d = c.set(0, "d");
+        assert_eq!(c.claim(a), Some((0, "a")));
+        assert_eq!(c.claim(b), None);
+        assert!(c.is_pending(d));
+        keys.clear();
+        c.due_now(&mut keys);
+        assert_eq!(keys, [d]);
+        assert_eq!(c.claim(d), Some((0, "d")));
+        let mut out = Vec::new();
+        c.advance(&mut out);
+        assert_eq!(out, [(10, "later")]);
     }
 
     /// Against a plain sorted list: the same timers fire in the same order,

@@ -35,6 +35,7 @@ mod scenario_files;
 mod schema;
 mod semaphore;
 mod snapshot;
+mod stack;
 mod template;
 mod trace;
 mod trigger;

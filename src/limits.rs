@@ -165,7 +165,7 @@ impl Meter {
     }
 }
 
-/// The stack of the thread a command runs on, and of each sweep worker:
+/// The stack a command runs with (see [`crate::stack`]), and each sweep worker's:
 /// room for the 100 levels of nested blocks and calls a file may have, even
 /// in a debug build (the memory is reserved, not used).
 pub(crate) const STACK_BYTES: usize = 64 << 20;

@@ -282,7 +282,8 @@ pub(crate) enum Job {
     Plain(TaskId),
     /// A timer that came due without the clock moving: like asyncio's timer
     /// handle, it runs in its turn, and what it wakes runs in the next.
-    Timer(u64, TimerAction, TimerKey),
+    /// The clock keeps what it does until then.
+    Timer(TimerKey),
 }
 
 /// How a task is driven.
@@ -824,6 +825,7 @@ impl Sim {
 
     /// Counts a finished member of a gather; true when that decided the
     /// gather's result (its parent is to be woken).
+    #[inline]
     pub(crate) fn gather_count(&self, g: &Gather, m: Member) -> bool {
         if g.result.borrow().is_some() {
             return false;
@@ -887,9 +889,11 @@ impl Sim {
             // due join the ready queue, then what is ready now runs (what it
             // makes ready runs in the next turn).
             loop {
-                self.clock.borrow_mut().due_now(&mut due_now);
-                for (deadline, action, key) in due_now.drain(..) {
-                    push(Job::Timer(deadline, action, key));
+                if self.clock.borrow().maybe_due() {
+                    self.clock.borrow_mut().due_now(&mut due_now);
+                    for key in due_now.drain(..) {
+                        push(Job::Timer(key));
+                    }
                 }
                 let ready = READY.with(|r| r.borrow().len());
                 if ready == 0 {
@@ -902,10 +906,11 @@ impl Sim {
                         }
                         Some(Job::Callback(cb)) => self.run_callback(cb),
                         Some(Job::Plain(id)) => crate::interpreter::resume(self, id),
-                        Some(Job::Timer(deadline, action, key)) => {
+                        Some(Job::Timer(key)) => {
                             // Skipped when cancelled while queued, as asyncio
                             // skips a cancelled handle.
-                            if self.clock.borrow_mut().claim(key) {
+                            let claimed = self.clock.borrow_mut().claim(key);
+                            if let Some((deadline, action)) = claimed {
                                 self.fire(deadline, action);
                             }
                         }

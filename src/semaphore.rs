@@ -23,6 +23,11 @@ pub(crate) struct Semaphore {
     value: u32,
     /// Waiting acquirers in arrival order; a granted one stays until it runs.
     waiters: VecDeque<Waiter>,
+    /// How many waiters at the front were granted a permit or passed over
+    /// (their task was cancelled, which lasts until it runs and leaves):
+    /// the next grant looks only past them, so a release costs the same
+    /// however many permits are in flight.
+    passed: usize,
     /// Tasks holding a permit, oldest first (for the deadlock report).
     pub holders: Vec<TaskId>,
     pub peak: u32,
@@ -34,6 +39,7 @@ impl Semaphore {
             permits,
             value: permits,
             waiters: VecDeque::new(),
+            passed: 0,
             holders: Vec::new(),
             peak: 0,
         }
@@ -74,9 +80,8 @@ impl Semaphore {
     /// Granted waiters are at the front, so the search is short.
     pub(crate) fn is_granted(&self, task: TaskId) -> bool {
         self.waiters
-            .iter()
-            .take_while(|w| w.granted)
-            .any(|w| w.task == task)
+            .range(..self.passed)
+            .any(|w| w.granted && w.task == task)
     }
 
     /// A granted waiter runs: it leaves the queue, holds the permit, and
@@ -116,7 +121,12 @@ impl Semaphore {
     /// most the permits) except for a cancellation.
     fn leave(&mut self, task: TaskId) -> bool {
         match self.waiters.iter().position(|w| w.task == task) {
-            Some(i) => self.waiters.remove(i).is_some_and(|w| w.granted),
+            Some(i) => {
+                if i < self.passed {
+                    self.passed -= 1;
+                }
+                self.waiters.remove(i).is_some_and(|w| w.granted)
+            }
             None => false,
         }
     }
@@ -142,10 +152,14 @@ impl Semaphore {
     /// Grants the first waiter neither granted nor cancelled; returns the
     /// task to wake.
     fn wake_next(&mut self, cancelled: impl Fn(TaskId) -> bool) -> Option<TaskId> {
-        let waiter = self
-            .waiters
-            .iter_mut()
-            .find(|w| !w.granted && !cancelled(w.task))?;
+        // Past `passed`, no waiter is granted yet.
+        let found = (self.passed..self.waiters.len()).find(|i| !cancelled(self.waiters[*i].task));
+        let Some(i) = found else {
+            self.passed = self.waiters.len();
+            return None;
+        };
+        self.passed = i + 1;
+        let waiter = &mut self.waiters[i];
         self.value -= 1;
         waiter.granted = true;
         let task = waiter.task;
@@ -204,5 +218,29 @@ mod tests {
         s.enqueue(1);
         assert_eq!(s.release(0, |t| t == 1), Ok(None));
         assert!(s.try_acquire(3, |t| t == 1));
+    }
+
+    #[test]
+    fn many_grants_in_flight_go_in_order() {
+        let mut s = Semaphore::new(3);
+        for t in 0..3 {
+            assert!(s.try_acquire(t, none));
+        }
+        for t in 10..16 {
+            s.enqueue(t);
+        }
+        // Task 11 is cancelled: passed over, and it stays passed over.
+        let cancelled = |t| t == 11;
+        assert_eq!(s.release(0, cancelled), Ok(Some(10)));
+        assert_eq!(s.release(1, cancelled), Ok(Some(12)));
+        assert_eq!(s.release(2, cancelled), Ok(Some(13)));
+        assert!(s.is_granted(12) && !s.is_granted(11) && !s.is_granted(14));
+        // The cancelled waiter runs and leaves without a permit.
+        assert_eq!(s.abandon(11, cancelled), None);
+        assert_eq!(s.granted(12, none), None);
+        assert_eq!(s.granted(10, none), None);
+        assert_eq!(s.release(10, none), Ok(Some(14)));
+        assert_eq!(s.release(12, none), Ok(Some(15)));
+        assert!(s.is_granted(13) && s.is_granted(14) && s.is_granted(15));
     }
 }
