@@ -54,7 +54,7 @@ struct Ctx {
     id: TaskId,
     actor: Actor,
     vars: Vec<(Sym, Value)>,
-    handles: Vec<(Sym, Rc<[Member]>)>,
+    handles: Vec<(Sym, Rc<Vec<Member>>)>,
     /// The task's random stream, made at its first draw.
     rng: Option<Rng>,
     /// Draws a plain task took in earlier turns: its stream resumes past them.
@@ -420,19 +420,29 @@ impl Ctx {
 
     // ----- handles -------------------------------------------------------
 
-    fn handle(&self, sym: Sym) -> Rc<[Member]> {
+    fn handle(&self, sym: Sym) -> &[Member] {
         self.handles
             .iter()
             .rev()
             .find(|(s, _)| *s == sym)
-            .map(|(_, h)| h.clone())
-            .unwrap_or_else(|| Rc::from([]))
+            .map_or(&[], |(_, h)| h.as_slice())
     }
 
-    fn bind(&mut self, sym: Sym, members: Rc<[Member]>) {
+    fn bind(&mut self, sym: Sym, members: Vec<Member>) {
+        let members = Rc::new(members);
         match self.handles.iter_mut().rev().find(|(s, _)| *s == sym) {
             Some(slot) => slot.1 = members,
             None => self.handles.push((sym, members)),
+        }
+    }
+
+    /// Adds members to a group (`into`): in place, unless a copy of the
+    /// group is kept elsewhere (a retry's fresh start), so a loop that
+    /// adds one task at a time costs one step per task.
+    fn extend(&mut self, sym: Sym, more: &[Member]) {
+        match self.handles.iter_mut().rev().find(|(s, _)| *s == sym) {
+            Some(slot) => Rc::make_mut(&mut slot.1).extend_from_slice(more),
+            None => self.handles.push((sym, Rc::new(more.to_vec()))),
         }
     }
 
@@ -978,8 +988,8 @@ impl Ctx {
         }
         self.set_var(sym::DONE, Value::Int(done.len() as i64));
         self.set_var(sym::PENDING, Value::Int(pending.len() as i64));
-        self.bind(sym::DONE, done.into());
-        self.bind(sym::PENDING, pending.into());
+        self.bind(sym::DONE, done);
+        self.bind(sym::PENDING, pending);
         Ok(())
     }
 
@@ -1672,7 +1682,7 @@ impl Ctx {
         for (n, m) in members.into_iter().enumerate() {
             let (mark, hmark) = (self.vars.len(), self.handles.len());
             self.vars.push((i, Value::Int(n as i64)));
-            self.handles.push((var, Rc::from([m])));
+            self.handles.push((var, Rc::new(vec![m])));
             let r = self.body(body).await;
             self.vars.remove(mark);
             self.handles.remove(hmark);
@@ -1688,12 +1698,10 @@ impl Ctx {
     fn spawn(&mut self, start: &Start, bind: &Bind) {
         let ids: Vec<Member> = self.start(start).into_iter().map(Member::Task).collect();
         if let Some(group) = bind.into {
-            let mut members = self.handle(group).to_vec();
-            members.extend(ids.iter().copied());
-            self.bind(group, members.into());
+            self.extend(group, &ids);
         }
         if let Some(sym) = bind.as_ {
-            self.bind(sym, ids.into());
+            self.bind(sym, ids);
         }
     }
 

@@ -141,12 +141,12 @@ const UNSTARTED: u32 = u32::MAX;
 /// A plain task's variables and handles, kept between its turns.
 struct Frame {
     vars: Vec<(Sym, Value)>,
-    handles: Vec<(Sym, Rc<[Member]>)>,
+    handles: Vec<(Sym, Rc<Vec<Member>>)>,
 }
 
 impl Frame {
     /// Boxes the variables and handles, unless there are none.
-    fn keep(vars: Vec<(Sym, Value)>, handles: Vec<(Sym, Rc<[Member]>)>) -> Option<Box<Frame>> {
+    fn keep(vars: Vec<(Sym, Value)>, handles: Vec<(Sym, Rc<Vec<Member>>)>) -> Option<Box<Frame>> {
         match vars.is_empty() && handles.is_empty() {
             true => None,
             false => Some(Box::new(Frame { vars, handles })),
