@@ -17,6 +17,7 @@ mod export;
 mod footprint;
 mod graph;
 mod histogram;
+mod ids;
 mod interpreter;
 mod interrupt;
 mod limits;

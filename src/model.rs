@@ -4,29 +4,9 @@
 //! time except what the scenario itself asks for (errors, timeouts, cancels).
 
 use crate::distribution::Dist;
+pub(crate) use crate::ids::{DefId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
-
-/// Index of a task definition in [`Model::tasks`].
-pub(crate) type DefId = u32;
-/// Index of a semaphore, queue or future in its table.
-pub(crate) type SemId = u32;
-pub(crate) type QueueId = u32;
-pub(crate) type FutId = u32;
-/// An interned variable or handle name (index into [`Model::symbols`]).
-pub(crate) type Sym = u32;
-
-/// The builtin variables, interned first so their symbols are fixed.
-pub(crate) mod sym {
-    use super::Sym;
-    pub(crate) const NAME: Sym = 0;
-    pub(crate) const I: Sym = 1;
-    pub(crate) const ATTEMPT: Sym = 2;
-    pub(crate) const ITEM: Sym = 3;
-    pub(crate) const RESULT: Sym = 4;
-    pub(crate) const ERROR: Sym = 5;
-    pub(crate) const DONE: Sym = 6;
-    pub(crate) const PENDING: Sym = 7;
-}
+pub(crate) use crate::template::{Start, Target};
 
 #[derive(Debug)]
 pub(crate) struct Model {
@@ -249,25 +229,6 @@ pub(crate) enum Delay {
     Drawn(Dist),
     /// A template (`"{d}"`) read as a duration when the step runs.
     Dynamic(Template),
-}
-
-/// What a step operand names.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Target {
-    /// A handle bound in this task (`spawn ... as`, `each ... as`, `wait`'s `done`/`pending`).
-    Local(Sym),
-    /// A task started at time 0, by its definition name.
-    Root(DefId),
-    Future(FutId),
-    /// A task definition started afresh by this step (`gather(coro())`).
-    Start(Start),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Start {
-    pub def: DefId,
-    pub count: Option<u32>,
-    pub args: Vec<(Sym, Expr)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

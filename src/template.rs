@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use crate::footprint::TooBig;
-use crate::model::{Sym, Target};
+use crate::ids::{DefId, FutId, Sym};
 use crate::value::Value;
 
 /// Something a placeholder reads.
@@ -397,4 +397,23 @@ mod tests {
         let spans: Vec<_> = errs.iter().map(|e| e.0.clone()).collect();
         assert_eq!(spans, vec![0..6, 11..16, 21..22]);
     }
+}
+
+/// What a step operand names.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Target {
+    /// A handle bound in this task (`spawn ... as`, `each ... as`, `wait`'s `done`/`pending`).
+    Local(Sym),
+    /// A task started at time 0, by its definition name.
+    Root(DefId),
+    Future(FutId),
+    /// A task definition started afresh by this step (`gather(coro())`).
+    Start(Start),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Start {
+    pub def: DefId,
+    pub count: Option<u32>,
+    pub args: Vec<(Sym, Expr)>,
 }
