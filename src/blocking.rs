@@ -16,7 +16,6 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use crate::duration;
 use crate::runtime::{Sim, TaskId};
-use crate::trace::Event;
 
 const NOT_READY: u64 = u64::MAX;
 
@@ -144,7 +143,7 @@ impl Blocks {
                 duration::format(late),
                 names.join(", ")
             );
-            sim.emit(Event::task(sim, task, "delayed", detail));
+            sim.emit(sim.task_event(task, "delayed", detail));
         }
     }
 }

@@ -4,36 +4,7 @@
 use crate::duration;
 use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName};
 use crate::runtime::{Sim, State};
-use crate::trace::Summary;
-
-/// One expectation, checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Verdict {
-    pub what: String,
-    pub expected: String,
-    pub actual: String,
-    pub ok: bool,
-    /// The duration behind `actual`, when it is one: the text trace shows
-    /// it at its precision (`actual` is exact, for JSON Lines).
-    pub actual_ns: Option<u64>,
-}
-
-impl Verdict {
-    fn new(what: String, expected: String, actual: String, ok: bool) -> Verdict {
-        Verdict {
-            what,
-            expected,
-            actual,
-            ok,
-            actual_ns: None,
-        }
-    }
-
-    fn of_duration(mut self, ns: u64) -> Verdict {
-        self.actual_ns = Some(ns);
-        self
-    }
-}
+use crate::summary::{Summary, Verdict};
 
 /// How a finished run ended.
 pub(crate) fn outcome_of(summary: &Summary) -> RunOutcome {

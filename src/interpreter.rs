@@ -20,7 +20,7 @@ use crate::runtime::{
     WaitState, Waiter, Waiting,
 };
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
-use crate::trace::{Event, Gauge};
+use crate::trace::Gauge;
 use crate::trigger;
 use crate::value::Value;
 
@@ -150,12 +150,7 @@ fn begin(sim: &Rc<Sim>, id: TaskId) -> bool {
         return true;
     }
     if sim.tracing() {
-        sim.emit(Event::task(
-            sim,
-            id,
-            "cancelled",
-            "before it started".into(),
-        ));
+        sim.emit(sim.task_event(id, "cancelled", "before it started".into()));
     }
     sim.finish_task(id, Err(Raise::Cancelled));
     false
@@ -166,7 +161,7 @@ fn started(sim: &Sim, id: TaskId, detail: String) -> u64 {
     let now = sim.now();
     sim.tasks.borrow_mut()[id as usize].started = now;
     if sim.tracing() {
-        sim.emit(Event::task(sim, id, "started", detail));
+        sim.emit(sim.task_event(id, "started", detail));
     }
     now
 }
@@ -185,7 +180,7 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
             Err(Raise::Error(m)) => ("failed", m.to_string()),
             Err(Raise::Skipped(why)) => ("skipped", why.to_string()),
         };
-        sim.emit(Event::task(sim, id, kind, detail));
+        sim.emit(sim.task_event(id, kind, detail));
     }
     sim.finish_task(id, outcome);
 }
@@ -268,8 +263,7 @@ impl Ctx {
     }
 
     fn emit(&self, kind: &'static str, detail: String) {
-        self.sim
-            .emit(Event::named(&self.sim, self.name(), kind, detail));
+        self.sim.emit(self.sim.event(self.name(), kind, detail));
     }
 
     fn var(&self, sym: Sym) -> Value {
@@ -687,7 +681,8 @@ impl Ctx {
                 let ns = self.delay(d)?;
                 if self.sim.tracing() && self.sim.verbose() {
                     self.sim.emit(
-                        Event::named(&self.sim, self.name(), "sleep", duration::format(ns))
+                        self.sim
+                            .event(self.name(), "sleep", duration::format(ns))
                             .verbose(),
                     );
                 }
@@ -1430,7 +1425,7 @@ impl Ctx {
                 bound: Some(def.permits as u64),
             };
             self.sim
-                .emit(Event::named(&self.sim, self.name(), kind, detail).with_gauge(gauge));
+                .emit(self.sim.event(self.name(), kind, detail).with_gauge(gauge));
         }
     }
 
@@ -1529,7 +1524,7 @@ impl Ctx {
         };
         drop(q);
         self.sim
-            .emit(Event::named(&self.sim, self.name(), kind, detail).with_gauge(gauge));
+            .emit(self.sim.event(self.name(), kind, detail).with_gauge(gauge));
     }
 
     fn depth(&self, queue: u32) -> String {

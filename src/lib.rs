@@ -37,6 +37,8 @@ mod schema;
 mod semaphore;
 mod snapshot;
 mod stack;
+mod summary;
+mod task;
 mod template;
 mod trace;
 mod trigger;

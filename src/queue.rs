@@ -18,7 +18,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::runtime::{TaskId, Waiter};
+use crate::task::{TaskId, Waiter};
 use crate::value::Value;
 
 /// Which side of the queue a task waits on.

@@ -6,9 +6,10 @@ use std::rc::Rc;
 use crate::duration::Precision;
 use crate::limits::Limits;
 use crate::model::Model;
+use crate::render::Tracer;
 use crate::render::{Chrome, Html, Jsonl, Mermaid, Renderer, Svg, Text};
 use crate::runtime::{Member, RealClock, Setup, Sim, State, TaskId, Waiting};
-use crate::trace::{Summary, Tracer};
+use crate::summary::Summary;
 use crate::{deadlock, expect};
 
 /// How a trace is written.

@@ -28,102 +28,13 @@ use crate::interpreter::{Plain, Program};
 use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId};
 use crate::queue::Queue;
+use crate::render::Tracer;
 use crate::rng::{Rng, name_hash};
 use crate::semaphore::Semaphore;
-use crate::trace::{Event, Tracer};
-use crate::value::{ErrorKind, Value};
+use crate::trace::Event;
+use crate::value::Value;
 
-pub(crate) type TaskId = u32;
-
-/// What a task or future ended with, or raises.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Raise {
-    Error(Rc<str>),
-    Timeout,
-    Cancelled,
-    /// A task with `after` whose trigger could no longer be met.
-    Skipped(Rc<str>),
-}
-
-impl Raise {
-    pub(crate) fn message(&self) -> Rc<str> {
-        match self {
-            Raise::Error(m) => m.clone(),
-            Raise::Timeout => Rc::from("TimeoutError"),
-            Raise::Cancelled => Rc::from("CancelledError"),
-            Raise::Skipped(why) => Rc::from(format!("skipped: {why}")),
-        }
-    }
-
-    /// The exception as a value (a `gather` slot, an `except`'s `error`).
-    pub(crate) fn to_value(&self) -> Value {
-        let kind = match self {
-            Raise::Error(_) | Raise::Skipped(_) => ErrorKind::Exception,
-            Raise::Timeout => ErrorKind::Timeout,
-            Raise::Cancelled => ErrorKind::Cancelled,
-        };
-        Value::Error(kind, self.message())
-    }
-}
-
-pub(crate) type Outcome = Result<Value, Raise>;
-
-/// The final (or not yet final) state of a task or future.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum State {
-    Pending,
-    Done,
-    Failed,
-    Cancelled,
-    Skipped,
-}
-
-impl State {
-    pub(crate) fn of(outcome: &Outcome) -> State {
-        match outcome {
-            Ok(_) => State::Done,
-            Err(Raise::Cancelled) => State::Cancelled,
-            Err(Raise::Skipped(_)) => State::Skipped,
-            Err(_) => State::Failed,
-        }
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            State::Pending => "pending",
-            State::Done => "done",
-            State::Failed => "failed",
-            State::Cancelled => "cancelled",
-            State::Skipped => "skipped",
-        }
-    }
-}
-
-/// A one-shot internal future (asyncio's `waiter`): set once, wakes its task.
-pub(crate) struct Waiter {
-    pub task: TaskId,
-    pub done: Cell<bool>,
-    /// Turns a `Release` callback has passed on its way to this waiter: a
-    /// shielded `wait_for`'s outer future is done after the first.
-    pub hops: Cell<u8>,
-}
-
-impl Waiter {
-    pub(crate) fn new(task: TaskId) -> Rc<Waiter> {
-        Rc::new(Waiter {
-            task,
-            done: Cell::new(false),
-            hops: Cell::new(0),
-        })
-    }
-}
-
-/// Something that can be awaited and finishes once: a task or a future.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Member {
-    Task(TaskId),
-    Future(FutId),
-}
+pub(crate) use crate::task::{Member, Outcome, Raise, State, TaskId, Waiter};
 
 /// The state of one `gather`.
 pub(crate) struct Gather {
@@ -569,7 +480,7 @@ impl Sim {
                 Some(p) => format!("by {}", self.task_name(p)),
                 None => String::new(),
             };
-            self.emit(Event::task(self, id, "created", detail));
+            self.emit(self.task_event(id, "created", detail));
         }
         if let Runs::Plain(program) = &self.runs[def as usize] {
             let vars = if program.reads_vars { vars } else { Vec::new() };
@@ -586,6 +497,16 @@ impl Sim {
             self.start(task);
         }
         id
+    }
+
+    /// An event of task `id`, now.
+    pub(crate) fn task_event(&self, id: TaskId, kind: &'static str, detail: String) -> Event {
+        Event::new(self.now(), self.task_name(id), kind, detail)
+    }
+
+    /// An event of `actor` (a task's name, a future's), now.
+    pub(crate) fn event(&self, actor: String, kind: &'static str, detail: String) -> Event {
+        Event::new(self.now(), actor, kind, detail)
     }
 
     /// A blocking call by `task` held the loop for `ns`: the clock jumps.
@@ -1079,8 +1000,7 @@ impl Sim {
             .collect();
         for t in &pending {
             if self.tracing() {
-                self.emit(Event::task(
-                    self,
+                self.emit(self.task_event(
                     *t,
                     "cancel",
                     "main finished: cancelling what is left".into(),

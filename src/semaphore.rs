@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 
-use crate::runtime::TaskId;
+use crate::task::TaskId;
 
 /// A task waiting for a permit, and whether one was granted to it (a task
 /// waits for one thing at a time, so it is in the queue at most once).

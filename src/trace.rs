@@ -1,10 +1,5 @@
-//! Trace events and where they go: a renderer writing them out as they
-//! happen (never collected in memory), and the run's summary at the end.
-
-use std::io::Write;
-
-use crate::render::Renderer;
-use crate::runtime::{Sim, TaskId};
+//! Trace events: what happened, when, to whom; each is written out as it
+//! happens by a renderer (see [`crate::render`]), never collected.
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
@@ -58,13 +53,10 @@ pub(crate) struct Gauge {
 }
 
 impl Event {
-    pub(crate) fn task(sim: &Sim, id: TaskId, kind: &'static str, detail: String) -> Event {
-        Event::named(sim, sim.task_name(id), kind, detail)
-    }
-
-    pub(crate) fn named(sim: &Sim, actor: String, kind: &'static str, detail: String) -> Event {
+    /// An event of `actor` at `time` (nanoseconds).
+    pub(crate) fn new(time: u64, actor: String, kind: &'static str, detail: String) -> Event {
         Event {
-            time: sim.now(),
+            time,
             actor: visible(actor),
             kind,
             detail: visible(detail),
@@ -102,108 +94,4 @@ pub(crate) fn visible(text: String) -> String {
         }
     }
     out
-}
-
-/// What the run reports at its end.
-#[derive(Debug, Default)]
-pub(crate) struct Summary {
-    pub makespan: u64,
-    pub done: usize,
-    pub failed: usize,
-    pub cancelled: usize,
-    pub skipped: usize,
-    pub pending: usize,
-    /// (name, peak in use, permits)
-    pub semaphores: Vec<(String, u32, u32)>,
-    /// (name, peak depth, capacity)
-    pub queues: Vec<(String, usize, Option<u32>)>,
-    /// (task, what it waits on) for tasks left unfinished.
-    pub waiting: Vec<(String, String)>,
-    pub checks_failed: u32,
-    /// Why a limit stopped the run.
-    pub stopped: Option<String>,
-    /// Why the tasks that should finish cannot.
-    pub deadlock: Option<String>,
-    /// Per blocking task: how long it held the loop, whom it delayed.
-    pub blocking: Vec<String>,
-    /// `--compare sequential`: the makespan with every sleep blocking
-    /// (`Err`: which limit stopped that run, and how to raise it).
-    pub sequential: Option<Result<u64, String>>,
-    /// `--clock real`: (speed, measured wall time in nanoseconds).
-    pub real: Option<(f64, u64)>,
-    /// `[expect]`, checked.
-    pub expectations: Vec<crate::expect::Verdict>,
-}
-
-impl Summary {
-    /// How many of the tasks left waiting are listed one by one.
-    pub(crate) const WAITING_SHOWN: usize = 20;
-}
-
-/// Routes events to the renderer, when there is one.
-pub(crate) struct Tracer {
-    renderer: Option<Box<dyn Renderer>>,
-    out: Box<dyn Write>,
-    verbose: bool,
-    last_time: u64,
-    /// Flush after every event (real time: the trace streams as it happens).
-    pub flush_each: bool,
-}
-
-impl Tracer {
-    pub(crate) fn new(
-        renderer: Option<Box<dyn Renderer>>,
-        out: Box<dyn Write>,
-        verbose: bool,
-    ) -> Tracer {
-        Tracer {
-            renderer,
-            out,
-            verbose,
-            last_time: 0,
-            flush_each: false,
-        }
-    }
-
-    pub(crate) fn enabled(&self) -> bool {
-        self.renderer.is_some()
-    }
-
-    /// Whether `--verbose` events are wanted, by the user or the renderer.
-    pub(crate) fn verbose(&self) -> bool {
-        self.verbose || self.renderer.as_ref().is_some_and(|r| r.wants_all())
-    }
-
-    pub(crate) fn event(&mut self, event: Event) {
-        debug_assert!(event.time >= self.last_time, "time went back");
-        self.last_time = event.time;
-        if event.verbose && !self.verbose() {
-            return;
-        }
-        if let Some(r) = &mut self.renderer {
-            r.event(&mut self.out, &event);
-            if self.flush_each {
-                let _ = self.out.flush();
-            }
-        }
-    }
-
-    pub(crate) fn flush_time(&mut self, now: u64) {
-        self.last_time = self.last_time.max(now);
-    }
-
-    pub(crate) fn header(&mut self, scenario: &str, seed: u64, python: crate::python::Python) {
-        if let Some(r) = &mut self.renderer {
-            r.header(&mut self.out, scenario, seed, python);
-        }
-    }
-
-    /// Writes the summary (every format has one) and flushes.
-    pub(crate) fn finish(&mut self, summary: &Summary, fallback: &mut dyn Renderer) {
-        match &mut self.renderer {
-            Some(r) => r.summary(&mut self.out, summary),
-            None => fallback.summary(&mut self.out, summary),
-        }
-        let _ = self.out.flush();
-    }
 }

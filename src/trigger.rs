@@ -6,7 +6,7 @@
 //! `one_success` starts at the first success.
 
 use crate::model::Trigger;
-use crate::runtime::State;
+use crate::task::State;
 
 /// Why a task is skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,8 @@ use std::io::Write;
 use serde_json::{Value, json};
 
 use super::Renderer;
-use crate::trace::{Event, Summary};
+use crate::summary::Summary;
+use crate::trace::Event;
 
 #[derive(Default)]
 pub(crate) struct Chrome {

@@ -9,7 +9,8 @@ use std::io::Write;
 use serde_json::json;
 
 use super::Renderer;
-use crate::trace::{Event, Summary};
+use crate::summary::Summary;
+use crate::trace::Event;
 
 /// The version of the JSON Lines schema.
 pub(crate) const VERSION: u32 = 1;

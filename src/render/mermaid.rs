@@ -6,7 +6,8 @@ use std::io::Write;
 
 use super::Renderer;
 use super::timeline::Timeline;
-use crate::trace::{Event, Summary};
+use crate::summary::Summary;
+use crate::trace::Event;
 
 #[derive(Default)]
 pub(crate) struct Mermaid {

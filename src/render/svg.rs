@@ -9,7 +9,8 @@ use std::io::Write;
 use super::timeline::{Lane, Series, Timeline};
 use super::{Renderer, Text};
 use crate::duration;
-use crate::trace::{Event, Summary};
+use crate::summary::Summary;
+use crate::trace::Event;
 
 const WIDTH: f64 = 1100.0;
 const LABELS: f64 = 210.0;

@@ -4,7 +4,8 @@ use std::io::Write;
 
 use super::Renderer;
 use crate::duration::{Precision, Stamp, format as exact, shown};
-use crate::trace::{Event, Summary};
+use crate::summary::Summary;
+use crate::trace::Event;
 
 #[derive(Default)]
 pub(crate) struct Text {

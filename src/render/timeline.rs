@@ -2,7 +2,8 @@
 //! (Mermaid, SVG, HTML): one lane per task with its life and its waits, and
 //! the levels of every semaphore and queue over time.
 
-use crate::trace::{Event, Summary};
+use crate::summary::Summary;
+use crate::trace::Event;
 
 /// One task's life.
 #[derive(Clone, Debug)]

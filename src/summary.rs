@@ -1,0 +1,67 @@
+//! What a run reports at its end: counts, peaks, what was left waiting and
+//! why, and the `[expect]` verdicts. Every format writes it.
+
+/// What the run reports at its end.
+#[derive(Debug, Default)]
+pub(crate) struct Summary {
+    pub makespan: u64,
+    pub done: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    pub skipped: usize,
+    pub pending: usize,
+    /// (name, peak in use, permits)
+    pub semaphores: Vec<(String, u32, u32)>,
+    /// (name, peak depth, capacity)
+    pub queues: Vec<(String, usize, Option<u32>)>,
+    /// (task, what it waits on) for tasks left unfinished.
+    pub waiting: Vec<(String, String)>,
+    pub checks_failed: u32,
+    /// Why a limit stopped the run.
+    pub stopped: Option<String>,
+    /// Why the tasks that should finish cannot.
+    pub deadlock: Option<String>,
+    /// Per blocking task: how long it held the loop, whom it delayed.
+    pub blocking: Vec<String>,
+    /// `--compare sequential`: the makespan with every sleep blocking
+    /// (`Err`: which limit stopped that run, and how to raise it).
+    pub sequential: Option<Result<u64, String>>,
+    /// `--clock real`: (speed, measured wall time in nanoseconds).
+    pub real: Option<(f64, u64)>,
+    /// `[expect]`, checked.
+    pub expectations: Vec<Verdict>,
+}
+
+impl Summary {
+    /// How many of the tasks left waiting are listed one by one.
+    pub(crate) const WAITING_SHOWN: usize = 20;
+}
+
+/// One expectation, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub what: String,
+    pub expected: String,
+    pub actual: String,
+    pub ok: bool,
+    /// The duration behind `actual`, when it is one: the text trace shows
+    /// it at its precision (`actual` is exact, for JSON Lines).
+    pub actual_ns: Option<u64>,
+}
+
+impl Verdict {
+    pub(crate) fn new(what: String, expected: String, actual: String, ok: bool) -> Verdict {
+        Verdict {
+            what,
+            expected,
+            actual,
+            ok,
+            actual_ns: None,
+        }
+    }
+
+    pub(crate) fn of_duration(mut self, ns: u64) -> Verdict {
+        self.actual_ns = Some(ns);
+        self
+    }
+}

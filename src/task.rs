@@ -1,0 +1,101 @@
+//! The vocabulary every part of a run shares: a task's id, how a task or
+//! future ends (its outcome, what it raises, its state), the one-shot
+//! waiter a blocked task waits on, and what can be awaited.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use crate::ids::FutId;
+use crate::value::{ErrorKind, Value};
+
+pub(crate) type TaskId = u32;
+
+/// What a task or future ended with, or raises.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Raise {
+    Error(Rc<str>),
+    Timeout,
+    Cancelled,
+    /// A task with `after` whose trigger could no longer be met.
+    Skipped(Rc<str>),
+}
+
+impl Raise {
+    pub(crate) fn message(&self) -> Rc<str> {
+        match self {
+            Raise::Error(m) => m.clone(),
+            Raise::Timeout => Rc::from("TimeoutError"),
+            Raise::Cancelled => Rc::from("CancelledError"),
+            Raise::Skipped(why) => Rc::from(format!("skipped: {why}")),
+        }
+    }
+
+    /// The exception as a value (a `gather` slot, an `except`'s `error`).
+    pub(crate) fn to_value(&self) -> Value {
+        let kind = match self {
+            Raise::Error(_) | Raise::Skipped(_) => ErrorKind::Exception,
+            Raise::Timeout => ErrorKind::Timeout,
+            Raise::Cancelled => ErrorKind::Cancelled,
+        };
+        Value::Error(kind, self.message())
+    }
+}
+
+pub(crate) type Outcome = Result<Value, Raise>;
+
+/// The final (or not yet final) state of a task or future.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    Pending,
+    Done,
+    Failed,
+    Cancelled,
+    Skipped,
+}
+
+impl State {
+    pub(crate) fn of(outcome: &Outcome) -> State {
+        match outcome {
+            Ok(_) => State::Done,
+            Err(Raise::Cancelled) => State::Cancelled,
+            Err(Raise::Skipped(_)) => State::Skipped,
+            Err(_) => State::Failed,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::Cancelled => "cancelled",
+            State::Skipped => "skipped",
+        }
+    }
+}
+
+/// A one-shot internal future (asyncio's `waiter`): set once, wakes its task.
+pub(crate) struct Waiter {
+    pub task: TaskId,
+    pub done: Cell<bool>,
+    /// Turns a `Release` callback has passed on its way to this waiter: a
+    /// shielded `wait_for`'s outer future is done after the first.
+    pub hops: Cell<u8>,
+}
+
+impl Waiter {
+    pub(crate) fn new(task: TaskId) -> Rc<Waiter> {
+        Rc::new(Waiter {
+            task,
+            done: Cell::new(false),
+            hops: Cell::new(0),
+        })
+    }
+}
+
+/// Something that can be awaited and finishes once: a task or a future.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Member {
+    Task(TaskId),
+    Future(FutId),
+}
