@@ -1633,6 +1633,11 @@ impl Ctx {
         let i = sym::I;
         let mut n = 0u64;
         while times.is_none_or(|t| n < t as u64) {
+            // An empty body counts each turn as a step, so that the step
+            // limits stop `forever = []` (found by fuzzing: it hung).
+            if body.is_empty() && !self.sim.count_step(self.id) {
+                std::future::pending::<()>().await;
+            }
             // The loop's `i` is scoped to the iteration; a variable the body
             // sets for the first time stays after it, as in Python.
             let mark = self.vars.len();
