@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use crate::duration;
-use crate::runtime::{Sim, TaskId};
+use crate::task::TaskId;
 
 const NOT_READY: u64 = u64::MAX;
 
@@ -56,11 +56,15 @@ impl Wake for Ready {
     }
 }
 
+/// Told, at each poll of a task, the instant it became ready (`u64::MAX`
+/// when it was not woken): the loop compares it with the current instant.
+pub(crate) type OnPoll = Rc<dyn Fn(TaskId, u64)>;
+
 /// A task's future, polled through its [`Ready`] waker.
 pub(crate) struct Watched {
     fut: Pin<Box<dyn Future<Output = ()>>>,
     ready: Arc<Ready>,
-    sim: Rc<Sim>,
+    on_poll: OnPoll,
     id: TaskId,
 }
 
@@ -68,13 +72,13 @@ impl Watched {
     pub(crate) fn new(
         fut: impl Future<Output = ()> + 'static,
         ready: Arc<Ready>,
-        sim: Rc<Sim>,
+        on_poll: OnPoll,
         id: TaskId,
     ) -> Watched {
         Watched {
             fut: Box::pin(fut),
             ready,
-            sim,
+            on_poll,
             id,
         }
     }
@@ -86,13 +90,7 @@ impl Future for Watched {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         *self.ready.inner.lock().expect("never poisoned") = Some(cx.waker().clone());
         let due = self.ready.due.swap(NOT_READY, Ordering::Relaxed);
-        let now = self.sim.now();
-        if due < now {
-            self.sim
-                .blocks
-                .borrow_mut()
-                .delayed(&self.sim, self.id, due, now);
-        }
+        (self.on_poll)(self.id, due);
         let waker = Waker::from(self.ready.clone());
         let mut inner = Context::from_waker(&waker);
         self.fut.as_mut().poll(&mut inner)
@@ -117,8 +115,9 @@ impl Blocks {
         }
     }
 
-    /// A task ready since `due` ran only at `now`: trace it, blame the blocks.
-    fn delayed(&mut self, sim: &Sim, task: TaskId, due: u64, now: u64) {
+    /// A task ready since `due` ran only at `now`: blames the blocks that
+    /// overlapped the wait, and returns them, oldest first.
+    pub(crate) fn delayed(&mut self, task: TaskId, due: u64, now: u64) -> Vec<TaskId> {
         let mut by = Vec::new();
         for (blocker, from, to) in self.spans.iter().rev() {
             if *to <= due {
@@ -136,26 +135,18 @@ impl Blocks {
                 t.3 += 1;
             }
         }
-        if sim.tracing() && !by.is_empty() {
-            let names: Vec<String> = by.iter().map(|b| sim.task_name(*b)).collect();
-            let detail = format!(
-                "by {}: the loop was blocked by {}",
-                duration::format(late),
-                names.join(", ")
-            );
-            sim.emit(sim.task_event(task, "delayed", detail));
-        }
+        by
     }
 }
 
 /// The summary's line on blocking, if anything blocked.
-pub(crate) fn summary(sim: &Sim, blocks: &RefCell<Blocks>) -> Vec<String> {
+pub(crate) fn summary(name: &dyn Fn(TaskId) -> String, blocks: &RefCell<Blocks>) -> Vec<String> {
     blocks
         .borrow()
         .totals
         .iter()
         .map(|(blocker, held, caused, tasks)| {
-            let who = sim.task_name(*blocker);
+            let who = name(*blocker);
             let held = duration::format(*held);
             match tasks {
                 0 => format!("{who} held the loop {held}; no other task was ready meanwhile"),

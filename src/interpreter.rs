@@ -16,8 +16,8 @@ use crate::model::{
 use crate::queue::Side;
 use crate::rng::Rng;
 use crate::runtime::{
-    Callback, Deadline, Driver, Gather, Member, Outcome, Raise, Sim, State, TaskId, TimerAction,
-    WaitState, Waiter, Waiting,
+    Callback, Deadline, Driver, Gather, Hooks, Member, Outcome, Raise, Sim, State, TaskId,
+    TimerAction, WaitState, Waiter, Waiting,
 };
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
 use crate::trace::Gauge;
@@ -25,7 +25,15 @@ use crate::trigger;
 use crate::value::Value;
 
 mod plain;
-pub(crate) use plain::{Plain, Program, resume};
+
+/// The interpreter's entry points, as the loop calls them (the loop does not
+/// import the interpreter: [`crate::run`] hands it this table at start).
+pub(crate) const HOOKS: Hooks = Hooks {
+    start_future: |sim, id, vars| sim.start_future(id, run_task(sim.clone(), id, vars)),
+    resume: plain::resume,
+    root_vars,
+    run_on_done,
+};
 
 /// How a block of steps ended, when it did not raise.
 pub(crate) enum Flow {
@@ -106,7 +114,7 @@ fn build(
 }
 
 /// The whole life of one task instance.
-pub(crate) async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) {
+async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) {
     poll_fn(|cx| {
         sim.tasks.borrow_mut()[id as usize].driver = Driver::Future(Some(cx.waker().clone()));
         Poll::Ready(())

@@ -26,6 +26,7 @@ mod model;
 mod montecarlo;
 mod output;
 mod prefetch;
+mod program;
 mod python;
 mod queue;
 mod render;

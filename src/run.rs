@@ -159,6 +159,7 @@ pub(crate) fn run(
         sleeps_block: false,
         real: None,
         plain_tasks: options.plain_tasks,
+        hooks: crate::interpreter::HOOKS,
     };
     let sequential = options
         .compare_sequential
@@ -207,6 +208,7 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
         sleeps_block: false,
         real: None,
         plain_tasks: true,
+        hooks: crate::interpreter::HOOKS,
     };
     let sim = Sim::new(model.clone(), setup, silent);
     sim.run();
@@ -329,7 +331,7 @@ fn summarise(sim: &Sim) -> Summary {
             .flatten()
             .map(|d| explain(sim, &d));
     }
-    s.blocking = crate::blocking::summary(sim, &sim.blocks);
+    s.blocking = crate::blocking::summary(&|t| sim.task_name(t), &sim.blocks);
     s.expectations = expect::evaluate(sim, &model.expect, &s);
     s
 }

@@ -22,11 +22,11 @@ use std::collections::VecDeque;
 
 use async_task::{Runnable, Task};
 
-use crate::blocking::{Blocks, Ready, Watched};
+use crate::blocking::{Blocks, OnPoll, Ready, Watched};
 use crate::clock::{Clock, TimerKey};
-use crate::interpreter::{Plain, Program};
 use crate::limits::{Instant, Limits, Meter, Stop};
-use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId};
+use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId, Sym};
+use crate::program::{Plain, Program};
 use crate::queue::Queue;
 use crate::render::Tracer;
 use crate::rng::{Rng, name_hash};
@@ -189,7 +189,7 @@ pub(crate) enum Job {
     Step(Runnable),
     /// A done callback, run as its own turn (asyncio's `call_soon`).
     Callback(Callback),
-    /// A plain task's next step (see [`crate::interpreter::Plain`]).
+    /// A plain task's next step (see [`crate::program::Plain`]).
     Plain(TaskId),
     /// A timer that came due without the clock moving: like asyncio's timer
     /// handle, it runs in its turn, and what it wakes runs in the next.
@@ -308,6 +308,25 @@ pub(crate) struct Sim {
     pub sleeps_block: bool,
     /// `--clock real`: timers wait for real time, scaled by this speed.
     pub real: Option<RealClock>,
+    hooks: Hooks,
+}
+
+/// A task's variables: each symbol with its value.
+pub(crate) type Vars = Vec<(Sym, Value)>;
+
+/// The interpreter's entry points, given at start (see
+/// [`crate::interpreter::HOOKS`]): the loop runs tasks through them without
+/// importing the interpreter.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hooks {
+    /// Queues the future that runs a task (through [`Sim::start_future`]).
+    pub start_future: fn(&Rc<Sim>, TaskId, Vars),
+    /// Runs a plain task's next turn.
+    pub resume: fn(&Rc<Sim>, TaskId),
+    /// The variables a root replica starts with.
+    pub root_vars: fn(&Sim, DefId, u32) -> Vars,
+    /// Runs a future's `on_done` steps.
+    pub run_on_done: fn(&Rc<Sim>, FutId),
 }
 
 /// How one run is set up, besides its model.
@@ -319,6 +338,8 @@ pub(crate) struct Setup {
     pub real: Option<RealClock>,
     /// Whether simple tasks run as plain step machines (see [`Program`]).
     pub plain_tasks: bool,
+    /// How tasks run: the interpreter.
+    pub hooks: Hooks,
 }
 
 /// Real time, for `--clock real`: the clock reads measured time.
@@ -348,6 +369,7 @@ impl Sim {
             sleeps_block,
             real,
             plain_tasks,
+            hooks,
         } = setup;
         let semaphores = model
             .semaphores
@@ -405,6 +427,7 @@ impl Sim {
             sleeps_block,
             real,
             model,
+            hooks,
         })
     }
 
@@ -488,15 +511,25 @@ impl Sim {
             push(Job::Plain(id));
             return id;
         }
-        let task = crate::interpreter::run_task(self.clone(), id, vars);
+        (self.hooks.start_future)(self, id, vars);
+        id
+    }
+
+    /// Queues the future that runs task `id` (given by the interpreter).
+    pub(crate) fn start_future(
+        self: &Rc<Self>,
+        id: TaskId,
+        task: impl Future<Output = ()> + 'static,
+    ) {
         if self.watch_blocks {
             let ready = Ready::new(self.now_mirror.clone());
             self.readies.borrow_mut().push(ready.clone());
-            self.start(Watched::new(task, ready, self.clone(), id));
+            let sim = self.clone();
+            let on_poll: OnPoll = Rc::new(move |id, due| sim.polled(id, due));
+            self.start(Watched::new(task, ready, on_poll, id));
         } else {
             self.start(task);
         }
-        id
     }
 
     /// An event of task `id`, now.
@@ -507,6 +540,25 @@ impl Sim {
     /// An event of `actor` (a task's name, a future's), now.
     pub(crate) fn event(&self, actor: String, kind: &'static str, detail: String) -> Event {
         Event::new(self.now(), actor, kind, detail)
+    }
+
+    /// A watched task runs, ready since `due`: when that was before now, a
+    /// blocking call delayed it; the delay is traced and blamed.
+    fn polled(&self, task: TaskId, due: u64) {
+        let now = self.now();
+        if due >= now {
+            return;
+        }
+        let by = self.blocks.borrow_mut().delayed(task, due, now);
+        if self.tracing() && !by.is_empty() {
+            let names: Vec<String> = by.iter().map(|b| self.task_name(*b)).collect();
+            let detail = format!(
+                "by {}: the loop was blocked by {}",
+                crate::duration::format(now - due),
+                names.join(", ")
+            );
+            self.emit(self.task_event(task, "delayed", detail));
+        }
     }
 
     /// A blocking call by `task` held the loop for `ns`: the clock jumps.
@@ -728,7 +780,7 @@ impl Sim {
             }
             Callback::Gather(g, m) => self.gather_child_done(&g, m),
             Callback::Wait(w, m) => self.wait_child_done(&w, m),
-            Callback::OnDone(f) => crate::interpreter::run_on_done(self, f),
+            Callback::OnDone(f) => (self.hooks.run_on_done)(self, f),
         }
     }
 
@@ -797,7 +849,7 @@ impl Sim {
                     return;
                 }
                 for i in 0..t.count {
-                    let vars = crate::interpreter::root_vars(self, def as DefId, i);
+                    let vars = (self.hooks.root_vars)(self, def as DefId, i);
                     let id = self.spawn_task(def as DefId, vars, None);
                     self.roots.borrow_mut()[def].push(id);
                 }
@@ -826,7 +878,7 @@ impl Sim {
                             runnable.run();
                         }
                         Some(Job::Callback(cb)) => self.run_callback(cb),
-                        Some(Job::Plain(id)) => crate::interpreter::resume(self, id),
+                        Some(Job::Plain(id)) => (self.hooks.resume)(self, id),
                         Some(Job::Timer(key)) => {
                             // Skipped when cancelled while queued, as asyncio
                             // skips a cancelled handle.
