@@ -8,6 +8,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use crate::limits::Limits;
 use crate::montecarlo::{self, Plan, Shard};
 use crate::output::Output;
+use crate::overrides::Set;
 use crate::run::{Format, Options};
 use crate::{ExitCode, run_source};
 
@@ -32,6 +33,26 @@ struct Cli {
     /// Refuse an input file larger than this many bytes (read no further).
     #[arg(long, value_name = "BYTES", global = true, default_value_t = crate::MAX_INPUT_BYTES)]
     max_input_bytes: u64,
+    /// What-if without editing: change a value of the scenario before it is
+    /// read (`semaphores.pool=8`, `tasks.fetch.fail=0.2`,
+    /// `tasks.fetch.sleep.exponential=300ms`); repeatable. The file is not
+    /// written. For run, check, graph and export.
+    #[arg(long = "set", value_name = "PATH=VALUE", global = true, value_parser = Set::parse)]
+    sets: Vec<Set>,
+}
+
+/// How scenario files are read: at most so many bytes, then changed by `--set`.
+struct Input {
+    max_bytes: u64,
+    sets: Vec<Set>,
+}
+
+impl Input {
+    fn load(&self, path: &Path) -> Result<String, String> {
+        let text = crate::load_capped(path, self.max_bytes)?;
+        crate::overrides::apply(&text, &self.sets)
+            .map_err(|why| format!("`{}`: {why}", path.display()))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -325,13 +346,30 @@ fn command() -> i32 {
         cli.color,
         std::io::IsTerminal::is_terminal(&std::io::stdout()),
     );
-    let max_input = cli.max_input_bytes;
+    let input = Input {
+        max_bytes: cli.max_input_bytes,
+        sets: cli.sets,
+    };
+    let reads_a_scenario = matches!(
+        cli.command,
+        None | Some(
+            Command::Run(_)
+                | Command::Check { .. }
+                | Command::Graph { .. }
+                | Command::Export { .. }
+        )
+    );
+    if !reads_a_scenario && !input.sets.is_empty() {
+        return fail(
+            "--set changes a scenario as it is read: give it to run, check, graph or export",
+        ) as i32;
+    }
     let code = match cli.command {
-        None => run(cli.run, stderr_color, max_input),
-        Some(Command::Run(args)) => run(args, stderr_color, max_input),
-        Some(Command::Check { files }) => check(&files, stderr_color, max_input),
-        Some(Command::Graph { file, format }) => graph(&file, format, stderr_color, max_input),
-        Some(Command::Export { language: _, file }) => export(&file, stderr_color, max_input),
+        None => run(cli.run, stderr_color, &input),
+        Some(Command::Run(args)) => run(args, stderr_color, &input),
+        Some(Command::Check { files }) => check(&files, stderr_color, &input),
+        Some(Command::Graph { file, format }) => graph(&file, format, stderr_color, &input),
+        Some(Command::Export { language: _, file }) => export(&file, stderr_color, &input),
         Some(Command::Schema) => {
             crate::output::print(crate::schema::SCHEMA);
             ExitCode::Ok
@@ -366,6 +404,13 @@ fn command() -> i32 {
             }
         }
     };
+    if code == ExitCode::Invalid && !input.sets.is_empty() {
+        let sets: Vec<String> = input.sets.iter().map(Set::to_string).collect();
+        crate::output::warn(&format!(
+            "note: with {}: the lines shown are the file as changed (the file itself is not written)\n",
+            sets.join(", ")
+        ));
+    }
     code as i32
 }
 
@@ -438,11 +483,11 @@ fn scenario_files(given: &[PathBuf]) -> (Vec<PathBuf>, ExitCode) {
 
 /// Runs each file in order into one output; the worst exit code wins.
 /// `-o` is written only when every input was a valid scenario.
-fn run(mut args: RunArgs, color: bool, max_input: u64) -> ExitCode {
+fn run(mut args: RunArgs, color: bool, input: &Input) -> ExitCode {
     let (files, mut worst) = scenario_files(&args.files);
     args.files = files;
     if let Some(runs) = args.runs {
-        return sweep(&args, runs, color, max_input);
+        return sweep(&args, runs, color, input);
     }
     let options = options(&args);
     let single = matches!(
@@ -463,7 +508,7 @@ fn run(mut args: RunArgs, color: bool, max_input: u64) -> ExitCode {
         None => Output::stdout(),
     };
     for (n, path) in args.files.iter().enumerate() {
-        let text = match crate::load_capped(path, max_input) {
+        let text = match input.load(path) {
             Ok(text) => text,
             Err(message) => {
                 worst = worst.max(fail(&message));
@@ -497,11 +542,11 @@ fn format_name(format: FormatArg) -> String {
 }
 
 /// `--runs N`: a Monte Carlo sweep of one scenario.
-fn sweep(args: &RunArgs, runs: u64, color: bool, max_input: u64) -> ExitCode {
+fn sweep(args: &RunArgs, runs: u64, color: bool, input: &Input) -> ExitCode {
     let [path] = args.files.as_slice() else {
         return fail("--runs takes one scenario file");
     };
-    let text = match crate::load_capped(path, max_input) {
+    let text = match input.load(path) {
         Ok(text) => text,
         Err(message) => return fail(&message),
     };
@@ -574,11 +619,12 @@ fn write_out(dest: Option<&Path>, text: &str, inputs: &[PathBuf]) -> ExitCode {
 }
 
 /// Validates each file; prints `ok` lines, or every problem.
-fn check(given: &[PathBuf], color: bool, max_input: u64) -> ExitCode {
+fn check(given: &[PathBuf], color: bool, input: &Input) -> ExitCode {
     let (files, mut worst) = scenario_files(given);
     for path in &files {
         let shown = path.display().to_string();
-        let checked = crate::load_capped(path, max_input)
+        let checked = input
+            .load(path)
             .map(|text| crate::check_source(&shown, &text, color));
         match checked {
             Ok(Ok(summary)) => crate::output::print(&format!("ok  {shown}: {summary}\n")),
@@ -593,9 +639,9 @@ fn check(given: &[PathBuf], color: bool, max_input: u64) -> ExitCode {
 }
 
 /// Prints a file's task graph.
-fn export(path: &Path, color: bool, max_input: u64) -> ExitCode {
+fn export(path: &Path, color: bool, input: &Input) -> ExitCode {
     let shown = path.display().to_string();
-    let text = match crate::load_capped(path, max_input) {
+    let text = match input.load(path) {
         Ok(text) => text,
         Err(message) => return fail(&message),
     };
@@ -611,9 +657,9 @@ fn export(path: &Path, color: bool, max_input: u64) -> ExitCode {
     }
 }
 
-fn graph(path: &Path, format: GraphFormat, color: bool, max_input: u64) -> ExitCode {
+fn graph(path: &Path, format: GraphFormat, color: bool, input: &Input) -> ExitCode {
     let shown = path.display().to_string();
-    let text = match crate::load_capped(path, max_input) {
+    let text = match input.load(path) {
         Ok(text) => text,
         Err(message) => return fail(&message),
     };

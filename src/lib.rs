@@ -25,6 +25,7 @@ mod manpage;
 mod model;
 mod montecarlo;
 mod output;
+mod overrides;
 mod prefetch;
 mod program;
 mod python;
