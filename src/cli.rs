@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::grid::Axis;
 use crate::limits::Limits;
 use crate::montecarlo::{self, Plan, Shard};
 use crate::output::Output;
@@ -58,7 +59,7 @@ impl Input {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run scenarios and print their traces (the default command).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate scenarios without running them: fast, for editors and pre-commit hooks.
     Check {
         /// Scenario files, or directories searched for `*.toml`.
@@ -172,6 +173,10 @@ struct RunArgs {
     #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=montecarlo::MAX_RUNS))]
     runs: Option<u64>,
+    /// With `--runs`: run the sweep for each value of PATH and print one line
+    /// per value (`--grid semaphores.pool=4,8,16`); twice for a grid of pairs.
+    #[arg(long = "grid", value_name = "PATH=V1,V2,...", value_parser = Axis::parse)]
+    grids: Vec<Axis>,
     /// With `--runs`: threads to use, 1 to 1024 (default: every core). Results do not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     jobs: Option<u64>,
@@ -366,7 +371,7 @@ fn command() -> i32 {
     }
     let code = match cli.command {
         None => run(cli.run, stderr_color, &input),
-        Some(Command::Run(args)) => run(args, stderr_color, &input),
+        Some(Command::Run(args)) => run(*args, stderr_color, &input),
         Some(Command::Check { files }) => check(&files, stderr_color, &input),
         Some(Command::Graph { file, format }) => graph(&file, format, stderr_color, &input),
         Some(Command::Export { language: _, file }) => export(&file, stderr_color, &input),
@@ -486,6 +491,12 @@ fn scenario_files(given: &[PathBuf]) -> (Vec<PathBuf>, ExitCode) {
 fn run(mut args: RunArgs, color: bool, input: &Input) -> ExitCode {
     let (files, mut worst) = scenario_files(&args.files);
     args.files = files;
+    if !args.grids.is_empty() {
+        return match args.runs {
+            Some(runs) => grid(&args, runs, input),
+            None => fail("--grid runs a sweep for each value: give --runs N, the runs per value"),
+        };
+    }
     if let Some(runs) = args.runs {
         return sweep(&args, runs, color, input);
     }
@@ -580,6 +591,69 @@ fn sweep(args: &RunArgs, runs: u64, color: bool, input: &Input) -> ExitCode {
     };
     let written = write_out(args.output.as_deref(), &text, &args.files);
     written.max(montecarlo::exit_code(&result))
+}
+
+/// `--grid`: the sweep once per point of the grid, one table line each.
+fn grid(args: &RunArgs, runs: u64, input: &Input) -> ExitCode {
+    let [path] = args.files.as_slice() else {
+        return fail("--grid takes one scenario file");
+    };
+    if args.grids.len() > 2 {
+        return fail("--grid takes one or two paths (a line per value, or per pair of values)");
+    }
+    if args.shard.is_some() {
+        return fail("--grid runs whole sweeps: it does not take --shard");
+    }
+    let text = match crate::load_capped(path, input.max_bytes) {
+        Ok(text) => text,
+        Err(message) => return fail(&message),
+    };
+    let points = match crate::grid::points(&args.grids) {
+        Ok(points) => points,
+        Err(e) => return fail(&e),
+    };
+    let threads = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        |n| n as usize,
+    );
+    let shown = path.display().to_string();
+    let mut done = Vec::new();
+    let mut worst = ExitCode::Ok;
+    for (values, sets) in points {
+        let all: Vec<Set> = input.sets.iter().cloned().chain(sets).collect();
+        let changed = match crate::overrides::apply(&text, &all) {
+            Ok(changed) => changed,
+            Err(why) => return fail(&format!("`{shown}`: {why}")),
+        };
+        let plan = Plan {
+            path: &shown,
+            text: &changed,
+            first_seed: args.seed,
+            runs,
+            shard: None,
+            threads,
+            limits: options(args).limits,
+            progress: false,
+            python: args.python,
+        };
+        match montecarlo::sweep(&plan) {
+            Ok(sweep) => {
+                worst = worst.max(montecarlo::exit_code(&sweep));
+                done.push(crate::grid::Point { values, sweep });
+            }
+            Err(report) => {
+                crate::output::warn(&report);
+                let given: Vec<String> = all.iter().map(Set::to_string).collect();
+                crate::output::warn(&format!(
+                    "note: with {}: the lines shown are the file as changed\n",
+                    given.join(", ")
+                ));
+                return ExitCode::Invalid;
+            }
+        }
+    }
+    let table = crate::grid::report(&shown, &args.grids, &done);
+    write_out(args.output.as_deref(), &table, &args.files).max(worst)
 }
 
 /// `merge`: shards into one distribution.

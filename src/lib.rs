@@ -16,6 +16,7 @@ mod expect;
 mod export;
 mod footprint;
 mod graph;
+mod grid;
 mod histogram;
 mod ids;
 mod interpreter;

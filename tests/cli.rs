@@ -363,3 +363,52 @@ fn a_bad_set_exits_2_and_says_why() {
         "{err}"
     );
 }
+
+#[test]
+fn grid_runs_the_sweep_for_each_value_and_prints_a_line_each() {
+    let file = "scenarios/semaphore.toml";
+    let (code, out, err) = run(&["--runs", "20", "--grid", "semaphores.pool=1,2,4", file]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(
+        lines[0].contains("grid over semaphores.pool, 20 runs each"),
+        "{out}"
+    );
+    assert!(lines[1].starts_with("semaphores.pool  ok"), "{out}");
+    // Four users each holding a permit for 1s: more permits, shorter runs.
+    for (line, value, makespan) in [(2, "1", "4.000s"), (3, "2", "2.000s"), (4, "4", "1.000s")] {
+        let cells: Vec<&str> = lines[line].split_whitespace().collect();
+        assert_eq!(
+            (cells[0], cells[1], cells[2]),
+            (value, "100.0%", makespan),
+            "{out}"
+        );
+    }
+    // Two paths: a line per pair, the first path outermost.
+    let (code, out, _) = run(&[
+        "--runs",
+        "5",
+        "--grid",
+        "semaphores.pool=1,2",
+        "--grid",
+        "tasks.user.count=1,4",
+        file,
+    ]);
+    assert_eq!(code, 0);
+    let pairs: Vec<String> = out
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(pairs, ["1 1", "1 4", "2 1", "2 4"], "{out}");
+    let (code, _, err) = run(&["--grid", "semaphores.pool=1,2", file]);
+    assert_eq!(code, 2);
+    assert!(err.contains("give --runs N"), "{err}");
+    let (code, _, err) = run(&["--runs", "5", "--grid", "semaphores.pool=1,0", file]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("pool = 0") && err.contains("--set semaphores.pool=0"),
+        "{err}"
+    );
+}
