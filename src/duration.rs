@@ -117,14 +117,17 @@ pub(crate) fn parse(text: &str) -> Result<u64, String> {
         } else {
             whole.parse().map_err(|_| format!("`{text}` is too long"))?
         };
-        let frac_digits = frac.len().min(30) as u32;
+        // Digits past the 20th cannot move the result by a nanosecond (the
+        // largest unit is a week, 6.048e14 ns), and keeping 20 keeps the
+        // product below u128's range (found by fuzzing: 30 overflowed).
+        let frac_digits = frac.len().min(20) as u32;
         let frac_value: u128 = frac[..frac_digits as usize].parse().unwrap_or(0);
         let denominator = 10u128.pow(frac_digits);
         let part = whole
             .checked_mul(scale as u128)
             .and_then(|w| {
-                let f = (frac_value * scale as u128 + denominator / 2) / denominator;
-                w.checked_add(f)
+                let f = frac_value.checked_mul(scale as u128)?;
+                w.checked_add((f + denominator / 2) / denominator)
             })
             .ok_or_else(|| format!("`{text}` is too long"))?;
         nonzero |= whole > 0 || frac_value > 0;
@@ -309,6 +312,18 @@ mod tests {
         assert!(parse("-1s").is_err());
         assert!(parse("1M").is_err());
         assert!(parse("soon").is_err());
+    }
+
+    #[test]
+    fn long_fractions_round_to_the_nanosecond() {
+        // Found by fuzzing: 30 kept digits overflowed the product.
+        let long = format!("1.5{}s", "3".repeat(100));
+        assert_eq!(parse(&long), Ok(1_533_333_333));
+        assert_eq!(
+            parse(&format!("0.{}w", "9".repeat(60))),
+            Ok(604_800_000_000_000)
+        );
+        assert_eq!(parse("0.0000000005000000000000000001s"), Ok(1));
     }
 
     #[test]
