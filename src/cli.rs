@@ -585,12 +585,28 @@ fn sweep(args: &RunArgs, runs: u64, color: bool, input: &Input) -> ExitCode {
             return ExitCode::Invalid;
         }
     };
+    let mut code = montecarlo::exit_code(&result);
     let text = match args.shard {
         Some(_) => serde_json::to_string(&result).expect("results serialise") + "\n",
-        None => montecarlo::report(&result, Some(threads)),
+        None => {
+            let mut report = montecarlo::report(&result, Some(threads));
+            // `[expect.sweep]`: the sweep judged as a whole (a shard's JSON
+            // is not judged: only the whole sweep can be).
+            let model = crate::validate::validate(&text).ok();
+            if let Some(expect) = model
+                .as_ref()
+                .and_then(|m| Some((m, m.expect.sweep.as_ref()?)))
+            {
+                let (model, expect) = expect;
+                let verdicts = crate::thresholds::judge(expect, &result, model);
+                report.push_str(&crate::thresholds::report(&verdicts));
+                code = crate::thresholds::exit_code(expect, &verdicts, &result);
+            }
+            report
+        }
     };
     let written = write_out(args.output.as_deref(), &text, &args.files);
-    written.max(montecarlo::exit_code(&result))
+    written.max(code)
 }
 
 /// `--grid`: the sweep once per point of the grid, one table line each.

@@ -93,7 +93,7 @@ pub(crate) fn evaluate(sim: &Sim, expect: &Expect, summary: &Summary) -> Vec<Ver
     out
 }
 
-fn within(b: Bounds, v: u64) -> bool {
+pub(crate) fn within(b: Bounds, v: u64) -> bool {
     (b.lo..=b.hi).contains(&v)
 }
 
@@ -107,7 +107,7 @@ fn count(what: String, b: Bounds, got: u64) -> Verdict {
 }
 
 /// `3s`, `at most 500ms`, `at least 2`, or `2.9s..3.1s`.
-fn show(b: Bounds, f: impl Fn(u64) -> String) -> String {
+pub(crate) fn show(b: Bounds, f: impl Fn(u64) -> String) -> String {
     if b.lo == b.hi {
         f(b.lo)
     } else if b.lo == 0 {
@@ -119,7 +119,7 @@ fn show(b: Bounds, f: impl Fn(u64) -> String) -> String {
     }
 }
 
-fn stat_name(stat: Stat) -> String {
+pub(crate) fn stat_name(stat: Stat) -> String {
     match stat {
         Stat::Percentile(p) => format!("p{p}"),
         Stat::Max => "max".into(),

@@ -43,6 +43,7 @@ mod stack;
 mod summary;
 mod task;
 mod template;
+mod thresholds;
 mod trace;
 mod trigger;
 mod validate;

@@ -105,6 +105,27 @@ pub(crate) struct Expect {
     pub states: Vec<(StateName, Bounds)>,
     /// (task, statistic, bounds in nanoseconds)
     pub durations: Vec<(DefId, Stat, Bounds)>,
+    /// `[expect.sweep]`: judged over a whole `--runs` sweep only.
+    pub sweep: Option<SweepExpect>,
+}
+
+/// `[expect.sweep]`: thresholds on a `--runs` sweep as a whole.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct SweepExpect {
+    /// The least share of runs (0.0..=1.0) that must end well, judged as a
+    /// single run is; when stated, it decides the sweep's exit code.
+    pub ok: Option<f64>,
+    /// Statistics of the runs' makespans.
+    pub makespan: Vec<(Stat, Bounds)>,
+    /// (task, statistic, bounds) over every instance of every run.
+    pub durations: Vec<(DefId, Stat, Bounds)>,
+}
+
+impl SweepExpect {
+    /// How many thresholds it states.
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.ok.is_some()) + self.makespan.len() + self.durations.len()
+    }
 }
 
 #[derive(Debug)]

@@ -333,6 +333,7 @@ fn summarise(sim: &Sim) -> Summary {
     }
     s.blocking = crate::blocking::summary(&|t| sim.task_name(t), &sim.blocks);
     s.expectations = expect::evaluate(sim, &model.expect, &s);
+    s.sweep_only = model.expect.sweep.as_ref().map_or(0, |e| e.len());
     s
 }
 

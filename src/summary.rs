@@ -30,6 +30,8 @@ pub(crate) struct Summary {
     pub real: Option<(f64, u64)>,
     /// `[expect]`, checked.
     pub expectations: Vec<Verdict>,
+    /// How many `[expect.sweep]` thresholds a single run leaves to `--runs`.
+    pub sweep_only: usize,
 }
 
 impl Summary {

@@ -412,3 +412,53 @@ fn grid_runs_the_sweep_for_each_value_and_prints_a_line_each() {
         "{err}"
     );
 }
+
+#[test]
+fn sweep_thresholds_judge_the_sweep_as_a_whole() {
+    let file = "scenarios/sweep_thresholds.toml";
+    // A third of the runs see a failed request, but the stated share (30%)
+    // is met: the share decides, not the worst run.
+    let (code, out, err) = run(&["--runs", "200", file]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("endings     ok 134, expect failed 66"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  ok    runs that ended well: 67% (134 of 200)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  ok    makespan p95 over the runs: 1.069s"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  ok    p99 of request over the runs: 1.040s"),
+        "{out}"
+    );
+    // Unmet, the sweep exits 1 and names seeds to replay.
+    let (code, out, _) = run(&["--runs", "200", "--set", "expect.sweep.ok=0.99", file]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("FAIL  runs that ended well: expected at least 99%, got 67% (134 of 200); replay with --seed 12 (or 13, 14, 15, 17)"),
+        "{out}"
+    );
+    let (code, out, _) = run(&[
+        "--runs",
+        "200",
+        "--set",
+        "expect.sweep.makespan.p95=1s",
+        file,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("FAIL  makespan p95 over the runs: expected at most 1.000s, got 1.069s; replay with --seed 132"),
+        "{out}"
+    );
+    // A single run leaves them to a sweep, and says so.
+    let (_, out, _) = run(&["--summary", file]);
+    assert!(
+        out.contains("--    [expect.sweep]: 3 thresholds judged only over a sweep (--runs N)"),
+        "{out}"
+    );
+}

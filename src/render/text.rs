@@ -218,7 +218,7 @@ impl Renderer for Text {
                 }
             }
         }
-        if !s.expectations.is_empty() {
+        if !s.expectations.is_empty() || s.sweep_only > 0 {
             let _ = writeln!(out, "\nexpect");
             for v in &s.expectations {
                 // A duration at the trace's precision; exact when a failure
@@ -234,6 +234,14 @@ impl Renderer for Text {
                     format!("  FAIL  {}: expected {}, got {actual}", v.what, v.expected)
                 };
                 let _ = writeln!(out, "{line}");
+            }
+            if s.sweep_only > 0 {
+                let n = s.sweep_only;
+                let _ = writeln!(
+                    out,
+                    "  --    [expect.sweep]: {n} threshold{} judged only over a sweep (--runs N)",
+                    if n == 1 { "" } else { "s" }
+                );
             }
             let failed = s.expectations.iter().filter(|v| !v.ok).count();
             if failed > 0 {

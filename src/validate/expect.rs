@@ -5,9 +5,9 @@ use toml::de::DeValue;
 use super::Validator;
 use super::reader::Node;
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName};
+use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName, SweepExpect};
 
-pub(crate) const KEYS: [&str; 7] = [
+pub(crate) const KEYS: [&str; 8] = [
     "makespan",
     "outcome",
     "tasks",
@@ -15,7 +15,11 @@ pub(crate) const KEYS: [&str; 7] = [
     "max_depth",
     "states",
     "durations",
+    "sweep",
 ];
+
+/// The keys of `[expect.sweep]`.
+const SWEEP_KEYS: [&str; 3] = ["ok", "makespan", "durations"];
 
 impl Validator<'_> {
     pub(crate) fn expect(&mut self, node: Option<&Node<'_>>) -> Expect {
@@ -52,7 +56,79 @@ impl Validator<'_> {
         if let Some(d) = t.get("durations") {
             expect.durations = self.expected_durations(d);
         }
+        if let Some(sweep) = t.get("sweep") {
+            expect.sweep = self.sweep_expect(sweep);
+        }
         expect
+    }
+
+    /// `[expect.sweep]`: `ok` (a share: `"99%"` or `0.99`), `makespan` and
+    /// `durations` statistics with budgets.
+    fn sweep_expect(&mut self, node: &Node<'_>) -> Option<SweepExpect> {
+        let t = self.r.table(node, "[expect.sweep]", &SWEEP_KEYS)?;
+        let mut sweep = SweepExpect::default();
+        if let Some(ok) = t.get("ok") {
+            sweep.ok = self.share(ok);
+        }
+        if let Some(m) = t.get("makespan") {
+            for (stat, span, budget) in self.keyed(m, "the sweep's `makespan`") {
+                let parsed = self.stat(&stat, span);
+                let b = self.bounds(budget, "a duration budget", Kind::Budget);
+                if let (Some(stat), Some(b)) = (parsed, b) {
+                    sweep.makespan.push((stat, b));
+                }
+            }
+        }
+        if let Some(d) = t.get("durations") {
+            sweep.durations = self.expected_durations(d);
+        }
+        Some(sweep)
+    }
+
+    /// A share of runs: `"99%"`, `"99.5%"`, or a number from 0.0 to 1.0.
+    fn share(&mut self, node: &Node<'_>) -> Option<f64> {
+        let what = "the share of runs that must end well (`ok`)";
+        if let DeValue::String(text) = node.get_ref() {
+            let parsed = text
+                .trim()
+                .strip_suffix('%')
+                .and_then(|n| n.trim().parse::<f64>().ok())
+                .filter(|p| (0.0..=100.0).contains(p));
+            return match parsed {
+                Some(p) => Some(p / 100.0),
+                None => {
+                    self.r.diags.push(
+                        Diagnostic::new(
+                            node.span(),
+                            format!("{what} is a percentage like \"99%\", not \"{text}\""),
+                        )
+                        .help("write ok = \"99%\" or ok = 0.99"),
+                    );
+                    None
+                }
+            };
+        }
+        self.r.probability(node, what)
+    }
+
+    /// A statistic's name: `p1`..`p100`, `max` or `mean`.
+    fn stat(&mut self, stat: &str, span: std::ops::Range<usize>) -> Option<Stat> {
+        let parsed = match stat {
+            "max" => Some(Stat::Max),
+            "mean" => Some(Stat::Mean),
+            p => p
+                .strip_prefix('p')
+                .and_then(|n| n.parse::<u8>().ok())
+                .filter(|n| (1..=100).contains(n))
+                .map(Stat::Percentile),
+        };
+        if parsed.is_none() {
+            self.r.diags.push(
+                Diagnostic::new(span, format!("unknown statistic `{stat}`"))
+                    .help("use a percentile `p1`..`p100` (`p99`), `max` or `mean`"),
+            );
+        }
+        parsed
     }
 
     /// `{ name = peak }` for semaphores or queues: exact or a range.
@@ -121,21 +197,7 @@ impl Validator<'_> {
             let def = self.global_ref(&name, span, "task");
             let what = format!("the durations of `{name}`");
             for (stat, span, budget) in self.keyed(value, &what) {
-                let parsed = match stat.as_str() {
-                    "max" => Some(Stat::Max),
-                    "mean" => Some(Stat::Mean),
-                    p => p
-                        .strip_prefix('p')
-                        .and_then(|n| n.parse::<u8>().ok())
-                        .filter(|n| (1..=100).contains(n))
-                        .map(Stat::Percentile),
-                };
-                if parsed.is_none() {
-                    self.r.diags.push(
-                        Diagnostic::new(span, format!("unknown statistic `{stat}`"))
-                            .help("use a percentile `p1`..`p100` (`p99`), `max` or `mean`"),
-                    );
-                }
+                let parsed = self.stat(&stat, span);
                 let b = self.bounds(budget, "a duration budget", Kind::Budget);
                 if let (Some(def), Some(stat), Some(b)) = (def, parsed, b) {
                     out.push((def, stat, b));
