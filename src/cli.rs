@@ -557,6 +557,12 @@ fn sweep(args: &RunArgs, runs: u64, color: bool, input: &Input) -> ExitCode {
     let [path] = args.files.as_slice() else {
         return fail("--runs takes one scenario file");
     };
+    if !matches!(args.format, FormatArg::Text | FormatArg::Jsonl) {
+        return fail(&format!(
+            "--runs writes its report as text or jsonl, not {} (the pictures are drawn from one run: run it with --seed)",
+            format_name(args.format)
+        ));
+    }
     let text = match input.load(path) {
         Ok(text) => text,
         Err(message) => return fail(&message),
@@ -589,20 +595,26 @@ fn sweep(args: &RunArgs, runs: u64, color: bool, input: &Input) -> ExitCode {
     let text = match args.shard {
         Some(_) => serde_json::to_string(&result).expect("results serialise") + "\n",
         None => {
-            let mut report = montecarlo::report(&result, Some(threads));
             // `[expect.sweep]`: the sweep judged as a whole (a shard's JSON
             // is not judged: only the whole sweep can be).
             let model = crate::validate::validate(&text).ok();
-            if let Some(expect) = model
+            let expect = model
                 .as_ref()
-                .and_then(|m| Some((m, m.expect.sweep.as_ref()?)))
-            {
-                let (model, expect) = expect;
-                let verdicts = crate::thresholds::judge(expect, &result, model);
-                report.push_str(&crate::thresholds::report(&verdicts));
+                .and_then(|m| Some((m, m.expect.sweep.as_ref()?)));
+            let mut verdicts = Vec::new();
+            if let Some((model, expect)) = expect {
+                verdicts = crate::thresholds::judge(expect, &result, model);
                 code = crate::thresholds::exit_code(expect, &verdicts, &result);
             }
-            report
+            if matches!(args.format, FormatArg::Jsonl) {
+                montecarlo::jsonl(&result, &verdicts, code)
+            } else {
+                let mut report = montecarlo::report(&result, Some(threads));
+                if expect.is_some() {
+                    report.push_str(&crate::thresholds::report(&verdicts));
+                }
+                report
+            }
         }
     };
     let written = write_out(args.output.as_deref(), &text, &args.files);

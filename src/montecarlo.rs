@@ -549,6 +549,83 @@ fn worst(s: &Sweep) -> String {
     )
 }
 
+/// The sweep as JSON Lines (`--runs N --format jsonl`): a header, one line
+/// per run (by seed), one per task definition, then the `[expect.sweep]`
+/// verdicts and a closing summary, each with its `kind`.
+pub(crate) fn jsonl(s: &Sweep, verdicts: &[crate::summary::Verdict], code: ExitCode) -> String {
+    use serde_json::json;
+    let mut out = String::new();
+    let mut line = |v: serde_json::Value| {
+        out.push_str(&v.to_string());
+        out.push('\n');
+    };
+    line(json!({
+        "kind": "sweep",
+        "format": "scenario-run/sweep-jsonl",
+        "version": 1,
+        "scenario": s.scenario,
+        "first_seed": s.first_seed,
+        "seeds": s.seeds,
+    }));
+    for r in &s.runs {
+        line(json!({
+            "kind": "run",
+            "seed": r.seed,
+            "makespan_ns": r.makespan_ns,
+            "outcome": r.outcome,
+            "ending": r.ending,
+        }));
+    }
+    for t in &s.tasks {
+        let d = &t.durations;
+        let stats = (d.count > 0).then(|| {
+            json!({
+                "p50_ns": d.percentile(50.0),
+                "p90_ns": d.percentile(90.0),
+                "p99_ns": d.percentile(99.0),
+                "max_ns": d.max,
+                "mean_ns": d.mean(),
+            })
+        });
+        line(json!({
+            "kind": "task",
+            "name": t.name,
+            "done": t.states[0],
+            "failed": t.states[1],
+            "cancelled": t.states[2],
+            "skipped": t.states[3],
+            "left_waiting": t.states[4],
+            "durations": stats,
+        }));
+    }
+    for v in verdicts {
+        line(json!({
+            "kind": "expect",
+            "what": v.what,
+            "expected": v.expected,
+            "actual": v.actual,
+            "ok": v.ok,
+        }));
+    }
+    let m = &s.makespan;
+    let ok = s.runs.iter().filter(|r| r.ending == "ok").count();
+    line(json!({
+        "kind": "summary",
+        "runs": s.runs.len(),
+        "ended_well": ok,
+        "makespan": {
+            "min_ns": m.min,
+            "p50_ns": m.percentile(50.0),
+            "p90_ns": m.percentile(90.0),
+            "p99_ns": m.percentile(99.0),
+            "max_ns": m.max,
+            "mean_ns": m.mean(),
+        },
+        "exit_code": code as i32,
+    }));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -462,3 +462,39 @@ fn sweep_thresholds_judge_the_sweep_as_a_whole() {
         "{out}"
     );
 }
+
+#[test]
+fn a_sweep_writes_json_lines_and_refuses_the_pictures() {
+    let file = "scenarios/sweep_thresholds.toml";
+    let (code, out, err) = run(&["--runs", "20", "--format", "jsonl", file]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    let mut want = vec!["sweep"];
+    want.extend(["run"; 20]);
+    want.extend(["task", "expect", "expect", "expect", "summary"]);
+    assert_eq!(kinds, want);
+    assert_eq!(lines[0]["format"], "scenario-run/sweep-jsonl");
+    assert_eq!(lines[1]["seed"], 11);
+    let summary = lines.last().unwrap();
+    assert_eq!(
+        (summary["runs"].as_u64(), summary["exit_code"].as_i64()),
+        (Some(20), Some(0))
+    );
+    let ended_well = lines
+        .iter()
+        .filter(|l| l["kind"] == "run" && l["ending"] == "ok")
+        .count();
+    assert_eq!(summary["ended_well"].as_u64(), Some(ended_well as u64));
+    for format in ["html", "svg", "chrome", "mermaid"] {
+        let (code, out, err) = run(&["--runs", "5", "--format", format, file]);
+        assert_eq!(code, 2, "{format}");
+        assert!(
+            out.is_empty() && err.contains("as text or jsonl"),
+            "{format}: {err}"
+        );
+    }
+}
