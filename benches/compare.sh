@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs the benchmark workloads (W1, W2, W3; see `scenario-run gen --help`) in
+# Runs the benchmark workloads (W1 to W4; see `scenario-run gen --help`) in
 # scenario-run, CPython asyncio (virtual clock) and SimPy, at the same N, and
 # prints wall time, events per second, peak memory and the ratios.
 #
-#   benches/compare.sh            # W1 at 100k and 1M, W2 and W3 at 100k
+#   benches/compare.sh            # W1 at 100k and 1M, W2, W3 and W4 at 100k
 #   benches/compare.sh --quick    # everything at 10k
 #   W1_SIZES="100000" W2_SIZES="" benches/compare.sh
 #
@@ -18,8 +18,9 @@ cd "$(dirname "$0")/.."
 W1_SIZES=${W1_SIZES-"100000 1000000"}
 W2_SIZES=${W2_SIZES-"100000"}
 W3_SIZES=${W3_SIZES-"100000"}
+W4_SIZES=${W4_SIZES-"100000"}
 if [ "${1:-}" = "--quick" ]; then
-  W1_SIZES=10000 W2_SIZES=10000 W3_SIZES=10000
+  W1_SIZES=10000 W2_SIZES=10000 W3_SIZES=10000 W4_SIZES=10000
 fi
 
 cargo build --release --quiet
@@ -61,8 +62,8 @@ events_per_n() {
 printf "%s, %s cores\n\n" "$(uname -m)" "$(nproc)"
 printf "| workload | N | tool | wall (s) | events/s | peak MB | time vs scenario-run |\n"
 printf "|---|---|---|---|---|---|---|\n"
-for w in w1 w2 w3; do
-  case $w in w1) sizes=$W1_SIZES;; w2) sizes=$W2_SIZES;; w3) sizes=$W3_SIZES;; esac
+for w in w1 w2 w3 w4; do
+  case $w in w1) sizes=$W1_SIZES;; w2) sizes=$W2_SIZES;; w3) sizes=$W3_SIZES;; w4) sizes=$W4_SIZES;; esac
   [ -n "$sizes" ] || continue
   per_n=$(events_per_n $w)
   for n in $sizes; do

@@ -104,13 +104,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a benchmark workload (w1, w2, w3) of N tasks or items as a scenario.
+    /// Write a benchmark workload (w1, w2, w3, w4) of N tasks or items as a scenario.
     Gen {
         /// w1: N tasks each sleeping 0..10s, gathered; w2: N tasks sharing 100 permits;
-        /// w3: N items through a queue of 100 to ten consumers.
-        #[arg(value_parser = ["w1", "w2", "w3"])]
+        /// w3: N items through a queue of 100 to ten consumers; w4: N requests
+        /// arriving at random (80/s) at 10 servers (100 ms each): M/M/10.
+        #[arg(value_parser = ["w1", "w2", "w3", "w4"])]
         workload: String,
-        /// How many tasks (w1, w2) or items (w3).
+        /// How many tasks (w1, w2, w4) or items (w3).
         #[arg(long, default_value_t = 100_000,
               value_parser = clap::value_parser!(u64).range(1..=crate::validate::MAX_COUNT as u64))]
         n: u64,

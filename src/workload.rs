@@ -5,6 +5,9 @@
 /// W2: N tasks, each holds a semaphore of 100 permits for a 1 s sleep.
 /// W3: one producer puts N items into a bounded queue of 100, 1 ms apart;
 /// 10 consumers take 10 ms per item; `join` at the end.
+/// W4: an M/M/c queue, open loop: N requests arrive 12.5 ms apart on
+/// average (exponential gaps: 80 a second), each holds one of 10 servers
+/// for an exponential 100 ms (utilisation 0.8); all gathered.
 pub(crate) fn generate(workload: &str, n: u64) -> Result<String, String> {
     Ok(match workload {
         "w1" => format!(
@@ -58,6 +61,27 @@ steps = [
 ]
 "#
         ),
-        other => return Err(format!("unknown workload `{other}`: w1, w2 or w3")),
+        "w4" => format!(
+            r#"# W4: an M/M/c queue, open loop: {n} requests arrive 12.5 ms apart on
+# average (exponential gaps: 80 a second), each holds one of 10 servers for
+# an exponential 100 ms (utilisation 0.8); all gathered.
+[scenario]
+name = "W4 M/M/10 open loop, N = {n}"
+main = "main"
+
+[semaphores]
+servers = 10
+
+[tasks.request]
+steps = [{{ with = "servers", do = [{{ sleep = {{ exponential = "100ms" }} }}] }}]
+
+[tasks.main]
+steps = [
+  {{ repeat = {n}, do = [{{ sleep = {{ exponential = "12.5ms" }} }}, {{ spawn = "request", into = "all" }}] }},
+  {{ gather = "all" }},
+]
+"#
+        ),
+        other => return Err(format!("unknown workload `{other}`: w1, w2, w3 or w4")),
     })
 }

@@ -113,7 +113,7 @@ fn the_report_gives_the_distribution_and_replayable_seeds() {
 fn gen_writes_valid_workloads_of_any_size() {
     let dir = std::env::temp_dir().join(format!("scenario-run-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for w in ["w1", "w2", "w3"] {
+    for w in ["w1", "w2", "w3", "w4"] {
         let (code, text, _) = run(&["gen", w, "--n", "200"]);
         assert_eq!(code, 0);
         let file = dir.join(format!("{w}.toml"));
@@ -129,6 +129,10 @@ fn gen_writes_valid_workloads_of_any_size() {
     );
     let (_, w3, _) = run(&["--summary", dir.join("w3.toml").to_str().unwrap()]);
     assert!(w3.contains("peak depth"), "{w3}");
+    // 200 arrivals at 80 a second: about 2.5 s; 10 servers, all busy at times.
+    let (_, w4, _) = run(&["--summary", dir.join("w4.toml").to_str().unwrap()]);
+    assert!(w4.contains("tasks         201 done"), "{w4}");
+    assert!(w4.contains("servers: peak 10/10 in use"), "{w4}");
     assert!(Path::new(&dir).exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,6 +1,6 @@
 """The benchmark workloads in CPython asyncio, in virtual time.
 
-    python3 asyncio_workloads.py w1|w2|w3 N
+    python3 asyncio_workloads.py w1|w2|w3|w4 N
 """
 import asyncio
 import random
@@ -47,6 +47,21 @@ async def w3(n):
     await asyncio.gather(*consumers, return_exceptions=True)
 
 
+async def w4(n):
+    rng = random.Random(0)
+    servers = asyncio.Semaphore(10)
+
+    async def request(service):
+        async with servers:
+            await asyncio.sleep(service)
+
+    requests = []
+    for _ in range(n):
+        await asyncio.sleep(rng.expovariate(80.0))
+        requests.append(asyncio.create_task(request(rng.expovariate(10.0))))
+    await asyncio.gather(*requests)
+
+
 if __name__ == "__main__":
     workload, n = sys.argv[1], int(sys.argv[2])
-    run({"w1": w1, "w2": w2, "w3": w3}[workload](n))
+    run({"w1": w1, "w2": w2, "w3": w3, "w4": w4}[workload](n))

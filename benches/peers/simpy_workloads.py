@@ -1,6 +1,6 @@
 """The benchmark workloads in SimPy.
 
-    python3 simpy_workloads.py w1|w2|w3 N
+    python3 simpy_workloads.py w1|w2|w3|w4 N
 """
 import random
 import sys
@@ -51,8 +51,24 @@ def w3(env, n):
     yield all_done  # Store has no join(): wait until every item is processed
 
 
+def w4(env, n):
+    rng = random.Random(0)
+    servers = simpy.Resource(env, capacity=10)
+
+    def request(service):
+        with servers.request() as slot:
+            yield slot
+            yield env.timeout(service)
+
+    procs = []
+    for _ in range(n):
+        yield env.timeout(rng.expovariate(80.0))
+        procs.append(env.process(request(rng.expovariate(10.0))))
+    yield simpy.AllOf(env, procs)
+
+
 if __name__ == "__main__":
     workload, n = sys.argv[1], int(sys.argv[2])
     env = simpy.Environment()
-    main = env.process({"w1": w1, "w2": w2, "w3": w3}[workload](env, n))
+    main = env.process({"w1": w1, "w2": w2, "w3": w3, "w4": w4}[workload](env, n))
     env.run(until=main)
