@@ -199,7 +199,7 @@ fn completions_and_man_page_come_from_the_cli() {
     assert!(man.contains("retry_on"), "the language reference");
     assert!(man.contains("the run is stuck"), "the exit codes");
     assert!(
-        man.contains("How many tasks (w1, w2) or items (w3)"),
+        man.contains("How many tasks (w1, w2, w4) or items (w3)"),
         "gen --n"
     );
     assert!(!man.contains("scenario\\-run\\-run(1)"), "no such page");
