@@ -4,7 +4,7 @@
 use crate::duration;
 use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName};
 use crate::runtime::{Sim, State};
-use crate::summary::{Summary, Verdict};
+use crate::summary::{SemaphoreUse, Summary, Verdict};
 
 /// How a finished run ended.
 pub(crate) fn outcome_of(summary: &Summary) -> RunOutcome {
@@ -48,7 +48,7 @@ pub(crate) fn evaluate(sim: &Sim, expect: &Expect, summary: &Summary) -> Vec<Ver
         out.push(task_state(sim, label, selector, *want));
     }
     for (sem, b) in &expect.max_concurrency {
-        let (name, peak, _) = &summary.semaphores[*sem as usize];
+        let SemaphoreUse { name, peak, .. } = &summary.semaphores[*sem as usize];
         let what = format!("max concurrency of {name}");
         out.push(count(what, *b, *peak as u64));
     }

@@ -1316,12 +1316,16 @@ impl Ctx {
 
     async fn acquire(&self, sem: u32) -> Result<(), Raise> {
         let sim = &self.sim;
-        if sim.semaphores.borrow_mut()[sem as usize].try_acquire(self.id, |t| sim.cancel_pending(t))
+        if sim.semaphores.borrow_mut()[sem as usize]
+            .at(sim.now())
+            .try_acquire(self.id, |t| sim.cancel_pending(t))
         {
             self.permit_event("acquired", sem);
             return Ok(());
         }
-        sim.semaphores.borrow_mut()[sem as usize].enqueue(self.id);
+        sim.semaphores.borrow_mut()[sem as usize]
+            .at(sim.now())
+            .enqueue(self.id);
         self.permit_wait_event(sem);
         let r = self
             .suspend(Waiting::Semaphore(sem), || {
@@ -1355,15 +1359,18 @@ impl Ctx {
         let sim = &self.sim;
         let cancelled = |t| sim.cancel_pending(t);
         let next = if granted {
-            let next = self.sim.semaphores.borrow_mut()[sem as usize].granted(self.id, cancelled);
+            let next = self.sim.semaphores.borrow_mut()[sem as usize]
+                .at(self.sim.now())
+                .granted(self.id, cancelled);
             let note = next.map(|t| format!("a free permit handed to {}", self.sim.task_name(t)));
             if self.sim.tracing() {
                 self.permit_gauge_event("acquired", sem, note.as_deref().unwrap_or(""));
             }
             next
         } else {
-            let abandoned =
-                self.sim.semaphores.borrow_mut()[sem as usize].abandon(self.id, cancelled);
+            let abandoned = self.sim.semaphores.borrow_mut()[sem as usize]
+                .at(self.sim.now())
+                .abandon(self.id, cancelled);
             // A permit granted to it, cancelled before it ran: it gives the
             // permit back (to the next waiter, if any), and says so, so that
             // the permits in use come back to zero.
@@ -1379,8 +1386,9 @@ impl Ctx {
 
     fn release(&self, sem: u32) -> Result<(), Raise> {
         let sim = &self.sim;
-        let r =
-            sim.semaphores.borrow_mut()[sem as usize].release(self.id, |t| sim.cancel_pending(t));
+        let r = sim.semaphores.borrow_mut()[sem as usize]
+            .at(sim.now())
+            .release(self.id, |t| sim.cancel_pending(t));
         match r {
             Ok(next) => {
                 self.permit_release_event(sem, next, "");

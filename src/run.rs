@@ -9,7 +9,7 @@ use crate::model::Model;
 use crate::render::Tracer;
 use crate::render::{Chrome, Html, Jsonl, Mermaid, Renderer, Svg, Text};
 use crate::runtime::{Member, RealClock, Setup, Sim, State, TaskId, Waiting};
-use crate::summary::Summary;
+use crate::summary::{SemaphoreUse, Summary};
 use crate::{deadlock, expect};
 
 /// How a trace is written.
@@ -307,13 +307,32 @@ fn summarise(sim: &Sim) -> Summary {
             }
         }
     }
-    let sems = sim.semaphores.borrow();
+    let mut sems = sim.semaphores.borrow_mut();
+    let makespan = s.makespan;
     s.semaphores = model
         .semaphores
         .iter()
-        .zip(sems.iter())
-        .map(|(d, s)| (d.name.clone(), s.peak, d.permits))
+        .zip(sems.iter_mut())
+        .map(|(d, sem)| {
+            sem.at(makespan);
+            let usage = &sem.usage;
+            let mean = |area: u128| match makespan {
+                0 => 0.0,
+                t => area as f64 / t as f64,
+            };
+            SemaphoreUse {
+                name: d.name.clone(),
+                peak: sem.peak,
+                permits: d.permits,
+                mean_in_use: mean(usage.in_use_area),
+                mean_waiting: mean(usage.waiting_area),
+                acquisitions: usage.waits.count,
+                wait_mean: usage.waits.mean(),
+                wait_p95: usage.waits.percentile(95.0),
+            }
+        })
         .collect();
+    drop(sems);
     s.queues = model
         .queues
         .iter()

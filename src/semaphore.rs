@@ -9,6 +9,7 @@
 
 use std::collections::VecDeque;
 
+use crate::histogram::Histogram;
 use crate::task::TaskId;
 
 /// A task waiting for a permit, and whether one was granted to it (a task
@@ -16,6 +17,22 @@ use crate::task::TaskId;
 struct Waiter {
     task: TaskId,
     granted: bool,
+    /// When it began to wait.
+    since: u64,
+}
+
+/// Time-weighted use since the run began, brought up to date by
+/// [`Semaphore::at`] before every change.
+#[derive(Default)]
+pub(crate) struct Usage {
+    /// The instant the integrals reach.
+    pub since: u64,
+    /// The integral of permits in use over time (permit-nanoseconds).
+    pub in_use_area: u128,
+    /// The integral of waiting acquirers over time.
+    pub waiting_area: u128,
+    /// How long each acquisition waited for its permit (0 when at once).
+    pub waits: Histogram,
 }
 
 pub(crate) struct Semaphore {
@@ -31,6 +48,7 @@ pub(crate) struct Semaphore {
     /// Tasks holding a permit, oldest first (for the deadlock report).
     pub holders: Vec<TaskId>,
     pub peak: u32,
+    pub usage: Usage,
 }
 
 impl Semaphore {
@@ -42,7 +60,19 @@ impl Semaphore {
             passed: 0,
             holders: Vec::new(),
             peak: 0,
+            usage: Usage::default(),
         }
+    }
+
+    /// Brings the time-weighted use up to `now`, before a change at `now`.
+    pub(crate) fn at(&mut self, now: u64) -> &mut Semaphore {
+        let dt = now.saturating_sub(self.usage.since);
+        if dt > 0 {
+            self.usage.in_use_area += u128::from(self.in_use()) * u128::from(dt);
+            self.usage.waiting_area += self.waiters.len() as u128 * u128::from(dt);
+            self.usage.since = now;
+        }
+        self
     }
 
     pub(crate) fn in_use(&self) -> u32 {
@@ -62,6 +92,7 @@ impl Semaphore {
             self.value -= 1;
             self.holders.push(task);
             self.note_peak();
+            self.usage.waits.record(0);
             true
         } else {
             false
@@ -73,6 +104,7 @@ impl Semaphore {
         self.waiters.push_back(Waiter {
             task,
             granted: false,
+            since: self.usage.since,
         });
     }
 
@@ -162,7 +194,8 @@ impl Semaphore {
         let waiter = &mut self.waiters[i];
         self.value -= 1;
         waiter.granted = true;
-        let task = waiter.task;
+        let (task, waited) = (waiter.task, self.usage.since - waiter.since);
+        self.usage.waits.record(waited);
         self.note_peak();
         Some(task)
     }

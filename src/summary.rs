@@ -10,8 +10,7 @@ pub(crate) struct Summary {
     pub cancelled: usize,
     pub skipped: usize,
     pub pending: usize,
-    /// (name, peak in use, permits)
-    pub semaphores: Vec<(String, u32, u32)>,
+    pub semaphores: Vec<SemaphoreUse>,
     /// (name, peak depth, capacity)
     pub queues: Vec<(String, usize, Option<u32>)>,
     /// (task, what it waits on) for tasks left unfinished.
@@ -65,5 +64,29 @@ impl Verdict {
     pub(crate) fn of_duration(mut self, ns: u64) -> Verdict {
         self.actual_ns = Some(ns);
         self
+    }
+}
+
+/// A semaphore over the run: its peak, and its time-weighted use.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct SemaphoreUse {
+    pub name: String,
+    pub peak: u32,
+    pub permits: u32,
+    /// Mean permits in use over the makespan (time-weighted).
+    pub mean_in_use: f64,
+    /// Mean acquirers waiting over the makespan (time-weighted).
+    pub mean_waiting: f64,
+    /// How many times a permit was taken.
+    pub acquisitions: u64,
+    /// How long an acquisition waited for its permit: mean and p95 (ns).
+    pub wait_mean: u64,
+    pub wait_p95: u64,
+}
+
+impl SemaphoreUse {
+    /// Mean permits in use over the permits: the share of time busy.
+    pub(crate) fn utilisation(&self) -> f64 {
+        self.mean_in_use / f64::from(self.permits.max(1))
     }
 }

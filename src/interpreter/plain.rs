@@ -169,12 +169,16 @@ impl Ctx {
     /// Takes a permit at once if one is free; otherwise joins the queue.
     fn plain_acquire(&mut self, sem: SemId) -> Option<PlainWait> {
         let sim = &self.sim;
-        if sim.semaphores.borrow_mut()[sem as usize].try_acquire(self.id, |t| sim.cancel_pending(t))
+        if sim.semaphores.borrow_mut()[sem as usize]
+            .at(sim.now())
+            .try_acquire(self.id, |t| sim.cancel_pending(t))
         {
             self.permit_event("acquired", sem);
             return None;
         }
-        sim.semaphores.borrow_mut()[sem as usize].enqueue(self.id);
+        sim.semaphores.borrow_mut()[sem as usize]
+            .at(sim.now())
+            .enqueue(self.id);
         self.permit_wait_event(sem);
         sim.set_waiting(self.id, Waiting::Semaphore(sem));
         Some(PlainWait::Permit(sem))

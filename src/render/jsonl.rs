@@ -48,7 +48,19 @@ impl Renderer for Jsonl {
         let sems: Vec<_> = s
             .semaphores
             .iter()
-            .map(|(n, peak, permits)| json!({ "name": n, "peak": peak, "permits": permits }))
+            .map(|u| {
+                json!({
+                    "name": u.name,
+                    "peak": u.peak,
+                    "permits": u.permits,
+                    "mean_in_use": u.mean_in_use,
+                    "utilisation": u.utilisation(),
+                    "mean_waiting": u.mean_waiting,
+                    "acquisitions": u.acquisitions,
+                    "wait_mean_ns": u.wait_mean,
+                    "wait_p95_ns": u.wait_p95,
+                })
+            })
             .collect();
         let queues: Vec<_> = s
             .queues

@@ -175,8 +175,20 @@ impl Renderer for Text {
                 states.join(", ")
             }
         );
-        for (name, peak, permits) in &s.semaphores {
-            let _ = writeln!(out, "  semaphore     {name}: peak {peak}/{permits} in use");
+        for u in &s.semaphores {
+            let (name, peak, permits) = (&u.name, u.peak, u.permits);
+            let mut line = format!("  semaphore     {name}: peak {peak}/{permits} in use");
+            if u.acquisitions > 0 && s.makespan > 0 {
+                line.push_str(&format!(
+                    ", mean {:.2} ({:.1}% utilisation); mean {:.2} waiting, wait mean {} p95 {}",
+                    u.mean_in_use,
+                    100.0 * u.utilisation(),
+                    u.mean_waiting,
+                    self.dur(u.wait_mean),
+                    self.dur(u.wait_p95)
+                ));
+            }
+            let _ = writeln!(out, "{line}");
         }
         for (name, peak, cap) in &s.queues {
             let cap = cap.map_or("unbounded".to_string(), |c| c.to_string());
