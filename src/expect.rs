@@ -4,7 +4,7 @@
 use crate::duration;
 use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName};
 use crate::runtime::{Sim, State};
-use crate::summary::{SemaphoreUse, Summary, Verdict};
+use crate::summary::{QueueUse, SemaphoreUse, Summary, Verdict};
 
 /// How a finished run ended.
 pub(crate) fn outcome_of(summary: &Summary) -> RunOutcome {
@@ -53,7 +53,7 @@ pub(crate) fn evaluate(sim: &Sim, expect: &Expect, summary: &Summary) -> Vec<Ver
         out.push(count(what, *b, *peak as u64));
     }
     for (q, b) in &expect.max_depth {
-        let (name, peak, _) = &summary.queues[*q as usize];
+        let QueueUse { name, peak, .. } = &summary.queues[*q as usize];
         out.push(count(format!("max depth of {name}"), *b, *peak as u64));
     }
     for (state, b) in &expect.states {

@@ -1461,6 +1461,7 @@ impl Ctx {
         loop {
             let r = sim.queues[queue as usize]
                 .borrow_mut()
+                .at(sim.now())
                 .try_put(item, cancelled);
             match r {
                 Ok(woken) => {
@@ -1492,7 +1493,10 @@ impl Ctx {
         let cancelled = |t| sim.cancel_pending(t);
         // asyncio's `while self.empty(): await getter`, then `get_nowait`.
         let item = loop {
-            let got = sim.queues[queue as usize].borrow_mut().try_get(cancelled);
+            let got = sim.queues[queue as usize]
+                .borrow_mut()
+                .at(sim.now())
+                .try_get(cancelled);
             if let Some((item, woken)) = got {
                 if let Some(t) = woken {
                     sim.wake(t);
@@ -1515,12 +1519,16 @@ impl Ctx {
     /// Cancelled, it leaves the line and passes a wakeup it had on.
     async fn queue_wait(&self, queue: u32, side: Side, waiting: Waiting) -> Result<(), Raise> {
         let sim = &self.sim;
-        let waiter = sim.queues[queue as usize].borrow_mut().wait(side, self.id);
+        let waiter = sim.queues[queue as usize]
+            .borrow_mut()
+            .at(sim.now())
+            .wait(side, self.id);
         let r = self.suspend(waiting, || waiter.done.get()).await;
         if r.is_err() {
             let cancelled = |t| sim.cancel_pending(t);
             let next = sim.queues[queue as usize]
                 .borrow_mut()
+                .at(sim.now())
                 .abandon(side, &waiter, cancelled);
             if let Some(t) = next {
                 sim.wake(t);

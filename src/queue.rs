@@ -36,6 +36,24 @@ pub(crate) struct Queue {
     unfinished: u64,
     joiners: Vec<Rc<Waiter>>,
     peak: usize,
+    pub usage: Usage,
+}
+
+/// Time-weighted use since the run began, brought up to date by
+/// [`Queue::at`] before every change. The area under a count of waiters is
+/// the sum of their waits, so a mean wait per item is an area over a count.
+#[derive(Debug, Default)]
+pub(crate) struct Usage {
+    /// The instant the integrals reach.
+    pub since: u64,
+    /// The integrals over time of the depth, of the getters waiting and of
+    /// the putters waiting (item-nanoseconds).
+    pub depth_area: u128,
+    pub getters_area: u128,
+    pub putters_area: u128,
+    /// Items put and taken.
+    pub puts: u64,
+    pub gets: u64,
 }
 
 impl Queue {
@@ -48,7 +66,20 @@ impl Queue {
             unfinished: 0,
             joiners: Vec::new(),
             peak: 0,
+            usage: Usage::default(),
         }
+    }
+
+    /// Brings the time-weighted use up to `now`, before a change at `now`.
+    pub(crate) fn at(&mut self, now: u64) -> &mut Queue {
+        let dt = u128::from(now.saturating_sub(self.usage.since));
+        if dt > 0 {
+            self.usage.depth_area += self.items.len() as u128 * dt;
+            self.usage.getters_area += self.getters.len() as u128 * dt;
+            self.usage.putters_area += self.putters.len() as u128 * dt;
+            self.usage.since = now;
+        }
+        self
     }
 
     pub(crate) fn depth(&self) -> usize {
@@ -80,6 +111,7 @@ impl Queue {
             return Err(item);
         }
         self.items.push_back(item);
+        self.usage.puts += 1;
         self.unfinished += 1;
         self.peak = self.peak.max(self.items.len());
         Ok(wakeup_next(&mut self.getters, cancelled))
@@ -92,6 +124,7 @@ impl Queue {
         cancelled: impl Fn(TaskId) -> bool,
     ) -> Option<(Value, Option<TaskId>)> {
         let item = self.items.pop_front()?;
+        self.usage.gets += 1;
         Some((item, wakeup_next(&mut self.putters, cancelled)))
     }
 
@@ -184,6 +217,20 @@ mod tests {
 
     fn none(_: TaskId) -> bool {
         false
+    }
+
+    #[test]
+    fn use_is_weighted_by_time() {
+        let mut q = Queue::new(Some(1));
+        // A getter waits from 0 until a put wakes it at 10 (it leaves the
+        // line); the item stays until a get at 30.
+        q.at(0).wait(Side::Get, 1);
+        assert!(q.at(10).try_put(Value::Int(1), none).is_ok());
+        assert!(q.at(30).try_get(none).is_some());
+        q.at(40);
+        let u = &q.usage;
+        assert_eq!((u.getters_area, u.depth_area, u.putters_area), (10, 20, 0));
+        assert_eq!((u.puts, u.gets, u.since), (1, 1, 40));
     }
 
     #[test]

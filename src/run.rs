@@ -9,7 +9,7 @@ use crate::model::Model;
 use crate::render::Tracer;
 use crate::render::{Chrome, Html, Jsonl, Mermaid, Renderer, Svg, Text};
 use crate::runtime::{Member, RealClock, Setup, Sim, State, TaskId, Waiting};
-use crate::summary::{SemaphoreUse, Summary};
+use crate::summary::{QueueUse, SemaphoreUse, Summary};
 use crate::{deadlock, expect};
 
 /// How a trace is written.
@@ -337,7 +337,28 @@ fn summarise(sim: &Sim) -> Summary {
         .queues
         .iter()
         .zip(&sim.queues)
-        .map(|(d, q)| (d.name.clone(), q.borrow().peak(), d.capacity))
+        .map(|(d, q)| {
+            let mut q = q.borrow_mut();
+            q.at(makespan);
+            let u = &q.usage;
+            let per = |area: u128, n: u64| match n {
+                0 => 0,
+                n => (area / u128::from(n)) as u64,
+            };
+            QueueUse {
+                name: d.name.clone(),
+                peak: q.peak(),
+                capacity: d.capacity,
+                mean_depth: match makespan {
+                    0 => 0.0,
+                    t => u.depth_area as f64 / t as f64,
+                },
+                puts: u.puts,
+                gets: u.gets,
+                get_wait_mean: per(u.getters_area, u.gets),
+                put_wait_mean: per(u.putters_area, u.puts),
+            }
+        })
         .collect();
     s.checks_failed = sim.checks_failed.get();
     s.stopped = sim.stop.get().map(|stop| match &*sim.stop_at.borrow() {

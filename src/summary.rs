@@ -11,8 +11,7 @@ pub(crate) struct Summary {
     pub skipped: usize,
     pub pending: usize,
     pub semaphores: Vec<SemaphoreUse>,
-    /// (name, peak depth, capacity)
-    pub queues: Vec<(String, usize, Option<u32>)>,
+    pub queues: Vec<QueueUse>,
     /// (task, what it waits on) for tasks left unfinished.
     pub waiting: Vec<(String, String)>,
     pub checks_failed: u32,
@@ -89,4 +88,22 @@ impl SemaphoreUse {
     pub(crate) fn utilisation(&self) -> f64 {
         self.mean_in_use / f64::from(self.permits.max(1))
     }
+}
+
+/// A queue over the run: its peak, and its time-weighted use.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct QueueUse {
+    pub name: String,
+    pub peak: usize,
+    /// `None`: unbounded.
+    pub capacity: Option<u32>,
+    /// Mean depth over the makespan (time-weighted).
+    pub mean_depth: f64,
+    /// Items put and taken.
+    pub puts: u64,
+    pub gets: u64,
+    /// The time getters spent waiting, per item taken, and putters per item
+    /// put (ns): the area under the count of waiters over the items.
+    pub get_wait_mean: u64,
+    pub put_wait_mean: u64,
 }

@@ -65,7 +65,18 @@ impl Renderer for Jsonl {
         let queues: Vec<_> = s
             .queues
             .iter()
-            .map(|(n, peak, cap)| json!({ "name": n, "peak": peak, "capacity": cap }))
+            .map(|u| {
+                json!({
+                    "name": u.name,
+                    "peak": u.peak,
+                    "capacity": u.capacity,
+                    "mean_depth": u.mean_depth,
+                    "puts": u.puts,
+                    "gets": u.gets,
+                    "get_wait_mean_ns": u.get_wait_mean,
+                    "put_wait_mean_ns": u.put_wait_mean,
+                })
+            })
             .collect();
         let waiting: Vec<_> = s
             .waiting

@@ -190,12 +190,21 @@ impl Renderer for Text {
             }
             let _ = writeln!(out, "{line}");
         }
-        for (name, peak, cap) in &s.queues {
-            let cap = cap.map_or("unbounded".to_string(), |c| c.to_string());
-            let _ = writeln!(
-                out,
-                "  queue         {name}: peak depth {peak} (capacity {cap})"
-            );
+        for u in &s.queues {
+            let (name, peak) = (&u.name, u.peak);
+            let cap = u
+                .capacity
+                .map_or("unbounded".to_string(), |c| c.to_string());
+            let mut line = format!("  queue         {name}: peak depth {peak} (capacity {cap})");
+            if u.puts > 0 && s.makespan > 0 {
+                line.push_str(&format!(
+                    ", mean depth {:.2}; per item, getters waited {} and putters {}",
+                    u.mean_depth,
+                    self.dur(u.get_wait_mean),
+                    self.dur(u.put_wait_mean)
+                ));
+            }
+            let _ = writeln!(out, "{line}");
         }
         for line in &s.blocking {
             let _ = writeln!(out, "  blocking      {line}");
