@@ -177,6 +177,9 @@ fn literal(v: &Value) -> String {
         Value::Error(ErrorKind::Exception, m) => format!("Exception({})", quoted(m)),
         Value::Error(ErrorKind::Timeout, _) => "TimeoutError()".into(),
         Value::Error(ErrorKind::Cancelled, _) => "asyncio.CancelledError()".into(),
+        Value::Error(ErrorKind::InvalidState, m) => {
+            format!("asyncio.InvalidStateError({})", quoted(m))
+        }
     }
 }
 

@@ -186,6 +186,7 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
             Err(Raise::Cancelled) => ("cancelled", String::new()),
             Err(Raise::Timeout) => ("failed", "TimeoutError".into()),
             Err(Raise::Error(m)) => ("failed", m.to_string()),
+            Err(Raise::InvalidState) => ("failed", "invalid state".into()),
             Err(Raise::Skipped(why)) => ("skipped", why.to_string()),
         };
         sim.emit(sim.task_event(id, kind, detail));
@@ -253,7 +254,7 @@ impl Drop for TimerGuard<'_> {
 
 fn catches(catch: Catch, raise: &Raise) -> bool {
     match raise {
-        Raise::Error(_) => catch.error,
+        Raise::Error(_) | Raise::InvalidState => catch.error,
         Raise::Timeout => catch.timeout,
         Raise::Cancelled => catch.cancelled,
         Raise::Skipped(_) => catch.error,
@@ -586,7 +587,7 @@ impl Ctx {
             let r = self.attempt(def).await;
             let retry = match (&r, &def.retry) {
                 (Err(e), Some(retry)) if attempt < tries => match e {
-                    Raise::Error(_) if retry.on_error => Some(retry),
+                    Raise::Error(_) | Raise::InvalidState if retry.on_error => Some(retry),
                     Raise::Timeout if retry.on_timeout => Some(retry),
                     _ => None,
                 },
@@ -1645,7 +1646,7 @@ impl Ctx {
             if self.sim.tracing() {
                 self.emit("resolve", format!("{name} is already done"));
             }
-            return Err(Raise::Error(Rc::from("invalid state")));
+            return Err(Raise::InvalidState);
         }
         if self.sim.tracing() {
             self.emit("resolve", detail);

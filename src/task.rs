@@ -18,6 +18,9 @@ pub(crate) enum Raise {
     Cancelled,
     /// A task with `after` whose trigger could no longer be met.
     Skipped(Rc<str>),
+    /// asyncio's `InvalidStateError`: a future resolved twice (an
+    /// `Exception`, caught and retried as errors are).
+    InvalidState,
 }
 
 impl Raise {
@@ -27,6 +30,7 @@ impl Raise {
             Raise::Timeout => Rc::from("TimeoutError"),
             Raise::Cancelled => Rc::from("CancelledError"),
             Raise::Skipped(why) => Rc::from(format!("skipped: {why}")),
+            Raise::InvalidState => Rc::from("invalid state"),
         }
     }
 
@@ -34,6 +38,7 @@ impl Raise {
     pub(crate) fn to_value(&self) -> Value {
         let kind = match self {
             Raise::Error(_) | Raise::Skipped(_) => ErrorKind::Exception,
+            Raise::InvalidState => ErrorKind::InvalidState,
             Raise::Timeout => ErrorKind::Timeout,
             Raise::Cancelled => ErrorKind::Cancelled,
         };

@@ -31,6 +31,8 @@ pub(crate) enum ErrorKind {
     Timeout,
     /// `CancelledError('')`, as CPython 3.11 to 3.13 print a task's.
     Cancelled,
+    /// `InvalidStateError('invalid state')`: a future resolved twice.
+    InvalidState,
 }
 
 impl Value {
@@ -90,6 +92,11 @@ impl Value {
             }
             Value::Error(ErrorKind::Timeout, _) => f.write_str("TimeoutError()"),
             Value::Error(ErrorKind::Cancelled, _) => f.write_str("CancelledError('')"),
+            Value::Error(ErrorKind::InvalidState, msg) => {
+                f.write_str("InvalidStateError(")?;
+                write_quoted(f, msg)?;
+                f.write_str(")")
+            }
             other => fmt::Display::fmt(other, f),
         }
     }
