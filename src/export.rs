@@ -12,6 +12,7 @@
 
 use std::fmt::Write;
 
+use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::model::{
     Catch, Delay, Model, ReturnWhen, Start, StateName, Step, Sym, Target, TaskDef, sym,
@@ -61,7 +62,7 @@ fn ident(name: &str) -> String {
 }
 
 /// Names the prelude defines.
-const HELPERS: [&str; 47] = [
+const HELPERS: [&str; 50] = [
     "Instance",
     "Stream",
     "Callback",
@@ -109,6 +110,9 @@ const HELPERS: [&str; 47] = [
     "STARTED",
     "LEFT_WAITING",
     "UNITS",
+    "SOURCES",
+    "Arrivals",
+    "Users",
 ];
 
 /// A Python string literal.
@@ -148,6 +152,23 @@ fn secs(ns: u64) -> String {
     } else {
         let s = format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
         s.trim_end_matches('0').to_owned()
+    }
+}
+
+/// A draw from `dist` on `stream`, in nanoseconds, as Python source.
+fn draw(dist: &Dist, stream: &str) -> String {
+    match dist {
+        Dist::Uniform(lo, hi) => format!("{stream}.uniform({lo}, {hi})"),
+        Dist::Exponential(mean) => format!("{stream}.exponential({mean})"),
+        Dist::Normal(mean, sd) => format!("{stream}.normal({mean}, {sd})"),
+        Dist::LogNormal(median, sigma) => format!("{stream}.lognormal({median}, {sigma:?})"),
+        Dist::Choice(options) => {
+            let o: Vec<String> = options
+                .iter()
+                .map(|(v, w)| format!("({v}, {w:?})"))
+                .collect();
+            format!("{stream}.choice([{}])", o.join(", "))
+        }
     }
 }
 
@@ -362,6 +383,8 @@ async def after_main():
     await asyncio.sleep(0)
     while loop._ready:
         await asyncio.sleep(0)
+    for source in SOURCES:
+        source.stop()
     left = [t for t in STARTED if not t.done()]
     for task in left:
         task.cancel()
@@ -388,6 +411,134 @@ class Callback:
 
 
 ROOTS = {}
+SOURCES = []  # the arrival processes, in the order of their tasks
+
+
+class Arrivals:
+    """An open arrival process: starts `task` at instants of its own, whatever
+    the system does with them. The rate (per second) moves linearly across
+    `stages` of (from, to, nanoseconds). Arrival k comes when the expected
+    count of arrivals reaches a target: k (evenly spaced, the first at the
+    start), or the running sum of unit exponential draws (Poisson)."""
+
+    def __init__(self, body, task, stages, poisson=False, count=None, args=None):
+        self.body, self.task, self.args = body, task, args or (lambda i: {})
+        self.stages, self.poisson, self.count = stages, poisson, count
+        self.end = sum(d for _, _, d in stages)
+        self.stream = Stream.for_instance(SEED, task + "/arrivals", 0)
+        self.stage = self.stage_start = self.started = 0
+        self.stage_base = 0.0
+        self.target = self.unit_exponential() if poisson else 0.0
+        self.loop = asyncio.get_running_loop()
+        self.origin = self.loop.time()
+        self.finished = self.loop.create_future()
+        self.handle = None
+        SOURCES.append(self)
+        self.schedule()
+
+    def unit_exponential(self):
+        return -math.log(1.0 - self.stream.unit())
+
+    def next_instant(self):
+        """Nanoseconds from the start to the next arrival, or None."""
+        if self.count is not None and self.started >= self.count:
+            return None
+        while self.stage < len(self.stages):
+            a, b, d = self.stages[self.stage]
+            seconds = d / 1e9
+            total = (a + b) / 2.0 * seconds
+            r = self.target - self.stage_base
+            if r < total:
+                c = (b - a) / (2.0 * seconds)
+                x = 0.0 if r == 0.0 else 2.0 * r / (a + math.sqrt(max(a * a + 4.0 * c * r, 0.0)))
+                at = self.stage_start + min(max(round(x * 1e9), 0), d)
+                break
+            self.stage += 1
+            self.stage_start += d
+            self.stage_base += total
+        else:
+            return None
+        if at >= self.end:
+            return None
+        self.started += 1
+        self.target += self.unit_exponential() if self.poisson else 1.0
+        return at
+
+    def schedule(self):
+        at = self.next_instant()
+        if at is None:
+            self.stop()
+        else:
+            self.handle = self.loop.call_at(self.origin + ns(at), self.arrive)
+
+    def arrive(self):
+        i = Instance.started.get(self.task, 0)
+        start(self.body, self.task, i=i, replica=i, **self.args(i))
+        self.schedule()
+
+    def stop(self):
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+        if not self.finished.done():
+            self.finished.set_result(None)
+
+
+class Users:
+    """A closed loop: each virtual user starts an instance of `task`, waits
+    for its end, thinks (`think(stream)` nanoseconds, from the user's own
+    stream), and starts the next; none starts at or after `duration` (ns)
+    nor past `count` instances in all."""
+
+    def __init__(self, body, task, users, think, duration=None, count=None, args=None):
+        self.body, self.task, self.args = body, task, args or (lambda i: {})
+        self.think, self.duration, self.count = think, duration, count
+        self.loop = asyncio.get_running_loop()
+        self.origin = self.loop.time()
+        self.finished = self.loop.create_future()
+        self.streams = {}
+        self.handles = {}
+        self.running = 0
+        self.started = 0
+        self.stopped = False
+        SOURCES.append(self)
+        for user in range(users):
+            self.arrive(user)
+        self.check_finished()
+
+    def arrive(self, user):
+        self.handles.pop(user, None)
+        if self.count is not None and self.started >= self.count:
+            return self.check_finished()
+        self.started += 1
+        i = Instance.started.get(self.task, 0)
+        task = start(self.body, self.task, i=i, replica=i, **self.args(i))
+        self.running += 1
+        task.add_done_callback(lambda _, user=user: self.user_done(user))
+
+    def user_done(self, user):
+        self.running -= 1
+        if self.stopped or (self.count is not None and self.started >= self.count):
+            return self.check_finished()
+        if user not in self.streams:
+            self.streams[user] = Stream.for_instance(SEED, self.task + "/arrivals", user)
+        think = self.think(self.streams[user])
+        now_ns = round((self.loop.time() - self.origin) * 1e9)
+        if self.duration is not None and now_ns + think >= self.duration:
+            return self.check_finished()
+        self.handles[user] = self.loop.call_later(ns(think), self.arrive, user)
+
+    def check_finished(self):
+        if not self.running and not self.handles and not self.finished.done():
+            self.finished.set_result(None)
+
+    def stop(self):
+        self.stopped = True
+        for handle in self.handles.values():
+            handle.cancel()
+        self.handles.clear()
+        if not self.finished.done():
+            self.finished.set_result(None)
 
 
 def roots_of(task):
@@ -754,6 +905,9 @@ impl Writer<'_> {
         self.depth += 1;
         self.line("roots = []");
         for (d, t) in m.tasks.iter().enumerate() {
+            if let Some(arrivals) = &t.arrivals {
+                self.source(d as u32, arrivals);
+            }
             if !t.root {
                 continue;
             }
@@ -779,6 +933,10 @@ impl Writer<'_> {
             self.line("await asyncio.wait([main_task])");
             self.line("await after_main()");
         } else {
+            if m.tasks.iter().any(|t| t.arrivals.is_some()) {
+                self.line("# Until the arrival processes are over...");
+                self.line("await asyncio.gather(*(source.finished for source in SOURCES))");
+            }
             self.line("# Like scenario-run: run until every task but the daemons has finished,");
             self.line("# then until the daemons have nothing left to do.");
             self.line(
@@ -1113,28 +1271,56 @@ impl Writer<'_> {
         }
     }
 
+    /// An arrival process started by `scenario()`: `Arrivals(...)` or
+    /// `Users(...)`, with the task's arguments per arrival.
+    fn source(&mut self, def: crate::model::DefId, arrivals: &Arrivals) {
+        let t = &self.model.tasks[def as usize];
+        let f = self.task_fn(def);
+        let name = quoted(&t.name);
+        let args = self.root_args(t);
+        let args = if args.is_empty() {
+            String::new()
+        } else {
+            format!(", args=lambda i: dict({})", &args[2..])
+        };
+        let count = |n: Option<u64>| n.map(|n| format!(", count={n}")).unwrap_or_default();
+        match arrivals {
+            Arrivals::Open(p) => {
+                let stages: Vec<String> = p
+                    .stages
+                    .iter()
+                    .map(|s| format!("({:?}, {:?}, {})", s.from, s.to, s.duration))
+                    .collect();
+                let poisson = if p.poisson { ", poisson=True" } else { "" };
+                self.line(&format!(
+                    "Arrivals({f}, {name}, stages=[{}]{poisson}{}{args})",
+                    stages.join(", "),
+                    count(p.count)
+                ));
+            }
+            Arrivals::Closed(u) => {
+                let think = match &u.think {
+                    Think::Fixed(ns) => format!("lambda stream: {ns}"),
+                    Think::Drawn(dist) => format!("lambda stream: {}", draw(dist, "stream")),
+                };
+                let duration = u
+                    .duration
+                    .map(|d| format!(", duration={d}"))
+                    .unwrap_or_default();
+                self.line(&format!(
+                    "Users({f}, {name}, users={}, think={think}{duration}{}{args})",
+                    u.users,
+                    count(u.count)
+                ));
+            }
+        }
+    }
+
     /// A delay in seconds, as Python source.
     fn delay(&self, d: &Delay) -> String {
         match d {
             Delay::Fixed(ns) => secs(*ns),
-            Delay::Drawn(dist) => {
-                let draw = match dist {
-                    Dist::Uniform(lo, hi) => format!("me.stream.uniform({lo}, {hi})"),
-                    Dist::Exponential(mean) => format!("me.stream.exponential({mean})"),
-                    Dist::Normal(mean, sd) => format!("me.stream.normal({mean}, {sd})"),
-                    Dist::LogNormal(median, sigma) => {
-                        format!("me.stream.lognormal({median}, {sigma:?})")
-                    }
-                    Dist::Choice(options) => {
-                        let o: Vec<String> = options
-                            .iter()
-                            .map(|(v, w)| format!("({v}, {w:?})"))
-                            .collect();
-                        format!("me.stream.choice([{}])", o.join(", "))
-                    }
-                };
-                format!("ns({draw})")
-            }
+            Delay::Drawn(dist) => format!("ns({})", draw(dist, "me.stream")),
             Delay::Dynamic(t) => match t.pieces().collect::<Vec<_>>().as_slice() {
                 [Piece::Ref(r, None)] => format!("seconds({})", self.reference(r, false)),
                 _ => format!("seconds({})", self.fstring(t)),

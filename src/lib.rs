@@ -4,6 +4,7 @@
 //! [`runtime`] and [`interpreter`] run it on smol's executor in virtual
 //! time, and [`render`] writes the trace as it happens.
 
+mod arrivals;
 mod blocking;
 mod cli;
 mod clock;

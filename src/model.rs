@@ -167,6 +167,8 @@ pub(crate) struct TaskDef {
     pub trigger: Trigger,
     /// Expected to be left waiting at the end (a server loop), not a deadlock.
     pub daemon: bool,
+    /// Started by an arrival process instead of once (then not `root`).
+    pub arrivals: Option<crate::arrivals::Arrivals>,
     pub body: Vec<Step>,
 }
 

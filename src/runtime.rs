@@ -22,6 +22,7 @@ use std::collections::VecDeque;
 
 use async_task::{Runnable, Task};
 
+use crate::arrivals::{Arrivals, OpenState};
 use crate::blocking::{Blocks, OnPoll, Ready, Watched};
 use crate::clock::{Clock, TimerKey};
 use crate::limits::{Instant, Limits, Meter, Stop};
@@ -68,6 +69,9 @@ pub(crate) enum Callback {
     /// An `asyncio.timeout` whose deadline had already come when it was
     /// set: CPython queues its expiry with `call_soon`, not as a timer.
     Expire(Rc<Deadline>, TaskId),
+    /// A virtual user's instance ended: the user thinks, then starts the
+    /// next (arrival source, user).
+    UserDone(u32, u32),
 }
 
 /// An `asyncio.timeout` expiring at once: whether it fired, and whether its
@@ -229,6 +233,27 @@ pub(crate) enum TimerAction {
     Release(Rc<Waiter>),
     /// A timeout scope expired: cancel its task.
     Expire(Rc<Cell<bool>>, TaskId),
+    /// An arrival comes: (arrival source, virtual user or 0).
+    Arrive(u32, u32),
+}
+
+/// An arrival process under way: what it starts and where it stands.
+struct Source {
+    def: DefId,
+    state: SourceState,
+    /// Per virtual user (one for an open process): the timer of its next
+    /// arrival, if one is set.
+    timers: Vec<Option<TimerKey>>,
+}
+
+enum SourceState {
+    Open(OpenState),
+    /// Virtual users: each one's stream of think times (made at its first
+    /// draw), and the instances started so far.
+    Closed {
+        streams: Vec<Option<Rng>>,
+        started: u64,
+    },
 }
 
 pub(crate) struct TaskSlot {
@@ -289,6 +314,8 @@ pub(crate) struct Sim {
     pub seed: u64,
     pub checks_failed: Cell<u32>,
     roots: RefCell<Vec<Vec<TaskId>>>,
+    /// The arrival processes, in the order of their task definitions.
+    sources: RefCell<Vec<Source>>,
     pub shut_down: Cell<bool>,
     pub limits: Limits,
     pub meter: RefCell<Meter>,
@@ -398,6 +425,7 @@ impl Sim {
             def_hashes: model.tasks.iter().map(|t| name_hash(&t.name)).collect(),
             instances: RefCell::new(vec![0; model.tasks.len()]),
             roots: RefCell::new(vec![Vec::new(); model.tasks.len()]),
+            sources: RefCell::new(Vec::new()),
             handles: RefCell::new(Vec::new()),
             clock: RefCell::new(Clock::new()),
             tasks: RefCell::new(Vec::new()),
@@ -781,6 +809,7 @@ impl Sim {
             Callback::Gather(g, m) => self.gather_child_done(&g, m),
             Callback::Wait(w, m) => self.wait_child_done(&w, m),
             Callback::OnDone(f) => (self.hooks.run_on_done)(self, f),
+            Callback::UserDone(source, user) => self.user_done(source, user),
         }
     }
 
@@ -847,6 +876,12 @@ impl Sim {
     /// Starts the root tasks and runs until nothing can make progress.
     pub(crate) fn run(self: &Rc<Self>) {
         for (def, t) in self.model.tasks.iter().enumerate() {
+            if t.arrivals.is_some() {
+                self.start_source(def as DefId);
+                if self.stop.get().is_some() {
+                    return;
+                }
+            }
             if t.root {
                 if !self.may_spawn(def as DefId, t.count as u64) {
                     return;
@@ -1020,10 +1055,13 @@ impl Sim {
     fn fire(self: &Rc<Self>, deadline: u64, action: TimerAction) {
         if self.watch_blocks {
             let task = match &action {
-                TimerAction::Wake(t) | TimerAction::Expire(_, t) => *t,
-                TimerAction::Release(w) => w.task,
+                TimerAction::Wake(t) | TimerAction::Expire(_, t) => Some(*t),
+                TimerAction::Release(w) => Some(w.task),
+                TimerAction::Arrive(..) => None,
             };
-            self.readies.borrow()[task as usize].ready_since(deadline);
+            if let Some(task) = task {
+                self.readies.borrow()[task as usize].ready_since(deadline);
+            }
         }
         match action {
             TimerAction::Wake(t) => self.wake(t),
@@ -1031,6 +1069,144 @@ impl Sim {
             TimerAction::Expire(flag, t) => {
                 flag.set(true);
                 self.cancel_task(t);
+            }
+            TimerAction::Arrive(source, user) => self.arrive(source, user),
+        }
+    }
+
+    // ----- arrival processes ----------------------------------------------
+
+    /// Starts the arrival process of task `def`: an open one sets the timer
+    /// of its first arrival; virtual users each start an instance now.
+    fn start_source(self: &Rc<Self>, def: DefId) {
+        let Some(arrivals) = &self.model.tasks[def as usize].arrivals else {
+            return;
+        };
+        let index = self.sources.borrow().len() as u32;
+        let rng = || {
+            let name = Arrivals::stream_name(&self.model.tasks[def as usize].name);
+            Rng::for_instance(self.seed, name_hash(&name), 0)
+        };
+        let (state, users) = match arrivals {
+            Arrivals::Open(p) => (SourceState::Open(OpenState::new(p, rng())), 1),
+            Arrivals::Closed(u) => (
+                SourceState::Closed {
+                    streams: vec![None; u.users as usize],
+                    started: 0,
+                },
+                u.users,
+            ),
+        };
+        self.sources.borrow_mut().push(Source {
+            def,
+            state,
+            timers: vec![None; users as usize],
+        });
+        match arrivals {
+            Arrivals::Open(_) => self.next_arrival(index),
+            Arrivals::Closed(_) => {
+                for user in 0..users {
+                    self.arrive(index, user);
+                    if self.stop.get().is_some() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sets the timer of an open process's next arrival, if one comes.
+    fn next_arrival(self: &Rc<Self>, index: u32) {
+        let mut sources = self.sources.borrow_mut();
+        let source = &mut sources[index as usize];
+        let Some(Arrivals::Open(process)) = &self.model.tasks[source.def as usize].arrivals else {
+            return;
+        };
+        let SourceState::Open(state) = &mut source.state else {
+            return;
+        };
+        if let Some(at) = state.next(process) {
+            let mut clock = self.clock.borrow_mut();
+            let delay = at.saturating_sub(clock.now());
+            source.timers[0] = Some(clock.set(delay, TimerAction::Arrive(index, 0)));
+        } else {
+            source.timers[0] = None;
+        }
+    }
+
+    /// An arrival: starts an instance (an open process then sets its next
+    /// arrival; a virtual user waits for the instance to end).
+    fn arrive(self: &Rc<Self>, index: u32, user: u32) {
+        let (def, closed) = {
+            let mut sources = self.sources.borrow_mut();
+            let source = &mut sources[index as usize];
+            source.timers[user as usize] = None;
+            let closed = match (
+                &mut source.state,
+                &self.model.tasks[source.def as usize].arrivals,
+            ) {
+                (SourceState::Closed { started, .. }, Some(Arrivals::Closed(u))) => {
+                    if u.count.is_some_and(|n| *started >= n) {
+                        return;
+                    }
+                    *started += 1;
+                    true
+                }
+                _ => false,
+            };
+            (source.def, closed)
+        };
+        if !self.may_spawn(def, 1) {
+            return;
+        }
+        let i = self.instances.borrow()[def as usize];
+        let vars = (self.hooks.root_vars)(self, def, i);
+        let id = self.spawn_task(def, vars, None);
+        if closed {
+            self.tasks.borrow_mut()[id as usize]
+                .callbacks
+                .push(Callback::UserDone(index, user));
+        } else {
+            self.next_arrival(index);
+        }
+    }
+
+    /// A virtual user's instance ended: unless the process is over, the
+    /// user thinks and its next arrival is set.
+    fn user_done(self: &Rc<Self>, index: u32, user: u32) {
+        if self.shut_down.get() {
+            return;
+        }
+        let mut sources = self.sources.borrow_mut();
+        let source = &mut sources[index as usize];
+        let Some(Arrivals::Closed(users)) = &self.model.tasks[source.def as usize].arrivals else {
+            return;
+        };
+        let SourceState::Closed { streams, started } = &mut source.state else {
+            return;
+        };
+        if users.count.is_some_and(|n| *started >= n) {
+            return;
+        }
+        let rng = streams[user as usize].get_or_insert_with(|| {
+            let name = Arrivals::stream_name(&self.model.tasks[source.def as usize].name);
+            Rng::for_instance(self.seed, name_hash(&name), u64::from(user))
+        });
+        let think = users.think.draw(rng);
+        let mut clock = self.clock.borrow_mut();
+        let at = clock.now().saturating_add(think);
+        if users.duration.is_some_and(|end| at >= end) {
+            return;
+        }
+        source.timers[user as usize] = Some(clock.set(think, TimerAction::Arrive(index, user)));
+    }
+
+    /// Ends every arrival process: its timers are cancelled.
+    fn stop_sources(&self) {
+        let mut clock = self.clock.borrow_mut();
+        for source in self.sources.borrow_mut().iter_mut() {
+            for key in source.timers.iter_mut().filter_map(Option::take) {
+                clock.cancel(key);
             }
         }
     }
@@ -1050,6 +1226,7 @@ impl Sim {
             return false;
         }
         self.shut_down.set(true);
+        self.stop_sources();
         let pending: Vec<TaskId> = (0..self.tasks.borrow().len() as TaskId)
             .filter(|t| self.tasks.borrow()[*t as usize].state == State::Pending)
             .collect();

@@ -4,6 +4,7 @@
 //! recovery so that every syntax error is reported; this module walks it,
 //! checks every key, type, range and name, and reports all problems at once.
 
+mod arrivals;
 mod components;
 mod depth;
 mod expect;
@@ -39,9 +40,9 @@ pub(crate) const SCENARIO_KEYS: [&str; 6] = [
     "time_limit",
     "python",
 ];
-pub(crate) const TASK_KEYS: [&str; 15] = [
+pub(crate) const TASK_KEYS: [&str; 16] = [
     "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
-    "deadline", "retry", "retry_on", "after", "trigger",
+    "deadline", "retry", "retry_on", "after", "trigger", "arrivals",
 ];
 /// More replicas than this is a mistake, not a scenario.
 pub(crate) const MAX_COUNT: i64 = 10_000_000;
@@ -189,6 +190,7 @@ impl Validator<'_> {
     fn scopes(&mut self, tasks: &Entries<'_, '_>) -> Vec<Scope> {
         let mut scopes = Vec::new();
         let mut started = Vec::new();
+        let mut arriving = Vec::new();
         for (_, _, node) in &tasks.items {
             let mut scope = Scope {
                 builtins: &BUILTIN_VARS,
@@ -196,6 +198,7 @@ impl Validator<'_> {
             };
             if let DeValue::Table(table) = node.get_ref() {
                 let task = entries(table);
+                arriving.push(task.has("arrivals"));
                 let mut declared = Vec::new();
                 if let Some(DeValue::Table(args)) = task.get("args").map(|a| a.get_ref()) {
                     declared.extend(args.iter().map(|(k, _)| k.get_ref().to_string()));
@@ -204,15 +207,28 @@ impl Validator<'_> {
                 self.globals.args.push(declared);
                 scope::declared(task.get("steps"), &mut scope);
                 scope::started(task.get("steps"), &scope, &mut started);
+            } else {
+                arriving.push(false);
             }
             scopes.push(scope);
         }
         let started: std::collections::HashSet<String> = started.into_iter().collect();
+        for ((name, span, _), arrives) in tasks.items.iter().zip(&arriving) {
+            if *arrives && started.contains(*name) {
+                self.r.error(
+                    span.clone(),
+                    format!("task `{name}` has `arrivals`, so arrivals start it: steps cannot also start it"),
+                );
+            }
+        }
+        // A task started by arrivals is no root: nothing starts it at time 0
+        // and no step can name its instances as a whole.
         self.globals.root = self
             .globals
             .tasks
             .iter()
-            .map(|t| !started.contains(t))
+            .zip(&arriving)
+            .map(|(t, arrives)| !started.contains(t) && !arrives)
             .collect();
         let roots = Rc::new(scope::Roots::new(self.root_handles()));
         self.roots = roots.clone();
@@ -507,6 +523,7 @@ impl Validator<'_> {
             after: Vec::new(),
             trigger: Trigger::default(),
             daemon: false,
+            arrivals: None,
             body: Vec::new(),
         };
         let Some(t) = self.r.table(node, &what, &TASK_KEYS) else {
@@ -531,7 +548,20 @@ impl Validator<'_> {
             def.deadline = self.r.duration(d, "`deadline`");
         }
         def.retry = self.retry(&t);
-        self.dependencies(&t, &mut def, root);
+        if let Some(a) = t.get("arrivals") {
+            def.arrivals = self.arrivals(a);
+            for key in ["count", "after"] {
+                if let Some(n) = t.get(key) {
+                    self.r.error(
+                        n.span(),
+                        format!("task `{name}` has `arrivals`, which start its instances: remove `{key}`"),
+                    );
+                }
+            }
+            self.dependencies(&t, &mut def, true);
+        } else {
+            self.dependencies(&t, &mut def, root);
+        }
         def.body = self.body(&t, node, scope, &what);
         def
     }

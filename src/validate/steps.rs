@@ -725,7 +725,7 @@ impl Validator<'_> {
 
     /// `{ uniform = [lo, hi] }`, `{ exponential = mean }`, `{ normal = [mean, sd] }`,
     /// `{ lognormal = [median, sigma] }` or `{ choice = { "1s" = weight, ... } }`.
-    fn distribution(&mut self, node: &Node<'_>, what: &str) -> Option<Dist> {
+    pub(super) fn distribution(&mut self, node: &Node<'_>, what: &str) -> Option<Dist> {
         const KINDS: [&str; 5] = ["uniform", "exponential", "normal", "lognormal", "choice"];
         let t = self.r.table(node, what, &KINDS)?;
         let [(kind, _, value)] = t.items.as_slice() else {
