@@ -1092,14 +1092,20 @@ impl Ctx {
     }
 
     /// `wait_for(x, 0)`, the same in every version: what is done already
-    /// gives its result; anything else is cancelled, waited for, and is a
-    /// `TimeoutError` unless it finished anyway.
+    /// gives its outcome as it is (a task cancelled before raises
+    /// `CancelledError`, not `TimeoutError`); anything else is cancelled,
+    /// waited for, and is a `TimeoutError` unless it finished anyway.
     async fn wait_for_now(&mut self, target: &Target, shield: bool) -> Result<Value, Raise> {
         let members = self.resolve(target);
         let [m] = members.as_slice() else {
             return Err(Raise::Error(Rc::from("wait_for takes one task or future")));
         };
         let m = *m;
+        if self.sim.state(m) != State::Pending {
+            // `if fut.done(): return fut.result()` (a shield of a done task
+            // is the task itself).
+            return self.sim.outcome(m).expect("finished");
+        }
         if self.sim.state(m) == State::Pending && shield {
             // Only the shield's own future is cancelled (two turns): the task runs on.
             self.hop().await?;
