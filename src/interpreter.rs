@@ -969,6 +969,9 @@ impl Ctx {
                 w.waiter.done.get()
             })
             .await;
+        // Cancelled, the waiter future is done too: a member's callback
+        // already queued finds it so and wakes nobody.
+        w.waiter.done.set(true);
         if let Some(key) = w.timer.take() {
             self.sim.clock.borrow_mut().cancel(key);
         }
@@ -1014,6 +1017,7 @@ impl Ctx {
                 w.waiter.done.get()
             })
             .await;
+        w.waiter.done.set(true);
         for m in &members {
             self.sim.remove_callback(*m, &Callback::Wait(w.clone(), *m));
         }
@@ -1052,6 +1056,10 @@ impl Ctx {
             .suspend(Waiting::on("wait_for", Rc::new([m])), || waiter.done.get())
             .await
             .is_err();
+        // Cancelled, the waiter future is done too: the task's callback,
+        // if already queued, finds it so (`_release_waiter`) and wakes
+        // nobody.
+        waiter.done.set(true);
         drop(_guard);
         // What wait_for awaits is done: the task, or a shield's outer future,
         // which its inner callback sets one turn after the task finished.
@@ -1170,6 +1178,7 @@ impl Ctx {
                     waiter.done.get()
                 })
                 .await;
+            waiter.done.set(true);
             if r.is_err() {
                 self.sim.remove_callback(m, &cb);
             }
@@ -1190,6 +1199,7 @@ impl Ctx {
                 || waiter.done.get(),
             )
             .await;
+        waiter.done.set(true);
         self.sim.remove_callback(m, &cb);
         r
     }
