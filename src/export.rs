@@ -553,6 +553,10 @@ async def awaited(tasks):
 
 
 def only(tasks):
+    """What wait_for waits for: one task or future (a handle holding none,
+    or several, is an error in scenario-run too)."""
+    if len(tasks) != 1:
+        raise Exception("wait_for takes one task or future")
     return tasks[0]
 
 

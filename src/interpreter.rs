@@ -969,6 +969,9 @@ impl Ctx {
                 w.waiter.done.get()
             })
             .await;
+        // Cancelled, the waiter future is done too: a member's callback
+        // already queued finds it so and wakes nobody.
+        w.waiter.done.set(true);
         if let Some(key) = w.timer.take() {
             self.sim.clock.borrow_mut().cancel(key);
         }
@@ -1014,6 +1017,7 @@ impl Ctx {
                 w.waiter.done.get()
             })
             .await;
+        w.waiter.done.set(true);
         for m in &members {
             self.sim.remove_callback(*m, &Callback::Wait(w.clone(), *m));
         }
@@ -1052,6 +1056,10 @@ impl Ctx {
             .suspend(Waiting::on("wait_for", Rc::new([m])), || waiter.done.get())
             .await
             .is_err();
+        // Cancelled, the waiter future is done too: the task's callback,
+        // if already queued, finds it so (`_release_waiter`) and wakes
+        // nobody.
+        waiter.done.set(true);
         drop(_guard);
         // What wait_for awaits is done: the task, or a shield's outer future,
         // which its inner callback sets one turn after the task finished.
@@ -1092,14 +1100,20 @@ impl Ctx {
     }
 
     /// `wait_for(x, 0)`, the same in every version: what is done already
-    /// gives its result; anything else is cancelled, waited for, and is a
-    /// `TimeoutError` unless it finished anyway.
+    /// gives its outcome as it is (a task cancelled before raises
+    /// `CancelledError`, not `TimeoutError`); anything else is cancelled,
+    /// waited for, and is a `TimeoutError` unless it finished anyway.
     async fn wait_for_now(&mut self, target: &Target, shield: bool) -> Result<Value, Raise> {
         let members = self.resolve(target);
         let [m] = members.as_slice() else {
             return Err(Raise::Error(Rc::from("wait_for takes one task or future")));
         };
         let m = *m;
+        if self.sim.state(m) != State::Pending {
+            // `if fut.done(): return fut.result()` (a shield of a done task
+            // is the task itself).
+            return self.sim.outcome(m).expect("finished");
+        }
         if self.sim.state(m) == State::Pending && shield {
             // Only the shield's own future is cancelled (two turns): the task runs on.
             self.hop().await?;
@@ -1164,6 +1178,7 @@ impl Ctx {
                     waiter.done.get()
                 })
                 .await;
+            waiter.done.set(true);
             if r.is_err() {
                 self.sim.remove_callback(m, &cb);
             }
@@ -1184,6 +1199,7 @@ impl Ctx {
                 || waiter.done.get(),
             )
             .await;
+        waiter.done.set(true);
         self.sim.remove_callback(m, &cb);
         r
     }

@@ -716,15 +716,21 @@ impl Sim {
             slot.cancels += 1;
             slot.waiting.clone()
         };
-        let forwarded = match waiting {
-            Waiting::Member(Member::Task(child)) => self.cancel_task(child),
-            Waiting::Member(Member::Future(f)) => self.cancel_future(f),
-            Waiting::Gather(g) => self.cancel_gather(&g),
-            _ => false,
+        // `Task.cancel`: the future it waits on is cancelled, which wakes
+        // it. A task or gather that is done, or whose members are all done,
+        // cannot be: the cancellation waits for the wake-up already on its
+        // way (the done callbacks), and comes no sooner.
+        let (forwarded, woken_anyway) = match waiting {
+            Waiting::Member(Member::Task(child)) => (self.cancel_task(child), true),
+            Waiting::Member(Member::Future(f)) => (self.cancel_future(f), true),
+            Waiting::Gather(g) => (self.cancel_gather(&g), true),
+            _ => (false, false),
         };
         if !forwarded {
             self.tasks.borrow_mut()[id as usize].must_cancel = true;
-            self.wake(id);
+            if !woken_anyway {
+                self.wake(id);
+            }
         }
         true
     }
