@@ -164,6 +164,19 @@ steps = [{ sleep = \"1ms\" }]
 
 [tasks.main]
 steps = [{ sleep = \"1s\" }]" ;;
+    arrivals) # a stream of near arrivals beside many far timers
+      echo "[tasks.arriving]
+arrivals = { rate = \"$n/s\", count = $n }
+steps = [{ sleep = \"1h\" }]
+
+[tasks.main]
+steps = [{ sleep = \"2h\" }]" ;;
+    users) echo "[tasks.arriving]
+arrivals = { users = 10, think = { exponential = \"1ms\" }, count = $n }
+steps = [{ sleep = \"1ms\" }]
+
+[tasks.main]
+steps = [{ sleep = \"2h\" }]" ;;
     tasks) # many task definitions: validation and start
       echo "[tasks.main]
 steps = [{ sleep = \"1ms\" }]"
@@ -175,7 +188,7 @@ steps = [{ sleep = \"1ms\" }]"
 ALL="sleep block log fail return spawn spawn_into count await await_future set_exception
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
-each check break retry after tasks"
+each check break retry after arrivals users tasks"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

@@ -45,6 +45,14 @@ pub(crate) struct Clock<A> {
     entries: usize,
     /// Each slot's generation: odd while its timer is set.
     slots: Vec<u32>,
+    /// Each slot's deadline, while its timer is set.
+    deadlines: Vec<u64>,
+    /// Per bucket, when known, the earliest deadline of its live timers:
+    /// without it, finding the next instant would walk the far timers'
+    /// bucket at every instant (a stream of near timers beside many far
+    /// ones would cost their product). Pushing keeps it exact; cancelling
+    /// the timer that holds it forgets it until the next walk.
+    mins: [Option<u64>; BUCKETS],
     free: Vec<u32>,
     live: usize,
     /// A timer may be due without the clock moving: one was set with no
@@ -66,6 +74,8 @@ impl<A> Clock<A> {
             buckets: std::array::from_fn(|_| Vec::new()),
             entries: 0,
             slots: Vec::new(),
+            deadlines: Vec::new(),
+            mins: [None; BUCKETS],
             free: Vec::new(),
             live: 0,
             maybe_due: false,
@@ -102,6 +112,7 @@ impl<A> Clock<A> {
         self.maybe_due |= deadline <= self.now;
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(0);
+            self.deadlines.push(0);
             self.in_queue.push(false);
             (self.slots.len() - 1) as u32
         });
@@ -113,13 +124,38 @@ impl<A> Clock<A> {
         };
         self.live += 1;
         self.entries += 1;
+        self.deadlines[slot as usize] = deadline;
         let entry = Entry {
             deadline,
             key,
             action,
         };
-        self.buckets[self.bucket(deadline)].push(entry);
+        self.push(self.bucket(deadline), entry);
         key
+    }
+
+    /// Puts an entry in bucket `b`, keeping the bucket's known earliest
+    /// deadline exact.
+    #[inline]
+    fn push(&mut self, b: usize, entry: Entry<A>) {
+        let d = entry.deadline;
+        self.mins[b] = match self.mins[b] {
+            Some(m) => Some(m.min(d)),
+            None if self.buckets[b].is_empty() => Some(d),
+            None => None,
+        };
+        self.buckets[b].push(entry);
+    }
+
+    /// The earliest deadline of the live timers in bucket `b` (not 0),
+    /// walking the bucket only when it is not known.
+    fn bucket_min(&mut self, b: usize) -> Option<u64> {
+        if let Some(m) = self.mins[b] {
+            return Some(m);
+        }
+        let min = self.buckets[b].iter().map(|e| e.deadline).min();
+        self.mins[b] = min;
+        min
     }
 
     /// Removes a timer; false when it already fired (or never existed).
@@ -127,6 +163,13 @@ impl<A> Clock<A> {
         if self.in_queue[key.slot as usize] {
             // Its stale entry in `queued` is skipped when its turn comes.
             return self.unqueue(key);
+        }
+        if self.slots[key.slot as usize] == key.generation {
+            let d = self.deadlines[key.slot as usize];
+            let b = self.bucket(d);
+            if self.mins[b] == Some(d) {
+                self.mins[b] = None;
+            }
         }
         let taken = self.take(key);
         if taken && self.entries > 64 && self.entries > 2 * self.live {
@@ -144,7 +187,7 @@ impl<A> Clock<A> {
     pub(crate) fn next_deadline(&mut self) -> Option<u64> {
         match self.lowest()? {
             0 => Some(self.last),
-            b => self.buckets[b].iter().map(|e| e.deadline).min(),
+            b => self.bucket_min(b),
         }
     }
 
@@ -165,14 +208,14 @@ impl<A> Clock<A> {
         self.move_to(first);
         while let Some(b) = self.lowest() {
             if b > 0 {
-                let min = self.buckets[b].iter().map(|e| e.deadline).min();
-                match min {
+                match self.bucket_min(b) {
                     Some(min) if min <= self.now => self.redistribute(b, min),
                     _ => break,
                 }
             }
             // Bucket 0 now holds live timers, all due at `last`, in order set.
             let mut due = std::mem::take(&mut self.buckets[0]);
+            self.mins[0] = None;
             self.entries -= due.len();
             for entry in due.drain(..) {
                 if self.leave_heap(entry.key, keep) {
@@ -314,9 +357,10 @@ impl<A> Clock<A> {
     fn redistribute(&mut self, b: usize, min: u64) {
         self.last = min;
         let mut moving = std::mem::take(&mut self.buckets[b]);
+        self.mins[b] = None;
         for entry in moving.drain(..) {
             let to = self.bucket(entry.deadline);
-            self.buckets[to].push(entry);
+            self.push(to, entry);
         }
         // Every timer moved lower: hand the emptied vector back.
         self.buckets[b] = moving;
