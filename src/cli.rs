@@ -558,9 +558,12 @@ fn sweep(args: &RunArgs, runs: u64, color: bool, input: &Input) -> ExitCode {
     let [path] = args.files.as_slice() else {
         return fail("--runs takes one scenario file");
     };
-    if !matches!(args.format, FormatArg::Text | FormatArg::Jsonl) {
+    if !matches!(
+        args.format,
+        FormatArg::Text | FormatArg::Jsonl | FormatArg::Html
+    ) {
         return fail(&format!(
-            "--runs writes its report as text or jsonl, not {} (the pictures are drawn from one run: run it with --seed)",
+            "--runs writes its report as text, jsonl or html, not {} (the other pictures are drawn from one run: run it with --seed)",
             format_name(args.format)
         ));
     }
@@ -614,7 +617,11 @@ fn sweep(args: &RunArgs, runs: u64, color: bool, input: &Input) -> ExitCode {
                 if expect.is_some() {
                     report.push_str(&crate::thresholds::report(&verdicts));
                 }
-                report
+                if matches!(args.format, FormatArg::Html) {
+                    crate::sweep_html::sweep_page(&result, &report)
+                } else {
+                    report
+                }
             }
         }
     };
@@ -632,6 +639,12 @@ fn grid(args: &RunArgs, runs: u64, input: &Input) -> ExitCode {
     }
     if args.shard.is_some() {
         return fail("--grid runs whole sweeps: it does not take --shard");
+    }
+    if !matches!(args.format, FormatArg::Text | FormatArg::Html) {
+        return fail(&format!(
+            "--grid writes its table as text, or as html with a chart of each metric against the values, not {}",
+            format_name(args.format)
+        ));
     }
     let text = match crate::load_capped(path, input.max_bytes) {
         Ok(text) => text,
@@ -681,7 +694,10 @@ fn grid(args: &RunArgs, runs: u64, input: &Input) -> ExitCode {
             }
         }
     }
-    let table = crate::grid::report(&shown, &args.grids, &done);
+    let mut table = crate::grid::report(&shown, &args.grids, &done);
+    if matches!(args.format, FormatArg::Html) {
+        table = crate::sweep_html::grid_page(&shown, &args.grids, &done, &table);
+    }
     write_out(args.output.as_deref(), &table, &args.files).max(worst)
 }
 

@@ -22,6 +22,16 @@ pub(crate) struct Axis {
 }
 
 impl Axis {
+    /// The path the axis changes.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The values, as written.
+    pub(crate) fn shown(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().map(|(_, v)| v.as_str())
+    }
+
     /// Reads `PATH=V1,V2,...` (clap's value parser for `--grid`).
     pub(crate) fn parse(arg: &str) -> Result<Axis, String> {
         let Some((path, values)) = arg.split_once('=') else {

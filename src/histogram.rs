@@ -52,6 +52,14 @@ impl Histogram {
         self.sum += v as u128;
     }
 
+    /// Each bucket's largest value (at most the greatest recorded) with
+    /// its count, smallest first.
+    pub(crate) fn values(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.buckets
+            .iter()
+            .map(|(b, n)| (upper(*b).min(self.max).max(self.min), *n))
+    }
+
     pub(crate) fn merge(&mut self, other: &Histogram) {
         if other.count == 0 {
             return;

@@ -42,6 +42,7 @@ mod semaphore;
 mod snapshot;
 mod stack;
 mod summary;
+mod sweep_html;
 mod task;
 mod template;
 mod thresholds;

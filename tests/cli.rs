@@ -414,6 +414,52 @@ fn grid_runs_the_sweep_for_each_value_and_prints_a_line_each() {
 }
 
 #[test]
+fn a_grid_and_a_sweep_write_html_pages_with_their_charts() {
+    let file = "scenarios/semaphore.toml";
+    let (code, out, err) = run(&[
+        "--runs",
+        "10",
+        "--grid",
+        "semaphores.pool=1,2,4",
+        "--format",
+        "html",
+        file,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("<!DOCTYPE html>"), "{out}");
+    // A chart per metric: the share of runs ending well, the makespan's
+    // p99, and each task's latency p99 (user, manual), each through 3 values.
+    assert!(out.contains("<h2>makespan p99 against semaphores.pool</h2>"));
+    assert!(out.contains("<h2>user latency p99 against semaphores.pool</h2>"));
+    assert_eq!(out.matches("<svg").count(), 4, "{out}");
+    assert_eq!(out.matches("<circle").count(), 12, "{out}");
+    // Four users holding a permit for 1s each: 4s with one permit.
+    assert!(out.contains("semaphores.pool = 1: 4.000s"), "{out}");
+    let (code, out, err) = run(&["--runs", "10", "--format", "html", file]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("<h2>Makespan</h2>") && out.contains("<h2>Task latency, cumulative</h2>"));
+    assert!(
+        out.contains("<td>user</td><td>40</td><td>100.0%</td>"),
+        "{out}"
+    );
+    assert!(out.contains("10 runs, seeds 0 to 9."), "{out}");
+    let (code, _, err) = run(&[
+        "--runs",
+        "5",
+        "--grid",
+        "semaphores.pool=1,2",
+        "--format",
+        "svg",
+        file,
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--grid writes its table as text, or as html"),
+        "{err}"
+    );
+}
+
+#[test]
 fn sweep_thresholds_judge_the_sweep_as_a_whole() {
     let file = "scenarios/sweep_thresholds.toml";
     // A third of the runs see a failed request, but the stated share (30%)
@@ -489,11 +535,11 @@ fn a_sweep_writes_json_lines_and_refuses_the_pictures() {
         .filter(|l| l["kind"] == "run" && l["ending"] == "ok")
         .count();
     assert_eq!(summary["ended_well"].as_u64(), Some(ended_well as u64));
-    for format in ["html", "svg", "chrome", "mermaid"] {
+    for format in ["svg", "chrome", "mermaid"] {
         let (code, out, err) = run(&["--runs", "5", "--format", format, file]);
         assert_eq!(code, 2, "{format}");
         assert!(
-            out.is_empty() && err.contains("as text or jsonl"),
+            out.is_empty() && err.contains("as text, jsonl or html"),
             "{format}: {err}"
         );
     }

@@ -6,7 +6,7 @@
 mod chrome;
 mod jsonl;
 mod mermaid;
-mod svg;
+pub(crate) mod svg;
 mod text;
 mod timeline;
 
