@@ -302,8 +302,18 @@ fn ours(text: &str, python: Python) -> Result<String, &'static str> {
         return Err("invalid");
     }
     let mut lines = String::new();
+    let mut shutting_down = false;
     for line in out.lines() {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        // The known difference of docs/fidelity.md: asyncio.run cancels a
+        // task started during its shutdown a second time, scenario-run
+        // runs it to its end. Such a case is counted, not compared.
+        if event["kind"] == "cancel" && event["detail"] == "main finished: cancelling what is left" {
+            shutting_down = true;
+        }
+        if shutting_down && event["kind"] == "created" {
+            return Err("known difference: a task started during the shutdown");
+        }
         if event["kind"] == "summary" {
             if !event["deadlock"].is_null() {
                 return Err("deadlock");
