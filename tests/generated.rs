@@ -308,7 +308,8 @@ fn ours(text: &str, python: Python) -> Result<String, &'static str> {
         // The known difference of docs/fidelity.md: asyncio.run cancels a
         // task started during its shutdown a second time, scenario-run
         // runs it to its end. Such a case is counted, not compared.
-        if event["kind"] == "cancel" && event["detail"] == "main finished: cancelling what is left" {
+        if event["kind"] == "cancel" && event["detail"] == "main finished: cancelling what is left"
+        {
             shutting_down = true;
         }
         if shutting_down && event["kind"] == "created" {

@@ -1,5 +1,6 @@
 //! A Gantt timeline drawn by the tool: one lane per task coloured by its
-//! final state (waits shown lighter), the permits in use of each semaphore
+//! final state (waits shown lighter, retries as attempt segments split by
+//! their dashed backoff gaps), the permits in use of each semaphore
 //! and the depth of each queue plotted underneath on the same time axis,
 //! and the summary. `--format svg` writes the picture; `--format html` a
 //! self-contained page with the picture, the summary and the text trace.
@@ -185,6 +186,20 @@ fn bar(lane: &Lane, y: f64, row: f64, x: &dyn Fn(u64) -> f64) -> String {
                 w1 - w0
             ));
         }
+    }
+    // Retries: each backoff is a gap with a thin line through it, so each
+    // attempt is a segment of its own.
+    for (from, to) in &lane.backoffs {
+        let (b0, b1) = (x(*from), x(*to));
+        let mid = y + h / 2.0;
+        out.push_str(&format!(
+            "<rect x=\"{b0:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{h:.2}\" fill=\"#ffffff\"><title>{}: backoff {} to {}</title></rect>\n<line x1=\"{b0:.2}\" y1=\"{mid:.2}\" x2=\"{b1:.2}\" y2=\"{mid:.2}\" stroke=\"{}\" stroke-width=\"1\" stroke-dasharray=\"3 2\"/>\n",
+            (b1 - b0).max(1.0),
+            escape(&lane.name),
+            duration::format(*from),
+            duration::format(*to),
+            color(lane.state)
+        ));
     }
     out
 }

@@ -20,6 +20,10 @@ pub(crate) struct Lane {
     /// tasks); a sleep is the task's own work and is not counted.
     pub waits: Vec<(u64, u64)>,
     open_wait: Option<u64>,
+    /// The waits between a failed attempt and the next (retries' backoff):
+    /// the attempts are the bar's segments around them.
+    pub backoffs: Vec<(u64, u64)>,
+    open_backoff: Option<u64>,
 }
 
 /// A semaphore's permits in use, or a queue's depth, over time.
@@ -77,6 +81,8 @@ impl Timeline {
                 state: "pending",
                 waits: Vec::new(),
                 open_wait: None,
+                backoffs: Vec::new(),
+                open_backoff: None,
             });
             return;
         }
@@ -101,6 +107,12 @@ impl Timeline {
                 lane.start = Some(e.time);
             }
             "wait" => lane.open_wait = Some(e.time),
+            "retry" => lane.open_backoff = Some(e.time),
+            "attempt" => {
+                if let Some(from) = lane.open_backoff.take() {
+                    lane.backoffs.push((from, e.time));
+                }
+            }
             kind => {
                 if let Some(state) = FINAL.iter().find(|s| **s == kind) {
                     lane.end = Some(e.time);
@@ -144,5 +156,35 @@ impl Timeline {
                 lane.end = Some(self.end);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_split_a_lane_into_attempts_around_their_backoffs() {
+        let mut t = Timeline::default();
+        let e = |time: u64, kind: &'static str, detail: &str| {
+            Event::new(time, "flaky".into(), kind, detail.into())
+        };
+        for event in [
+            e(0, "created", ""),
+            e(0, "started", ""),
+            e(50, "retry", "attempt 1 failed (boom); next in 100ns"),
+            e(150, "attempt", "2 of 3"),
+            e(200, "retry", "attempt 2 failed (boom); next in 200ns"),
+            e(400, "attempt", "3 of 3"),
+            e(450, "done", ""),
+        ] {
+            t.event(&event);
+        }
+        let lane = &t.lanes[0];
+        assert_eq!(lane.backoffs, [(50, 150), (200, 400)]);
+        assert_eq!(
+            (lane.start, lane.end, lane.state),
+            (Some(0), Some(450), "done")
+        );
     }
 }
