@@ -19,8 +19,14 @@ pub(crate) fn outcome_of(summary: &Summary) -> RunOutcome {
     }
 }
 
-/// Checks every expectation of `expect`, in the order of the README's table.
-pub(crate) fn evaluate(sim: &Sim, expect: &Expect, summary: &Summary) -> Vec<Verdict> {
+/// Checks every expectation of `expect`, in the order of the README's table;
+/// `durations` are the run's, as [`durations`] gives them.
+pub(crate) fn evaluate(
+    sim: &Sim,
+    expect: &Expect,
+    summary: &Summary,
+    durations: &[Vec<u64>],
+) -> Vec<Verdict> {
     let mut out = Vec::new();
     let model = &sim.model;
     if let Some(b) = expect.makespan {
@@ -73,8 +79,7 @@ pub(crate) fn evaluate(sim: &Sim, expect: &Expect, summary: &Summary) -> Vec<Ver
     for (def, stat, b) in &expect.durations {
         let name = &model.tasks[*def as usize].name;
         let what = format!("{} of {name}", stat_name(*stat));
-        let got = durations(sim, *def);
-        out.push(match statistic(&got, *stat) {
+        out.push(match statistic(&durations[*def as usize], *stat) {
             Some(v) => Verdict::new(
                 what,
                 show(*b, duration::format),
@@ -127,15 +132,16 @@ pub(crate) fn stat_name(stat: Stat) -> String {
     }
 }
 
-/// Start-to-end durations of the finished instances of `def`, sorted.
-fn durations(sim: &Sim, def: u32) -> Vec<u64> {
-    let tasks = sim.tasks.borrow();
-    let mut out: Vec<u64> = tasks
-        .iter()
-        .filter(|t| t.def == def)
-        .filter_map(|t| Some(t.finished_at()? - t.started_at()?))
-        .collect();
-    out.sort_unstable();
+/// Start-to-end durations of the finished instances, per task definition
+/// (indexed as `model.tasks`), each sorted.
+pub(crate) fn durations(sim: &Sim) -> Vec<Vec<u64>> {
+    let mut out = vec![Vec::new(); sim.model.tasks.len()];
+    for t in sim.tasks.borrow().iter() {
+        if let (Some(start), Some(end)) = (t.started_at(), t.finished_at()) {
+            out[t.def as usize].push(end - start);
+        }
+    }
+    out.iter_mut().for_each(|d| d.sort_unstable());
     out
 }
 

@@ -9,7 +9,7 @@ use crate::model::Model;
 use crate::render::Tracer;
 use crate::render::{Chrome, Html, Jsonl, Mermaid, Renderer, Svg, Text};
 use crate::runtime::{Member, RealClock, Setup, Sim, State, TaskId, Waiting};
-use crate::summary::{QueueUse, SemaphoreUse, Summary};
+use crate::summary::{QueueUse, SemaphoreUse, Summary, TaskLatency};
 use crate::{deadlock, expect};
 
 /// How a trace is written.
@@ -372,7 +372,14 @@ fn summarise(sim: &Sim) -> Summary {
             .map(|d| explain(sim, &d));
     }
     s.blocking = crate::blocking::summary(&|t| sim.task_name(t), &sim.blocks);
-    s.expectations = expect::evaluate(sim, &model.expect, &s);
+    let durations = expect::durations(sim);
+    s.tasks_by_definition = model
+        .tasks
+        .iter()
+        .zip(&durations)
+        .filter_map(|(def, sorted)| TaskLatency::of(&def.name, sorted))
+        .collect();
+    s.expectations = expect::evaluate(sim, &model.expect, &s, &durations);
     s.sweep_only = model.expect.sweep.as_ref().map_or(0, |e| e.len());
     s
 }

@@ -1,5 +1,8 @@
 //! What a run reports at its end: counts, peaks, what was left waiting and
-//! why, and the `[expect]` verdicts. Every format writes it.
+//! why, the throughput and latency per task definition, and the `[expect]`
+//! verdicts. Every format writes it.
+
+use crate::model::Stat;
 
 /// What the run reports at its end.
 #[derive(Debug, Default)]
@@ -12,6 +15,9 @@ pub(crate) struct Summary {
     pub pending: usize,
     pub semaphores: Vec<SemaphoreUse>,
     pub queues: Vec<QueueUse>,
+    /// Per task definition with at least two finished instances, in the
+    /// file's order: throughput and latency.
+    pub tasks_by_definition: Vec<TaskLatency>,
     /// (task, what it waits on) for tasks left unfinished.
     pub waiting: Vec<(String, String)>,
     pub checks_failed: u32,
@@ -106,4 +112,79 @@ pub(crate) struct QueueUse {
     /// put (ns): the area under the count of waiters over the items.
     pub get_wait_mean: u64,
     pub put_wait_mean: u64,
+}
+
+/// The finished instances of one task definition: how many, and the
+/// percentiles of their start-to-end durations (as `[expect] durations`
+/// computes them: nearest rank over the exact values).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct TaskLatency {
+    pub name: String,
+    /// Instances that started and ended (done, failed or cancelled).
+    pub finished: usize,
+    /// Latency percentiles (ns).
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+impl TaskLatency {
+    /// Fewer finished instances than this say nothing a trace does not: one
+    /// instance's latency is just its duration.
+    pub(crate) const MIN_FINISHED: usize = 2;
+
+    /// The latency of `name` out of its instances' durations, sorted;
+    /// `None` below [`TaskLatency::MIN_FINISHED`] of them.
+    pub(crate) fn of(name: &str, sorted: &[u64]) -> Option<TaskLatency> {
+        if sorted.len() < Self::MIN_FINISHED {
+            return None;
+        }
+        let stat = |s| crate::expect::statistic(sorted, s);
+        Some(TaskLatency {
+            name: name.to_owned(),
+            finished: sorted.len(),
+            p50: stat(Stat::Percentile(50))?,
+            p90: stat(Stat::Percentile(90))?,
+            p99: stat(Stat::Percentile(99))?,
+            max: stat(Stat::Max)?,
+        })
+    }
+
+    /// Finished instances per second of the makespan; `None` when the run
+    /// took no time.
+    pub(crate) fn throughput(&self, makespan: u64) -> Option<f64> {
+        (makespan > 0).then(|| self.finished as f64 * 1e9 / makespan as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_is_nearest_rank_over_the_finished_instances() {
+        // 1..=100 ms: the nearest rank of p is the p-th value.
+        let ms: Vec<u64> = (1..=100).map(|k| k * 1_000_000).collect();
+        let t = TaskLatency::of("request", &ms).unwrap();
+        assert_eq!(t.finished, 100);
+        assert_eq!(
+            (t.p50, t.p90, t.p99, t.max),
+            (50_000_000, 90_000_000, 99_000_000, 100_000_000)
+        );
+        // 100 in 5 s: 20 a second.
+        assert_eq!(t.throughput(5_000_000_000), Some(20.0));
+        assert_eq!(t.throughput(0), None);
+    }
+
+    #[test]
+    fn few_instances_round_up_to_a_rank() {
+        // Two values: p50 is the first (rank ceil(0.5 * 2) = 1), the rest the last.
+        let t = TaskLatency::of("pair", &[3, 700]).unwrap();
+        assert_eq!((t.p50, t.p90, t.p99, t.max), (3, 700, 700, 700));
+        assert_eq!(t.throughput(4), Some(0.5e9));
+        // One instance, or none, is no distribution.
+        assert_eq!(TaskLatency::of("one", &[5]), None);
+        assert_eq!(TaskLatency::of("none", &[]), None);
+    }
 }

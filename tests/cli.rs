@@ -98,6 +98,19 @@ fn jsonl_has_integer_times_and_log_messages() {
     assert_eq!(log["message"], "Event loop demonstration:");
     assert_eq!(events.last().unwrap()["kind"], "summary");
     assert_eq!(events.last().unwrap()["makespan_ns"], 3_000_000_000u64);
+    // Three simple_task instances of 1, 2 and 3 s; main alone has no line.
+    assert_eq!(
+        events.last().unwrap()["tasks_by_definition"],
+        serde_json::json!([{
+            "name": "simple_task",
+            "finished": 3,
+            "throughput_per_s": 1.0,
+            "p50_ns": 2_000_000_000u64,
+            "p90_ns": 3_000_000_000u64,
+            "p99_ns": 3_000_000_000u64,
+            "max_ns": 3_000_000_000u64,
+        }])
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The capacity numbers against queueing theory: open-loop queues (W4 and
-//! its one-server variants, made with `--set`) whose mean wait, utilisation
-//! and Little's law are known in closed form.
+//! its one-server variants, made with `--set`) whose mean wait, utilisation,
+//! Little's law and throughput (the arrival rate) are known in closed form,
+//! and for M/M/1 the latency percentiles too.
 //!
 //! In CI: 10 seeds of 10,000 arrivals each, and a tolerance of 15% on the
 //! mean wait (a queue at 80% utilisation relaxes slowly, so short runs
@@ -54,6 +55,13 @@ struct Measured {
     wait: f64,
     /// The largest gap between L (mean waiting) and lambda * W, relative.
     little: f64,
+    /// Requests finished per second (the summary's per-definition line),
+    /// over the seeds.
+    throughput: f64,
+    /// The requests' latency (start to end: wait plus service, seconds),
+    /// p50 and p90 over the seeds.
+    p50: f64,
+    p90: f64,
 }
 
 fn measure(sets: &[&str]) -> Measured {
@@ -67,6 +75,7 @@ fn measure(sets: &[&str]) -> Measured {
     std::fs::write(&file, out.stdout).unwrap();
     let file = file.to_str().unwrap();
     let (mut utilisation, mut wait, mut little) = (0.0, 0.0, 0.0f64);
+    let (mut throughput, mut p50, mut p90) = (0.0, 0.0, 0.0);
     let seeds = 10;
     for seed in 1..=seeds {
         let s = summary(file, seed, sets);
@@ -78,23 +87,46 @@ fn measure(sets: &[&str]) -> Measured {
         utilisation += sem["utilisation"].as_f64().unwrap() / seeds as f64;
         wait += w / seeds as f64;
         little = little.max((l - lambda * w).abs() / l);
+        let request = s["tasks_by_definition"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "request")
+            .unwrap();
+        assert_eq!(
+            request["finished"].as_u64(),
+            Some(arrivals),
+            "every request ends"
+        );
+        throughput += request["throughput_per_s"].as_f64().unwrap() / seeds as f64;
+        p50 += request["p50_ns"].as_f64().unwrap() / 1e9 / seeds as f64;
+        p90 += request["p90_ns"].as_f64().unwrap() / 1e9 / seeds as f64;
     }
     Measured {
         utilisation,
         wait,
         little,
+        throughput,
+        p50,
+        p90,
     }
 }
 
-fn check(what: &str, m: Measured, rho: f64, wait: f64) {
-    let tolerance: f64 = env_or("QUEUEING_TOLERANCE", 0.15);
+fn tolerance() -> f64 {
+    env_or("QUEUEING_TOLERANCE", 0.15)
+}
+
+/// Checks the measures of an open queue fed at `lambda` a second.
+fn check(what: &str, m: &Measured, lambda: f64, rho: f64, wait: f64) {
+    let tolerance = tolerance();
     println!(
-        "{what}: utilisation {:.4} (theory {rho}), mean wait {:.2} ms (theory {:.2} ms, tolerance {:.0}%), Little's law within {:.2}%",
+        "{what}: utilisation {:.4} (theory {rho}), mean wait {:.2} ms (theory {:.2} ms, tolerance {:.0}%), Little's law within {:.2}%, throughput {:.2}/s (theory {lambda})",
         m.utilisation,
         m.wait * 1e3,
         wait * 1e3,
         tolerance * 100.0,
-        m.little * 100.0
+        m.little * 100.0,
+        m.throughput
     );
     assert!(
         (m.utilisation - rho).abs() < 0.03,
@@ -108,6 +140,13 @@ fn check(what: &str, m: Measured, rho: f64, wait: f64) {
     );
     // L = lambda W, for the waiting line: an identity of the measures.
     assert!(m.little < 0.01, "{what}: Little's law off by {}", m.little);
+    // A stable queue passes on what arrives: requests finish at the
+    // arrival rate (the makespan adds only the last ones' sojourn).
+    assert!(
+        (m.throughput - lambda).abs() / lambda < tolerance,
+        "{what}: throughput {}/s, arrivals {lambda}/s",
+        m.throughput
+    );
 }
 
 /// M/M/c (Erlang C): lambda 80/s, mu 10/s per server, c = 10.
@@ -121,17 +160,33 @@ fn mmc_waits_as_erlang_c_says() {
     let top = a.powi(c as i32) / factorial(c) / (1.0 - rho);
     let p_wait = top / (below + top);
     let wq = p_wait / (c as f64 * mu - lambda);
-    check("M/M/10", measure(&[]), rho, wq);
+    check("M/M/10", &measure(&[]), lambda, rho, wq);
 }
 
-/// M/M/1: lambda 8/s, mu 10/s: Wq = rho / (mu - lambda) = 0.4 s.
+/// M/M/1: lambda 8/s, mu 10/s: Wq = rho / (mu - lambda) = 0.4 s. First
+/// come, first served, the time in the system (a request's latency) is
+/// exponential with rate mu - lambda: its p-quantile is -ln(1 - p) / 2 s.
 #[test]
 fn mm1_waits_as_theory_says() {
     let sets = [
         "semaphores.servers=1",
         "tasks.main.steps.0.do.0.sleep.exponential=125ms",
     ];
-    check("M/M/1", measure(&sets), 0.8, 0.8 / (10.0 - 8.0));
+    let m = measure(&sets);
+    check("M/M/1", &m, 8.0, 0.8, 0.8 / (10.0 - 8.0));
+    let quantile = |p: f64| -(1.0 - p).ln() / (10.0 - 8.0);
+    for (name, got, p) in [("p50", m.p50, 0.5), ("p90", m.p90, 0.9)] {
+        let want = quantile(p);
+        println!(
+            "M/M/1: latency {name} {:.2} ms (theory {:.2} ms)",
+            got * 1e3,
+            want * 1e3
+        );
+        assert!(
+            (got - want).abs() / want < tolerance(),
+            "M/M/1: latency {name} {got} s, theory {want} s"
+        );
+    }
 }
 
 /// M/D/1 (Pollaczek-Khinchine): lambda 8/s, a fixed 100 ms service:
@@ -143,5 +198,5 @@ fn md1_waits_as_pollaczek_khinchine_says() {
         "tasks.main.steps.0.do.0.sleep.exponential=125ms",
         "tasks.request.steps.0.do.0.sleep=\"100ms\"",
     ];
-    check("M/D/1", measure(&sets), 0.8, 0.8 / (2.0 * 10.0 * 0.2));
+    check("M/D/1", &measure(&sets), 8.0, 0.8, 0.8 / (2.0 * 10.0 * 0.2));
 }

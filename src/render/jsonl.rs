@@ -78,6 +78,21 @@ impl Renderer for Jsonl {
                 })
             })
             .collect();
+        let tasks: Vec<_> = s
+            .tasks_by_definition
+            .iter()
+            .map(|t| {
+                json!({
+                    "name": t.name,
+                    "finished": t.finished,
+                    "throughput_per_s": t.throughput(s.makespan),
+                    "p50_ns": t.p50,
+                    "p90_ns": t.p90,
+                    "p99_ns": t.p99,
+                    "max_ns": t.max,
+                })
+            })
+            .collect();
         let waiting: Vec<_> = s
             .waiting
             .iter()
@@ -93,6 +108,7 @@ impl Renderer for Jsonl {
             "expectations": expectations,
             "makespan_ns": s.makespan,
             "tasks": { "done": s.done, "failed": s.failed, "cancelled": s.cancelled, "skipped": s.skipped, "pending": s.pending },
+            "tasks_by_definition": tasks,
             "semaphores": sems,
             "queues": queues,
             "left_waiting": waiting,

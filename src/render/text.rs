@@ -175,6 +175,22 @@ impl Renderer for Text {
                 states.join(", ")
             }
         );
+        for t in &s.tasks_by_definition {
+            let rate = t
+                .throughput(s.makespan)
+                .map_or(String::new(), |r| format!(" ({r:.2}/s)"));
+            let _ = writeln!(
+                out,
+                "  task          {}: {} finished in {}{rate}; latency p50 {} p90 {} p99 {} max {}",
+                t.name,
+                t.finished,
+                self.dur(s.makespan),
+                self.dur(t.p50),
+                self.dur(t.p90),
+                self.dur(t.p99),
+                self.dur(t.max)
+            );
+        }
         for u in &s.semaphores {
             let (name, peak, permits) = (&u.name, u.peak, u.permits);
             let mut line = format!("  semaphore     {name}: peak {peak}/{permits} in use");
