@@ -219,6 +219,9 @@ struct RunArgs {
     /// Stop when more than this many tasks would be alive at once.
     #[arg(long, value_name = "N", default_value_t = Limits::default().tasks)]
     max_tasks: u64,
+    /// Stop when the run would create more than this many tasks in all (each keeps its slot, about 250 bytes).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().tasks_created)]
+    max_tasks_created: u64,
     /// Stop when a value (a result, item, argument, message) would weigh more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().value_bytes)]
     max_value_bytes: u64,
@@ -452,6 +455,7 @@ fn options(args: &RunArgs) -> Options {
             steps: args.max_steps,
             steps_per_instant: args.max_steps_per_instant,
             tasks: args.max_tasks,
+            tasks_created: args.max_tasks_created,
             value_bytes: args.max_value_bytes,
             values_built: args.max_values_built,
         },

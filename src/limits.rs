@@ -1,5 +1,5 @@
 //! Limits that keep a run finite: virtual time, steps in all, steps at one
-//! instant, live tasks, the size of one value and of all values a run
+//! instant, live tasks, tasks created in all, the size of one value and of all values a run
 //! builds, and what the clock can hold. Hitting one stops the run with exit
 //! code 3.
 
@@ -19,6 +19,10 @@ pub struct Limits {
     pub steps_per_instant: u64,
     /// Tasks started and not yet finished.
     pub tasks: u64,
+    /// Tasks created in all: a finished task keeps its slot for the
+    /// summary, so this bounds the memory of a run that keeps starting
+    /// short tasks (arrivals, a loop of spawns).
+    pub tasks_created: u64,
     /// Bytes one value may weigh ([`crate::footprint`]).
     pub value_bytes: u64,
     /// Bytes of all the values a run builds, together: an upper bound on
@@ -33,6 +37,7 @@ impl Default for Limits {
             steps: 100_000_000,
             steps_per_instant: 1_000_000,
             tasks: 2_000_000,
+            tasks_created: 12_000_000,
             value_bytes: 1 << 20,
             values_built: 1 << 30,
         }
@@ -47,6 +52,7 @@ pub(crate) enum Stop {
     Steps(u64),
     StepsPerInstant(u64),
     Tasks(u64),
+    TasksCreated(u64),
     /// A value would weigh more than this many bytes.
     ValueBytes(u64),
     /// A value would nest deeper than [`crate::footprint::MAX_DEPTH`].
@@ -74,6 +80,9 @@ impl Stop {
             Stop::Tasks(n) => format!(
                 "more than {n} tasks would be alive at once (raise the limit with --max-tasks)"
             ),
+            Stop::TasksCreated(n) => format!(
+                "the run would create more than {n} tasks in all (raise the limit with --max-tasks-created)"
+            ),
             Stop::ValueBytes(n) => format!(
                 "a value would weigh more than {n} bytes (raise the limit with --max-value-bytes)"
             ),
@@ -97,6 +106,8 @@ impl Stop {
 pub(crate) struct Meter {
     pub steps: u64,
     pub live: u64,
+    /// Tasks created so far.
+    pub created: u64,
     /// Bytes of the values built so far.
     pub built: u64,
 }
@@ -159,6 +170,8 @@ impl Meter {
     pub(crate) fn spawn(&self, n: u64, limits: &Limits) -> Result<(), Stop> {
         if self.live + n > limits.tasks {
             Err(Stop::Tasks(limits.tasks))
+        } else if self.created.saturating_add(n) > limits.tasks_created {
+            Err(Stop::TasksCreated(limits.tasks_created))
         } else {
             Ok(())
         }

@@ -525,7 +525,11 @@ impl Sim {
             });
             (tasks.len() - 1) as TaskId
         };
-        self.meter.borrow_mut().live += 1;
+        {
+            let mut meter = self.meter.borrow_mut();
+            meter.live += 1;
+            meter.created += 1;
+        }
         if self.tracing() {
             let detail = match parent {
                 Some(p) => format!("by {}", self.task_name(p)),

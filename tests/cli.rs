@@ -152,6 +152,19 @@ fn deadlocks_and_limits_exit_3_with_the_reason_on_stderr() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("more than 2 tasks"), "{out}");
 
+    // Arrivals of tasks that end at once are never many alive, but every
+    // one keeps its slot: the tasks created in all are bounded too.
+    let (code, out, err) = run(&[
+        "--max-tasks-created",
+        "50",
+        "scenarios/capacity/api_poisson.toml",
+    ]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        err.contains("more than 50 tasks in all") && err.contains("--max-tasks-created"),
+        "{err}"
+    );
+
     let (code, _, _) = run(&[
         "--max-steps-per-instant",
         "2000000",
