@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         steps: 2_000,
         steps_per_instant: 500,
         tasks: 200,
+        tasks_created: 5_000,
         ..Limits::default()
     };
     // The format follows the input, so every renderer is fuzzed.
