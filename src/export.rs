@@ -378,10 +378,19 @@ async def until_idle():
 async def after_main():
     """What asyncio.run does once main is done, made deterministic: when
     nothing else is ready, cancel every task left, in the order they were
-    created (asyncio.run's own order is that of a set), and wait for them."""
+    created (asyncio.run's own order is that of a set), and wait for them.
+    A timer already due is ready too: a blocking call earlier in this turn
+    moved the clock past it, and the next turn runs it."""
     loop = asyncio.get_running_loop()
+
+    def ready():
+        now = loop.time()
+        return loop._ready or any(
+            h.when() <= now for h in loop._scheduled if not h.cancelled()
+        )
+
     await asyncio.sleep(0)
-    while loop._ready:
+    while ready():
         await asyncio.sleep(0)
     for source in SOURCES:
         source.stop()

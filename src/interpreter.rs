@@ -1072,9 +1072,7 @@ impl Ctx {
         }
         self.sim.remove_callback(m, &cb);
         if shield {
-            // Cancelling the shield's own future: two turns, the task runs on.
-            self.hop().await?;
-            self.hop().await?;
+            self.cancel_shield_and_wait(m).await?;
         } else {
             self.cancel_and_wait(m).await?;
         }
@@ -1115,9 +1113,7 @@ impl Ctx {
             return self.sim.outcome(m).expect("finished");
         }
         if self.sim.state(m) == State::Pending && shield {
-            // Only the shield's own future is cancelled (two turns): the task runs on.
-            self.hop().await?;
-            self.hop().await?;
+            self.cancel_shield_and_wait(m).await?;
             if self.sim.tracing() {
                 let what = self.member_name(m);
                 self.emit("timeout", format!("wait_for {what} timed out after 0s"));
@@ -1185,6 +1181,26 @@ impl Ctx {
             r?;
         }
         self.sim.outcome(m).expect("finished")
+    }
+
+    /// `_cancel_and_wait` on a shield's own future: only that future is
+    /// cancelled (the task runs on), which queues its done callbacks with
+    /// `call_soon`; `_release_waiter` among them sets the waiter, and this
+    /// task runs a turn later. Until then it is not in the ready queue, so a
+    /// cancellation meanwhile (an expiring `timeout`) cancels the waiter and
+    /// wakes it from there, a turn after the cancel, not at once.
+    async fn cancel_shield_and_wait(&self, m: Member) -> Result<(), Raise> {
+        let waiter = Waiter::new(self.id);
+        self.sim.schedule(Callback::Release(waiter.clone(), 0));
+        let r = self
+            .suspend(Waiting::on("a cancelled shield", Rc::new([m])), || {
+                waiter.done.get()
+            })
+            .await;
+        // Cancelled, the waiter is done too: its queued `_release_waiter`
+        // finds it so and wakes nobody.
+        waiter.done.set(true);
+        r
     }
 
     /// Cancels `m` and waits until it has finished (asyncio's `_cancel_and_wait`).
