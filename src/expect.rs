@@ -79,7 +79,7 @@ pub(crate) fn evaluate(
     for (def, stat, b) in &expect.durations {
         let name = &model.tasks[*def as usize].name;
         let what = format!("{} of {name}", stat_name(*stat));
-        out.push(match statistic(&durations[*def as usize], *stat) {
+        out.push(match stat.of(&durations[*def as usize]) {
             Some(v) => Verdict::new(
                 what,
                 show(*b, duration::format),
@@ -145,22 +145,6 @@ pub(crate) fn durations(sim: &Sim) -> Vec<Vec<u64>> {
     out
 }
 
-/// A statistic of sorted values; percentiles by nearest rank.
-pub(crate) fn statistic(sorted: &[u64], stat: Stat) -> Option<u64> {
-    let last = *sorted.last()?;
-    Some(match stat {
-        Stat::Max => last,
-        Stat::Mean => {
-            let sum: u128 = sorted.iter().map(|v| *v as u128).sum();
-            (sum / sorted.len() as u128) as u64
-        }
-        Stat::Percentile(p) => {
-            let rank = (p as usize * sorted.len()).div_ceil(100).max(1);
-            sorted[rank - 1]
-        }
-    })
-}
-
 fn task_state(sim: &Sim, label: &str, selector: &Selector, want: StateName) -> Verdict {
     let tasks = sim.tasks.borrow();
     let picked: Vec<(u32, State)> = tasks
@@ -215,17 +199,6 @@ fn summarise_list(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!(statistic(&v, Stat::Percentile(50)), Some(50));
-        assert_eq!(statistic(&v, Stat::Percentile(99)), Some(99));
-        assert_eq!(statistic(&v, Stat::Percentile(100)), Some(100));
-        assert_eq!(statistic(&[7], Stat::Percentile(1)), Some(7));
-        assert_eq!(statistic(&[1, 2, 3, 10], Stat::Mean), Some(4));
-        assert_eq!(statistic(&[], Stat::Max), None);
-    }
 
     #[test]
     fn bounds_read_as_people_write_them() {

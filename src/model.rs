@@ -83,6 +83,24 @@ pub(crate) enum Stat {
     Mean,
 }
 
+impl Stat {
+    /// The statistic of sorted values; percentiles by nearest rank.
+    pub(crate) fn of(self, sorted: &[u64]) -> Option<u64> {
+        let last = *sorted.last()?;
+        Some(match self {
+            Stat::Max => last,
+            Stat::Mean => {
+                let sum: u128 = sorted.iter().map(|v| *v as u128).sum();
+                (sum / sorted.len() as u128) as u64
+            }
+            Stat::Percentile(p) => {
+                let rank = (p as usize * sorted.len()).div_ceil(100).max(1);
+                sorted[rank - 1]
+            }
+        })
+    }
+}
+
 /// Which task instances an expectation is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Selector {
@@ -433,4 +451,20 @@ pub(crate) struct Bind {
     pub as_: Option<Sym>,
     /// `into = "g"`: the new tasks join group `g`.
     pub into: Option<Sym>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(Stat::Percentile(50).of(&v), Some(50));
+        assert_eq!(Stat::Percentile(99).of(&v), Some(99));
+        assert_eq!(Stat::Percentile(100).of(&v), Some(100));
+        assert_eq!(Stat::Percentile(1).of(&[7]), Some(7));
+        assert_eq!(Stat::Mean.of(&[1, 2, 3, 10]), Some(4));
+        assert_eq!(Stat::Max.of(&[]), None);
+    }
 }

@@ -140,7 +140,7 @@ impl TaskLatency {
         if sorted.len() < Self::MIN_FINISHED {
             return None;
         }
-        let stat = |s| crate::expect::statistic(sorted, s);
+        let stat = |s: Stat| s.of(sorted);
         Some(TaskLatency {
             name: name.to_owned(),
             finished: sorted.len(),

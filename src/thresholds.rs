@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use crate::ExitCode;
 use crate::duration::approx as dur;
-use crate::expect::{show, stat_name, statistic, within};
+use crate::expect::{show, stat_name, within};
 use crate::model::{Model, Stat, SweepExpect};
 use crate::montecarlo::Sweep;
 use crate::summary::Verdict;
@@ -44,7 +44,7 @@ pub(crate) fn judge(expect: &SweepExpect, sweep: &Sweep, model: &Model) -> Vec<V
         let mut sorted: Vec<u64> = sweep.runs.iter().map(|r| r.makespan_ns).collect();
         sorted.sort_unstable();
         for (stat, bounds) in &expect.makespan {
-            let Some(got) = statistic(&sorted, *stat) else {
+            let Some(got) = stat.of(&sorted) else {
                 continue;
             };
             let mut v = Verdict::new(
