@@ -100,6 +100,8 @@ pub(crate) struct OpenState {
     pub started: u64,
     /// The cumulative intensity the next arrival waits for.
     target: f64,
+    /// When the process ends ([`OpenProcess::end`]).
+    end: u64,
     /// The stage the search has reached, its start (ns) and the intensity
     /// accumulated before it.
     stage: usize,
@@ -113,6 +115,7 @@ impl OpenState {
         let mut state = OpenState {
             started: 0,
             target: 0.0,
+            end: process.end(),
             stage: 0,
             stage_start: 0,
             stage_base: 0.0,
@@ -155,7 +158,7 @@ impl OpenState {
             self.stage_start += stage.duration;
             self.stage_base += total;
         };
-        if at >= process.end() {
+        if at >= self.end {
             return None;
         }
         self.started += 1;

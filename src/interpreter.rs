@@ -1112,7 +1112,7 @@ impl Ctx {
             // is the task itself).
             return self.sim.outcome(m).expect("finished");
         }
-        if self.sim.state(m) == State::Pending && shield {
+        if shield {
             self.cancel_shield_and_wait(m).await?;
             if self.sim.tracing() {
                 let what = self.member_name(m);
@@ -1120,12 +1120,10 @@ impl Ctx {
             }
             return Err(Raise::Timeout);
         }
-        if self.sim.state(m) == State::Pending {
-            self.cancel_and_wait(m).await?;
-            if self.sim.tracing() {
-                let what = self.member_name(m);
-                self.emit("timeout", format!("wait_for {what} timed out after 0s"));
-            }
+        self.cancel_and_wait(m).await?;
+        if self.sim.tracing() {
+            let what = self.member_name(m);
+            self.emit("timeout", format!("wait_for {what} timed out after 0s"));
         }
         match self.sim.outcome(m).expect("finished") {
             Err(Raise::Cancelled) => Err(Raise::Timeout),

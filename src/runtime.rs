@@ -240,6 +240,8 @@ pub(crate) enum TimerAction {
 /// An arrival process under way: what it starts and where it stands.
 struct Source {
     def: DefId,
+    /// The hash naming its random streams ([`Arrivals::stream_name`]).
+    stream: u64,
     state: SourceState,
     /// Per virtual user (one for an open process): the timer of its next
     /// arrival, if one is set.
@@ -1093,12 +1095,12 @@ impl Sim {
             return;
         };
         let index = self.sources.borrow().len() as u32;
-        let rng = || {
-            let name = Arrivals::stream_name(&self.model.tasks[def as usize].name);
-            Rng::for_instance(self.seed, name_hash(&name), 0)
-        };
+        let stream = name_hash(&Arrivals::stream_name(&self.model.tasks[def as usize].name));
         let (state, users) = match arrivals {
-            Arrivals::Open(p) => (SourceState::Open(OpenState::new(p, rng())), 1),
+            Arrivals::Open(p) => {
+                let rng = Rng::for_instance(self.seed, stream, 0);
+                (SourceState::Open(OpenState::new(p, rng)), 1)
+            }
             Arrivals::Closed(u) => (
                 SourceState::Closed {
                     streams: vec![None; u.users as usize],
@@ -1109,6 +1111,7 @@ impl Sim {
         };
         self.sources.borrow_mut().push(Source {
             def,
+            stream,
             state,
             timers: vec![None; users as usize],
         });
@@ -1198,10 +1201,9 @@ impl Sim {
         if users.count.is_some_and(|n| *started >= n) {
             return;
         }
-        let rng = streams[user as usize].get_or_insert_with(|| {
-            let name = Arrivals::stream_name(&self.model.tasks[source.def as usize].name);
-            Rng::for_instance(self.seed, name_hash(&name), u64::from(user))
-        });
+        let stream = source.stream;
+        let rng = streams[user as usize]
+            .get_or_insert_with(|| Rng::for_instance(self.seed, stream, u64::from(user)));
         let think = users.think.draw(rng);
         let mut clock = self.clock.borrow_mut();
         let at = clock.now().saturating_add(think);

@@ -201,14 +201,15 @@ fn histogram_chart(h: &Histogram, what: &str) -> String {
         bins[b.min(BINS - 1)] += n;
     }
     let top = *bins.iter().max().unwrap_or(&1) as f64;
+    let span = width * BINS as f64;
     let frame = Frame {
-        x: (lo, lo + width * BINS as f64),
+        x: (lo, lo + span),
         y: (0.0, top),
     };
-    let xs = ticks(1.0, 4, |f| dur((lo + f * width * BINS as f64) as u64))
+    let xs: Vec<(f64, String)> = ticks(span, 4, |v| dur((lo + v) as u64))
         .into_iter()
-        .map(|(f, l)| (lo + f * width * BINS as f64, l))
-        .collect::<Vec<_>>();
+        .map(|(v, label)| (lo + v, label))
+        .collect();
     let ys = ticks(top, 4, |v| format!("{v:.0}"));
     frame.axes(&mut out, &xs, &ys, &format!("{what} (runs per bin)"));
     for (b, n) in bins.iter().enumerate() {
