@@ -222,6 +222,9 @@ struct RunArgs {
     /// Stop when the run would create more than this many tasks in all (each keeps its slot, about 250 bytes).
     #[arg(long, value_name = "N", default_value_t = Limits::default().tasks_created)]
     max_tasks_created: u64,
+    /// Follow the critical path while tasks are made ready at most this many times (24 bytes each); past it the summary says the path was not followed. 0: never.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().path_records)]
+    max_path_records: u64,
     /// Stop when a value (a result, item, argument, message) would weigh more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().value_bytes)]
     max_value_bytes: u64,
@@ -458,6 +461,7 @@ fn options(args: &RunArgs) -> Options {
             tasks_created: args.max_tasks_created,
             value_bytes: args.max_value_bytes,
             values_built: args.max_values_built,
+            path_records: args.max_path_records,
         },
         compare_sequential: matches!(args.compare, Some(CompareArg::Sequential)),
         real_speed: (args.clock == ClockArg::Real).then_some(args.speed),

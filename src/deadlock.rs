@@ -128,7 +128,9 @@ impl<'a> Graph<'a> {
             Waiting::Get(q) => vec![Node::Doers(self.doers_id(0, *q))],
             Waiting::Put(q) => vec![Node::Doers(self.doers_id(1, *q))],
             Waiting::Join(q) => vec![Node::Doers(self.doers_id(2, *q))],
-            Waiting::Nothing | Waiting::Sleep(_) | Waiting::Turn => Vec::new(),
+            Waiting::Nothing | Waiting::Sleep(_) | Waiting::Backoff(_) | Waiting::Turn => {
+                Vec::new()
+            }
         };
         out.retain(|n| match n {
             Node::Task(t) => *t != task && sim.state(Member::Task(*t)) == State::Pending,

@@ -532,7 +532,7 @@ impl Ctx {
                 .copied()
                 .filter(|m| self.sim.state(*m) == State::Pending)
                 .collect();
-            self.wait_first(running, "its upstream tasks").await?;
+            self.wait_first(running, crate::runtime::UPSTREAM).await?;
         }
         let names: Vec<String> = def
             .after
@@ -613,7 +613,7 @@ impl Ctx {
                     ),
                 );
             }
-            self.sleep(wait).await?;
+            self.sleep_as(wait, Waiting::Backoff).await?;
             if let Some((vars, handles)) = &fresh {
                 (self.vars, self.handles) = (vars.clone(), handles.clone());
             }
@@ -862,6 +862,11 @@ impl Ctx {
     }
 
     async fn sleep(&self, ns: u64) -> Result<(), Raise> {
+        self.sleep_as(ns, Waiting::Sleep).await
+    }
+
+    /// A sleep, shown as `waiting` (a sleep, or a retry's backoff).
+    async fn sleep_as(&self, ns: u64, waiting: fn(u64) -> Waiting) -> Result<(), Raise> {
         if ns == 0 {
             return self.hop().await;
         }
@@ -872,10 +877,8 @@ impl Ctx {
             .set(ns, TimerAction::Wake(self.id));
         let _guard = TimerGuard(&self.sim, key);
         let due = self.sim.now().saturating_add(ns);
-        self.suspend(Waiting::Sleep(due), || {
-            !self.sim.clock.borrow().is_pending(key)
-        })
-        .await
+        self.suspend(waiting(due), || !self.sim.clock.borrow().is_pending(key))
+            .await
     }
 
     async fn await_member(&self, m: Member) -> Outcome {

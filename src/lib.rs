@@ -8,6 +8,7 @@ mod arrivals;
 mod blocking;
 mod cli;
 mod clock;
+mod critical_path;
 mod deadlock;
 mod diagnostic;
 mod distribution;

@@ -28,6 +28,9 @@ pub struct Limits {
     /// Bytes of all the values a run builds, together: an upper bound on
     /// what its values can hold.
     pub values_built: u64,
+    /// Times tasks are made ready that the critical path notes (24 bytes
+    /// each); past this the run goes on, without a critical path.
+    pub path_records: u64,
 }
 
 impl Default for Limits {
@@ -40,6 +43,7 @@ impl Default for Limits {
             tasks_created: 12_000_000,
             value_bytes: 1 << 20,
             values_built: 1 << 30,
+            path_records: 1_000_000,
         }
     }
 }

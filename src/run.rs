@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::rc::Rc;
 
+use crate::critical_path::{self, What};
 use crate::duration::Precision;
 use crate::limits::Limits;
 use crate::model::Model;
@@ -160,6 +161,7 @@ pub(crate) fn run(
         real: None,
         plain_tasks: options.plain_tasks,
         hooks: crate::interpreter::HOOKS,
+        critical_path: true,
     };
     let sequential = options
         .compare_sequential
@@ -197,6 +199,8 @@ pub(crate) struct Measured {
     pub tasks: Vec<([u64; 5], Vec<u64>)>,
     /// How the run ended, judged as a single run would be.
     pub ending: crate::ending::Ending,
+    /// Per task definition: its time on the critical path (ns).
+    pub critical: Vec<u64>,
 }
 
 /// Runs `model` under `seed` without a trace, for a sweep.
@@ -209,6 +213,7 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
         real: None,
         plain_tasks: true,
         hooks: crate::interpreter::HOOKS,
+        critical_path: true,
     };
     let sim = Sim::new(model.clone(), setup, silent);
     sim.run();
@@ -240,12 +245,21 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
             durations.push(b - a);
         }
     }
+    let critical = match sim.critical_path() {
+        Some(Ok(links)) => {
+            let tasks = sim.tasks.borrow();
+            let def_of = |t: TaskId| tasks[t as usize].def as usize;
+            critical_path::time_per_definition(&links, &def_of, model.tasks.len())
+        }
+        Some(Err(_)) | None => vec![0; model.tasks.len()],
+    };
     sim.teardown();
     Measured {
         makespan: summary.makespan,
         outcome,
         tasks,
         ending,
+        critical,
     }
 }
 
@@ -255,6 +269,7 @@ fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Result<u64, String> {
     let silent = Tracer::new(None, Box::new(std::io::sink()), false);
     let setup = Setup {
         sleeps_block: true,
+        critical_path: false,
         ..setup
     };
     let sim = Sim::new(model.clone(), setup, silent);
@@ -379,6 +394,34 @@ fn summarise(sim: &Sim) -> Summary {
         .zip(&durations)
         .filter_map(|(def, sorted)| TaskLatency::of(&def.name, sorted))
         .collect();
+    s.critical = sim.critical_path().map(|path| {
+        let links = path.map_err(|n| {
+            format!(
+                "not followed: tasks were made ready more than {n} times (raise the limit with --max-path-records)"
+            )
+        })?;
+        let definition = |t: TaskId| {
+            let def = sim.tasks.borrow()[t as usize].def;
+            model.tasks[def as usize].name.clone()
+        };
+        let object = |what: What, obj: u32| {
+            let name = match what {
+                What::Permit => model.semaphores.get(obj as usize).map(|s| &s.name),
+                What::Item | What::Room | What::Drained => {
+                    model.queues.get(obj as usize).map(|q| &q.name)
+                }
+                What::Future => model.futures.get(obj as usize).map(|f| &f.name),
+                _ => None,
+            };
+            name.cloned().unwrap_or_default()
+        };
+        let names = critical_path::Names {
+            task: &|t| sim.task_name(t),
+            definition: &definition,
+            object: &object,
+        };
+        Ok(critical_path::present(&links, &names))
+    });
     s.expectations = expect::evaluate(sim, &model.expect, &s, &durations);
     s.sweep_only = model.expect.sweep.as_ref().map_or(0, |e| e.len());
     s
@@ -415,7 +458,13 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
             "nothing (it was running when the run stopped)".into()
         }
         Waiting::Nothing => "its first turn (it never started)".into(),
-        Waiting::Sleep(u64::MAX) => "a timer due past what the clock can hold".into(),
+        Waiting::Sleep(u64::MAX) | Waiting::Backoff(u64::MAX) => {
+            "a timer due past what the clock can hold".into()
+        }
+        Waiting::Backoff(due) => format!(
+            "its retry's backoff, due at {}",
+            crate::duration::format(*due)
+        ),
         Waiting::Sleep(due) => format!("a timer due at {}", crate::duration::format(*due)),
         Waiting::Member(Member::Task(t)) => format!("task {}", sim.task_name(*t)),
         Waiting::Member(Member::Future(f)) => {

@@ -25,6 +25,7 @@ use async_task::{Runnable, Task};
 use crate::arrivals::{Arrivals, OpenState};
 use crate::blocking::{Blocks, OnPoll, Ready, Watched};
 use crate::clock::{Clock, TimerKey};
+use crate::critical_path::{Cause, Recorder, What};
 use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId, Sym};
 use crate::program::{Plain, Program};
@@ -148,6 +149,8 @@ pub(crate) enum Waiting {
     Nothing,
     /// A sleep's timer, due at this instant.
     Sleep(u64),
+    /// A retry's backoff timer, due at this instant.
+    Backoff(u64),
     Member(Member),
     Gather(Rc<Gather>),
     Semaphore(SemId),
@@ -164,6 +167,29 @@ pub(crate) enum Waiting {
 pub(crate) struct WaitOn {
     pub what: &'static str,
     pub members: Rc<[Member]>,
+}
+
+/// What `after`'s wait on upstream tasks is called.
+pub(crate) const UPSTREAM: &str = "its upstream tasks";
+
+/// What a task waiting so waits on, for the critical path: a sleeping task
+/// woken by a step is being cancelled.
+fn waited_on(waiting: &Waiting) -> (What, u32) {
+    match waiting {
+        Waiting::Nothing | Waiting::Turn | Waiting::Sleep(_) | Waiting::Backoff(_) => {
+            (What::Turn, 0)
+        }
+        Waiting::Member(Member::Task(_)) => (What::Task, 0),
+        Waiting::Member(Member::Future(f)) => (What::Future, *f),
+        Waiting::Gather(_) => (What::Gather, 0),
+        Waiting::Semaphore(s) => (What::Permit, *s),
+        Waiting::Get(q) => (What::Item, *q),
+        Waiting::Put(q) => (What::Room, *q),
+        Waiting::Join(q) => (What::Drained, *q),
+        // `after`: the upstream task that decided it finished.
+        Waiting::Wait(w) if w.what == UPSTREAM => (What::Task, 0),
+        Waiting::Wait(_) => (What::Wait, 0),
+    }
 }
 
 impl Waiting {
@@ -190,9 +216,10 @@ fn pop() -> Option<Job> {
 /// One entry of the ready queue.
 pub(crate) enum Job {
     /// A task's next step.
-    Step(Runnable),
-    /// A done callback, run as its own turn (asyncio's `call_soon`).
-    Callback(Callback),
+    Step(Runnable<TaskId>),
+    /// A done callback, run as its own turn (asyncio's `call_soon`), as
+    /// part of what scheduled it (for the critical path).
+    Callback(Callback, Cause),
     /// A plain task's next step (see [`crate::program::Plain`]).
     Plain(TaskId),
     /// A timer that came due without the clock moving: like asyncio's timer
@@ -246,6 +273,9 @@ struct Source {
     /// Per virtual user (one for an open process): the timer of its next
     /// arrival, if one is set.
     timers: Vec<Option<TimerKey>>,
+    /// Per virtual user: what its next arrival follows (the instance whose
+    /// end began its think time), for the critical path.
+    after: Vec<Cause>,
 }
 
 enum SourceState {
@@ -302,7 +332,7 @@ pub(crate) struct FutureSlot {
 pub(crate) struct Sim {
     pub model: Rc<Model>,
     /// Every task's handle, so the run's end can drop what is left.
-    handles: RefCell<Vec<Task<()>>>,
+    handles: RefCell<Vec<Task<(), TaskId>>>,
     pub clock: RefCell<Clock<TimerAction>>,
     pub tasks: RefCell<Vec<TaskSlot>>,
     /// How each definition's instances run.
@@ -338,6 +368,8 @@ pub(crate) struct Sim {
     /// `--clock real`: timers wait for real time, scaled by this speed.
     pub real: Option<RealClock>,
     hooks: Hooks,
+    /// What made each task ready, if the critical path is wanted.
+    path: Option<RefCell<Recorder>>,
 }
 
 /// A task's variables: each symbol with its value.
@@ -369,6 +401,8 @@ pub(crate) struct Setup {
     pub plain_tasks: bool,
     /// How tasks run: the interpreter.
     pub hooks: Hooks,
+    /// Whether to note what made each task ready, for the critical path.
+    pub critical_path: bool,
 }
 
 /// Real time, for `--clock real`: the clock reads measured time.
@@ -399,6 +433,7 @@ impl Sim {
             real,
             plain_tasks,
             hooks,
+            critical_path,
         } = setup;
         let semaphores = model
             .semaphores
@@ -458,7 +493,38 @@ impl Sim {
             real,
             model,
             hooks,
+            path: (critical_path && limits.path_records > 0)
+                .then(|| RefCell::new(Recorder::new(limits.path_records))),
         })
+    }
+
+    // ----- the critical path's notes ----------------------------------------
+
+    /// Notes what runs now, if the critical path is wanted.
+    #[inline]
+    fn note(&self, f: impl FnOnce(&mut Recorder)) {
+        if let Some(path) = &self.path {
+            f(&mut path.borrow_mut());
+        }
+    }
+
+    /// What runs now, for a callback it schedules.
+    #[inline]
+    fn cause(&self) -> Cause {
+        match &self.path {
+            Some(path) => path.borrow().current(),
+            None => Cause::Root,
+        }
+    }
+
+    /// The critical path of the run so far (see [`Recorder::path`]):
+    /// `Err` when its notes passed `--max-path-records`.
+    pub(crate) fn critical_path(&self) -> Option<Result<Vec<crate::critical_path::Link>, u64>> {
+        let path = self.path.as_ref()?.borrow();
+        if path.is_full() {
+            return Some(Err(self.limits.path_records));
+        }
+        path.path(self.now()).map(Ok)
     }
 
     pub(crate) fn now(&self) -> u64 {
@@ -466,12 +532,14 @@ impl Sim {
     }
 
     /// Queues a task's future: its first step runs after the jobs already queued.
-    fn start(&self, fut: impl Future<Output = ()> + 'static) {
+    fn start(&self, id: TaskId, fut: impl Future<Output = ()> + 'static) {
         // smol's task layer (async-task) with our own FIFO queue: a woken
         // task goes to the tail, never twice, and once more after its poll
-        // if woken while running.
+        // if woken while running. Each carries its task's id.
         let schedule = |runnable| push(Job::Step(runnable));
-        let (runnable, handle) = async_task::spawn_local(fut, schedule);
+        let (runnable, handle) = async_task::Builder::new()
+            .metadata(id)
+            .spawn_local(|_| fut, schedule);
         runnable.schedule();
         self.handles.borrow_mut().push(handle);
     }
@@ -532,6 +600,7 @@ impl Sim {
             meter.live += 1;
             meter.created += 1;
         }
+        self.note(|p| p.created(id, self.now()));
         if self.tracing() {
             let detail = match parent {
                 Some(p) => format!("by {}", self.task_name(p)),
@@ -560,9 +629,9 @@ impl Sim {
             self.readies.borrow_mut().push(ready.clone());
             let sim = self.clone();
             let on_poll: OnPoll = Rc::new(move |id, due| sim.polled(id, due));
-            self.start(Watched::new(task, ready, on_poll, id));
+            self.start(id, Watched::new(task, ready, on_poll, id));
         } else {
-            self.start(task);
+            self.start(id, task);
         }
     }
 
@@ -613,6 +682,7 @@ impl Sim {
             None => self.clock.borrow_mut().block(ns),
         }
         self.blocks.borrow_mut().record(task, from, self.now());
+        self.note(|p| p.blocked(task, self.now()));
         self.sync_time();
     }
 
@@ -679,8 +749,17 @@ impl Sim {
     }
 
     pub(crate) fn wake(&self, id: TaskId) {
+        self.wake_for(id, None);
+    }
+
+    /// Wakes a task, for `why` (else for what it waits on).
+    fn wake_for(&self, id: TaskId, why: Option<What>) {
         let tasks = self.tasks.borrow();
         let slot = &tasks[id as usize];
+        if let Some(path) = &self.path {
+            let (what, obj) = why.map_or_else(|| waited_on(&slot.waiting), |w| (w, 0));
+            path.borrow_mut().woken(id, self.now(), what, obj);
+        }
         match &slot.driver {
             Driver::Future(Some(w)) => w.wake_by_ref(),
             Driver::Future(None) => {}
@@ -735,7 +814,7 @@ impl Sim {
         if !forwarded {
             self.tasks.borrow_mut()[id as usize].must_cancel = true;
             if !woken_anyway {
-                self.wake(id);
+                self.wake_for(id, Some(What::Cancel));
             }
         }
         true
@@ -793,6 +872,7 @@ impl Sim {
             }
             std::mem::take(&mut slot.callbacks)
         };
+        self.note(|p| p.finished(id, self.now()));
         callbacks.for_each(|cb| self.schedule(cb));
     }
 
@@ -800,7 +880,7 @@ impl Sim {
     pub(crate) fn schedule(self: &Rc<Self>, cb: Callback) {
         match cb {
             Callback::Wake(t) => self.wake(t),
-            other => push(Job::Callback(other)),
+            other => push(Job::Callback(other, self.cause())),
         }
     }
 
@@ -905,6 +985,7 @@ impl Sim {
                 }
             }
         }
+        self.note(|p| p.set_current(Cause::Root));
         let mut due = Vec::new();
         let mut due_now = Vec::new();
         'run: loop {
@@ -925,10 +1006,18 @@ impl Sim {
                 for _ in 0..ready {
                     match pop() {
                         Some(Job::Step(runnable)) => {
+                            let id = *runnable.metadata();
+                            self.note(|p| p.running(id, self.now()));
                             runnable.run();
                         }
-                        Some(Job::Callback(cb)) => self.run_callback(cb),
-                        Some(Job::Plain(id)) => (self.hooks.resume)(self, id),
+                        Some(Job::Callback(cb, cause)) => {
+                            self.note(|p| p.set_current(cause));
+                            self.run_callback(cb);
+                        }
+                        Some(Job::Plain(id)) => {
+                            self.note(|p| p.running(id, self.now()));
+                            (self.hooks.resume)(self, id);
+                        }
                         Some(Job::Timer(key)) => {
                             // Skipped when cancelled while queued, as asyncio
                             // skips a cancelled handle.
@@ -1075,6 +1164,23 @@ impl Sim {
                 self.readies.borrow()[task as usize].ready_since(deadline);
             }
         }
+        if let Some(path) = &self.path {
+            let cause = match &action {
+                TimerAction::Wake(t) => {
+                    let what = match self.tasks.borrow()[*t as usize].waiting {
+                        Waiting::Backoff(_) => What::Backoff,
+                        _ => What::Sleep,
+                    };
+                    path.borrow().timer_of(*t, what)
+                }
+                TimerAction::Release(w) => path.borrow().timer_of(w.task, What::Timeout),
+                TimerAction::Expire(_, t) => path.borrow().timer_of(*t, What::Timeout),
+                TimerAction::Arrive(source, user) => {
+                    self.sources.borrow()[*source as usize].after[*user as usize]
+                }
+            };
+            path.borrow_mut().set_current(cause);
+        }
         match action {
             TimerAction::Wake(t) => self.wake(t),
             TimerAction::Release(w) => self.release(&w),
@@ -1114,10 +1220,12 @@ impl Sim {
             stream,
             state,
             timers: vec![None; users as usize],
+            after: vec![Cause::Arrival; users as usize],
         });
         match arrivals {
             Arrivals::Open(_) => self.next_arrival(index),
             Arrivals::Closed(_) => {
+                self.note(|p| p.set_current(Cause::Arrival));
                 for user in 0..users {
                     self.arrive(index, user);
                     if self.stop.get().is_some() {
@@ -1201,6 +1309,11 @@ impl Sim {
         if users.count.is_some_and(|n| *started >= n) {
             return;
         }
+        if let Some(path) = &self.path
+            && let Cause::Step(rec) = path.borrow().current()
+        {
+            source.after[user as usize] = Cause::Timer(rec, What::Think);
+        }
         let stream = source.stream;
         let rng = streams[user as usize]
             .get_or_insert_with(|| Rng::for_instance(self.seed, stream, u64::from(user)));
@@ -1239,6 +1352,9 @@ impl Sim {
         }
         self.shut_down.set(true);
         self.stop_sources();
+        if let Some(&last) = self.roots.borrow()[main as usize].last() {
+            self.note(|p| p.acting(last));
+        }
         let pending: Vec<TaskId> = (0..self.tasks.borrow().len() as TaskId)
             .filter(|t| self.tasks.borrow()[*t as usize].state == State::Pending)
             .collect();

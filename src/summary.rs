@@ -36,6 +36,9 @@ pub(crate) struct Summary {
     pub expectations: Vec<Verdict>,
     /// How many `[expect.sweep]` thresholds a single run leaves to `--runs`.
     pub sweep_only: usize,
+    /// What decided the makespan; `None` when no task finished; `Err`:
+    /// why it was not followed.
+    pub critical: Option<Result<CriticalPath, String>>,
 }
 
 impl Summary {
@@ -156,6 +159,42 @@ impl TaskLatency {
     pub(crate) fn throughput(&self, makespan: u64) -> Option<f64> {
         (makespan > 0).then(|| self.finished as f64 * 1e9 / makespan as f64)
     }
+}
+
+/// The critical path of a run: the chain of work and waits that ended
+/// last, from the run's start to the last task's end.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct CriticalPath {
+    /// Its links in time order (at most [`CriticalPath::KEPT`]: the first
+    /// and the last halves).
+    pub links: Vec<PathLink>,
+    /// Links left out between the two halves, and their time.
+    pub omitted: usize,
+    pub omitted_ns: u64,
+    /// Per task definition on the path: its time on it (ns), most first.
+    pub by_definition: Vec<(String, u64)>,
+}
+
+impl CriticalPath {
+    /// Links kept at most.
+    pub(crate) const KEPT: usize = 10_000;
+    /// Links a text summary shows at most: the first and last halves.
+    pub(crate) const SHOWN: usize = 20;
+}
+
+/// One link of the critical path: a task's own time, begun when another
+/// task (or its own timer) made it ready.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PathLink {
+    pub task: String,
+    pub from: u64,
+    pub to: u64,
+    /// What the time went to: `sleep`, `block`, `timeout`, `backoff`...
+    /// (a link of no time: what made the task ready).
+    pub what: String,
+    /// How the link began: `started by main`, `a permit of pool from
+    /// fetch[2]`; `None` for the path's first link or the task's own timer.
+    pub after: Option<String>,
 }
 
 #[cfg(test)]

@@ -570,3 +570,35 @@ fn a_sweep_writes_json_lines_and_refuses_the_pictures() {
         );
     }
 }
+
+#[test]
+fn the_critical_path_stops_being_followed_past_its_limit_and_the_run_goes_on() {
+    let file = "scenarios/capacity/closed_loop.toml";
+    let (code, full, _) = run(&["--summary", file]);
+    assert_eq!(code, 0);
+    assert!(
+        full.contains("critical path  what decided the makespan, in 18 links"),
+        "{full}"
+    );
+    let (code, cut, _) = run(&["--summary", "--max-path-records", "3", file]);
+    assert_eq!(code, 0, "the limit does not fail the run");
+    assert!(
+        cut.contains("critical path  not followed: tasks were made ready more than 3 times (raise the limit with --max-path-records)"),
+        "{cut}"
+    );
+    // Everything else is the same run.
+    let before = |s: &str| s.split("\ncritical path").next().unwrap().to_owned();
+    assert_eq!(before(&full), before(&cut));
+    let (_, json, _) = run(&["--format", "jsonl", "--max-path-records", "3", file]);
+    let summary: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert!(
+        summary["critical_path"]["not_followed"].is_string(),
+        "{summary}"
+    );
+    // 0: never noted, never shown.
+    let (_, off, _) = run(&["--summary", "--max-path-records", "0", file]);
+    assert!(!off.contains("critical path"), "{off}");
+    let (_, json, _) = run(&["--format", "jsonl", "--max-path-records", "0", file]);
+    let summary: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
+    assert!(summary["critical_path"].is_null(), "{summary}");
+}

@@ -284,7 +284,7 @@ fn test_dir_fails_what_does_not_end_as_expected() {
     let (code, out, _) = run_in(root, &["test", d], &[]);
     assert_eq!(code, 1);
     assert!(
-        out.contains("test gather.toml ... NEW (exit 0, 29 lines"),
+        out.contains("test gather.toml ... NEW (exit 0, 34 lines"),
         "{out}"
     );
     assert!(

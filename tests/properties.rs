@@ -5,7 +5,8 @@
 //! when every task ended; time never goes back, every task ends in at
 //! most one final state (and the summary counts agree), and the same seed
 //! gives the same trace, whether simple tasks run as plain step machines
-//! or as futures.
+//! or as futures; the critical path runs without a gap from the start to
+//! the last task's end, through hand-offs the trace shows.
 
 mod common;
 
@@ -213,6 +214,12 @@ fn check(text: &str) -> Result<(), TestCaseError> {
         finals.len() as u64 - ended,
         "every task is either finished or left waiting"
     );
+    critical_path_agrees_with_the_trace(&events, summary).map_err(|why| {
+        TestCaseError::fail(format!(
+            "critical path: {why}\n{text}\n{}",
+            summary["critical_path"]
+        ))
+    })?;
     let again = run(text);
     prop_assert_eq!(&again.0, &trace, "same seed, different trace");
     let futures = run_with(text, false);
@@ -225,6 +232,118 @@ fn check(text: &str) -> Result<(), TestCaseError> {
         run_limited(text, false, steps),
         "plain tasks and futures stop at different steps"
     );
+    Ok(())
+}
+
+/// The critical path, checked against the trace's own events: its links
+/// follow each other without a gap from the start to the run's last event;
+/// each link's task lived through it; each hand-off it names happened then
+/// (the starter created it, the awaited task ended, the permit was
+/// released, the item put).
+fn critical_path_agrees_with_the_trace(events: &[Value], summary: &Value) -> Result<(), String> {
+    let body = &events[1..events.len() - 1];
+    let at = |e: &Value| e["time_ns"].as_u64().unwrap();
+    let finals = ["done", "failed", "cancelled", "skipped"];
+    let last_end = body
+        .iter()
+        .filter(|e| finals.contains(&e["kind"].as_str().unwrap()))
+        .map(at)
+        .max();
+    let last_event = body.iter().map(at).max();
+    let path = &summary["critical_path"];
+    let Some(last_event) = last_event else {
+        return match path.is_null() {
+            true => Ok(()),
+            false => Err("a path, though nothing happened".into()),
+        };
+    };
+    let links = path["links"]
+        .as_array()
+        .ok_or("no path, though tasks ran")?;
+    let happened = |task: &str, kinds: &[&str], t: u64, detail: Option<&str>| {
+        body.iter().any(|e| {
+            e["task"] == task
+                && kinds.contains(&e["kind"].as_str().unwrap())
+                && at(e) == t
+                && detail.is_none_or(|d| e["detail"] == d)
+        })
+    };
+    let mut cursor = 0;
+    let mut total = 0;
+    for l in links {
+        let (task, from, to) = (
+            l["task"].as_str().unwrap(),
+            l["from_ns"].as_u64().unwrap(),
+            l["to_ns"].as_u64().unwrap(),
+        );
+        if from != cursor || to < from {
+            return Err(format!(
+                "a gap or overlap at {task} {from}..{to} after {cursor}"
+            ));
+        }
+        cursor = to;
+        total += to - from;
+        let created = body
+            .iter()
+            .find(|e| e["task"] == task && e["kind"] == "created")
+            .map(at);
+        let ended = body
+            .iter()
+            .find(|e| e["task"] == task && finals.contains(&e["kind"].as_str().unwrap()))
+            .map(at);
+        if created.is_none_or(|c| c > from) || ended.is_some_and(|e| e < to) {
+            return Err(format!("{task} did not live through {from}..{to}"));
+        }
+        let Some(after) = l["after"].as_str() else {
+            continue;
+        };
+        let ok = if let Some(by) = after.strip_prefix("started by ") {
+            happened(task, &["created"], from, Some(&format!("by {by}")))
+        } else if let Some(by) = after.strip_suffix(" finished") {
+            happened(by, &finals, from, None)
+        } else if let Some((_, by)) = after
+            .strip_prefix("a permit of ")
+            .and_then(|rest| rest.split_once(" from "))
+        {
+            // Released, or acquired while a permit was free: asyncio
+            // then wakes the next waiter.
+            happened(by, &["released", "acquired"], from, None)
+        } else if let Some((_, by)) = after
+            .strip_prefix("an item of ")
+            .and_then(|rest| rest.split_once(" from "))
+        {
+            happened(by, &["put"], from, None)
+        } else {
+            true
+        };
+        if !ok {
+            return Err(format!("{task} at {from}: no trace of `{after}`"));
+        }
+    }
+    // It ends with the run's last step: at the makespan, after every event
+    // (a step may show none: a get from an empty queue); a run stopped by a
+    // limit may have its last events after its last full step.
+    let makespan = summary["makespan_ns"].as_u64().unwrap();
+    let stopped = !summary["stopped"].is_null();
+    if cursor > makespan
+        || (!stopped && (cursor != makespan || cursor < last_event))
+        || last_end.is_some_and(|end| cursor < end.min(makespan))
+    {
+        return Err(format!(
+            "ends at {cursor}, the makespan {makespan}, the last task at {last_end:?}, the last event at {last_event}"
+        ));
+    }
+    let by_definition: u64 = path["by_definition"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["ns"].as_u64().unwrap())
+        .sum();
+    if by_definition != total {
+        return Err(format!(
+            "the tasks' shares add up to {by_definition}, the links to {total}"
+        ));
+    }
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::Renderer;
 use crate::duration::{Precision, Stamp, format as exact, shown};
-use crate::summary::Summary;
+use crate::summary::{CriticalPath, PathLink, Summary};
 use crate::trace::Event;
 
 #[derive(Default)]
@@ -65,6 +65,70 @@ impl Text {
 
     fn dur(&self, ns: u64) -> String {
         shown(ns, self.precision)
+    }
+
+    /// The critical path: each link with its share of the makespan, then
+    /// each task definition's share.
+    fn critical_path(&self, out: &mut dyn Write, path: &CriticalPath, makespan: u64) {
+        let share = |ns: u64| match makespan {
+            0 => 0.0,
+            m => 100.0 * ns as f64 / m as f64,
+        };
+        let shown = path.links.len() + usize::from(path.omitted > 0);
+        let _ = writeln!(
+            out,
+            "\ncritical path  what decided the makespan, in {} link{}",
+            path.links.len() + path.omitted,
+            if path.links.len() + path.omitted == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        // As wide as its own names: the same whatever the trace's width.
+        let w = path.links.iter().map(|l| l.task.len()).max().unwrap_or(4);
+        let half = CriticalPath::SHOWN / 2;
+        let (head, tail, hidden) = if shown > CriticalPath::SHOWN {
+            let hidden = &path.links[half..path.links.len() - half];
+            let ns = hidden.iter().map(|l| l.to - l.from).sum::<u64>() + path.omitted_ns;
+            (half, half, Some((hidden.len() + path.omitted, ns)))
+        } else {
+            (path.links.len(), 0, None)
+        };
+        let line = |out: &mut dyn Write, l: &PathLink| {
+            let (from, to) = (Stamp(l.from, self.precision), Stamp(l.to, self.precision));
+            // A link of no time shows only what made its task ready.
+            let what = match &l.after {
+                Some(after) if l.from == l.to => after.clone(),
+                Some(after) => format!("{} ({after})", l.what),
+                None => l.what.clone(),
+            };
+            let pct = share(l.to - l.from);
+            let task = &l.task;
+            let _ = writeln!(out, "  {task:<w$}  {from} → {to}  {pct:>5.1}%  {what}");
+        };
+        for l in &path.links[..head] {
+            line(out, l);
+        }
+        if let Some((n, ns)) = hidden {
+            let _ = writeln!(
+                out,
+                "  ... {n} more link{} ({:.1}% of the makespan)",
+                if n == 1 { "" } else { "s" },
+                share(ns)
+            );
+        }
+        for l in &path.links[path.links.len() - tail..] {
+            line(out, l);
+        }
+        let defs: Vec<String> = path
+            .by_definition
+            .iter()
+            .map(|(name, ns)| format!("{name} {:.1}%", share(*ns)))
+            .collect();
+        if !defs.is_empty() {
+            let _ = writeln!(out, "  by task       {}", defs.join(", "));
+        }
     }
 
     /// Writes one event's line (or lines, for a multi-line message).
@@ -238,6 +302,18 @@ impl Renderer for Text {
         if let Some(why) = &s.deadlock {
             let _ = writeln!(out, "  deadlock      {why}");
         }
+        if s.checks_failed > 0 {
+            let _ = writeln!(out, "  checks        {} failed", s.checks_failed);
+        }
+        match &s.critical {
+            // A run that took no time has no path worth showing.
+            Some(Ok(_)) if s.makespan == 0 => {}
+            Some(Ok(path)) => self.critical_path(out, path, s.makespan),
+            Some(Err(why)) => {
+                let _ = writeln!(out, "\ncritical path  {why}");
+            }
+            None => {}
+        }
         if let Some(sequential) = &s.sequential {
             let _ = writeln!(out, "\ncompare");
             let _ = writeln!(out, "  as written    makespan {}", self.dur(s.makespan));
@@ -285,9 +361,6 @@ impl Renderer for Text {
                 let n = s.expectations.len();
                 let _ = writeln!(out, "  {failed} of {n} expectations failed");
             }
-        }
-        if s.checks_failed > 0 {
-            let _ = writeln!(out, "  checks        {} failed", s.checks_failed);
         }
     }
 }
