@@ -103,6 +103,36 @@ impl Renderer for Jsonl {
             .iter()
             .map(|v| json!({ "what": v.what, "expected": v.expected, "actual": v.actual, "ok": v.ok }))
             .collect();
+        let critical = s.critical.as_ref().map(|c| {
+            let c = match c {
+                Ok(c) => c,
+                Err(why) => return json!({ "not_followed": why }),
+            };
+            let links: Vec<_> = c
+                .links
+                .iter()
+                .map(|l| {
+                    json!({
+                        "task": l.task,
+                        "from_ns": l.from,
+                        "to_ns": l.to,
+                        "what": l.what,
+                        "after": l.after,
+                    })
+                })
+                .collect();
+            let by: Vec<_> = c
+                .by_definition
+                .iter()
+                .map(|(name, ns)| json!({ "name": name, "ns": ns }))
+                .collect();
+            json!({
+                "links": links,
+                "omitted_links": c.omitted,
+                "omitted_ns": c.omitted_ns,
+                "by_definition": by,
+            })
+        });
         let obj = json!({
             "kind": "summary",
             "expectations": expectations,
@@ -118,6 +148,7 @@ impl Renderer for Jsonl {
             "checks_failed": s.checks_failed,
             "stopped": s.stopped,
             "deadlock": s.deadlock,
+            "critical_path": critical,
         });
         let _ = writeln!(out, "{obj}");
     }

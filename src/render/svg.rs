@@ -1,16 +1,17 @@
 //! A Gantt timeline drawn by the tool: one lane per task coloured by its
 //! final state (waits shown lighter, retries as attempt segments split by
-//! their dashed backoff gaps), the permits in use of each semaphore
-//! and the depth of each queue plotted underneath on the same time axis,
-//! and the summary. `--format svg` writes the picture; `--format html` a
-//! self-contained page with the picture, the summary and the text trace.
+//! their dashed backoff gaps), the critical path outlined over the lanes,
+//! the permits in use of each semaphore and the depth of each queue plotted
+//! underneath on the same time axis, and the summary. `--format svg` writes
+//! the picture; `--format html` a self-contained page with the picture, the
+//! summary and the text trace.
 
 use std::io::Write;
 
 use super::timeline::{Lane, Series, Timeline};
 use super::{Renderer, Text};
 use crate::duration;
-use crate::summary::Summary;
+use crate::summary::{CriticalPath, Summary};
 use crate::trace::Event;
 
 const WIDTH: f64 = 1100.0;
@@ -125,6 +126,9 @@ pub(crate) fn draw(t: &Timeline, s: &Summary) -> String {
         last_group = Some(&lane.group);
         svg.push_str(&bar(lane, y, row, &x));
     }
+    if let Some(Ok(path)) = &s.critical {
+        svg.push_str(&critical_path(t, path, s.makespan, top, row, &x));
+    }
     for (k, series) in t.series.iter().enumerate() {
         svg.push_str(&plot(series, series_top + SERIES_H * k as f64, end, &x));
     }
@@ -138,6 +142,79 @@ pub(crate) fn draw(t: &Timeline, s: &Summary) -> String {
     svg.push_str("</svg>\n");
     svg
 }
+
+/// The critical path over the lanes: each link outlined on its task's lane
+/// (an arrival's wait dashed before the task existed), and a line down or
+/// up where one task made the next ready.
+fn critical_path(
+    t: &Timeline,
+    path: &CriticalPath,
+    makespan: u64,
+    top: f64,
+    row: f64,
+    x: &dyn Fn(u64) -> f64,
+) -> String {
+    let lane_of: std::collections::BTreeMap<&str, usize> = t
+        .lanes
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.name.as_str(), i))
+        .collect();
+    let h = (row - if row > 6.0 { 3.0 } else { 1.0 }).max(1.0);
+    let mut out = String::new();
+    let mut last: Option<(f64, u64)> = None;
+    for link in &path.links {
+        let Some(&i) = lane_of.get(link.task.as_str()) else {
+            last = None;
+            continue;
+        };
+        let y = top + row * i as f64;
+        let mid = y + h / 2.0;
+        if let Some((prev_mid, at)) = last
+            && (prev_mid - mid).abs() > 0.1
+        {
+            let cx = x(at);
+            out.push_str(&format!(
+                "<line x1=\"{cx:.2}\" y1=\"{prev_mid:.2}\" x2=\"{cx:.2}\" y2=\"{mid:.2}\" stroke=\"{CRITICAL}\" stroke-width=\"1.5\"/>\n"
+            ));
+        }
+        last = Some((mid, link.to));
+        if link.to == link.from {
+            continue;
+        }
+        let share = match makespan {
+            0 => 0.0,
+            m => 100.0 * (link.to - link.from) as f64 / m as f64,
+        };
+        let title = format!(
+            "critical path: {} {}{} from {} to {} ({share:.1}% of the makespan)",
+            link.task,
+            link.what,
+            link.after
+                .as_ref()
+                .map_or(String::new(), |a| format!(" ({a})")),
+            duration::format(link.from),
+            duration::format(link.to)
+        );
+        let (x0, x1) = (x(link.from), x(link.to));
+        if link.what == "arrival" {
+            out.push_str(&format!(
+                "<line x1=\"{x0:.2}\" y1=\"{mid:.2}\" x2=\"{x1:.2}\" y2=\"{mid:.2}\" stroke=\"{CRITICAL}\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"><title>{}</title></line>\n",
+                escape(&title)
+            ));
+        } else {
+            out.push_str(&format!(
+                "<rect x=\"{x0:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{h:.2}\" fill=\"none\" stroke=\"{CRITICAL}\" stroke-width=\"2\"><title>{}</title></rect>\n",
+                (x1 - x0).max(1.0),
+                escape(&title)
+            ));
+        }
+    }
+    out
+}
+
+/// The critical path's colour.
+const CRITICAL: &str = "#212121";
 
 fn legend() -> String {
     let mut out = String::new();
@@ -153,6 +230,11 @@ fn legend() -> String {
             lx + 16.0
         ));
     }
+    let lx = LABELS + 110.0 * STATES.len() as f64;
+    out.push_str(&format!(
+        "<rect x=\"{lx}\" y=\"33\" width=\"11\" height=\"11\" fill=\"none\" stroke=\"{CRITICAL}\" stroke-width=\"2\"/><text x=\"{}\" y=\"42\">critical path</text>\n",
+        lx + 16.0
+    ));
     out
 }
 
