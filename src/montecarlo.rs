@@ -58,6 +58,25 @@ pub(crate) struct TaskStats {
     pub states: [u64; 5],
     /// Start-to-end durations of the instances that finished.
     pub durations: Histogram,
+    /// Runs in which an instance lay on the critical path.
+    #[serde(default)]
+    pub critical_runs: u64,
+    /// Its shares of those runs' makespans, in millionths, summed.
+    #[serde(default)]
+    pub critical_ppm: u64,
+}
+
+impl TaskStats {
+    /// Adds another part's counts (the same definition's).
+    fn add(&mut self, other: &TaskStats) -> Option<()> {
+        for (a, b) in self.states.iter_mut().zip(other.states) {
+            *a = a.checked_add(b)?;
+        }
+        self.durations.merge(&other.durations);
+        self.critical_runs = self.critical_runs.checked_add(other.critical_runs)?;
+        self.critical_ppm = self.critical_ppm.checked_add(other.critical_ppm)?;
+        Some(())
+    }
 }
 
 /// The results of a sweep, or of one shard of it.
@@ -203,10 +222,7 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
         records.extend(order.into_iter().zip(part.runs));
         sweep.makespan.merge(&part.makespan);
         for (mine, theirs) in sweep.tasks.iter_mut().zip(&part.tasks) {
-            for (a, b) in mine.states.iter_mut().zip(theirs.states) {
-                *a += b;
-            }
-            mine.durations.merge(&theirs.durations);
+            mine.add(theirs).expect("a sweep's counts fit");
         }
     }
     records.sort_by_key(|(k, _)| *k);
@@ -223,11 +239,18 @@ fn fold(sweep: &mut Sweep, seed: u64, m: crate::run::Measured) {
         ending: m.ending.name().to_owned(),
     });
     sweep.makespan.record(m.makespan);
-    for (stats, (states, durations)) in sweep.tasks.iter_mut().zip(m.tasks) {
+    for ((stats, (states, durations)), on_path) in
+        sweep.tasks.iter_mut().zip(m.tasks).zip(m.critical)
+    {
         for (total, n) in stats.states.iter_mut().zip(states) {
             *total += n;
         }
         durations.iter().for_each(|d| stats.durations.record(*d));
+        if on_path > 0 {
+            stats.critical_runs += 1;
+            let ppm = u128::from(on_path) * 1_000_000 / u128::from(m.makespan.max(1));
+            stats.critical_ppm += ppm.min(1_000_000) as u64;
+        }
     }
 }
 
@@ -281,12 +304,8 @@ pub(crate) fn merge(parts: Vec<Sweep>) -> Result<Sweep, String> {
         all.runs.extend(part.runs);
         all.makespan.merge(&part.makespan);
         for (mine, theirs) in all.tasks.iter_mut().zip(&part.tasks) {
-            for (a, b) in mine.states.iter_mut().zip(theirs.states) {
-                *a = a
-                    .checked_add(b)
-                    .ok_or("the shards' task counts add up to more than can be counted")?;
-            }
-            mine.durations.merge(&theirs.durations);
+            mine.add(theirs)
+                .ok_or("the shards' task counts add up to more than can be counted")?;
         }
     }
     all.runs.sort_by_key(|r| r.seed);
@@ -465,6 +484,43 @@ pub(crate) fn report(s: &Sweep, threads: Option<usize>) -> String {
             dur(d.max)
         );
     }
+    out.push_str(&critical(s));
+    out
+}
+
+/// How often each task definition lay on the critical path, and its mean
+/// share of the makespan in the runs where it did.
+fn critical(s: &Sweep) -> String {
+    let n = s.runs.len().max(1) as f64;
+    let mut on: Vec<&TaskStats> = s.tasks.iter().filter(|t| t.critical_runs > 0).collect();
+    if on.is_empty() {
+        return String::new();
+    }
+    on.sort_by(|a, b| {
+        b.critical_runs
+            .cmp(&a.critical_runs)
+            .then(b.critical_ppm.cmp(&a.critical_ppm))
+    });
+    let w = s
+        .tasks
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(8);
+    let mut out = format!(
+        "critical    {:<w$}  {:>7}   share of the makespan when on it\n",
+        "", "runs"
+    );
+    for t in on {
+        let _ = writeln!(
+            out,
+            "            {:<w$}  {:>7}   {:.1}%",
+            t.name,
+            format!("{:.1}%", 100.0 * t.critical_runs as f64 / n),
+            t.critical_ppm as f64 / t.critical_runs as f64 / 1e4
+        );
+    }
     out
 }
 
@@ -596,6 +652,12 @@ pub(crate) fn jsonl(s: &Sweep, verdicts: &[crate::summary::Verdict], code: ExitC
             "skipped": t.states[3],
             "left_waiting": t.states[4],
             "durations": stats,
+            // Runs whose critical path went through this definition, and
+            // its mean share of the makespan (parts per million) in them.
+            "critical_path": {
+                "runs": t.critical_runs,
+                "mean_share_ppm": t.critical_ppm.checked_div(t.critical_runs),
+            },
         }));
     }
     for v in verdicts {

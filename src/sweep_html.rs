@@ -64,14 +64,16 @@ pub(crate) fn sweep_page(s: &Sweep, report: &str) -> String {
 
 fn task_table(s: &Sweep) -> String {
     let mut t = String::from(
-        "<table>\n<tr><th>task</th><th>instances</th><th>done</th><th>failed</th><th>cancelled</th><th>skipped</th><th>left waiting</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n",
+        "<table>\n<tr><th>task</th><th>instances</th><th>done</th><th>failed</th><th>cancelled</th><th>skipped</th><th>left waiting</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>on the critical path</th><th>its share then</th></tr>\n",
     );
+    let runs = s.runs.len().max(1) as f64;
     for task in &s.tasks {
         let all: u64 = task.states.iter().sum();
         let share = |n: u64| match all {
             0 => "-".to_owned(),
             all => format!("{:.1}%", 100.0 * n as f64 / all as f64),
         };
+        let on = 100.0 * task.critical_runs as f64 / runs;
         let d = &task.durations;
         let p = |q: f64| match d.count {
             0 => "-".to_owned(),
@@ -79,7 +81,7 @@ fn task_table(s: &Sweep) -> String {
         };
         let _ = writeln!(
             t,
-            "<tr><td>{}</td><td>{all}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{all}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{on:.1}% of runs</td><td>{}</td></tr>",
             escape(&task.name),
             share(task.states[0]),
             share(task.states[1]),
@@ -93,6 +95,13 @@ fn task_table(s: &Sweep) -> String {
                 "-".to_owned()
             } else {
                 dur(d.max)
+            },
+            match task.critical_runs {
+                0 => "-".to_owned(),
+                n => format!(
+                    "{:.1}% of the makespan",
+                    task.critical_ppm as f64 / n as f64 / 1e4
+                ),
             },
         );
     }

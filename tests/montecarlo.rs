@@ -136,3 +136,60 @@ fn gen_writes_valid_workloads_of_any_size() {
     assert!(Path::new(&dir).exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The sweep's count of runs whose critical path went through each task
+/// definition, and its mean share of the makespan then, recounted from
+/// each seed's own run.
+#[test]
+fn the_critical_path_count_is_each_run_path_summed() {
+    const RUNS: u64 = 25;
+    let (_, sweep, err) = run(&["--runs", "25", "--format", "jsonl", FILE]);
+    let lines: Vec<serde_json::Value> = sweep
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let first = lines[0]["first_seed"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{err}"));
+    // Per definition: runs on the path, and the sum of its share (ppm).
+    let mut counted: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for seed in first..first + RUNS {
+        let (_, out, _) = run(&["--format", "jsonl", "--seed", &seed.to_string(), FILE]);
+        let summary: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        let makespan = summary["makespan_ns"].as_u64().unwrap();
+        for d in summary["critical_path"]["by_definition"]
+            .as_array()
+            .unwrap()
+        {
+            let ns = d["ns"].as_u64().unwrap();
+            let e = counted
+                .entry(d["name"].as_str().unwrap().to_owned())
+                .or_default();
+            if ns > 0 {
+                e.0 += 1;
+                e.1 += (ns as u128 * 1_000_000 / makespan as u128) as u64;
+            }
+        }
+    }
+    let mut seen = 0;
+    for task in lines.iter().filter(|l| l["kind"] == "task") {
+        let name = task["name"].as_str().unwrap();
+        let (runs, ppm) = counted.get(name).copied().unwrap_or_default();
+        let on = &task["critical_path"];
+        assert_eq!(on["runs"].as_u64(), Some(runs), "{name}");
+        assert_eq!(
+            on["mean_share_ppm"].as_u64(),
+            ppm.checked_div(runs),
+            "{name}"
+        );
+        seen += runs;
+    }
+    assert!(seen >= RUNS, "every run has a path: {counted:?}");
+    // The report ranks the definitions most often on the path first; the
+    // last step (report) is on it in every run.
+    let (_, report, _) = run(&["--runs", "25", FILE]);
+    let table = report.split("critical ").nth(1).expect("a critical table");
+    assert!(table.lines().nth(1).unwrap().contains("100.0%"), "{table}");
+    let row = table.lines().find(|l| l.contains(" report ")).unwrap();
+    assert!(row.contains("100.0%"), "{table}");
+}
