@@ -120,6 +120,10 @@ const QUEUED: u32 = 1 << 31;
 /// Records kept at most, whatever the limit says: indices fit in 31 bits.
 const MAX_RECORDS: u64 = (QUEUED - 1) as u64;
 
+/// Records room is made for at once (96 KiB): a small run never grows its
+/// vectors, and a sweep's runs each allocate once.
+const START: u64 = 4096;
+
 /// The notes of one run.
 pub(crate) struct Recorder {
     recs: Vec<Rec>,
@@ -147,8 +151,8 @@ impl Recorder {
     /// A recorder keeping at most `cap` records.
     pub(crate) fn new(cap: u64) -> Recorder {
         Recorder {
-            recs: Vec::new(),
-            heads: Vec::new(),
+            recs: Vec::with_capacity(cap.min(START) as usize),
+            heads: Vec::with_capacity(cap.min(START) as usize / 4),
             current: Cause::Root,
             last_finish: None,
             last_step: None,
