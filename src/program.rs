@@ -1,14 +1,16 @@
 //! A task definition compiled for the plain path: its steps flattened into
 //! instructions (a `with` becomes an acquire, its steps and a release, with
-//! a scope saying which permits are held where), and the state a plain task
-//! keeps between its turns in place of a future. Built from the model
-//! alone; run by [`crate::interpreter`]'s plain path.
+//! a scope saying which permits are held where; a loop becomes an entry,
+//! its steps and a jump back), and the state a plain task keeps between its
+//! turns in place of a future. Built from the model alone; run by
+//! [`crate::interpreter`]'s plain path.
 
 use std::rc::Rc;
 
 use crate::clock::TimerKey;
-use crate::model::{SemId, Step, Sym, TaskDef};
-use crate::task::Member;
+use crate::model::{QueueId, SemId, Step, Sym, TaskDef};
+use crate::task::{Member, Waiter};
+use crate::template::Expr;
 use crate::value::Value;
 
 /// One instruction of a plain task.
@@ -22,15 +24,35 @@ pub(crate) enum Op {
     Acquire { sem: SemId, step: bool },
     /// Give a permit back (the end of a `with`); never counted as a step.
     Release(SemId),
+    /// Put an item into a queue, waiting for room.
+    Put { queue: QueueId, item: Expr },
+    /// Take an item from a queue, waiting for one.
+    Get(QueueId),
+    /// Wait until every item put into the queue is marked done.
+    Join(QueueId),
+    /// Enter a loop whose body follows, up to its [`Op::Next`] at `end`.
+    Loop { kind: LoopKind, end: u32 },
+    /// The end of the body of the loop entered at `start`: another turn
+    /// from `start + 1`, or on past the loop.
+    Next { start: u32 },
+}
+
+/// What a loop turns over.
+#[derive(Debug)]
+pub(crate) enum LoopKind {
+    /// `repeat = N`; `None`: `forever`.
+    Times(Option<u32>),
+    /// `for = VAR, in = ITEMS`.
+    Items { var: Sym, items: Expr },
 }
 
 impl Op {
     /// Whether running it counts as a step, as the futures count them.
     pub(crate) fn counts(&self) -> bool {
         match self {
-            Op::Step(_) => true,
+            Op::Step(_) | Op::Put { .. } | Op::Get(_) | Op::Join(_) | Op::Loop { .. } => true,
             Op::Acquire { step, .. } => *step,
-            Op::Release(_) => false,
+            Op::Release(_) | Op::Next { .. } => false,
         }
     }
 }
@@ -50,6 +72,8 @@ pub(crate) struct Program {
     pub(crate) ops: Vec<Op>,
     /// Innermost first: a scope is added when its block closes.
     pub(crate) scopes: Vec<Scope>,
+    /// Each loop's entry and its [`Op::Next`], innermost first.
+    pub(crate) loops: Vec<(u32, u32)>,
     /// Whether its steps read variables: if not, its instances keep none.
     pub reads_vars: bool,
 }
@@ -68,6 +92,7 @@ impl Program {
         let mut program = Program {
             ops: Vec::new(),
             scopes: Vec::new(),
+            loops: Vec::new(),
             reads_vars: def.reads_vars(),
         };
         match def.limit {
@@ -85,9 +110,44 @@ impl Program {
                     sem: *sem,
                     step: true,
                 }),
+                Step::Put { queue, item } => self.ops.push(Op::Put {
+                    queue: *queue,
+                    item: item.clone(),
+                }),
+                Step::Get(queue) => self.ops.push(Op::Get(*queue)),
+                Step::Join(queue) => self.ops.push(Op::Join(*queue)),
+                Step::Repeat { times, body } => self.looped(LoopKind::Times(Some(*times)), body),
+                Step::Forever(body) => self.looped(LoopKind::Times(None), body),
+                Step::For { var, items, body } => {
+                    let kind = LoopKind::Items {
+                        var: *var,
+                        items: items.clone(),
+                    };
+                    self.looped(kind, body)
+                }
                 simple => self.ops.push(Op::Step(simple.clone())),
             }
         }
+    }
+
+    fn looped(&mut self, kind: LoopKind, body: &[Step]) {
+        let start = self.ops.len() as u32;
+        self.ops.push(Op::Loop { kind, end: 0 });
+        self.steps(body);
+        let end = self.ops.len() as u32;
+        self.ops.push(Op::Next { start });
+        if let Op::Loop { end: e, .. } = &mut self.ops[start as usize] {
+            *e = end;
+        }
+        self.loops.push((start, end));
+    }
+
+    /// The innermost loop around instruction `pc`: its entry and its end.
+    pub(crate) fn loop_around(&self, pc: u32) -> Option<(u32, u32)> {
+        self.loops
+            .iter()
+            .find(|&&(start, end)| start < pc && pc < end)
+            .copied()
     }
 
     fn with(&mut self, sem: SemId, body: &[Step], step: bool) {
@@ -100,11 +160,15 @@ impl Program {
     }
 }
 
-/// Whether steps can run plain: simple ones, `acquire`, and `with` blocks of them.
+/// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
+/// `join`, and `with`, `repeat`, `forever` and `for` blocks of them.
 fn plain_steps(steps: &[Step]) -> bool {
     steps.iter().all(|step| match step {
-        Step::With { body, .. } => plain_steps(body),
-        Step::Acquire(_) => true,
+        Step::With { body, .. }
+        | Step::Repeat { body, .. }
+        | Step::Forever(body)
+        | Step::For { body, .. } => plain_steps(body),
+        Step::Acquire(_) | Step::Put { .. } | Step::Get(_) | Step::Join(_) => true,
         other => other.is_simple(),
     })
 }
@@ -115,32 +179,54 @@ pub(crate) struct Plain {
     /// The instruction it is on; [`UNSTARTED`] before its first turn.
     pub(crate) pc: u32,
     pub(crate) wait: PlainWait,
-    /// Its variables and handles, when it has any.
+    /// Its variables, handles and loops, when it has any.
     pub(crate) frame: Option<Box<Frame>>,
-    /// How far it has drawn from its random stream (the stream itself is
-    /// made again when needed: SplitMix64 jumps ahead in one step). A plain
-    /// program has no loops, so its draws are few.
-    pub(crate) draws: u32,
+    /// How far it has drawn from its random stream, low 32 bits (the
+    /// stream itself is made again when needed: SplitMix64 jumps ahead in
+    /// one step). The high bits, non-zero only after billions of draws in a
+    /// loop, are in the frame: this keeps a task slot small.
+    draws: u32,
 }
 
 /// The `pc` of a plain task that has not had its first turn.
 pub(crate) const UNSTARTED: u32 = u32::MAX;
 
-/// A plain task's variables and handles, kept between its turns.
+/// A plain task's variables, handles and the loops it is in, kept between
+/// its turns.
 pub(crate) struct Frame {
     pub(crate) vars: Vec<(Sym, Value)>,
     pub(crate) handles: Vec<(Sym, Rc<Vec<Member>>)>,
+    pub(crate) loops: Vec<Turning>,
+    /// The high 32 bits of the task's count of draws.
+    draws_high: u32,
+}
+
+/// A loop a plain task is in, outermost first.
+pub(crate) struct Turning {
+    /// Where this turn's `i` is in the variables (the body's own variables
+    /// come after it).
+    pub(crate) mark: usize,
+    /// The turn, from 0.
+    pub(crate) n: u64,
+    /// What a `for` loop turns over.
+    pub(crate) items: Option<Rc<[Value]>>,
 }
 
 impl Frame {
-    /// Boxes the variables and handles, unless there are none.
+    /// Boxes the variables, handles and loops, unless there are none.
     pub(crate) fn keep(
         vars: Vec<(Sym, Value)>,
         handles: Vec<(Sym, Rc<Vec<Member>>)>,
+        loops: Vec<Turning>,
     ) -> Option<Box<Frame>> {
-        match vars.is_empty() && handles.is_empty() {
+        match vars.is_empty() && handles.is_empty() && loops.is_empty() {
             true => None,
-            false => Some(Box::new(Frame { vars, handles })),
+            false => Some(Box::new(Frame {
+                vars,
+                handles,
+                loops,
+                draws_high: 0,
+            })),
         }
     }
 }
@@ -154,8 +240,30 @@ pub(crate) enum PlainWait {
     Turn,
     /// A permit of a semaphore, in the semaphore's queue.
     Permit(SemId),
+    /// A place in one of a queue's lines (boxed: few tasks wait on queues,
+    /// and every task slot has room for the largest wait).
+    Queue(Box<QueueWait>),
     /// Nothing ever: a limit stopped the run.
     Frozen,
+}
+
+/// A plain task waiting in one of a queue's lines.
+#[derive(Clone)]
+pub(crate) struct QueueWait {
+    pub(crate) queue: QueueId,
+    pub(crate) waiter: Rc<Waiter>,
+    pub(crate) line: Line,
+}
+
+/// Which of a queue's lines a plain task waits in.
+#[derive(Clone)]
+pub(crate) enum Line {
+    /// The getters: for an item.
+    Item,
+    /// The putters: for room, with the item to put.
+    Room(Value),
+    /// The joiners: for the end of the queue's unfinished work.
+    Drained,
 }
 
 impl Plain {
@@ -164,8 +272,50 @@ impl Plain {
         Plain {
             pc: UNSTARTED,
             wait: PlainWait::Frozen,
-            frame: Frame::keep(vars, Vec::new()),
+            frame: Frame::keep(vars, Vec::new(), Vec::new()),
             draws: 0,
         }
+    }
+
+    /// How far it has drawn from its random stream.
+    pub(crate) fn draws(&self) -> u64 {
+        let high = self.frame.as_ref().map_or(0, |f| f.draws_high);
+        (u64::from(high) << 32) | u64::from(self.draws)
+    }
+
+    /// Notes how far it has drawn; call after its frame is back in place.
+    pub(crate) fn set_draws(&mut self, draws: u64) {
+        self.draws = draws as u32;
+        let high = (draws >> 32) as u32;
+        if high != 0 || self.frame.is_some() {
+            let frame = self.frame.get_or_insert_with(|| {
+                Box::new(Frame {
+                    vars: Vec::new(),
+                    handles: Vec::new(),
+                    loops: Vec::new(),
+                    draws_high: 0,
+                })
+            });
+            frame.draws_high = high;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loop can draw past 2^32 times: the count is kept whole, half in the
+    /// slot and half in the frame.
+    #[test]
+    fn a_plain_task_counts_its_draws_past_four_billion() {
+        let mut p = Plain::new(Vec::new());
+        p.set_draws(7);
+        assert_eq!((p.draws(), p.frame.is_none()), (7, true));
+        let many = (5u64 << 32) + 3;
+        p.set_draws(many);
+        assert_eq!(p.draws(), many);
+        p.set_draws(many + 1);
+        assert_eq!(p.draws(), many + 1);
     }
 }

@@ -2,12 +2,14 @@
 //! the ready queue instead of a future, so a million of them stay small.
 //!
 //! A definition is plain when it has no upstream, retry, timeout or deadline,
-//! and its steps are simple ([`Step::is_simple`]), `acquire`, or `with`
-//! blocks of such steps; `limit` counts as a `with` around the body. Its
-//! steps are compiled once into a flat [`Program`]: a `with` becomes an
-//! acquire, its steps and a release, with a [`Scope`] saying which permits
-//! are held where, so that an error, a cancellation or a `return` releases
-//! them innermost first, as the nested `async with` blocks would.
+//! and its steps are simple ([`Step::is_simple`]), `acquire`, `put`, `get`,
+//! `join`, or `with`, `repeat`, `forever` and `for` blocks of such steps;
+//! `limit` counts as a `with` around the body. Its steps are compiled once
+//! into a flat [`Program`]: a `with` becomes an acquire, its steps and a
+//! release, with a [`Scope`] saying which permits are held where, so that an
+//! error, a cancellation, a `return` or a `break` releases them innermost
+//! first, as the nested `async with` blocks would; a loop becomes an entry,
+//! its steps and a jump back, its turn kept in the task's frame.
 //!
 //! The steps run through the same [`Ctx::simple`], `acquire` and `release`
 //! code as a future's; only the waits differ in form, not in order. Tests run
@@ -17,11 +19,24 @@
 
 use std::rc::Rc;
 
-use super::{Actor, Ctx, Flow, Then, begin, end, started};
-use crate::model::{SemId, sym};
-use crate::program::{Frame, Op, PlainWait, Program, UNSTARTED};
-use crate::runtime::{Driver, Outcome, Raise, Sim, TaskId, TimerAction, Turn, Waiting};
+use super::{Actor, Ctx, Flow, Repr, Then, begin, end, started};
+use crate::model::{QueueId, SemId, sym};
+use crate::program::{
+    Frame, Line, LoopKind, Op, PlainWait, Program, QueueWait, Turning, UNSTARTED,
+};
+use crate::queue::Side;
+use crate::runtime::{Driver, Outcome, Raise, Sim, TaskId, TimerAction, Turn, Waiter, Waiting};
+
 use crate::value::Value;
+
+/// How a plain task goes on once what it waited for came.
+enum Resume {
+    /// With the next instruction.
+    Next,
+    /// With the same one again (a queue's item or room may have been taken
+    /// by a newcomer meanwhile), carrying the item it is putting.
+    Again(Option<Value>),
+}
 
 /// Where a plain task's turn left it.
 enum Left {
@@ -44,11 +59,16 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
 
         let wait = std::mem::replace(&mut p.wait, PlainWait::Frozen);
         let pc = (p.pc != UNSTARTED).then_some(p.pc);
-        (def, started, pc, wait, p.frame.take(), p.draws)
+        let draws = p.draws();
+        (def, started, pc, wait, p.frame.take(), draws)
     };
-    let (vars, handles) = match &mut frame {
-        Some(f) => (std::mem::take(&mut f.vars), std::mem::take(&mut f.handles)),
-        None => (Vec::new(), Vec::new()),
+    let (vars, handles, mut loops) = match &mut frame {
+        Some(f) => (
+            std::mem::take(&mut f.vars),
+            std::mem::take(&mut f.handles),
+            std::mem::take(&mut f.loops),
+        ),
+        None => (Vec::new(), Vec::new(), Vec::new()),
     };
     let mut ctx = Ctx {
         sim: sim.clone(),
@@ -57,12 +77,12 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         vars,
         handles,
         rng: None,
-        rng_skip: draws as u64,
+        rng_skip: draws,
         frame_start: frame_start.unwrap_or_else(|| sim.now()),
         called: None,
     };
     let program = sim.program(def).expect("a plain task has a program");
-    match ctx.plain_turn(program, pc, wait) {
+    match ctx.plain_turn(program, pc, wait, &mut loops) {
         Left::Waiting(pc, wait) => {
             let mut tasks = sim.tasks.borrow_mut();
             let Driver::Plain(p) = &mut tasks[id as usize].driver else {
@@ -72,13 +92,13 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
             p.frame = match frame {
                 // The box it had, refilled: no allocation per turn.
                 Some(mut f) => {
-                    (f.vars, f.handles) = (ctx.vars, ctx.handles);
+                    (f.vars, f.handles, f.loops) = (ctx.vars, ctx.handles, loops);
                     Some(f)
                 }
-                None => Frame::keep(ctx.vars, ctx.handles),
+                None => Frame::keep(ctx.vars, ctx.handles, loops),
             };
             if let Some(rng) = &ctx.rng {
-                p.draws = rng.drawn() as u32;
+                p.set_draws(rng.drawn());
             }
         }
         Left::Ended(outcome) => end(sim, id, outcome),
@@ -90,12 +110,26 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
 impl Ctx {
     /// Runs a plain task from instruction `pc`, once what it waited for came,
     /// until it waits again or ends: the steps of [`Ctx::body`], the waits of
-    /// [`Ctx::sleep`] and [`Ctx::acquire`].
-    fn plain_turn(&mut self, program: &Program, pc: Option<u32>, wait: PlainWait) -> Left {
+    /// [`Ctx::sleep`], [`Ctx::acquire`], `put`, `get` and `join`, and the
+    /// turns of `repeat`, `forever` and `for` (`loops`: those it is in).
+    fn plain_turn(
+        &mut self,
+        program: &Program,
+        pc: Option<u32>,
+        wait: PlainWait,
+        loops: &mut Vec<Turning>,
+    ) -> Left {
+        // Set when the instruction at `pc` runs again after a wait: it is
+        // not counted again, and a put keeps its item.
+        let mut again: Option<Option<Value>> = None;
         let mut pc = match pc {
             Some(pc) => match self.plain_woken(&wait) {
                 None => return Left::Waiting(pc, wait),
-                Some(Ok(())) => pc + 1,
+                Some(Ok(Resume::Next)) => pc + 1,
+                Some(Ok(Resume::Again(item))) => {
+                    again = Some(item);
+                    pc
+                }
                 Some(Err(raise)) => return self.unwind(program, pc, Err(raise)),
             },
             None => {
@@ -113,16 +147,25 @@ impl Ctx {
             let Some(op) = program.ops.get(pc as usize) else {
                 return Left::Ended(Ok(Value::None));
             };
-            if op.counts() && !self.sim.count_step(self.id) {
+            let first = again.is_none();
+            if first && op.counts() && !self.sim.count_step(self.id) {
                 return Left::Waiting(pc, PlainWait::Frozen);
             }
             let wait = match op {
                 Op::Step(step) => match self.simple(step) {
                     Ok(Then::Flow(Flow::Next)) => None,
                     Ok(Then::Flow(Flow::Return(v))) => return self.unwind(program, pc, Ok(v)),
-                    Ok(Then::Flow(Flow::Break)) => {
-                        return self.unwind(program, pc, Ok(Value::None));
-                    }
+                    Ok(Then::Flow(Flow::Break)) => match program.loop_around(pc) {
+                        None => return self.unwind(program, pc, Ok(Value::None)),
+                        Some((start, end)) => {
+                            if let Err(raise) = self.break_out(program, pc, start, loops) {
+                                // The error leaves the loop too.
+                                return self.unwind(program, start, Err(raise));
+                            }
+                            pc = end + 1;
+                            continue;
+                        }
+                    },
                     Ok(Then::Sleep(ns)) => Some(self.plain_sleep(ns)),
                     Err(raise) => return self.unwind(program, pc, Err(raise)),
                 },
@@ -131,7 +174,76 @@ impl Ctx {
                     Ok(()) => None,
                     Err(raise) => return self.unwind(program, pc, Err(raise)),
                 },
+                Op::Put { queue, item } => {
+                    let item = match again.take() {
+                        Some(Some(item)) => item,
+                        _ => self.eval(item, "put"),
+                    };
+                    self.plain_put(*queue, item, first)
+                }
+                Op::Get(queue) => self.plain_get(*queue),
+                Op::Join(queue) => self.plain_join(*queue),
+                Op::Loop { kind, end } => {
+                    let turning = match kind {
+                        LoopKind::Times(times) => (*times != Some(0)).then_some(Turning {
+                            mark: self.vars.len(),
+                            n: 0,
+                            items: None,
+                        }),
+                        LoopKind::Items { items, .. } => {
+                            let items: std::rc::Rc<[Value]> = match self.eval(items, "for") {
+                                Value::List(items) => items,
+                                Value::None => std::rc::Rc::from([]),
+                                other => std::rc::Rc::from([other]),
+                            };
+                            (!items.is_empty()).then_some(Turning {
+                                mark: self.vars.len(),
+                                n: 0,
+                                items: Some(items),
+                            })
+                        }
+                    };
+                    let Some(turning) = turning else {
+                        pc = end + 1;
+                        continue;
+                    };
+                    self.turn_vars(kind, &turning);
+                    loops.push(turning);
+                    if !self.turn_counted(kind, pc, *end) {
+                        return Left::Waiting(pc + 1, PlainWait::Frozen);
+                    }
+                    None
+                }
+                Op::Next { start } => {
+                    let Op::Loop { kind, end } = &program.ops[*start as usize] else {
+                        unreachable!("a loop's end names its entry")
+                    };
+                    let t = loops.last_mut().expect("in a loop");
+                    let mark = t.mark;
+                    let turn_vars = if t.items.is_some() { 2 } else { 1 };
+                    self.vars.drain(mark..mark + turn_vars);
+                    t.n += 1;
+                    let more = match (kind, &t.items) {
+                        (LoopKind::Times(times), _) => times.is_none_or(|n| t.n < n as u64),
+                        (_, Some(items)) => (t.n as usize) < items.len(),
+                        (_, None) => false,
+                    };
+                    if !more {
+                        loops.pop();
+                        pc += 1;
+                        continue;
+                    }
+                    t.mark = self.vars.len();
+                    let t = loops.last().expect("in a loop");
+                    self.turn_vars(kind, t);
+                    if !self.turn_counted(kind, *start, *end) {
+                        return Left::Waiting(pc, PlainWait::Frozen);
+                    }
+                    pc = start + 1;
+                    continue;
+                }
             };
+            again = None;
             let Some(wait) = wait else {
                 pc += 1;
                 continue;
@@ -142,15 +254,59 @@ impl Ctx {
             }
             // As `suspend` does: what it waits for may have come already, or a
             // cancellation delivered while it ran ends the wait at once.
-            return match self.plain_woken(&wait) {
-                None => Left::Waiting(pc, wait),
-                Some(Ok(())) => {
-                    pc += 1;
-                    continue;
-                }
-                Some(Err(raise)) => self.unwind(program, pc, Err(raise)),
-            };
+            match self.plain_woken(&wait) {
+                None => return Left::Waiting(pc, wait),
+                Some(Ok(Resume::Next)) => pc += 1,
+                Some(Ok(Resume::Again(item))) => again = Some(item),
+                Some(Err(raise)) => return self.unwind(program, pc, Err(raise)),
+            }
         }
+    }
+
+    /// A loop's turn begins: its `i` (and a `for` loop's variable).
+    fn turn_vars(&mut self, kind: &LoopKind, t: &Turning) {
+        self.vars.push((sym::I, Value::Int(t.n as i64)));
+        if let (LoopKind::Items { var, .. }, Some(items)) = (kind, &t.items) {
+            self.vars.push((*var, items[t.n as usize].clone()));
+        }
+    }
+
+    /// A turn of a `repeat` or `forever` with no steps counts as a step of
+    /// its own, so that the step limits stop `forever = []`: false when a
+    /// limit was crossed.
+    fn turn_counted(&self, kind: &LoopKind, start: u32, end: u32) -> bool {
+        let empty = end == start + 1;
+        !(empty && matches!(kind, LoopKind::Times(_))) || self.sim.count_step(self.id)
+    }
+
+    /// `break` at `pc` leaves the innermost loop around it (entered at
+    /// `start`): the `with` blocks inside the loop give their permits back,
+    /// innermost first, and the turn's variables go. The error of a release
+    /// that failed, if one did.
+    fn break_out(
+        &mut self,
+        program: &Program,
+        pc: u32,
+        start: u32,
+        loops: &mut Vec<Turning>,
+    ) -> Result<(), Raise> {
+        let mut failed = None;
+        let held = program
+            .scopes
+            .iter()
+            .filter(|s| start < s.from && s.from < pc && pc < s.to);
+        for scope in held {
+            if let Err(raise) = self.release(scope.sem) {
+                failed = Some(raise);
+            }
+        }
+        if let Some(raise) = failed {
+            return Err(raise);
+        }
+        let t = loops.pop().expect("in a loop");
+        let turn_vars = if t.items.is_some() { 2 } else { 1 };
+        self.vars.drain(t.mark..t.mark + turn_vars);
+        Ok(())
     }
 
     /// Starts a sleep: a timer, or one turn of the loop for 0.
@@ -184,8 +340,99 @@ impl Ctx {
         Some(PlainWait::Permit(sem))
     }
 
+    /// `await queue.put(item)`: in at once when there is room; otherwise in
+    /// the line of putters, the item kept (`first`: the first try, which
+    /// says the queue is full).
+    fn plain_put(&mut self, queue: QueueId, item: Value, first: bool) -> Option<PlainWait> {
+        let sim = self.sim.clone();
+        let r = sim.queues[queue as usize]
+            .borrow_mut()
+            .at(sim.now())
+            .try_put(item.clone(), |t| sim.cancel_pending(t));
+        match r {
+            Ok(woken) => {
+                if let Some(t) = woken {
+                    sim.wake(t);
+                }
+                if sim.tracing() {
+                    let shown = item.repr_within(sim.limits.value_bytes);
+                    let name = &sim.model.queues[queue as usize].name;
+                    let detail = format!("{shown} -> {name} ({})", self.depth(queue));
+                    self.emit_depth("put", detail, queue);
+                }
+                self.set_var(sym::ITEM, item);
+                None
+            }
+            Err(item) => {
+                if first && sim.tracing() {
+                    let name = &sim.model.queues[queue as usize].name;
+                    self.emit("wait", format!("{name} is full"));
+                }
+                let waiter = sim.queues[queue as usize]
+                    .borrow_mut()
+                    .at(sim.now())
+                    .wait(Side::Put, self.id);
+                sim.set_waiting(self.id, Waiting::Put(queue));
+                Some(queue_wait(queue, waiter, Line::Room(item)))
+            }
+        }
+    }
+
+    /// `await queue.get()`: the oldest item at once when there is one;
+    /// otherwise in the line of getters.
+    fn plain_get(&mut self, queue: QueueId) -> Option<PlainWait> {
+        let sim = self.sim.clone();
+        let got = sim.queues[queue as usize]
+            .borrow_mut()
+            .at(sim.now())
+            .try_get(|t| sim.cancel_pending(t));
+        let Some((item, woken)) = got else {
+            let waiter = sim.queues[queue as usize]
+                .borrow_mut()
+                .at(sim.now())
+                .wait(Side::Get, self.id);
+            sim.set_waiting(self.id, Waiting::Get(queue));
+            return Some(queue_wait(queue, waiter, Line::Item));
+        };
+        if let Some(t) = woken {
+            sim.wake(t);
+        }
+        if sim.tracing() {
+            let name = &sim.model.queues[queue as usize].name;
+            let detail = format!("{} <- {name} ({})", Repr(&item), self.depth(queue));
+            self.emit_depth("get", detail, queue);
+        }
+        self.set_var(sym::ITEM, item);
+        None
+    }
+
+    /// `await queue.join()`: at once when no item is unfinished.
+    fn plain_join(&mut self, queue: QueueId) -> Option<PlainWait> {
+        let sim = &self.sim;
+        let q = &sim.queues[queue as usize];
+        if q.borrow().unfinished() == 0 {
+            return None;
+        }
+        let waiter = Waiter::new(self.id);
+        q.borrow_mut().add_joiner(waiter.clone());
+        sim.set_waiting(self.id, Waiting::Join(queue));
+        Some(queue_wait(queue, waiter, Line::Drained))
+    }
+
+    /// A queue waiter cancelled leaves the line and passes a wakeup it had on.
+    fn leave_line(&self, queue: QueueId, side: Side, waiter: &std::rc::Rc<Waiter>) {
+        let sim = &self.sim;
+        let next = sim.queues[queue as usize]
+            .borrow_mut()
+            .at(sim.now())
+            .abandon(side, waiter, |t| sim.cancel_pending(t));
+        if let Some(t) = next {
+            sim.wake(t);
+        }
+    }
+
     /// Whether what a plain task waits for came: `None` while it waits.
-    fn plain_woken(&self, wait: &PlainWait) -> Option<Result<(), Raise>> {
+    fn plain_woken(&self, wait: &PlainWait) -> Option<Result<Resume, Raise>> {
         let (sim, id) = (&self.sim, self.id);
         let r = match wait {
             PlainWait::Frozen => return None,
@@ -213,11 +460,45 @@ impl Ctx {
                 };
                 sim.set_waiting(id, Waiting::Nothing);
                 self.permit_waited(*sem, r.is_ok());
+                return Some(r.map(|()| Resume::Next));
+            }
+            PlainWait::Queue(wait) => {
+                let QueueWait {
+                    queue,
+                    waiter,
+                    line,
+                } = &**wait;
+                let r = if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else if waiter.done.get() {
+                    Ok(match line {
+                        Line::Item => Resume::Again(None),
+                        Line::Room(item) => Resume::Again(Some(item.clone())),
+                        Line::Drained => Resume::Next,
+                    })
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                match line {
+                    Line::Item if r.is_err() => self.leave_line(*queue, Side::Get, waiter),
+                    Line::Room(_) if r.is_err() => self.leave_line(*queue, Side::Put, waiter),
+                    Line::Item | Line::Room(_) => {}
+                    Line::Drained => {
+                        sim.queues[*queue as usize]
+                            .borrow_mut()
+                            .remove_joiner(waiter);
+                        if r.is_ok() && sim.tracing() {
+                            let name = &sim.model.queues[*queue as usize].name;
+                            self.emit("join", format!("every item of {name} is done"));
+                        }
+                    }
+                }
                 return Some(r);
             }
         };
         sim.set_waiting(id, Waiting::Nothing);
-        Some(r)
+        Some(r.map(|()| Resume::Next))
     }
 
     /// Ends the task from instruction `pc`: gives back the permits of the
@@ -232,4 +513,13 @@ impl Ctx {
         }
         Left::Ended(outcome)
     }
+}
+
+/// A wait in one of `queue`'s lines.
+fn queue_wait(queue: QueueId, waiter: Rc<Waiter>, line: Line) -> PlainWait {
+    PlainWait::Queue(Box::new(QueueWait {
+        queue,
+        waiter,
+        line,
+    }))
 }
