@@ -196,8 +196,16 @@ pub(crate) const UNSTARTED: u32 = u32::MAX;
 pub(crate) struct Frame {
     pub(crate) vars: Vec<(Sym, Value)>,
     pub(crate) handles: Vec<(Sym, Rc<Vec<Member>>)>,
-    pub(crate) loops: Vec<Turning>,
-    /// The high 32 bits of the task's count of draws.
+    /// Boxed once more: most tasks are in no loop, and a million frames
+    /// stay small.
+    turns: Option<Box<Turns>>,
+}
+
+/// The loops a plain task is in, and the high bits of its count of draws
+/// (non-zero only after billions of draws, which takes a loop).
+#[derive(Default)]
+struct Turns {
+    loops: Vec<Turning>,
     draws_high: u32,
 }
 
@@ -219,14 +227,38 @@ impl Frame {
         handles: Vec<(Sym, Rc<Vec<Member>>)>,
         loops: Vec<Turning>,
     ) -> Option<Box<Frame>> {
-        match vars.is_empty() && handles.is_empty() && loops.is_empty() {
-            true => None,
-            false => Some(Box::new(Frame {
-                vars,
-                handles,
-                loops,
-                draws_high: 0,
-            })),
+        if vars.is_empty() && handles.is_empty() && loops.is_empty() {
+            return None;
+        }
+        let mut frame = Box::new(Frame {
+            vars,
+            handles,
+            turns: None,
+        });
+        frame.put_loops(loops);
+        Some(frame)
+    }
+
+    /// Takes out the loops the task is in (its box stays for
+    /// [`Frame::put_loops`]).
+    pub(crate) fn take_loops(&mut self) -> Vec<Turning> {
+        self.turns
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.loops))
+            .unwrap_or_default()
+    }
+
+    /// Puts back the loops the task is in, in the box it had if any.
+    pub(crate) fn put_loops(&mut self, loops: Vec<Turning>) {
+        match &mut self.turns {
+            Some(turns) => turns.loops = loops,
+            None if loops.is_empty() => {}
+            None => {
+                self.turns = Some(Box::new(Turns {
+                    loops,
+                    draws_high: 0,
+                }))
+            }
         }
     }
 }
@@ -279,7 +311,8 @@ impl Plain {
 
     /// How far it has drawn from its random stream.
     pub(crate) fn draws(&self) -> u64 {
-        let high = self.frame.as_ref().map_or(0, |f| f.draws_high);
+        let turns = self.frame.as_ref().and_then(|f| f.turns.as_ref());
+        let high = turns.map_or(0, |t| t.draws_high);
         (u64::from(high) << 32) | u64::from(self.draws)
     }
 
@@ -287,16 +320,23 @@ impl Plain {
     pub(crate) fn set_draws(&mut self, draws: u64) {
         self.draws = draws as u32;
         let high = (draws >> 32) as u32;
-        if high != 0 || self.frame.is_some() {
-            let frame = self.frame.get_or_insert_with(|| {
-                Box::new(Frame {
-                    vars: Vec::new(),
-                    handles: Vec::new(),
+        let turns = self.frame.as_mut().and_then(|f| f.turns.as_mut());
+        match turns {
+            Some(turns) => turns.draws_high = high,
+            None if high == 0 => {}
+            None => {
+                let frame = self.frame.get_or_insert_with(|| {
+                    Box::new(Frame {
+                        vars: Vec::new(),
+                        handles: Vec::new(),
+                        turns: None,
+                    })
+                });
+                frame.turns = Some(Box::new(Turns {
                     loops: Vec::new(),
-                    draws_high: 0,
-                })
-            });
-            frame.draws_high = high;
+                    draws_high: high,
+                }));
+            }
         }
     }
 }

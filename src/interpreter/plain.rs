@@ -66,7 +66,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         Some(f) => (
             std::mem::take(&mut f.vars),
             std::mem::take(&mut f.handles),
-            std::mem::take(&mut f.loops),
+            f.take_loops(),
         ),
         None => (Vec::new(), Vec::new(), Vec::new()),
     };
@@ -92,7 +92,8 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
             p.frame = match frame {
                 // The box it had, refilled: no allocation per turn.
                 Some(mut f) => {
-                    (f.vars, f.handles, f.loops) = (ctx.vars, ctx.handles, loops);
+                    (f.vars, f.handles) = (ctx.vars, ctx.handles);
+                    f.put_loops(loops);
                     Some(f)
                 }
                 None => Frame::keep(ctx.vars, ctx.handles, loops),
