@@ -1628,28 +1628,36 @@ impl Ctx {
         Ok(())
     }
 
-    async fn consume(
-        &mut self,
-        queue: u32,
-        until: Option<&Expr>,
-        body: &[Step],
-    ) -> Result<Flow, Raise> {
+    /// A `consume` loop's sentinel, as printed.
+    fn sentinel(&self, until: Option<&Expr>) -> Option<String> {
         let max = self.sim.limits.value_bytes;
-        let sentinel = until.map(|u| {
+        until.map(|u| {
             let text = self.eval(u, "consume").display_within(max);
             if text.is_none() {
                 let big = Err(crate::footprint::TooBig::Bytes);
                 self.sim.value_weighed(&|| self.who(), "consume", big);
             }
             text.unwrap_or_default()
-        });
+        })
+    }
+
+    /// Whether a `consume` loop's item is its sentinel. An item that prints
+    /// longer than the limit is not (the sentinel prints within it).
+    fn is_sentinel(&self, sentinel: Option<&str>, item: &Value) -> bool {
+        let max = self.sim.limits.value_bytes;
+        sentinel.is_some_and(|s| item.display_within(max).as_deref() == Some(s))
+    }
+
+    async fn consume(
+        &mut self,
+        queue: u32,
+        until: Option<&Expr>,
+        body: &[Step],
+    ) -> Result<Flow, Raise> {
+        let sentinel = self.sentinel(until);
         loop {
             let item = self.get(queue).await?;
-            // An item that prints longer than the limit is not the sentinel
-            // (which prints within it).
-            let stop = sentinel
-                .as_deref()
-                .is_some_and(|s| item.display_within(max).as_deref() == Some(s));
+            let stop = self.is_sentinel(sentinel.as_deref(), &item);
             self.set_var(sym::ITEM, item);
             if stop {
                 self.task_done(queue)?;

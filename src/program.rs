@@ -35,6 +35,22 @@ pub(crate) enum Op {
     /// The end of the body of the loop entered at `start`: another turn
     /// from `start + 1`, or on past the loop.
     Next { start: u32 },
+    /// A `consume` loop's turn begins: the next item of `queue`, waiting
+    /// for one; past the loop entered at `start` if it is the sentinel.
+    Take { queue: QueueId, start: u32 },
+}
+
+impl LoopKind {
+    /// How many variables each turn sets and takes away after it: `i`, and
+    /// a `for` loop's variable. A `consume` loop sets none of its own (its
+    /// `item` stays, as a `get`'s does).
+    pub(crate) fn turn_vars(&self) -> usize {
+        match self {
+            LoopKind::Times(_) => 1,
+            LoopKind::Items { .. } => 2,
+            LoopKind::Consume { .. } => 0,
+        }
+    }
 }
 
 /// What a loop turns over.
@@ -44,6 +60,9 @@ pub(crate) enum LoopKind {
     Times(Option<u32>),
     /// `for = VAR, in = ITEMS`.
     Items { var: Sym, items: Expr },
+    /// `consume = QUEUE, until = SENTINEL`: each item, marked done after
+    /// its turn; its body is after an [`Op::Take`].
+    Consume { queue: QueueId, until: Option<Expr> },
 }
 
 impl Op {
@@ -52,7 +71,7 @@ impl Op {
         match self {
             Op::Step(_) | Op::Put { .. } | Op::Get(_) | Op::Join(_) | Op::Loop { .. } => true,
             Op::Acquire { step, .. } => *step,
-            Op::Release(_) | Op::Next { .. } => false,
+            Op::Release(_) | Op::Next { .. } | Op::Take { .. } => false,
         }
     }
 }
@@ -118,6 +137,13 @@ impl Program {
                 Step::Join(queue) => self.ops.push(Op::Join(*queue)),
                 Step::Repeat { times, body } => self.looped(LoopKind::Times(Some(*times)), body),
                 Step::Forever(body) => self.looped(LoopKind::Times(None), body),
+                Step::Consume { queue, until, body } => {
+                    let kind = LoopKind::Consume {
+                        queue: *queue,
+                        until: until.clone(),
+                    };
+                    self.looped(kind, body)
+                }
                 Step::For { var, items, body } => {
                     let kind = LoopKind::Items {
                         var: *var,
@@ -132,7 +158,15 @@ impl Program {
 
     fn looped(&mut self, kind: LoopKind, body: &[Step]) {
         let start = self.ops.len() as u32;
+        let take = match &kind {
+            LoopKind::Consume { queue, .. } => Some(Op::Take {
+                queue: *queue,
+                start,
+            }),
+            LoopKind::Times(_) | LoopKind::Items { .. } => None,
+        };
         self.ops.push(Op::Loop { kind, end: 0 });
+        self.ops.extend(take);
         self.steps(body);
         let end = self.ops.len() as u32;
         self.ops.push(Op::Next { start });
@@ -161,13 +195,15 @@ impl Program {
 }
 
 /// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
-/// `join`, and `with`, `repeat`, `forever` and `for` blocks of them.
+/// `join`, and `with`, `repeat`, `forever`, `for` and `consume` blocks of
+/// them.
 fn plain_steps(steps: &[Step]) -> bool {
     steps.iter().all(|step| match step {
         Step::With { body, .. }
         | Step::Repeat { body, .. }
         | Step::Forever(body)
-        | Step::For { body, .. } => plain_steps(body),
+        | Step::For { body, .. }
+        | Step::Consume { body, .. } => plain_steps(body),
         Step::Acquire(_) | Step::Put { .. } | Step::Get(_) | Step::Join(_) => true,
         other => other.is_simple(),
     })
@@ -218,6 +254,8 @@ pub(crate) struct Turning {
     pub(crate) n: u64,
     /// What a `for` loop turns over.
     pub(crate) items: Option<Rc<[Value]>>,
+    /// What ends a `consume` loop: its sentinel as printed.
+    pub(crate) sentinel: Option<String>,
 }
 
 impl Frame {

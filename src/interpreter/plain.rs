@@ -3,13 +3,15 @@
 //!
 //! A definition is plain when it has no upstream, retry, timeout or deadline,
 //! and its steps are simple ([`Step::is_simple`]), `acquire`, `put`, `get`,
-//! `join`, or `with`, `repeat`, `forever` and `for` blocks of such steps;
-//! `limit` counts as a `with` around the body. Its steps are compiled once
+//! `join`, or `with`, `repeat`, `forever`, `for` and `consume` blocks of
+//! such steps; `limit` counts as a `with` around the body. Its steps are compiled once
 //! into a flat [`Program`]: a `with` becomes an acquire, its steps and a
 //! release, with a [`Scope`] saying which permits are held where, so that an
 //! error, a cancellation, a `return` or a `break` releases them innermost
 //! first, as the nested `async with` blocks would; a loop becomes an entry,
-//! its steps and a jump back, its turn kept in the task's frame.
+//! its steps and a jump back, its turn kept in the task's frame (a
+//! `consume` loop takes its item at the top of each turn, and marks it done
+//! at the jump back or at a `break`).
 //!
 //! The steps run through the same [`Ctx::simple`], `acquire` and `release`
 //! code as a future's; only the waits differ in form, not in order. Tests run
@@ -112,7 +114,8 @@ impl Ctx {
     /// Runs a plain task from instruction `pc`, once what it waited for came,
     /// until it waits again or ends: the steps of [`Ctx::body`], the waits of
     /// [`Ctx::sleep`], [`Ctx::acquire`], `put`, `get` and `join`, and the
-    /// turns of `repeat`, `forever` and `for` (`loops`: those it is in).
+    /// turns of `repeat`, `forever`, `for` and `consume` (`loops`: those it
+    /// is in).
     fn plain_turn(
         &mut self,
         program: &Program,
@@ -190,6 +193,13 @@ impl Ctx {
                             mark: self.vars.len(),
                             n: 0,
                             items: None,
+                            sentinel: None,
+                        }),
+                        LoopKind::Consume { until, .. } => Some(Turning {
+                            mark: self.vars.len(),
+                            n: 0,
+                            items: None,
+                            sentinel: self.sentinel(until.as_ref()),
                         }),
                         LoopKind::Items { items, .. } => {
                             let items: std::rc::Rc<[Value]> = match self.eval(items, "for") {
@@ -201,6 +211,7 @@ impl Ctx {
                                 mark: self.vars.len(),
                                 n: 0,
                                 items: Some(items),
+                                sentinel: None,
                             })
                         }
                     };
@@ -219,10 +230,17 @@ impl Ctx {
                     let Op::Loop { kind, end } = &program.ops[*start as usize] else {
                         unreachable!("a loop's end names its entry")
                     };
+                    if let LoopKind::Consume { queue, .. } = kind {
+                        // The turn's item is done; the next turn takes one.
+                        if let Err(raise) = self.task_done(*queue) {
+                            return self.unwind(program, pc, Err(raise));
+                        }
+                        pc = start + 1;
+                        continue;
+                    }
                     let t = loops.last_mut().expect("in a loop");
                     let mark = t.mark;
-                    let turn_vars = if t.items.is_some() { 2 } else { 1 };
-                    self.vars.drain(mark..mark + turn_vars);
+                    self.vars.drain(mark..mark + kind.turn_vars());
                     t.n += 1;
                     let more = match (kind, &t.items) {
                         (LoopKind::Times(times), _) => times.is_none_or(|n| t.n < n as u64),
@@ -241,6 +259,37 @@ impl Ctx {
                         return Left::Waiting(pc, PlainWait::Frozen);
                     }
                     pc = start + 1;
+                    continue;
+                }
+                Op::Take { queue, start } => {
+                    let item = match self.plain_take(*queue) {
+                        Ok(item) => item,
+                        Err(wait) => match self.plain_woken(&wait) {
+                            None => return Left::Waiting(pc, wait),
+                            // Taken by a newcomer meanwhile: try again.
+                            Some(Ok(_)) => {
+                                again = Some(None);
+                                continue;
+                            }
+                            Some(Err(raise)) => return self.unwind(program, pc, Err(raise)),
+                        },
+                    };
+                    again = None;
+                    let t = loops.last().expect("in a loop");
+                    let stop = self.is_sentinel(t.sentinel.as_deref(), &item);
+                    self.set_var(sym::ITEM, item);
+                    if !stop {
+                        pc += 1;
+                        continue;
+                    }
+                    loops.pop();
+                    if let Err(raise) = self.task_done(*queue) {
+                        return self.unwind(program, pc, Err(raise));
+                    }
+                    let Op::Loop { end, .. } = &program.ops[*start as usize] else {
+                        unreachable!("a take follows its loop's entry")
+                    };
+                    pc = end + 1;
                     continue;
                 }
             };
@@ -266,9 +315,15 @@ impl Ctx {
 
     /// A loop's turn begins: its `i` (and a `for` loop's variable).
     fn turn_vars(&mut self, kind: &LoopKind, t: &Turning) {
-        self.vars.push((sym::I, Value::Int(t.n as i64)));
-        if let (LoopKind::Items { var, .. }, Some(items)) = (kind, &t.items) {
-            self.vars.push((*var, items[t.n as usize].clone()));
+        match (kind, &t.items) {
+            (LoopKind::Consume { .. }, _) => {}
+            (LoopKind::Items { var, .. }, Some(items)) => {
+                self.vars.push((sym::I, Value::Int(t.n as i64)));
+                self.vars.push((*var, items[t.n as usize].clone()));
+            }
+            (LoopKind::Times(_) | LoopKind::Items { .. }, _) => {
+                self.vars.push((sym::I, Value::Int(t.n as i64)));
+            }
         }
     }
 
@@ -305,9 +360,15 @@ impl Ctx {
             return Err(raise);
         }
         let t = loops.pop().expect("in a loop");
-        let turn_vars = if t.items.is_some() { 2 } else { 1 };
-        self.vars.drain(t.mark..t.mark + turn_vars);
-        Ok(())
+        let Op::Loop { kind, .. } = &program.ops[start as usize] else {
+            unreachable!("a loop's entry")
+        };
+        self.vars.drain(t.mark..t.mark + kind.turn_vars());
+        match kind {
+            // The item of the turn it broke out of is done too.
+            LoopKind::Consume { queue, .. } => self.task_done(*queue),
+            LoopKind::Times(_) | LoopKind::Items { .. } => Ok(()),
+        }
     }
 
     /// Starts a sleep: a timer, or one turn of the loop for 0.
@@ -382,6 +443,17 @@ impl Ctx {
     /// `await queue.get()`: the oldest item at once when there is one;
     /// otherwise in the line of getters.
     fn plain_get(&mut self, queue: QueueId) -> Option<PlainWait> {
+        match self.plain_take(queue) {
+            Ok(item) => {
+                self.set_var(sym::ITEM, item);
+                None
+            }
+            Err(wait) => Some(wait),
+        }
+    }
+
+    /// The oldest item of `queue`, or a place in its line of getters.
+    fn plain_take(&mut self, queue: QueueId) -> Result<Value, PlainWait> {
         let sim = self.sim.clone();
         let got = sim.queues[queue as usize]
             .borrow_mut()
@@ -393,7 +465,7 @@ impl Ctx {
                 .at(sim.now())
                 .wait(Side::Get, self.id);
             sim.set_waiting(self.id, Waiting::Get(queue));
-            return Some(queue_wait(queue, waiter, Line::Item));
+            return Err(queue_wait(queue, waiter, Line::Item));
         };
         if let Some(t) = woken {
             sim.wake(t);
@@ -403,8 +475,7 @@ impl Ctx {
             let detail = format!("{} <- {name} ({})", Repr(&item), self.depth(queue));
             self.emit_depth("get", detail, queue);
         }
-        self.set_var(sym::ITEM, item);
-        None
+        Ok(item)
     }
 
     /// `await queue.join()`: at once when no item is unfinished.
