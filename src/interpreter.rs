@@ -897,8 +897,27 @@ impl Ctx {
     }
 
     async fn gather(&self, members: Vec<Member>, return_exceptions: bool) -> Result<Value, Raise> {
+        let g = match self.begin_gather(members, return_exceptions) {
+            Ok(decided) => return decided,
+            Err(g) => g,
+        };
+        let r = self
+            .suspend(Waiting::Gather(g.clone()), || g.result.borrow().is_some())
+            .await;
+        let result = gathered(&g);
+        r?;
+        result
+    }
+
+    /// `asyncio.gather` up to its wait: its result when it is decided at
+    /// once, or the gather to wait on.
+    fn begin_gather(
+        &self,
+        members: Vec<Member>,
+        return_exceptions: bool,
+    ) -> Result<Outcome, Rc<Gather>> {
         if members.is_empty() {
-            return Ok(Value::List(Rc::from([])));
+            return Ok(Ok(Value::List(Rc::from([]))));
         }
         // The same awaitable twice in a row is gathered once (copy only then).
         let repeated = members.windows(2).any(|w| w[0] == w[1]);
@@ -926,18 +945,9 @@ impl Ctx {
             }
         }
         if let Some(result) = g.result.borrow().clone() {
-            return result;
+            return Ok(result);
         }
-        let r = self
-            .suspend(Waiting::Gather(g.clone()), || g.result.borrow().is_some())
-            .await;
-        let result = g
-            .result
-            .borrow_mut()
-            .get_or_insert(Err(Raise::Cancelled))
-            .clone();
-        r?;
-        result
+        Err(g)
     }
 
     async fn wait(
@@ -1818,4 +1828,12 @@ impl Ctx {
             }
         }
     }
+}
+
+/// A gather's result once its wait is over: cancelled if it never came.
+fn gathered(g: &Gather) -> Outcome {
+    g.result
+        .borrow_mut()
+        .get_or_insert(Err(Raise::Cancelled))
+        .clone()
 }

@@ -8,8 +8,8 @@
 use std::rc::Rc;
 
 use crate::clock::TimerKey;
-use crate::model::{QueueId, SemId, Step, Sym, TaskDef};
-use crate::task::{Member, Waiter};
+use crate::model::{QueueId, SemId, Step, Sym, Target, TaskDef};
+use crate::task::{Gather, Member, Waiter};
 use crate::template::Expr;
 use crate::value::Value;
 
@@ -38,6 +38,13 @@ pub(crate) enum Op {
     /// A `consume` loop's turn begins: the next item of `queue`, waiting
     /// for one; past the loop entered at `start` if it is the sentinel.
     Take { queue: QueueId, start: u32 },
+    /// Await a task or future, or gather several (`await`).
+    Await(Target),
+    /// Gather tasks and futures (`gather`).
+    Gather {
+        targets: Vec<Target>,
+        return_exceptions: bool,
+    },
 }
 
 impl LoopKind {
@@ -69,7 +76,13 @@ impl Op {
     /// Whether running it counts as a step, as the futures count them.
     pub(crate) fn counts(&self) -> bool {
         match self {
-            Op::Step(_) | Op::Put { .. } | Op::Get(_) | Op::Join(_) | Op::Loop { .. } => true,
+            Op::Step(_)
+            | Op::Put { .. }
+            | Op::Get(_)
+            | Op::Join(_)
+            | Op::Loop { .. }
+            | Op::Await(_)
+            | Op::Gather { .. } => true,
             Op::Acquire { step, .. } => *step,
             Op::Release(_) | Op::Next { .. } | Op::Take { .. } => false,
         }
@@ -135,6 +148,14 @@ impl Program {
                 }),
                 Step::Get(queue) => self.ops.push(Op::Get(*queue)),
                 Step::Join(queue) => self.ops.push(Op::Join(*queue)),
+                Step::Await(target) => self.ops.push(Op::Await(target.clone())),
+                Step::Gather {
+                    targets,
+                    return_exceptions,
+                } => self.ops.push(Op::Gather {
+                    targets: targets.clone(),
+                    return_exceptions: *return_exceptions,
+                }),
                 Step::Repeat { times, body } => self.looped(LoopKind::Times(Some(*times)), body),
                 Step::Forever(body) => self.looped(LoopKind::Times(None), body),
                 Step::Consume { queue, until, body } => {
@@ -195,7 +216,7 @@ impl Program {
 }
 
 /// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
-/// `join`, and `with`, `repeat`, `forever`, `for` and `consume` blocks of
+/// `join`, `await`, `gather`, and `with`, `repeat`, `forever`, `for` and `consume` blocks of
 /// them.
 fn plain_steps(steps: &[Step]) -> bool {
     steps.iter().all(|step| match step {
@@ -204,7 +225,12 @@ fn plain_steps(steps: &[Step]) -> bool {
         | Step::Forever(body)
         | Step::For { body, .. }
         | Step::Consume { body, .. } => plain_steps(body),
-        Step::Acquire(_) | Step::Put { .. } | Step::Get(_) | Step::Join(_) => true,
+        Step::Acquire(_)
+        | Step::Put { .. }
+        | Step::Get(_)
+        | Step::Join(_)
+        | Step::Await(_)
+        | Step::Gather { .. } => true,
         other => other.is_simple(),
     })
 }
@@ -313,6 +339,10 @@ pub(crate) enum PlainWait {
     /// A place in one of a queue's lines (boxed: few tasks wait on queues,
     /// and every task slot has room for the largest wait).
     Queue(Box<QueueWait>),
+    /// The end of a task or a future it awaits.
+    Member(Member),
+    /// The result of a gather; `by_await`: an `await` of several.
+    Gather { g: Rc<Gather>, by_await: bool },
     /// Nothing ever: a limit stopped the run.
     Frozen,
 }

@@ -36,17 +36,7 @@ use crate::semaphore::Semaphore;
 use crate::trace::Event;
 use crate::value::Value;
 
-pub(crate) use crate::task::{Member, Outcome, Raise, State, TaskId, Waiter};
-
-/// The state of one `gather`.
-pub(crate) struct Gather {
-    pub parent: TaskId,
-    pub members: Vec<Member>,
-    pub remaining: Cell<usize>,
-    pub return_exceptions: bool,
-    pub result: RefCell<Option<Outcome>>,
-    pub cancel_requested: Cell<bool>,
-}
+pub(crate) use crate::task::{Gather, Member, Outcome, Raise, State, TaskId, Waiter};
 
 /// The state of one `asyncio.wait`.
 pub(crate) struct WaitState {

@@ -2,7 +2,7 @@
 //! future ends (its outcome, what it raises, its state), the one-shot
 //! waiter a blocked task waits on, and what can be awaited.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::ids::FutId;
@@ -103,4 +103,14 @@ impl Waiter {
 pub(crate) enum Member {
     Task(TaskId),
     Future(FutId),
+}
+
+/// The state of one `gather`.
+pub(crate) struct Gather {
+    pub parent: TaskId,
+    pub members: Vec<Member>,
+    pub remaining: Cell<usize>,
+    pub return_exceptions: bool,
+    pub result: RefCell<Option<Outcome>>,
+    pub cancel_requested: Cell<bool>,
 }

@@ -3,8 +3,9 @@
 //!
 //! A definition is plain when it has no upstream, retry, timeout or deadline,
 //! and its steps are simple ([`Step::is_simple`]), `acquire`, `put`, `get`,
-//! `join`, or `with`, `repeat`, `forever`, `for` and `consume` blocks of
-//! such steps; `limit` counts as a `with` around the body. Its steps are compiled once
+//! `join`, `await`, `gather`, or `with`, `repeat`, `forever`, `for` and
+//! `consume` blocks of such steps; `limit` counts as a `with` around the
+//! body. Its steps are compiled once
 //! into a flat [`Program`]: a `with` becomes an acquire, its steps and a
 //! release, with a [`Scope`] saying which permits are held where, so that an
 //! error, a cancellation, a `return` or a `break` releases them innermost
@@ -21,13 +22,16 @@
 
 use std::rc::Rc;
 
-use super::{Actor, Ctx, Flow, Repr, Then, begin, end, started};
+use super::{Actor, Ctx, Flow, Repr, Then, begin, end, gathered, started};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
     Frame, Line, LoopKind, Op, PlainWait, Program, QueueWait, Turning, UNSTARTED,
 };
 use crate::queue::Side;
-use crate::runtime::{Driver, Outcome, Raise, Sim, TaskId, TimerAction, Turn, Waiter, Waiting};
+use crate::runtime::{
+    Callback, Driver, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, Turn, Waiter,
+    Waiting,
+};
 
 use crate::value::Value;
 
@@ -38,6 +42,8 @@ enum Resume {
     /// With the same one again (a queue's item or room may have been taken
     /// by a newcomer meanwhile), carrying the item it is putting.
     Again(Option<Value>),
+    /// With the next instruction, `result` set to what it awaited.
+    Result(Value),
 }
 
 /// Where a plain task's turn left it.
@@ -130,6 +136,10 @@ impl Ctx {
             Some(pc) => match self.plain_woken(&wait) {
                 None => return Left::Waiting(pc, wait),
                 Some(Ok(Resume::Next)) => pc + 1,
+                Some(Ok(Resume::Result(value))) => {
+                    self.set_var(sym::RESULT, value);
+                    pc + 1
+                }
                 Some(Ok(Resume::Again(item))) => {
                     again = Some(item);
                     pc
@@ -261,6 +271,27 @@ impl Ctx {
                     pc = start + 1;
                     continue;
                 }
+                Op::Await(target) => {
+                    let members = self.resolve(target);
+                    let begun = match members.as_slice() {
+                        [m] => self.plain_await(*m),
+                        ms => self.plain_gather(ms.to_vec(), false, true),
+                    };
+                    match begun {
+                        Ok(wait) => wait,
+                        Err(raise) => return self.unwind(program, pc, Err(raise)),
+                    }
+                }
+                Op::Gather {
+                    targets,
+                    return_exceptions,
+                } => {
+                    let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
+                    match self.plain_gather(members, *return_exceptions, false) {
+                        Ok(wait) => wait,
+                        Err(raise) => return self.unwind(program, pc, Err(raise)),
+                    }
+                }
                 Op::Take { queue, start } => {
                     let item = match self.plain_take(*queue) {
                         Ok(item) => item,
@@ -307,6 +338,10 @@ impl Ctx {
             match self.plain_woken(&wait) {
                 None => return Left::Waiting(pc, wait),
                 Some(Ok(Resume::Next)) => pc += 1,
+                Some(Ok(Resume::Result(value))) => {
+                    self.set_var(sym::RESULT, value);
+                    pc += 1;
+                }
                 Some(Ok(Resume::Again(item))) => again = Some(item),
                 Some(Err(raise)) => return self.unwind(program, pc, Err(raise)),
             }
@@ -478,6 +513,41 @@ impl Ctx {
         Ok(item)
     }
 
+    /// `await task`: its result at once if it is done; otherwise a wait for
+    /// its end.
+    fn plain_await(&mut self, m: Member) -> Result<Option<PlainWait>, Raise> {
+        let sim = &self.sim;
+        if sim.state(m) == State::Pending {
+            sim.add_callback(m, Callback::Wake(self.id));
+            sim.set_waiting(self.id, Waiting::Member(m));
+            return Ok(Some(PlainWait::Member(m)));
+        }
+        let value = sim.outcome(m).expect("finished")?;
+        self.set_var(sym::RESULT, value);
+        Ok(None)
+    }
+
+    /// `asyncio.gather(...)`: its result at once if it is decided;
+    /// otherwise a wait for it. `by_await`: an `await` of several.
+    fn plain_gather(
+        &mut self,
+        members: Vec<Member>,
+        return_exceptions: bool,
+        by_await: bool,
+    ) -> Result<Option<PlainWait>, Raise> {
+        match self.begin_gather(members, return_exceptions) {
+            Ok(decided) => {
+                let value = self.shallow(decided?, gather_name(by_await));
+                self.set_var(sym::RESULT, value);
+                Ok(None)
+            }
+            Err(g) => {
+                self.sim.set_waiting(self.id, Waiting::Gather(g.clone()));
+                Ok(Some(PlainWait::Gather { g, by_await }))
+            }
+        }
+    }
+
     /// `await queue.join()`: at once when no item is unfinished.
     fn plain_join(&mut self, queue: QueueId) -> Option<PlainWait> {
         let sim = &self.sim;
@@ -533,6 +603,38 @@ impl Ctx {
                 sim.set_waiting(id, Waiting::Nothing);
                 self.permit_waited(*sem, r.is_ok());
                 return Some(r.map(|()| Resume::Next));
+            }
+            PlainWait::Member(m) => {
+                let r = if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else if sim.state(*m) != State::Pending {
+                    Ok(())
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                if let Err(raise) = r {
+                    sim.remove_callback(*m, &Callback::Wake(id));
+                    return Some(Err(raise));
+                }
+                let outcome = sim.outcome(*m).expect("finished");
+                return Some(outcome.map(Resume::Result));
+            }
+            PlainWait::Gather { g, by_await } => {
+                let r = if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else if g.result.borrow().is_some() {
+                    Ok(())
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                let result = gathered(g);
+                if let Err(raise) = r {
+                    return Some(Err(raise));
+                }
+                let name = gather_name(*by_await);
+                return Some(result.map(|v| Resume::Result(self.shallow(v, name))));
             }
             PlainWait::Queue(wait) => {
                 let QueueWait {
@@ -594,4 +696,12 @@ fn queue_wait(queue: QueueId, waiter: Rc<Waiter>, line: Line) -> PlainWait {
         waiter,
         line,
     }))
+}
+
+/// What a gather's result is called in a message about its size.
+fn gather_name(by_await: bool) -> &'static str {
+    match by_await {
+        true => "await",
+        false => "gather",
+    }
 }
