@@ -44,24 +44,6 @@ impl Diagnostic {
     }
 }
 
-/// "did you mean `x`?" for the closest candidate, when one is close enough.
-pub(crate) fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let mut best: Option<(f64, &str)> = None;
-    for candidate in candidates {
-        let score = strsim::jaro_winkler(name, candidate);
-        // Optimal string alignment counts a swap of two neighbours as one
-        // edit: `ulr` is one from `url` (Jaro-Winkler misses swaps in short names).
-        let close = score >= 0.8 || strsim::osa_distance(name, candidate) <= name.len().max(3) / 3;
-        if close && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, candidate));
-        }
-    }
-    best.map(|(_, c)| format!("did you mean `{c}`?"))
-}
-
 /// At most this many problems are shown; the rest are counted.
 pub(crate) const SHOWN: usize = 100;
 
@@ -158,20 +140,6 @@ fn clamp(span: Range<usize>, source: &str) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_close_names_only() {
-        assert_eq!(
-            did_you_mean("sleeep", ["sleep", "log"]).as_deref(),
-            Some("did you mean `sleep`?")
-        );
-        assert_eq!(did_you_mean("zzz", ["sleep", "log"]), None);
-        // Two neighbours swapped, in a short name.
-        assert_eq!(
-            did_you_mean("ulr", ["name", "i", "url"]).as_deref(),
-            Some("did you mean `url`?")
-        );
-    }
 
     #[test]
     fn renders_location_and_caret() {

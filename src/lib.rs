@@ -42,6 +42,7 @@ mod schema;
 mod semaphore;
 mod snapshot;
 mod stack;
+mod suggest;
 mod summary;
 mod sweep_html;
 mod task;

@@ -195,7 +195,7 @@ fn typo<'a>(
         return Ok(());
     }
     let siblings: Vec<&str> = siblings.collect();
-    match crate::diagnostic::did_you_mean(key, siblings.iter().copied()) {
+    match crate::suggest::did_you_mean(key, siblings.iter().copied()) {
         Some(hint) => {
             let path = if parent.is_empty() {
                 key.to_owned()

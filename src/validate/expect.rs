@@ -4,8 +4,9 @@ use toml::de::DeValue;
 
 use super::Validator;
 use super::reader::Node;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName, SweepExpect};
+use crate::suggest::did_you_mean;
 
 pub(crate) const KEYS: [&str; 8] = [
     "makespan",
@@ -150,12 +151,9 @@ impl Validator<'_> {
         node: &'a Node<'d>,
         what: &str,
     ) -> Vec<(String, std::ops::Range<usize>, &'a Node<'d>)> {
-        let Some(t) = self.r.table(node, what, &[]) else {
+        let Some(t) = self.r.free_table(node, what) else {
             return Vec::new();
         };
-        self.r
-            .diags
-            .retain(|d| !d.message.ends_with(&format!("in {what}")));
         t.items
             .iter()
             .map(|(k, span, v)| (k.to_string(), span.clone(), *v))

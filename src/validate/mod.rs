@@ -18,8 +18,9 @@ use std::rc::Rc;
 
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::model::{FutureDef, Model, QueueDef, Retry, SemaphoreDef, Step, TaskDef, Trigger};
+use crate::suggest::did_you_mean;
 use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
@@ -110,15 +111,13 @@ impl Validator<'_> {
         let futures = self.names_of(top.get("futures"), "[futures]");
         self.globals.set_futures(futures);
         let tasks = match top.get("tasks") {
-            Some(node) => self.r.table(node, "[tasks]", &[]).map(|_| node),
+            Some(node) => self.r.free_table(node, "[tasks]").map(|_| node),
             None => None,
         };
         let task_entries = tasks.and_then(|t| match t.get_ref() {
             DeValue::Table(table) => Some(entries(table)),
             _ => None,
         });
-        // `[tasks]` with arbitrary names: the unknown-key check above is skipped.
-        self.r.diags.retain(|d| !d.message.ends_with("in [tasks]"));
         let Some(task_entries) = task_entries.filter(|t| !t.items.is_empty()) else {
             self.r.diags.push(
                 Diagnostic::new(
@@ -343,11 +342,8 @@ impl Validator<'_> {
 
     fn names_of(&mut self, node: Option<&Node<'_>>, what: &str) -> Vec<String> {
         let Some(node) = node else { return Vec::new() };
-        match self.r.table(node, what, &[]) {
+        match self.r.free_table(node, what) {
             Some(t) => {
-                self.r
-                    .diags
-                    .retain(|d| !d.message.ends_with(&format!("in {what}")));
                 let kind = match what {
                     "[semaphores]" => "semaphore",
                     "[queues]" => "queue",
@@ -624,10 +620,9 @@ impl Validator<'_> {
     }
 
     fn args(&mut self, node: &Node<'_>, scope: &Scope) -> Vec<(u32, Expr)> {
-        let Some(t) = self.r.table(node, "`args`", &[]) else {
+        let Some(t) = self.r.free_table(node, "`args`") else {
             return Vec::new();
         };
-        self.r.diags.retain(|d| !d.message.ends_with("in `args`"));
         let mut out = Vec::new();
         for (key, _, value) in &t.items {
             if let Some(e) = self.expr(value, scope) {

@@ -6,8 +6,9 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::duration;
+use crate::suggest::did_you_mean;
 
 pub(crate) type Node<'a> = Spanned<DeValue<'a>>;
 
@@ -74,11 +75,7 @@ impl<'s> Reader<'s> {
         what: &str,
         known: &[&str],
     ) -> Option<Entries<'a, 'd>> {
-        let DeValue::Table(table) = node.get_ref() else {
-            self.wrong_type(node, what, "a table");
-            return None;
-        };
-        let entries = entries(table);
+        let entries = self.free_table(node, what)?;
         for (key, span, _) in &entries.items {
             if !known.contains(key) {
                 let help = did_you_mean(key, known.iter().copied())
@@ -93,6 +90,20 @@ impl<'s> Reader<'s> {
             }
         }
         Some(entries)
+    }
+
+    /// Reads a table whose keys are names the file chooses (`[tasks]`,
+    /// `args`, `[expect] durations`...): every key is taken.
+    pub(crate) fn free_table<'a, 'd>(
+        &mut self,
+        node: &'a Node<'d>,
+        what: &str,
+    ) -> Option<Entries<'a, 'd>> {
+        let DeValue::Table(table) = node.get_ref() else {
+            self.wrong_type(node, what, "a table");
+            return None;
+        };
+        Some(entries(table))
     }
 
     pub(crate) fn string<'a>(&mut self, node: &'a Node<'_>, what: &str) -> Option<&'a str> {

@@ -5,12 +5,13 @@ use toml::de::DeValue;
 use super::Validator;
 use super::reader::{Entries, Node, entries};
 use super::scope::Scope;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::distribution::Dist;
 use crate::model::{
     Bind, Catch, Delay, QueueId, ReturnWhen, SemId, Start, StateName, Step, Target,
 };
-use crate::template::{Attr, Ref, Template};
+use crate::suggest::{did_you_mean, suggest};
+use crate::template::{Attr, Ref, Template, TemplateError};
 
 /// Every verb, and the modifiers each one takes.
 pub(crate) const VERBS: [(&str, &[&str]); 31] = [
@@ -844,13 +845,10 @@ impl Validator<'_> {
                         Some(b) => b + range.start..b + range.end,
                         None => node.span(),
                     };
-                    let (message, help) = match message.split_once(" | ") {
-                        Some((m, h)) => (m.to_owned(), Some(h.to_owned())),
-                        None => (message, None),
-                    };
+                    let help = message.help();
                     self.r
                         .diags
-                        .push(Diagnostic::new(span, message).help_opt(help));
+                        .push(Diagnostic::new(span, message.to_string()).help_opt(help));
                 }
                 None
             }
@@ -864,7 +862,7 @@ fn resolve_ref(
     scope: &Scope,
     globals: &super::Globals,
     symbols: &mut super::Symbols,
-) -> Result<Ref, String> {
+) -> Result<Ref, TemplateError> {
     let (head, field) = match name.split_once('.') {
         Some((h, f)) => (h, Some(f)),
         None => (name, None),
@@ -893,10 +891,10 @@ fn resolve_ref(
         }
         let attr = match field {
             None => Attr::Name,
-            Some(f) => Attr::parse(f).ok_or_else(|| {
-                let help = did_you_mean(f, Attr::NAMES)
-                    .unwrap_or_else(|| format!("a handle has {}", Attr::NAMES.join(", ")));
-                format!("`{head}` has no attribute `{f}` | {help}")
+            Some(f) => Attr::parse(f).ok_or_else(|| TemplateError::NoAttribute {
+                handle: head.to_owned(),
+                attribute: f.to_owned(),
+                suggestion: suggest(f, Attr::NAMES),
             })?,
         };
         return Ok(Ref::Attr(target, attr));
@@ -905,7 +903,9 @@ fn resolve_ref(
         .all_vars()
         .chain(scope.all_handles().map(String::as_str))
         .chain(globals.futures.iter().map(String::as_str));
-    let help = did_you_mean(head, candidates)
-        .unwrap_or_else(|| "pass it in `args`, or write `{{` for a brace".into());
-    Err(format!("unknown name `{head}` in `{{{name}}}` | {help}"))
+    Err(TemplateError::UnknownName {
+        name: head.to_owned(),
+        placeholder: name.to_owned(),
+        suggestion: suggest(head, candidates),
+    })
 }
