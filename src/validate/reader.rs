@@ -211,7 +211,7 @@ impl<'s> Reader<'s> {
                 None
             }
             Ok(ns) => Some(ns),
-            Err(message) if message.contains("too long") => {
+            Err(message) if message.is_too_long() => {
                 self.diags.push(
                     Diagnostic::new(node.span(), format!("{what}: {message}"))
                         .label("too long")
