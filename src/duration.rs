@@ -36,6 +36,10 @@ const UNITS: [(&[&str], u64); 8] = [
     (&["w", "week", "weeks"], 604_800_000_000_000),
 ];
 
+/// The longest duration a file may write: 100 years (36,500 days). The
+/// clock holds about 584 years; a run that would pass that stops (exit 3).
+pub(crate) const MAX_DURATION: u64 = 36_500 * 86_400 * 1_000_000_000;
+
 /// Why a text or a number is not a duration. `understood` is what was read
 /// before the problem (empty when nothing was).
 #[derive(Clone, Debug, PartialEq)]

@@ -34,6 +34,7 @@ mod problem;
 mod program;
 mod python;
 mod queue;
+mod rate;
 mod render;
 mod rng;
 mod run;

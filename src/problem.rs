@@ -1,11 +1,11 @@
 //! Every kind of problem a scenario file can have, with the data it is
 //! about; one `match` turns each into its message, label and help.
 
-use crate::duration::{self, Invalid};
+use crate::duration::{self, Invalid, MAX_DURATION};
 use crate::model::{StateName, Trigger};
+use crate::rate::RateError;
 use crate::suggest::Suggestion;
 use crate::template::TemplateError;
-use crate::validate::{MAX_DURATION, RateError, VERBS};
 
 /// What is wrong. Names are kept as written; `what` names the value a
 /// problem is about as the message shows it ("`timeout`", "task `a`").
@@ -177,7 +177,10 @@ pub(crate) enum Problem {
         key: String,
         suggestion: Suggestion,
     },
-    NoVerb,
+    /// A step with no verb, nor a key close to one; `verbs` are all of them.
+    NoVerb {
+        verbs: Vec<&'static str>,
+    },
     TwoVerbs {
         first: String,
         second: String,
@@ -642,13 +645,10 @@ impl Problem {
                 None,
                 Some(suggestion.to_string()),
             ),
-            Problem::NoVerb => (
+            Problem::NoVerb { verbs } => (
                 "a step needs a verb".into(),
                 None,
-                Some(format!(
-                    "verbs: {}",
-                    VERBS.iter().map(|(v, _)| *v).collect::<Vec<_>>().join(", ")
-                )),
+                Some(format!("verbs: {}", verbs.join(", "))),
             ),
             Problem::TwoVerbs { first, second } => (
                 format!("a step has one verb, this one has `{first}` and `{second}`"),

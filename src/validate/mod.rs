@@ -48,9 +48,7 @@ pub(crate) const TASK_KEYS: [&str; 16] = [
 ];
 /// More replicas than this is a mistake, not a scenario.
 pub(crate) const MAX_COUNT: i64 = 10_000_000;
-pub(crate) use arrivals::RateError;
 pub(crate) use reader::MAX_DURATION;
-pub(crate) use steps::VERBS;
 
 /// Validates the text of a scenario file.
 pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {

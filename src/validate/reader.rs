@@ -13,9 +13,7 @@ use crate::suggest::suggest;
 
 pub(crate) type Node<'a> = Spanned<DeValue<'a>>;
 
-/// The longest duration a file may write: 100 years (36,500 days). The
-/// clock holds about 584 years; a run that would pass that stops (exit 3).
-pub(crate) const MAX_DURATION: u64 = 36_500 * 86_400 * 1_000_000_000;
+pub(crate) use crate::duration::MAX_DURATION;
 
 /// Collects problems while the file is read.
 pub(crate) struct Reader<'s> {

@@ -160,7 +160,10 @@ impl Validator<'_> {
                         })
                     })
                 });
-                let (span, problem) = guess.unwrap_or((node.span(), Problem::NoVerb));
+                let (span, problem) = guess.unwrap_or_else(|| {
+                    let verbs = verb_names().collect();
+                    (node.span(), Problem::NoVerb { verbs })
+                });
                 self.r.error(span, problem);
                 None
             }
