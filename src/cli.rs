@@ -275,7 +275,7 @@ fn parse_python(text: &str) -> Result<crate::python::Python, String> {
 /// A time limit: a duration above 0 and at most 100 years, as
 /// `[scenario] time_limit` must be.
 fn parse_time_limit(text: &str) -> Result<u64, String> {
-    match crate::duration::parse(text)? {
+    match crate::duration::parse(text).map_err(|e| e.to_string())? {
         0 => Err(format!(
             "`{text}` is no time: the time limit must be more than 0s"
         )),

@@ -8,59 +8,39 @@ use std::ops::Range;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+use crate::problem::Problem;
+
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Diagnostic {
     /// Byte range in the file; `None` for problems of the whole file.
-    pub span: Option<Range<usize>>,
-    pub message: String,
-    /// A short note under the caret.
-    pub label: Option<String>,
-    pub help: Option<String>,
+    span: Option<Range<usize>>,
+    problem: Problem,
 }
 
 impl Diagnostic {
-    pub(crate) fn new(span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn new(span: Range<usize>, problem: Problem) -> Diagnostic {
         Diagnostic {
             span: Some(span),
-            message: message.into(),
-            label: None,
-            help: None,
+            problem,
         }
     }
 
-    pub(crate) fn label(mut self, label: impl Into<String>) -> Diagnostic {
-        self.label = Some(label.into());
-        self
+    pub(crate) fn span(&self) -> Option<&Range<usize>> {
+        self.span.as_ref()
     }
 
-    pub(crate) fn help(mut self, help: impl Into<String>) -> Diagnostic {
-        self.help = Some(help.into());
-        self
-    }
-
-    pub(crate) fn help_opt(mut self, help: Option<String>) -> Diagnostic {
-        self.help = help;
-        self
+    pub(crate) fn problem(&self) -> &Problem {
+        &self.problem
     }
 }
 
-/// "did you mean `x`?" for the closest candidate, when one is close enough.
-pub(crate) fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let mut best: Option<(f64, &str)> = None;
-    for candidate in candidates {
-        let score = strsim::jaro_winkler(name, candidate);
-        // Optimal string alignment counts a swap of two neighbours as one
-        // edit: `ulr` is one from `url` (Jaro-Winkler misses swaps in short names).
-        let close = score >= 0.8 || strsim::osa_distance(name, candidate) <= name.len().max(3) / 3;
-        if close && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, candidate));
-        }
-    }
-    best.map(|(_, c)| format!("did you mean `{c}`?"))
-}
+/// A problem as shown: where, message, label and help.
+type Shown<'a> = (
+    Option<&'a Range<usize>>,
+    String,
+    Option<String>,
+    Option<String>,
+);
 
 /// At most this many problems are shown; the rest are counted.
 pub(crate) const SHOWN: usize = 100;
@@ -70,8 +50,17 @@ pub(crate) const SHOWN: usize = 100;
 /// renders only the lines it is about, so the time is linear in the file.
 pub(crate) fn render(path: &str, source: &str, diags: &[Diagnostic], color: bool) -> String {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
-    sorted.sort_by_key(|d| d.span.as_ref().map(|s| (s.start, s.end)));
-    sorted.dedup();
+    sorted.sort_by_key(|d| d.span().map(|s| (s.start, s.end)));
+    // Problems are told apart by what they show: the same text at the same
+    // place is shown once.
+    let mut shown: Vec<Shown<'_>> = sorted
+        .into_iter()
+        .map(|d| {
+            let (message, label, help) = d.problem().texts();
+            (d.span(), message, label, help)
+        })
+        .collect();
+    shown.dedup();
     let lines = LineIndex::new(source);
     let renderer = if color {
         Renderer::styled()
@@ -79,15 +68,15 @@ pub(crate) fn render(path: &str, source: &str, diags: &[Diagnostic], color: bool
         Renderer::plain()
     };
     let mut out = String::new();
-    for diag in sorted.iter().take(SHOWN) {
-        let title = Level::ERROR.primary_title(diag.message.as_str());
-        let mut group = match &diag.span {
+    for (span, message, label, help) in shown.iter().take(SHOWN) {
+        let title = Level::ERROR.primary_title(message.as_str());
+        let mut group = match span.cloned() {
             Some(span) => {
-                let span = clamp(span.clone(), source);
+                let span = clamp(span, source);
                 let (lines, first) = lines.around(source, span.clone());
                 let span = span.start - lines.start..span.end - lines.start;
                 let mut annotation = AnnotationKind::Primary.span(span);
-                if let Some(label) = &diag.label {
+                if let Some(label) = &label {
                     annotation = annotation.label(label.as_str());
                 }
                 title.element(
@@ -99,13 +88,13 @@ pub(crate) fn render(path: &str, source: &str, diags: &[Diagnostic], color: bool
             }
             None => Group::with_title(title).element(Level::NOTE.message(format!("in `{path}`"))),
         };
-        if let Some(help) = &diag.help {
+        if let Some(help) = &help {
             group = group.element(Level::HELP.message(help.as_str()));
         }
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }
-    let n = sorted.len();
+    let n = shown.len();
     if n > SHOWN {
         out.push_str(&format!(
             "error: and {} more problems (only the first {SHOWN} are shown)\n",
@@ -160,23 +149,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suggests_close_names_only() {
-        assert_eq!(
-            did_you_mean("sleeep", ["sleep", "log"]).as_deref(),
-            Some("did you mean `sleep`?")
-        );
-        assert_eq!(did_you_mean("zzz", ["sleep", "log"]), None);
-        // Two neighbours swapped, in a short name.
-        assert_eq!(
-            did_you_mean("ulr", ["name", "i", "url"]).as_deref(),
-            Some("did you mean `url`?")
-        );
-    }
-
-    #[test]
     fn renders_location_and_caret() {
         let src = "[tasks.a]\nsleeep = \"1s\"\n";
-        let d = Diagnostic::new(10..16, "unknown key `sleeep`").help("did you mean `sleep`?");
+        let d = Diagnostic::new(
+            10..16,
+            Problem::UnknownKey {
+                key: "sleeep".into(),
+                what: "task `a`".into(),
+                known: &["sleep"],
+                suggestion: crate::suggest::suggest("sleeep", ["sleep"]),
+            },
+        );
         let out = render("x.toml", src, &[d], false);
         assert!(out.contains("x.toml:2:1"), "{out}");
         assert!(out.contains("^^^^^^"), "{out}");

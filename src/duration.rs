@@ -36,6 +36,149 @@ const UNITS: [(&[&str], u64); 8] = [
     (&["w", "week", "weeks"], 604_800_000_000_000),
 ];
 
+/// The longest duration a file may write: 100 years (36,500 days). The
+/// clock holds about 584 years; a run that would pass that stops (exit 3).
+pub(crate) const MAX_DURATION: u64 = 36_500 * 86_400 * 1_000_000_000;
+
+/// Why a text or a number is not a duration. `understood` is what was read
+/// before the problem (empty when nothing was).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Invalid {
+    Empty,
+    Negative {
+        text: String,
+    },
+    /// A number alone: `"500"`.
+    BareNumber {
+        text: String,
+    },
+    /// Not starting with a number: `"s"`, `".5s"`.
+    NoNumber {
+        text: String,
+    },
+    /// A malformed number after a first part: `"1s .5ms"`.
+    NumberExpected {
+        text: String,
+        at: String,
+        understood: String,
+    },
+    /// A number without its unit after a first part: `"1m30"`.
+    NoUnit {
+        text: String,
+        number: String,
+        understood: String,
+    },
+    MonthsOrYears {
+        text: String,
+        unit: String,
+    },
+    UnknownUnit {
+        text: String,
+        unit: String,
+        number: String,
+        understood: String,
+    },
+    /// Past what the arithmetic holds.
+    Overflow {
+        text: String,
+    },
+    /// Past half of `u64::MAX` nanoseconds.
+    TooLong {
+        text: String,
+    },
+    BelowResolution {
+        text: String,
+    },
+    /// A number of seconds below 0, or not finite.
+    NegativeSeconds {
+        secs: f64,
+    },
+    TooManySeconds {
+        secs: f64,
+    },
+}
+
+impl Invalid {
+    /// Whether the duration is well written but too long to hold.
+    pub(crate) fn is_too_long(&self) -> bool {
+        matches!(
+            self,
+            Invalid::Overflow { .. } | Invalid::TooLong { .. } | Invalid::TooManySeconds { .. }
+        )
+    }
+}
+
+/// ` (understood `1m` before it)`, when something was.
+fn so_far(understood: &str) -> String {
+    if understood.is_empty() {
+        String::new()
+    } else {
+        format!(" (understood `{understood}` before it)")
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Empty => f.write_str("`` is not a duration: it is empty"),
+            Invalid::Negative { text } => write!(f, "`{text}`: a duration cannot be negative"),
+            Invalid::BareNumber { text } => write!(
+                f,
+                "`{text}` has no unit: add one, e.g. {text}ms or {text}s (an unquoted number is seconds)"
+            ),
+            Invalid::NoNumber { text } => write!(
+                f,
+                "`{text}` is not a duration: it must start with a number, like `2s`"
+            ),
+            Invalid::NumberExpected {
+                text,
+                at,
+                understood,
+            } => write!(
+                f,
+                "`{text}` is not a duration: a number was expected at `{at}`{}",
+                so_far(understood)
+            ),
+            Invalid::NoUnit {
+                text,
+                number,
+                understood,
+            } => write!(
+                f,
+                "`{text}`: the number {number} has no unit{}; add one, e.g. `{number}s`",
+                so_far(understood)
+            ),
+            Invalid::MonthsOrYears { text, unit } => write!(
+                f,
+                "`{text}`: months and years are not allowed (`{unit}`); write `m` for minutes, `d` for days"
+            ),
+            Invalid::UnknownUnit {
+                text,
+                unit,
+                number,
+                understood,
+            } => write!(
+                f,
+                "`{text}` is not a duration: unknown unit `{unit}` after {number}{} \
+                 (use ns, us, ms, s, m, h, d or w, or their names: msec, seconds, minutes, days...)",
+                so_far(understood)
+            ),
+            Invalid::Overflow { text } => write!(f, "`{text}` is too long"),
+            Invalid::TooLong { text } => {
+                write!(f, "`{text}` is too long (at most about 292 years)")
+            }
+            Invalid::BelowResolution { text } => write!(
+                f,
+                "`{text}` is below the resolution of 1ns: write 0s, or at least 1ns"
+            ),
+            Invalid::NegativeSeconds { secs } => {
+                write!(f, "a duration cannot be negative or infinite (got {secs})")
+            }
+            Invalid::TooManySeconds { secs } => write!(f, "{secs} seconds is too long"),
+        }
+    }
+}
+
 /// Parses a duration written as a string: one or more numbers, each with
 /// its unit, optionally separated by spaces: `"250ms"`, `"1.5s"`,
 /// `"2m 30s"`, `"1 day"`, `"200 milliseconds"`. Units: ns, us (µs), ms, s,
@@ -43,18 +186,17 @@ const UNITS: [(&[&str], u64); 8] = [
 /// number is refused (`"500"` could be seconds or milliseconds; unquoted
 /// TOML numbers are seconds), and so are months and years (`"1M"` would
 /// silently mean a month where a minute was meant). The resolution is 1ns.
-pub(crate) fn parse(text: &str) -> Result<u64, String> {
+pub(crate) fn parse(text: &str) -> Result<u64, Invalid> {
     let text = text.trim();
     if text.is_empty() {
-        return Err("`` is not a duration: it is empty".into());
+        return Err(Invalid::Empty);
     }
+    let owned = || text.to_owned();
     if text.starts_with('-') {
-        return Err(format!("`{text}`: a duration cannot be negative"));
+        return Err(Invalid::Negative { text: owned() });
     }
     if text.parse::<f64>().is_ok() {
-        return Err(format!(
-            "`{text}` has no unit: add one, e.g. {text}ms or {text}s (an unquoted number is seconds)"
-        ));
+        return Err(Invalid::BareNumber { text: owned() });
     }
     let mut total: u128 = 0;
     let mut nonzero = false;
@@ -65,24 +207,17 @@ pub(crate) fn parse(text: &str) -> Result<u64, String> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         let number = &rest[..digits];
-        let so_far = || {
-            if understood.is_empty() {
-                String::new()
-            } else {
-                format!(" (understood `{}` before it)", understood.trim_end())
-            }
-        };
+        let so_far = || understood.trim_end().to_owned();
         let malformed = number.starts_with('.') || number.ends_with('.');
         if number.is_empty() || malformed || number.matches('.').count() > 1 {
             if understood.is_empty() {
-                return Err(format!(
-                    "`{text}` is not a duration: it must start with a number, like `2s`"
-                ));
+                return Err(Invalid::NoNumber { text: owned() });
             }
-            return Err(format!(
-                "`{text}` is not a duration: a number was expected at `{rest}`{}",
-                so_far()
-            ));
+            return Err(Invalid::NumberExpected {
+                text: owned(),
+                at: rest.to_owned(),
+                understood: so_far(),
+            });
         }
         rest = rest[digits..].trim_start();
         let unit_len = rest
@@ -90,10 +225,11 @@ pub(crate) fn parse(text: &str) -> Result<u64, String> {
             .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         if unit.is_empty() {
-            return Err(format!(
-                "`{text}`: the number {number} has no unit{}; add one, e.g. `{number}s`",
-                so_far()
-            ));
+            return Err(Invalid::NoUnit {
+                text: owned(),
+                number: number.to_owned(),
+                understood: so_far(),
+            });
         }
         let Some(scale) = UNITS
             .iter()
@@ -101,21 +237,25 @@ pub(crate) fn parse(text: &str) -> Result<u64, String> {
             .map(|(_, ns)| *ns)
         else {
             if unit == "M" || unit.starts_with("mo") || unit.starts_with('y') {
-                return Err(format!(
-                    "`{text}`: months and years are not allowed (`{unit}`); write `m` for minutes, `d` for days"
-                ));
+                return Err(Invalid::MonthsOrYears {
+                    text: owned(),
+                    unit: unit.to_owned(),
+                });
             }
-            return Err(format!(
-                "`{text}` is not a duration: unknown unit `{unit}` after {number}{} \
-                 (use ns, us, ms, s, m, h, d or w, or their names: msec, seconds, minutes, days...)",
-                so_far()
-            ));
+            return Err(Invalid::UnknownUnit {
+                text: owned(),
+                unit: unit.to_owned(),
+                number: number.to_owned(),
+                understood: so_far(),
+            });
         };
         let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
         let whole: u128 = if whole.is_empty() {
             0
         } else {
-            whole.parse().map_err(|_| format!("`{text}` is too long"))?
+            whole
+                .parse()
+                .map_err(|_| Invalid::Overflow { text: owned() })?
         };
         // Digits past the 20th cannot move the result by a nanosecond (the
         // largest unit is a week, 6.048e14 ns), and keeping 20 keeps the
@@ -129,21 +269,19 @@ pub(crate) fn parse(text: &str) -> Result<u64, String> {
                 let f = frac_value.checked_mul(scale as u128)?;
                 w.checked_add((f + denominator / 2) / denominator)
             })
-            .ok_or_else(|| format!("`{text}` is too long"))?;
+            .ok_or_else(|| Invalid::Overflow { text: owned() })?;
         nonzero |= whole > 0 || frac_value > 0;
         total = total
             .checked_add(part)
-            .ok_or_else(|| format!("`{text}` is too long"))?;
+            .ok_or_else(|| Invalid::Overflow { text: owned() })?;
         understood.push_str(&format!("{number}{unit} "));
         rest = rest[unit_len..].trim_start();
     }
     if total > (u64::MAX / 2) as u128 {
-        return Err(format!("`{text}` is too long (at most about 292 years)"));
+        return Err(Invalid::TooLong { text: owned() });
     }
     if total == 0 && nonzero {
-        return Err(format!(
-            "`{text}` is below the resolution of 1ns: write 0s, or at least 1ns"
-        ));
+        return Err(Invalid::BelowResolution { text: owned() });
     }
     Ok(total as u64)
 }
@@ -160,7 +298,7 @@ pub(crate) fn pattern() -> String {
 
 /// A duration a template rendered at run time (`sleep = "{delay}"`): a
 /// bare number is seconds there, as the unquoted number it came from.
-pub(crate) fn parse_rendered(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_rendered(text: &str) -> Result<u64, Invalid> {
     match text.trim().parse::<f64>() {
         Ok(secs) => from_secs(secs),
         Err(_) => parse(text),
@@ -168,15 +306,13 @@ pub(crate) fn parse_rendered(text: &str) -> Result<u64, String> {
 }
 
 /// A number of seconds as nanoseconds.
-pub(crate) fn from_secs(secs: f64) -> Result<u64, String> {
+pub(crate) fn from_secs(secs: f64) -> Result<u64, Invalid> {
     if !secs.is_finite() || secs < 0.0 {
-        return Err(format!(
-            "a duration cannot be negative or infinite (got {secs})"
-        ));
+        return Err(Invalid::NegativeSeconds { secs });
     }
     let ns = (secs * 1e9).round();
     if ns > u64::MAX as f64 / 2.0 {
-        return Err(format!("{secs} seconds is too long"));
+        return Err(Invalid::TooManySeconds { secs });
     }
     Ok(ns as u64)
 }
@@ -353,7 +489,47 @@ mod tests {
     }
 
     #[test]
+    fn each_invalid_duration_keeps_its_wording() {
+        let cases: [(Invalid, &str); 5] = [
+            (Invalid::Empty, "`` is not a duration: it is empty"),
+            (
+                Invalid::NoUnit {
+                    text: "1m30".into(),
+                    number: "30".into(),
+                    understood: "1m".into(),
+                },
+                "`1m30`: the number 30 has no unit (understood `1m` before it); add one, e.g. `30s`",
+            ),
+            (
+                Invalid::NumberExpected {
+                    text: "x".into(),
+                    at: "x".into(),
+                    understood: String::new(),
+                },
+                "`x` is not a duration: a number was expected at `x`",
+            ),
+            (
+                Invalid::NegativeSeconds { secs: -1.5 },
+                "a duration cannot be negative or infinite (got -1.5)",
+            ),
+            (
+                Invalid::TooLong {
+                    text: "300y".into(),
+                },
+                "`300y` is too long (at most about 292 years)",
+            ),
+        ];
+        for (invalid, text) in cases {
+            assert_eq!(invalid.to_string(), text);
+        }
+        assert!(parse("1e30 s").is_err());
+        assert!(from_secs(1e30).unwrap_err().is_too_long());
+        assert!(!parse("2 parsecs").unwrap_err().is_too_long());
+    }
+
+    #[test]
     fn errors_say_what_was_understood() {
+        let parse = |text: &str| parse(text).map_err(|e| e.to_string());
         let e = parse("1m30").unwrap_err();
         assert!(
             e.contains("the number 30 has no unit (understood `1m` before it)"),

@@ -51,7 +51,8 @@ impl Axis {
             if parsed.iter().any(|(_, v)| v == value) {
                 return Err(format!("`{arg}` gives the value `{value}` twice"));
             }
-            parsed.push((Set::parse(&format!("{path}={value}"))?, value.to_owned()));
+            let set = Set::parse(&format!("{path}={value}")).map_err(|e| e.to_string())?;
+            parsed.push((set, value.to_owned()));
         }
         Ok(Axis {
             path: path.to_owned(),

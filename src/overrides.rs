@@ -11,7 +11,11 @@
 //! `true`, `"x"`, `[1, 2]`, `{ uniform = ["1s", "2s"] }`), and as text when
 //! it is not TOML, so `300ms` needs no quotes.
 
+use std::fmt;
+
 use toml_edit::{DocumentMut, InlineTable, Item, Table, Value};
+
+use crate::suggest::{Suggestion, suggest};
 
 /// One `--set`.
 #[derive(Clone, Debug)]
@@ -22,8 +26,8 @@ pub(crate) struct Set {
     spelled: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum Key {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Key {
     Name(String),
     Index(usize),
 }
@@ -34,27 +38,123 @@ impl std::fmt::Display for Set {
     }
 }
 
+/// Why a `--set` argument is malformed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Malformed {
+    NoEquals { arg: String },
+    EmptyPath,
+    EmptyPart { path: String },
+    StartsWithNumber { path: String },
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Malformed::NoEquals { arg } => write!(
+                f,
+                "`{arg}` has no `=`: write PATH=VALUE, as in semaphores.pool=8"
+            ),
+            Malformed::EmptyPath => f.write_str(
+                "the path before `=` is empty: write PATH=VALUE, as in semaphores.pool=8",
+            ),
+            Malformed::EmptyPart { path } => write!(
+                f,
+                "`{path}` has an empty part: parts are joined by single dots"
+            ),
+            Malformed::StartsWithNumber { path } => write!(
+                f,
+                "`{path}` starts with a number: the file's top level is a table"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// Why a `--set` cannot be made to a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Unset {
+    /// A key to add is close to one the table has.
+    Misspelt {
+        path: String,
+        suggestion: Suggestion,
+    },
+    PastTheEnd {
+        path: String,
+        len: usize,
+    },
+    /// The path goes through a value that has no such key or element;
+    /// `parent` is empty for the top of the file.
+    Mismatch {
+        parent: String,
+        kind: &'static str,
+        key: Key,
+    },
+}
+
+impl fmt::Display for Unset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unset::Misspelt { path, suggestion } => {
+                write!(f, "`{path}` is not in the file: {suggestion}")
+            }
+            Unset::PastTheEnd { path, len } => write!(
+                f,
+                "`{path}` is past the end: the array has {len} element{}",
+                if *len == 1 { "" } else { "s" }
+            ),
+            Unset::Mismatch { parent, kind, key } => {
+                let parent = if parent.is_empty() {
+                    "the file"
+                } else {
+                    parent
+                };
+                match key {
+                    Key::Name(k) => write!(f, "`{parent}` is {kind}: it has no key `{k}` to set"),
+                    Key::Index(i) => {
+                        write!(
+                            f,
+                            "`{parent}` is {kind}, not an array: it has no element {i}"
+                        )
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A `--set` that cannot be made, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SetError {
+    set: String,
+    why: Unset,
+}
+
+impl fmt::Display for SetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.set, self.why)
+    }
+}
+
 impl Set {
     /// Reads `PATH=VALUE` (clap's value parser for `--set`).
-    pub(crate) fn parse(arg: &str) -> Result<Set, String> {
+    pub(crate) fn parse(arg: &str) -> Result<Set, Malformed> {
         let Some((path, value)) = arg.split_once('=') else {
-            return Err(format!(
-                "`{arg}` has no `=`: write PATH=VALUE, as in semaphores.pool=8"
-            ));
+            return Err(Malformed::NoEquals {
+                arg: arg.to_owned(),
+            });
         };
         let path = path.trim();
         if path.is_empty() {
-            return Err(
-                "the path before `=` is empty: write PATH=VALUE, as in semaphores.pool=8".into(),
-            );
+            return Err(Malformed::EmptyPath);
         }
         let mut keys = Vec::new();
         for part in path.split('.') {
             let part = part.trim();
             if part.is_empty() {
-                return Err(format!(
-                    "`{path}` has an empty part: parts are joined by single dots"
-                ));
+                return Err(Malformed::EmptyPart {
+                    path: path.to_owned(),
+                });
             }
             keys.push(match part.parse::<usize>() {
                 Ok(i) => Key::Index(i),
@@ -62,9 +162,9 @@ impl Set {
             });
         }
         if matches!(keys[0], Key::Index(_)) {
-            return Err(format!(
-                "`{path}` starts with a number: the file's top level is a table"
-            ));
+            return Err(Malformed::StartsWithNumber {
+                path: path.to_owned(),
+            });
         }
         let value = value.trim();
         let value = match value.parse::<Value>() {
@@ -82,7 +182,7 @@ impl Set {
 /// The text with every change made, in order; the text as it is when it is
 /// not TOML (validation then reports where). An error names the `--set`
 /// that cannot be made, and why.
-pub(crate) fn apply(text: &str, sets: &[Set]) -> Result<String, String> {
+pub(crate) fn apply(text: &str, sets: &[Set]) -> Result<String, SetError> {
     if sets.is_empty() {
         return Ok(text.to_owned());
     }
@@ -90,8 +190,10 @@ pub(crate) fn apply(text: &str, sets: &[Set]) -> Result<String, String> {
         return Ok(text.to_owned());
     };
     for set in sets {
-        put(doc.as_item_mut(), &set.path, set.value.clone())
-            .map_err(|why| format!("{set}: {why}"))?;
+        put(doc.as_item_mut(), &set.path, set.value.clone()).map_err(|why| SetError {
+            set: set.to_string(),
+            why,
+        })?;
     }
     Ok(doc.to_string())
 }
@@ -117,7 +219,7 @@ impl<'a> Place<'a> {
     }
 }
 
-fn put(root: &mut Item, path: &[Key], value: Value) -> Result<(), String> {
+fn put(root: &mut Item, path: &[Key], value: Value) -> Result<(), Unset> {
     let mut place = Place::of(root);
     let (last, on_the_way) = path.split_last().expect("a path has a part");
     for (n, key) in on_the_way.iter().enumerate() {
@@ -190,19 +292,18 @@ fn typo<'a>(
     key: &str,
     missing: bool,
     siblings: impl Iterator<Item = &'a str>,
-) -> Result<(), String> {
+) -> Result<(), Unset> {
     if !missing {
         return Ok(());
     }
-    let siblings: Vec<&str> = siblings.collect();
-    match crate::diagnostic::did_you_mean(key, siblings.iter().copied()) {
-        Some(hint) => {
+    match suggest(key, siblings) {
+        Some(suggestion) => {
             let path = if parent.is_empty() {
                 key.to_owned()
             } else {
                 format!("{parent}.{key}")
             };
-            Err(format!("`{path}` is not in the file: {hint}"))
+            Err(Unset::Misspelt { path, suggestion })
         }
         None => Ok(()),
     }
@@ -223,14 +324,14 @@ fn spell(path: &[Key]) -> String {
         .join(".")
 }
 
-fn out_of_range(path: &str, len: usize) -> String {
-    format!(
-        "`{path}` is past the end: the array has {len} element{}",
-        if len == 1 { "" } else { "s" }
-    )
+fn out_of_range(path: &str, len: usize) -> Unset {
+    Unset::PastTheEnd {
+        path: path.to_owned(),
+        len,
+    }
 }
 
-fn mismatch(parent: &str, place: &Place<'_>, key: &Key) -> String {
+fn mismatch(parent: &str, place: &Place<'_>, key: &Key) -> Unset {
     let kind = match place {
         Place::Table(_) => "a table",
         Place::Tables(_) => "an array of tables",
@@ -243,14 +344,10 @@ fn mismatch(parent: &str, place: &Place<'_>, key: &Key) -> String {
         Place::Value(Value::InlineTable(_)) => "a table",
         Place::Other => "nothing",
     };
-    let parent = if parent.is_empty() {
-        "the file"
-    } else {
-        parent
-    };
-    match key {
-        Key::Name(k) => format!("`{parent}` is {kind}: it has no key `{k}` to set"),
-        Key::Index(i) => format!("`{parent}` is {kind}, not an array: it has no element {i}"),
+    Unset::Mismatch {
+        parent: parent.to_owned(),
+        kind,
+        key: key.clone(),
     }
 }
 
@@ -260,7 +357,7 @@ mod tests {
 
     fn set(text: &str, sets: &[&str]) -> Result<String, String> {
         let sets: Vec<Set> = sets.iter().map(|s| Set::parse(s).unwrap()).collect();
-        apply(text, &sets)
+        apply(text, &sets).map_err(|e| e.to_string())
     }
 
     const FILE: &str = "# pools\n[semaphores]\npool = 5 # permits\n\n[tasks.fetch]\nsleep = { exponential = \"100ms\" }\nsteps = [{ sleep = \"1s\" }, { log = \"x\" }]\n";
@@ -326,14 +423,43 @@ mod tests {
 
     #[test]
     fn refuses_malformed_arguments() {
-        assert!(Set::parse("pool").unwrap_err().contains("no `=`"));
-        assert!(Set::parse("=3").unwrap_err().contains("empty"));
-        assert!(Set::parse("a..b=3").unwrap_err().contains("empty part"));
-        assert!(
-            Set::parse("0.a=3")
-                .unwrap_err()
-                .contains("starts with a number")
-        );
+        let why = |arg: &str| Set::parse(arg).unwrap_err().to_string();
+        assert!(why("pool").contains("no `=`"));
+        assert!(why("=3").contains("empty"));
+        assert!(why("a..b=3").contains("empty part"));
+        assert!(why("0.a=3").contains("starts with a number"));
+        assert_eq!(Set::parse("=3").unwrap_err(), Malformed::EmptyPath);
+    }
+
+    #[test]
+    fn each_reason_keeps_its_wording() {
+        let cases = [
+            (
+                Unset::PastTheEnd {
+                    path: "a.0".into(),
+                    len: 1,
+                },
+                "`a.0` is past the end: the array has 1 element",
+            ),
+            (
+                Unset::Mismatch {
+                    parent: String::new(),
+                    kind: "a table",
+                    key: Key::Index(2),
+                },
+                "`the file` is a table, not an array: it has no element 2",
+            ),
+            (
+                Unset::Misspelt {
+                    path: "tasks.fecth".into(),
+                    suggestion: suggest("fecth", ["fetch"]).unwrap(),
+                },
+                "`tasks.fecth` is not in the file: did you mean `fetch`?",
+            ),
+        ];
+        for (why, text) in cases {
+            assert_eq!(why.to_string(), text);
+        }
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub(crate) fn check_only(model: &Model, only: &[String]) -> Result<(), String> {
     for wanted in only {
         let base = wanted.split('[').next().unwrap_or(wanted);
         if !names().any(|n| n == base) {
-            let hint = crate::diagnostic::did_you_mean(base, names())
+            let hint = crate::suggest::did_you_mean(base, names())
                 .map_or_else(String::new, |h| format!("; {h}"));
             return Err(format!(
                 "--only names `{wanted}`, which is no task of this scenario{hint}"

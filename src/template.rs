@@ -4,12 +4,13 @@
 //! only look values up. A template that is exactly one placeholder evaluates
 //! to the value itself, so `item = "{result}"` passes a list on as a list.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 use std::ops::Range;
 use std::rc::Rc;
 
 use crate::footprint::TooBig;
 use crate::ids::{DefId, FutId, Sym};
+use crate::suggest::Suggestion;
 use crate::value::Value;
 
 /// Something a placeholder reads.
@@ -90,8 +91,70 @@ pub(crate) enum Expr {
     Map(Vec<(Rc<str>, Expr)>),
 }
 
-/// A placeholder problem: the byte range inside the text, and what is wrong.
-pub(crate) type TemplateError = (Range<usize>, String);
+/// What is wrong with a placeholder (or a brace) in a template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TemplateError {
+    /// A `}` with no `{` before it.
+    UnmatchedClose,
+    /// A `{` with no `}` after it.
+    Unclosed,
+    /// `{}`.
+    Empty,
+    /// A format spec other than a precision: `{x:%}`.
+    UnknownFormat { spec: String },
+    /// A handle attribute that handles do not have: `{t.colour}`.
+    NoAttribute {
+        handle: String,
+        attribute: String,
+        suggestion: Option<Suggestion>,
+    },
+    /// A name that is no variable, handle or future in scope.
+    UnknownName {
+        name: String,
+        placeholder: String,
+        suggestion: Option<Suggestion>,
+    },
+}
+
+impl TemplateError {
+    /// A hint on how to fix it, for the problems that have one.
+    pub(crate) fn help(&self) -> Option<String> {
+        match self {
+            TemplateError::UnmatchedClose
+            | TemplateError::Unclosed
+            | TemplateError::Empty
+            | TemplateError::UnknownFormat { .. } => None,
+            TemplateError::NoAttribute { suggestion, .. } => Some(match suggestion {
+                Some(s) => s.to_string(),
+                None => format!("a handle has {}", Attr::NAMES.join(", ")),
+            }),
+            TemplateError::UnknownName { suggestion, .. } => Some(match suggestion {
+                Some(s) => s.to_string(),
+                None => "pass it in `args`, or write `{{` for a brace".into(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TemplateError::UnmatchedClose => f.write_str("unmatched `}` (write `}}` for a brace)"),
+            TemplateError::Unclosed => f.write_str("unclosed `{` (write `{{` for a brace)"),
+            TemplateError::Empty => f.write_str("empty placeholder `{}` (write `{{}}` for braces)"),
+            TemplateError::UnknownFormat { spec } => write!(
+                f,
+                "unknown format `:{spec}`; only a precision like `:.2` or `:.2f` is supported"
+            ),
+            TemplateError::NoAttribute {
+                handle, attribute, ..
+            } => write!(f, "`{handle}` has no attribute `{attribute}`"),
+            TemplateError::UnknownName {
+                name, placeholder, ..
+            } => write!(f, "unknown name `{name}` in `{{{placeholder}}}`"),
+        }
+    }
+}
 
 impl Template {
     pub(crate) fn literal(text: &str) -> Template {
@@ -103,8 +166,8 @@ impl Template {
     /// Parses `text`; `resolve` turns a placeholder's name (`x`, `x.y`) into a [`Ref`].
     pub(crate) fn parse(
         text: &str,
-        resolve: &mut dyn FnMut(&str) -> Result<Ref, String>,
-    ) -> Result<Template, Vec<TemplateError>> {
+        resolve: &mut dyn FnMut(&str) -> Result<Ref, TemplateError>,
+    ) -> Result<Template, Vec<(Range<usize>, TemplateError)>> {
         let mut parts = Vec::new();
         let mut errors = Vec::new();
         let mut lit = String::new();
@@ -118,10 +181,7 @@ impl Template {
                 continue;
             }
             if c == b'}' {
-                errors.push((
-                    pos..pos + 1,
-                    "unmatched `}` (write `}}` for a brace)".into(),
-                ));
+                errors.push((pos..pos + 1, TemplateError::UnmatchedClose));
                 pos += 1;
                 continue;
             }
@@ -132,10 +192,7 @@ impl Template {
                 continue;
             }
             let Some(len) = text[pos..].find('}') else {
-                errors.push((
-                    pos..text.len(),
-                    "unclosed `{` (write `{{` for a brace)".into(),
-                ));
+                errors.push((pos..text.len(), TemplateError::Unclosed));
                 break;
             };
             let inner = &text[pos + 1..pos + len];
@@ -269,20 +326,22 @@ impl Write for Capped {
 
 fn parse_placeholder(
     inner: &str,
-    resolve: &mut dyn FnMut(&str) -> Result<Ref, String>,
-) -> Result<Part, String> {
+    resolve: &mut dyn FnMut(&str) -> Result<Ref, TemplateError>,
+) -> Result<Part, TemplateError> {
     let (name, spec) = match inner.split_once(':') {
         Some((name, spec)) => (name.trim(), Some(spec.trim())),
         None => (inner.trim(), None),
     };
     if name.is_empty() {
-        return Err("empty placeholder `{}` (write `{{}}` for braces)".into());
+        return Err(TemplateError::Empty);
     }
     let precision = match spec {
         None => None,
-        Some(spec) => Some(parse_precision(spec).ok_or_else(|| {
-            format!("unknown format `:{spec}`; only a precision like `:.2` or `:.2f` is supported")
-        })?),
+        Some(spec) => Some(
+            parse_precision(spec).ok_or_else(|| TemplateError::UnknownFormat {
+                spec: spec.to_owned(),
+            })?,
+        ),
     };
     Ok(Part::Ref {
         what: resolve(name)?,
@@ -366,11 +425,15 @@ pub(crate) fn seconds_value(ns: u64) -> Value {
 mod tests {
     use super::*;
 
-    fn resolve(name: &str) -> Result<Ref, String> {
+    fn resolve(name: &str) -> Result<Ref, TemplateError> {
         match name {
             "name" => Ok(Ref::Name),
             "x" => Ok(Ref::Var(0, None)),
-            other => Err(format!("unknown `{other}`")),
+            other => Err(TemplateError::UnknownName {
+                name: other.to_owned(),
+                placeholder: other.to_owned(),
+                suggestion: crate::suggest::suggest(other, ["name", "x"]),
+            }),
         }
     }
 
@@ -396,6 +459,59 @@ mod tests {
         let errs = Template::parse("{nope} and {x:%} and {", &mut resolve).unwrap_err();
         let spans: Vec<_> = errs.iter().map(|e| e.0.clone()).collect();
         assert_eq!(spans, vec![0..6, 11..16, 21..22]);
+        let texts: Vec<_> = errs.iter().map(|e| e.1.to_string()).collect();
+        assert_eq!(
+            texts,
+            [
+                "unknown name `nope` in `{nope}`",
+                "unknown format `:%`; only a precision like `:.2` or `:.2f` is supported",
+                "unclosed `{` (write `{{` for a brace)",
+            ]
+        );
+        assert_eq!(
+            errs[0].1.help().as_deref(),
+            Some("pass it in `args`, or write `{{` for a brace")
+        );
+    }
+
+    #[test]
+    fn each_template_error_renders_its_text() {
+        let cases = [
+            (
+                TemplateError::UnmatchedClose,
+                "unmatched `}` (write `}}` for a brace)",
+                None,
+            ),
+            (
+                TemplateError::Empty,
+                "empty placeholder `{}` (write `{{}}` for braces)",
+                None,
+            ),
+            (
+                TemplateError::NoAttribute {
+                    handle: "t".into(),
+                    attribute: "dnoe".into(),
+                    suggestion: crate::suggest::suggest("dnoe", Attr::NAMES),
+                },
+                "`t` has no attribute `dnoe`",
+                Some("did you mean `done`?"),
+            ),
+            (
+                TemplateError::NoAttribute {
+                    handle: "t".into(),
+                    attribute: "zzz".into(),
+                    suggestion: None,
+                },
+                "`t` has no attribute `zzz`",
+                Some("a handle has name, state, done, cancelled, result, error, count"),
+            ),
+        ];
+        for (error, text, help) in cases {
+            assert_eq!(error.to_string(), text);
+            assert_eq!(error.help().as_deref(), help);
+        }
+        let typo = Template::parse("{nmae}", &mut resolve).unwrap_err();
+        assert_eq!(typo[0].1.help().as_deref(), Some("did you mean `name`?"));
     }
 }
 

@@ -5,8 +5,8 @@ use toml::de::DeValue;
 use super::reader::Node;
 use super::{MAX_COUNT, MAX_DURATION, Validator};
 use crate::arrivals::{Arrivals, OpenProcess, Stage, Think, Users};
-use crate::diagnostic::Diagnostic;
-use crate::duration;
+use crate::problem::Problem;
+use crate::rate::parse_rate;
 
 /// The keys of `arrivals`.
 pub(crate) const KEYS: [&str; 7] = [
@@ -34,18 +34,13 @@ impl Validator<'_> {
         let kind = match kinds.as_slice() {
             [one] => *one,
             [] => {
-                self.r.diags.push(
-                    Diagnostic::new(node.span(), "`arrivals` needs a process")
-                        .help("give `rate = \"50/s\"` (evenly spaced), `poisson = \"50/s\"` (exponential gaps) or `users = 20` (a closed loop)"),
-                );
+                self.r.error(node.span(), Problem::NoArrivalProcess);
                 return None;
             }
             [first, second, ..] => {
                 let span = t.get(second).map_or(node.span(), |n| n.span());
-                self.r.error(
-                    span,
-                    format!("`arrivals` takes one process: `{first}` or `{second}`, not both"),
-                );
+                self.r
+                    .error(span, Problem::TwoArrivalProcesses { first, second });
                 return None;
             }
         };
@@ -59,10 +54,7 @@ impl Validator<'_> {
         };
         if kind == "users" {
             if let Some(s) = t.get("stages") {
-                self.r.error(
-                    s.span(),
-                    "`stages` ramp an open process's rate; virtual users have none",
-                );
+                self.r.error(s.span(), Problem::StagesWithUsers);
             }
             let users = self
                 .r
@@ -87,29 +79,20 @@ impl Validator<'_> {
             }));
         }
         if let Some(n) = t.get("think") {
-            self.r.error(
-                n.span(),
-                "`think` is the pause of a virtual user: it needs `users`",
-            );
+            self.r.error(n.span(), Problem::ThinkWithoutUsers);
         }
         let rate = self.rate(t.get(kind)?, &format!("`{kind}`"))?;
         let stages = match t.get("stages") {
             Some(s) => {
                 if let Some(d) = t.get("duration") {
-                    self.r.error(
-                        d.span(),
-                        "with `stages`, the process lasts as long as its stages: remove `duration`",
-                    );
+                    self.r.error(d.span(), Problem::StagesWithDuration);
                 }
                 self.stages(s, rate)?
             }
             None => {
                 if rate == 0.0 {
                     let n = t.get(kind)?;
-                    self.r.error(
-                        n.span(),
-                        format!("`{kind}` is 0: no arrival would ever come"),
-                    );
+                    self.r.error(n.span(), Problem::ZeroRate { kind });
                     return None;
                 }
                 if count.is_none() && duration.is_none() {
@@ -131,17 +114,18 @@ impl Validator<'_> {
     }
 
     fn never_ends(&mut self, node: &Node<'_>) {
-        self.r.diags.push(
-            Diagnostic::new(node.span(), "these arrivals never end")
-                .help("give `duration = \"1m\"`, `count = 1000`, or (for a rate) `stages`"),
-        );
+        self.r.error(node.span(), Problem::ArrivalsNeverEnd);
     }
 
     fn positive_duration(&mut self, node: &Node<'_>, what: &str) -> Option<u64> {
         let d = self.r.duration(node, what)?;
         if d == 0 {
-            self.r
-                .error(node.span(), format!("{what} must be longer than 0s"));
+            self.r.error(
+                node.span(),
+                Problem::NotPositive {
+                    what: what.to_owned(),
+                },
+            );
             return None;
         }
         Some(d)
@@ -151,15 +135,11 @@ impl Validator<'_> {
     /// the rate linearly from where the last ended to its target.
     fn stages(&mut self, node: &Node<'_>, start: f64) -> Option<Vec<Stage>> {
         let DeValue::Array(items) = node.get_ref() else {
-            self.r.error(
-                node.span(),
-                "`stages` is an array: [{ target = \"100/s\", duration = \"30s\" }, ...]",
-            );
+            self.r.error(node.span(), Problem::StagesNotArray);
             return None;
         };
         if items.is_empty() {
-            self.r
-                .error(node.span(), "`stages` needs at least one stage");
+            self.r.error(node.span(), Problem::NoStages);
             return None;
         }
         let mut out = Vec::new();
@@ -172,10 +152,7 @@ impl Validator<'_> {
                 continue;
             };
             let (Some(target), Some(d)) = (s.get("target"), s.get("duration")) else {
-                self.r.error(
-                    item.span(),
-                    "a stage needs `target` (the rate it ends at) and `duration`",
-                );
+                self.r.error(item.span(), Problem::IncompleteStage);
                 ok = false;
                 continue;
             };
@@ -191,21 +168,11 @@ impl Validator<'_> {
             from = to;
         }
         if total > MAX_DURATION {
-            self.r.error(
-                node.span(),
-                format!(
-                    "the stages last {}, longer than a run can (at most {})",
-                    duration::format(total),
-                    duration::format(MAX_DURATION)
-                ),
-            );
+            self.r.error(node.span(), Problem::StagesTooLong { total });
             return None;
         }
         if ok && out.iter().all(|s| s.from == 0.0 && s.to == 0.0) {
-            self.r.error(
-                node.span(),
-                "every stage's rate is 0: no arrival would come",
-            );
+            self.r.error(node.span(), Problem::AllStagesZero);
             return None;
         }
         ok.then_some(out)
@@ -213,75 +180,29 @@ impl Validator<'_> {
 
     /// A rate: `"50/s"`, `"3000/min"`, `"1/250ms"`, or a number per second.
     fn rate(&mut self, node: &Node<'_>, what: &str) -> Option<f64> {
-        let help = "rates look like \"50/s\", \"3000/min\", \"1/250ms\", or a number per second";
         let per_second = match node.get_ref() {
             DeValue::Integer(_) | DeValue::Float(_) => Ok(self.r.number(node, what)?),
-            DeValue::String(s) => parse_rate(s),
-            _ => Err(format!("{what} is a rate, such as \"50/s\"")),
+            DeValue::String(s) => parse_rate(s).map_err(Problem::from),
+            _ => Err(Problem::NotARate {
+                what: what.to_owned(),
+            }),
         };
         match per_second {
             Ok(r) if r.is_finite() && (0.0..=MAX_RATE).contains(&r) => Some(r),
             Ok(r) => {
-                self.r.diags.push(
-                    Diagnostic::new(
-                        node.span(),
-                        format!("{what} must be between 0 and 1e9 per second, not {r}"),
-                    )
-                    .label("out of range"),
+                self.r.error(
+                    node.span(),
+                    Problem::RateOutOfRange {
+                        what: what.to_owned(),
+                        rate: r,
+                    },
                 );
                 None
             }
-            Err(message) => {
-                self.r.diags.push(
-                    Diagnostic::new(node.span(), message)
-                        .label("not a rate")
-                        .help(help),
-                );
+            Err(problem) => {
+                self.r.error(node.span(), problem);
                 None
             }
         }
-    }
-}
-
-/// Arrivals per second from `"N/unit"` or `"N/duration"`.
-pub(crate) fn parse_rate(text: &str) -> Result<f64, String> {
-    let Some((n, per)) = text.split_once('/') else {
-        return Err(format!("`{text}` is not a rate: write it as \"50/s\""));
-    };
-    let n: f64 = n
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}`: `{}` is not a number", n.trim()))?;
-    if n < 0.0 || !n.is_finite() {
-        return Err(format!("`{text}`: a rate cannot be negative"));
-    }
-    let per = per.trim();
-    let starts_with_digit = per.starts_with(|c: char| c.is_ascii_digit() || c == '.');
-    let written = if starts_with_digit {
-        per.to_owned()
-    } else {
-        format!("1{per}")
-    };
-    let ns = duration::parse(&written).map_err(|m| format!("`{text}`: {m}"))?;
-    if ns == 0 {
-        return Err(format!("`{text}`: the time unit cannot be 0"));
-    }
-    Ok(n * 1e9 / ns as f64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_rate;
-
-    #[test]
-    fn rates_read_per_unit_or_per_duration() {
-        assert_eq!(parse_rate("50/s"), Ok(50.0));
-        assert_eq!(parse_rate("3000/min"), Ok(50.0));
-        assert_eq!(parse_rate("1/250ms"), Ok(4.0));
-        assert_eq!(parse_rate("0.5 / s"), Ok(0.5));
-        assert!(parse_rate("50").is_err());
-        assert!(parse_rate("x/s").is_err());
-        assert!(parse_rate("5/0s").is_err());
-        assert!(parse_rate("5/parsec").is_err());
     }
 }

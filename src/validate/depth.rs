@@ -13,6 +13,7 @@ use super::graph::TaskNode;
 use super::reader::entries;
 use super::scope::NESTED;
 use crate::diagnostic::Diagnostic;
+use crate::problem::Problem;
 
 /// The most levels of nested blocks and `call`s a task may run through.
 pub(crate) const MAX_DEPTH: u32 = 100;
@@ -45,21 +46,16 @@ pub(crate) fn too_deep(tasks: &[TaskNode<'_, '_>]) -> Option<Diagnostic> {
         Some((_, _, span)) => span.clone(),
         None => tasks[i].steps.map_or(0..0, |s| s.span()),
     };
-    let label = match via {
-        Some((_, callee, _)) => format!("this `call` of `{}` goes on", tasks[*callee].name),
-        None => "blocks nested this deep".to_owned(),
-    };
-    Some(
-        Diagnostic::new(
-            span,
-            format!(
-                "task `{}` would run {d} levels deep (nested blocks and `call`s); at most {MAX_DEPTH}",
-                tasks[i].name
-            ),
-        )
-        .label(label)
-        .help("a `call` runs the called task inside its caller: `spawn` it and `await` the handle, or flatten the chain"),
-    )
+    let callee = via.map(|(_, callee, _)| tasks[*callee].name.to_owned());
+    Some(Diagnostic::new(
+        span,
+        Problem::TooDeep {
+            task: tasks[i].name.to_owned(),
+            depth: *d,
+            max: MAX_DEPTH,
+            callee,
+        },
+    ))
 }
 
 /// A task's deepest block and its calls (to known tasks), by level from 1.

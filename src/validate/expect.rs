@@ -4,8 +4,9 @@ use toml::de::DeValue;
 
 use super::Validator;
 use super::reader::Node;
-use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::model::{Bounds, Expect, RunOutcome, Selector, Stat, StateName, SweepExpect};
+use crate::problem::Problem;
+use crate::suggest::suggest;
 
 pub(crate) const KEYS: [&str; 8] = [
     "makespan",
@@ -87,7 +88,6 @@ impl Validator<'_> {
 
     /// A share of runs: `"99%"`, `"99.5%"`, or a number from 0.0 to 1.0.
     fn share(&mut self, node: &Node<'_>) -> Option<f64> {
-        let what = "the share of runs that must end well (`ok`)";
         if let DeValue::String(text) = node.get_ref() {
             let parsed = text
                 .trim()
@@ -97,18 +97,18 @@ impl Validator<'_> {
             return match parsed {
                 Some(p) => Some(p / 100.0),
                 None => {
-                    self.r.diags.push(
-                        Diagnostic::new(
-                            node.span(),
-                            format!("{what} is a percentage like \"99%\", not \"{text}\""),
-                        )
-                        .help("write ok = \"99%\" or ok = 0.99"),
+                    self.r.error(
+                        node.span(),
+                        Problem::NotAPercentage {
+                            text: text.to_string(),
+                        },
                     );
                     None
                 }
             };
         }
-        self.r.probability(node, what)
+        self.r
+            .probability(node, "the share of runs that must end well (`ok`)")
     }
 
     /// A statistic's name: `p1`..`p100`, `max` or `mean`.
@@ -123,16 +123,18 @@ impl Validator<'_> {
                 .map(Stat::Percentile),
         };
         if parsed.is_none() {
-            self.r.diags.push(
-                Diagnostic::new(span, format!("unknown statistic `{stat}`"))
-                    .help("use a percentile `p1`..`p100` (`p99`), `max` or `mean`"),
+            self.r.error(
+                span,
+                Problem::UnknownStatistic {
+                    name: stat.to_owned(),
+                },
             );
         }
         parsed
     }
 
     /// `{ name = peak }` for semaphores or queues: exact or a range.
-    fn peaks(&mut self, node: &Node<'_>, what: &str, kind: &str) -> Vec<(u32, Bounds)> {
+    fn peaks(&mut self, node: &Node<'_>, what: &str, kind: &'static str) -> Vec<(u32, Bounds)> {
         let mut out = Vec::new();
         for (name, span, value) in self.keyed(node, what) {
             let id = self.global_ref(&name, span, kind);
@@ -150,12 +152,9 @@ impl Validator<'_> {
         node: &'a Node<'d>,
         what: &str,
     ) -> Vec<(String, std::ops::Range<usize>, &'a Node<'d>)> {
-        let Some(t) = self.r.table(node, what, &[]) else {
+        let Some(t) = self.r.free_table(node, what) else {
             return Vec::new();
         };
-        self.r
-            .diags
-            .retain(|d| !d.message.ends_with(&format!("in {what}")));
         t.items
             .iter()
             .map(|(k, span, v)| (k.to_string(), span.clone(), *v))
@@ -174,7 +173,9 @@ impl Validator<'_> {
             if label.contains('[') && index.is_none() {
                 self.r.error(
                     span.clone(),
-                    format!("`{label}`: an instance is written `name[k]`"),
+                    Problem::InstanceSyntax {
+                        label: label.clone(),
+                    },
                 );
                 continue;
             }
@@ -208,7 +209,12 @@ impl Validator<'_> {
     }
 
     /// A name of a task, semaphore or queue, with "did you mean".
-    fn global_ref(&mut self, name: &str, span: std::ops::Range<usize>, kind: &str) -> Option<u32> {
+    fn global_ref(
+        &mut self,
+        name: &str,
+        span: std::ops::Range<usize>,
+        kind: &'static str,
+    ) -> Option<u32> {
         let names = match kind {
             "task" => &self.globals.tasks,
             "semaphore" => &self.globals.semaphores,
@@ -217,10 +223,15 @@ impl Validator<'_> {
         if let Some(i) = names.iter().position(|n| n == name) {
             return Some(i as u32);
         }
-        let help = did_you_mean(name, names.iter().map(String::as_str));
-        self.r
-            .diags
-            .push(Diagnostic::new(span, format!("no {kind} named `{name}`")).help_opt(help));
+        let suggestion = suggest(name, names.iter().map(String::as_str));
+        self.r.error(
+            span,
+            Problem::NoSuchName {
+                kind,
+                name: name.to_owned(),
+                suggestion,
+            },
+        );
         None
     }
 
@@ -228,26 +239,39 @@ impl Validator<'_> {
         match StateName::NAMES.iter().position(|n| *n == name) {
             Some(i) => Some(state_name(i)),
             None => {
-                let help = did_you_mean(name, StateName::NAMES)
-                    .unwrap_or_else(|| format!("states: {}", StateName::NAMES.join(", ")));
-                self.r
-                    .diags
-                    .push(Diagnostic::new(span, format!("unknown state `{name}`")).help(help));
+                let suggestion = suggest(name, StateName::NAMES);
+                self.r.error(
+                    span,
+                    Problem::UnknownState {
+                        name: name.to_owned(),
+                        suggestion,
+                    },
+                );
                 None
             }
         }
     }
 
     /// One of `names`, as a string; its index.
-    fn pick(&mut self, node: &Node<'_>, what: &str, names: &[&str]) -> Option<usize> {
+    fn pick(
+        &mut self,
+        node: &Node<'_>,
+        what: &'static str,
+        names: &'static [&'static str],
+    ) -> Option<usize> {
         let s = self.r.string(node, &format!("an {what}"))?;
         let found = names.iter().position(|n| *n == s);
         if found.is_none() {
-            let help = did_you_mean(s, names.iter().copied())
-                .unwrap_or_else(|| format!("one of: {}", names.join(", ")));
-            self.r
-                .diags
-                .push(Diagnostic::new(node.span(), format!("unknown {what} `{s}`")).help(help));
+            let suggestion = suggest(s, names.iter().copied());
+            self.r.error(
+                node.span(),
+                Problem::UnknownChoice {
+                    what,
+                    name: s.to_owned(),
+                    names,
+                    suggestion,
+                },
+            );
         }
         found
     }
@@ -265,8 +289,12 @@ impl Validator<'_> {
                 let lo = one(self, &items[0]);
                 let (lo, hi) = (lo?, one(self, &items[1])?);
                 if lo > hi {
-                    self.r
-                        .error(node.span(), format!("{what}: the range is backwards"));
+                    self.r.error(
+                        node.span(),
+                        Problem::BackwardsRange {
+                            what: what.to_owned(),
+                        },
+                    );
                     return None;
                 }
                 Some(Bounds { lo, hi })
@@ -274,7 +302,9 @@ impl Validator<'_> {
             DeValue::Array(_) => {
                 self.r.error(
                     node.span(),
-                    format!("{what} is one value or a range [low, high]"),
+                    Problem::NotValueOrRange {
+                        what: what.to_owned(),
+                    },
                 );
                 None
             }

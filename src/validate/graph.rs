@@ -9,6 +9,7 @@ use toml::de::DeValue;
 use super::reader::{Entries, Node, entries};
 use super::scope::{Scope, walk};
 use crate::diagnostic::Diagnostic;
+use crate::problem::Problem;
 
 /// The raw pieces of one task the checks look at.
 pub(crate) struct TaskNode<'a, 'd> {
@@ -58,18 +59,8 @@ pub(crate) fn start_cycles(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
     cycles(&edges)
         .into_iter()
         .map(|(cycle, span)| {
-            let names: Vec<&str> = cycle.iter().map(|i| tasks[*i].name).collect();
-            let what = if cycle.len() == 2 {
-                format!("task `{}` starts itself", names[0])
-            } else {
-                format!("tasks start each other in a cycle: {}", names.join(" -> "))
-            };
-            Diagnostic::new(span, format!("{what}, without end"))
-                .label("this starts it again")
-                .help(format!(
-                    "every run of `{}` would start another; end the cycle {}",
-                    names[0], "(use `forever`/`repeat` inside one task to loop)"
-                ))
+            let names = cycle.iter().map(|i| tasks[*i].name.to_owned()).collect();
+            Diagnostic::new(span, Problem::StartCycle { names })
         })
         .collect()
 }
@@ -80,15 +71,8 @@ pub(crate) fn after_cycles(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
     cycles(&edges)
         .into_iter()
         .map(|(cycle, span)| {
-            let names: Vec<&str> = cycle.iter().map(|i| tasks[*i].name).collect();
-            let what = if cycle.len() == 2 {
-                format!("task `{}` waits for itself", names[0])
-            } else {
-                format!("a dependency cycle: {}", names.join(" -> "))
-            };
-            Diagnostic::new(span, what)
-                .label("this closes the cycle")
-                .help("`after` must form a graph without cycles: none of these could ever start")
+            let names = cycle.iter().map(|i| tasks[*i].name.to_owned()).collect();
+            Diagnostic::new(span, Problem::AfterCycle { names })
         })
         .collect()
 }
@@ -233,16 +217,13 @@ pub(crate) fn unpaired_releases(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
             for (sem, span) in strings(step.get("release")) {
                 let caller_holds = callers_acquire[i].contains(&&sem);
                 if !held.contains(&sem) && !caller_holds {
-                    out.push(
-                        Diagnostic::new(
-                            span,
-                            format!("`release` of `{sem}` with no `acquire` before it in task `{}`", task.name),
-                        )
-                        .label("nothing to release")
-                        .help(format!(
-                            "add `{{ acquire = \"{sem}\" }}` before it, or use `{{ with = \"{sem}\", do = [...] }}`"
-                        )),
-                    );
+                    out.push(Diagnostic::new(
+                        span,
+                        Problem::UnpairedRelease {
+                            semaphore: sem.to_string(),
+                            task: task.name.to_owned(),
+                        },
+                    ));
                 }
             }
         });
@@ -292,14 +273,13 @@ pub(crate) fn handle_clashes(tasks: &[TaskNode<'_, '_>], futures: &[String]) -> 
                     } else {
                         continue;
                     };
-                    out.push(
-                        Diagnostic::new(
-                            span,
-                            format!("handle `{name}` has the name of a {kind}; a step naming `{name}` could mean either"),
-                        )
-                        .label("ambiguous")
-                        .help(format!("rename the handle, e.g. `{name}_task`")),
-                    );
+                    out.push(Diagnostic::new(
+                        span,
+                        Problem::HandleClash {
+                            name: name.to_string(),
+                            kind,
+                        },
+                    ));
                 }
             }
         });

@@ -18,8 +18,10 @@ use std::rc::Rc;
 
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::model::{FutureDef, Model, QueueDef, Retry, SemaphoreDef, Step, TaskDef, Trigger};
+use crate::problem::Problem;
+use crate::suggest::suggest;
 use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
@@ -54,7 +56,10 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(errors
             .iter()
-            .map(|e| Diagnostic::new(e.span().unwrap_or(0..0), e.message().trim().to_owned()))
+            .map(|e| {
+                let message = e.message().trim().to_owned();
+                Diagnostic::new(e.span().unwrap_or(0..0), Problem::Syntax { message })
+            })
             .collect());
     }
     let doc = Node::new(doc.span(), DeValue::Table(doc.into_inner()));
@@ -110,23 +115,16 @@ impl Validator<'_> {
         let futures = self.names_of(top.get("futures"), "[futures]");
         self.globals.set_futures(futures);
         let tasks = match top.get("tasks") {
-            Some(node) => self.r.table(node, "[tasks]", &[]).map(|_| node),
+            Some(node) => self.r.free_table(node, "[tasks]").map(|_| node),
             None => None,
         };
         let task_entries = tasks.and_then(|t| match t.get_ref() {
             DeValue::Table(table) => Some(entries(table)),
             _ => None,
         });
-        // `[tasks]` with arbitrary names: the unknown-key check above is skipped.
-        self.r.diags.retain(|d| !d.message.ends_with("in [tasks]"));
         let Some(task_entries) = task_entries.filter(|t| !t.items.is_empty()) else {
-            self.r.diags.push(
-                Diagnostic::new(
-                    doc.span().start..doc.span().start,
-                    "a scenario needs at least one task",
-                )
-                .help("add a table like:\n[tasks.main]\nsteps = [{ log = \"hello\" }]"),
-            );
+            let start = doc.span().start;
+            self.r.error(start..start, Problem::NoTasks);
             return self.empty_model();
         };
         self.globals.set_tasks(
@@ -217,7 +215,9 @@ impl Validator<'_> {
             if *arrives && started.contains(*name) {
                 self.r.error(
                     span.clone(),
-                    format!("task `{name}` has `arrivals`, so arrivals start it: steps cannot also start it"),
+                    Problem::StartedAndArriving {
+                        task: name.to_string(),
+                    },
                 );
             }
         }
@@ -242,23 +242,19 @@ impl Validator<'_> {
         for (name, span, _) in &tasks.items {
             self.check_name(name, span.clone(), "task");
             if name.contains(['[', ']']) {
-                self.r.diags.push(
-                    Diagnostic::new(
-                        span.clone(),
-                        format!(
-                            "task name `{}` has a bracket; replicas are named `w[0]`, `w[1]`... and could clash with it",
-                            name.escape_debug()
-                        ),
-                    )
-                    .help("use letters, digits, `_`, `-` or `.`"),
+                self.r.error(
+                    span.clone(),
+                    Problem::BracketInTaskName {
+                        name: name.to_string(),
+                    },
                 );
             }
             if self.globals.future(name).is_some() {
                 self.r.error(
                     span.clone(),
-                    format!(
-                        "`{name}` names both a task and a future; a step could not tell them apart"
-                    ),
+                    Problem::TaskAndFuture {
+                        name: name.to_string(),
+                    },
                 );
             }
         }
@@ -273,10 +269,7 @@ impl Validator<'_> {
             && let Some(n) = self.r.string(node, "`name`")
         {
             if n.chars().any(char::is_control) {
-                self.r.error(
-                    node.span(),
-                    "the scenario's `name` has a control character; it could not be shown",
-                );
+                self.r.error(node.span(), Problem::ControlInScenarioName);
             }
             header.name = n.to_owned();
         }
@@ -296,24 +289,18 @@ impl Validator<'_> {
             use crate::python::Python;
             match Python::parse(text) {
                 Some(p) => header.python = p,
-                None => {
-                    let known: Vec<&str> = Python::ALL.iter().map(|p| p.name()).collect();
-                    self.r.diags.push(
-                        Diagnostic::new(
-                            node.span(),
-                            format!("`python`: CPython {text} is not modelled"),
-                        )
-                        .label("not a modelled version")
-                        .help(format!("the versions modelled are {}", known.join(", "))),
-                    );
-                }
+                None => self.r.error(
+                    node.span(),
+                    Problem::UnknownPython {
+                        version: text.to_owned(),
+                    },
+                ),
             }
         }
         if let Some(node) = t.get("time_limit") {
             header.time_limit = self.r.duration(node, "`time_limit`");
             if header.time_limit == Some(0) {
-                self.r
-                    .error(node.span(), "`time_limit` must be more than 0s");
+                self.r.error(node.span(), Problem::ZeroTimeLimit);
             }
         }
         header
@@ -329,13 +316,14 @@ impl Validator<'_> {
     fn task_named(&mut self, name: &str, span: Range<usize>, what: &str) -> Option<u32> {
         let found = self.globals.task(name);
         if found.is_none() {
-            let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
-            self.r.diags.push(
-                Diagnostic::new(
-                    span,
-                    format!("{what} names task `{name}`, which is not defined"),
-                )
-                .help_opt(help),
+            let suggestion = suggest(name, self.globals.tasks.iter().map(String::as_str));
+            self.r.error(
+                span,
+                Problem::UndefinedTask {
+                    what: what.to_owned(),
+                    name: name.to_owned(),
+                    suggestion,
+                },
             );
         }
         found
@@ -343,11 +331,8 @@ impl Validator<'_> {
 
     fn names_of(&mut self, node: Option<&Node<'_>>, what: &str) -> Vec<String> {
         let Some(node) = node else { return Vec::new() };
-        match self.r.table(node, what, &[]) {
+        match self.r.free_table(node, what) {
             Some(t) => {
-                self.r
-                    .diags
-                    .retain(|d| !d.message.ends_with(&format!("in {what}")));
                 let kind = match what {
                     "[semaphores]" => "semaphore",
                     "[queues]" => "queue",
@@ -363,20 +348,18 @@ impl Validator<'_> {
     }
 
     /// A name must show: not empty or blank, no control characters.
-    fn check_name(&mut self, name: &str, span: Range<usize>, kind: &str) {
+    fn check_name(&mut self, name: &str, span: Range<usize>, kind: &'static str) {
         let problem = if name.trim().is_empty() {
-            format!("a {kind} name cannot be empty or blank")
+            Problem::BlankName { kind }
         } else if name.chars().any(char::is_control) {
-            format!(
-                "{kind} name `{}` has a control character; it could not be shown",
-                name.escape_debug()
-            )
+            Problem::ControlInName {
+                kind,
+                name: name.to_owned(),
+            }
         } else {
             return;
         };
-        self.r
-            .diags
-            .push(Diagnostic::new(span, problem).help("use letters, digits, `_`, `-` or `.`"));
+        self.r.error(span, problem);
     }
 
     fn semaphores(&mut self, node: Option<&Node<'_>>) -> Vec<SemaphoreDef> {
@@ -395,8 +378,9 @@ impl Validator<'_> {
                     .and_then(|t| match t.get("permits") {
                         Some(p) => self.r.int(p, "`permits`", 1, u32::MAX as i64),
                         None => {
-                            self.r
-                                .error(value.span(), format!("{what} needs `permits`"));
+                            let semaphore = name.to_owned();
+                            let problem = Problem::SemaphoreWithoutPermits { semaphore };
+                            self.r.error(value.span(), problem);
                             None
                         }
                     }),
@@ -501,11 +485,7 @@ impl Validator<'_> {
             )
         });
         if waits {
-            self.r.error(
-                node.span(),
-                "`on_done` callbacks run at once and cannot wait: use only log, set_result, \
-                 set_exception, cancel, spawn, check or task_done",
-            );
+            self.r.error(node.span(), Problem::CallbackWaits);
         }
     }
 
@@ -554,7 +534,10 @@ impl Validator<'_> {
                 if let Some(n) = t.get(key) {
                     self.r.error(
                         n.span(),
-                        format!("task `{name}` has `arrivals`, which start its instances: remove `{key}`"),
+                        Problem::ArrivalsWith {
+                            task: name.to_owned(),
+                            key,
+                        },
                     );
                 }
             }
@@ -562,7 +545,7 @@ impl Validator<'_> {
         } else {
             self.dependencies(&t, &mut def, root);
         }
-        def.body = self.body(&t, node, scope, &what);
+        def.body = self.body(&t, node, scope, name);
         def
     }
 
@@ -572,7 +555,7 @@ impl Validator<'_> {
         t: &Entries<'_, '_>,
         node: &Node<'_>,
         scope: &Scope,
-        what: &str,
+        task: &str,
     ) -> Vec<Step> {
         let shorthand = ["sleep", "fail", "error", "result"]
             .into_iter()
@@ -581,9 +564,10 @@ impl Validator<'_> {
             if let Some(key) = shorthand {
                 self.r.error(
                     steps.span(),
-                    format!(
-                        "{what} has both `steps` and the shorthand `{key}`; write `{key}` as a step"
-                    ),
+                    Problem::StepsAndShorthand {
+                        task: task.to_owned(),
+                        key,
+                    },
                 );
             }
             return self.steps(steps, scope);
@@ -605,29 +589,23 @@ impl Validator<'_> {
                 });
             }
         } else if let Some(e) = t.get("error") {
-            self.r.error(
-                e.span(),
-                "`error` is the message of `fail`; add `fail = 1.0` (or a chance)",
-            );
+            self.r.error(e.span(), Problem::ErrorWithoutFail);
         }
         if let Some(r) = t.get("result") {
             body.extend(self.expr(r, scope).map(Step::Return));
         }
         if body.is_empty() && shorthand.is_none() {
             let span = node.span().start..node.span().start;
-            self.r.diags.push(
-                Diagnostic::new(span, format!("{what} has no body"))
-                    .help("give it `steps = [...]`, or the shorthand `sleep = \"1s\"`"),
-            );
+            let task = task.to_owned();
+            self.r.error(span, Problem::NoBody { task });
         }
         body
     }
 
     fn args(&mut self, node: &Node<'_>, scope: &Scope) -> Vec<(u32, Expr)> {
-        let Some(t) = self.r.table(node, "`args`", &[]) else {
+        let Some(t) = self.r.free_table(node, "`args`") else {
             return Vec::new();
         };
-        self.r.diags.retain(|d| !d.message.ends_with("in `args`"));
         let mut out = Vec::new();
         for (key, _, value) in &t.items {
             if let Some(e) = self.expr(value, scope) {
@@ -668,8 +646,7 @@ impl Validator<'_> {
                     .collect(),
             ),
             DeValue::Datetime(_) => {
-                self.r
-                    .error(node.span(), "date-times are not values a task can use");
+                self.r.error(node.span(), Problem::DatetimeValue);
                 return None;
             }
         })
@@ -682,8 +659,7 @@ impl Validator<'_> {
         let on = t.get("retry_on").and_then(|n| self.retry_on(n));
         let Some(node) = t.get("retry") else {
             if let Some(n) = t.get("retry_on") {
-                self.r
-                    .error(n.span(), "`retry_on` needs `retry = { attempts = ... }`");
+                self.r.error(n.span(), Problem::RetryOnWithoutRetry);
             }
             return None;
         };
@@ -702,10 +678,7 @@ impl Validator<'_> {
         }
         let r = self.r.table(node, "`retry`", &KEYS)?;
         let Some(attempts) = r.get("attempts") else {
-            self.r.error(
-                node.span(),
-                "`retry` needs `attempts` (every try, the first included)",
-            );
+            self.r.error(node.span(), Problem::RetryWithoutAttempts);
             return None;
         };
         // Every key is checked, even after a bad one; the file is then invalid anyway.
@@ -720,27 +693,19 @@ impl Validator<'_> {
         if let Some(f) = r.get("factor") {
             let factor = self.r.number(f, "`factor`").unwrap_or(2.0);
             if !(1.0..=100.0).contains(&factor) {
-                self.r.error(
-                    f.span(),
-                    format!("`factor` must be between 1 and 100, not {factor}"),
-                );
+                self.r.error(f.span(), Problem::FactorOutOfRange { factor });
             }
             retry.factor = factor;
         }
         if let Some(m) = r.get("max_backoff") {
             retry.max_backoff = self.r.duration(m, "`max_backoff`");
             if let Some(max) = retry.max_backoff.filter(|max| *max < retry.backoff) {
-                self.r.diags.push(
-                    Diagnostic::new(
-                        m.span(),
-                        format!(
-                            "`max_backoff` ({}) is below `backoff` ({}): no wait could respect it",
-                            crate::duration::format(max),
-                            crate::duration::format(retry.backoff)
-                        ),
-                    )
-                    .label("below `backoff`")
-                    .help("make `max_backoff` at least `backoff`, or remove it"),
+                self.r.error(
+                    m.span(),
+                    Problem::MaxBackoffBelowBackoff {
+                        max,
+                        backoff: retry.backoff,
+                    },
                 );
             }
         }
@@ -761,12 +726,12 @@ impl Validator<'_> {
             match name {
                 "error" => error = true,
                 "timeout" => timeout = true,
-                other => self.r.diags.push(
-                    Diagnostic::new(
-                        span,
-                        format!("`retry_on` takes `error` and `timeout`, not `{other}`"),
-                    )
-                    .help_opt(did_you_mean(other, ["error", "timeout"])),
+                other => self.r.error(
+                    span,
+                    Problem::UnknownRetryOn {
+                        name: other.to_owned(),
+                        suggestion: suggest(other, ["error", "timeout"]),
+                    },
                 ),
             }
         }
@@ -783,7 +748,9 @@ impl Validator<'_> {
                 if !self.globals.root[id as usize] {
                     self.r.error(
                         span,
-                        format!("`after` names `{name}`, which steps start: only a task that starts by itself can be waited for"),
+                        Problem::AfterStartedTask {
+                            name: name.to_owned(),
+                        },
                     );
                 }
                 def.after.push(id);
@@ -791,10 +758,9 @@ impl Validator<'_> {
             if !root {
                 self.r.error(
                     node.span(),
-                    format!(
-                        "task `{}` has `after`, so it starts by itself: steps cannot also start it",
-                        def.name
-                    ),
+                    Problem::AfterAndStarted {
+                        task: def.name.clone(),
+                    },
                 );
             }
         }
@@ -811,15 +777,16 @@ impl Validator<'_> {
                         Trigger::OneFailed,
                     ][i]
                 }
-                None => self.r.diags.push(
-                    Diagnostic::new(node.span(), format!("unknown trigger `{name}`")).help(
-                        did_you_mean(name, Trigger::NAMES)
-                            .unwrap_or_else(|| format!("triggers: {}", Trigger::NAMES.join(", "))),
-                    ),
+                None => self.r.error(
+                    node.span(),
+                    Problem::UnknownTrigger {
+                        name: name.to_owned(),
+                        suggestion: suggest(name, Trigger::NAMES),
+                    },
                 ),
             }
             if def.after.is_empty() && t.get("after").is_none() {
-                self.r.error(node.span(), "`trigger` needs `after = [...]`");
+                self.r.error(node.span(), Problem::TriggerWithoutAfter);
             }
         }
     }

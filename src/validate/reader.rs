@@ -6,14 +6,14 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::duration;
+use crate::problem::Problem;
+use crate::suggest::suggest;
 
 pub(crate) type Node<'a> = Spanned<DeValue<'a>>;
 
-/// The longest duration a file may write: 100 years (36,500 days). The
-/// clock holds about 584 years; a run that would pass that stops (exit 3).
-pub(crate) const MAX_DURATION: u64 = 36_500 * 86_400 * 1_000_000_000;
+pub(crate) use crate::duration::MAX_DURATION;
 
 /// Collects problems while the file is read.
 pub(crate) struct Reader<'s> {
@@ -52,18 +52,20 @@ pub(crate) fn type_name(v: &DeValue<'_>) -> &'static str {
 }
 
 impl<'s> Reader<'s> {
-    pub(crate) fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
-        self.diags.push(Diagnostic::new(span, message));
+    /// Records `problem` at `span`.
+    pub(crate) fn error(&mut self, span: Range<usize>, problem: Problem) {
+        self.diags.push(Diagnostic::new(span, problem));
     }
 
-    fn wrong_type(&mut self, node: &Node<'_>, what: &str, expected: &str) {
+    fn wrong_type(&mut self, node: &Node<'_>, what: &str, expected: &'static str) {
         let found = type_name(node.get_ref());
-        self.diags.push(
-            Diagnostic::new(
-                node.span(),
-                format!("{what} must be {expected}, not {found}"),
-            )
-            .label(format!("expected {expected}")),
+        self.error(
+            node.span(),
+            Problem::WrongType {
+                what: what.to_owned(),
+                expected,
+                found,
+            },
         );
     }
 
@@ -72,27 +74,45 @@ impl<'s> Reader<'s> {
         &mut self,
         node: &'a Node<'d>,
         what: &str,
-        known: &[&str],
+        known: &'static [&'static str],
+    ) -> Option<Entries<'a, 'd>> {
+        let entries = self.free_table(node, what)?;
+        for (key, span, _) in &entries.items {
+            if !known.contains(key) {
+                let suggestion = suggest(key, known.iter().copied());
+                let key = (*key).to_owned();
+                let problem = if what == "the file" {
+                    Problem::UnknownTable {
+                        key,
+                        known,
+                        suggestion,
+                    }
+                } else {
+                    Problem::UnknownKey {
+                        key,
+                        what: what.to_owned(),
+                        known,
+                        suggestion,
+                    }
+                };
+                self.error(span.clone(), problem);
+            }
+        }
+        Some(entries)
+    }
+
+    /// Reads a table whose keys are names the file chooses (`[tasks]`,
+    /// `args`, `[expect] durations`...): every key is taken.
+    pub(crate) fn free_table<'a, 'd>(
+        &mut self,
+        node: &'a Node<'d>,
+        what: &str,
     ) -> Option<Entries<'a, 'd>> {
         let DeValue::Table(table) = node.get_ref() else {
             self.wrong_type(node, what, "a table");
             return None;
         };
-        let entries = entries(table);
-        for (key, span, _) in &entries.items {
-            if !known.contains(key) {
-                let help = did_you_mean(key, known.iter().copied())
-                    .unwrap_or_else(|| format!("{what} takes: {}", known.join(", ")));
-                let message = if what == "the file" {
-                    format!("unknown table `[{key}]`")
-                } else {
-                    format!("unknown key `{key}` in {what}")
-                };
-                self.diags
-                    .push(Diagnostic::new(span.clone(), message).help(help));
-            }
-        }
-        Some(entries)
+        Some(entries(table))
     }
 
     pub(crate) fn string<'a>(&mut self, node: &'a Node<'_>, what: &str) -> Option<&'a str> {
@@ -127,13 +147,15 @@ impl<'s> Reader<'s> {
         match parsed {
             Some(v) if (lo..=hi).contains(&v) => Some(v),
             _ => {
-                let text = &self.source[node.span()];
-                self.diags.push(
-                    Diagnostic::new(
-                        node.span(),
-                        format!("{what} must be between {lo} and {hi}, not {text}"),
-                    )
-                    .label("out of range"),
+                let written = self.source[node.span()].to_owned();
+                self.error(
+                    node.span(),
+                    Problem::IntOutOfRange {
+                        what: what.to_owned(),
+                        lo,
+                        hi,
+                        written,
+                    },
                 );
                 None
             }
@@ -160,12 +182,12 @@ impl<'s> Reader<'s> {
         if (0.0..=1.0).contains(&p) {
             Some(p)
         } else {
-            self.diags.push(
-                Diagnostic::new(
-                    node.span(),
-                    format!("{what} is a probability between 0.0 and 1.0, not {p}"),
-                )
-                .label("out of range"),
+            self.error(
+                node.span(),
+                Problem::NotAProbability {
+                    what: what.to_owned(),
+                    value: p,
+                },
             );
             None
         }
@@ -185,34 +207,23 @@ impl<'s> Reader<'s> {
         };
         match parsed {
             Ok(ns) if ns > MAX_DURATION => {
-                self.diags.push(
-                    Diagnostic::new(
-                        node.span(),
-                        format!(
-                            "{what}: {} is longer than a run can last (at most {}, 100 years)",
-                            duration::format(ns),
-                            duration::format(MAX_DURATION)
-                        ),
-                    )
-                    .label("too long")
-                    .help("the virtual clock holds about 584 years; a duration may be at most 100 years"),
+                self.error(
+                    node.span(),
+                    Problem::DurationTooLong {
+                        what: what.to_owned(),
+                        ns,
+                    },
                 );
                 None
             }
             Ok(ns) => Some(ns),
-            Err(message) if message.contains("too long") => {
-                self.diags.push(
-                    Diagnostic::new(node.span(), format!("{what}: {message}"))
-                        .label("too long")
-                        .help("the virtual clock holds about 584 years; a duration may be at most 100 years"),
-                );
-                None
-            }
-            Err(message) => {
-                self.diags.push(
-                    Diagnostic::new(node.span(), format!("{what}: {message}"))
-                        .label("not a duration")
-                        .help("durations look like \"250ms\", \"1.5s\", \"2m 30s\", \"1 day\", or an unquoted number of seconds"),
+            Err(invalid) => {
+                self.error(
+                    node.span(),
+                    Problem::InvalidDuration {
+                        what: what.to_owned(),
+                        invalid,
+                    },
                 );
                 None
             }
@@ -235,7 +246,12 @@ impl<'s> Reader<'s> {
                     }
                 }
                 if items.is_empty() {
-                    self.error(node.span(), format!("{what} needs at least one name"));
+                    self.error(
+                        node.span(),
+                        Problem::NoNames {
+                            what: what.to_owned(),
+                        },
+                    );
                 }
                 out
             }

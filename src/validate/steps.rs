@@ -5,12 +5,13 @@ use toml::de::DeValue;
 use super::Validator;
 use super::reader::{Entries, Node, entries};
 use super::scope::Scope;
-use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::distribution::Dist;
 use crate::model::{
     Bind, Catch, Delay, QueueId, ReturnWhen, SemId, Start, StateName, Step, Target,
 };
-use crate::template::{Attr, Ref, Template};
+use crate::problem::Problem;
+use crate::suggest::suggest;
+use crate::template::{Attr, Ref, Template, TemplateError};
 
 /// Every verb, and the modifiers each one takes.
 pub(crate) const VERBS: [(&str, &[&str]); 31] = [
@@ -67,13 +68,7 @@ impl Validator<'_> {
     pub(crate) fn steps(&mut self, node: &Node<'_>, scope: &Scope) -> Vec<Step> {
         let DeValue::Array(items) = node.get_ref() else {
             let found = super::reader::type_name(node.get_ref());
-            self.r.diags.push(
-                Diagnostic::new(
-                    node.span(),
-                    format!("steps must be an array of steps, not {found}"),
-                )
-                .help("write steps = [{ sleep = \"1s\" }, { log = \"done\" }]"),
-            );
+            self.r.error(node.span(), Problem::StepsNotArray { found });
             return Vec::new();
         };
         items
@@ -85,18 +80,12 @@ impl Validator<'_> {
     fn step(&mut self, node: &Node<'_>, scope: &Scope) -> Option<Step> {
         let DeValue::Table(table) = node.get_ref() else {
             let found = super::reader::type_name(node.get_ref());
-            self.r.diags.push(
-                Diagnostic::new(
-                    node.span(),
-                    format!("a step must be an inline table, not {found}"),
-                )
-                .help("write a step like { sleep = \"1s\" }"),
-            );
+            self.r.error(node.span(), Problem::StepNotTable { found });
             return None;
         };
         let t = entries(table);
         let (verb, value) = self.verb_of(&t, node)?;
-        let allowed = VERBS
+        let allowed: &'static [&'static str] = VERBS
             .iter()
             .find(|(v, _)| *v == verb)
             .map(|(_, m)| *m)
@@ -107,22 +96,24 @@ impl Validator<'_> {
                 continue;
             }
             ok = false;
-            let known = all_keys();
-            let message = if known.contains(key) {
-                format!("`{key}` does not apply to a `{verb}` step")
-            } else {
-                format!("unknown key `{key}` in a `{verb}` step")
-            };
-            let help = did_you_mean(key, allowed.iter().copied()).unwrap_or_else(|| {
-                if allowed.is_empty() {
-                    format!("`{verb}` takes no other keys")
-                } else {
-                    format!("`{verb}` takes: {}", allowed.join(", "))
+            let suggestion = suggest(key, allowed.iter().copied());
+            let (key, verb) = ((*key).to_owned(), verb.to_owned());
+            let problem = if all_keys().contains(&key.as_str()) {
+                Problem::ModifierElsewhere {
+                    key,
+                    verb,
+                    allowed,
+                    suggestion,
                 }
-            });
-            self.r
-                .diags
-                .push(Diagnostic::new(span.clone(), message).help(help));
+            } else {
+                Problem::UnknownStepKey {
+                    key,
+                    verb,
+                    allowed,
+                    suggestion,
+                }
+            };
+            self.r.error(span.clone(), problem);
         }
         let step = self.verb(verb, value, &t, node, scope);
         if ok { step } else { None }
@@ -151,40 +142,39 @@ impl Validator<'_> {
             [(k, _, v)] => Some((k, v)),
             [] => {
                 let modifier = t.items.iter().find_map(|(k, span, _)| {
-                    let users: Vec<&str> = VERBS
+                    let verbs: Vec<&'static str> = VERBS
                         .iter()
                         .filter(|(_, m)| m.contains(k))
                         .map(|(v, _)| *v)
                         .collect();
-                    (!users.is_empty()).then(|| {
-                        let help = format!("`{k}` goes with a verb: {}", users.join(", "));
-                        (span.clone(), "this step has no verb".to_owned(), help)
+                    (!verbs.is_empty()).then(|| {
+                        let key = (*k).to_owned();
+                        (span.clone(), Problem::ModifierWithoutVerb { key, verbs })
                     })
                 });
                 let guess = modifier.or_else(|| {
                     t.items.iter().find_map(|(k, span, _)| {
-                        did_you_mean(k, verb_names())
-                            .map(|h| (span.clone(), format!("unknown verb `{k}`"), h))
+                        suggest(k, verb_names()).map(|suggestion| {
+                            let key = (*k).to_owned();
+                            (span.clone(), Problem::UnknownVerb { key, suggestion })
+                        })
                     })
                 });
-                let d = match guess {
-                    Some((span, message, help)) => Diagnostic::new(span, message).help(help),
-                    None => Diagnostic::new(node.span(), "a step needs a verb").help(format!(
-                        "verbs: {}",
-                        verb_names().collect::<Vec<_>>().join(", ")
-                    )),
-                };
-                self.r.diags.push(d);
+                let (span, problem) = guess.unwrap_or_else(|| {
+                    let verbs = verb_names().collect();
+                    (node.span(), Problem::NoVerb { verbs })
+                });
+                self.r.error(span, problem);
                 None
             }
             [_, (second, span, _), ..] => {
                 let first = verbs[0].0;
-                self.r.diags.push(
-                    Diagnostic::new(
-                        span.clone(),
-                        format!("a step has one verb, this one has `{first}` and `{second}`"),
-                    )
-                    .help("split it into two steps"),
+                self.r.error(
+                    span.clone(),
+                    Problem::TwoVerbs {
+                        first: first.to_owned(),
+                        second: (*second).to_owned(),
+                    },
                 );
                 None
             }
@@ -215,14 +205,15 @@ impl Validator<'_> {
         node: &Node<'_>,
         scope: &Scope,
     ) -> Option<Step> {
-        let nested = |this: &mut Self, key: &str| -> Option<Vec<Step>> {
-            match t.get(key) {
+        // The `do = [...]` block of a verb that has one.
+        let nested = |this: &mut Self| -> Option<Vec<Step>> {
+            match t.get("do") {
                 Some(n) => Some(this.steps(n, scope)),
                 None => {
-                    this.r.error(
-                        node.span(),
-                        format!("a `{verb}` step needs `{key} = [...]`"),
-                    );
+                    let verb = verb.to_owned();
+                    let needs = "`do = [...]`";
+                    this.r
+                        .error(node.span(), Problem::StepNeeds { verb, needs });
                     None
                 }
             }
@@ -252,21 +243,23 @@ impl Validator<'_> {
                 timeout: self.opt_duration(t.get("timeout"), "`timeout`")?,
                 cancel_pending: self.flag(t, "cancel_pending"),
             },
-            "wait_for" => {
-                Step::WaitFor {
-                    target: self.target(v, scope, true)?,
-                    timeout: match t.get("timeout") {
-                        Some(d) => self.r.duration(d, "`timeout`")?,
-                        None => {
-                            self.r.error(node.span(), "a `wait_for` step needs `timeout` (use `await` to wait without one)");
-                            return None;
-                        }
-                    },
-                    shield: self.flag(t, "shield"),
-                }
-            }
+            "wait_for" => Step::WaitFor {
+                target: self.target(v, scope, true)?,
+                timeout: match t.get("timeout") {
+                    Some(d) => self.r.duration(d, "`timeout`")?,
+                    None => {
+                        self.needs(
+                            node,
+                            "wait_for",
+                            "`timeout` (use `await` to wait without one)",
+                        );
+                        return None;
+                    }
+                },
+                shield: self.flag(t, "shield"),
+            },
             "timeout" => {
-                let body = nested(self, "do");
+                let body = nested(self);
                 Step::Timeout {
                     after: self.r.duration(v, "`timeout`")?,
                     body: body?,
@@ -275,7 +268,7 @@ impl Validator<'_> {
             "cancel" => Step::Cancel(self.target(v, scope, false)?),
             "try" => self.try_step(v, t, node, scope)?,
             "with" => {
-                let body = nested(self, "do");
+                let body = nested(self);
                 Step::With {
                     sem: self.semaphore_ref(v)?,
                     body: body?,
@@ -288,7 +281,7 @@ impl Validator<'_> {
                 item: match t.get("item") {
                     Some(i) => self.expr(i, scope)?,
                     None => {
-                        self.r.error(node.span(), "a `put` step needs `item = ...`");
+                        self.needs(node, "put", "`item = ...`");
                         return None;
                     }
                 },
@@ -297,7 +290,7 @@ impl Validator<'_> {
             "task_done" => Step::TaskDone(self.queue_ref(v)?),
             "join" => Step::Join(self.queue_ref(v)?),
             "consume" => {
-                let body = nested(self, "do");
+                let body = nested(self);
                 let queue = self.queue_ref(v);
                 let until = t.get("until").map(|u| self.expr(u, scope));
                 Step::Consume {
@@ -321,7 +314,7 @@ impl Validator<'_> {
                 },
             },
             "repeat" => {
-                let body = nested(self, "do");
+                let body = nested(self);
                 Step::Repeat {
                     times: self.r.int(v, "`repeat`", 0, u32::MAX as i64)? as u32,
                     body: body?,
@@ -329,11 +322,11 @@ impl Validator<'_> {
             }
             "forever" => Step::Forever(self.steps(v, scope)),
             "for" => {
-                let body = nested(self, "do");
+                let body = nested(self);
                 let items = match t.get("in") {
                     Some(i) => self.expr(i, scope),
                     None => {
-                        self.r.error(node.span(), "a `for` step needs `in = [...]`");
+                        self.needs(node, "for", "`in = [...]`");
                         None
                     }
                 };
@@ -346,14 +339,7 @@ impl Validator<'_> {
             "each" => self.each(v, t, node, scope)?,
             "check" => self.check(v, t, node, scope)?,
             "break" if self.loops == 0 => {
-                self.r.diags.push(
-                    Diagnostic::new(
-                        node.span(),
-                        "`break` outside a loop: there is nothing to break out of",
-                    )
-                    .label("not inside repeat, forever, for, each or consume")
-                    .help("to end the task here, use `{ return = ... }`"),
-                );
+                self.r.error(node.span(), Problem::BreakOutsideLoop);
                 return None;
             }
             "break" => Step::Break,
@@ -363,6 +349,13 @@ impl Validator<'_> {
             },
             _ => unreachable!("every verb is decoded"),
         })
+    }
+
+    /// A problem: the `verb` step at `node` lacks what `needs` says.
+    fn needs(&mut self, node: &Node<'_>, verb: &str, needs: &'static str) {
+        let verb = verb.to_owned();
+        self.r
+            .error(node.span(), Problem::StepNeeds { verb, needs });
     }
 
     fn flag(&mut self, t: &Entries<'_, '_>, key: &str) -> bool {
@@ -389,10 +382,13 @@ impl Validator<'_> {
             "first_exception" => ReturnWhen::FirstException,
             "all_completed" => ReturnWhen::AllCompleted,
             _ => {
-                let help = did_you_mean(s, names)
-                    .unwrap_or_else(|| format!("one of {}", names.join(", ")));
-                self.r.diags.push(
-                    Diagnostic::new(node.span(), format!("unknown `return_when` `{s}`")).help(help),
+                let suggestion = suggest(s, names);
+                self.r.error(
+                    node.span(),
+                    Problem::UnknownReturnWhen {
+                        name: s.to_owned(),
+                        suggestion,
+                    },
                 );
                 return None;
             }
@@ -450,29 +446,30 @@ impl Validator<'_> {
         let mut problems = Vec::new();
         for (key, span, _) in entries(given).items {
             if !declared.iter().any(|d| d == key) {
-                let help =
-                    did_you_mean(key, declared.iter().map(String::as_str)).unwrap_or_else(|| {
-                        format!(
-                            "declare it with a default in [tasks.{task}] args = {{ {key} = ... }}"
-                        )
-                    });
-                problems.push(
-                    Diagnostic::new(span, format!("task `{task}` has no argument `{key}`"))
-                        .help(help),
-                );
+                let suggestion = suggest(key, declared.iter().map(String::as_str));
+                let problem = Problem::UnknownArgument {
+                    task: task.clone(),
+                    key: key.to_owned(),
+                    suggestion,
+                };
+                problems.push((span, problem));
             }
         }
-        self.r.diags.extend(problems);
+        for (span, problem) in problems {
+            self.r.error(span, problem);
+        }
     }
 
     fn task_ref(&mut self, name: &str, node: &Node<'_>) -> Option<u32> {
         let found = self.globals.task(name);
         if found.is_none() {
-            let help = did_you_mean(name, self.globals.tasks.iter().map(String::as_str));
-            self.r.diags.push(
-                Diagnostic::new(node.span(), format!("no task named `{name}`"))
-                    .label("not defined under [tasks]")
-                    .help_opt(help),
+            let suggestion = suggest(name, self.globals.tasks.iter().map(String::as_str));
+            self.r.error(
+                node.span(),
+                Problem::NoTaskToStart {
+                    name: name.to_owned(),
+                    suggestion,
+                },
             );
         }
         found
@@ -513,14 +510,11 @@ impl Validator<'_> {
                     args: Vec::new(),
                 }));
             }
-            self.r.diags.push(
-                Diagnostic::new(
-                    node.span(),
-                    format!("task `{name}` is started by steps, so this name is ambiguous here"),
-                )
-                .help(format!(
-                    "give the started task a handle (`spawn = \"{name}\", as = \"h\"`) and use that"
-                )),
+            self.r.error(
+                node.span(),
+                Problem::AmbiguousStartedTask {
+                    name: name.to_owned(),
+                },
             );
             return None;
         }
@@ -528,14 +522,13 @@ impl Validator<'_> {
             .all_handles()
             .chain(&self.globals.tasks)
             .chain(&self.globals.futures);
-        let help = did_you_mean(name, candidates.map(String::as_str));
-        self.r.diags.push(
-            Diagnostic::new(
-                node.span(),
-                format!("no task, handle or future named `{name}`"),
-            )
-            .label("unknown name")
-            .help_opt(help),
+        let suggestion = suggest(name, candidates.map(String::as_str));
+        self.r.error(
+            node.span(),
+            Problem::UnknownTarget {
+                name: name.to_owned(),
+                suggestion,
+            },
         );
         None
     }
@@ -574,20 +567,23 @@ impl Validator<'_> {
         &mut self,
         node: &Node<'_>,
         name: &str,
-        kind: &str,
-        table: &str,
+        kind: &'static str,
+        table: &'static str,
         list: fn(&super::Globals) -> &Vec<String>,
     ) -> Option<u32> {
         let names = list(&self.globals);
         if let Some(i) = names.iter().position(|n| n == name) {
             return Some(i as u32);
         }
-        let help = did_you_mean(name, names.iter().map(String::as_str))
-            .unwrap_or_else(|| format!("declare it under {table}"));
-        self.r.diags.push(
-            Diagnostic::new(node.span(), format!("no {kind} named `{name}`"))
-                .label(format!("not declared under {table}"))
-                .help(help),
+        let suggestion = suggest(name, names.iter().map(String::as_str));
+        self.r.error(
+            node.span(),
+            Problem::Undeclared {
+                kind,
+                table,
+                name: name.to_owned(),
+                suggestion,
+            },
         );
         None
     }
@@ -603,10 +599,7 @@ impl Validator<'_> {
         let except = t.get("except").map(|e| self.steps(e, scope));
         let finally = t.get("finally").map(|f| self.steps(f, scope));
         if except.is_none() && finally.is_none() {
-            self.r.error(
-                node.span(),
-                "a `try` step needs `except = [...]` or `finally = [...]`",
-            );
+            self.needs(node, "try", "`except = [...]` or `finally = [...]`");
             return None;
         }
         let catch = match t.get("catch") {
@@ -628,12 +621,13 @@ impl Validator<'_> {
                         "cancelled" => catch.cancelled = true,
                         other => {
                             let kinds = ["error", "timeout", "cancelled"];
-                            let help = did_you_mean(other, kinds).unwrap_or_else(|| {
-                                "catch takes error, timeout and cancelled".into()
-                            });
-                            self.r.diags.push(
-                                Diagnostic::new(span, format!("unknown exception kind `{other}`"))
-                                    .help(help),
+                            let suggestion = suggest(other, kinds);
+                            self.r.error(
+                                span,
+                                Problem::UnknownExceptionKind {
+                                    name: other.to_owned(),
+                                    suggestion,
+                                },
                             );
                         }
                     }
@@ -660,18 +654,14 @@ impl Validator<'_> {
         let var = match t.get("as") {
             Some(a) => self.symbols.intern(self.r.string(a, "`as`")?),
             None => {
-                self.r.error(
-                    node.span(),
-                    "an `each` step needs `as = \"name\"` for the task in hand",
-                );
+                self.needs(node, "each", "`as = \"name\"` for the task in hand");
                 return None;
             }
         };
         let body = match t.get("do") {
             Some(d) => self.steps(d, scope),
             None => {
-                self.r
-                    .error(node.span(), "an `each` step needs `do = [...]`");
+                self.needs(node, "each", "`do = [...]`");
                 return None;
             }
         };
@@ -687,8 +677,7 @@ impl Validator<'_> {
     ) -> Option<Step> {
         let target = self.target(v, scope, false)?;
         let Some(s) = t.get("state") else {
-            self.r
-                .error(node.span(), "a `check` step needs `state = \"...\"`");
+            self.needs(node, "check", "`state = \"...\"`");
             return None;
         };
         let name = self.r.string(s, "`state`")?;
@@ -700,11 +689,14 @@ impl Validator<'_> {
             "skipped" => StateName::Skipped,
             "finished" => StateName::Finished,
             other => {
-                let help = did_you_mean(other, StateName::NAMES)
-                    .unwrap_or_else(|| format!("one of {}", StateName::NAMES.join(", ")));
-                self.r
-                    .diags
-                    .push(Diagnostic::new(s.span(), format!("unknown state `{other}`")).help(help));
+                let suggestion = suggest(other, StateName::NAMES);
+                self.r.error(
+                    s.span(),
+                    Problem::UnknownCheckState {
+                        name: other.to_owned(),
+                        suggestion,
+                    },
+                );
                 return None;
             }
         };
@@ -731,19 +723,22 @@ impl Validator<'_> {
         let [(kind, _, value)] = t.items.as_slice() else {
             self.r.error(
                 node.span(),
-                format!("{what} takes one distribution, such as {{ exponential = \"1s\" }}"),
+                Problem::OneDistribution {
+                    what: what.to_owned(),
+                },
             );
             return None;
         };
         if !KINDS.contains(kind) {
             return None; // reported as an unknown key above
         }
-        let pair = |this: &mut Self, shape: &str| -> Option<(&Node<'_>, &Node<'_>)> {
+        let pair = |this: &mut Self, shape: &'static str| -> Option<(&Node<'_>, &Node<'_>)> {
             match value.get_ref() {
                 DeValue::Array(items) if items.len() == 2 => Some((&items[0], &items[1])),
                 _ => {
+                    let kind = (*kind).to_owned();
                     this.r
-                        .error(value.span(), format!("`{kind}` takes {shape}"));
+                        .error(value.span(), Problem::DistributionShape { kind, shape });
                     None
                 }
             }
@@ -754,7 +749,7 @@ impl Validator<'_> {
                 let lo = self.r.duration(lo, "the low bound");
                 let (lo, hi) = (lo?, self.r.duration(hi, "the high bound")?);
                 if lo > hi {
-                    self.r.error(value.span(), "`uniform` needs low <= high");
+                    self.r.error(value.span(), Problem::UniformBackwards);
                     return None;
                 }
                 Dist::Uniform(lo, hi)
@@ -774,10 +769,8 @@ impl Validator<'_> {
                 let sigma = self.r.number(sigma, "the shape `sigma`");
                 let (median, sigma) = (median?, sigma?);
                 if !(0.0..=10.0).contains(&sigma) {
-                    self.r.error(
-                        value.span(),
-                        format!("the shape of `lognormal` must be between 0 and 10, not {sigma}"),
-                    );
+                    self.r
+                        .error(value.span(), Problem::LognormalShape { sigma });
                     return None;
                 }
                 Dist::LogNormal(median, sigma)
@@ -789,10 +782,7 @@ impl Validator<'_> {
     /// `{ "100ms" = 9, "2s" = 1 }`: durations with positive weights, in file order.
     fn choice(&mut self, node: &Node<'_>) -> Option<Vec<(u64, f64)>> {
         let DeValue::Table(table) = node.get_ref() else {
-            self.r.error(
-                node.span(),
-                "`choice` takes durations with weights: { \"100ms\" = 9, \"2s\" = 1 }",
-            );
+            self.r.error(node.span(), Problem::ChoiceNotTable);
             return None;
         };
         let mut out = Vec::new();
@@ -803,22 +793,19 @@ impl Validator<'_> {
             match (d, w) {
                 (Ok(d), Some(w)) if w > 0.0 && w.is_finite() => out.push((d, w)),
                 (Err(e), _) => {
-                    self.r.error(span, format!("`choice`: {e}"));
+                    self.r.error(span, Problem::ChoiceDuration { invalid: e });
                     ok = false;
                 }
                 (_, Some(w)) => {
-                    self.r.error(
-                        weight.span(),
-                        format!("a weight must be more than 0, not {w}"),
-                    );
+                    self.r
+                        .error(weight.span(), Problem::WeightNotPositive { weight: w });
                     ok = false;
                 }
                 _ => ok = false,
             }
         }
         if out.is_empty() && ok {
-            self.r
-                .error(node.span(), "`choice` needs at least one duration");
+            self.r.error(node.span(), Problem::EmptyChoice);
             return None;
         }
         ok.then_some(out)
@@ -839,18 +826,12 @@ impl Validator<'_> {
         match Template::parse(text, &mut resolve) {
             Ok(t) => Some(t),
             Err(errors) => {
-                for (range, message) in errors {
+                for (range, error) in errors {
                     let span = match base {
                         Some(b) => b + range.start..b + range.end,
                         None => node.span(),
                     };
-                    let (message, help) = match message.split_once(" | ") {
-                        Some((m, h)) => (m.to_owned(), Some(h.to_owned())),
-                        None => (message, None),
-                    };
-                    self.r
-                        .diags
-                        .push(Diagnostic::new(span, message).help_opt(help));
+                    self.r.error(span, Problem::Template(error));
                 }
                 None
             }
@@ -864,7 +845,7 @@ fn resolve_ref(
     scope: &Scope,
     globals: &super::Globals,
     symbols: &mut super::Symbols,
-) -> Result<Ref, String> {
+) -> Result<Ref, TemplateError> {
     let (head, field) = match name.split_once('.') {
         Some((h, f)) => (h, Some(f)),
         None => (name, None),
@@ -893,10 +874,10 @@ fn resolve_ref(
         }
         let attr = match field {
             None => Attr::Name,
-            Some(f) => Attr::parse(f).ok_or_else(|| {
-                let help = did_you_mean(f, Attr::NAMES)
-                    .unwrap_or_else(|| format!("a handle has {}", Attr::NAMES.join(", ")));
-                format!("`{head}` has no attribute `{f}` | {help}")
+            Some(f) => Attr::parse(f).ok_or_else(|| TemplateError::NoAttribute {
+                handle: head.to_owned(),
+                attribute: f.to_owned(),
+                suggestion: suggest(f, Attr::NAMES),
             })?,
         };
         return Ok(Ref::Attr(target, attr));
@@ -905,7 +886,9 @@ fn resolve_ref(
         .all_vars()
         .chain(scope.all_handles().map(String::as_str))
         .chain(globals.futures.iter().map(String::as_str));
-    let help = did_you_mean(head, candidates)
-        .unwrap_or_else(|| "pass it in `args`, or write `{{` for a brace".into());
-    Err(format!("unknown name `{head}` in `{{{name}}}` | {help}"))
+    Err(TemplateError::UnknownName {
+        name: head.to_owned(),
+        placeholder: name.to_owned(),
+        suggestion: suggest(head, candidates),
+    })
 }

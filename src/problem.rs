@@ -1,0 +1,1092 @@
+//! Every kind of problem a scenario file can have, with the data it is
+//! about; one `match` turns each into its message, label and help.
+
+use crate::duration::{self, Invalid, MAX_DURATION};
+use crate::model::{StateName, Trigger};
+use crate::rate::RateError;
+use crate::suggest::Suggestion;
+use crate::template::TemplateError;
+
+/// What is wrong. Names are kept as written; `what` names the value a
+/// problem is about as the message shows it ("`timeout`", "task `a`").
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Problem {
+    // ----- the TOML itself, and values of the wrong type or range -----
+    /// The TOML parser's own message.
+    Syntax {
+        message: String,
+    },
+    WrongType {
+        what: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    UnknownTable {
+        key: String,
+        known: &'static [&'static str],
+        suggestion: Option<Suggestion>,
+    },
+    UnknownKey {
+        key: String,
+        what: String,
+        known: &'static [&'static str],
+        suggestion: Option<Suggestion>,
+    },
+    IntOutOfRange {
+        what: String,
+        lo: i64,
+        hi: i64,
+        written: String,
+    },
+    NotAProbability {
+        what: String,
+        value: f64,
+    },
+    DurationTooLong {
+        what: String,
+        ns: u64,
+    },
+    InvalidDuration {
+        what: String,
+        invalid: Invalid,
+    },
+    NoNames {
+        what: String,
+    },
+
+    // ----- names -----
+    NoTasks,
+    BlankName {
+        kind: &'static str,
+    },
+    ControlInName {
+        kind: &'static str,
+        name: String,
+    },
+    BracketInTaskName {
+        name: String,
+    },
+    TaskAndFuture {
+        name: String,
+    },
+    ControlInScenarioName,
+    UndefinedTask {
+        what: String,
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+
+    // ----- [scenario] -----
+    UnknownPython {
+        version: String,
+    },
+    ZeroTimeLimit,
+
+    // ----- tasks -----
+    StartedAndArriving {
+        task: String,
+    },
+    ArrivalsWith {
+        task: String,
+        key: &'static str,
+    },
+    StepsAndShorthand {
+        task: String,
+        key: &'static str,
+    },
+    ErrorWithoutFail,
+    NoBody {
+        task: String,
+    },
+    SemaphoreWithoutPermits {
+        semaphore: String,
+    },
+    CallbackWaits,
+    DatetimeValue,
+    RetryOnWithoutRetry,
+    RetryWithoutAttempts,
+    FactorOutOfRange {
+        factor: f64,
+    },
+    MaxBackoffBelowBackoff {
+        max: u64,
+        backoff: u64,
+    },
+    UnknownRetryOn {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    AfterStartedTask {
+        name: String,
+    },
+    AfterAndStarted {
+        task: String,
+    },
+    UnknownTrigger {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    TriggerWithoutAfter,
+
+    // ----- the task graph -----
+    StartCycle {
+        names: Vec<String>,
+    },
+    AfterCycle {
+        names: Vec<String>,
+    },
+    UnpairedRelease {
+        semaphore: String,
+        task: String,
+    },
+    HandleClash {
+        name: String,
+        kind: &'static str,
+    },
+    TooDeep {
+        task: String,
+        depth: u32,
+        max: u32,
+        callee: Option<String>,
+    },
+
+    // ----- steps -----
+    StepsNotArray {
+        found: &'static str,
+    },
+    StepNotTable {
+        found: &'static str,
+    },
+    ModifierElsewhere {
+        key: String,
+        verb: String,
+        allowed: &'static [&'static str],
+        suggestion: Option<Suggestion>,
+    },
+    UnknownStepKey {
+        key: String,
+        verb: String,
+        allowed: &'static [&'static str],
+        suggestion: Option<Suggestion>,
+    },
+    ModifierWithoutVerb {
+        key: String,
+        verbs: Vec<&'static str>,
+    },
+    UnknownVerb {
+        key: String,
+        suggestion: Suggestion,
+    },
+    /// A step with no verb, nor a key close to one; `verbs` are all of them.
+    NoVerb {
+        verbs: Vec<&'static str>,
+    },
+    TwoVerbs {
+        first: String,
+        second: String,
+    },
+    /// A step without a key its verb needs; `needs` is how to write it.
+    StepNeeds {
+        verb: String,
+        needs: &'static str,
+    },
+    BreakOutsideLoop,
+    UnknownReturnWhen {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    AmbiguousStartedTask {
+        name: String,
+    },
+    UnknownTarget {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    NoTaskToStart {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    Undeclared {
+        kind: &'static str,
+        table: &'static str,
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    UnknownArgument {
+        task: String,
+        key: String,
+        suggestion: Option<Suggestion>,
+    },
+    UnknownExceptionKind {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    UnknownCheckState {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    Template(TemplateError),
+
+    // ----- distributions -----
+    OneDistribution {
+        what: String,
+    },
+    DistributionShape {
+        kind: String,
+        shape: &'static str,
+    },
+    UniformBackwards,
+    LognormalShape {
+        sigma: f64,
+    },
+    ChoiceNotTable,
+    ChoiceDuration {
+        invalid: Invalid,
+    },
+    WeightNotPositive {
+        weight: f64,
+    },
+    EmptyChoice,
+
+    // ----- arrivals -----
+    NoArrivalProcess,
+    TwoArrivalProcesses {
+        first: &'static str,
+        second: &'static str,
+    },
+    StagesWithUsers,
+    ThinkWithoutUsers,
+    StagesWithDuration,
+    ZeroRate {
+        kind: &'static str,
+    },
+    ArrivalsNeverEnd,
+    NotPositive {
+        what: String,
+    },
+    StagesNotArray,
+    NoStages,
+    IncompleteStage,
+    StagesTooLong {
+        total: u64,
+    },
+    AllStagesZero,
+    RateOutOfRange {
+        what: String,
+        rate: f64,
+    },
+    InvalidRate {
+        error: RateError,
+    },
+    NotARate {
+        what: String,
+    },
+
+    // ----- [expect] -----
+    NotAPercentage {
+        text: String,
+    },
+    UnknownStatistic {
+        name: String,
+    },
+    InstanceSyntax {
+        label: String,
+    },
+    NoSuchName {
+        kind: &'static str,
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    UnknownState {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    UnknownChoice {
+        what: &'static str,
+        name: String,
+        names: &'static [&'static str],
+        suggestion: Option<Suggestion>,
+    },
+    BackwardsRange {
+        what: String,
+    },
+    NotValueOrRange {
+        what: String,
+    },
+}
+
+const NAME_HELP: &str = "use letters, digits, `_`, `-` or `.`";
+const CLOCK_HELP: &str =
+    "the virtual clock holds about 584 years; a duration may be at most 100 years";
+const RATE_HELP: &str =
+    "rates look like \"50/s\", \"3000/min\", \"1/250ms\", or a number per second";
+
+/// The suggestion, else `otherwise`.
+fn or(suggestion: &Option<Suggestion>, otherwise: impl FnOnce() -> String) -> String {
+    suggestion
+        .as_ref()
+        .map_or_else(otherwise, ToString::to_string)
+}
+
+fn shown(suggestion: &Option<Suggestion>) -> Option<String> {
+    suggestion.as_ref().map(ToString::to_string)
+}
+
+/// `{verb} takes: ...`, or that it takes nothing else.
+fn takes(verb: &str, allowed: &[&str]) -> String {
+    if allowed.is_empty() {
+        format!("`{verb}` takes no other keys")
+    } else {
+        format!("`{verb}` takes: {}", allowed.join(", "))
+    }
+}
+
+impl Problem {
+    /// The message, the label and the help, from one match over every kind.
+    pub(crate) fn texts(&self) -> (String, Option<String>, Option<String>) {
+        match self {
+            Problem::Syntax { message } => (message.clone(), None, None),
+            Problem::WrongType {
+                what,
+                expected,
+                found,
+            } => (
+                format!("{what} must be {expected}, not {found}"),
+                Some(format!("expected {expected}")),
+                None,
+            ),
+            Problem::UnknownTable {
+                key,
+                known,
+                suggestion,
+            } => (
+                format!("unknown table `[{key}]`"),
+                None,
+                Some(or(suggestion, || {
+                    format!("the file takes: {}", known.join(", "))
+                })),
+            ),
+            Problem::UnknownKey {
+                key,
+                what,
+                known,
+                suggestion,
+            } => (
+                format!("unknown key `{key}` in {what}"),
+                None,
+                Some(or(suggestion, || format!("{what} takes: {}", known.join(", ")))),
+            ),
+            Problem::IntOutOfRange {
+                what,
+                lo,
+                hi,
+                written,
+            } => (
+                format!("{what} must be between {lo} and {hi}, not {written}"),
+                Some("out of range".into()),
+                None,
+            ),
+            Problem::NotAProbability { what, value } => (
+                format!("{what} is a probability between 0.0 and 1.0, not {value}"),
+                Some("out of range".into()),
+                None,
+            ),
+            Problem::DurationTooLong { what, ns } => (
+                format!(
+                    "{what}: {} is longer than a run can last (at most {}, 100 years)",
+                    duration::format(*ns),
+                    duration::format(MAX_DURATION)
+                ),
+                Some("too long".into()),
+                Some(CLOCK_HELP.into()),
+            ),
+            Problem::InvalidDuration { what, invalid } if invalid.is_too_long() => (
+                format!("{what}: {invalid}"),
+                Some("too long".into()),
+                Some(CLOCK_HELP.into()),
+            ),
+            Problem::InvalidDuration { what, invalid } => (
+                format!("{what}: {invalid}"),
+                Some("not a duration".into()),
+                Some("durations look like \"250ms\", \"1.5s\", \"2m 30s\", \"1 day\", or an unquoted number of seconds".into()),
+            ),
+            Problem::NoNames { what } => (format!("{what} needs at least one name"), None, None),
+            Problem::NoTasks => (
+                "a scenario needs at least one task".into(),
+                None,
+                Some("add a table like:\n[tasks.main]\nsteps = [{ log = \"hello\" }]".into()),
+            ),
+            Problem::BlankName { kind } => (
+                format!("a {kind} name cannot be empty or blank"),
+                None,
+                Some(NAME_HELP.into()),
+            ),
+            Problem::ControlInName { kind, name } => (
+                format!(
+                    "{kind} name `{}` has a control character; it could not be shown",
+                    name.escape_debug()
+                ),
+                None,
+                Some(NAME_HELP.into()),
+            ),
+            Problem::BracketInTaskName { name } => (
+                format!(
+                    "task name `{}` has a bracket; replicas are named `w[0]`, `w[1]`... and could clash with it",
+                    name.escape_debug()
+                ),
+                None,
+                Some(NAME_HELP.into()),
+            ),
+            Problem::TaskAndFuture { name } => (
+                format!("`{name}` names both a task and a future; a step could not tell them apart"),
+                None,
+                None,
+            ),
+            Problem::ControlInScenarioName => (
+                "the scenario's `name` has a control character; it could not be shown".into(),
+                None,
+                None,
+            ),
+            Problem::UndefinedTask {
+                what,
+                name,
+                suggestion,
+            } => (
+                format!("{what} names task `{name}`, which is not defined"),
+                None,
+                shown(suggestion),
+            ),
+            Problem::UnknownPython { version } => {
+                let known: Vec<&str> = crate::python::Python::ALL.iter().map(|p| p.name()).collect();
+                (
+                    format!("`python`: CPython {version} is not modelled"),
+                    Some("not a modelled version".into()),
+                    Some(format!("the versions modelled are {}", known.join(", "))),
+                )
+            }
+            Problem::ZeroTimeLimit => ("`time_limit` must be more than 0s".into(), None, None),
+            Problem::StartedAndArriving { task } => (
+                format!("task `{task}` has `arrivals`, so arrivals start it: steps cannot also start it"),
+                None,
+                None,
+            ),
+            Problem::ArrivalsWith { task, key } => (
+                format!("task `{task}` has `arrivals`, which start its instances: remove `{key}`"),
+                None,
+                None,
+            ),
+            Problem::StepsAndShorthand { task, key } => (
+                format!(
+                    "task `{task}` has both `steps` and the shorthand `{key}`; write `{key}` as a step"
+                ),
+                None,
+                None,
+            ),
+            Problem::ErrorWithoutFail => (
+                "`error` is the message of `fail`; add `fail = 1.0` (or a chance)".into(),
+                None,
+                None,
+            ),
+            Problem::NoBody { task } => (
+                format!("task `{task}` has no body"),
+                None,
+                Some("give it `steps = [...]`, or the shorthand `sleep = \"1s\"`".into()),
+            ),
+            Problem::SemaphoreWithoutPermits { semaphore } => (
+                format!("semaphore `{semaphore}` needs `permits`"),
+                None,
+                None,
+            ),
+            Problem::CallbackWaits => (
+                "`on_done` callbacks run at once and cannot wait: use only log, set_result, \
+                 set_exception, cancel, spawn, check or task_done"
+                    .into(),
+                None,
+                None,
+            ),
+            Problem::DatetimeValue => (
+                "date-times are not values a task can use".into(),
+                None,
+                None,
+            ),
+            Problem::RetryOnWithoutRetry => (
+                "`retry_on` needs `retry = { attempts = ... }`".into(),
+                None,
+                None,
+            ),
+            Problem::RetryWithoutAttempts => (
+                "`retry` needs `attempts` (every try, the first included)".into(),
+                None,
+                None,
+            ),
+            Problem::FactorOutOfRange { factor } => (
+                format!("`factor` must be between 1 and 100, not {factor}"),
+                None,
+                None,
+            ),
+            Problem::MaxBackoffBelowBackoff { max, backoff } => (
+                format!(
+                    "`max_backoff` ({}) is below `backoff` ({}): no wait could respect it",
+                    duration::format(*max),
+                    duration::format(*backoff)
+                ),
+                Some("below `backoff`".into()),
+                Some("make `max_backoff` at least `backoff`, or remove it".into()),
+            ),
+            Problem::UnknownRetryOn { name, suggestion } => (
+                format!("`retry_on` takes `error` and `timeout`, not `{name}`"),
+                None,
+                shown(suggestion),
+            ),
+            Problem::AfterStartedTask { name } => (
+                format!("`after` names `{name}`, which steps start: only a task that starts by itself can be waited for"),
+                None,
+                None,
+            ),
+            Problem::AfterAndStarted { task } => (
+                format!("task `{task}` has `after`, so it starts by itself: steps cannot also start it"),
+                None,
+                None,
+            ),
+            Problem::UnknownTrigger { name, suggestion } => (
+                format!("unknown trigger `{name}`"),
+                None,
+                Some(or(suggestion, || format!("triggers: {}", Trigger::NAMES.join(", ")))),
+            ),
+            Problem::TriggerWithoutAfter => ("`trigger` needs `after = [...]`".into(), None, None),
+            Problem::StartCycle { names } => {
+                let what = if names.len() == 2 {
+                    format!("task `{}` starts itself", names[0])
+                } else {
+                    format!("tasks start each other in a cycle: {}", names.join(" -> "))
+                };
+                (
+                    format!("{what}, without end"),
+                    Some("this starts it again".into()),
+                    Some(format!(
+                        "every run of `{}` would start another; end the cycle {}",
+                        names[0], "(use `forever`/`repeat` inside one task to loop)"
+                    )),
+                )
+            }
+            Problem::AfterCycle { names } => (
+                if names.len() == 2 {
+                    format!("task `{}` waits for itself", names[0])
+                } else {
+                    format!("a dependency cycle: {}", names.join(" -> "))
+                },
+                Some("this closes the cycle".into()),
+                Some("`after` must form a graph without cycles: none of these could ever start".into()),
+            ),
+            Problem::UnpairedRelease { semaphore, task } => (
+                format!("`release` of `{semaphore}` with no `acquire` before it in task `{task}`"),
+                Some("nothing to release".into()),
+                Some(format!(
+                    "add `{{ acquire = \"{semaphore}\" }}` before it, or use `{{ with = \"{semaphore}\", do = [...] }}`"
+                )),
+            ),
+            Problem::HandleClash { name, kind } => (
+                format!("handle `{name}` has the name of a {kind}; a step naming `{name}` could mean either"),
+                Some("ambiguous".into()),
+                Some(format!("rename the handle, e.g. `{name}_task`")),
+            ),
+            Problem::TooDeep {
+                task,
+                depth,
+                max,
+                callee,
+            } => (
+                format!(
+                    "task `{task}` would run {depth} levels deep (nested blocks and `call`s); at most {max}"
+                ),
+                Some(match callee {
+                    Some(callee) => format!("this `call` of `{callee}` goes on"),
+                    None => "blocks nested this deep".to_owned(),
+                }),
+                Some("a `call` runs the called task inside its caller: `spawn` it and `await` the handle, or flatten the chain".into()),
+            ),
+            Problem::StepsNotArray { found } => (
+                format!("steps must be an array of steps, not {found}"),
+                None,
+                Some("write steps = [{ sleep = \"1s\" }, { log = \"done\" }]".into()),
+            ),
+            Problem::StepNotTable { found } => (
+                format!("a step must be an inline table, not {found}"),
+                None,
+                Some("write a step like { sleep = \"1s\" }".into()),
+            ),
+            Problem::ModifierElsewhere {
+                key,
+                verb,
+                allowed,
+                suggestion,
+            } => (
+                format!("`{key}` does not apply to a `{verb}` step"),
+                None,
+                Some(or(suggestion, || takes(verb, allowed))),
+            ),
+            Problem::UnknownStepKey {
+                key,
+                verb,
+                allowed,
+                suggestion,
+            } => (
+                format!("unknown key `{key}` in a `{verb}` step"),
+                None,
+                Some(or(suggestion, || takes(verb, allowed))),
+            ),
+            Problem::ModifierWithoutVerb { key, verbs } => (
+                "this step has no verb".into(),
+                None,
+                Some(format!("`{key}` goes with a verb: {}", verbs.join(", "))),
+            ),
+            Problem::UnknownVerb { key, suggestion } => (
+                format!("unknown verb `{key}`"),
+                None,
+                Some(suggestion.to_string()),
+            ),
+            Problem::NoVerb { verbs } => (
+                "a step needs a verb".into(),
+                None,
+                Some(format!("verbs: {}", verbs.join(", "))),
+            ),
+            Problem::TwoVerbs { first, second } => (
+                format!("a step has one verb, this one has `{first}` and `{second}`"),
+                None,
+                Some("split it into two steps".into()),
+            ),
+            Problem::StepNeeds { verb, needs } => {
+                let article = if verb.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                (format!("{article} `{verb}` step needs {needs}"), None, None)
+            }
+            Problem::BreakOutsideLoop => (
+                "`break` outside a loop: there is nothing to break out of".into(),
+                Some("not inside repeat, forever, for, each or consume".into()),
+                Some("to end the task here, use `{ return = ... }`".into()),
+            ),
+            Problem::UnknownReturnWhen { name, suggestion } => (
+                format!("unknown `return_when` `{name}`"),
+                None,
+                Some(or(suggestion, || {
+                    "one of first_completed, first_exception, all_completed".into()
+                })),
+            ),
+            Problem::AmbiguousStartedTask { name } => (
+                format!("task `{name}` is started by steps, so this name is ambiguous here"),
+                None,
+                Some(format!(
+                    "give the started task a handle (`spawn = \"{name}\", as = \"h\"`) and use that"
+                )),
+            ),
+            Problem::UnknownTarget { name, suggestion } => (
+                format!("no task, handle or future named `{name}`"),
+                Some("unknown name".into()),
+                shown(suggestion),
+            ),
+            Problem::NoTaskToStart { name, suggestion } => (
+                format!("no task named `{name}`"),
+                Some("not defined under [tasks]".into()),
+                shown(suggestion),
+            ),
+            Problem::Undeclared {
+                kind,
+                table,
+                name,
+                suggestion,
+            } => (
+                format!("no {kind} named `{name}`"),
+                Some(format!("not declared under {table}")),
+                Some(or(suggestion, || format!("declare it under {table}"))),
+            ),
+            Problem::UnknownArgument {
+                task,
+                key,
+                suggestion,
+            } => (
+                format!("task `{task}` has no argument `{key}`"),
+                None,
+                Some(or(suggestion, || {
+                    format!("declare it with a default in [tasks.{task}] args = {{ {key} = ... }}")
+                })),
+            ),
+            Problem::UnknownExceptionKind { name, suggestion } => (
+                format!("unknown exception kind `{name}`"),
+                None,
+                Some(or(suggestion, || {
+                    "catch takes error, timeout and cancelled".into()
+                })),
+            ),
+            Problem::UnknownCheckState { name, suggestion } => (
+                format!("unknown state `{name}`"),
+                None,
+                Some(or(suggestion, || format!("one of {}", StateName::NAMES.join(", ")))),
+            ),
+            Problem::Template(error) => (error.to_string(), None, error.help()),
+            Problem::OneDistribution { what } => (
+                format!("{what} takes one distribution, such as {{ exponential = \"1s\" }}"),
+                None,
+                None,
+            ),
+            Problem::DistributionShape { kind, shape } => {
+                (format!("`{kind}` takes {shape}"), None, None)
+            }
+            Problem::UniformBackwards => ("`uniform` needs low <= high".into(), None, None),
+            Problem::LognormalShape { sigma } => (
+                format!("the shape of `lognormal` must be between 0 and 10, not {sigma}"),
+                None,
+                None,
+            ),
+            Problem::ChoiceNotTable => (
+                "`choice` takes durations with weights: { \"100ms\" = 9, \"2s\" = 1 }".into(),
+                None,
+                None,
+            ),
+            Problem::ChoiceDuration { invalid } => (format!("`choice`: {invalid}"), None, None),
+            Problem::WeightNotPositive { weight } => (
+                format!("a weight must be more than 0, not {weight}"),
+                None,
+                None,
+            ),
+            Problem::EmptyChoice => ("`choice` needs at least one duration".into(), None, None),
+            Problem::NoArrivalProcess => (
+                "`arrivals` needs a process".into(),
+                None,
+                Some("give `rate = \"50/s\"` (evenly spaced), `poisson = \"50/s\"` (exponential gaps) or `users = 20` (a closed loop)".into()),
+            ),
+            Problem::TwoArrivalProcesses { first, second } => (
+                format!("`arrivals` takes one process: `{first}` or `{second}`, not both"),
+                None,
+                None,
+            ),
+            Problem::StagesWithUsers => (
+                "`stages` ramp an open process's rate; virtual users have none".into(),
+                None,
+                None,
+            ),
+            Problem::ThinkWithoutUsers => (
+                "`think` is the pause of a virtual user: it needs `users`".into(),
+                None,
+                None,
+            ),
+            Problem::StagesWithDuration => (
+                "with `stages`, the process lasts as long as its stages: remove `duration`".into(),
+                None,
+                None,
+            ),
+            Problem::ZeroRate { kind } => (
+                format!("`{kind}` is 0: no arrival would ever come"),
+                None,
+                None,
+            ),
+            Problem::ArrivalsNeverEnd => (
+                "these arrivals never end".into(),
+                None,
+                Some("give `duration = \"1m\"`, `count = 1000`, or (for a rate) `stages`".into()),
+            ),
+            Problem::NotPositive { what } => (format!("{what} must be longer than 0s"), None, None),
+            Problem::StagesNotArray => (
+                "`stages` is an array: [{ target = \"100/s\", duration = \"30s\" }, ...]".into(),
+                None,
+                None,
+            ),
+            Problem::NoStages => ("`stages` needs at least one stage".into(), None, None),
+            Problem::IncompleteStage => (
+                "a stage needs `target` (the rate it ends at) and `duration`".into(),
+                None,
+                None,
+            ),
+            Problem::StagesTooLong { total } => (
+                format!(
+                    "the stages last {}, longer than a run can (at most {})",
+                    duration::format(*total),
+                    duration::format(MAX_DURATION)
+                ),
+                None,
+                None,
+            ),
+            Problem::AllStagesZero => (
+                "every stage's rate is 0: no arrival would come".into(),
+                None,
+                None,
+            ),
+            Problem::RateOutOfRange { what, rate } => (
+                format!("{what} must be between 0 and 1e9 per second, not {rate}"),
+                Some("out of range".into()),
+                None,
+            ),
+            Problem::InvalidRate { error } => (
+                error.to_string(),
+                Some("not a rate".into()),
+                Some(RATE_HELP.into()),
+            ),
+            Problem::NotARate { what } => (
+                format!("{what} is a rate, such as \"50/s\""),
+                Some("not a rate".into()),
+                Some(RATE_HELP.into()),
+            ),
+            Problem::NotAPercentage { text } => (
+                format!("the share of runs that must end well (`ok`) is a percentage like \"99%\", not \"{text}\""),
+                None,
+                Some("write ok = \"99%\" or ok = 0.99".into()),
+            ),
+            Problem::UnknownStatistic { name } => (
+                format!("unknown statistic `{name}`"),
+                None,
+                Some("use a percentile `p1`..`p100` (`p99`), `max` or `mean`".into()),
+            ),
+            Problem::InstanceSyntax { label } => (
+                format!("`{label}`: an instance is written `name[k]`"),
+                None,
+                None,
+            ),
+            Problem::NoSuchName {
+                kind,
+                name,
+                suggestion,
+            } => (format!("no {kind} named `{name}`"), None, shown(suggestion)),
+            Problem::UnknownState { name, suggestion } => (
+                format!("unknown state `{name}`"),
+                None,
+                Some(or(suggestion, || format!("states: {}", StateName::NAMES.join(", ")))),
+            ),
+            Problem::UnknownChoice {
+                what,
+                name,
+                names,
+                suggestion,
+            } => (
+                format!("unknown {what} `{name}`"),
+                None,
+                Some(or(suggestion, || format!("one of: {}", names.join(", ")))),
+            ),
+            Problem::BackwardsRange { what } => {
+                (format!("{what}: the range is backwards"), None, None)
+            }
+            Problem::NotValueOrRange { what } => (
+                format!("{what} is one value or a range [low, high]"),
+                None,
+                None,
+            ),
+        }
+    }
+}
+
+impl From<TemplateError> for Problem {
+    fn from(error: TemplateError) -> Problem {
+        Problem::Template(error)
+    }
+}
+
+impl From<RateError> for Problem {
+    fn from(error: RateError) -> Problem {
+        Problem::InvalidRate { error }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suggest::suggest;
+
+    fn texts(p: Problem) -> (String, Option<String>, Option<String>) {
+        p.texts()
+    }
+
+    #[test]
+    fn unknown_keys_suggest_a_near_miss_or_list_the_keys() {
+        const KNOWN: &[&str] = &["steps", "sleep", "retry"];
+        let near = Problem::UnknownKey {
+            key: "retyr".into(),
+            what: "task `a`".into(),
+            known: KNOWN,
+            suggestion: suggest("retyr", KNOWN.iter().copied()),
+        };
+        assert_eq!(
+            texts(near),
+            (
+                "unknown key `retyr` in task `a`".into(),
+                None,
+                Some("did you mean `retry`?".into())
+            )
+        );
+        let far = Problem::UnknownTable {
+            key: "zzz".into(),
+            known: KNOWN,
+            suggestion: suggest("zzz", KNOWN.iter().copied()),
+        };
+        assert_eq!(
+            texts(far),
+            (
+                "unknown table `[zzz]`".into(),
+                None,
+                Some("the file takes: steps, sleep, retry".into())
+            )
+        );
+    }
+
+    #[test]
+    fn each_kind_renders_its_text() {
+        let cases: Vec<(Problem, &str, Option<&str>, Option<&str>)> = vec![
+            (
+                Problem::WrongType {
+                    what: "`count`".into(),
+                    expected: "an integer",
+                    found: "a string",
+                },
+                "`count` must be an integer, not a string",
+                Some("expected an integer"),
+                None,
+            ),
+            (
+                Problem::IntOutOfRange {
+                    what: "`count`".into(),
+                    lo: 1,
+                    hi: 9,
+                    written: "0".into(),
+                },
+                "`count` must be between 1 and 9, not 0",
+                Some("out of range"),
+                None,
+            ),
+            (
+                Problem::InvalidDuration {
+                    what: "`sleep`".into(),
+                    invalid: Invalid::Empty,
+                },
+                "`sleep`: `` is not a duration: it is empty",
+                Some("not a duration"),
+                Some(
+                    "durations look like \"250ms\", \"1.5s\", \"2m 30s\", \"1 day\", or an unquoted number of seconds",
+                ),
+            ),
+            (
+                Problem::InvalidDuration {
+                    what: "`sleep`".into(),
+                    invalid: Invalid::TooLong {
+                        text: "300y".into(),
+                    },
+                },
+                "`sleep`: `300y` is too long (at most about 292 years)",
+                Some("too long"),
+                Some(CLOCK_HELP),
+            ),
+            (
+                Problem::StartCycle {
+                    names: vec!["a".into(), "a".into()],
+                },
+                "task `a` starts itself, without end",
+                Some("this starts it again"),
+                Some(
+                    "every run of `a` would start another; end the cycle (use `forever`/`repeat` inside one task to loop)",
+                ),
+            ),
+            (
+                Problem::AfterCycle {
+                    names: vec!["a".into(), "b".into(), "a".into()],
+                },
+                "a dependency cycle: a -> b -> a",
+                Some("this closes the cycle"),
+                Some("`after` must form a graph without cycles: none of these could ever start"),
+            ),
+            (
+                Problem::StepNeeds {
+                    verb: "each".into(),
+                    needs: "`do = [...]`",
+                },
+                "an `each` step needs `do = [...]`",
+                None,
+                None,
+            ),
+            (
+                Problem::StepNeeds {
+                    verb: "put".into(),
+                    needs: "`item = ...`",
+                },
+                "a `put` step needs `item = ...`",
+                None,
+                None,
+            ),
+            (
+                Problem::UnknownStepKey {
+                    key: "x".into(),
+                    verb: "log".into(),
+                    allowed: &[],
+                    suggestion: None,
+                },
+                "unknown key `x` in a `log` step",
+                None,
+                Some("`log` takes no other keys"),
+            ),
+            (
+                Problem::Undeclared {
+                    kind: "queue",
+                    table: "[queues]",
+                    name: "q".into(),
+                    suggestion: None,
+                },
+                "no queue named `q`",
+                Some("not declared under [queues]"),
+                Some("declare it under [queues]"),
+            ),
+            (
+                Problem::InvalidRate {
+                    error: RateError::ZeroUnit {
+                        text: "5/0s".into(),
+                    },
+                },
+                "`5/0s`: the time unit cannot be 0",
+                Some("not a rate"),
+                Some(RATE_HELP),
+            ),
+            (
+                Problem::Template(TemplateError::Unclosed),
+                "unclosed `{` (write `{{` for a brace)",
+                None,
+                None,
+            ),
+            (
+                Problem::TooDeep {
+                    task: "a".into(),
+                    depth: 101,
+                    max: 100,
+                    callee: Some("b".into()),
+                },
+                "task `a` would run 101 levels deep (nested blocks and `call`s); at most 100",
+                Some("this `call` of `b` goes on"),
+                Some(
+                    "a `call` runs the called task inside its caller: `spawn` it and `await` the handle, or flatten the chain",
+                ),
+            ),
+        ];
+        for (problem, message, label, help) in cases {
+            let (m, l, h) = problem.texts();
+            assert_eq!(m, message);
+            assert_eq!(l.as_deref(), label, "{message}");
+            assert_eq!(h.as_deref(), help, "{message}");
+        }
+    }
+
+    #[test]
+    fn a_near_miss_is_suggested_in_place_of_the_list() {
+        let with = Problem::UnknownTrigger {
+            name: "all_sucess".into(),
+            suggestion: suggest("all_sucess", Trigger::NAMES),
+        };
+        assert_eq!(
+            with.texts().2.as_deref(),
+            Some("did you mean `all_success`?")
+        );
+        let without = Problem::UnknownCheckState {
+            name: "zzz".into(),
+            suggestion: None,
+        };
+        assert_eq!(
+            without.texts().2.as_deref(),
+            Some("one of pending, done, failed, cancelled, finished, skipped")
+        );
+    }
+}
