@@ -47,19 +47,6 @@ pub(crate) enum Op {
     },
 }
 
-impl LoopKind {
-    /// How many variables each turn sets and takes away after it: `i`, and
-    /// a `for` loop's variable. A `consume` loop sets none of its own (its
-    /// `item` stays, as a `get`'s does).
-    pub(crate) fn turn_vars(&self) -> usize {
-        match self {
-            LoopKind::Times(_) => 1,
-            LoopKind::Items { .. } => 2,
-            LoopKind::Consume { .. } => 0,
-        }
-    }
-}
-
 /// What a loop turns over.
 #[derive(Debug)]
 pub(crate) enum LoopKind {
@@ -70,6 +57,9 @@ pub(crate) enum LoopKind {
     /// `consume = QUEUE, until = SENTINEL`: each item, marked done after
     /// its turn; its body is after an [`Op::Take`].
     Consume { queue: QueueId, until: Option<Expr> },
+    /// `each = HANDLE, as = VAR`: each task or future of a handle, named
+    /// `VAR` in its turn.
+    Each { handle: Target, var: Sym },
 }
 
 impl Op {
@@ -158,6 +148,13 @@ impl Program {
                 }),
                 Step::Repeat { times, body } => self.looped(LoopKind::Times(Some(*times)), body),
                 Step::Forever(body) => self.looped(LoopKind::Times(None), body),
+                Step::Each { handle, var, body } => {
+                    let kind = LoopKind::Each {
+                        handle: handle.clone(),
+                        var: *var,
+                    };
+                    self.looped(kind, body)
+                }
                 Step::Consume { queue, until, body } => {
                     let kind = LoopKind::Consume {
                         queue: *queue,
@@ -184,7 +181,7 @@ impl Program {
                 queue: *queue,
                 start,
             }),
-            LoopKind::Times(_) | LoopKind::Items { .. } => None,
+            LoopKind::Times(_) | LoopKind::Items { .. } | LoopKind::Each { .. } => None,
         };
         self.ops.push(Op::Loop { kind, end: 0 });
         self.ops.extend(take);
@@ -216,14 +213,15 @@ impl Program {
 }
 
 /// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
-/// `join`, `await`, `gather`, and `with`, `repeat`, `forever`, `for` and `consume` blocks of
-/// them.
+/// `join`, `await`, `gather`, and `with`, `repeat`, `forever`, `for`,
+/// `each` and `consume` blocks of them.
 fn plain_steps(steps: &[Step]) -> bool {
     steps.iter().all(|step| match step {
         Step::With { body, .. }
         | Step::Repeat { body, .. }
         | Step::Forever(body)
         | Step::For { body, .. }
+        | Step::Each { body, .. }
         | Step::Consume { body, .. } => plain_steps(body),
         Step::Acquire(_)
         | Step::Put { .. }
@@ -276,12 +274,50 @@ pub(crate) struct Turning {
     /// Where this turn's `i` is in the variables (the body's own variables
     /// come after it).
     pub(crate) mark: usize,
+    /// Where an `each` loop's handle is in the handles.
+    pub(crate) hmark: usize,
     /// The turn, from 0.
     pub(crate) n: u64,
-    /// What a `for` loop turns over.
-    pub(crate) items: Option<Rc<[Value]>>,
-    /// What ends a `consume` loop: its sentinel as printed.
-    pub(crate) sentinel: Option<String>,
+    pub(crate) over: Over,
+}
+
+/// What a loop turns over, once it has begun.
+pub(crate) enum Over {
+    /// `repeat` (`Some`) and `forever` (`None`): turns alone.
+    Turns(Option<u32>),
+    /// `for`: its values, each named `var` in its turn.
+    Items { items: Rc<[Value]>, var: Sym },
+    /// `each`: the tasks and futures of a handle, each named `var`.
+    Members { members: Rc<[Member]>, var: Sym },
+    /// `consume`: items of `queue` until its sentinel, as printed.
+    Queue {
+        queue: QueueId,
+        sentinel: Option<String>,
+    },
+}
+
+impl Over {
+    /// How many variables each turn sets and takes away after it: `i`, and
+    /// a `for` loop's variable (an `each` loop's is a handle). A `consume`
+    /// loop sets none of its own (its `item` stays, as a `get`'s does).
+    pub(crate) fn turn_vars(&self) -> usize {
+        match self {
+            Over::Turns(_) | Over::Members { .. } => 1,
+            Over::Items { .. } => 2,
+            Over::Queue { .. } => 0,
+        }
+    }
+
+    /// Whether turn `n` (from 0) comes; a `consume` loop's turns come until
+    /// its sentinel.
+    pub(crate) fn has_turn(&self, n: u64) -> bool {
+        match self {
+            Over::Turns(times) => times.is_none_or(|t| n < u64::from(t)),
+            Over::Items { items, .. } => n < items.len() as u64,
+            Over::Members { members, .. } => n < members.len() as u64,
+            Over::Queue { .. } => true,
+        }
+    }
 }
 
 impl Frame {

@@ -3,10 +3,9 @@
 //!
 //! A definition is plain when it has no upstream, retry, timeout or deadline,
 //! and its steps are simple ([`Step::is_simple`]), `acquire`, `put`, `get`,
-//! `join`, `await`, `gather`, or `with`, `repeat`, `forever`, `for` and
-//! `consume` blocks of such steps; `limit` counts as a `with` around the
-//! body. Its steps are compiled once
-//! into a flat [`Program`]: a `with` becomes an acquire, its steps and a
+//! `join`, `await`, `gather`, or `with`, `repeat`, `forever`, `for`,
+//! `each` and `consume` blocks of such steps; `limit` counts as a `with`
+//! around the body. Its steps are compiled once into a flat [`Program`]: a `with` becomes an acquire, its steps and a
 //! release, with a [`Scope`] saying which permits are held where, so that an
 //! error, a cancellation, a `return` or a `break` releases them innermost
 //! first, as the nested `async with` blocks would; a loop becomes an entry,
@@ -25,7 +24,7 @@ use std::rc::Rc;
 use super::{Actor, Ctx, Flow, Repr, Then, begin, end, gathered, started};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
-    Frame, Line, LoopKind, Op, PlainWait, Program, QueueWait, Turning, UNSTARTED,
+    Frame, Line, LoopKind, Op, Over, PlainWait, Program, QueueWait, Turning, UNSTARTED,
 };
 use crate::queue::Side;
 use crate::runtime::{
@@ -120,8 +119,8 @@ impl Ctx {
     /// Runs a plain task from instruction `pc`, once what it waited for came,
     /// until it waits again or ends: the steps of [`Ctx::body`], the waits of
     /// [`Ctx::sleep`], [`Ctx::acquire`], `put`, `get` and `join`, and the
-    /// turns of `repeat`, `forever`, `for` and `consume` (`loops`: those it
-    /// is in).
+    /// turns of `repeat`, `forever`, `for`, `each` and `consume` (`loops`: those
+    /// it is in).
     fn plain_turn(
         &mut self,
         program: &Program,
@@ -198,38 +197,38 @@ impl Ctx {
                 Op::Get(queue) => self.plain_get(*queue),
                 Op::Join(queue) => self.plain_join(*queue),
                 Op::Loop { kind, end } => {
-                    let turning = match kind {
-                        LoopKind::Times(times) => (*times != Some(0)).then_some(Turning {
-                            mark: self.vars.len(),
-                            n: 0,
-                            items: None,
-                            sentinel: None,
-                        }),
-                        LoopKind::Consume { until, .. } => Some(Turning {
-                            mark: self.vars.len(),
-                            n: 0,
-                            items: None,
+                    let over = match kind {
+                        LoopKind::Times(times) => Over::Turns(*times),
+                        LoopKind::Consume { queue, until } => Over::Queue {
+                            queue: *queue,
                             sentinel: self.sentinel(until.as_ref()),
-                        }),
-                        LoopKind::Items { items, .. } => {
-                            let items: std::rc::Rc<[Value]> = match self.eval(items, "for") {
+                        },
+                        LoopKind::Items { items, var } => {
+                            let items: Rc<[Value]> = match self.eval(items, "for") {
                                 Value::List(items) => items,
-                                Value::None => std::rc::Rc::from([]),
-                                other => std::rc::Rc::from([other]),
+                                Value::None => Rc::from([]),
+                                other => Rc::from([other]),
                             };
-                            (!items.is_empty()).then_some(Turning {
-                                mark: self.vars.len(),
-                                n: 0,
-                                items: Some(items),
-                                sentinel: None,
-                            })
+                            Over::Items { items, var: *var }
                         }
+                        LoopKind::Each { handle, var } => Over::Members {
+                            members: self.members_of(handle).into(),
+                            var: *var,
+                        },
                     };
+                    let over = over.has_turn(0).then_some(over);
+                    let turning = over.map(|over| Turning {
+                        mark: 0,
+                        hmark: 0,
+                        n: 0,
+                        over,
+                    });
                     let Some(turning) = turning else {
                         pc = end + 1;
                         continue;
                     };
-                    self.turn_vars(kind, &turning);
+                    let mut turning = turning;
+                    self.begin_turn(&mut turning);
                     loops.push(turning);
                     if !self.turn_counted(kind, pc, *end) {
                         return Left::Waiting(pc + 1, PlainWait::Frozen);
@@ -249,22 +248,14 @@ impl Ctx {
                         continue;
                     }
                     let t = loops.last_mut().expect("in a loop");
-                    let mark = t.mark;
-                    self.vars.drain(mark..mark + kind.turn_vars());
+                    self.end_turn(t);
                     t.n += 1;
-                    let more = match (kind, &t.items) {
-                        (LoopKind::Times(times), _) => times.is_none_or(|n| t.n < n as u64),
-                        (_, Some(items)) => (t.n as usize) < items.len(),
-                        (_, None) => false,
-                    };
-                    if !more {
+                    if !t.over.has_turn(t.n) {
                         loops.pop();
                         pc += 1;
                         continue;
                     }
-                    t.mark = self.vars.len();
-                    let t = loops.last().expect("in a loop");
-                    self.turn_vars(kind, t);
+                    self.begin_turn(t);
                     if !self.turn_counted(kind, *start, *end) {
                         return Left::Waiting(pc, PlainWait::Frozen);
                     }
@@ -306,8 +297,14 @@ impl Ctx {
                         },
                     };
                     again = None;
-                    let t = loops.last().expect("in a loop");
-                    let stop = self.is_sentinel(t.sentinel.as_deref(), &item);
+                    let Some(Turning {
+                        over: Over::Queue { sentinel, .. },
+                        ..
+                    }) = loops.last()
+                    else {
+                        unreachable!("a take is in its consume loop")
+                    };
+                    let stop = self.is_sentinel(sentinel.as_deref(), &item);
                     self.set_var(sym::ITEM, item);
                     if !stop {
                         pc += 1;
@@ -348,17 +345,33 @@ impl Ctx {
         }
     }
 
-    /// A loop's turn begins: its `i` (and a `for` loop's variable).
-    fn turn_vars(&mut self, kind: &LoopKind, t: &Turning) {
-        match (kind, &t.items) {
-            (LoopKind::Consume { .. }, _) => {}
-            (LoopKind::Items { var, .. }, Some(items)) => {
-                self.vars.push((sym::I, Value::Int(t.n as i64)));
+    /// A loop's turn begins: its `i`, and a `for` loop's variable or an
+    /// `each` loop's handle, marked where they are so that they go after
+    /// it (the body's own stay, as in Python).
+    fn begin_turn(&mut self, t: &mut Turning) {
+        t.mark = self.vars.len();
+        t.hmark = self.handles.len();
+        let i = (sym::I, Value::Int(t.n as i64));
+        match &t.over {
+            Over::Queue { .. } => {}
+            Over::Turns(_) => self.vars.push(i),
+            Over::Items { items, var } => {
+                self.vars.push(i);
                 self.vars.push((*var, items[t.n as usize].clone()));
             }
-            (LoopKind::Times(_) | LoopKind::Items { .. }, _) => {
-                self.vars.push((sym::I, Value::Int(t.n as i64)));
+            Over::Members { members, var } => {
+                self.vars.push(i);
+                let member = members[t.n as usize];
+                self.handles.push((*var, Rc::new(vec![member])));
             }
+        }
+    }
+
+    /// A loop's turn ends: the variables and handle [`Ctx::begin_turn`] set go.
+    fn end_turn(&mut self, t: &Turning) {
+        self.vars.drain(t.mark..t.mark + t.over.turn_vars());
+        if let Over::Members { .. } = t.over {
+            self.handles.remove(t.hmark);
         }
     }
 
@@ -395,14 +408,11 @@ impl Ctx {
             return Err(raise);
         }
         let t = loops.pop().expect("in a loop");
-        let Op::Loop { kind, .. } = &program.ops[start as usize] else {
-            unreachable!("a loop's entry")
-        };
-        self.vars.drain(t.mark..t.mark + kind.turn_vars());
-        match kind {
+        self.end_turn(&t);
+        match t.over {
             // The item of the turn it broke out of is done too.
-            LoopKind::Consume { queue, .. } => self.task_done(*queue),
-            LoopKind::Times(_) | LoopKind::Items { .. } => Ok(()),
+            Over::Queue { queue, .. } => self.task_done(queue),
+            Over::Turns(_) | Over::Items { .. } | Over::Members { .. } => Ok(()),
         }
     }
 
