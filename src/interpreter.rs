@@ -19,6 +19,7 @@ use crate::runtime::{
     Callback, Deadline, Driver, Gather, Hooks, Member, Outcome, Raise, Sim, State, TaskId,
     TimerAction, WaitState, Waiter, Waiting,
 };
+pub(crate) use crate::task::{Flow, TimeoutScope};
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
 use crate::trace::Gauge;
 use crate::trigger;
@@ -34,13 +35,6 @@ pub(crate) const HOOKS: Hooks = Hooks {
     root_vars,
     run_on_done,
 };
-
-/// How a block of steps ended, when it did not raise.
-pub(crate) enum Flow {
-    Next,
-    Return(Value),
-    Break,
-}
 
 /// What a simple step leaves its task to do.
 enum Then {
@@ -232,15 +226,6 @@ impl std::fmt::Display for Repr<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.repr(f)
     }
-}
-
-/// An open `asyncio.timeout`: its timer, and whether it fired.
-struct TimeoutScope {
-    expired: Rc<std::cell::Cell<bool>>,
-    level: u32,
-    /// The timer, or, for a deadline already come, the queued expiry.
-    key: Option<TimerKey>,
-    soon: Option<Rc<Deadline>>,
 }
 
 /// Removes a timer when the step that set it ends early.

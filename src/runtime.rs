@@ -36,7 +36,7 @@ use crate::semaphore::Semaphore;
 use crate::trace::Event;
 use crate::value::Value;
 
-pub(crate) use crate::task::{Gather, Member, Outcome, Raise, State, TaskId, Waiter};
+pub(crate) use crate::task::{Deadline, Gather, Member, Outcome, Raise, State, TaskId, Waiter};
 
 /// The state of one `asyncio.wait`.
 pub(crate) struct WaitState {
@@ -63,14 +63,6 @@ pub(crate) enum Callback {
     /// A virtual user's instance ended: the user thinks, then starts the
     /// next (arrival source, user).
     UserDone(u32, u32),
-}
-
-/// An `asyncio.timeout` expiring at once: whether it fired, and whether its
-/// block ended first (its handle cancelled).
-#[derive(Default)]
-pub(crate) struct Deadline {
-    pub expired: Cell<bool>,
-    pub closed: Cell<bool>,
 }
 
 impl Callback {

@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use crate::clock::TimerKey;
 use crate::ids::FutId;
 use crate::value::{ErrorKind, Value};
 
@@ -113,4 +114,29 @@ pub(crate) struct Gather {
     pub return_exceptions: bool,
     pub result: RefCell<Option<Outcome>>,
     pub cancel_requested: Cell<bool>,
+}
+
+/// An `asyncio.timeout` expiring at once: whether it fired, and whether its
+/// block ended first (its handle cancelled).
+#[derive(Default)]
+pub(crate) struct Deadline {
+    pub expired: Cell<bool>,
+    pub closed: Cell<bool>,
+}
+
+/// An open `asyncio.timeout`: its timer, and whether it fired.
+pub(crate) struct TimeoutScope {
+    pub expired: Rc<Cell<bool>>,
+    /// The task's cancellation count when it opened.
+    pub level: u32,
+    /// The timer, or, for a deadline already come, the queued expiry.
+    pub key: Option<TimerKey>,
+    pub soon: Option<Rc<Deadline>>,
+}
+
+/// How a block of steps ended, when it did not raise.
+pub(crate) enum Flow {
+    Next,
+    Return(Value),
+    Break,
 }
