@@ -13,6 +13,7 @@ use crate::duration;
 use crate::model::{
     Bind, Catch, DefId, Delay, FutId, SemId, Start, StateName, Step, Sym, Target, TaskDef, sym,
 };
+use crate::program::Says;
 use crate::queue::Side;
 use crate::rng::Rng;
 use crate::runtime::{
@@ -543,9 +544,7 @@ impl Ctx {
             Some(deadline) => {
                 let scope = self.open_timeout(deadline);
                 let r = self.attempts(def).await;
-                self.close_timeout(scope, r, || {
-                    format!("deadline of {} passed", duration::format(deadline))
-                })
+                self.close_timeout(scope, r, || Says::Deadline.text(deadline))
             }
             None => self.attempts(def).await,
         };
@@ -615,9 +614,7 @@ impl Ctx {
             Some(after) => {
                 let scope = self.open_timeout(after);
                 let r = self.body(&def.body).await;
-                self.close_timeout(scope, r, || {
-                    format!("timed out after {}", duration::format(after))
-                })
+                self.close_timeout(scope, r, || Says::Attempt.text(after))
             }
             None => self.body(&def.body).await,
         };
@@ -1230,9 +1227,7 @@ impl Ctx {
     async fn timeout_scope(&mut self, after: u64, body: &[Step]) -> Result<Flow, Raise> {
         let scope = self.open_timeout(after);
         let r = self.body(body).await;
-        self.close_timeout(scope, r, || {
-            format!("timeout block expired after {}", duration::format(after))
-        })
+        self.close_timeout(scope, r, || Says::Block.text(after))
     }
 
     /// Starts a timeout of `after` over what this task does next

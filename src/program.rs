@@ -1,15 +1,16 @@
 //! A task definition compiled for the plain path: its steps flattened into
-//! instructions (a `with` becomes an acquire, its steps and a release, with
-//! a scope saying which permits are held where; a loop becomes an entry,
-//! its steps and a jump back), and the state a plain task keeps between its
-//! turns in place of a future. Built from the model alone; run by
-//! [`crate::interpreter`]'s plain path.
+//! instructions with jumps, and a table of the regions they open (a `with`'s
+//! permit, a loop, a timeout, a `try` and its handlers), innermost found by
+//! position, that say what an error, a `return` or a `break` does on its
+//! way out; and the state a plain task keeps between its turns in place of
+//! a future. Built from the model alone; run by [`crate::interpreter`]'s
+//! plain path.
 
 use std::rc::Rc;
 
 use crate::clock::TimerKey;
-use crate::model::{QueueId, SemId, Step, Sym, Target, TaskDef};
-use crate::task::{Gather, Member, Waiter};
+use crate::model::{Catch, QueueId, SemId, Step, Sym, Target, TaskDef};
+use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, Waiter};
 use crate::template::Expr;
 use crate::value::Value;
 
@@ -45,7 +46,48 @@ pub(crate) enum Op {
         targets: Vec<Target>,
         return_exceptions: bool,
     },
+    /// Open an `asyncio.timeout` of `after` over what follows, up to its
+    /// [`Op::CloseTimeout`]. `step`: a `timeout` block (a step), not a
+    /// definition's `timeout` or `deadline`.
+    OpenTimeout { after: u64, step: bool },
+    /// Close the innermost open timeout (of `after`).
+    CloseTimeout { after: u64, says: Says },
+    /// Enter a `try` (a step): its body follows.
+    Try,
+    /// The end of a `try`'s body (entered at `at`): on to its `finally`.
+    EndBody { at: u32 },
+    /// The end of a `try`'s `except`: on to its `finally`.
+    EndExcept,
+    /// The end of a `try`'s `finally` (entered at `at`): on with what ended
+    /// its body or `except` (after the `try`, or on out).
+    EndFinally { at: u32 },
 }
+
+/// Which timeout a trace line says expired.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Says {
+    /// A `timeout` block.
+    Block,
+    /// A definition's `timeout`, over each attempt.
+    Attempt,
+    /// A definition's `deadline`, over its whole run.
+    Deadline,
+}
+
+impl Says {
+    /// The trace's words for the timeout of `after` that expired.
+    pub(crate) fn text(self, after: u64) -> String {
+        let after = crate::duration::format(after);
+        match self {
+            Says::Block => format!("timeout block expired after {after}"),
+            Says::Attempt => format!("timed out after {after}"),
+            Says::Deadline => format!("deadline of {after} passed"),
+        }
+    }
+}
+
+/// What ended a block: how it ended, or what it raised.
+pub(crate) type Completion = Result<Flow, Raise>;
 
 /// What a loop turns over.
 #[derive(Debug)]
@@ -73,29 +115,55 @@ impl Op {
             | Op::Loop { .. }
             | Op::Await(_)
             | Op::Gather { .. } => true,
-            Op::Acquire { step, .. } => *step,
-            Op::Release(_) | Op::Next { .. } | Op::Take { .. } => false,
+            Op::Acquire { step, .. } | Op::OpenTimeout { step, .. } => *step,
+            Op::Try => true,
+            Op::Release(_)
+            | Op::Next { .. }
+            | Op::Take { .. }
+            | Op::CloseTimeout { .. }
+            | Op::EndBody { .. }
+            | Op::EndExcept
+            | Op::EndFinally { .. } => false,
         }
     }
 }
 
-/// Where a `with` holds its permit: after the acquire at `from`, up to the
-/// release at `to`.
+/// A block that something leaving it must close: from the instruction
+/// that opens it, at `from`, to the one that ends it, at `to`. Regions nest;
+/// the instructions strictly between `from` and `to` are inside.
 #[derive(Debug)]
-pub(crate) struct Scope {
+pub(crate) struct Region {
     pub(crate) from: u32,
     pub(crate) to: u32,
-    pub(crate) sem: SemId,
+    pub(crate) kind: RegionKind,
+}
+
+/// What a region does to what leaves it.
+#[derive(Debug)]
+pub(crate) enum RegionKind {
+    /// A `with` (or `limit`) holds a permit: it gives it back.
+    Permit(SemId),
+    /// A loop: a `break` ends there; anything else ends its turn.
+    Loop,
+    /// An open timeout: closed, it may turn a cancellation into
+    /// `TimeoutError`.
+    Timeout(Says),
+    /// A `try`: its body up to the [`Op::EndBody`] at `body_end`, its
+    /// `except` up to the [`Op::EndExcept`] at `except_end`, then its
+    /// `finally` up to `to`.
+    Try {
+        body_end: u32,
+        except_end: u32,
+        catch: Catch,
+    },
 }
 
 /// A plain definition's steps, flattened.
 #[derive(Debug)]
 pub(crate) struct Program {
     pub(crate) ops: Vec<Op>,
-    /// Innermost first: a scope is added when its block closes.
-    pub(crate) scopes: Vec<Scope>,
-    /// Each loop's entry and its [`Op::Next`], innermost first.
-    pub(crate) loops: Vec<(u32, u32)>,
+    /// Its regions, in the order they close (inner before outer).
+    regions: Vec<Region>,
     /// Whether its steps read variables: if not, its instances keep none.
     pub reads_vars: bool,
 }
@@ -103,31 +171,63 @@ pub(crate) struct Program {
 impl Program {
     /// Compiles a definition, or `None` when it cannot run plain.
     pub(crate) fn compile(def: &TaskDef) -> Option<Program> {
-        let plain = def.after.is_empty()
-            && def.retry.is_none()
-            && def.timeout.is_none()
-            && def.deadline.is_none()
-            && plain_steps(&def.body);
+        let plain = def.after.is_empty() && def.retry.is_none() && plain_steps(&def.body);
         if !plain {
             return None;
         }
         let mut program = Program {
             ops: Vec::new(),
-            scopes: Vec::new(),
-            loops: Vec::new(),
+            regions: Vec::new(),
             reads_vars: def.reads_vars(),
         };
-        match def.limit {
-            Some(sem) => program.with(sem, &def.body, false),
-            None => program.steps(&def.body),
+        // As the futures run a task: its deadline over everything, then per
+        // attempt its permit of `limit`, then its `timeout`.
+        let attempt = |p: &mut Program| match def.timeout {
+            Some(after) => p.timeout(after, Says::Attempt, false, |p| p.steps(&def.body)),
+            None => p.steps(&def.body),
+        };
+        let limited = |p: &mut Program| match def.limit {
+            Some(sem) => p.with(sem, false, attempt),
+            None => attempt(p),
+        };
+        match def.deadline {
+            Some(after) => program.timeout(after, Says::Deadline, false, limited),
+            None => limited(&mut program),
         }
         Some(program)
+    }
+
+    /// The innermost region with instruction `pc` strictly inside.
+    pub(crate) fn region_around(&self, pc: u32) -> Option<&Region> {
+        // Inner regions close first, so the first found is the innermost.
+        self.regions.iter().find(|r| r.from < pc && pc < r.to)
+    }
+
+    /// The region that instruction `at` opens.
+    pub(crate) fn region_at(&self, at: u32) -> &Region {
+        self.regions
+            .iter()
+            .find(|r| r.from == at)
+            .expect("an instruction that opens a region")
+    }
+
+    fn here(&self) -> u32 {
+        self.ops.len() as u32
     }
 
     fn steps(&mut self, steps: &[Step]) {
         for step in steps {
             match step {
-                Step::With { sem, body } => self.with(*sem, body, true),
+                Step::With { sem, body } => self.with(*sem, true, |p| p.steps(body)),
+                Step::Timeout { after, body } => {
+                    self.timeout(*after, Says::Block, true, |p| p.steps(body))
+                }
+                Step::Try {
+                    body,
+                    except,
+                    finally,
+                    catch,
+                } => self.try_(body, except, finally, *catch),
                 Step::Acquire(sem) => self.ops.push(Op::Acquire {
                     sem: *sem,
                     step: true,
@@ -175,7 +275,7 @@ impl Program {
     }
 
     fn looped(&mut self, kind: LoopKind, body: &[Step]) {
-        let start = self.ops.len() as u32;
+        let start = self.here();
         let take = match &kind {
             LoopKind::Consume { queue, .. } => Some(Op::Take {
                 queue: *queue,
@@ -186,43 +286,74 @@ impl Program {
         self.ops.push(Op::Loop { kind, end: 0 });
         self.ops.extend(take);
         self.steps(body);
-        let end = self.ops.len() as u32;
+        let end = self.here();
         self.ops.push(Op::Next { start });
         if let Op::Loop { end: e, .. } = &mut self.ops[start as usize] {
             *e = end;
         }
-        self.loops.push((start, end));
+        self.close(start, RegionKind::Loop);
     }
 
-    /// The innermost loop around instruction `pc`: its entry and its end.
-    pub(crate) fn loop_around(&self, pc: u32) -> Option<(u32, u32)> {
-        self.loops
-            .iter()
-            .find(|&&(start, end)| start < pc && pc < end)
-            .copied()
-    }
-
-    fn with(&mut self, sem: SemId, body: &[Step], step: bool) {
-        let from = self.ops.len() as u32;
+    fn with(&mut self, sem: SemId, step: bool, body: impl FnOnce(&mut Program)) {
+        let from = self.here();
         self.ops.push(Op::Acquire { sem, step });
-        self.steps(body);
-        let to = self.ops.len() as u32;
+        body(self);
         self.ops.push(Op::Release(sem));
-        self.scopes.push(Scope { from, to, sem });
+        self.close(from, RegionKind::Permit(sem));
+    }
+
+    fn timeout(&mut self, after: u64, says: Says, step: bool, body: impl FnOnce(&mut Program)) {
+        let from = self.here();
+        self.ops.push(Op::OpenTimeout { after, step });
+        body(self);
+        self.ops.push(Op::CloseTimeout { after, says });
+        self.close(from, RegionKind::Timeout(says));
+    }
+
+    fn try_(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: Catch) {
+        let at = self.here();
+        self.ops.push(Op::Try);
+        self.steps(body);
+        let body_end = self.here();
+        self.ops.push(Op::EndBody { at });
+        self.steps(except);
+        let except_end = self.here();
+        self.ops.push(Op::EndExcept);
+        self.steps(finally);
+        self.ops.push(Op::EndFinally { at });
+        let kind = RegionKind::Try {
+            body_end,
+            except_end,
+            catch,
+        };
+        self.close(at, kind);
+    }
+
+    /// Notes the region opened at `from`, which the last instruction ends.
+    fn close(&mut self, from: u32, kind: RegionKind) {
+        let to = self.here() - 1;
+        self.regions.push(Region { from, to, kind });
     }
 }
 
 /// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
-/// `join`, `await`, `gather`, and `with`, `repeat`, `forever`, `for`,
-/// `each` and `consume` blocks of them.
+/// `join`, `await`, `gather`, and `with`, `timeout`, `try`, `repeat`,
+/// `forever`, `for`, `each` and `consume` blocks of them.
 fn plain_steps(steps: &[Step]) -> bool {
     steps.iter().all(|step| match step {
         Step::With { body, .. }
+        | Step::Timeout { body, .. }
         | Step::Repeat { body, .. }
         | Step::Forever(body)
         | Step::For { body, .. }
         | Step::Each { body, .. }
         | Step::Consume { body, .. } => plain_steps(body),
+        Step::Try {
+            body,
+            except,
+            finally,
+            ..
+        } => plain_steps(body) && plain_steps(except) && plain_steps(finally),
         Step::Acquire(_)
         | Step::Put { .. }
         | Step::Get(_)
@@ -251,22 +382,38 @@ pub(crate) struct Plain {
 /// The `pc` of a plain task that has not had its first turn.
 pub(crate) const UNSTARTED: u32 = u32::MAX;
 
-/// A plain task's variables, handles and the loops it is in, kept between
+/// A plain task's variables, handles and the blocks it is in, kept between
 /// its turns.
 pub(crate) struct Frame {
     pub(crate) vars: Vec<(Sym, Value)>,
     pub(crate) handles: Vec<(Sym, Rc<Vec<Member>>)>,
-    /// Boxed once more: most tasks are in no loop, and a million frames
-    /// stay small.
+    /// Boxed once more: most tasks are in no loop, timeout or `finally`,
+    /// and a million frames stay small.
     turns: Option<Box<Turns>>,
 }
 
-/// The loops a plain task is in, and the high bits of its count of draws
+/// The blocks a plain task is in, and the high bits of its count of draws
 /// (non-zero only after billions of draws, which takes a loop).
 #[derive(Default)]
 struct Turns {
-    loops: Vec<Turning>,
+    blocks: Blocks,
     draws_high: u32,
+}
+
+/// What the open blocks of a plain task keep while it runs them, innermost
+/// last.
+#[derive(Default)]
+pub(crate) struct Blocks {
+    pub(crate) loops: Vec<Turning>,
+    pub(crate) timeouts: Vec<TimeoutScope>,
+    /// What ended the body or `except` of each `try` whose `finally` runs.
+    pub(crate) pending: Vec<Completion>,
+}
+
+impl Blocks {
+    fn is_empty(&self) -> bool {
+        self.loops.is_empty() && self.timeouts.is_empty() && self.pending.is_empty()
+    }
 }
 
 /// A loop a plain task is in, outermost first.
@@ -321,13 +468,13 @@ impl Over {
 }
 
 impl Frame {
-    /// Boxes the variables, handles and loops, unless there are none.
+    /// Boxes the variables, handles and blocks, unless there are none.
     pub(crate) fn keep(
         vars: Vec<(Sym, Value)>,
         handles: Vec<(Sym, Rc<Vec<Member>>)>,
-        loops: Vec<Turning>,
+        blocks: Blocks,
     ) -> Option<Box<Frame>> {
-        if vars.is_empty() && handles.is_empty() && loops.is_empty() {
+        if vars.is_empty() && handles.is_empty() && blocks.is_empty() {
             return None;
         }
         let mut frame = Box::new(Frame {
@@ -335,27 +482,27 @@ impl Frame {
             handles,
             turns: None,
         });
-        frame.put_loops(loops);
+        frame.put_blocks(blocks);
         Some(frame)
     }
 
-    /// Takes out the loops the task is in (its box stays for
-    /// [`Frame::put_loops`]).
-    pub(crate) fn take_loops(&mut self) -> Vec<Turning> {
+    /// Takes out the blocks the task is in (their box stays for
+    /// [`Frame::put_blocks`]).
+    pub(crate) fn take_blocks(&mut self) -> Blocks {
         self.turns
             .as_mut()
-            .map(|t| std::mem::take(&mut t.loops))
+            .map(|t| std::mem::take(&mut t.blocks))
             .unwrap_or_default()
     }
 
-    /// Puts back the loops the task is in, in the box it had if any.
-    pub(crate) fn put_loops(&mut self, loops: Vec<Turning>) {
+    /// Puts back the blocks the task is in, in the box it had if any.
+    pub(crate) fn put_blocks(&mut self, blocks: Blocks) {
         match &mut self.turns {
-            Some(turns) => turns.loops = loops,
-            None if loops.is_empty() => {}
+            Some(turns) => turns.blocks = blocks,
+            None if blocks.is_empty() => {}
             None => {
                 self.turns = Some(Box::new(Turns {
-                    loops,
+                    blocks,
                     draws_high: 0,
                 }))
             }
@@ -408,7 +555,7 @@ impl Plain {
         Plain {
             pc: UNSTARTED,
             wait: PlainWait::Frozen,
-            frame: Frame::keep(vars, Vec::new(), Vec::new()),
+            frame: Frame::keep(vars, Vec::new(), Blocks::default()),
             draws: 0,
         }
     }
@@ -437,7 +584,7 @@ impl Plain {
                     })
                 });
                 frame.turns = Some(Box::new(Turns {
-                    loops: Vec::new(),
+                    blocks: Blocks::default(),
                     draws_high: high,
                 }));
             }

@@ -1,17 +1,19 @@
 //! Plain tasks: a task whose body is simple runs as a small step machine in
 //! the ready queue instead of a future, so a million of them stay small.
 //!
-//! A definition is plain when it has no upstream, retry, timeout or deadline,
-//! and its steps are simple ([`Step::is_simple`]), `acquire`, `put`, `get`,
-//! `join`, `await`, `gather`, or `with`, `repeat`, `forever`, `for`,
-//! `each` and `consume` blocks of such steps; `limit` counts as a `with`
-//! around the body. Its steps are compiled once into a flat [`Program`]: a `with` becomes an acquire, its steps and a
-//! release, with a [`Scope`] saying which permits are held where, so that an
-//! error, a cancellation, a `return` or a `break` releases them innermost
-//! first, as the nested `async with` blocks would; a loop becomes an entry,
-//! its steps and a jump back, its turn kept in the task's frame (a
-//! `consume` loop takes its item at the top of each turn, and marks it done
-//! at the jump back or at a `break`).
+//! A definition is plain when it has no upstream or retry, and its steps are
+//! simple ([`Step::is_simple`]), `acquire`, `put`, `get`, `join`, `await`,
+//! `gather`, or `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each`
+//! and `consume` blocks of such steps; its `limit`, `timeout` and
+//! `deadline` are blocks around its body. Its steps are compiled once into a
+//! flat [`Program`] of instructions and jumps, with a table of the regions
+//! that blocks open: whatever leaves a block (an error, a cancellation, a
+//! `return`, a `break`) goes out through the regions around it, innermost
+//! first, as it would through the futures' nested blocks ([`Ctx::complete`]):
+//! a permit is given back, a timeout closed, a loop's turn ended, a `try`
+//! catches or runs its `finally` with the ending kept for after it. What
+//! open blocks hold (a loop's turn, an open timeout, a pending ending) is
+//! kept in the task's frame between turns.
 //!
 //! The steps run through the same [`Ctx::simple`], `acquire` and `release`
 //! code as a future's; only the waits differ in form, not in order. Tests run
@@ -21,10 +23,11 @@
 
 use std::rc::Rc;
 
-use super::{Actor, Ctx, Flow, Repr, Then, begin, end, gathered, started};
+use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, started};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
-    Frame, Line, LoopKind, Op, Over, PlainWait, Program, QueueWait, Turning, UNSTARTED,
+    Blocks, Completion, Frame, Line, LoopKind, Op, Over, PlainWait, Program, QueueWait, RegionKind,
+    Turning, UNSTARTED,
 };
 use crate::queue::Side;
 use crate::runtime::{
@@ -69,13 +72,13 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         let draws = p.draws();
         (def, started, pc, wait, p.frame.take(), draws)
     };
-    let (vars, handles, mut loops) = match &mut frame {
+    let (vars, handles, mut blocks) = match &mut frame {
         Some(f) => (
             std::mem::take(&mut f.vars),
             std::mem::take(&mut f.handles),
-            f.take_loops(),
+            f.take_blocks(),
         ),
-        None => (Vec::new(), Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), Blocks::default()),
     };
     let mut ctx = Ctx {
         sim: sim.clone(),
@@ -89,7 +92,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         called: None,
     };
     let program = sim.program(def).expect("a plain task has a program");
-    match ctx.plain_turn(program, pc, wait, &mut loops) {
+    match ctx.plain_turn(program, pc, wait, &mut blocks) {
         Left::Waiting(pc, wait) => {
             let mut tasks = sim.tasks.borrow_mut();
             let Driver::Plain(p) = &mut tasks[id as usize].driver else {
@@ -100,10 +103,10 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
                 // The box it had, refilled: no allocation per turn.
                 Some(mut f) => {
                     (f.vars, f.handles) = (ctx.vars, ctx.handles);
-                    f.put_loops(loops);
+                    f.put_blocks(blocks);
                     Some(f)
                 }
-                None => Frame::keep(ctx.vars, ctx.handles, loops),
+                None => Frame::keep(ctx.vars, ctx.handles, blocks),
             };
             if let Some(rng) = &ctx.rng {
                 p.set_draws(rng.drawn());
@@ -118,15 +121,16 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
 impl Ctx {
     /// Runs a plain task from instruction `pc`, once what it waited for came,
     /// until it waits again or ends: the steps of [`Ctx::body`], the waits of
-    /// [`Ctx::sleep`], [`Ctx::acquire`], `put`, `get` and `join`, and the
-    /// turns of `repeat`, `forever`, `for`, `each` and `consume` (`loops`: those
-    /// it is in).
+    /// [`Ctx::sleep`], [`Ctx::acquire`], `put`, `get`, `join`, `await` and
+    /// `gather`, the turns of `repeat`, `forever`, `for`, `each` and
+    /// `consume`, and the ways into and out of `with`, `timeout` and `try`
+    /// (`blocks`: what those it is in keep).
     fn plain_turn(
         &mut self,
         program: &Program,
         pc: Option<u32>,
         wait: PlainWait,
-        loops: &mut Vec<Turning>,
+        blocks: &mut Blocks,
     ) -> Left {
         // Set when the instruction at `pc` runs again after a wait: it is
         // not counted again, and a put keeps its item.
@@ -143,7 +147,10 @@ impl Ctx {
                     again = Some(item);
                     pc
                 }
-                Some(Err(raise)) => return self.unwind(program, pc, Err(raise)),
+                Some(Err(raise)) => match self.complete(program, pc, Err(raise), blocks) {
+                    Ok(next) => next,
+                    Err(outcome) => return Left::Ended(outcome),
+                },
             },
             None => {
                 if !begin(&self.sim, self.id) {
@@ -156,6 +163,20 @@ impl Ctx {
                 0
             }
         };
+        // What ended a block at `$at` goes out through the blocks around it:
+        // on from where it lands, or the task ends.
+        macro_rules! leave {
+            ($at:expr, $c:expr) => {{
+                again = None;
+                match self.complete(program, $at, $c, blocks) {
+                    Ok(next) => {
+                        pc = next;
+                        continue;
+                    }
+                    Err(outcome) => return Left::Ended(outcome),
+                }
+            }};
+        }
         loop {
             let Some(op) = program.ops.get(pc as usize) else {
                 return Left::Ended(Ok(Value::None));
@@ -167,25 +188,14 @@ impl Ctx {
             let wait = match op {
                 Op::Step(step) => match self.simple(step) {
                     Ok(Then::Flow(Flow::Next)) => None,
-                    Ok(Then::Flow(Flow::Return(v))) => return self.unwind(program, pc, Ok(v)),
-                    Ok(Then::Flow(Flow::Break)) => match program.loop_around(pc) {
-                        None => return self.unwind(program, pc, Ok(Value::None)),
-                        Some((start, end)) => {
-                            if let Err(raise) = self.break_out(program, pc, start, loops) {
-                                // The error leaves the loop too.
-                                return self.unwind(program, start, Err(raise));
-                            }
-                            pc = end + 1;
-                            continue;
-                        }
-                    },
+                    Ok(Then::Flow(flow)) => leave!(pc, Ok(flow)),
                     Ok(Then::Sleep(ns)) => Some(self.plain_sleep(ns)),
-                    Err(raise) => return self.unwind(program, pc, Err(raise)),
+                    Err(raise) => leave!(pc, Err(raise)),
                 },
                 Op::Acquire { sem, .. } => self.plain_acquire(*sem),
                 Op::Release(sem) => match self.release(*sem) {
                     Ok(()) => None,
-                    Err(raise) => return self.unwind(program, pc, Err(raise)),
+                    Err(raise) => leave!(pc, Err(raise)),
                 },
                 Op::Put { queue, item } => {
                     let item = match again.take() {
@@ -229,7 +239,7 @@ impl Ctx {
                     };
                     let mut turning = turning;
                     self.begin_turn(&mut turning);
-                    loops.push(turning);
+                    blocks.loops.push(turning);
                     if !self.turn_counted(kind, pc, *end) {
                         return Left::Waiting(pc + 1, PlainWait::Frozen);
                     }
@@ -242,16 +252,18 @@ impl Ctx {
                     if let LoopKind::Consume { queue, .. } = kind {
                         // The turn's item is done; the next turn takes one.
                         if let Err(raise) = self.task_done(*queue) {
-                            return self.unwind(program, pc, Err(raise));
+                            // The error ends the loop.
+                            blocks.loops.pop();
+                            leave!(*start, Err(raise));
                         }
                         pc = start + 1;
                         continue;
                     }
-                    let t = loops.last_mut().expect("in a loop");
+                    let t = blocks.loops.last_mut().expect("in a loop");
                     self.end_turn(t);
                     t.n += 1;
                     if !t.over.has_turn(t.n) {
-                        loops.pop();
+                        blocks.loops.pop();
                         pc += 1;
                         continue;
                     }
@@ -270,7 +282,7 @@ impl Ctx {
                     };
                     match begun {
                         Ok(wait) => wait,
-                        Err(raise) => return self.unwind(program, pc, Err(raise)),
+                        Err(raise) => leave!(pc, Err(raise)),
                     }
                 }
                 Op::Gather {
@@ -280,7 +292,7 @@ impl Ctx {
                     let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
                     match self.plain_gather(members, *return_exceptions, false) {
                         Ok(wait) => wait,
-                        Err(raise) => return self.unwind(program, pc, Err(raise)),
+                        Err(raise) => leave!(pc, Err(raise)),
                     }
                 }
                 Op::Take { queue, start } => {
@@ -293,14 +305,14 @@ impl Ctx {
                                 again = Some(None);
                                 continue;
                             }
-                            Some(Err(raise)) => return self.unwind(program, pc, Err(raise)),
+                            Some(Err(raise)) => leave!(pc, Err(raise)),
                         },
                     };
                     again = None;
                     let Some(Turning {
                         over: Over::Queue { sentinel, .. },
                         ..
-                    }) = loops.last()
+                    }) = blocks.loops.last()
                     else {
                         unreachable!("a take is in its consume loop")
                     };
@@ -310,9 +322,10 @@ impl Ctx {
                         pc += 1;
                         continue;
                     }
-                    loops.pop();
+                    blocks.loops.pop();
                     if let Err(raise) = self.task_done(*queue) {
-                        return self.unwind(program, pc, Err(raise));
+                        // Out of the loop, which has ended.
+                        leave!(*start, Err(raise));
                     }
                     let Op::Loop { end, .. } = &program.ops[*start as usize] else {
                         unreachable!("a take follows its loop's entry")
@@ -320,6 +333,35 @@ impl Ctx {
                     pc = end + 1;
                     continue;
                 }
+                Op::OpenTimeout { after, .. } => {
+                    let scope = self.open_timeout(*after);
+                    blocks.timeouts.push(scope);
+                    None
+                }
+                Op::CloseTimeout { after, says } => {
+                    let scope = blocks.timeouts.pop().expect("an open timeout");
+                    match self.close_timeout(scope, Ok(Flow::Next), || says.text(*after)) {
+                        Ok(_) => None,
+                        Err(raise) => leave!(pc, Err(raise)),
+                    }
+                }
+                Op::Try => None,
+                Op::EndBody { at } => {
+                    let RegionKind::Try { except_end, .. } = program.region_at(*at).kind else {
+                        unreachable!("a try's region")
+                    };
+                    blocks.pending.push(Ok(Flow::Next));
+                    pc = except_end + 1;
+                    continue;
+                }
+                Op::EndExcept => {
+                    blocks.pending.push(Ok(Flow::Next));
+                    None
+                }
+                Op::EndFinally { at } => match blocks.pending.pop().expect("a try's ending") {
+                    Ok(Flow::Next) => None,
+                    ending => leave!(*at, ending),
+                },
             };
             again = None;
             let Some(wait) = wait else {
@@ -340,7 +382,7 @@ impl Ctx {
                     pc += 1;
                 }
                 Some(Ok(Resume::Again(item))) => again = Some(item),
-                Some(Err(raise)) => return self.unwind(program, pc, Err(raise)),
+                Some(Err(raise)) => leave!(pc, Err(raise)),
             }
         }
     }
@@ -381,39 +423,6 @@ impl Ctx {
     fn turn_counted(&self, kind: &LoopKind, start: u32, end: u32) -> bool {
         let empty = end == start + 1;
         !(empty && matches!(kind, LoopKind::Times(_))) || self.sim.count_step(self.id)
-    }
-
-    /// `break` at `pc` leaves the innermost loop around it (entered at
-    /// `start`): the `with` blocks inside the loop give their permits back,
-    /// innermost first, and the turn's variables go. The error of a release
-    /// that failed, if one did.
-    fn break_out(
-        &mut self,
-        program: &Program,
-        pc: u32,
-        start: u32,
-        loops: &mut Vec<Turning>,
-    ) -> Result<(), Raise> {
-        let mut failed = None;
-        let held = program
-            .scopes
-            .iter()
-            .filter(|s| start < s.from && s.from < pc && pc < s.to);
-        for scope in held {
-            if let Err(raise) = self.release(scope.sem) {
-                failed = Some(raise);
-            }
-        }
-        if let Some(raise) = failed {
-            return Err(raise);
-        }
-        let t = loops.pop().expect("in a loop");
-        self.end_turn(&t);
-        match t.over {
-            // The item of the turn it broke out of is done too.
-            Over::Queue { queue, .. } => self.task_done(queue),
-            Over::Turns(_) | Over::Items { .. } | Over::Members { .. } => Ok(()),
-        }
     }
 
     /// Starts a sleep: a timer, or one turn of the loop for 0.
@@ -685,17 +694,80 @@ impl Ctx {
         Some(r.map(|()| Resume::Next))
     }
 
-    /// Ends the task from instruction `pc`: gives back the permits of the
-    /// `with` blocks around it, innermost first, then ends with `outcome`
-    /// (or with the error of a release that failed).
-    fn unwind(&mut self, program: &Program, pc: u32, mut outcome: Outcome) -> Left {
-        let held = program.scopes.iter().filter(|s| s.from < pc && pc < s.to);
-        for scope in held {
-            if let Err(raise) = self.release(scope.sem) {
-                outcome = Err(raise);
+    /// Carries what ended a block at instruction `pc` out through the
+    /// regions around it, innermost first, as the nested blocks of a future
+    /// would: a permit is given back (its error replacing the ending), a
+    /// timeout closed (a cancellation it caused becoming `TimeoutError`), a
+    /// loop's turn ended (a `break` stops there), a `try` catches into its
+    /// `except` or runs its `finally` first. Where the task goes on, or how
+    /// it ends.
+    fn complete(
+        &mut self,
+        program: &Program,
+        mut pc: u32,
+        mut ending: Completion,
+        blocks: &mut Blocks,
+    ) -> Result<u32, Outcome> {
+        while let Some(region) = program.region_around(pc) {
+            match &region.kind {
+                RegionKind::Permit(sem) => {
+                    if let Err(raise) = self.release(*sem) {
+                        ending = Err(raise);
+                    }
+                }
+                RegionKind::Timeout(says) => {
+                    let scope = blocks.timeouts.pop().expect("an open timeout");
+                    let Op::CloseTimeout { after, .. } = program.ops[region.to as usize] else {
+                        unreachable!("a timeout's region ends where it closes")
+                    };
+                    ending = self.close_timeout(scope, ending, || says.text(after));
+                }
+                RegionKind::Loop => {
+                    let t = blocks.loops.pop().expect("in a loop");
+                    self.end_turn(&t);
+                    if let Ok(Flow::Break) = ending {
+                        if let Over::Queue { queue, .. } = t.over {
+                            // The item of the turn it broke out of is done too.
+                            if let Err(raise) = self.task_done(queue) {
+                                ending = Err(raise);
+                                pc = region.from;
+                                continue;
+                            }
+                        }
+                        return Ok(region.to + 1);
+                    }
+                }
+                RegionKind::Try {
+                    body_end,
+                    except_end,
+                    catch,
+                } => {
+                    if pc > *except_end {
+                        // Out of its `finally`: this ending replaces the one
+                        // the `finally` was run for.
+                        blocks.pending.pop();
+                    } else {
+                        if let (true, Err(raise)) = (pc < *body_end, &ending)
+                            && catches(*catch, raise)
+                        {
+                            self.set_var(sym::ERROR, raise.to_value());
+                            if self.sim.tracing() {
+                                self.emit("caught", raise.message().to_string());
+                            }
+                            return Ok(body_end + 1);
+                        }
+                        blocks.pending.push(ending);
+                        return Ok(except_end + 1);
+                    }
+                }
             }
+            pc = region.from;
         }
-        Left::Ended(outcome)
+        Err(match ending {
+            Ok(Flow::Return(v)) => Ok(v),
+            Ok(Flow::Next | Flow::Break) => Ok(Value::None),
+            Err(raise) => Err(raise),
+        })
     }
 }
 
