@@ -11,7 +11,8 @@ use std::task::Poll;
 use crate::clock::TimerKey;
 use crate::duration;
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, SemId, Start, StateName, Step, Sym, Target, TaskDef, sym,
+    Bind, Catch, DefId, Delay, FutId, Retry, SemId, Start, StateName, Step, Sym, Target, TaskDef,
+    sym,
 };
 use crate::program::Says;
 use crate::queue::Side;
@@ -236,6 +237,19 @@ impl Drop for TimerGuard<'_> {
     fn drop(&mut self) {
         self.0.clock.borrow_mut().cancel(self.1);
     }
+}
+
+/// The retry policy that tries again after failed attempt `attempt`
+/// raised `e`, if one does: attempts left, and a failure it retries (never
+/// a cancellation).
+fn retried<'a>(retry: Option<&'a Retry>, attempt: u32, e: &Raise) -> Option<&'a Retry> {
+    let retry = retry.filter(|r| attempt < r.attempts)?;
+    let again = match e {
+        Raise::Error(_) | Raise::InvalidState => retry.on_error,
+        Raise::Timeout => retry.on_timeout,
+        Raise::Cancelled | Raise::Skipped(_) => false,
+    };
+    again.then_some(retry)
 }
 
 fn catches(catch: Catch, raise: &Raise) -> bool {
@@ -561,48 +575,57 @@ impl Ctx {
             .retry
             .as_ref()
             .map(|_| (self.vars.clone(), self.handles.clone()));
-        let tries = def.retry.as_ref().map_or(1, |r| r.attempts);
         let mut attempt = 1;
         loop {
-            self.set_var(sym::ATTEMPT, Value::Int(attempt as i64));
-            if attempt > 1 && self.sim.tracing() {
-                self.emit("attempt", format!("{attempt} of {tries}"));
-            }
+            self.begin_attempt(def.retry.as_ref(), attempt);
             let r = self.attempt(def).await;
-            let retry = match (&r, &def.retry) {
-                (Err(e), Some(retry)) if attempt < tries => match e {
-                    Raise::Error(_) | Raise::InvalidState if retry.on_error => Some(retry),
-                    Raise::Timeout if retry.on_timeout => Some(retry),
-                    _ => None,
-                },
-                _ => None,
+            let retry = match &r {
+                Err(e) => retried(def.retry.as_ref(), attempt, e),
+                Ok(_) => None,
             };
             let (Some(retry), Err(e)) = (retry, &r) else {
                 return r;
             };
-            let full = retry.wait_after(attempt);
-            let wait = if retry.jitter > 0.0 {
-                let u = self.rng().unit();
-                (full as f64 * (1.0 - retry.jitter * u)).round() as u64
-            } else {
-                full
-            };
-            if self.sim.tracing() {
-                self.emit(
-                    "retry",
-                    format!(
-                        "attempt {attempt} failed ({}); next in {}",
-                        e.message(),
-                        duration::format(wait)
-                    ),
-                );
-            }
+            let wait = self.backoff(retry, attempt, e);
             self.sleep_as(wait, Waiting::Backoff).await?;
             if let Some((vars, handles)) = &fresh {
                 (self.vars, self.handles) = (vars.clone(), handles.clone());
             }
             attempt += 1;
         }
+    }
+
+    /// Attempt `attempt` (from 1) begins: `{attempt}` is set, and a retry
+    /// says which it is.
+    fn begin_attempt(&mut self, retry: Option<&Retry>, attempt: u32) {
+        self.set_var(sym::ATTEMPT, Value::Int(attempt as i64));
+        if attempt > 1 && self.sim.tracing() {
+            let tries = retry.map_or(1, |r| r.attempts);
+            self.emit("attempt", format!("{attempt} of {tries}"));
+        }
+    }
+
+    /// The wait after failed attempt `attempt` (jittered from the task's
+    /// stream), said in the trace with the failure.
+    fn backoff(&mut self, retry: &Retry, attempt: u32, e: &Raise) -> u64 {
+        let full = retry.wait_after(attempt);
+        let wait = if retry.jitter > 0.0 {
+            let u = self.rng().unit();
+            (full as f64 * (1.0 - retry.jitter * u)).round() as u64
+        } else {
+            full
+        };
+        if self.sim.tracing() {
+            self.emit(
+                "retry",
+                format!(
+                    "attempt {attempt} failed ({}); next in {}",
+                    e.message(),
+                    duration::format(wait)
+                ),
+            );
+        }
+        wait
     }
 
     /// One attempt: its permit of `limit`, within its `timeout`.
