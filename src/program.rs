@@ -9,7 +9,7 @@
 use std::rc::Rc;
 
 use crate::clock::TimerKey;
-use crate::model::{Catch, QueueId, SemId, Step, Sym, Target, TaskDef};
+use crate::model::{Catch, QueueId, Retry, SemId, Step, Sym, Target, TaskDef};
 use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, Waiter};
 use crate::template::Expr;
 use crate::value::Value;
@@ -61,6 +61,17 @@ pub(crate) enum Op {
     /// The end of a `try`'s `finally` (entered at `at`): on with what ended
     /// its body or `except` (after the `try`, or on out).
     EndFinally { at: u32 },
+    /// An attempt of a task that retries begins (the first keeps the
+    /// task's arguments for the others).
+    Attempt,
+    /// An attempt ended without raising: past the [`Op::Backoff`] and the
+    /// [`Op::Restart`] that follow.
+    EndAttempt,
+    /// A failed attempt that is tried again: the wait before the next.
+    Backoff,
+    /// The next attempt, from the [`Op::Attempt`] at `at`, with the task's
+    /// arguments as they were at the first.
+    Restart { at: u32 },
 }
 
 /// Which timeout a trace line says expired.
@@ -123,7 +134,11 @@ impl Op {
             | Op::CloseTimeout { .. }
             | Op::EndBody { .. }
             | Op::EndExcept
-            | Op::EndFinally { .. } => false,
+            | Op::EndFinally { .. }
+            | Op::Attempt
+            | Op::EndAttempt
+            | Op::Backoff
+            | Op::Restart { .. } => false,
         }
     }
 }
@@ -148,6 +163,9 @@ pub(crate) enum RegionKind {
     /// An open timeout: closed, it may turn a cancellation into
     /// `TimeoutError`.
     Timeout(Says),
+    /// The attempts of a task that retries: a failure it retries goes to
+    /// the [`Op::Backoff`] after `to`.
+    Attempts,
     /// A `try`: its body up to the [`Op::EndBody`] at `body_end`, its
     /// `except` up to the [`Op::EndExcept`] at `except_end`, then its
     /// `finally` up to `to`.
@@ -164,6 +182,8 @@ pub(crate) struct Program {
     pub(crate) ops: Vec<Op>,
     /// Its regions, in the order they close (inner before outer).
     regions: Vec<Region>,
+    /// How it retries, if it does.
+    pub(crate) retry: Option<Retry>,
     /// Whether its steps read variables: if not, its instances keep none.
     pub reads_vars: bool,
 }
@@ -171,13 +191,13 @@ pub(crate) struct Program {
 impl Program {
     /// Compiles a definition, or `None` when it cannot run plain.
     pub(crate) fn compile(def: &TaskDef) -> Option<Program> {
-        let plain = def.after.is_empty() && def.retry.is_none() && plain_steps(&def.body);
-        if !plain {
+        if !def.after.is_empty() || !plain_steps(&def.body) {
             return None;
         }
         let mut program = Program {
             ops: Vec::new(),
             regions: Vec::new(),
+            retry: def.retry.clone(),
             reads_vars: def.reads_vars(),
         };
         // As the futures run a task: its deadline over everything, then per
@@ -190,9 +210,13 @@ impl Program {
             Some(sem) => p.with(sem, false, attempt),
             None => attempt(p),
         };
+        let tried = |p: &mut Program| match def.retry {
+            Some(_) => p.attempts(limited),
+            None => limited(p),
+        };
         match def.deadline {
-            Some(after) => program.timeout(after, Says::Deadline, false, limited),
-            None => limited(&mut program),
+            Some(after) => program.timeout(after, Says::Deadline, false, tried),
+            None => tried(&mut program),
         }
         Some(program)
     }
@@ -329,6 +353,18 @@ impl Program {
         self.close(at, kind);
     }
 
+    fn attempts(&mut self, attempt: impl FnOnce(&mut Program)) {
+        let at = self.here();
+        self.ops.push(Op::Attempt);
+        attempt(self);
+        let to = self.here();
+        self.ops.push(Op::EndAttempt);
+        self.ops.push(Op::Backoff);
+        self.ops.push(Op::Restart { at });
+        let kind = RegionKind::Attempts;
+        self.regions.push(Region { from: at, to, kind });
+    }
+
     /// Notes the region opened at `from`, which the last instruction ends.
     fn close(&mut self, from: u32, kind: RegionKind) {
         let to = self.here() - 1;
@@ -406,13 +442,25 @@ struct Turns {
 pub(crate) struct Blocks {
     pub(crate) loops: Vec<Turning>,
     pub(crate) timeouts: Vec<TimeoutScope>,
-    /// What ended the body or `except` of each `try` whose `finally` runs.
+    /// What ended the body or `except` of each `try` whose `finally` runs
+    /// (and the failure of an attempt about to be retried).
     pub(crate) pending: Vec<Completion>,
+    /// A task that retries: its attempt (from 1), and its arguments as
+    /// they were before the first.
+    pub(crate) attempt: u32,
+    pub(crate) fresh: Option<Box<Fresh>>,
 }
+
+/// A task's variables and handles as an attempt starts from them.
+pub(crate) type Fresh = (Vec<(Sym, Value)>, Vec<(Sym, Rc<Vec<Member>>)>);
 
 impl Blocks {
     fn is_empty(&self) -> bool {
-        self.loops.is_empty() && self.timeouts.is_empty() && self.pending.is_empty()
+        self.loops.is_empty()
+            && self.timeouts.is_empty()
+            && self.pending.is_empty()
+            && self.attempt == 0
+            && self.fresh.is_none()
     }
 }
 

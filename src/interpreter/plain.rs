@@ -1,11 +1,12 @@
 //! Plain tasks: a task whose body is simple runs as a small step machine in
 //! the ready queue instead of a future, so a million of them stay small.
 //!
-//! A definition is plain when it has no upstream or retry, and its steps are
+//! A definition is plain when it has no upstream, and its steps are
 //! simple ([`Step::is_simple`]), `acquire`, `put`, `get`, `join`, `await`,
 //! `gather`, or `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each`
-//! and `consume` blocks of such steps; its `limit`, `timeout` and
-//! `deadline` are blocks around its body. Its steps are compiled once into a
+//! and `consume` blocks of such steps; its `limit`, `timeout`, `deadline`
+//! and `retry` are blocks around its body (a failure that leaves the
+//! attempts' block to be retried goes to a backoff and back to its start). Its steps are compiled once into a
 //! flat [`Program`] of instructions and jumps, with a table of the regions
 //! that blocks open: whatever leaves a block (an error, a cancellation, a
 //! `return`, a `break`) goes out through the regions around it, innermost
@@ -23,7 +24,7 @@
 
 use std::rc::Rc;
 
-use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, started};
+use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, retried, started};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
     Blocks, Completion, Frame, Line, LoopKind, Op, Over, PlainWait, Program, QueueWait, RegionKind,
@@ -157,7 +158,8 @@ impl Ctx {
                     return Left::Over;
                 }
                 self.frame_start = started(&self.sim, self.id, String::new());
-                if program.reads_vars {
+                // A task that retries sets it at each attempt.
+                if program.reads_vars && program.retry.is_none() {
                     self.set_var(sym::ATTEMPT, Value::Int(1));
                 }
                 0
@@ -362,6 +364,37 @@ impl Ctx {
                     Ok(Flow::Next) => None,
                     ending => leave!(*at, ending),
                 },
+                Op::Attempt => {
+                    if blocks.attempt == 0 {
+                        // Each attempt starts from the task's arguments.
+                        blocks.attempt = 1;
+                        let fresh = (self.vars.clone(), self.handles.clone());
+                        blocks.fresh = Some(Box::new(fresh));
+                    }
+                    self.begin_attempt(program.retry.as_ref(), blocks.attempt);
+                    None
+                }
+                Op::EndAttempt => {
+                    // Past the backoff and the next attempt.
+                    pc += 3;
+                    continue;
+                }
+                Op::Backoff => {
+                    let Some(Err(failure)) = blocks.pending.pop() else {
+                        unreachable!("a backoff follows a failed attempt")
+                    };
+                    let retry = program.retry.as_ref().expect("a task that retries");
+                    let wait = self.backoff(retry, blocks.attempt, &failure);
+                    Some(self.plain_sleep_as(wait, Waiting::Backoff))
+                }
+                Op::Restart { at } => {
+                    if let Some(fresh) = &blocks.fresh {
+                        (self.vars, self.handles) = (fresh.0.clone(), fresh.1.clone());
+                    }
+                    blocks.attempt += 1;
+                    pc = *at;
+                    continue;
+                }
             };
             again = None;
             let Some(wait) = wait else {
@@ -427,6 +460,11 @@ impl Ctx {
 
     /// Starts a sleep: a timer, or one turn of the loop for 0.
     fn plain_sleep(&mut self, ns: u64) -> PlainWait {
+        self.plain_sleep_as(ns, Waiting::Sleep)
+    }
+
+    /// Starts a sleep that says what it is (`waiting`, given when it ends).
+    fn plain_sleep_as(&mut self, ns: u64, waiting: fn(u64) -> Waiting) -> PlainWait {
         let (sim, id) = (&self.sim, self.id);
         if ns == 0 {
             sim.set_waiting(id, Waiting::Turn);
@@ -434,7 +472,7 @@ impl Ctx {
             return PlainWait::Turn;
         }
         let key = sim.clock.borrow_mut().set(ns, TimerAction::Wake(id));
-        sim.set_waiting(id, Waiting::Sleep(sim.now().saturating_add(ns)));
+        sim.set_waiting(id, waiting(sim.now().saturating_add(ns)));
         PlainWait::Timer(key)
     }
 
@@ -734,6 +772,14 @@ impl Ctx {
                                 continue;
                             }
                         }
+                        return Ok(region.to + 1);
+                    }
+                }
+                RegionKind::Attempts => {
+                    if let Err(failure) = &ending
+                        && retried(program.retry.as_ref(), blocks.attempt, failure).is_some()
+                    {
+                        blocks.pending.push(ending);
                         return Ok(region.to + 1);
                     }
                 }
