@@ -417,6 +417,9 @@ impl Sim {
             hooks,
             critical_path,
         } = setup;
+        // Blocks need every task to be a future (see `blocking.rs`): asked
+        // once, not per definition (the answer walks every definition).
+        let plain = plain_tasks && !model.has_blocks();
         let semaphores = model
             .semaphores
             .iter()
@@ -452,7 +455,7 @@ impl Sim {
                 .tasks
                 .iter()
                 .map(|t| match Program::compile(t) {
-                    Some(program) if plain_tasks && !model.has_blocks() => Runs::Plain(program),
+                    Some(program) if plain => Runs::Plain(program),
                     _ => Runs::Future,
                 })
                 .collect(),
