@@ -962,6 +962,26 @@ impl Ctx {
         timeout: Option<u64>,
         cancel_pending: bool,
     ) -> Result<(), Raise> {
+        let w = self.begin_wait(&members, when, timeout)?;
+        let r = self
+            .suspend(Waiting::on("asyncio.wait", members.clone().into()), || {
+                w.waiter.done.get()
+            })
+            .await;
+        self.end_wait(&w, &members);
+        r?;
+        self.waited(&members, cancel_pending);
+        Ok(())
+    }
+
+    /// `asyncio.wait(members)` up to its wait: its timer and the members'
+    /// done callbacks.
+    fn begin_wait(
+        &self,
+        members: &[Member],
+        when: crate::model::ReturnWhen,
+        timeout: Option<u64>,
+    ) -> Result<Rc<WaitState>, Raise> {
         if members.is_empty() {
             return Err(Raise::Error(Rc::from("Set of Tasks/Futures is empty.")));
         }
@@ -979,24 +999,29 @@ impl Ctx {
                 .set(t, TimerAction::Release(w.waiter.clone()));
             w.timer.set(Some(key));
         }
-        for m in &members {
+        for m in members {
             self.sim.add_callback(*m, Callback::Wait(w.clone(), *m));
         }
-        let r = self
-            .suspend(Waiting::on("asyncio.wait", members.clone().into()), || {
-                w.waiter.done.get()
-            })
-            .await;
+        Ok(w)
+    }
+
+    /// `asyncio.wait` is over, by its end or a cancellation: its timer and
+    /// callbacks go.
+    fn end_wait(&self, w: &Rc<WaitState>, members: &[Member]) {
         // Cancelled, the waiter future is done too: a member's callback
         // already queued finds it so and wakes nobody.
         w.waiter.done.set(true);
         if let Some(key) = w.timer.take() {
             self.sim.clock.borrow_mut().cancel(key);
         }
-        for m in &members {
+        for m in members {
             self.sim.remove_callback(*m, &Callback::Wait(w.clone(), *m));
         }
-        r?;
+    }
+
+    /// What `asyncio.wait` returns: `done` and `pending`, counted and bound;
+    /// the pending cancelled if asked.
+    fn waited(&mut self, members: &[Member], cancel_pending: bool) {
         let (done, pending): (Vec<Member>, Vec<Member>) = members
             .iter()
             .partition(|m| self.sim.state(**m) != State::Pending);
@@ -1015,7 +1040,6 @@ impl Ctx {
         self.set_var(sym::PENDING, Value::Int(pending.len() as i64));
         self.bind(sym::DONE, done);
         self.bind(sym::PENDING, pending);
-        Ok(())
     }
 
     /// `asyncio.wait(members, return_when=FIRST_COMPLETED)` with nothing

@@ -9,8 +9,8 @@
 use std::rc::Rc;
 
 use crate::clock::TimerKey;
-use crate::model::{Catch, QueueId, Retry, SemId, Step, Sym, Target, TaskDef};
-use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, Waiter};
+use crate::model::{Catch, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef};
+use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
 use crate::template::Expr;
 use crate::value::Value;
 
@@ -45,6 +45,13 @@ pub(crate) enum Op {
     Gather {
         targets: Vec<Target>,
         return_exceptions: bool,
+    },
+    /// `asyncio.wait` on tasks and futures (`wait`).
+    Wait {
+        targets: Vec<Target>,
+        when: ReturnWhen,
+        timeout: Option<u64>,
+        cancel_pending: bool,
     },
     /// Open an `asyncio.timeout` of `after` over what follows, up to its
     /// [`Op::CloseTimeout`]. `step`: a `timeout` block (a step), not a
@@ -125,7 +132,8 @@ impl Op {
             | Op::Join(_)
             | Op::Loop { .. }
             | Op::Await(_)
-            | Op::Gather { .. } => true,
+            | Op::Gather { .. }
+            | Op::Wait { .. } => true,
             Op::Acquire { step, .. } | Op::OpenTimeout { step, .. } => *step,
             Op::Try => true,
             Op::Release(_)
@@ -263,6 +271,17 @@ impl Program {
                 Step::Get(queue) => self.ops.push(Op::Get(*queue)),
                 Step::Join(queue) => self.ops.push(Op::Join(*queue)),
                 Step::Await(target) => self.ops.push(Op::Await(target.clone())),
+                Step::Wait {
+                    targets,
+                    when,
+                    timeout,
+                    cancel_pending,
+                } => self.ops.push(Op::Wait {
+                    targets: targets.clone(),
+                    when: *when,
+                    timeout: *timeout,
+                    cancel_pending: *cancel_pending,
+                }),
                 Step::Gather {
                     targets,
                     return_exceptions,
@@ -373,7 +392,7 @@ impl Program {
 }
 
 /// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
-/// `join`, `await`, `gather`, and `with`, `timeout`, `try`, `repeat`,
+/// `join`, `await`, `gather`, `wait`, and `with`, `timeout`, `try`, `repeat`,
 /// `forever`, `for`, `each` and `consume` blocks of them.
 fn plain_steps(steps: &[Step]) -> bool {
     steps.iter().all(|step| match step {
@@ -395,7 +414,8 @@ fn plain_steps(steps: &[Step]) -> bool {
         | Step::Get(_)
         | Step::Join(_)
         | Step::Await(_)
-        | Step::Gather { .. } => true,
+        | Step::Gather { .. }
+        | Step::Wait { .. } => true,
         other => other.is_simple(),
     })
 }
@@ -574,8 +594,19 @@ pub(crate) enum PlainWait {
     Member(Member),
     /// The result of a gather; `by_await`: an `await` of several.
     Gather { g: Rc<Gather>, by_await: bool },
+    /// The end of an `asyncio.wait`.
+    Wait(Box<WaitSet>),
     /// Nothing ever: a limit stopped the run.
     Frozen,
+}
+
+/// A plain task in `asyncio.wait`: on what, and whether the pending are
+/// cancelled after.
+#[derive(Clone)]
+pub(crate) struct WaitSet {
+    pub(crate) w: Rc<WaitState>,
+    pub(crate) members: Vec<Member>,
+    pub(crate) cancel_pending: bool,
 }
 
 /// A plain task waiting in one of a queue's lines.

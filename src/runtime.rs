@@ -36,15 +36,9 @@ use crate::semaphore::Semaphore;
 use crate::trace::Event;
 use crate::value::Value;
 
-pub(crate) use crate::task::{Deadline, Gather, Member, Outcome, Raise, State, TaskId, Waiter};
-
-/// The state of one `asyncio.wait`.
-pub(crate) struct WaitState {
-    pub waiter: Rc<Waiter>,
-    pub counter: Cell<usize>,
-    pub when: ReturnWhen,
-    pub timer: Cell<Option<TimerKey>>,
-}
+pub(crate) use crate::task::{
+    Deadline, Gather, Member, Outcome, Raise, State, TaskId, WaitState, Waiter,
+};
 
 /// A done callback, run when a task or future finishes.
 #[derive(Clone)]

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use crate::clock::TimerKey;
 use crate::ids::FutId;
+use crate::model::ReturnWhen;
 use crate::value::{ErrorKind, Value};
 
 pub(crate) type TaskId = u32;
@@ -139,4 +140,12 @@ pub(crate) enum Flow {
     Next,
     Return(Value),
     Break,
+}
+
+/// The state of one `asyncio.wait`.
+pub(crate) struct WaitState {
+    pub waiter: Rc<Waiter>,
+    pub counter: Cell<usize>,
+    pub when: ReturnWhen,
+    pub timer: Cell<Option<TimerKey>>,
 }

@@ -3,7 +3,7 @@
 //!
 //! A definition is plain when it has no upstream, and its steps are
 //! simple ([`Step::is_simple`]), `acquire`, `put`, `get`, `join`, `await`,
-//! `gather`, or `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each`
+//! `gather`, `wait`, or `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each`
 //! and `consume` blocks of such steps; its `limit`, `timeout`, `deadline`
 //! and `retry` are blocks around its body (a failure that leaves the
 //! attempts' block to be retried goes to a backoff and back to its start). Its steps are compiled once into a
@@ -28,7 +28,7 @@ use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, retried
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
     Blocks, Completion, Frame, Line, LoopKind, Op, Over, PlainWait, Program, QueueWait, RegionKind,
-    Turning, UNSTARTED,
+    Turning, UNSTARTED, WaitSet,
 };
 use crate::queue::Side;
 use crate::runtime::{
@@ -47,6 +47,9 @@ enum Resume {
     Again(Option<Value>),
     /// With the next instruction, `result` set to what it awaited.
     Result(Value),
+    /// With the next instruction, once `asyncio.wait` has said what is done
+    /// and pending (and cancelled the pending, if asked).
+    Waited(Vec<Member>, bool),
 }
 
 /// Where a plain task's turn left it.
@@ -142,6 +145,10 @@ impl Ctx {
                 Some(Ok(Resume::Next)) => pc + 1,
                 Some(Ok(Resume::Result(value))) => {
                     self.set_var(sym::RESULT, value);
+                    pc + 1
+                }
+                Some(Ok(Resume::Waited(members, cancel_pending))) => {
+                    self.waited(&members, cancel_pending);
                     pc + 1
                 }
                 Some(Ok(Resume::Again(item))) => {
@@ -297,6 +304,27 @@ impl Ctx {
                         Err(raise) => leave!(pc, Err(raise)),
                     }
                 }
+                Op::Wait {
+                    targets,
+                    when,
+                    timeout,
+                    cancel_pending,
+                } => {
+                    let members: Vec<Member> =
+                        targets.iter().flat_map(|t| self.resolve(t)).collect();
+                    match self.begin_wait(&members, *when, *timeout) {
+                        Ok(w) => {
+                            let on = Waiting::on("asyncio.wait", members.clone().into());
+                            self.sim.set_waiting(self.id, on);
+                            Some(PlainWait::Wait(Box::new(WaitSet {
+                                w,
+                                members,
+                                cancel_pending: *cancel_pending,
+                            })))
+                        }
+                        Err(raise) => leave!(pc, Err(raise)),
+                    }
+                }
                 Op::Take { queue, start } => {
                     let item = match self.plain_take(*queue) {
                         Ok(item) => item,
@@ -412,6 +440,10 @@ impl Ctx {
                 Some(Ok(Resume::Next)) => pc += 1,
                 Some(Ok(Resume::Result(value))) => {
                     self.set_var(sym::RESULT, value);
+                    pc += 1;
+                }
+                Some(Ok(Resume::Waited(members, cancel_pending))) => {
+                    self.waited(&members, cancel_pending);
                     pc += 1;
                 }
                 Some(Ok(Resume::Again(item))) => again = Some(item),
@@ -692,6 +724,19 @@ impl Ctx {
                 }
                 let name = gather_name(*by_await);
                 return Some(result.map(|v| Resume::Result(self.shallow(v, name))));
+            }
+            PlainWait::Wait(set) => {
+                let r = if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else if set.w.waiter.done.get() {
+                    Ok(())
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                self.end_wait(&set.w, &set.members);
+                let waited = Resume::Waited(set.members.clone(), set.cancel_pending);
+                return Some(r.map(|()| waited));
             }
             PlainWait::Queue(wait) => {
                 let QueueWait {
