@@ -514,42 +514,59 @@ impl Ctx {
     /// Waits until the trigger of `after` is decided: `Ok` with the detail of
     /// the `started` event, or `Skipped` with the reason.
     async fn upstream(&mut self, def: &TaskDef) -> Result<String, Raise> {
-        let members: Vec<Member> = def
-            .after
+        let members = self.upstream_members(&def.after);
+        // As the program it stands for waits: `asyncio.wait(those still
+        // running, return_when=FIRST_COMPLETED)` until the rule is decided.
+        loop {
+            if let Some(decided) = self.upstream_decided(&def.after, def.trigger, &members) {
+                return decided;
+            }
+            let running = self.running(&members);
+            self.wait_first(running, crate::runtime::UPSTREAM).await?;
+        }
+    }
+
+    /// The instances of the definitions a task runs `after`.
+    fn upstream_members(&self, after: &[DefId]) -> Vec<Member> {
+        after
             .iter()
             .flat_map(|d| self.sim.root_instances(*d))
             .map(Member::Task)
-            .collect();
-        let decide = || {
-            let states: Vec<State> = members.iter().map(|m| self.sim.state(*m)).collect();
-            trigger::decide(def.trigger, &states)
-        };
-        // As the program it stands for waits: `asyncio.wait(those still
-        // running, return_when=FIRST_COMPLETED)` until the rule is decided.
-        while decide().is_none() {
-            let running: Vec<Member> = members
-                .iter()
-                .copied()
-                .filter(|m| self.sim.state(*m) == State::Pending)
-                .collect();
-            self.wait_first(running, crate::runtime::UPSTREAM).await?;
-        }
-        let names: Vec<String> = def
-            .after
+            .collect()
+    }
+
+    /// Those of `members` still running.
+    fn running(&self, members: &[Member]) -> Vec<Member> {
+        members
             .iter()
-            .map(|d| self.sim.model.tasks[*d as usize].name.clone())
-            .collect();
-        match decide().expect("decided") {
-            Ok(()) => Ok(format!(
-                "after {} ({})",
-                names.join(", "),
-                def.trigger.name()
-            )),
+            .copied()
+            .filter(|m| self.sim.state(*m) == State::Pending)
+            .collect()
+    }
+
+    /// Whether a task's trigger rule over its upstream is decided: how it
+    /// starts (what its `started` line says), or why it is skipped.
+    fn upstream_decided(
+        &self,
+        after: &[DefId],
+        trigger: crate::model::Trigger,
+        members: &[Member],
+    ) -> Option<Result<String, Raise>> {
+        let states: Vec<State> = members.iter().map(|m| self.sim.state(*m)).collect();
+        let decided = trigger::decide(trigger, &states)?;
+        Some(match decided {
+            Ok(()) => {
+                let names: Vec<&str> = after
+                    .iter()
+                    .map(|d| self.sim.model.tasks[*d as usize].name.as_str())
+                    .collect();
+                Ok(format!("after {} ({})", names.join(", "), trigger.name()))
+            }
             Err(why) => {
                 let culprit = why.culprit.map(|m| self.member_name(members[m]));
-                Err(Raise::Skipped(Rc::from(why.describe(culprit, def.trigger))))
+                Err(Raise::Skipped(Rc::from(why.describe(culprit, trigger))))
             }
-        }
+        })
     }
 
     /// The task's whole run: every attempt, within the deadline.
@@ -1045,25 +1062,28 @@ impl Ctx {
     /// `asyncio.wait(members, return_when=FIRST_COMPLETED)` with nothing
     /// said in the trace (the waits of `after`).
     async fn wait_first(&self, members: Vec<Member>, what: &'static str) -> Result<(), Raise> {
+        let w = self.begin_wait_first(&members);
+        let r = self
+            .suspend(Waiting::on(what, members.clone().into()), || {
+                w.waiter.done.get()
+            })
+            .await;
+        self.end_wait(&w, &members);
+        r
+    }
+
+    /// `asyncio.wait(members, return_when=FIRST_COMPLETED)` up to its wait.
+    fn begin_wait_first(&self, members: &[Member]) -> Rc<WaitState> {
         let w = Rc::new(WaitState {
             waiter: Waiter::new(self.id),
             counter: std::cell::Cell::new(members.len()),
             when: crate::model::ReturnWhen::FirstCompleted,
             timer: Default::default(),
         });
-        for m in &members {
+        for m in members {
             self.sim.add_callback(*m, Callback::Wait(w.clone(), *m));
         }
-        let r = self
-            .suspend(Waiting::on(what, members.clone().into()), || {
-                w.waiter.done.get()
-            })
-            .await;
-        w.waiter.done.set(true);
-        for m in &members {
-            self.sim.remove_callback(*m, &Callback::Wait(w.clone(), *m));
-        }
-        r
+        w
     }
 
     async fn wait_for(
