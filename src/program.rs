@@ -9,7 +9,9 @@
 use std::rc::Rc;
 
 use crate::clock::TimerKey;
-use crate::model::{Catch, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef};
+use crate::model::{
+    Catch, DefId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef, Trigger,
+};
 use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
 use crate::template::Expr;
 use crate::value::Value;
@@ -68,6 +70,9 @@ pub(crate) enum Op {
     /// The end of a `try`'s `finally` (entered at `at`): on with what ended
     /// its body or `except` (after the `try`, or on out).
     EndFinally { at: u32 },
+    /// A task that runs `after` others waits until its trigger rule over
+    /// them is decided, then starts (or is skipped).
+    Upstream { after: Vec<DefId>, trigger: Trigger },
     /// An attempt of a task that retries begins (the first keeps the
     /// task's arguments for the others).
     Attempt,
@@ -143,6 +148,7 @@ impl Op {
             | Op::EndBody { .. }
             | Op::EndExcept
             | Op::EndFinally { .. }
+            | Op::Upstream { .. }
             | Op::Attempt
             | Op::EndAttempt
             | Op::Backoff
@@ -192,6 +198,8 @@ pub(crate) struct Program {
     regions: Vec<Region>,
     /// How it retries, if it does.
     pub(crate) retry: Option<Retry>,
+    /// Whether it starts with an [`Op::Upstream`] (it runs `after` others).
+    pub(crate) upstream: bool,
     /// Whether its steps read variables: if not, its instances keep none.
     pub reads_vars: bool,
 }
@@ -199,15 +207,22 @@ pub(crate) struct Program {
 impl Program {
     /// Compiles a definition, or `None` when it cannot run plain.
     pub(crate) fn compile(def: &TaskDef) -> Option<Program> {
-        if !def.after.is_empty() || !plain_steps(&def.body) {
+        if !plain_steps(&def.body) {
             return None;
         }
         let mut program = Program {
             ops: Vec::new(),
             regions: Vec::new(),
             retry: def.retry.clone(),
+            upstream: !def.after.is_empty(),
             reads_vars: def.reads_vars(),
         };
+        if program.upstream {
+            program.ops.push(Op::Upstream {
+                after: def.after.clone(),
+                trigger: def.trigger,
+            });
+        }
         // As the futures run a task: its deadline over everything, then per
         // attempt its permit of `limit`, then its `timeout`.
         let attempt = |p: &mut Program| match def.timeout {
@@ -469,6 +484,9 @@ pub(crate) struct Blocks {
     /// they were before the first.
     pub(crate) attempt: u32,
     pub(crate) fresh: Option<Box<Fresh>>,
+    /// A task that runs `after` others, waiting: the instances its trigger
+    /// rule is over, as they were when it first looked.
+    pub(crate) upstream: Option<Vec<Member>>,
 }
 
 /// A task's variables and handles as an attempt starts from them.
@@ -481,6 +499,7 @@ impl Blocks {
             && self.pending.is_empty()
             && self.attempt == 0
             && self.fresh.is_none()
+            && self.upstream.is_none()
     }
 }
 
@@ -596,6 +615,8 @@ pub(crate) enum PlainWait {
     Gather { g: Rc<Gather>, by_await: bool },
     /// The end of an `asyncio.wait`.
     Wait(Box<WaitSet>),
+    /// The end of one of its upstream tasks (a first-completed wait).
+    Upstream(Box<WaitSet>),
     /// Nothing ever: a limit stopped the run.
     Frozen,
 }

@@ -1,20 +1,22 @@
 //! Plain tasks: a task whose body is simple runs as a small step machine in
 //! the ready queue instead of a future, so a million of them stay small.
 //!
-//! A definition is plain when it has no upstream, and its steps are
-//! simple ([`Step::is_simple`]), `acquire`, `put`, `get`, `join`, `await`,
-//! `gather`, `wait`, or `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each`
-//! and `consume` blocks of such steps; its `limit`, `timeout`, `deadline`
-//! and `retry` are blocks around its body (a failure that leaves the
-//! attempts' block to be retried goes to a backoff and back to its start). Its steps are compiled once into a
-//! flat [`Program`] of instructions and jumps, with a table of the regions
-//! that blocks open: whatever leaves a block (an error, a cancellation, a
-//! `return`, a `break`) goes out through the regions around it, innermost
-//! first, as it would through the futures' nested blocks ([`Ctx::complete`]):
-//! a permit is given back, a timeout closed, a loop's turn ended, a `try`
-//! catches or runs its `finally` with the ending kept for after it. What
-//! open blocks hold (a loop's turn, an open timeout, a pending ending) is
-//! kept in the task's frame between turns.
+//! A definition is plain when its steps are simple ([`Step::is_simple`]),
+//! `acquire`, `put`, `get`, `join`, `await`, `gather`, `wait`, or `with`,
+//! `timeout`, `try`, `repeat`, `forever`, `for`, `each` and `consume`
+//! blocks of such steps; its `limit`, `timeout`, `deadline` and `retry` are
+//! blocks around its body (a failure that leaves the attempts' block to be
+//! retried goes to a backoff and back to its start), and its `after` is a
+//! first instruction that waits for its trigger rule. Its steps are
+//! compiled once into a flat [`Program`] of instructions and jumps, with a
+//! table of the regions that blocks open: whatever leaves a block (an
+//! error, a cancellation, a `return`, a `break`) goes out through the
+//! regions around it, innermost first, as it would through the futures'
+//! nested blocks ([`Ctx::complete`]): a permit is given back, a timeout
+//! closed, a loop's turn ended, a `try` catches or runs its `finally` with
+//! the ending kept for after it. What open blocks hold (a loop's turn, an
+//! open timeout, a pending ending) is kept in the task's frame between
+//! turns. `call` and `wait_for` still run as futures.
 //!
 //! The steps run through the same [`Ctx::simple`], `acquire` and `release`
 //! code as a future's; only the waits differ in form, not in order. Tests run
@@ -164,10 +166,9 @@ impl Ctx {
                 if !begin(&self.sim, self.id) {
                     return Left::Over;
                 }
-                self.frame_start = started(&self.sim, self.id, String::new());
-                // A task that retries sets it at each attempt.
-                if program.reads_vars && program.retry.is_none() {
-                    self.set_var(sym::ATTEMPT, Value::Int(1));
+                // A task that runs after others starts at its upstream op.
+                if !program.upstream {
+                    self.start_now(program, String::new());
                 }
                 0
             }
@@ -392,6 +393,31 @@ impl Ctx {
                     Ok(Flow::Next) => None,
                     ending => leave!(*at, ending),
                 },
+                Op::Upstream { after, trigger } => {
+                    let members = match blocks.upstream.take() {
+                        Some(members) => members,
+                        None => self.upstream_members(after),
+                    };
+                    match self.upstream_decided(after, *trigger, &members) {
+                        Some(Ok(detail)) => {
+                            self.start_now(program, detail);
+                            None
+                        }
+                        Some(Err(skipped)) => leave!(pc, Err(skipped)),
+                        None => {
+                            let running = self.running(&members);
+                            blocks.upstream = Some(members);
+                            let w = self.begin_wait_first(&running);
+                            let on = Waiting::on(crate::runtime::UPSTREAM, running.clone().into());
+                            self.sim.set_waiting(self.id, on);
+                            Some(PlainWait::Upstream(Box::new(WaitSet {
+                                w,
+                                members: running,
+                                cancel_pending: false,
+                            })))
+                        }
+                    }
+                }
                 Op::Attempt => {
                     if blocks.attempt == 0 {
                         // Each attempt starts from the task's arguments.
@@ -449,6 +475,15 @@ impl Ctx {
                 Some(Ok(Resume::Again(item))) => again = Some(item),
                 Some(Err(raise)) => leave!(pc, Err(raise)),
             }
+        }
+    }
+
+    /// The task starts (once its upstream allows): said in the trace, with
+    /// `detail`; `{attempt}` is 1 unless its attempts set it.
+    fn start_now(&mut self, program: &Program, detail: String) {
+        self.frame_start = started(&self.sim, self.id, detail);
+        if program.reads_vars && program.retry.is_none() {
+            self.set_var(sym::ATTEMPT, Value::Int(1));
         }
     }
 
@@ -737,6 +772,19 @@ impl Ctx {
                 self.end_wait(&set.w, &set.members);
                 let waited = Resume::Waited(set.members.clone(), set.cancel_pending);
                 return Some(r.map(|()| waited));
+            }
+            PlainWait::Upstream(set) => {
+                let r = if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else if set.w.waiter.done.get() {
+                    // Decided now, or another wait: the upstream op again.
+                    Ok(Resume::Again(None))
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                self.end_wait(&set.w, &set.members);
+                return Some(r);
             }
             PlainWait::Queue(wait) => {
                 let QueueWait {
