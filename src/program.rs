@@ -13,7 +13,7 @@ use crate::model::{
     Catch, DefId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef, Trigger,
 };
 use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
-use crate::template::Expr;
+use crate::template::{Expr, Start};
 use crate::value::Value;
 
 /// One instruction of a plain task.
@@ -41,6 +41,9 @@ pub(crate) enum Op {
     /// A `consume` loop's turn begins: the next item of `queue`, waiting
     /// for one; past the loop entered at `start` if it is the sentinel.
     Take { queue: QueueId, start: u32 },
+    /// Run another definition's steps here (`call`): its program is entered
+    /// with its arguments, and left at its end or its `return`.
+    Call(Start),
     /// Await a task or future, or gather several (`await`).
     Await(Target),
     /// Gather tasks and futures (`gather`).
@@ -138,7 +141,8 @@ impl Op {
             | Op::Loop { .. }
             | Op::Await(_)
             | Op::Gather { .. }
-            | Op::Wait { .. } => true,
+            | Op::Wait { .. }
+            | Op::Call(_) => true,
             Op::Acquire { step, .. } | Op::OpenTimeout { step, .. } => *step,
             Op::Try => true,
             Op::Release(_)
@@ -206,8 +210,10 @@ pub(crate) struct Program {
 
 impl Program {
     /// Compiles a definition, or `None` when it cannot run plain.
-    pub(crate) fn compile(def: &TaskDef) -> Option<Program> {
-        if !plain_steps(&def.body) {
+    /// `callable`: whether a definition's steps can be called from a plain
+    /// task (see [`Program::body`]).
+    pub(crate) fn compile(def: &TaskDef, callable: &dyn Fn(DefId) -> bool) -> Option<Program> {
+        if !plain_steps(&def.body, callable) {
             return None;
         }
         let mut program = Program {
@@ -241,6 +247,25 @@ impl Program {
             Some(after) => program.timeout(after, Says::Deadline, false, tried),
             None => tried(&mut program),
         }
+        Some(program)
+    }
+
+    /// A definition's steps alone, as a `call` runs them (no `limit`,
+    /// `timeout`, `retry` or upstream of its own), or `None` when they
+    /// cannot run plain. A called body calls nothing itself here: nested
+    /// calls run as futures.
+    pub(crate) fn body(def: &TaskDef) -> Option<Program> {
+        if !plain_steps(&def.body, &|_| false) {
+            return None;
+        }
+        let mut program = Program {
+            ops: Vec::new(),
+            regions: Vec::new(),
+            retry: None,
+            upstream: false,
+            reads_vars: def.reads_vars(),
+        };
+        program.steps(&def.body);
         Some(program)
     }
 
@@ -286,6 +311,7 @@ impl Program {
                 Step::Get(queue) => self.ops.push(Op::Get(*queue)),
                 Step::Join(queue) => self.ops.push(Op::Join(*queue)),
                 Step::Await(target) => self.ops.push(Op::Await(target.clone())),
+                Step::Call(start) => self.ops.push(Op::Call(start.clone())),
                 Step::Wait {
                     targets,
                     when,
@@ -407,9 +433,11 @@ impl Program {
 }
 
 /// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
-/// `join`, `await`, `gather`, `wait`, and `with`, `timeout`, `try`, `repeat`,
-/// `forever`, `for`, `each` and `consume` blocks of them.
-fn plain_steps(steps: &[Step]) -> bool {
+/// `join`, `await`, `gather`, `wait`, a `call` of what is `callable`, and
+/// `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each` and
+/// `consume` blocks of them.
+fn plain_steps(steps: &[Step], callable: &dyn Fn(DefId) -> bool) -> bool {
+    let plain_steps = |steps: &[Step]| plain_steps(steps, callable);
     steps.iter().all(|step| match step {
         Step::With { body, .. }
         | Step::Timeout { body, .. }
@@ -431,6 +459,7 @@ fn plain_steps(steps: &[Step]) -> bool {
         | Step::Await(_)
         | Step::Gather { .. }
         | Step::Wait { .. } => true,
+        Step::Call(start) => callable(start.def),
         other => other.is_simple(),
     })
 }
@@ -487,6 +516,24 @@ pub(crate) struct Blocks {
     /// A task that runs `after` others, waiting: the instances its trigger
     /// rule is over, as they were when it first looked.
     pub(crate) upstream: Option<Vec<Member>>,
+    /// The `call`s it is in, innermost last.
+    pub(crate) calls: Vec<CallFrame>,
+}
+
+/// A `call` a plain task is in: what it runs, where it returns to, and what
+/// it changed to give back at the end.
+pub(crate) struct CallFrame {
+    pub(crate) callee: DefId,
+    /// The caller's `call` instruction.
+    pub(crate) at: u32,
+    /// Where the called steps' variables (their arguments first) begin.
+    pub(crate) mark: usize,
+    /// When the called steps began (their `{elapsed}` counts from it).
+    pub(crate) began: u64,
+    /// The caller's own beginning, and the definition it was running if it
+    /// was itself called.
+    pub(crate) outer_began: u64,
+    pub(crate) outer_called: Option<DefId>,
 }
 
 /// A task's variables and handles as an attempt starts from them.
@@ -500,6 +547,7 @@ impl Blocks {
             && self.attempt == 0
             && self.fresh.is_none()
             && self.upstream.is_none()
+            && self.calls.is_empty()
     }
 }
 

@@ -27,7 +27,7 @@ use crate::blocking::{Blocks, OnPoll, Ready, Watched};
 use crate::clock::{Clock, TimerKey};
 use crate::critical_path::{Cause, Recorder, What};
 use crate::limits::{Instant, Limits, Meter, Stop};
-use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId, Sym};
+use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
 use crate::program::{Plain, Program};
 use crate::queue::Queue;
 use crate::render::Tracer;
@@ -212,6 +212,21 @@ pub(crate) enum Driver {
     Plain(Plain),
 }
 
+/// Which definitions some step `call`s (in a walk with its own stack).
+fn called_defs(model: &Model) -> Vec<bool> {
+    let mut called = vec![false; model.tasks.len()];
+    let mut blocks: Vec<&[Step]> = model.tasks.iter().map(|t| t.body.as_slice()).collect();
+    while let Some(steps) = blocks.pop() {
+        for step in steps {
+            if let Step::Call(start) = step {
+                called[start.def as usize] = true;
+            }
+            blocks.extend(step.children());
+        }
+    }
+    called
+}
+
 /// How a definition's instances run.
 #[derive(Debug)]
 enum Runs {
@@ -313,6 +328,8 @@ pub(crate) struct Sim {
     pub tasks: RefCell<Vec<TaskSlot>>,
     /// How each definition's instances run.
     runs: Vec<Runs>,
+    /// Per definition: its steps as a plain task's `call` runs them.
+    bodies: Vec<Option<Program>>,
     pub futures: RefCell<Vec<FutureSlot>>,
     pub semaphores: RefCell<Vec<Semaphore>>,
     pub queues: Vec<RefCell<Queue>>,
@@ -414,6 +431,21 @@ impl Sim {
         // Blocks need every task to be a future (see `blocking.rs`): asked
         // once, not per definition (the answer walks every definition).
         let plain = plain_tasks && !model.has_blocks();
+        // The steps of each definition some task calls, compiled to be run
+        // by a plain caller (when they can be).
+        let called = called_defs(&model);
+        let bodies: Vec<Option<Program>> = model
+            .tasks
+            .iter()
+            .zip(&called)
+            .map(|(t, &called)| {
+                if called && plain {
+                    Program::body(t)
+                } else {
+                    None
+                }
+            })
+            .collect();
         let semaphores = model
             .semaphores
             .iter()
@@ -448,11 +480,14 @@ impl Sim {
             runs: model
                 .tasks
                 .iter()
-                .map(|t| match Program::compile(t) {
-                    Some(program) if plain => Runs::Plain(program),
-                    _ => Runs::Future,
-                })
+                .map(
+                    |t| match Program::compile(t, &|d| bodies[d as usize].is_some()) {
+                        Some(program) if plain => Runs::Plain(program),
+                        _ => Runs::Future,
+                    },
+                )
                 .collect(),
+            bodies,
             futures: RefCell::new(futures),
             semaphores: RefCell::new(semaphores),
             queues,
@@ -751,6 +786,13 @@ impl Sim {
                 Turn::Queued | Turn::Woken => {}
             },
         }
+    }
+
+    /// The steps of `def` as a plain task's `call` runs them.
+    pub(crate) fn body(&self, def: DefId) -> &Program {
+        self.bodies[def as usize]
+            .as_ref()
+            .expect("a plain call's steps are compiled")
     }
 
     /// The program of a plain definition.

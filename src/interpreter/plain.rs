@@ -2,9 +2,11 @@
 //! the ready queue instead of a future, so a million of them stay small.
 //!
 //! A definition is plain when its steps are simple ([`Step::is_simple`]),
-//! `acquire`, `put`, `get`, `join`, `await`, `gather`, `wait`, or `with`,
-//! `timeout`, `try`, `repeat`, `forever`, `for`, `each` and `consume`
-//! blocks of such steps; its `limit`, `timeout`, `deadline` and `retry` are
+//! `acquire`, `put`, `get`, `join`, `await`, `gather`, `wait`, `call` (of
+//! steps that call nothing themselves: entered as their own program, left
+//! at its end or at a `return`, with a frame saying where to go back), or
+//! `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each` and
+//! `consume` blocks of such steps; its `limit`, `timeout`, `deadline` and `retry` are
 //! blocks around its body (a failure that leaves the attempts' block to be
 //! retried goes to a backoff and back to its start), and its `after` is a
 //! first instruction that waits for its trigger rule. Its steps are
@@ -16,7 +18,8 @@
 //! closed, a loop's turn ended, a `try` catches or runs its `finally` with
 //! the ending kept for after it. What open blocks hold (a loop's turn, an
 //! open timeout, a pending ending) is kept in the task's frame between
-//! turns. `call` and `wait_for` still run as futures.
+//! turns. `wait_for`, and a `call` of steps that call again, still run as
+//! futures.
 //!
 //! The steps run through the same [`Ctx::simple`], `acquire` and `release`
 //! code as a future's; only the waits differ in form, not in order. Tests run
@@ -29,8 +32,8 @@ use std::rc::Rc;
 use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, retried, started};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
-    Blocks, Completion, Frame, Line, LoopKind, Op, Over, PlainWait, Program, QueueWait, RegionKind,
-    Turning, UNSTARTED, WaitSet,
+    Blocks, CallFrame, Completion, Frame, Line, LoopKind, Op, Over, PlainWait, Program, QueueWait,
+    RegionKind, Turning, UNSTARTED, WaitSet,
 };
 use crate::queue::Side;
 use crate::runtime::{
@@ -97,8 +100,15 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         frame_start: frame_start.unwrap_or_else(|| sim.now()),
         called: None,
     };
-    let program = sim.program(def).expect("a plain task has a program");
-    match ctx.plain_turn(program, pc, wait, &mut blocks) {
+    // In a `call`, it runs the called steps, from when they began.
+    let program = match blocks.calls.last() {
+        Some(call) => {
+            (ctx.frame_start, ctx.called) = (call.began, Some(call.callee));
+            sim.body(call.callee)
+        }
+        None => sim.program(def).expect("a plain task has a program"),
+    };
+    match ctx.plain_turn(sim, program, pc, wait, &mut blocks) {
         Left::Waiting(pc, wait) => {
             let mut tasks = sim.tasks.borrow_mut();
             let Driver::Plain(p) = &mut tasks[id as usize].driver else {
@@ -131,9 +141,10 @@ impl Ctx {
     /// `gather`, the turns of `repeat`, `forever`, `for`, `each` and
     /// `consume`, and the ways into and out of `with`, `timeout` and `try`
     /// (`blocks`: what those it is in keep).
-    fn plain_turn(
+    fn plain_turn<'a>(
         &mut self,
-        program: &Program,
+        sim: &'a Sim,
+        mut program: &'a Program,
         pc: Option<u32>,
         wait: PlainWait,
         blocks: &mut Blocks,
@@ -157,10 +168,12 @@ impl Ctx {
                     again = Some(item);
                     pc
                 }
-                Some(Err(raise)) => match self.complete(program, pc, Err(raise), blocks) {
-                    Ok(next) => next,
-                    Err(outcome) => return Left::Ended(outcome),
-                },
+                Some(Err(raise)) => {
+                    match self.complete(sim, &mut program, pc, Err(raise), blocks) {
+                        Ok(next) => next,
+                        Err(outcome) => return Left::Ended(outcome),
+                    }
+                }
             },
             None => {
                 if !begin(&self.sim, self.id) {
@@ -178,7 +191,7 @@ impl Ctx {
         macro_rules! leave {
             ($at:expr, $c:expr) => {{
                 again = None;
-                match self.complete(program, $at, $c, blocks) {
+                match self.complete(sim, &mut program, $at, $c, blocks) {
                     Ok(next) => {
                         pc = next;
                         continue;
@@ -189,7 +202,13 @@ impl Ctx {
         }
         loop {
             let Some(op) = program.ops.get(pc as usize) else {
-                return Left::Ended(Ok(Value::None));
+                if blocks.calls.is_empty() {
+                    return Left::Ended(Ok(Value::None));
+                }
+                // The called steps ran to their end: on after the `call`.
+                pc = self.return_from_call(sim, &mut program, blocks) + 1;
+                again = None;
+                continue;
             };
             let first = again.is_none();
             if first && op.counts() && !self.sim.count_step(self.id) {
@@ -282,6 +301,28 @@ impl Ctx {
                         return Left::Waiting(pc, PlainWait::Frozen);
                     }
                     pc = start + 1;
+                    continue;
+                }
+                Op::Call(start) => {
+                    let callee = &sim.model.tasks[start.def as usize];
+                    let mark = self.vars.len();
+                    for (sym, expr) in &callee.args {
+                        let given = start.args.iter().find(|(s, _)| s == sym);
+                        let value = self.eval(given.map_or(expr, |(_, e)| e), "call");
+                        self.vars.push((*sym, value));
+                    }
+                    let began = sim.now();
+                    blocks.calls.push(CallFrame {
+                        callee: start.def,
+                        at: pc,
+                        mark,
+                        began,
+                        outer_began: self.frame_start,
+                        outer_called: self.called,
+                    });
+                    (self.frame_start, self.called) = (began, Some(start.def));
+                    program = sim.body(start.def);
+                    pc = 0;
                     continue;
                 }
                 Op::Await(target) => {
@@ -832,13 +873,71 @@ impl Ctx {
     /// loop's turn ended (a `break` stops there), a `try` catches into its
     /// `except` or runs its `finally` first. Where the task goes on, or how
     /// it ends.
-    fn complete(
+    fn complete<'a>(
+        &mut self,
+        sim: &'a Sim,
+        program: &mut &'a Program,
+        mut pc: u32,
+        mut ending: Completion,
+        blocks: &mut Blocks,
+    ) -> Result<u32, Outcome> {
+        loop {
+            ending = match self.out_of_regions(program, pc, ending, blocks) {
+                Ok(next) => return Ok(next),
+                Err(ending) => ending,
+            };
+            if blocks.calls.is_empty() {
+                return Err(match ending {
+                    Ok(Flow::Return(v)) => Ok(v),
+                    Ok(Flow::Next | Flow::Break) => Ok(Value::None),
+                    Err(raise) => Err(raise),
+                });
+            }
+            // Out of called steps: their `return` is the call's result, and
+            // what they raised goes on from the `call`.
+            let at = self.return_from_call(sim, program, blocks);
+            match ending {
+                Ok(Flow::Return(v)) => {
+                    self.set_var(sym::RESULT, v);
+                    return Ok(at + 1);
+                }
+                Ok(Flow::Next | Flow::Break) => return Ok(at + 1),
+                Err(_) => pc = at,
+            }
+        }
+    }
+
+    /// The called steps end: their variables go, the caller's beginning
+    /// comes back, and so does the program it runs. Where it called from.
+    fn return_from_call<'a>(
+        &mut self,
+        sim: &'a Sim,
+        program: &mut &'a Program,
+        blocks: &mut Blocks,
+    ) -> u32 {
+        let call = blocks.calls.pop().expect("in a call");
+        self.vars.truncate(call.mark);
+        (self.frame_start, self.called) = (call.outer_began, call.outer_called);
+        *program = match blocks.calls.last() {
+            Some(outer) => sim.body(outer.callee),
+            None => {
+                let def = sim.tasks.borrow()[self.id as usize].def;
+                sim.program(def).expect("a plain task has a program")
+            }
+        };
+        call.at
+    }
+
+    /// Carries an ending at `pc` out through the regions of `program` around
+    /// it (see [`Ctx::complete`]): where the task goes on when a region
+    /// stops it, or the ending once it is out of them all.
+    fn out_of_regions(
         &mut self,
         program: &Program,
         mut pc: u32,
         mut ending: Completion,
         blocks: &mut Blocks,
-    ) -> Result<u32, Outcome> {
+    ) -> Result<u32, Completion> {
         while let Some(region) = program.region_around(pc) {
             match &region.kind {
                 RegionKind::Permit(sem) => {
@@ -902,11 +1001,7 @@ impl Ctx {
             }
             pc = region.from;
         }
-        Err(match ending {
-            Ok(Flow::Return(v)) => Ok(v),
-            Ok(Flow::Next | Flow::Break) => Ok(Value::None),
-            Err(raise) => Err(raise),
-        })
+        Err(ending)
     }
 }
 
