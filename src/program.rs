@@ -501,10 +501,18 @@ struct Turns {
 }
 
 /// What the open blocks of a plain task keep while it runs them, innermost
-/// last.
+/// last: its loops, and the rest boxed once more (most tasks never open a
+/// timeout, a `finally`, a retry, an upstream wait or a call, and a plain
+/// turn moves this in and out of its frame).
 #[derive(Default)]
 pub(crate) struct Blocks {
     pub(crate) loops: Vec<Turning>,
+    rest: Option<Box<Rest>>,
+}
+
+/// The blocks a plain task opens less often.
+#[derive(Default)]
+pub(crate) struct Rest {
     pub(crate) timeouts: Vec<TimeoutScope>,
     /// What ended the body or `except` of each `try` whose `finally` runs
     /// (and the failure of an attempt about to be retried).
@@ -518,6 +526,30 @@ pub(crate) struct Blocks {
     pub(crate) upstream: Option<Vec<Member>>,
     /// The `call`s it is in, innermost last.
     pub(crate) calls: Vec<CallFrame>,
+}
+
+/// A task's variables and handles as an attempt starts from them.
+pub(crate) type Fresh = (Vec<(Sym, Value)>, Vec<(Sym, Rc<Vec<Member>>)>);
+
+impl Blocks {
+    fn is_empty(&self) -> bool {
+        self.loops.is_empty() && self.rest.is_none()
+    }
+
+    /// The blocks it opens less often, made room for on first use.
+    pub(crate) fn rest(&mut self) -> &mut Rest {
+        self.rest.get_or_insert_with(Box::default)
+    }
+
+    /// The innermost `call` it is in, if any.
+    pub(crate) fn call(&self) -> Option<&CallFrame> {
+        self.rest.as_ref().and_then(|r| r.calls.last())
+    }
+
+    /// Whether it is in a `call`.
+    pub(crate) fn in_call(&self) -> bool {
+        self.call().is_some()
+    }
 }
 
 /// A `call` a plain task is in: what it runs, where it returns to, and what
@@ -534,21 +566,6 @@ pub(crate) struct CallFrame {
     /// was itself called.
     pub(crate) outer_began: u64,
     pub(crate) outer_called: Option<DefId>,
-}
-
-/// A task's variables and handles as an attempt starts from them.
-pub(crate) type Fresh = (Vec<(Sym, Value)>, Vec<(Sym, Rc<Vec<Member>>)>);
-
-impl Blocks {
-    fn is_empty(&self) -> bool {
-        self.loops.is_empty()
-            && self.timeouts.is_empty()
-            && self.pending.is_empty()
-            && self.attempt == 0
-            && self.fresh.is_none()
-            && self.upstream.is_none()
-            && self.calls.is_empty()
-    }
 }
 
 /// A loop a plain task is in, outermost first.

@@ -101,7 +101,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         called: None,
     };
     // In a `call`, it runs the called steps, from when they began.
-    let program = match blocks.calls.last() {
+    let program = match blocks.call() {
         Some(call) => {
             (ctx.frame_start, ctx.called) = (call.began, Some(call.callee));
             sim.body(call.callee)
@@ -202,7 +202,7 @@ impl Ctx {
         }
         loop {
             let Some(op) = program.ops.get(pc as usize) else {
-                if blocks.calls.is_empty() {
+                if !blocks.in_call() {
                     return Left::Ended(Ok(Value::None));
                 }
                 // The called steps ran to their end: on after the `call`.
@@ -312,7 +312,7 @@ impl Ctx {
                         self.vars.push((*sym, value));
                     }
                     let began = sim.now();
-                    blocks.calls.push(CallFrame {
+                    blocks.rest().calls.push(CallFrame {
                         callee: start.def,
                         at: pc,
                         mark,
@@ -407,11 +407,11 @@ impl Ctx {
                 }
                 Op::OpenTimeout { after, .. } => {
                     let scope = self.open_timeout(*after);
-                    blocks.timeouts.push(scope);
+                    blocks.rest().timeouts.push(scope);
                     None
                 }
                 Op::CloseTimeout { after, says } => {
-                    let scope = blocks.timeouts.pop().expect("an open timeout");
+                    let scope = blocks.rest().timeouts.pop().expect("an open timeout");
                     match self.close_timeout(scope, Ok(Flow::Next), || says.text(*after)) {
                         Ok(_) => None,
                         Err(raise) => leave!(pc, Err(raise)),
@@ -422,20 +422,21 @@ impl Ctx {
                     let RegionKind::Try { except_end, .. } = program.region_at(*at).kind else {
                         unreachable!("a try's region")
                     };
-                    blocks.pending.push(Ok(Flow::Next));
+                    blocks.rest().pending.push(Ok(Flow::Next));
                     pc = except_end + 1;
                     continue;
                 }
                 Op::EndExcept => {
-                    blocks.pending.push(Ok(Flow::Next));
+                    blocks.rest().pending.push(Ok(Flow::Next));
                     None
                 }
-                Op::EndFinally { at } => match blocks.pending.pop().expect("a try's ending") {
+                Op::EndFinally { at } => match blocks.rest().pending.pop().expect("a try's ending")
+                {
                     Ok(Flow::Next) => None,
                     ending => leave!(*at, ending),
                 },
                 Op::Upstream { after, trigger } => {
-                    let members = match blocks.upstream.take() {
+                    let members = match blocks.rest().upstream.take() {
                         Some(members) => members,
                         None => self.upstream_members(after),
                     };
@@ -447,7 +448,7 @@ impl Ctx {
                         Some(Err(skipped)) => leave!(pc, Err(skipped)),
                         None => {
                             let running = self.running(&members);
-                            blocks.upstream = Some(members);
+                            blocks.rest().upstream = Some(members);
                             let w = self.begin_wait_first(&running);
                             let on = Waiting::on(crate::runtime::UPSTREAM, running.clone().into());
                             self.sim.set_waiting(self.id, on);
@@ -460,13 +461,13 @@ impl Ctx {
                     }
                 }
                 Op::Attempt => {
-                    if blocks.attempt == 0 {
+                    if blocks.rest().attempt == 0 {
                         // Each attempt starts from the task's arguments.
-                        blocks.attempt = 1;
+                        blocks.rest().attempt = 1;
                         let fresh = (self.vars.clone(), self.handles.clone());
-                        blocks.fresh = Some(Box::new(fresh));
+                        blocks.rest().fresh = Some(Box::new(fresh));
                     }
-                    self.begin_attempt(program.retry.as_ref(), blocks.attempt);
+                    self.begin_attempt(program.retry.as_ref(), blocks.rest().attempt);
                     None
                 }
                 Op::EndAttempt => {
@@ -475,18 +476,18 @@ impl Ctx {
                     continue;
                 }
                 Op::Backoff => {
-                    let Some(Err(failure)) = blocks.pending.pop() else {
+                    let Some(Err(failure)) = blocks.rest().pending.pop() else {
                         unreachable!("a backoff follows a failed attempt")
                     };
                     let retry = program.retry.as_ref().expect("a task that retries");
-                    let wait = self.backoff(retry, blocks.attempt, &failure);
+                    let wait = self.backoff(retry, blocks.rest().attempt, &failure);
                     Some(self.plain_sleep_as(wait, Waiting::Backoff))
                 }
                 Op::Restart { at } => {
-                    if let Some(fresh) = &blocks.fresh {
+                    if let Some(fresh) = &blocks.rest().fresh {
                         (self.vars, self.handles) = (fresh.0.clone(), fresh.1.clone());
                     }
-                    blocks.attempt += 1;
+                    blocks.rest().attempt += 1;
                     pc = *at;
                     continue;
                 }
@@ -886,7 +887,7 @@ impl Ctx {
                 Ok(next) => return Ok(next),
                 Err(ending) => ending,
             };
-            if blocks.calls.is_empty() {
+            if !blocks.in_call() {
                 return Err(match ending {
                     Ok(Flow::Return(v)) => Ok(v),
                     Ok(Flow::Next | Flow::Break) => Ok(Value::None),
@@ -915,10 +916,10 @@ impl Ctx {
         program: &mut &'a Program,
         blocks: &mut Blocks,
     ) -> u32 {
-        let call = blocks.calls.pop().expect("in a call");
+        let call = blocks.rest().calls.pop().expect("in a call");
         self.vars.truncate(call.mark);
         (self.frame_start, self.called) = (call.outer_began, call.outer_called);
-        *program = match blocks.calls.last() {
+        *program = match blocks.call() {
             Some(outer) => sim.body(outer.callee),
             None => {
                 let def = sim.tasks.borrow()[self.id as usize].def;
@@ -946,7 +947,7 @@ impl Ctx {
                     }
                 }
                 RegionKind::Timeout(says) => {
-                    let scope = blocks.timeouts.pop().expect("an open timeout");
+                    let scope = blocks.rest().timeouts.pop().expect("an open timeout");
                     let Op::CloseTimeout { after, .. } = program.ops[region.to as usize] else {
                         unreachable!("a timeout's region ends where it closes")
                     };
@@ -969,9 +970,9 @@ impl Ctx {
                 }
                 RegionKind::Attempts => {
                     if let Err(failure) = &ending
-                        && retried(program.retry.as_ref(), blocks.attempt, failure).is_some()
+                        && retried(program.retry.as_ref(), blocks.rest().attempt, failure).is_some()
                     {
-                        blocks.pending.push(ending);
+                        blocks.rest().pending.push(ending);
                         return Ok(region.to + 1);
                     }
                 }
@@ -983,7 +984,7 @@ impl Ctx {
                     if pc > *except_end {
                         // Out of its `finally`: this ending replaces the one
                         // the `finally` was run for.
-                        blocks.pending.pop();
+                        blocks.rest().pending.pop();
                     } else {
                         if let (true, Err(raise)) = (pc < *body_end, &ending)
                             && catches(*catch, raise)
@@ -994,7 +995,7 @@ impl Ctx {
                             }
                             return Ok(body_end + 1);
                         }
-                        blocks.pending.push(ending);
+                        blocks.rest().pending.push(ending);
                         return Ok(except_end + 1);
                     }
                 }
