@@ -44,6 +44,13 @@ pub(crate) enum Op {
     /// Run another definition's steps here (`call`): its program is entered
     /// with its arguments, and left at its end or its `return`.
     Call(Start),
+    /// `asyncio.wait_for` of one task or future, in 3.12 and later with a
+    /// timeout above 0: `async with timeout(t): return await x`.
+    WaitFor {
+        target: Target,
+        timeout: u64,
+        shield: bool,
+    },
     /// Await a task or future, or gather several (`await`).
     Await(Target),
     /// Gather tasks and futures (`gather`).
@@ -142,6 +149,7 @@ impl Op {
             | Op::Await(_)
             | Op::Gather { .. }
             | Op::Wait { .. }
+            | Op::WaitFor { .. }
             | Op::Call(_) => true,
             Op::Acquire { step, .. } | Op::OpenTimeout { step, .. } => *step,
             Op::Try => true,
@@ -212,8 +220,13 @@ impl Program {
     /// Compiles a definition, or `None` when it cannot run plain.
     /// `callable`: whether a definition's steps can be called from a plain
     /// task (see [`Program::body`]).
-    pub(crate) fn compile(def: &TaskDef, callable: &dyn Fn(DefId) -> bool) -> Option<Program> {
-        if !plain_steps(&def.body, callable) {
+    /// `wait_for`: whether its 3.12 form is the one modelled.
+    pub(crate) fn compile(
+        def: &TaskDef,
+        callable: &dyn Fn(DefId) -> bool,
+        wait_for: bool,
+    ) -> Option<Program> {
+        if !plain_steps(&def.body, callable, wait_for) {
             return None;
         }
         let mut program = Program {
@@ -254,8 +267,8 @@ impl Program {
     /// `timeout`, `retry` or upstream of its own), or `None` when they
     /// cannot run plain. A called body calls nothing itself here: nested
     /// calls run as futures.
-    pub(crate) fn body(def: &TaskDef) -> Option<Program> {
-        if !plain_steps(&def.body, &|_| false) {
+    pub(crate) fn body(def: &TaskDef, wait_for: bool) -> Option<Program> {
+        if !plain_steps(&def.body, &|_| false, wait_for) {
             return None;
         }
         let mut program = Program {
@@ -312,6 +325,15 @@ impl Program {
                 Step::Join(queue) => self.ops.push(Op::Join(*queue)),
                 Step::Await(target) => self.ops.push(Op::Await(target.clone())),
                 Step::Call(start) => self.ops.push(Op::Call(start.clone())),
+                Step::WaitFor {
+                    target,
+                    timeout,
+                    shield,
+                } => self.ops.push(Op::WaitFor {
+                    target: target.clone(),
+                    timeout: *timeout,
+                    shield: *shield,
+                }),
                 Step::Wait {
                     targets,
                     when,
@@ -433,11 +455,12 @@ impl Program {
 }
 
 /// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
-/// `join`, `await`, `gather`, `wait`, a `call` of what is `callable`, and
+/// `join`, `await`, `gather`, `wait`, a `call` of what is `callable`, a
+/// `wait_for` with a timeout in its 3.12 form, and
 /// `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each` and
 /// `consume` blocks of them.
-fn plain_steps(steps: &[Step], callable: &dyn Fn(DefId) -> bool) -> bool {
-    let plain_steps = |steps: &[Step]| plain_steps(steps, callable);
+fn plain_steps(steps: &[Step], callable: &dyn Fn(DefId) -> bool, wait_for: bool) -> bool {
+    let plain_steps = |steps: &[Step]| plain_steps(steps, callable, wait_for);
     steps.iter().all(|step| match step {
         Step::With { body, .. }
         | Step::Timeout { body, .. }
@@ -460,6 +483,8 @@ fn plain_steps(steps: &[Step], callable: &dyn Fn(DefId) -> bool) -> bool {
         | Step::Gather { .. }
         | Step::Wait { .. } => true,
         Step::Call(start) => callable(start.def),
+        // `wait_for(x, 0)` and 3.11's form run as futures.
+        Step::WaitFor { timeout, .. } => wait_for && *timeout > 0,
         other => other.is_simple(),
     })
 }
@@ -680,6 +705,8 @@ pub(crate) enum PlainWait {
     Gather { g: Rc<Gather>, by_await: bool },
     /// The end of an `asyncio.wait`.
     Wait(Box<WaitSet>),
+    /// The end of what `wait_for` awaits, or of its timeout.
+    WaitFor(Box<WaitingFor>),
     /// The end of one of its upstream tasks (a first-completed wait).
     Upstream(Box<WaitSet>),
     /// Nothing ever: a limit stopped the run.
@@ -693,6 +720,16 @@ pub(crate) struct WaitSet {
     pub(crate) w: Rc<WaitState>,
     pub(crate) members: Vec<Member>,
     pub(crate) cancel_pending: bool,
+}
+
+/// A plain task in `wait_for` (3.12 and later): its open timeout, and
+/// what it awaits (through a shield's waiter, if shielded).
+#[derive(Clone)]
+pub(crate) struct WaitingFor {
+    pub(crate) scope: TimeoutScope,
+    pub(crate) timeout: u64,
+    pub(crate) member: Member,
+    pub(crate) shield: Option<Rc<Waiter>>,
 }
 
 /// A plain task waiting in one of a queue's lines.

@@ -431,6 +431,7 @@ impl Sim {
         // Blocks need every task to be a future (see `blocking.rs`): asked
         // once, not per definition (the answer walks every definition).
         let plain = plain_tasks && !model.has_blocks();
+        let wait_for = model.python.wait_for_is_a_timeout();
         // The steps of each definition some task calls, compiled to be run
         // by a plain caller (when they can be).
         let called = called_defs(&model);
@@ -440,7 +441,7 @@ impl Sim {
             .zip(&called)
             .map(|(t, &called)| {
                 if called && plain {
-                    Program::body(t)
+                    Program::body(t, wait_for)
                 } else {
                     None
                 }
@@ -481,7 +482,7 @@ impl Sim {
                 .tasks
                 .iter()
                 .map(
-                    |t| match Program::compile(t, &|d| bodies[d as usize].is_some()) {
+                    |t| match Program::compile(t, &|d| bodies[d as usize].is_some(), wait_for) {
                         Some(program) if plain => Runs::Plain(program),
                         _ => Runs::Future,
                     },

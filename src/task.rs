@@ -126,6 +126,7 @@ pub(crate) struct Deadline {
 }
 
 /// An open `asyncio.timeout`: its timer, and whether it fired.
+#[derive(Clone)]
 pub(crate) struct TimeoutScope {
     pub expired: Rc<Cell<bool>>,
     /// The task's cancellation count when it opened.

@@ -2,24 +2,25 @@
 //! the ready queue instead of a future, so a million of them stay small.
 //!
 //! A definition is plain when its steps are simple ([`Step::is_simple`]),
-//! `acquire`, `put`, `get`, `join`, `await`, `gather`, `wait`, `call` (of
-//! steps that call nothing themselves: entered as their own program, left
-//! at its end or at a `return`, with a frame saying where to go back), or
-//! `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each` and
-//! `consume` blocks of such steps; its `limit`, `timeout`, `deadline` and `retry` are
-//! blocks around its body (a failure that leaves the attempts' block to be
-//! retried goes to a backoff and back to its start), and its `after` is a
-//! first instruction that waits for its trigger rule. Its steps are
-//! compiled once into a flat [`Program`] of instructions and jumps, with a
-//! table of the regions that blocks open: whatever leaves a block (an
-//! error, a cancellation, a `return`, a `break`) goes out through the
-//! regions around it, innermost first, as it would through the futures'
-//! nested blocks ([`Ctx::complete`]): a permit is given back, a timeout
-//! closed, a loop's turn ended, a `try` catches or runs its `finally` with
-//! the ending kept for after it. What open blocks hold (a loop's turn, an
-//! open timeout, a pending ending) is kept in the task's frame between
-//! turns. `wait_for`, and a `call` of steps that call again, still run as
-//! futures.
+//! `acquire`, `put`, `get`, `join`, `await`, `gather`, `wait`, `wait_for`
+//! (3.12 and later, timeout above 0: an open timeout around an await),
+//! `call` (of steps that call nothing themselves: entered as their own
+//! program, left at its end or at a `return`, with a frame saying where to
+//! go back), or `with`, `timeout`, `try`, `repeat`, `forever`, `for`,
+//! `each` and `consume` blocks of such steps; its `limit`, `timeout`,
+//! `deadline` and `retry` are blocks around its body (a failure that leaves
+//! the attempts' block to be retried goes to a backoff and back to its
+//! start), and its `after` is a first instruction that waits for its
+//! trigger rule. Its steps are compiled once into a flat [`Program`] of
+//! instructions and jumps, with a table of the regions that blocks open:
+//! whatever leaves a block (an error, a cancellation, a `return`, a
+//! `break`) goes out through the regions around it, innermost first, as it
+//! would through the futures' nested blocks ([`Ctx::complete`]): a permit
+//! is given back, a timeout closed, a loop's turn ended, a `try` catches or
+//! runs its `finally` with the ending kept for after it. What open blocks
+//! hold (a loop's turn, an open timeout, a pending ending) is kept in the
+//! task's frame between turns. `wait_for` in 3.11 or with a timeout of 0,
+//! and a `call` of steps that call again, still run as futures.
 //!
 //! The steps run through the same [`Ctx::simple`], `acquire` and `release`
 //! code as a future's; only the waits differ in form, not in order. Tests run
@@ -33,7 +34,7 @@ use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, retried
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
     Blocks, CallFrame, Completion, Frame, Line, LoopKind, Op, Over, PlainWait, Program, QueueWait,
-    RegionKind, Turning, UNSTARTED, WaitSet,
+    RegionKind, Turning, UNSTARTED, WaitSet, WaitingFor,
 };
 use crate::queue::Side;
 use crate::runtime::{
@@ -302,6 +303,50 @@ impl Ctx {
                     }
                     pc = start + 1;
                     continue;
+                }
+                Op::WaitFor {
+                    target,
+                    timeout,
+                    shield,
+                } => {
+                    let members = self.resolve(target);
+                    let [member] = members.as_slice() else {
+                        let one = Rc::from("wait_for takes one task or future");
+                        leave!(pc, Err(Raise::Error(one)));
+                    };
+                    let member = *member;
+                    let scope = self.open_timeout(*timeout);
+                    if sim.state(member) != State::Pending {
+                        // Done already: no wait, and the timeout closes at once.
+                        let outcome = sim.outcome(member).expect("finished");
+                        match self.close_wait_for(scope, *timeout, member, outcome) {
+                            Ok(value) => {
+                                self.set_var(sym::RESULT, value);
+                                None
+                            }
+                            Err(raise) => leave!(pc, Err(raise)),
+                        }
+                    } else {
+                        let shield = shield.then(|| {
+                            // A shield's outer future is set a turn after the task.
+                            let waiter = Waiter::new(self.id);
+                            self.sim
+                                .add_callback(member, Callback::Release(waiter.clone(), 0));
+                            let on = Waiting::on("a shielded task", Rc::new([member]));
+                            sim.set_waiting(self.id, on);
+                            waiter
+                        });
+                        if shield.is_none() {
+                            self.sim.add_callback(member, Callback::Wake(self.id));
+                            sim.set_waiting(self.id, Waiting::Member(member));
+                        }
+                        Some(PlainWait::WaitFor(Box::new(WaitingFor {
+                            scope,
+                            timeout: *timeout,
+                            member,
+                            shield,
+                        })))
+                    }
                 }
                 Op::Call(start) => {
                     let callee = &sim.model.tasks[start.def as usize];
@@ -679,6 +724,22 @@ impl Ctx {
         Ok(item)
     }
 
+    /// `wait_for`'s timeout closes over what it awaited: a cancellation it
+    /// caused becomes `TimeoutError`, said in the trace.
+    fn close_wait_for(
+        &self,
+        scope: crate::task::TimeoutScope,
+        timeout: u64,
+        member: Member,
+        outcome: Outcome,
+    ) -> Outcome {
+        let what = self.member_name(member);
+        self.close_timeout(scope, outcome, || {
+            let after = crate::duration::format(timeout);
+            format!("wait_for {what} timed out after {after}")
+        })
+    }
+
     /// `await task`: its result at once if it is done; otherwise a wait for
     /// its end.
     fn plain_await(&mut self, m: Member) -> Result<Option<PlainWait>, Raise> {
@@ -801,6 +862,36 @@ impl Ctx {
                 }
                 let name = gather_name(*by_await);
                 return Some(result.map(|v| Resume::Result(self.shallow(v, name))));
+            }
+            PlainWait::WaitFor(wf) => {
+                let ready = match &wf.shield {
+                    Some(waiter) => waiter.done.get(),
+                    None => sim.state(wf.member) != State::Pending,
+                };
+                let r = if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else if ready {
+                    Ok(())
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                let cb = match &wf.shield {
+                    Some(waiter) => {
+                        waiter.done.set(true);
+                        Callback::Release(waiter.clone(), 0)
+                    }
+                    None => Callback::Wake(id),
+                };
+                let outcome = match r {
+                    Ok(()) => sim.outcome(wf.member).expect("finished"),
+                    Err(raise) => {
+                        sim.remove_callback(wf.member, &cb);
+                        Err(raise)
+                    }
+                };
+                let closed = self.close_wait_for(wf.scope.clone(), wf.timeout, wf.member, outcome);
+                return Some(closed.map(Resume::Result));
             }
             PlainWait::Wait(set) => {
                 let r = if sim.take_cancel(id) {
