@@ -1111,7 +1111,9 @@ impl Ctx {
             [m] => *m,
             _ => return Err(Raise::Error(Rc::from("wait_for takes one task or future"))),
         };
-        // A shield adds its own future between the task and the waiter: one more turn.
+        // A shield adds its own future between the task and the waiter: one
+        // more turn. Of a task already done, `shield` returns the task.
+        let shield = shield && self.sim.state(m) == State::Pending;
         let cb = Callback::Release(waiter.clone(), shield as u8);
         self.sim.add_callback(m, cb.clone());
         let interrupted = self
