@@ -1215,12 +1215,22 @@ impl Ctx {
         } else {
             self.await_member(m).await
         };
-        let what = self.member_name(m);
-        self.close_timeout(scope, r, || {
-            format!(
-                "wait_for {what} timed out after {}",
-                duration::format(timeout)
-            )
+        self.close_wait_for(scope, timeout, m, r)
+    }
+
+    /// `wait_for`'s timeout closes over what it awaited: a cancellation it
+    /// caused becomes `TimeoutError`, said in the trace.
+    fn close_wait_for(
+        &self,
+        scope: TimeoutScope,
+        timeout: u64,
+        member: Member,
+        outcome: Outcome,
+    ) -> Outcome {
+        let what = self.member_name(member);
+        self.close_timeout(scope, outcome, || {
+            let after = duration::format(timeout);
+            format!("wait_for {what} timed out after {after}")
         })
     }
 
@@ -1830,15 +1840,22 @@ impl Ctx {
         }
     }
 
-    async fn call(&mut self, start: &Start) -> Result<(), Raise> {
+    /// The arguments of a `call`, given or by default, pushed as the
+    /// called steps' first variables.
+    fn push_call_args(&mut self, start: &Start) {
         let model = self.sim.model.clone();
-        let def = &model.tasks[start.def as usize];
-        let saved = (self.vars.len(), self.frame_start, self.called);
-        for (sym, expr) in &def.args {
+        for (sym, expr) in &model.tasks[start.def as usize].args {
             let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e);
             let value = self.eval(given.unwrap_or(expr), "call");
             self.vars.push((*sym, value));
         }
+    }
+
+    async fn call(&mut self, start: &Start) -> Result<(), Raise> {
+        let model = self.sim.model.clone();
+        let def = &model.tasks[start.def as usize];
+        let saved = (self.vars.len(), self.frame_start, self.called);
+        self.push_call_args(start);
         self.frame_start = self.sim.now();
         self.called = Some(start.def);
         let r = self.body(&def.body).await;

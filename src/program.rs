@@ -73,8 +73,8 @@ pub(crate) enum Op {
     CloseTimeout { after: u64, says: Says },
     /// Enter a `try` (a step): its body follows.
     Try,
-    /// The end of a `try`'s body (entered at `at`): on to its `finally`.
-    EndBody { at: u32 },
+    /// The end of a `try`'s body: on to its `finally`, at `finally`.
+    EndBody { finally: u32 },
     /// The end of a `try`'s `except`: on to its `finally`.
     EndExcept,
     /// The end of a `try`'s `finally` (entered at `at`): on with what ended
@@ -288,14 +288,6 @@ impl Program {
         self.regions.iter().find(|r| r.from < pc && pc < r.to)
     }
 
-    /// The region that instruction `at` opens.
-    pub(crate) fn region_at(&self, at: u32) -> &Region {
-        self.regions
-            .iter()
-            .find(|r| r.from == at)
-            .expect("an instruction that opens a region")
-    }
-
     fn here(&self) -> u32 {
         self.ops.len() as u32
     }
@@ -421,10 +413,13 @@ impl Program {
         self.ops.push(Op::Try);
         self.steps(body);
         let body_end = self.here();
-        self.ops.push(Op::EndBody { at });
+        self.ops.push(Op::EndBody { finally: 0 });
         self.steps(except);
         let except_end = self.here();
         self.ops.push(Op::EndExcept);
+        if let Op::EndBody { finally } = &mut self.ops[body_end as usize] {
+            *finally = except_end + 1;
+        }
         self.steps(finally);
         self.ops.push(Op::EndFinally { at });
         let kind = RegionKind::Try {

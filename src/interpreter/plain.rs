@@ -349,13 +349,8 @@ impl Ctx {
                     }
                 }
                 Op::Call(start) => {
-                    let callee = &sim.model.tasks[start.def as usize];
                     let mark = self.vars.len();
-                    for (sym, expr) in &callee.args {
-                        let given = start.args.iter().find(|(s, _)| s == sym);
-                        let value = self.eval(given.map_or(expr, |(_, e)| e), "call");
-                        self.vars.push((*sym, value));
-                    }
+                    self.push_call_args(start);
                     let began = sim.now();
                     blocks.rest().calls.push(CallFrame {
                         callee: start.def,
@@ -463,12 +458,9 @@ impl Ctx {
                     }
                 }
                 Op::Try => None,
-                Op::EndBody { at } => {
-                    let RegionKind::Try { except_end, .. } = program.region_at(*at).kind else {
-                        unreachable!("a try's region")
-                    };
+                Op::EndBody { finally } => {
                     blocks.rest().pending.push(Ok(Flow::Next));
-                    pc = except_end + 1;
+                    pc = *finally;
                     continue;
                 }
                 Op::EndExcept => {
@@ -722,22 +714,6 @@ impl Ctx {
             self.emit_depth("get", detail, queue);
         }
         Ok(item)
-    }
-
-    /// `wait_for`'s timeout closes over what it awaited: a cancellation it
-    /// caused becomes `TimeoutError`, said in the trace.
-    fn close_wait_for(
-        &self,
-        scope: crate::task::TimeoutScope,
-        timeout: u64,
-        member: Member,
-        outcome: Outcome,
-    ) -> Outcome {
-        let what = self.member_name(member);
-        self.close_timeout(scope, outcome, || {
-            let after = crate::duration::format(timeout);
-            format!("wait_for {what} timed out after {after}")
-        })
     }
 
     /// `await task`: its result at once if it is done; otherwise a wait for
