@@ -265,10 +265,13 @@ impl Program {
 
     /// A definition's steps alone, as a `call` runs them (no `limit`,
     /// `timeout`, `retry` or upstream of its own), or `None` when they
-    /// cannot run plain. A called body calls nothing itself here: nested
-    /// calls run as futures.
-    pub(crate) fn body(def: &TaskDef, wait_for: bool) -> Option<Program> {
-        if !plain_steps(&def.body, &|_| false, wait_for) {
+    /// cannot run plain (`callable`: as for [`Program::compile`]).
+    pub(crate) fn body(
+        def: &TaskDef,
+        callable: &dyn Fn(DefId) -> bool,
+        wait_for: bool,
+    ) -> Option<Program> {
+        if !plain_steps(&def.body, callable, wait_for) {
             return None;
         }
         let mut program = Program {

@@ -212,19 +212,61 @@ pub(crate) enum Driver {
     Plain(Plain),
 }
 
-/// Which definitions some step `call`s (in a walk with its own stack).
-fn called_defs(model: &Model) -> Vec<bool> {
-    let mut called = vec![false; model.tasks.len()];
-    let mut blocks: Vec<&[Step]> = model.tasks.iter().map(|t| t.body.as_slice()).collect();
-    while let Some(steps) = blocks.pop() {
-        for step in steps {
-            if let Step::Call(start) = step {
-                called[start.def as usize] = true;
+/// The steps of each definition some step `call`s, compiled to be run by a
+/// plain caller (`None` for those nobody calls, or that cannot run plain).
+/// Callees are compiled before their callers, in a walk with its own stack
+/// (validation refuses a cycle of calls).
+fn called_bodies(model: &Model, plain: bool, wait_for: bool) -> Vec<Option<Program>> {
+    let n = model.tasks.len();
+    let mut bodies: Vec<Option<Program>> = (0..n).map(|_| None).collect();
+    if !plain {
+        return bodies;
+    }
+    // The definitions each one calls, in any of its blocks.
+    let callees = |def: usize| {
+        let mut out = Vec::new();
+        let mut blocks: Vec<&[Step]> = vec![model.tasks[def].body.as_slice()];
+        while let Some(steps) = blocks.pop() {
+            for step in steps {
+                if let Step::Call(start) = step {
+                    out.push(start.def as usize);
+                }
+                blocks.extend(step.children());
             }
-            blocks.extend(step.children());
+        }
+        out
+    };
+    #[derive(Clone, Copy, PartialEq)]
+    enum Seen {
+        Not,
+        Open,
+        Done,
+    }
+    let mut seen = vec![Seen::Not; n];
+    for caller in 0..n {
+        // `(def, its callees are compiled)`
+        let mut stack: Vec<(usize, bool)> =
+            callees(caller).into_iter().map(|d| (d, false)).collect();
+        while let Some((def, ready)) = stack.pop() {
+            if ready {
+                let body = Program::body(
+                    &model.tasks[def],
+                    &|d| bodies[d as usize].is_some(),
+                    wait_for,
+                );
+                bodies[def] = body;
+                seen[def] = Seen::Done;
+                continue;
+            }
+            if seen[def] != Seen::Not {
+                continue;
+            }
+            seen[def] = Seen::Open;
+            stack.push((def, true));
+            stack.extend(callees(def).into_iter().map(|d| (d, false)));
         }
     }
-    called
+    bodies
 }
 
 /// How a definition's instances run.
@@ -432,21 +474,7 @@ impl Sim {
         // once, not per definition (the answer walks every definition).
         let plain = plain_tasks && !model.has_blocks();
         let wait_for = model.python.wait_for_is_a_timeout();
-        // The steps of each definition some task calls, compiled to be run
-        // by a plain caller (when they can be).
-        let called = called_defs(&model);
-        let bodies: Vec<Option<Program>> = model
-            .tasks
-            .iter()
-            .zip(&called)
-            .map(|(t, &called)| {
-                if called && plain {
-                    Program::body(t, wait_for)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let bodies = called_bodies(&model, plain, wait_for);
         let semaphores = model
             .semaphores
             .iter()

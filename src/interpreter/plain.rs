@@ -4,7 +4,7 @@
 //! A definition is plain when its steps are simple ([`Step::is_simple`]),
 //! `acquire`, `put`, `get`, `join`, `await`, `gather`, `wait`, `wait_for`
 //! (3.12 and later, timeout above 0: an open timeout around an await),
-//! `call` (of steps that call nothing themselves: entered as their own
+//! `call` (of steps that can run plain themselves: entered as their own
 //! program, left at its end or at a `return`, with a frame saying where to
 //! go back), or `with`, `timeout`, `try`, `repeat`, `forever`, `for`,
 //! `each` and `consume` blocks of such steps; its `limit`, `timeout`,
@@ -20,7 +20,7 @@
 //! runs its `finally` with the ending kept for after it. What open blocks
 //! hold (a loop's turn, an open timeout, a pending ending) is kept in the
 //! task's frame between turns. `wait_for` in 3.11 or with a timeout of 0,
-//! and a `call` of steps that call again, still run as futures.
+//! still run as futures.
 //!
 //! The steps run through the same [`Ctx::simple`], `acquire` and `release`
 //! code as a future's; only the waits differ in form, not in order. Tests run
