@@ -37,6 +37,11 @@ impl Ready {
         })
     }
 
+    /// The instant it became ready, if it did, and not ready from now.
+    pub(crate) fn take_due(&self) -> u64 {
+        self.due.swap(NOT_READY, Ordering::Relaxed)
+    }
+
     /// Marks the task ready since `at` (a timer that fired late says when it was due).
     pub(crate) fn ready_since(&self, at: u64) {
         self.due.fetch_min(at, Ordering::Relaxed);
@@ -89,7 +94,7 @@ impl Future for Watched {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         *self.ready.inner.lock().expect("never poisoned") = Some(cx.waker().clone());
-        let due = self.ready.due.swap(NOT_READY, Ordering::Relaxed);
+        let due = self.ready.take_due();
         (self.on_poll)(self.id, due);
         let waker = Waker::from(self.ready.clone());
         let mut inner = Context::from_waker(&waker);

@@ -220,13 +220,8 @@ impl Program {
     /// Compiles a definition, or `None` when it cannot run plain.
     /// `callable`: whether a definition's steps can be called from a plain
     /// task (see [`Program::body`]).
-    /// `wait_for`: whether its 3.12 form is the one modelled.
-    pub(crate) fn compile(
-        def: &TaskDef,
-        callable: &dyn Fn(DefId) -> bool,
-        wait_for: bool,
-    ) -> Option<Program> {
-        if !plain_steps(&def.body, callable, wait_for) {
+    pub(crate) fn compile(def: &TaskDef, callable: &dyn Fn(DefId) -> bool) -> Option<Program> {
+        if !plain_steps(&def.body, callable) {
             return None;
         }
         let mut program = Program {
@@ -266,12 +261,8 @@ impl Program {
     /// A definition's steps alone, as a `call` runs them (no `limit`,
     /// `timeout`, `retry` or upstream of its own), or `None` when they
     /// cannot run plain (`callable`: as for [`Program::compile`]).
-    pub(crate) fn body(
-        def: &TaskDef,
-        callable: &dyn Fn(DefId) -> bool,
-        wait_for: bool,
-    ) -> Option<Program> {
-        if !plain_steps(&def.body, callable, wait_for) {
+    pub(crate) fn body(def: &TaskDef, callable: &dyn Fn(DefId) -> bool) -> Option<Program> {
+        if !plain_steps(&def.body, callable) {
             return None;
         }
         let mut program = Program {
@@ -453,12 +444,12 @@ impl Program {
 }
 
 /// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
-/// `join`, `await`, `gather`, `wait`, a `call` of what is `callable`, a
-/// `wait_for` with a timeout in its 3.12 form, and
+/// `join`, `await`, `gather`, `wait`, `wait_for`, a `call` of what is
+/// `callable`, and
 /// `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each` and
 /// `consume` blocks of them.
-fn plain_steps(steps: &[Step], callable: &dyn Fn(DefId) -> bool, wait_for: bool) -> bool {
-    let plain_steps = |steps: &[Step]| plain_steps(steps, callable, wait_for);
+fn plain_steps(steps: &[Step], callable: &dyn Fn(DefId) -> bool) -> bool {
+    let plain_steps = |steps: &[Step]| plain_steps(steps, callable);
     steps.iter().all(|step| match step {
         Step::With { body, .. }
         | Step::Timeout { body, .. }
@@ -481,8 +472,7 @@ fn plain_steps(steps: &[Step], callable: &dyn Fn(DefId) -> bool, wait_for: bool)
         | Step::Gather { .. }
         | Step::Wait { .. } => true,
         Step::Call(start) => callable(start.def),
-        // `wait_for(x, 0)` and 3.11's form run as futures.
-        Step::WaitFor { timeout, .. } => wait_for && *timeout > 0,
+        Step::WaitFor { .. } => true,
         other => other.is_simple(),
     })
 }
@@ -705,6 +695,12 @@ pub(crate) enum PlainWait {
     Wait(Box<WaitSet>),
     /// The end of what `wait_for` awaits, or of its timeout.
     WaitFor(Box<WaitingFor>),
+    /// `wait_for` in 3.11's form: its waiter, released by what it awaits
+    /// or by its own timer.
+    WaitForTimer(Box<WaitForTimer>),
+    /// `wait_for` timed out (or has a timeout of 0): what it awaited is
+    /// cancelled, and it waits until that has finished.
+    CancelWait(Box<CancelWait>),
     /// The end of one of its upstream tasks (a first-completed wait).
     Upstream(Box<WaitSet>),
     /// Nothing ever: a limit stopped the run.
@@ -728,6 +724,30 @@ pub(crate) struct WaitingFor {
     pub(crate) timeout: u64,
     pub(crate) member: Member,
     pub(crate) shield: Option<Rc<Waiter>>,
+}
+
+/// A plain task in 3.11's `wait_for`: the waiter its timer and what it
+/// awaits both release (through a shield's extra turn, if shielded).
+#[derive(Clone)]
+pub(crate) struct WaitForTimer {
+    pub(crate) waiter: Rc<Waiter>,
+    pub(crate) key: TimerKey,
+    pub(crate) member: Member,
+    pub(crate) shield: bool,
+    pub(crate) timeout: u64,
+}
+
+/// A plain task in `wait_for`'s `_cancel_and_wait`: what it awaited (or
+/// a shield's own future) was cancelled, and it waits for the end.
+#[derive(Clone)]
+pub(crate) struct CancelWait {
+    pub(crate) waiter: Rc<Waiter>,
+    pub(crate) member: Member,
+    pub(crate) shield: bool,
+    pub(crate) timeout: u64,
+    /// Whether the task itself was cancelled meanwhile: it raises
+    /// `CancelledError` once the wait is over, not `TimeoutError`.
+    pub(crate) interrupted: bool,
 }
 
 /// A plain task waiting in one of a queue's lines.

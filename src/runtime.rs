@@ -216,7 +216,7 @@ pub(crate) enum Driver {
 /// plain caller (`None` for those nobody calls, or that cannot run plain).
 /// Callees are compiled before their callers, in a walk with its own stack
 /// (validation refuses a cycle of calls).
-fn called_bodies(model: &Model, plain: bool, wait_for: bool) -> Vec<Option<Program>> {
+fn called_bodies(model: &Model, plain: bool) -> Vec<Option<Program>> {
     let n = model.tasks.len();
     let mut bodies: Vec<Option<Program>> = (0..n).map(|_| None).collect();
     if !plain {
@@ -249,11 +249,7 @@ fn called_bodies(model: &Model, plain: bool, wait_for: bool) -> Vec<Option<Progr
             callees(caller).into_iter().map(|d| (d, false)).collect();
         while let Some((def, ready)) = stack.pop() {
             if ready {
-                let body = Program::body(
-                    &model.tasks[def],
-                    &|d| bodies[d as usize].is_some(),
-                    wait_for,
-                );
+                let body = Program::body(&model.tasks[def], &|d| bodies[d as usize].is_some());
                 bodies[def] = body;
                 seen[def] = Seen::Done;
                 continue;
@@ -470,11 +466,8 @@ impl Sim {
             hooks,
             critical_path,
         } = setup;
-        // Blocks need every task to be a future (see `blocking.rs`): asked
-        // once, not per definition (the answer walks every definition).
-        let plain = plain_tasks && !model.has_blocks();
-        let wait_for = model.python.wait_for_is_a_timeout();
-        let bodies = called_bodies(&model, plain, wait_for);
+        let plain = plain_tasks;
+        let bodies = called_bodies(&model, plain);
         let semaphores = model
             .semaphores
             .iter()
@@ -510,7 +503,7 @@ impl Sim {
                 .tasks
                 .iter()
                 .map(
-                    |t| match Program::compile(t, &|d| bodies[d as usize].is_some(), wait_for) {
+                    |t| match Program::compile(t, &|d| bodies[d as usize].is_some()) {
                         Some(program) if plain => Runs::Plain(program),
                         _ => Runs::Future,
                     },
@@ -652,6 +645,10 @@ impl Sim {
             self.emit(self.task_event(id, "created", detail));
         }
         if let Runs::Plain(program) = &self.runs[def as usize] {
+            if self.watch_blocks {
+                let ready = Ready::new(self.now_mirror.clone());
+                self.readies.borrow_mut().push(ready);
+            }
             let vars = if program.reads_vars { vars } else { Vec::new() };
             self.tasks.borrow_mut()[id as usize].driver = Driver::Plain(Plain::new(vars));
             push(Job::Plain(id));
@@ -686,6 +683,15 @@ impl Sim {
     /// An event of `actor` (a task's name, a future's), now.
     pub(crate) fn event(&self, actor: String, kind: &'static str, detail: String) -> Event {
         Event::new(self.now(), actor, kind, detail)
+    }
+
+    /// A plain task's turn begins: as a watched future's poll does, it
+    /// says whether a blocking call delayed it.
+    pub(crate) fn turn_begins(&self, id: TaskId) {
+        if self.watch_blocks {
+            let due = self.readies.borrow()[id as usize].take_due();
+            self.polled(id, due);
+        }
     }
 
     /// A watched task runs, ready since `due`: when that was before now, a
@@ -802,6 +808,10 @@ impl Sim {
         if let Some(path) = &self.path {
             let (what, obj) = why.map_or_else(|| waited_on(&slot.waiting), |w| (w, 0));
             path.borrow_mut().woken(id, self.now(), what, obj);
+        }
+        if self.watch_blocks && matches!(slot.driver, Driver::Plain(_)) {
+            // Noted for `block`, as a watched future's waker notes it.
+            self.readies.borrow()[id as usize].ready_since(self.now());
         }
         match &slot.driver {
             Driver::Future(Some(w)) => w.wake_by_ref(),

@@ -33,8 +33,8 @@ use std::rc::Rc;
 use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, retried, started};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
-    Blocks, CallFrame, Completion, Frame, Line, LoopKind, Op, Over, PlainWait, Program, QueueWait,
-    RegionKind, Turning, UNSTARTED, WaitSet, WaitingFor,
+    Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over, PlainWait, Program,
+    QueueWait, RegionKind, Turning, UNSTARTED, WaitForTimer, WaitSet, WaitingFor,
 };
 use crate::queue::Side;
 use crate::runtime::{
@@ -56,6 +56,8 @@ enum Resume {
     /// With the next instruction, once `asyncio.wait` has said what is done
     /// and pending (and cancelled the pending, if asked).
     Waited(Vec<Member>, bool),
+    /// Not yet: the same instruction waits on for something else.
+    Then(PlainWait),
 }
 
 /// Where a plain task's turn left it.
@@ -68,6 +70,7 @@ enum Left {
 
 /// One turn of a plain task: from where it waited, until it waits again or ends.
 pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
+    sim.turn_begins(id);
     let (def, frame_start, pc, wait, mut frame, draws) = {
         let mut tasks = sim.tasks.borrow_mut();
         let slot = &mut tasks[id as usize];
@@ -154,27 +157,26 @@ impl Ctx {
         // not counted again, and a put keeps its item.
         let mut again: Option<Option<Value>> = None;
         let mut pc = match pc {
-            Some(pc) => match self.plain_woken(&wait) {
-                None => return Left::Waiting(pc, wait),
-                Some(Ok(Resume::Next)) => pc + 1,
-                Some(Ok(Resume::Result(value))) => {
+            Some(pc) => match self.settled(wait) {
+                Err(wait) => return Left::Waiting(pc, wait),
+                Ok(Ok(Resume::Next)) => pc + 1,
+                Ok(Ok(Resume::Result(value))) => {
                     self.set_var(sym::RESULT, value);
                     pc + 1
                 }
-                Some(Ok(Resume::Waited(members, cancel_pending))) => {
+                Ok(Ok(Resume::Waited(members, cancel_pending))) => {
                     self.waited(&members, cancel_pending);
                     pc + 1
                 }
-                Some(Ok(Resume::Again(item))) => {
+                Ok(Ok(Resume::Again(item))) => {
                     again = Some(item);
                     pc
                 }
-                Some(Err(raise)) => {
-                    match self.complete(sim, &mut program, pc, Err(raise), blocks) {
-                        Ok(next) => next,
-                        Err(outcome) => return Left::Ended(outcome),
-                    }
-                }
+                Ok(Ok(Resume::Then(_))) => unreachable!("a settled wait is over"),
+                Ok(Err(raise)) => match self.complete(sim, &mut program, pc, Err(raise), blocks) {
+                    Ok(next) => next,
+                    Err(outcome) => return Left::Ended(outcome),
+                },
             },
             None => {
                 if !begin(&self.sim, self.id) {
@@ -309,43 +311,59 @@ impl Ctx {
                     timeout,
                     shield,
                 } => {
+                    let (timeout, shield) = (*timeout, *shield);
+                    // 3.11 sets its timer before it wraps what it awaits.
+                    let timer = (timeout > 0 && !sim.model.python.wait_for_is_a_timeout())
+                        .then(|| Waiter::new(self.id))
+                        .map(|waiter| {
+                            let release = TimerAction::Release(waiter.clone());
+                            (sim.clock.borrow_mut().set(timeout, release), waiter)
+                        });
                     let members = self.resolve(target);
                     let [member] = members.as_slice() else {
+                        if let Some((key, _)) = timer {
+                            sim.clock.borrow_mut().cancel(key);
+                        }
                         let one = Rc::from("wait_for takes one task or future");
                         leave!(pc, Err(Raise::Error(one)));
                     };
                     let member = *member;
-                    let scope = self.open_timeout(*timeout);
-                    if sim.state(member) != State::Pending {
-                        // Done already: no wait, and the timeout closes at once.
-                        let outcome = sim.outcome(member).expect("finished");
-                        match self.close_wait_for(scope, *timeout, member, outcome) {
-                            Ok(value) => {
-                                self.set_var(sym::RESULT, value);
-                                None
+                    match timer {
+                        Some((key, waiter)) => {
+                            Some(self.wait_for_timer(waiter, key, member, timeout, shield))
+                        }
+                        None if timeout == 0 => {
+                            if sim.state(member) == State::Pending {
+                                Some(self.cancel_wait(member, shield, 0, false))
+                            } else {
+                                // `if fut.done(): return fut.result()` (a
+                                // shield of a done task is the task itself).
+                                match sim.outcome(member).expect("finished") {
+                                    Ok(value) => {
+                                        self.set_var(sym::RESULT, value);
+                                        None
+                                    }
+                                    Err(raise) => leave!(pc, Err(raise)),
+                                }
                             }
-                            Err(raise) => leave!(pc, Err(raise)),
                         }
-                    } else {
-                        let shield = shield.then(|| {
-                            // A shield's outer future is set a turn after the task.
-                            let waiter = Waiter::new(self.id);
-                            self.sim
-                                .add_callback(member, Callback::Release(waiter.clone(), 0));
-                            let on = Waiting::on("a shielded task", Rc::new([member]));
-                            sim.set_waiting(self.id, on);
-                            waiter
-                        });
-                        if shield.is_none() {
-                            self.sim.add_callback(member, Callback::Wake(self.id));
-                            sim.set_waiting(self.id, Waiting::Member(member));
+                        None => {
+                            let scope = self.open_timeout(timeout);
+                            if sim.state(member) != State::Pending {
+                                // Done already: no wait, and the timeout
+                                // closes at once.
+                                let outcome = sim.outcome(member).expect("finished");
+                                match self.close_wait_for(scope, timeout, member, outcome) {
+                                    Ok(value) => {
+                                        self.set_var(sym::RESULT, value);
+                                        None
+                                    }
+                                    Err(raise) => leave!(pc, Err(raise)),
+                                }
+                            } else {
+                                Some(self.plain_wait_for(scope, member, timeout, shield))
+                            }
                         }
-                        Some(PlainWait::WaitFor(Box::new(WaitingFor {
-                            scope,
-                            timeout: *timeout,
-                            member,
-                            shield,
-                        })))
                     }
                 }
                 Op::Call(start) => {
@@ -540,19 +558,20 @@ impl Ctx {
             }
             // As `suspend` does: what it waits for may have come already, or a
             // cancellation delivered while it ran ends the wait at once.
-            match self.plain_woken(&wait) {
-                None => return Left::Waiting(pc, wait),
-                Some(Ok(Resume::Next)) => pc += 1,
-                Some(Ok(Resume::Result(value))) => {
+            match self.settled(wait) {
+                Err(wait) => return Left::Waiting(pc, wait),
+                Ok(Ok(Resume::Next)) => pc += 1,
+                Ok(Ok(Resume::Result(value))) => {
                     self.set_var(sym::RESULT, value);
                     pc += 1;
                 }
-                Some(Ok(Resume::Waited(members, cancel_pending))) => {
+                Ok(Ok(Resume::Waited(members, cancel_pending))) => {
                     self.waited(&members, cancel_pending);
                     pc += 1;
                 }
-                Some(Ok(Resume::Again(item))) => again = Some(item),
-                Some(Err(raise)) => leave!(pc, Err(raise)),
+                Ok(Ok(Resume::Again(item))) => again = Some(item),
+                Ok(Ok(Resume::Then(_))) => unreachable!("a settled wait is over"),
+                Ok(Err(raise)) => leave!(pc, Err(raise)),
             }
         }
     }
@@ -764,6 +783,104 @@ impl Ctx {
         Some(queue_wait(queue, waiter, Line::Drained))
     }
 
+    /// `wait_for` in 3.12 and later, on what is not done yet: an open
+    /// timeout around an await (through a shield, whose outer future is
+    /// set a turn after the task).
+    fn plain_wait_for(
+        &self,
+        scope: crate::task::TimeoutScope,
+        member: Member,
+        timeout: u64,
+        shield: bool,
+    ) -> PlainWait {
+        let sim = &self.sim;
+        let shield = shield.then(|| {
+            let waiter = Waiter::new(self.id);
+            sim.add_callback(member, Callback::Release(waiter.clone(), 0));
+            let on = Waiting::on("a shielded task", Rc::new([member]));
+            sim.set_waiting(self.id, on);
+            waiter
+        });
+        if shield.is_none() {
+            sim.add_callback(member, Callback::Wake(self.id));
+            sim.set_waiting(self.id, Waiting::Member(member));
+        }
+        PlainWait::WaitFor(Box::new(WaitingFor {
+            scope,
+            timeout,
+            member,
+            shield,
+        }))
+    }
+
+    /// `wait_for` in 3.11: its waiter is released by its timer (`key`,
+    /// set already) or by what it awaits, a turn later through a shield
+    /// (of a task not yet done: of a done one, `shield` is the task).
+    fn wait_for_timer(
+        &self,
+        waiter: Rc<Waiter>,
+        key: crate::clock::TimerKey,
+        member: Member,
+        timeout: u64,
+        shield: bool,
+    ) -> PlainWait {
+        let sim = &self.sim;
+        let shield = shield && sim.state(member) == State::Pending;
+        sim.add_callback(member, Callback::Release(waiter.clone(), shield as u8));
+        sim.set_waiting(self.id, Waiting::on("wait_for", Rc::new([member])));
+        PlainWait::WaitForTimer(Box::new(WaitForTimer {
+            waiter,
+            key,
+            member,
+            shield,
+            timeout,
+        }))
+    }
+
+    /// `wait_for`'s `_cancel_and_wait`: `member` is cancelled and waited
+    /// for, or, if shielded, only the shield's own future is (the task runs
+    /// on): its done callbacks are queued, and `_release_waiter` among them
+    /// wakes this task a turn later. `interrupted`: this task was cancelled
+    /// meanwhile.
+    fn cancel_wait(
+        &self,
+        member: Member,
+        shield: bool,
+        timeout: u64,
+        interrupted: bool,
+    ) -> PlainWait {
+        let sim = &self.sim;
+        let waiter = Waiter::new(self.id);
+        let on = if shield {
+            sim.schedule(Callback::Release(waiter.clone(), 0));
+            Waiting::on("a cancelled shield", Rc::new([member]))
+        } else {
+            sim.add_callback(member, Callback::Release(waiter.clone(), 0));
+            self.cancel_member(member);
+            Waiting::on("a cancelled task to finish", Rc::new([member]))
+        };
+        sim.set_waiting(self.id, on);
+        PlainWait::CancelWait(Box::new(CancelWait {
+            waiter,
+            member,
+            shield,
+            timeout,
+            interrupted,
+        }))
+    }
+
+    /// What a wait came to, following the waits it leads to; the wait
+    /// itself while it goes on.
+    fn settled(&mut self, mut wait: PlainWait) -> Result<Result<Resume, Raise>, PlainWait> {
+        loop {
+            match self.plain_woken(&wait) {
+                None => return Err(wait),
+                Some(Ok(Resume::Then(next))) => wait = next,
+                Some(r) => return Ok(r),
+            }
+        }
+    }
+
     /// A queue waiter cancelled leaves the line and passes a wakeup it had on.
     fn leave_line(&self, queue: QueueId, side: Side, waiter: &std::rc::Rc<Waiter>) {
         let sim = &self.sim;
@@ -868,6 +985,71 @@ impl Ctx {
                 };
                 let closed = self.close_wait_for(wf.scope.clone(), wf.timeout, wf.member, outcome);
                 return Some(closed.map(Resume::Result));
+            }
+            PlainWait::WaitForTimer(w) => {
+                let r = if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else if w.waiter.done.get() {
+                    Ok(())
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                // Cancelled, the waiter future is done too: the awaited
+                // task's callback, if already queued, wakes nobody.
+                w.waiter.done.set(true);
+                sim.clock.borrow_mut().cancel(w.key);
+                // What it awaits is done: the task, or a shield's outer
+                // future, set one turn after the task finished.
+                let done = match w.shield {
+                    true => w.waiter.hops.get() > 0,
+                    false => sim.state(w.member) != State::Pending,
+                };
+                if done {
+                    let outcome = sim.outcome(w.member).expect("finished");
+                    return Some(outcome.map(Resume::Result));
+                }
+                let cb = Callback::Release(w.waiter.clone(), w.shield as u8);
+                sim.remove_callback(w.member, &cb);
+                let next = self.cancel_wait(w.member, w.shield, w.timeout, r.is_err());
+                return Some(Ok(Resume::Then(next)));
+            }
+            PlainWait::CancelWait(c) => {
+                let r = if sim.take_cancel(id) {
+                    Err(Raise::Cancelled)
+                } else if c.waiter.done.get() {
+                    Ok(())
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                // Cancelled, the waiter is done too: its queued
+                // `_release_waiter` finds it so and wakes nobody.
+                c.waiter.done.set(true);
+                if !c.shield {
+                    sim.remove_callback(c.member, &Callback::Release(c.waiter.clone(), 0));
+                }
+                if let Err(raise) = r {
+                    return Some(Err(raise));
+                }
+                if c.interrupted {
+                    return Some(Err(Raise::Cancelled));
+                }
+                if sim.tracing() {
+                    let what = self.member_name(c.member);
+                    let after = crate::duration::format(c.timeout);
+                    self.emit(
+                        "timeout",
+                        format!("wait_for {what} timed out after {after}"),
+                    );
+                }
+                let outcome = match sim.outcome(c.member) {
+                    // The shield's own future was cancelled, whatever its task did.
+                    _ if c.shield => Err(Raise::Timeout),
+                    Some(Err(Raise::Cancelled)) | None => Err(Raise::Timeout),
+                    Some(other) => other,
+                };
+                return Some(outcome.map(Resume::Result));
             }
             PlainWait::Wait(set) => {
                 let r = if sim.take_cancel(id) {
