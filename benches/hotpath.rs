@@ -1,8 +1,7 @@
 //! The interpreter's hot path, one operation at a time, so a regression shows
 //! up per operation: spawning, sleeping (a timer and a wake), a semaphore
 //! hand-off, a queue put/get, and a gather. Each case is a scenario of 1,000
-//! tasks run without a trace, once as it runs by default (simple tasks as
-//! plain step machines) and once with every task a future.
+//! tasks run without a trace.
 //!
 //!     cargo bench --bench hotpath
 
@@ -43,23 +42,20 @@ fn cases() -> Vec<(&'static str, String)> {
 }
 
 fn hot_path(c: &mut Criterion) {
-    for (group_name, plain_tasks) in [("per task", true), ("per task, all futures", false)] {
-        let options = Options {
-            summary_only: true,
-            plain_tasks,
-            ..Options::default()
-        };
-        let mut group = c.benchmark_group(group_name);
-        group.throughput(Throughput::Elements(N));
-        for (name, text) in cases() {
-            let (_, code) = render_to_string("bench.toml", &text, &options);
-            assert_eq!(code as i32, 0, "{name} runs");
-            group.bench_function(name, |b| {
-                b.iter(|| render_to_string("bench.toml", &text, &options))
-            });
-        }
-        group.finish();
+    let options = Options {
+        summary_only: true,
+        ..Options::default()
+    };
+    let mut group = c.benchmark_group("per task");
+    group.throughput(Throughput::Elements(N));
+    for (name, text) in cases() {
+        let (_, code) = render_to_string("bench.toml", &text, &options);
+        assert_eq!(code as i32, 0, "{name} runs");
+        group.bench_function(name, |b| {
+            b.iter(|| render_to_string("bench.toml", &text, &options))
+        });
     }
+    group.finish();
 }
 
 criterion_group!(benches, hot_path);

@@ -1,104 +1,40 @@
 //! Making `block` visible: which tasks a blocking call delayed, and by how
 //! much. Used only by scenarios that have a `block` step.
 //!
-//! A task's waker is wrapped so that waking it records the instant it became
-//! ready. When the task next runs later than that, a blocking call held the
-//! loop in between: the delay is traced and blamed on the blocks that
-//! overlapped it.
+//! Waking a task records the instant it became ready. When its next turn
+//! begins later than that, a blocking call held the loop in between: the
+//! delay is traced and blamed on the blocks that overlapped it.
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::cell::{Cell, RefCell};
 
 use crate::duration;
 use crate::task::TaskId;
 
 const NOT_READY: u64 = u64::MAX;
 
-/// The instant a task became ready, shared with its waker.
+/// The instant a task became ready, if it is ready and has not run since.
 pub(crate) struct Ready {
-    due: AtomicU64,
-    /// The clock's current instant, mirrored for wakers (which must be `Sync`).
-    now: Arc<AtomicU64>,
-    inner: Mutex<Option<Waker>>,
+    due: Cell<u64>,
 }
 
 impl Ready {
-    pub(crate) fn new(now: Arc<AtomicU64>) -> Arc<Ready> {
-        let at = now.load(Ordering::Relaxed);
-        Arc::new(Ready {
-            due: AtomicU64::new(at),
-            now,
-            inner: Mutex::new(None),
-        })
+    /// A task ready from `now` (a new task is queued at once).
+    pub(crate) fn new(now: u64) -> Ready {
+        Ready {
+            due: Cell::new(now),
+        }
     }
 
-    /// The instant it became ready, if it did, and not ready from now.
+    /// The instant it became ready, if it did (`u64::MAX` if not), and not
+    /// ready from now: its turn begins.
     pub(crate) fn take_due(&self) -> u64 {
-        self.due.swap(NOT_READY, Ordering::Relaxed)
+        self.due.replace(NOT_READY)
     }
 
-    /// Marks the task ready since `at` (a timer that fired late says when it was due).
+    /// Marks the task ready since `at` (a timer that fired late says when
+    /// it was due); the earliest mark counts.
     pub(crate) fn ready_since(&self, at: u64) {
-        self.due.fetch_min(at, Ordering::Relaxed);
-    }
-}
-
-impl Wake for Ready {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.ready_since(self.now.load(Ordering::Relaxed));
-        if let Some(w) = self.inner.lock().expect("never poisoned").as_ref() {
-            w.wake_by_ref();
-        }
-    }
-}
-
-/// Told, at each poll of a task, the instant it became ready (`u64::MAX`
-/// when it was not woken): the loop compares it with the current instant.
-pub(crate) type OnPoll = Rc<dyn Fn(TaskId, u64)>;
-
-/// A task's future, polled through its [`Ready`] waker.
-pub(crate) struct Watched {
-    fut: Pin<Box<dyn Future<Output = ()>>>,
-    ready: Arc<Ready>,
-    on_poll: OnPoll,
-    id: TaskId,
-}
-
-impl Watched {
-    pub(crate) fn new(
-        fut: impl Future<Output = ()> + 'static,
-        ready: Arc<Ready>,
-        on_poll: OnPoll,
-        id: TaskId,
-    ) -> Watched {
-        Watched {
-            fut: Box::pin(fut),
-            ready,
-            on_poll,
-            id,
-        }
-    }
-}
-
-impl Future for Watched {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        *self.ready.inner.lock().expect("never poisoned") = Some(cx.waker().clone());
-        let due = self.ready.take_due();
-        (self.on_poll)(self.id, due);
-        let waker = Waker::from(self.ready.clone());
-        let mut inner = Context::from_waker(&waker);
-        self.fut.as_mut().poll(&mut inner)
+        self.due.set(self.due.get().min(at));
     }
 }
 

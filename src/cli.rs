@@ -465,7 +465,6 @@ fn options(args: &RunArgs) -> Options {
         },
         compare_sequential: matches!(args.compare, Some(CompareArg::Sequential)),
         real_speed: (args.clock == ClockArg::Real).then_some(args.speed),
-        plain_tasks: true,
         precision: match args.precision {
             PrecisionArg::Ms => crate::Precision::Ms,
             PrecisionArg::Us => crate::Precision::Us,

@@ -3,22 +3,16 @@
 //! when its steps are simple, a plain step machine (`plain.rs`) running the
 //! same steps; either suspends only where its asyncio counterpart would.
 
-use std::future::poll_fn;
 use std::rc::Rc;
-use std::task::Poll;
 
-use crate::clock::TimerKey;
 use crate::duration;
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, Retry, SemId, Start, StateName, Step, Sym, Target, TaskDef,
-    sym,
+    Bind, Catch, DefId, Delay, FutId, Retry, SemId, Start, StateName, Step, Sym, Target, sym,
 };
-use crate::program::Says;
-use crate::queue::Side;
 use crate::rng::Rng;
 use crate::runtime::{
-    Callback, Deadline, Driver, Gather, Hooks, Member, Outcome, Raise, Sim, State, TaskId,
-    TimerAction, WaitState, Waiter, Waiting,
+    Callback, Deadline, Gather, Hooks, Member, Outcome, Raise, Sim, State, TaskId, TimerAction,
+    WaitState, Waiter,
 };
 pub(crate) use crate::task::{Flow, TimeoutScope};
 use crate::template::{Attr, Expr, Ref, Template, seconds_value};
@@ -31,7 +25,6 @@ mod plain;
 /// The interpreter's entry points, as the loop calls them (the loop does not
 /// import the interpreter: [`crate::run`] hands it this table at start).
 pub(crate) const HOOKS: Hooks = Hooks {
-    start_future: |sim, id, vars| sim.start_future(id, run_task(sim.clone(), id, vars)),
     resume: plain::resume,
     root_vars,
     run_on_done,
@@ -106,44 +99,6 @@ fn build(
     } else {
         Value::None
     }
-}
-
-/// The whole life of one task instance.
-async fn run_task(sim: Rc<Sim>, id: TaskId, vars: Vec<(Sym, Value)>) {
-    poll_fn(|cx| {
-        sim.tasks.borrow_mut()[id as usize].driver = Driver::Future(Some(cx.waker().clone()));
-        Poll::Ready(())
-    })
-    .await;
-    if !begin(&sim, id) {
-        return;
-    }
-    let model = sim.model.clone();
-    let def = &model.tasks[sim.tasks.borrow()[id as usize].def as usize];
-    let mut ctx = Ctx {
-        sim: sim.clone(),
-        id,
-        actor: Actor::Task(id),
-        vars,
-        handles: Vec::new(),
-        rng: None,
-        rng_skip: 0,
-        frame_start: sim.now(),
-        called: None,
-    };
-    let upstream = if def.after.is_empty() {
-        Ok(String::new())
-    } else {
-        Box::pin(ctx.upstream(def)).await
-    };
-    let outcome = match upstream {
-        Ok(detail) => {
-            ctx.frame_start = started(&sim, id, detail);
-            ctx.task_body(def).await
-        }
-        Err(raise) => Err(raise),
-    };
-    end(&sim, id, outcome);
 }
 
 /// A task's first turn: false (and the task is over) when it was
@@ -233,15 +188,6 @@ struct Repr<'a>(&'a Value);
 impl std::fmt::Display for Repr<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.repr(f)
-    }
-}
-
-/// Removes a timer when the step that set it ends early.
-struct TimerGuard<'a>(&'a Sim, TimerKey);
-
-impl Drop for TimerGuard<'_> {
-    fn drop(&mut self) {
-        self.0.clock.borrow_mut().cancel(self.1);
     }
 }
 
@@ -482,7 +428,7 @@ impl Ctx {
         let model = self.sim.model.clone();
         let def = &model.tasks[start.def as usize];
         let count = start.count.unwrap_or(def.count);
-        if !self.sim.may_spawn(start.def, count as u64) {
+        if !self.sim.may_spawn(count as u64) {
             return Vec::new();
         }
         let i_sym = sym::I;
@@ -516,21 +462,6 @@ impl Ctx {
     }
 
     // ----- bodies --------------------------------------------------------
-
-    /// Waits until the trigger of `after` is decided: `Ok` with the detail of
-    /// the `started` event, or `Skipped` with the reason.
-    async fn upstream(&mut self, def: &TaskDef) -> Result<String, Raise> {
-        let members = self.upstream_members(&def.after);
-        // As the program it stands for waits: `asyncio.wait(those still
-        // running, return_when=FIRST_COMPLETED)` until the rule is decided.
-        loop {
-            if let Some(decided) = self.upstream_decided(&def.after, def.trigger, &members) {
-                return decided;
-            }
-            let running = self.running(&members);
-            self.wait_first(running, crate::runtime::UPSTREAM).await?;
-        }
-    }
 
     /// The instances of the definitions a task runs `after`.
     fn upstream_members(&self, after: &[DefId]) -> Vec<Member> {
@@ -575,49 +506,6 @@ impl Ctx {
         })
     }
 
-    /// The task's whole run: every attempt, within the deadline.
-    async fn task_body(&mut self, def: &TaskDef) -> Outcome {
-        let flow = match def.deadline {
-            Some(deadline) => {
-                let scope = self.open_timeout(deadline);
-                let r = self.attempts(def).await;
-                self.close_timeout(scope, r, || Says::Deadline.text(deadline))
-            }
-            None => self.attempts(def).await,
-        };
-        match flow? {
-            Flow::Return(v) => Ok(v),
-            Flow::Next | Flow::Break => Ok(Value::None),
-        }
-    }
-
-    /// Runs attempts until one succeeds, a failure is not retried, or none are left.
-    async fn attempts(&mut self, def: &TaskDef) -> Result<Flow, Raise> {
-        // Each attempt starts from the task's arguments: kept only if it may retry.
-        let fresh = def
-            .retry
-            .as_ref()
-            .map(|_| (self.vars.clone(), self.handles.clone()));
-        let mut attempt = 1;
-        loop {
-            self.begin_attempt(def.retry.as_ref(), attempt);
-            let r = self.attempt(def).await;
-            let retry = match &r {
-                Err(e) => retried(def.retry.as_ref(), attempt, e),
-                Ok(_) => None,
-            };
-            let (Some(retry), Err(e)) = (retry, &r) else {
-                return r;
-            };
-            let wait = self.backoff(retry, attempt, e);
-            self.sleep_as(wait, Waiting::Backoff).await?;
-            if let Some((vars, handles)) = &fresh {
-                (self.vars, self.handles) = (vars.clone(), handles.clone());
-            }
-            attempt += 1;
-        }
-    }
-
     /// Attempt `attempt` (from 1) begins: `{attempt}` is set, and a retry
     /// says which it is.
     fn begin_attempt(&mut self, retry: Option<&Retry>, attempt: u32) {
@@ -649,64 +537,6 @@ impl Ctx {
             );
         }
         wait
-    }
-
-    /// One attempt: its permit of `limit`, within its `timeout`.
-    async fn attempt(&mut self, def: &TaskDef) -> Result<Flow, Raise> {
-        if let Some(sem) = def.limit {
-            self.acquire(sem).await?;
-        }
-        let r = match def.timeout {
-            Some(after) => {
-                let scope = self.open_timeout(after);
-                let r = self.body(&def.body).await;
-                self.close_timeout(scope, r, || Says::Attempt.text(after))
-            }
-            None => self.body(&def.body).await,
-        };
-        if let Some(sem) = def.limit {
-            self.release(sem)?;
-        }
-        r
-    }
-
-    /// Runs a block of steps. Nested blocks need no allocation of their own:
-    /// `step` boxes the compound steps that hold them, which is where the
-    /// recursion is broken.
-    async fn body(&mut self, steps: &[Step]) -> Result<Flow, Raise> {
-        for step in steps {
-            match self.step(step).await? {
-                Flow::Next => {}
-                other => return Ok(other),
-            }
-        }
-        Ok(Flow::Next)
-    }
-
-    async fn step(&mut self, step: &Step) -> Result<Flow, Raise> {
-        if !self.sim.count_step(self.id) {
-            // A limit was crossed: this task never moves again, and the run ends.
-            std::future::pending::<()>().await;
-        }
-        match step {
-            Step::Acquire(sem) => self.acquire(*sem).await?,
-            Step::Put { queue, item } => {
-                let item = self.eval(item, "put");
-                self.put(*queue, item.clone()).await?;
-                self.set_var(sym::ITEM, item);
-            }
-            Step::Get(queue) => {
-                let item = self.get(*queue).await?;
-                self.set_var(sym::ITEM, item);
-            }
-            simple if simple.is_simple() => match self.simple(simple)? {
-                Then::Sleep(ns) => self.sleep(ns).await?,
-                Then::Flow(Flow::Next) => {}
-                Then::Flow(other) => return Ok(other),
-            },
-            _ => return Box::pin(self.compound(step)).await,
-        }
-        Ok(Flow::Next)
     }
 
     /// Runs a simple step (see [`Step::is_simple`]) up to its sleep, if it
@@ -773,169 +603,7 @@ impl Ctx {
         Ok(Then::Flow(Flow::Next))
     }
 
-    /// The steps whose futures are large (waiting on several things, or
-    /// holding nested blocks): boxed, so that a task whose steps are all
-    /// simple stays small in memory.
-    async fn compound(&mut self, step: &Step) -> Result<Flow, Raise> {
-        match step {
-            Step::Call(start) => self.call(start).await?,
-            Step::Await(target) => {
-                let members = self.resolve(target);
-                let value = match members.as_slice() {
-                    [m] => self.await_member(*m).await?,
-                    ms => {
-                        let list = self.gather(ms.to_vec(), false).await?;
-                        self.shallow(list, "await")
-                    }
-                };
-                self.set_var(sym::RESULT, value);
-            }
-            Step::Gather {
-                targets,
-                return_exceptions,
-            } => {
-                let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
-                let value = self.gather(members, *return_exceptions).await?;
-                let value = self.shallow(value, "gather");
-                self.set_var(sym::RESULT, value);
-            }
-            Step::Wait {
-                targets,
-                when,
-                timeout,
-                cancel_pending,
-            } => {
-                let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
-                self.wait(members, *when, *timeout, *cancel_pending).await?;
-            }
-            Step::WaitFor {
-                target,
-                timeout,
-                shield,
-            } => {
-                let value = self.wait_for(target, *timeout, *shield).await?;
-                self.set_var(sym::RESULT, value);
-            }
-            Step::Timeout { after, body } => return self.timeout_scope(*after, body).await,
-            Step::Try {
-                body,
-                except,
-                finally,
-                catch,
-            } => return self.try_step(body, except, finally, *catch).await,
-            Step::With { sem, body } => {
-                self.acquire(*sem).await?;
-                let r = self.body(body).await;
-                self.release(*sem)?;
-                return r;
-            }
-            Step::Join(queue) => self.join(*queue).await?,
-            Step::Consume { queue, until, body } => {
-                return self.consume(*queue, until.as_ref(), body).await;
-            }
-            Step::Repeat { times, body } => return self.repeat(Some(*times), body).await,
-            Step::Forever(body) => return self.repeat(None, body).await,
-            Step::For { var, items, body } => return self.for_each(*var, items, body).await,
-            Step::Each { handle, var, body } => return self.each(handle, *var, body).await,
-            _ => unreachable!("simple steps are run by `step`"),
-        }
-        Ok(Flow::Next)
-    }
-
     // ----- suspension points ---------------------------------------------
-
-    /// Waits until `ready`; a delivered cancellation ends the wait with `CancelledError`.
-    async fn suspend(
-        &self,
-        waiting: Waiting,
-        mut ready: impl FnMut() -> bool,
-    ) -> Result<(), Raise> {
-        let (sim, id) = (&self.sim, self.id);
-        sim.set_waiting(id, waiting);
-        let r = poll_fn(|_| {
-            if sim.take_cancel(id) {
-                Poll::Ready(Err(Raise::Cancelled))
-            } else if ready() {
-                Poll::Ready(Ok(()))
-            } else {
-                Poll::Pending
-            }
-        })
-        .await;
-        sim.set_waiting(id, Waiting::Nothing);
-        r
-    }
-
-    /// One turn of the loop (`await asyncio.sleep(0)`).
-    async fn hop(&self) -> Result<(), Raise> {
-        let mut turned = false;
-        let (sim, id) = (&self.sim, self.id);
-        sim.set_waiting(id, Waiting::Turn);
-        let r = poll_fn(|cx| {
-            if turned {
-                Poll::Ready(if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else {
-                    Ok(())
-                })
-            } else {
-                turned = true;
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        })
-        .await;
-        sim.set_waiting(id, Waiting::Nothing);
-        r
-    }
-
-    async fn sleep(&self, ns: u64) -> Result<(), Raise> {
-        self.sleep_as(ns, Waiting::Sleep).await
-    }
-
-    /// A sleep, shown as `waiting` (a sleep, or a retry's backoff).
-    async fn sleep_as(&self, ns: u64, waiting: fn(u64) -> Waiting) -> Result<(), Raise> {
-        if ns == 0 {
-            return self.hop().await;
-        }
-        let key = self
-            .sim
-            .clock
-            .borrow_mut()
-            .set(ns, TimerAction::Wake(self.id));
-        let _guard = TimerGuard(&self.sim, key);
-        let due = self.sim.now().saturating_add(ns);
-        self.suspend(waiting(due), || !self.sim.clock.borrow().is_pending(key))
-            .await
-    }
-
-    async fn await_member(&self, m: Member) -> Outcome {
-        if self.sim.state(m) == State::Pending {
-            let cb = Callback::Wake(self.id);
-            self.sim.add_callback(m, cb.clone());
-            let r = self
-                .suspend(Waiting::Member(m), || self.sim.state(m) != State::Pending)
-                .await;
-            if r.is_err() {
-                self.sim.remove_callback(m, &cb);
-            }
-            r?;
-        }
-        self.sim.outcome(m).expect("finished")
-    }
-
-    async fn gather(&self, members: Vec<Member>, return_exceptions: bool) -> Result<Value, Raise> {
-        let g = match self.begin_gather(members, return_exceptions) {
-            Ok(decided) => return decided,
-            Err(g) => g,
-        };
-        let r = self
-            .suspend(Waiting::Gather(g.clone()), || g.result.borrow().is_some())
-            .await;
-        let result = gathered(&g);
-        r?;
-        result
-    }
 
     /// `asyncio.gather` up to its wait: its result when it is decided at
     /// once, or the gather to wait on.
@@ -976,25 +644,6 @@ impl Ctx {
             return Ok(result);
         }
         Err(g)
-    }
-
-    async fn wait(
-        &mut self,
-        members: Vec<Member>,
-        when: crate::model::ReturnWhen,
-        timeout: Option<u64>,
-        cancel_pending: bool,
-    ) -> Result<(), Raise> {
-        let w = self.begin_wait(&members, when, timeout)?;
-        let r = self
-            .suspend(Waiting::on("asyncio.wait", members.clone().into()), || {
-                w.waiter.done.get()
-            })
-            .await;
-        self.end_wait(&w, &members);
-        r?;
-        self.waited(&members, cancel_pending);
-        Ok(())
     }
 
     /// `asyncio.wait(members)` up to its wait: its timer and the members'
@@ -1065,19 +714,6 @@ impl Ctx {
         self.bind(sym::PENDING, pending);
     }
 
-    /// `asyncio.wait(members, return_when=FIRST_COMPLETED)` with nothing
-    /// said in the trace (the waits of `after`).
-    async fn wait_first(&self, members: Vec<Member>, what: &'static str) -> Result<(), Raise> {
-        let w = self.begin_wait_first(&members);
-        let r = self
-            .suspend(Waiting::on(what, members.clone().into()), || {
-                w.waiter.done.get()
-            })
-            .await;
-        self.end_wait(&w, &members);
-        r
-    }
-
     /// `asyncio.wait(members, return_when=FIRST_COMPLETED)` up to its wait.
     fn begin_wait_first(&self, members: &[Member]) -> Rc<WaitState> {
         let w = Rc::new(WaitState {
@@ -1090,138 +726,6 @@ impl Ctx {
             self.sim.add_callback(*m, Callback::Wait(w.clone(), *m));
         }
         w
-    }
-
-    async fn wait_for(
-        &mut self,
-        target: &Target,
-        timeout: u64,
-        shield: bool,
-    ) -> Result<Value, Raise> {
-        if timeout == 0 {
-            return self.wait_for_now(target, shield).await;
-        }
-        if self.sim.model.python.wait_for_is_a_timeout() {
-            return self.wait_for_in_timeout(target, timeout, shield).await;
-        }
-        // 3.11: asyncio sets the timer before it wraps the awaitable in a task.
-        let waiter = Waiter::new(self.id);
-        let key = self
-            .sim
-            .clock
-            .borrow_mut()
-            .set(timeout, TimerAction::Release(waiter.clone()));
-        let members = self.resolve(target);
-        let _guard = TimerGuard(&self.sim, key);
-        let m = match members.as_slice() {
-            [m] => *m,
-            _ => return Err(Raise::Error(Rc::from("wait_for takes one task or future"))),
-        };
-        // A shield adds its own future between the task and the waiter: one
-        // more turn. Of a task already done, `shield` returns the task.
-        let shield = shield && self.sim.state(m) == State::Pending;
-        let cb = Callback::Release(waiter.clone(), shield as u8);
-        self.sim.add_callback(m, cb.clone());
-        let interrupted = self
-            .suspend(Waiting::on("wait_for", Rc::new([m])), || waiter.done.get())
-            .await
-            .is_err();
-        // Cancelled, the waiter future is done too: the task's callback,
-        // if already queued, finds it so (`_release_waiter`) and wakes
-        // nobody.
-        waiter.done.set(true);
-        drop(_guard);
-        // What wait_for awaits is done: the task, or a shield's outer future,
-        // which its inner callback sets one turn after the task finished.
-        let done = match shield {
-            true => waiter.hops.get() > 0,
-            false => self.sim.state(m) != State::Pending,
-        };
-        if done {
-            return self.sim.outcome(m).expect("finished");
-        }
-        self.sim.remove_callback(m, &cb);
-        if shield {
-            self.cancel_shield_and_wait(m).await?;
-        } else {
-            self.cancel_and_wait(m).await?;
-        }
-        if interrupted {
-            return Err(Raise::Cancelled);
-        }
-        if self.sim.tracing() {
-            let what = self.member_name(m);
-            self.emit(
-                "timeout",
-                format!(
-                    "wait_for {what} timed out after {}",
-                    duration::format(timeout)
-                ),
-            );
-        }
-        match self.sim.outcome(m) {
-            // The shield's own future was cancelled, whatever its task did.
-            _ if shield => Err(Raise::Timeout),
-            Some(Err(Raise::Cancelled)) | None => Err(Raise::Timeout),
-            Some(other) => other,
-        }
-    }
-
-    /// `wait_for(x, 0)`, the same in every version: what is done already
-    /// gives its outcome as it is (a task cancelled before raises
-    /// `CancelledError`, not `TimeoutError`); anything else is cancelled,
-    /// waited for, and is a `TimeoutError` unless it finished anyway.
-    async fn wait_for_now(&mut self, target: &Target, shield: bool) -> Result<Value, Raise> {
-        let members = self.resolve(target);
-        let [m] = members.as_slice() else {
-            return Err(Raise::Error(Rc::from("wait_for takes one task or future")));
-        };
-        let m = *m;
-        if self.sim.state(m) != State::Pending {
-            // `if fut.done(): return fut.result()` (a shield of a done task
-            // is the task itself).
-            return self.sim.outcome(m).expect("finished");
-        }
-        if shield {
-            self.cancel_shield_and_wait(m).await?;
-            if self.sim.tracing() {
-                let what = self.member_name(m);
-                self.emit("timeout", format!("wait_for {what} timed out after 0s"));
-            }
-            return Err(Raise::Timeout);
-        }
-        self.cancel_and_wait(m).await?;
-        if self.sim.tracing() {
-            let what = self.member_name(m);
-            self.emit("timeout", format!("wait_for {what} timed out after 0s"));
-        }
-        match self.sim.outcome(m).expect("finished") {
-            Err(Raise::Cancelled) => Err(Raise::Timeout),
-            other => other,
-        }
-    }
-
-    /// `wait_for` in 3.12 and later: `async with timeout(t): return await x`
-    /// (through a shield when asked). The timeout cancels this task, which
-    /// cancels what it awaits; at an exact tie the timeout wins.
-    async fn wait_for_in_timeout(
-        &mut self,
-        target: &Target,
-        timeout: u64,
-        shield: bool,
-    ) -> Result<Value, Raise> {
-        let members = self.resolve(target);
-        let [m] = members.as_slice() else {
-            return Err(Raise::Error(Rc::from("wait_for takes one task or future")));
-        };
-        let m = *m;
-        let scope = self.open_timeout(timeout);
-        let r = if shield {
-            self.await_shielded(m).await
-        } else {
-            self.await_member(m).await
-        };
-        self.close_wait_for(scope, timeout, m, r)
     }
 
     /// `wait_for`'s timeout closes over what it awaited: a cancellation it
@@ -1240,64 +744,6 @@ impl Ctx {
         })
     }
 
-    /// `await shield(x)`: the shield's outer future is set a turn after `x`
-    /// finishes; cancelling this task cancels only the outer future.
-    async fn await_shielded(&self, m: Member) -> Outcome {
-        if self.sim.state(m) == State::Pending {
-            let waiter = Waiter::new(self.id);
-            let cb = Callback::Release(waiter.clone(), 0);
-            self.sim.add_callback(m, cb.clone());
-            let r = self
-                .suspend(Waiting::on("a shielded task", Rc::new([m])), || {
-                    waiter.done.get()
-                })
-                .await;
-            waiter.done.set(true);
-            if r.is_err() {
-                self.sim.remove_callback(m, &cb);
-            }
-            r?;
-        }
-        self.sim.outcome(m).expect("finished")
-    }
-
-    /// `_cancel_and_wait` on a shield's own future: only that future is
-    /// cancelled (the task runs on), which queues its done callbacks with
-    /// `call_soon`; `_release_waiter` among them sets the waiter, and this
-    /// task runs a turn later. Until then it is not in the ready queue, so a
-    /// cancellation meanwhile (an expiring `timeout`) cancels the waiter and
-    /// wakes it from there, a turn after the cancel, not at once.
-    async fn cancel_shield_and_wait(&self, m: Member) -> Result<(), Raise> {
-        let waiter = Waiter::new(self.id);
-        self.sim.schedule(Callback::Release(waiter.clone(), 0));
-        let r = self
-            .suspend(Waiting::on("a cancelled shield", Rc::new([m])), || {
-                waiter.done.get()
-            })
-            .await;
-        // Cancelled, the waiter is done too: its queued `_release_waiter`
-        // finds it so and wakes nobody.
-        waiter.done.set(true);
-        r
-    }
-
-    /// Cancels `m` and waits until it has finished (asyncio's `_cancel_and_wait`).
-    async fn cancel_and_wait(&self, m: Member) -> Result<(), Raise> {
-        let waiter = Waiter::new(self.id);
-        let cb = Callback::Release(waiter.clone(), 0);
-        self.sim.add_callback(m, cb.clone());
-        self.cancel_member(m);
-        let r = self
-            .suspend(
-                Waiting::on("a cancelled task to finish", Rc::new([m])),
-                || waiter.done.get(),
-            )
-            .await;
-        waiter.done.set(true);
-        self.sim.remove_callback(m, &cb);
-        r
-    }
-
     fn cancel_member(&self, m: Member) {
         match m {
             Member::Task(t) => {
@@ -1307,12 +753,6 @@ impl Ctx {
                 self.sim.cancel_future(f);
             }
         }
-    }
-
-    async fn timeout_scope(&mut self, after: u64, body: &[Step]) -> Result<Flow, Raise> {
-        let scope = self.open_timeout(after);
-        let r = self.body(body).await;
-        self.close_timeout(scope, r, || Says::Block.text(after))
     }
 
     /// Starts a timeout of `after` over what this task does next
@@ -1395,55 +835,7 @@ impl Ctx {
         }
     }
 
-    async fn try_step(
-        &mut self,
-        body: &[Step],
-        except: &[Step],
-        finally: &[Step],
-        catch: Catch,
-    ) -> Result<Flow, Raise> {
-        let r = match self.body(body).await {
-            Err(e) if catches(catch, &e) => {
-                self.set_var(sym::ERROR, e.to_value());
-                if self.sim.tracing() {
-                    self.emit("caught", e.message().to_string());
-                }
-                self.body(except).await
-            }
-            other => other,
-        };
-        if finally.is_empty() {
-            return r;
-        }
-        match self.body(finally).await {
-            Ok(Flow::Next) => r,
-            other => other,
-        }
-    }
-
     // ----- semaphores ----------------------------------------------------
-
-    async fn acquire(&self, sem: u32) -> Result<(), Raise> {
-        let sim = &self.sim;
-        if sim.semaphores.borrow_mut()[sem as usize]
-            .at(sim.now())
-            .try_acquire(self.id, |t| sim.cancel_pending(t))
-        {
-            self.permit_event("acquired", sem);
-            return Ok(());
-        }
-        sim.semaphores.borrow_mut()[sem as usize]
-            .at(sim.now())
-            .enqueue(self.id);
-        self.permit_wait_event(sem);
-        let r = self
-            .suspend(Waiting::Semaphore(sem), || {
-                sim.semaphores.borrow()[sem as usize].is_granted(self.id)
-            })
-            .await;
-        self.permit_waited(sem, r.is_ok());
-        r
-    }
 
     /// Says that this task waits for a permit.
     fn permit_wait_event(&self, sem: SemId) {
@@ -1556,96 +948,6 @@ impl Ctx {
 
     // ----- queues --------------------------------------------------------
 
-    async fn put(&self, queue: u32, item: Value) -> Result<(), Raise> {
-        let sim = &self.sim;
-        let shown = if sim.tracing() {
-            Some(item.repr_within(sim.limits.value_bytes))
-        } else {
-            None
-        };
-        let cancelled = |t| sim.cancel_pending(t);
-        // asyncio's `while self.full(): await putter`, then `put_nowait`.
-        let mut item = item;
-        let mut first = true;
-        loop {
-            let r = sim.queues[queue as usize]
-                .borrow_mut()
-                .at(sim.now())
-                .try_put(item, cancelled);
-            match r {
-                Ok(woken) => {
-                    if let Some(t) = woken {
-                        sim.wake(t);
-                    }
-                    break;
-                }
-                Err(back) => item = back,
-            }
-            if first && sim.tracing() {
-                let name = &sim.model.queues[queue as usize].name;
-                self.emit("wait", format!("{name} is full"));
-            }
-            first = false;
-            self.queue_wait(queue, Side::Put, Waiting::Put(queue))
-                .await?;
-        }
-        if let Some(shown) = shown {
-            let name = &sim.model.queues[queue as usize].name;
-            let detail = format!("{shown} -> {name} ({})", self.depth(queue));
-            self.emit_depth("put", detail, queue);
-        }
-        Ok(())
-    }
-
-    async fn get(&self, queue: u32) -> Result<Value, Raise> {
-        let sim = &self.sim;
-        let cancelled = |t| sim.cancel_pending(t);
-        // asyncio's `while self.empty(): await getter`, then `get_nowait`.
-        let item = loop {
-            let got = sim.queues[queue as usize]
-                .borrow_mut()
-                .at(sim.now())
-                .try_get(cancelled);
-            if let Some((item, woken)) = got {
-                if let Some(t) = woken {
-                    sim.wake(t);
-                }
-                break item;
-            }
-            self.queue_wait(queue, Side::Get, Waiting::Get(queue))
-                .await?;
-        };
-        if sim.tracing() {
-            let name = &sim.model.queues[queue as usize].name;
-            let detail = format!("{} <- {name} ({})", Repr(&item), self.depth(queue));
-            self.emit_depth("get", detail, queue);
-        }
-        Ok(item)
-    }
-
-    /// Waits in the queue's line until woken (the item or room may still be
-    /// taken by a newcomer before this task runs: the caller looks again).
-    /// Cancelled, it leaves the line and passes a wakeup it had on.
-    async fn queue_wait(&self, queue: u32, side: Side, waiting: Waiting) -> Result<(), Raise> {
-        let sim = &self.sim;
-        let waiter = sim.queues[queue as usize]
-            .borrow_mut()
-            .at(sim.now())
-            .wait(side, self.id);
-        let r = self.suspend(waiting, || waiter.done.get()).await;
-        if r.is_err() {
-            let cancelled = |t| sim.cancel_pending(t);
-            let next = sim.queues[queue as usize]
-                .borrow_mut()
-                .at(sim.now())
-                .abandon(side, &waiter, cancelled);
-            if let Some(t) = next {
-                sim.wake(t);
-            }
-        }
-        r
-    }
-
     /// An event that changed a queue's depth.
     fn emit_depth(&self, kind: &'static str, detail: String, queue: u32) {
         let q = self.sim.queues[queue as usize].borrow();
@@ -1679,30 +981,6 @@ impl Ctx {
         }
     }
 
-    async fn join(&self, queue: u32) -> Result<(), Raise> {
-        let q = &self.sim.queues[queue as usize];
-        if q.borrow().unfinished() == 0 {
-            return Ok(());
-        }
-        let waiter = Waiter::new(self.id);
-        q.borrow_mut().add_joiner(waiter.clone());
-        let r = self
-            .suspend(Waiting::Join(queue), || waiter.done.get())
-            .await;
-        q.borrow_mut().remove_joiner(&waiter);
-        r?;
-        if self.sim.tracing() {
-            self.emit(
-                "join",
-                format!(
-                    "every item of {} is done",
-                    self.sim.model.queues[queue as usize].name
-                ),
-            );
-        }
-        Ok(())
-    }
-
     /// A `consume` loop's sentinel, as printed.
     fn sentinel(&self, until: Option<&Expr>) -> Option<String> {
         let max = self.sim.limits.value_bytes;
@@ -1721,32 +999,6 @@ impl Ctx {
     fn is_sentinel(&self, sentinel: Option<&str>, item: &Value) -> bool {
         let max = self.sim.limits.value_bytes;
         sentinel.is_some_and(|s| item.display_within(max).as_deref() == Some(s))
-    }
-
-    async fn consume(
-        &mut self,
-        queue: u32,
-        until: Option<&Expr>,
-        body: &[Step],
-    ) -> Result<Flow, Raise> {
-        let sentinel = self.sentinel(until);
-        loop {
-            let item = self.get(queue).await?;
-            let stop = self.is_sentinel(sentinel.as_deref(), &item);
-            self.set_var(sym::ITEM, item);
-            if stop {
-                self.task_done(queue)?;
-                return Ok(Flow::Next);
-            }
-            match self.body(body).await? {
-                Flow::Next => self.task_done(queue)?,
-                Flow::Break => {
-                    self.task_done(queue)?;
-                    return Ok(Flow::Next);
-                }
-                ret @ Flow::Return(_) => return Ok(ret),
-            }
-        }
     }
 
     // ----- futures, loops, checks ----------------------------------------
@@ -1770,72 +1022,6 @@ impl Ctx {
         Ok(())
     }
 
-    async fn repeat(&mut self, times: Option<u32>, body: &[Step]) -> Result<Flow, Raise> {
-        let i = sym::I;
-        let mut n = 0u64;
-        while times.is_none_or(|t| n < t as u64) {
-            // An empty body counts each turn as a step, so that the step
-            // limits stop `forever = []` (found by fuzzing: it hung).
-            if body.is_empty() && !self.sim.count_step(self.id) {
-                std::future::pending::<()>().await;
-            }
-            // The loop's `i` is scoped to the iteration; a variable the body
-            // sets for the first time stays after it, as in Python.
-            let mark = self.vars.len();
-            self.vars.push((i, Value::Int(n as i64)));
-            let r = self.body(body).await;
-            self.vars.remove(mark);
-            match r? {
-                Flow::Next => {}
-                Flow::Break => break,
-                ret @ Flow::Return(_) => return Ok(ret),
-            }
-            n += 1;
-        }
-        Ok(Flow::Next)
-    }
-
-    async fn for_each(&mut self, var: Sym, items: &Expr, body: &[Step]) -> Result<Flow, Raise> {
-        let items = match self.eval(items, "for") {
-            Value::List(items) => items,
-            Value::None => Rc::from([]),
-            other => Rc::from([other]),
-        };
-        let i = sym::I;
-        for (n, item) in items.iter().enumerate() {
-            let mark = self.vars.len();
-            self.vars.push((i, Value::Int(n as i64)));
-            self.vars.push((var, item.clone()));
-            let r = self.body(body).await;
-            self.vars.drain(mark..mark + 2);
-            match r? {
-                Flow::Next => {}
-                Flow::Break => break,
-                ret @ Flow::Return(_) => return Ok(ret),
-            }
-        }
-        Ok(Flow::Next)
-    }
-
-    async fn each(&mut self, handle: &Target, var: Sym, body: &[Step]) -> Result<Flow, Raise> {
-        let members = self.members_of(handle);
-        let i = sym::I;
-        for (n, m) in members.into_iter().enumerate() {
-            let (mark, hmark) = (self.vars.len(), self.handles.len());
-            self.vars.push((i, Value::Int(n as i64)));
-            self.handles.push((var, Rc::new(vec![m])));
-            let r = self.body(body).await;
-            self.vars.remove(mark);
-            self.handles.remove(hmark);
-            match r? {
-                Flow::Next => {}
-                Flow::Break => break,
-                ret @ Flow::Return(_) => return Ok(ret),
-            }
-        }
-        Ok(Flow::Next)
-    }
-
     fn spawn(&mut self, start: &Start, bind: &Bind) {
         let ids: Vec<Member> = self.start(start).into_iter().map(Member::Task).collect();
         if let Some(group) = bind.into {
@@ -1855,23 +1041,6 @@ impl Ctx {
             let value = self.eval(given.unwrap_or(expr), "call");
             self.vars.push((*sym, value));
         }
-    }
-
-    async fn call(&mut self, start: &Start) -> Result<(), Raise> {
-        let model = self.sim.model.clone();
-        let def = &model.tasks[start.def as usize];
-        let saved = (self.vars.len(), self.frame_start, self.called);
-        self.push_call_args(start);
-        self.frame_start = self.sim.now();
-        self.called = Some(start.def);
-        let r = self.body(&def.body).await;
-        self.vars.truncate(saved.0);
-        self.frame_start = saved.1;
-        self.called = saved.2;
-        if let Flow::Return(v) = r? {
-            self.set_var(sym::RESULT, v);
-        }
-        Ok(())
     }
 
     fn check(&self, target: &Target, want: StateName) {

@@ -402,27 +402,6 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    /// Whether the step is simple: it never suspends, or suspends only to
-    /// sleep, and holds no nested block.
-    pub(crate) fn is_simple(&self) -> bool {
-        matches!(
-            self,
-            Step::Sleep(_)
-                | Step::Block(_)
-                | Step::Log(_)
-                | Step::Fail { .. }
-                | Step::Return(_)
-                | Step::Spawn { .. }
-                | Step::Cancel(_)
-                | Step::Release(_)
-                | Step::TaskDone(_)
-                | Step::SetResult { .. }
-                | Step::SetException { .. }
-                | Step::Check { .. }
-                | Step::Break
-        )
-    }
-
     /// The blocks of steps nested in this one, in the order they are written.
     pub(crate) fn children(&self) -> Vec<&[Step]> {
         match self {

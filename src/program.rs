@@ -217,13 +217,9 @@ pub(crate) struct Program {
 }
 
 impl Program {
-    /// Compiles a definition, or `None` when it cannot run plain.
-    /// `callable`: whether a definition's steps can be called from a plain
-    /// task (see [`Program::body`]).
-    pub(crate) fn compile(def: &TaskDef, callable: &dyn Fn(DefId) -> bool) -> Option<Program> {
-        if !plain_steps(&def.body, callable) {
-            return None;
-        }
+    /// Compiles a definition: its steps inside the blocks its `deadline`,
+    /// `retry`, `limit` and `timeout` open, after its upstream wait.
+    pub(crate) fn compile(def: &TaskDef) -> Program {
         let mut program = Program {
             ops: Vec::new(),
             regions: Vec::new(),
@@ -255,16 +251,12 @@ impl Program {
             Some(after) => program.timeout(after, Says::Deadline, false, tried),
             None => tried(&mut program),
         }
-        Some(program)
+        program
     }
 
     /// A definition's steps alone, as a `call` runs them (no `limit`,
-    /// `timeout`, `retry` or upstream of its own), or `None` when they
-    /// cannot run plain (`callable`: as for [`Program::compile`]).
-    pub(crate) fn body(def: &TaskDef, callable: &dyn Fn(DefId) -> bool) -> Option<Program> {
-        if !plain_steps(&def.body, callable) {
-            return None;
-        }
+    /// `timeout`, `retry` or upstream of its own).
+    pub(crate) fn body(def: &TaskDef) -> Program {
         let mut program = Program {
             ops: Vec::new(),
             regions: Vec::new(),
@@ -273,7 +265,7 @@ impl Program {
             reads_vars: def.reads_vars(),
         };
         program.steps(&def.body);
-        Some(program)
+        program
     }
 
     /// The innermost region with instruction `pc` strictly inside.
@@ -361,7 +353,20 @@ impl Program {
                     };
                     self.looped(kind, body)
                 }
-                simple => self.ops.push(Op::Step(simple.clone())),
+                // Steps that run whole in one turn, up to a sleep at most.
+                Step::Sleep(_)
+                | Step::Block(_)
+                | Step::Log(_)
+                | Step::Fail { .. }
+                | Step::Return(_)
+                | Step::Spawn { .. }
+                | Step::Cancel(_)
+                | Step::Release(_)
+                | Step::TaskDone(_)
+                | Step::SetResult { .. }
+                | Step::SetException { .. }
+                | Step::Check { .. }
+                | Step::Break => self.ops.push(Op::Step(step.clone())),
             }
         }
     }
@@ -441,40 +446,6 @@ impl Program {
         let to = self.here() - 1;
         self.regions.push(Region { from, to, kind });
     }
-}
-
-/// Whether steps can run plain: simple ones, `acquire`, `put`, `get`,
-/// `join`, `await`, `gather`, `wait`, `wait_for`, a `call` of what is
-/// `callable`, and
-/// `with`, `timeout`, `try`, `repeat`, `forever`, `for`, `each` and
-/// `consume` blocks of them.
-fn plain_steps(steps: &[Step], callable: &dyn Fn(DefId) -> bool) -> bool {
-    let plain_steps = |steps: &[Step]| plain_steps(steps, callable);
-    steps.iter().all(|step| match step {
-        Step::With { body, .. }
-        | Step::Timeout { body, .. }
-        | Step::Repeat { body, .. }
-        | Step::Forever(body)
-        | Step::For { body, .. }
-        | Step::Each { body, .. }
-        | Step::Consume { body, .. } => plain_steps(body),
-        Step::Try {
-            body,
-            except,
-            finally,
-            ..
-        } => plain_steps(body) && plain_steps(except) && plain_steps(finally),
-        Step::Acquire(_)
-        | Step::Put { .. }
-        | Step::Get(_)
-        | Step::Join(_)
-        | Step::Await(_)
-        | Step::Gather { .. }
-        | Step::Wait { .. } => true,
-        Step::Call(start) => callable(start.def),
-        Step::WaitFor { .. } => true,
-        other => other.is_simple(),
-    })
 }
 
 /// A plain task's state between its turns: the instruction it is on and

@@ -42,9 +42,6 @@ pub struct Options {
     pub compare_sequential: bool,
     /// `Some(speed)`: run on real timers, `speed` times faster than written.
     pub real_speed: Option<f64>,
-    /// Run simple tasks as step machines instead of futures (the default).
-    /// Both give the same trace; turning it off is for comparing the two.
-    pub plain_tasks: bool,
     /// How precisely the text trace shows times (`--precision`).
     pub precision: Precision,
     /// `--only`: the text trace shows only these tasks (instances or definitions).
@@ -68,7 +65,6 @@ impl Default for Options {
             limits: Limits::default(),
             compare_sequential: false,
             real_speed: None,
-            plain_tasks: true,
             precision: Precision::Ms,
             only: Vec::new(),
             events: Vec::new(),
@@ -159,7 +155,6 @@ pub(crate) fn run(
         limits,
         sleeps_block: false,
         real: None,
-        plain_tasks: options.plain_tasks,
         hooks: crate::interpreter::HOOKS,
         critical_path: true,
     };
@@ -211,7 +206,6 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
         limits,
         sleeps_block: false,
         real: None,
-        plain_tasks: true,
         hooks: crate::interpreter::HOOKS,
         critical_path: true,
     };

@@ -1,12 +1,11 @@
 //! The simulated event loop: task slots, futures, callbacks, cancellation,
-//! and the driver: one FIFO ready queue, in virtual time, for the futures
-//! of smol's task layer (async-task) and for plain tasks alike.
+//! and the driver: one FIFO ready queue, in virtual time, of task turns
+//! (each task a step machine, see `program.rs`), callbacks and timers.
 //!
 //! Ordering guarantees (asyncio's, under the oracle's FIFO clock):
 //! - tasks run in the order they became ready: a new task after the tasks
 //!   already queued, a woken task at the tail, never twice in the queue
-//!   (a task woken while it runs goes to the tail when its turn ends),
-//!   whether it is a future or a plain task;
+//!   (a task woken while it runs goes to the tail when its turn ends);
 //! - when a task or future finishes, its done callbacks run in the order they
 //!   were added, each as its own turn of the loop, as `call_soon` does;
 //! - timers due at the same instant fire in the order they were set;
@@ -14,16 +13,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::Waker;
 
 use std::collections::VecDeque;
 
-use async_task::{Runnable, Task};
-
 use crate::arrivals::{Arrivals, OpenState};
-use crate::blocking::{Blocks, OnPoll, Ready, Watched};
+use crate::blocking::{Blocks, Ready};
 use crate::clock::{Clock, TimerKey};
 use crate::critical_path::{Cause, Recorder, What};
 use crate::limits::{Instant, Limits, Meter, Stop};
@@ -191,89 +185,39 @@ fn pop() -> Option<Job> {
 
 /// One entry of the ready queue.
 pub(crate) enum Job {
-    /// A task's next step.
-    Step(Runnable<TaskId>),
     /// A done callback, run as its own turn (asyncio's `call_soon`), as
     /// part of what scheduled it (for the critical path).
     Callback(Callback, Cause),
-    /// A plain task's next step (see [`crate::program::Plain`]).
-    Plain(TaskId),
+    /// A task's next turn (see [`crate::program::Plain`]).
+    Turn(TaskId),
     /// A timer that came due without the clock moving: like asyncio's timer
     /// handle, it runs in its turn, and what it wakes runs in the next.
     /// The clock keeps what it does until then.
     Timer(TimerKey),
 }
 
-/// How a task is driven.
-pub(crate) enum Driver {
-    /// A future on the executor, woken through its waker (set at its first poll).
-    Future(Option<Waker>),
-    /// A plain task, with its state.
-    Plain(Plain),
-}
-
-/// The steps of each definition some step `call`s, compiled to be run by a
-/// plain caller (`None` for those nobody calls, or that cannot run plain).
-/// Callees are compiled before their callers, in a walk with its own stack
-/// (validation refuses a cycle of calls).
-fn called_bodies(model: &Model, plain: bool) -> Vec<Option<Program>> {
-    let n = model.tasks.len();
-    let mut bodies: Vec<Option<Program>> = (0..n).map(|_| None).collect();
-    if !plain {
-        return bodies;
-    }
-    // The definitions each one calls, in any of its blocks.
-    let callees = |def: usize| {
-        let mut out = Vec::new();
-        let mut blocks: Vec<&[Step]> = vec![model.tasks[def].body.as_slice()];
-        while let Some(steps) = blocks.pop() {
-            for step in steps {
-                if let Step::Call(start) = step {
-                    out.push(start.def as usize);
-                }
-                blocks.extend(step.children());
+/// The steps of each definition some step `call`s, compiled as a `call`
+/// runs them (`None` for those nobody calls).
+fn called_bodies(model: &Model) -> Vec<Option<Program>> {
+    let mut called = vec![false; model.tasks.len()];
+    let mut blocks: Vec<&[Step]> = model.tasks.iter().map(|t| t.body.as_slice()).collect();
+    while let Some(steps) = blocks.pop() {
+        for step in steps {
+            if let Step::Call(start) = step {
+                called[start.def as usize] = true;
             }
-        }
-        out
-    };
-    #[derive(Clone, Copy, PartialEq)]
-    enum Seen {
-        Not,
-        Open,
-        Done,
-    }
-    let mut seen = vec![Seen::Not; n];
-    for caller in 0..n {
-        // `(def, its callees are compiled)`
-        let mut stack: Vec<(usize, bool)> =
-            callees(caller).into_iter().map(|d| (d, false)).collect();
-        while let Some((def, ready)) = stack.pop() {
-            if ready {
-                let body = Program::body(&model.tasks[def], &|d| bodies[d as usize].is_some());
-                bodies[def] = body;
-                seen[def] = Seen::Done;
-                continue;
-            }
-            if seen[def] != Seen::Not {
-                continue;
-            }
-            seen[def] = Seen::Open;
-            stack.push((def, true));
-            stack.extend(callees(def).into_iter().map(|d| (d, false)));
+            blocks.extend(step.children());
         }
     }
-    bodies
+    model
+        .tasks
+        .iter()
+        .zip(called)
+        .map(|(t, called)| called.then(|| Program::body(t)))
+        .collect()
 }
 
-/// How a definition's instances run.
-#[derive(Debug)]
-enum Runs {
-    Future,
-    /// As plain tasks, by this program.
-    Plain(Program),
-}
-
-/// A plain task's place in the ready queue.
+/// A task's place in the ready queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Turn {
     Idle,
@@ -324,9 +268,9 @@ pub(crate) struct TaskSlot {
     pub must_cancel: bool,
     /// asyncio's `cancelling()` count.
     pub cancels: u32,
-    pub driver: Driver,
-    /// A plain task's place in the ready queue, kept as async-task keeps a
-    /// future's (a future's own is async-task's).
+    /// Its step machine: where it is in its program, and what it waits for.
+    pub machine: Plain,
+    /// Its place in the ready queue.
     pub turn: Cell<Turn>,
     /// Done callbacks; most tasks have one (whoever awaits or gathers them).
     pub callbacks: Callbacks,
@@ -360,13 +304,11 @@ pub(crate) struct FutureSlot {
 /// The whole simulated world of one run.
 pub(crate) struct Sim {
     pub model: Rc<Model>,
-    /// Every task's handle, so the run's end can drop what is left.
-    handles: RefCell<Vec<Task<(), TaskId>>>,
     pub clock: RefCell<Clock<TimerAction>>,
     pub tasks: RefCell<Vec<TaskSlot>>,
-    /// How each definition's instances run.
-    runs: Vec<Runs>,
-    /// Per definition: its steps as a plain task's `call` runs them.
+    /// Per definition: its program, as its instances run it.
+    programs: Vec<Program>,
+    /// Per definition: its steps as a `call` runs them.
     bodies: Vec<Option<Program>>,
     pub futures: RefCell<Vec<FutureSlot>>,
     pub semaphores: RefCell<Vec<Semaphore>>,
@@ -391,9 +333,7 @@ pub(crate) struct Sim {
     pub blocks: RefCell<Blocks>,
     watch_blocks: bool,
     /// When each task became ready, indexed by task, if `watch_blocks`.
-    readies: RefCell<Vec<Arc<Ready>>>,
-    /// The current instant, readable from wakers.
-    now_mirror: Arc<AtomicU64>,
+    readies: RefCell<Vec<Ready>>,
     /// `--compare sequential`: every sleep holds the loop, like `time.sleep`.
     pub sleeps_block: bool,
     /// `--clock real`: timers wait for real time, scaled by this speed.
@@ -411,9 +351,7 @@ pub(crate) type Vars = Vec<(Sym, Value)>;
 /// importing the interpreter.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Hooks {
-    /// Queues the future that runs a task (through [`Sim::start_future`]).
-    pub start_future: fn(&Rc<Sim>, TaskId, Vars),
-    /// Runs a plain task's next turn.
+    /// Runs a task's next turn.
     pub resume: fn(&Rc<Sim>, TaskId),
     /// The variables a root replica starts with.
     pub root_vars: fn(&Sim, DefId, u32) -> Vars,
@@ -429,7 +367,6 @@ pub(crate) struct Setup {
     pub sleeps_block: bool,
     pub real: Option<RealClock>,
     /// Whether simple tasks run as plain step machines (see [`Program`]).
-    pub plain_tasks: bool,
     /// How tasks run: the interpreter.
     pub hooks: Hooks,
     /// Whether to note what made each task ready, for the critical path.
@@ -462,12 +399,10 @@ impl Sim {
             limits,
             sleeps_block,
             real,
-            plain_tasks,
             hooks,
             critical_path,
         } = setup;
-        let plain = plain_tasks;
-        let bodies = called_bodies(&model, plain);
+        let bodies = called_bodies(&model);
         let semaphores = model
             .semaphores
             .iter()
@@ -496,19 +431,9 @@ impl Sim {
             instances: RefCell::new(vec![0; model.tasks.len()]),
             roots: RefCell::new(vec![Vec::new(); model.tasks.len()]),
             sources: RefCell::new(Vec::new()),
-            handles: RefCell::new(Vec::new()),
             clock: RefCell::new(Clock::new()),
             tasks: RefCell::new(Vec::new()),
-            runs: model
-                .tasks
-                .iter()
-                .map(
-                    |t| match Program::compile(t, &|d| bodies[d as usize].is_some()) {
-                        Some(program) if plain => Runs::Plain(program),
-                        _ => Runs::Future,
-                    },
-                )
-                .collect(),
+            programs: model.tasks.iter().map(Program::compile).collect(),
             bodies,
             futures: RefCell::new(futures),
             semaphores: RefCell::new(semaphores),
@@ -524,7 +449,6 @@ impl Sim {
             blocks: RefCell::new(Blocks::default()),
             watch_blocks: model.has_blocks(),
             readies: RefCell::new(Vec::new()),
-            now_mirror: Arc::new(AtomicU64::new(0)),
             sleeps_block,
             real,
             model,
@@ -567,19 +491,6 @@ impl Sim {
         self.clock.borrow().now()
     }
 
-    /// Queues a task's future: its first step runs after the jobs already queued.
-    fn start(&self, id: TaskId, fut: impl Future<Output = ()> + 'static) {
-        // smol's task layer (async-task) with our own FIFO queue: a woken
-        // task goes to the tail, never twice, and once more after its poll
-        // if woken while running. Each carries its task's id.
-        let schedule = |runnable| push(Job::Step(runnable));
-        let (runnable, handle) = async_task::Builder::new()
-            .metadata(id)
-            .spawn_local(|_| fut, schedule);
-        runnable.schedule();
-        self.handles.borrow_mut().push(handle);
-    }
-
     // ----- tasks -------------------------------------------------------
 
     /// The trace name of a task: `main`, or `worker[3]` for replicas and started tasks.
@@ -612,6 +523,11 @@ impl Sim {
             inst[def as usize] += 1;
             inst[def as usize] - 1
         };
+        // A task whose steps read no variable keeps none.
+        let vars = match self.programs[def as usize].reads_vars {
+            true => vars,
+            false => Vec::new(),
+        };
         let id = {
             let mut tasks = self.tasks.borrow_mut();
             tasks.push(TaskSlot {
@@ -620,7 +536,7 @@ impl Sim {
                 state: State::Pending,
                 must_cancel: false,
                 cancels: 0,
-                driver: Driver::Future(None),
+                machine: Plain::new(vars),
                 turn: Cell::new(Turn::Queued),
                 callbacks: Callbacks::None,
                 outcome: None,
@@ -644,35 +560,11 @@ impl Sim {
             };
             self.emit(self.task_event(id, "created", detail));
         }
-        if let Runs::Plain(program) = &self.runs[def as usize] {
-            if self.watch_blocks {
-                let ready = Ready::new(self.now_mirror.clone());
-                self.readies.borrow_mut().push(ready);
-            }
-            let vars = if program.reads_vars { vars } else { Vec::new() };
-            self.tasks.borrow_mut()[id as usize].driver = Driver::Plain(Plain::new(vars));
-            push(Job::Plain(id));
-            return id;
-        }
-        (self.hooks.start_future)(self, id, vars);
-        id
-    }
-
-    /// Queues the future that runs task `id` (given by the interpreter).
-    pub(crate) fn start_future(
-        self: &Rc<Self>,
-        id: TaskId,
-        task: impl Future<Output = ()> + 'static,
-    ) {
         if self.watch_blocks {
-            let ready = Ready::new(self.now_mirror.clone());
-            self.readies.borrow_mut().push(ready.clone());
-            let sim = self.clone();
-            let on_poll: OnPoll = Rc::new(move |id, due| sim.polled(id, due));
-            self.start(id, Watched::new(task, ready, on_poll, id));
-        } else {
-            self.start(id, task);
+            self.readies.borrow_mut().push(Ready::new(self.now()));
         }
+        push(Job::Turn(id));
+        id
     }
 
     /// An event of task `id`, now.
@@ -732,11 +624,6 @@ impl Sim {
         }
         self.blocks.borrow_mut().record(task, from, self.now());
         self.note(|p| p.blocked(task, self.now()));
-        self.sync_time();
-    }
-
-    fn sync_time(&self) {
-        self.now_mirror.store(self.now(), Ordering::Relaxed);
     }
 
     pub(crate) fn state(&self, m: Member) -> State {
@@ -809,37 +696,30 @@ impl Sim {
             let (what, obj) = why.map_or_else(|| waited_on(&slot.waiting), |w| (w, 0));
             path.borrow_mut().woken(id, self.now(), what, obj);
         }
-        if self.watch_blocks && matches!(slot.driver, Driver::Plain(_)) {
-            // Noted for `block`, as a watched future's waker notes it.
+        if self.watch_blocks {
+            // For `block`: whether a blocking call delays its next turn.
             self.readies.borrow()[id as usize].ready_since(self.now());
         }
-        match &slot.driver {
-            Driver::Future(Some(w)) => w.wake_by_ref(),
-            Driver::Future(None) => {}
-            Driver::Plain(_) => match slot.turn.get() {
-                Turn::Idle => {
-                    slot.turn.set(Turn::Queued);
-                    push(Job::Plain(id));
-                }
-                Turn::Running => slot.turn.set(Turn::Woken),
-                Turn::Queued | Turn::Woken => {}
-            },
+        match slot.turn.get() {
+            Turn::Idle => {
+                slot.turn.set(Turn::Queued);
+                push(Job::Turn(id));
+            }
+            Turn::Running => slot.turn.set(Turn::Woken),
+            Turn::Queued | Turn::Woken => {}
         }
     }
 
-    /// The steps of `def` as a plain task's `call` runs them.
+    /// The steps of `def` as a `call` runs them.
     pub(crate) fn body(&self, def: DefId) -> &Program {
         self.bodies[def as usize]
             .as_ref()
-            .expect("a plain call's steps are compiled")
+            .expect("a called definition's steps are compiled")
     }
 
     /// The program of a plain definition.
-    pub(crate) fn program(&self, def: DefId) -> Option<&Program> {
-        match &self.runs[def as usize] {
-            Runs::Plain(program) => Some(program),
-            Runs::Future => None,
-        }
+    pub(crate) fn program(&self, def: DefId) -> &Program {
+        &self.programs[def as usize]
     }
 
     /// Ends a plain task's turn: queued again if it was woken meanwhile.
@@ -927,9 +807,6 @@ impl Sim {
             slot.finished = self.clock.borrow().now();
             self.meter.borrow_mut().live -= 1;
             slot.waiting = Waiting::Nothing;
-            if let Driver::Future(waker) = &mut slot.driver {
-                *waker = None;
-            }
             std::mem::take(&mut slot.callbacks)
         };
         self.note(|p| p.finished(id, self.now()));
@@ -1035,7 +912,7 @@ impl Sim {
                 }
             }
             if t.root {
-                if !self.may_spawn(def as DefId, t.count as u64) {
+                if !self.may_spawn(t.count as u64) {
                     return;
                 }
                 for i in 0..t.count {
@@ -1065,16 +942,11 @@ impl Sim {
                 }
                 for _ in 0..ready {
                     match pop() {
-                        Some(Job::Step(runnable)) => {
-                            let id = *runnable.metadata();
-                            self.note(|p| p.running(id, self.now()));
-                            runnable.run();
-                        }
                         Some(Job::Callback(cb, cause)) => {
                             self.note(|p| p.set_current(cause));
                             self.run_callback(cb);
                         }
-                        Some(Job::Plain(id)) => {
+                        Some(Job::Turn(id)) => {
                             self.note(|p| p.running(id, self.now()));
                             (self.hooks.resume)(self, id);
                         }
@@ -1105,7 +977,6 @@ impl Sim {
                     clock.block(limit.saturating_sub(now));
                     self.stop.set(Some(Stop::Time(limit)));
                     drop(clock);
-                    self.sync_time();
                     break;
                 }
                 // A deadline the clock cannot hold (it saturated): stop here.
@@ -1124,7 +995,6 @@ impl Sim {
             }
             self.clock.borrow_mut().advance(&mut due);
             self.prefetch_upcoming();
-            self.sync_time();
             for (deadline, action) in due.drain(..) {
                 self.fire(deadline, action);
             }
@@ -1171,32 +1041,19 @@ impl Sim {
 
     /// Checks that `n` more tasks may start; false (and the run stops) if
     /// not. When they may, room is made for them at once.
-    pub(crate) fn may_spawn(&self, def: DefId, n: u64) -> bool {
+    pub(crate) fn may_spawn(&self, n: u64) -> bool {
         let allowed = self.meter.borrow().spawn(n, &self.limits);
         if allowed.is_ok() {
             self.tasks.borrow_mut().reserve(n as usize);
-            if let Runs::Future = self.runs[def as usize] {
-                self.handles.borrow_mut().reserve(n as usize);
-            }
         }
         allowed.map_err(|stop| self.stop.set(Some(stop))).is_ok()
     }
 
-    /// Drops every task still suspended, breaking the executor's reference cycle.
+    /// Empties the ready queue of what a stopped run left.
     pub(crate) fn teardown(&self) {
-        // Dropping a handle cancels its task: every future still suspended
-        // is dropped, which breaks the cycles through `Rc<Sim>`.
-        // A cancelled idle task is queued once more so that its future is
-        // dropped: empty the queue until nothing comes back.
-        let handles = std::mem::take(&mut *self.handles.borrow_mut());
-        drop(handles);
-        loop {
-            let queued = READY.with(|r| std::mem::take(&mut *r.borrow_mut()));
-            if queued.is_empty() {
-                break;
-            }
-            drop(queued);
-        }
+        // A run stopped by a limit leaves turns and callbacks queued: the
+        // queue is this thread's, and the next run starts with it empty.
+        READY.with(|r| r.borrow_mut().clear());
     }
 
     /// Starts loading the slots of the tasks the next timers wake, so that
@@ -1337,7 +1194,7 @@ impl Sim {
             };
             (source.def, closed)
         };
-        if !self.may_spawn(def, 1) {
+        if !self.may_spawn(1) {
             return;
         }
         let i = self.instances.borrow()[def as usize];

@@ -50,59 +50,6 @@ fn runs_are_byte_identical() {
     assert!(checked >= 9);
 }
 
-/// Plain tasks (step machines) and futures tell the same story: every
-/// scenario gives the same trace, verbose and in JSON Lines too, either way.
-#[test]
-fn plain_tasks_and_futures_agree() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
-    let mut checked = 0;
-    for entry in walk(std::path::Path::new(dir)) {
-        let Ok(text) = load(&entry) else { continue };
-        for (format, verbose) in [(Format::Text, true), (Format::Jsonl, false)] {
-            let run = |plain_tasks| {
-                let options = Options {
-                    verbose,
-                    plain_tasks,
-                    ..options(format)
-                };
-                render_to_string("s", &text, &options)
-            };
-            assert_eq!(run(true), run(false), "{}", entry.display());
-        }
-        checked += 1;
-    }
-    assert!(checked >= 40);
-}
-
-/// They count steps alike: cut short by a step limit anywhere in its first
-/// steps, every scenario stops at the same point either way.
-#[test]
-fn plain_tasks_and_futures_stop_at_the_same_step() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
-    for entry in walk(std::path::Path::new(dir)) {
-        let Ok(text) = load(&entry) else { continue };
-        for steps in 1..=24 {
-            let run = |plain_tasks| {
-                let options = Options {
-                    plain_tasks,
-                    limits: scenario_run::Limits {
-                        steps,
-                        ..Default::default()
-                    },
-                    ..options(Format::Jsonl)
-                };
-                render_to_string("s", &text, &options)
-            };
-            assert_eq!(
-                run(true),
-                run(false),
-                "{} at {steps} steps",
-                entry.display()
-            );
-        }
-    }
-}
-
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {

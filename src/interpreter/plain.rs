@@ -38,8 +38,7 @@ use crate::program::{
 };
 use crate::queue::Side;
 use crate::runtime::{
-    Callback, Driver, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, Turn, Waiter,
-    Waiting,
+    Callback, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, Turn, Waiter, Waiting,
 };
 
 use crate::value::Value;
@@ -76,9 +75,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         let slot = &mut tasks[id as usize];
         slot.turn.set(Turn::Running);
         let (def, started) = (slot.def, slot.started_at());
-        let Driver::Plain(p) = &mut slot.driver else {
-            unreachable!("only plain tasks resume")
-        };
+        let p = &mut slot.machine;
 
         let wait = std::mem::replace(&mut p.wait, PlainWait::Frozen);
         let pc = (p.pc != UNSTARTED).then_some(p.pc);
@@ -110,14 +107,12 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
             (ctx.frame_start, ctx.called) = (call.began, Some(call.callee));
             sim.body(call.callee)
         }
-        None => sim.program(def).expect("a plain task has a program"),
+        None => sim.program(def),
     };
     match ctx.plain_turn(sim, program, pc, wait, &mut blocks) {
         Left::Waiting(pc, wait) => {
             let mut tasks = sim.tasks.borrow_mut();
-            let Driver::Plain(p) = &mut tasks[id as usize].driver else {
-                unreachable!("only plain tasks resume")
-            };
+            let p = &mut tasks[id as usize].machine;
             (p.pc, p.wait) = (pc, wait);
             p.frame = match frame {
                 // The box it had, refilled: no allocation per turn.
@@ -1172,7 +1167,7 @@ impl Ctx {
             Some(outer) => sim.body(outer.callee),
             None => {
                 let def = sim.tasks.borrow()[self.id as usize].def;
-                sim.program(def).expect("a plain task has a program")
+                sim.program(def)
             }
         };
         call.at
