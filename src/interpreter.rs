@@ -1,7 +1,7 @@
-//! Runs task bodies: each step, with asyncio's suspension, cancellation and
-//! error semantics. A task instance is one future on smol's task layer, or,
-//! when its steps are simple, a plain step machine (`plain.rs`) running the
-//! same steps; either suspends only where its asyncio counterpart would.
+//! Runs task bodies: what each step does, with asyncio's cancellation and
+//! error semantics (`Ctx`, a running body's variables and handles), and the
+//! step machine that runs every task's compiled program turn by turn
+//! (`interpreter/machine.rs`), suspending only where asyncio would.
 
 use std::rc::Rc;
 
@@ -20,12 +20,12 @@ use crate::trace::Gauge;
 use crate::trigger;
 use crate::value::Value;
 
-mod plain;
+mod machine;
 
 /// The interpreter's entry points, as the loop calls them (the loop does not
 /// import the interpreter: [`crate::run`] hands it this table at start).
 pub(crate) const HOOKS: Hooks = Hooks {
-    resume: plain::resume,
+    resume: machine::resume,
     root_vars,
     run_on_done,
 };
@@ -53,7 +53,7 @@ struct Ctx {
     handles: Vec<(Sym, Rc<Vec<Member>>)>,
     /// The task's random stream, made at its first draw.
     rng: Option<Rng>,
-    /// Draws a plain task took in earlier turns: its stream resumes past them.
+    /// Draws the task took in earlier turns: its stream resumes past them.
     rng_skip: u64,
     frame_start: u64,
     /// The task definition whose steps run now, when the task `call`ed it
@@ -539,9 +539,9 @@ impl Ctx {
         wait
     }
 
-    /// Runs a simple step (see [`Step::is_simple`]) up to its sleep, if it
-    /// has one: the caller sleeps, so that a task future and a plain task
-    /// share every other effect.
+    /// Runs a step that needs no instruction of its own (see
+    /// [`crate::program::Op::Step`]) up to its sleep, if it has one: the
+    /// step machine sleeps.
     fn simple(&mut self, step: &Step) -> Result<Then, Raise> {
         match step {
             Step::Sleep(d) => {

@@ -1,10 +1,10 @@
-//! A task definition compiled for the plain path: its steps flattened into
-//! instructions with jumps, and a table of the regions they open (a `with`'s
-//! permit, a loop, a timeout, a `try` and its handlers), innermost found by
-//! position, that say what an error, a `return` or a `break` does on its
-//! way out; and the state a plain task keeps between its turns in place of
-//! a future. Built from the model alone; run by [`crate::interpreter`]'s
-//! plain path.
+//! A task definition compiled: its steps flattened into instructions with
+//! jumps, and a table of the regions they open (a `with`'s permit, a loop,
+//! a timeout, a `try` and its handlers, a retry's attempts), innermost
+//! found by position, that say what an error, a `return` or a `break` does
+//! on its way out; and the state a task keeps between its turns (the
+//! instruction it is on, what it waits for, its frame). Built from the
+//! model alone; run by [`crate::interpreter`]'s step machine.
 
 use std::rc::Rc;
 
@@ -16,7 +16,7 @@ use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
 use crate::template::{Expr, Start};
 use crate::value::Value;
 
-/// One instruction of a plain task.
+/// One instruction of a task.
 #[derive(Debug)]
 pub(crate) enum Op {
     /// A simple step.
@@ -44,8 +44,9 @@ pub(crate) enum Op {
     /// Run another definition's steps here (`call`): its program is entered
     /// with its arguments, and left at its end or its `return`.
     Call(Start),
-    /// `asyncio.wait_for` of one task or future, in 3.12 and later with a
-    /// timeout above 0: `async with timeout(t): return await x`.
+    /// `asyncio.wait_for` of one task or future, in the form of the Python
+    /// version modelled (3.12 and later: `async with timeout(t): return
+    /// await x`; 3.11: a waiter released by a timer or by `x`).
     WaitFor {
         target: Target,
         timeout: u64,
@@ -138,7 +139,9 @@ pub(crate) enum LoopKind {
 }
 
 impl Op {
-    /// Whether running it counts as a step, as the futures count them.
+    /// Whether running it counts as a step against the step limits (each
+    /// step written counts once; the instructions that open and close
+    /// blocks around it do not).
     pub(crate) fn counts(&self) -> bool {
         match self {
             Op::Step(_)
@@ -202,7 +205,7 @@ pub(crate) enum RegionKind {
     },
 }
 
-/// A plain definition's steps, flattened.
+/// A definition's steps, flattened.
 #[derive(Debug)]
 pub(crate) struct Program {
     pub(crate) ops: Vec<Op>,
@@ -233,7 +236,7 @@ impl Program {
                 trigger: def.trigger,
             });
         }
-        // As the futures run a task: its deadline over everything, then per
+        // As asyncio's layers are nested: its deadline over everything, then per
         // attempt its permit of `limit`, then its `timeout`.
         let attempt = |p: &mut Program| match def.timeout {
             Some(after) => p.timeout(after, Says::Attempt, false, |p| p.steps(&def.body)),
@@ -448,12 +451,12 @@ impl Program {
     }
 }
 
-/// A plain task's state between its turns: the instruction it is on and
-/// what it waits for, in place of a future.
-pub(crate) struct Plain {
+/// A task's state between its turns: the instruction it is on and
+/// what it waits for, and its frame.
+pub(crate) struct Machine {
     /// The instruction it is on; [`UNSTARTED`] before its first turn.
     pub(crate) pc: u32,
-    pub(crate) wait: PlainWait,
+    pub(crate) wait: Suspension,
     /// Its variables, handles and loops, when it has any.
     pub(crate) frame: Option<Box<Frame>>,
     /// How far it has drawn from its random stream, low 32 bits (the
@@ -463,10 +466,10 @@ pub(crate) struct Plain {
     draws: u32,
 }
 
-/// The `pc` of a plain task that has not had its first turn.
+/// The `pc` of a task that has not had its first turn.
 pub(crate) const UNSTARTED: u32 = u32::MAX;
 
-/// A plain task's variables, handles and the blocks it is in, kept between
+/// A task's variables, handles and the blocks it is in, kept between
 /// its turns.
 pub(crate) struct Frame {
     pub(crate) vars: Vec<(Sym, Value)>,
@@ -476,7 +479,7 @@ pub(crate) struct Frame {
     turns: Option<Box<Turns>>,
 }
 
-/// The blocks a plain task is in, and the high bits of its count of draws
+/// The blocks a task is in, and the high bits of its count of draws
 /// (non-zero only after billions of draws, which takes a loop).
 #[derive(Default)]
 struct Turns {
@@ -484,7 +487,7 @@ struct Turns {
     draws_high: u32,
 }
 
-/// What the open blocks of a plain task keep while it runs them, innermost
+/// What the open blocks of a task keep while it runs them, innermost
 /// last: its loops, and the rest boxed once more (most tasks never open a
 /// timeout, a `finally`, a retry, an upstream wait or a call, and a plain
 /// turn moves this in and out of its frame).
@@ -494,7 +497,7 @@ pub(crate) struct Blocks {
     rest: Option<Box<Rest>>,
 }
 
-/// The blocks a plain task opens less often.
+/// The blocks a task opens less often.
 #[derive(Default)]
 pub(crate) struct Rest {
     pub(crate) timeouts: Vec<TimeoutScope>,
@@ -536,7 +539,7 @@ impl Blocks {
     }
 }
 
-/// A `call` a plain task is in: what it runs, where it returns to, and what
+/// A `call` a task is in: what it runs, where it returns to, and what
 /// it changed to give back at the end.
 pub(crate) struct CallFrame {
     pub(crate) callee: DefId,
@@ -552,7 +555,7 @@ pub(crate) struct CallFrame {
     pub(crate) outer_called: Option<DefId>,
 }
 
-/// A loop a plain task is in, outermost first.
+/// A loop a task is in, outermost first.
 pub(crate) struct Turning {
     /// Where this turn's `i` is in the variables (the body's own variables
     /// come after it).
@@ -646,9 +649,9 @@ impl Frame {
     }
 }
 
-/// What a plain task waits for at its instruction.
+/// What a task waits for at its instruction.
 #[derive(Clone)]
-pub(crate) enum PlainWait {
+pub(crate) enum Suspension {
     /// Its sleep's timer.
     Timer(TimerKey),
     /// One turn of the loop (`asyncio.sleep(0)`).
@@ -678,7 +681,7 @@ pub(crate) enum PlainWait {
     Frozen,
 }
 
-/// A plain task in `asyncio.wait`: on what, and whether the pending are
+/// A task in `asyncio.wait`: on what, and whether the pending are
 /// cancelled after.
 #[derive(Clone)]
 pub(crate) struct WaitSet {
@@ -687,7 +690,7 @@ pub(crate) struct WaitSet {
     pub(crate) cancel_pending: bool,
 }
 
-/// A plain task in `wait_for` (3.12 and later): its open timeout, and
+/// A task in `wait_for` (3.12 and later): its open timeout, and
 /// what it awaits (through a shield's waiter, if shielded).
 #[derive(Clone)]
 pub(crate) struct WaitingFor {
@@ -697,7 +700,7 @@ pub(crate) struct WaitingFor {
     pub(crate) shield: Option<Rc<Waiter>>,
 }
 
-/// A plain task in 3.11's `wait_for`: the waiter its timer and what it
+/// A task in 3.11's `wait_for`: the waiter its timer and what it
 /// awaits both release (through a shield's extra turn, if shielded).
 #[derive(Clone)]
 pub(crate) struct WaitForTimer {
@@ -708,7 +711,7 @@ pub(crate) struct WaitForTimer {
     pub(crate) timeout: u64,
 }
 
-/// A plain task in `wait_for`'s `_cancel_and_wait`: what it awaited (or
+/// A task in `wait_for`'s `_cancel_and_wait`: what it awaited (or
 /// a shield's own future) was cancelled, and it waits for the end.
 #[derive(Clone)]
 pub(crate) struct CancelWait {
@@ -721,7 +724,7 @@ pub(crate) struct CancelWait {
     pub(crate) interrupted: bool,
 }
 
-/// A plain task waiting in one of a queue's lines.
+/// A task waiting in one of a queue's lines.
 #[derive(Clone)]
 pub(crate) struct QueueWait {
     pub(crate) queue: QueueId,
@@ -729,7 +732,7 @@ pub(crate) struct QueueWait {
     pub(crate) line: Line,
 }
 
-/// Which of a queue's lines a plain task waits in.
+/// Which of a queue's lines a task waits in.
 #[derive(Clone)]
 pub(crate) enum Line {
     /// The getters: for an item.
@@ -740,12 +743,12 @@ pub(crate) enum Line {
     Drained,
 }
 
-impl Plain {
+impl Machine {
     /// A task about to take its first turn, with its variables if it keeps them.
-    pub(crate) fn new(vars: Vec<(Sym, Value)>) -> Plain {
-        Plain {
+    pub(crate) fn new(vars: Vec<(Sym, Value)>) -> Machine {
+        Machine {
             pc: UNSTARTED,
-            wait: PlainWait::Frozen,
+            wait: Suspension::Frozen,
             frame: Frame::keep(vars, Vec::new(), Blocks::default()),
             draws: 0,
         }
@@ -790,8 +793,8 @@ mod tests {
     /// A loop can draw past 2^32 times: the count is kept whole, half in the
     /// slot and half in the frame.
     #[test]
-    fn a_plain_task_counts_its_draws_past_four_billion() {
-        let mut p = Plain::new(Vec::new());
+    fn a_task_counts_its_draws_past_four_billion() {
+        let mut p = Machine::new(Vec::new());
         p.set_draws(7);
         assert_eq!((p.draws(), p.frame.is_none()), (7, true));
         let many = (5u64 << 32) + 3;

@@ -22,7 +22,7 @@ use crate::clock::{Clock, TimerKey};
 use crate::critical_path::{Cause, Recorder, What};
 use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
-use crate::program::{Plain, Program};
+use crate::program::{Machine, Program};
 use crate::queue::Queue;
 use crate::render::Tracer;
 use crate::rng::{Rng, name_hash};
@@ -188,7 +188,7 @@ pub(crate) enum Job {
     /// A done callback, run as its own turn (asyncio's `call_soon`), as
     /// part of what scheduled it (for the critical path).
     Callback(Callback, Cause),
-    /// A task's next turn (see [`crate::program::Plain`]).
+    /// A task's next turn (see [`crate::program::Machine`]).
     Turn(TaskId),
     /// A timer that came due without the clock moving: like asyncio's timer
     /// handle, it runs in its turn, and what it wakes runs in the next.
@@ -269,7 +269,7 @@ pub(crate) struct TaskSlot {
     /// asyncio's `cancelling()` count.
     pub cancels: u32,
     /// Its step machine: where it is in its program, and what it waits for.
-    pub machine: Plain,
+    pub machine: Machine,
     /// Its place in the ready queue.
     pub turn: Cell<Turn>,
     /// Done callbacks; most tasks have one (whoever awaits or gathers them).
@@ -366,7 +366,6 @@ pub(crate) struct Setup {
     pub limits: Limits,
     pub sleeps_block: bool,
     pub real: Option<RealClock>,
-    /// Whether simple tasks run as plain step machines (see [`Program`]).
     /// How tasks run: the interpreter.
     pub hooks: Hooks,
     /// Whether to note what made each task ready, for the critical path.
@@ -536,7 +535,7 @@ impl Sim {
                 state: State::Pending,
                 must_cancel: false,
                 cancels: 0,
-                machine: Plain::new(vars),
+                machine: Machine::new(vars),
                 turn: Cell::new(Turn::Queued),
                 callbacks: Callbacks::None,
                 outcome: None,
@@ -577,8 +576,7 @@ impl Sim {
         Event::new(self.now(), actor, kind, detail)
     }
 
-    /// A plain task's turn begins: as a watched future's poll does, it
-    /// says whether a blocking call delayed it.
+    /// A task's turn begins: whether a blocking call delayed it is said.
     pub(crate) fn turn_begins(&self, id: TaskId) {
         if self.watch_blocks {
             let due = self.readies.borrow()[id as usize].take_due();
@@ -717,12 +715,12 @@ impl Sim {
             .expect("a called definition's steps are compiled")
     }
 
-    /// The program of a plain definition.
+    /// The program of a definition.
     pub(crate) fn program(&self, def: DefId) -> &Program {
         &self.programs[def as usize]
     }
 
-    /// Ends a plain task's turn: queued again if it was woken meanwhile.
+    /// Ends a task's turn: queued again if it was woken meanwhile.
     pub(crate) fn end_turn(&self, id: TaskId) {
         let was = self.tasks.borrow()[id as usize].turn.replace(Turn::Idle);
         if was == Turn::Woken && self.state(Member::Task(id)) == State::Pending {

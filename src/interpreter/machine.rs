@@ -1,40 +1,36 @@
-//! Plain tasks: a task whose body is simple runs as a small step machine in
-//! the ready queue instead of a future, so a million of them stay small.
+//! The step machine: every task runs its compiled [`Program`] in turns of
+//! the ready queue, from the instruction it is on until it waits again or
+//! ends, and keeps between turns only where it is, what it waits for
+//! ([`Suspension`]) and its frame, so a million tasks stay small.
 //!
-//! A definition is plain when its steps are simple ([`Step::is_simple`]),
-//! `acquire`, `put`, `get`, `join`, `await`, `gather`, `wait`, `wait_for`
-//! (3.12 and later, timeout above 0: an open timeout around an await),
-//! `call` (of steps that can run plain themselves: entered as their own
-//! program, left at its end or at a `return`, with a frame saying where to
-//! go back), or `with`, `timeout`, `try`, `repeat`, `forever`, `for`,
-//! `each` and `consume` blocks of such steps; its `limit`, `timeout`,
+//! A definition's steps are compiled once into instructions and jumps,
+//! with a table of the regions its blocks open: its `limit`, `timeout`,
 //! `deadline` and `retry` are blocks around its body (a failure that leaves
 //! the attempts' block to be retried goes to a backoff and back to its
 //! start), and its `after` is a first instruction that waits for its
-//! trigger rule. Its steps are compiled once into a flat [`Program`] of
-//! instructions and jumps, with a table of the regions that blocks open:
-//! whatever leaves a block (an error, a cancellation, a `return`, a
-//! `break`) goes out through the regions around it, innermost first, as it
-//! would through the futures' nested blocks ([`Ctx::complete`]): a permit
-//! is given back, a timeout closed, a loop's turn ended, a `try` catches or
-//! runs its `finally` with the ending kept for after it. What open blocks
-//! hold (a loop's turn, an open timeout, a pending ending) is kept in the
-//! task's frame between turns. `wait_for` in 3.11 or with a timeout of 0,
-//! still run as futures.
+//! trigger rule. Whatever leaves a block (an error, a cancellation, a
+//! `return`, a `break`) goes out through the regions around it, innermost
+//! first ([`Ctx::complete`]): a permit is given back, a timeout closed, a
+//! loop's turn ended, a `try` catches or runs its `finally` with the ending
+//! kept for after it. A `call` enters the callee's own program and comes
+//! back at its end, its `return` or its error, with a frame saying where
+//! to. What open blocks hold (a loop's turn, an open timeout, a pending
+//! ending, a call) is kept in the task's frame between turns.
 //!
-//! The steps run through the same [`Ctx::simple`], `acquire` and `release`
-//! code as a future's; only the waits differ in form, not in order. Tests run
-//! every scenario both ways and compare the traces. A scenario with a
-//! `block` step runs every task as a future: seeing whom a block delayed
-//! takes the wakers that `blocking.rs` wraps.
+//! Each wait is begun by one function here and ended by [`Ctx::woken`],
+//! which also delivers a cancellation: a timer, a turn of the loop, a
+//! permit, a place in a queue's line, the end of an awaited task, a
+//! gather, `asyncio.wait`, `wait_for` in each version's form (3.11's
+//! waiter and timer, or 3.12's timeout; its cancel-and-wait after), an
+//! upstream trigger and a retry's backoff.
 
 use std::rc::Rc;
 
 use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, retried, started};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
-    Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over, PlainWait, Program,
-    QueueWait, RegionKind, Turning, UNSTARTED, WaitForTimer, WaitSet, WaitingFor,
+    Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over, Program, QueueWait,
+    RegionKind, Suspension, Turning, UNSTARTED, WaitForTimer, WaitSet, WaitingFor,
 };
 use crate::queue::Side;
 use crate::runtime::{
@@ -43,7 +39,7 @@ use crate::runtime::{
 
 use crate::value::Value;
 
-/// How a plain task goes on once what it waited for came.
+/// How a task goes on once what it waited for came.
 enum Resume {
     /// With the next instruction.
     Next,
@@ -56,18 +52,18 @@ enum Resume {
     /// and pending (and cancelled the pending, if asked).
     Waited(Vec<Member>, bool),
     /// Not yet: the same instruction waits on for something else.
-    Then(PlainWait),
+    Then(Suspension),
 }
 
-/// Where a plain task's turn left it.
+/// Where a task's turn left it.
 enum Left {
-    Waiting(u32, PlainWait),
+    Waiting(u32, Suspension),
     Ended(Outcome),
     /// Cancelled before it started: already over.
     Over,
 }
 
-/// One turn of a plain task: from where it waited, until it waits again or ends.
+/// One turn of a task: from where it waited, until it waits again or ends.
 pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
     sim.turn_begins(id);
     let (def, frame_start, pc, wait, mut frame, draws) = {
@@ -77,7 +73,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         let (def, started) = (slot.def, slot.started_at());
         let p = &mut slot.machine;
 
-        let wait = std::mem::replace(&mut p.wait, PlainWait::Frozen);
+        let wait = std::mem::replace(&mut p.wait, Suspension::Frozen);
         let pc = (p.pc != UNSTARTED).then_some(p.pc);
         let draws = p.draws();
         (def, started, pc, wait, p.frame.take(), draws)
@@ -109,7 +105,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         }
         None => sim.program(def),
     };
-    match ctx.plain_turn(sim, program, pc, wait, &mut blocks) {
+    match ctx.run_turn(sim, program, pc, wait, &mut blocks) {
         Left::Waiting(pc, wait) => {
             let mut tasks = sim.tasks.borrow_mut();
             let p = &mut tasks[id as usize].machine;
@@ -134,18 +130,16 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
 }
 
 impl Ctx {
-    /// Runs a plain task from instruction `pc`, once what it waited for came,
-    /// until it waits again or ends: the steps of [`Ctx::body`], the waits of
-    /// [`Ctx::sleep`], [`Ctx::acquire`], `put`, `get`, `join`, `await` and
-    /// `gather`, the turns of `repeat`, `forever`, `for`, `each` and
-    /// `consume`, and the ways into and out of `with`, `timeout` and `try`
+    /// Runs a task from instruction `pc`, once what it waited for came,
+    /// until it waits again or ends: each instruction, the waits they begin,
+    /// the turns of loops, and the ways into and out of blocks and calls
     /// (`blocks`: what those it is in keep).
-    fn plain_turn<'a>(
+    fn run_turn<'a>(
         &mut self,
         sim: &'a Sim,
         mut program: &'a Program,
         pc: Option<u32>,
-        wait: PlainWait,
+        wait: Suspension,
         blocks: &mut Blocks,
     ) -> Left {
         // Set when the instruction at `pc` runs again after a wait: it is
@@ -210,16 +204,16 @@ impl Ctx {
             };
             let first = again.is_none();
             if first && op.counts() && !self.sim.count_step(self.id) {
-                return Left::Waiting(pc, PlainWait::Frozen);
+                return Left::Waiting(pc, Suspension::Frozen);
             }
             let wait = match op {
                 Op::Step(step) => match self.simple(step) {
                     Ok(Then::Flow(Flow::Next)) => None,
                     Ok(Then::Flow(flow)) => leave!(pc, Ok(flow)),
-                    Ok(Then::Sleep(ns)) => Some(self.plain_sleep(ns)),
+                    Ok(Then::Sleep(ns)) => Some(self.sleep(ns)),
                     Err(raise) => leave!(pc, Err(raise)),
                 },
-                Op::Acquire { sem, .. } => self.plain_acquire(*sem),
+                Op::Acquire { sem, .. } => self.acquire(*sem),
                 Op::Release(sem) => match self.release(*sem) {
                     Ok(()) => None,
                     Err(raise) => leave!(pc, Err(raise)),
@@ -229,10 +223,10 @@ impl Ctx {
                         Some(Some(item)) => item,
                         _ => self.eval(item, "put"),
                     };
-                    self.plain_put(*queue, item, first)
+                    self.put(*queue, item, first)
                 }
-                Op::Get(queue) => self.plain_get(*queue),
-                Op::Join(queue) => self.plain_join(*queue),
+                Op::Get(queue) => self.get(*queue),
+                Op::Join(queue) => self.join(*queue),
                 Op::Loop { kind, end } => {
                     let over = match kind {
                         LoopKind::Times(times) => Over::Turns(*times),
@@ -268,7 +262,7 @@ impl Ctx {
                     self.begin_turn(&mut turning);
                     blocks.loops.push(turning);
                     if !self.turn_counted(kind, pc, *end) {
-                        return Left::Waiting(pc + 1, PlainWait::Frozen);
+                        return Left::Waiting(pc + 1, Suspension::Frozen);
                     }
                     None
                 }
@@ -296,7 +290,7 @@ impl Ctx {
                     }
                     self.begin_turn(t);
                     if !self.turn_counted(kind, *start, *end) {
-                        return Left::Waiting(pc, PlainWait::Frozen);
+                        return Left::Waiting(pc, Suspension::Frozen);
                     }
                     pc = start + 1;
                     continue;
@@ -356,7 +350,7 @@ impl Ctx {
                                     Err(raise) => leave!(pc, Err(raise)),
                                 }
                             } else {
-                                Some(self.plain_wait_for(scope, member, timeout, shield))
+                                Some(self.wait_for(scope, member, timeout, shield))
                             }
                         }
                     }
@@ -381,8 +375,8 @@ impl Ctx {
                 Op::Await(target) => {
                     let members = self.resolve(target);
                     let begun = match members.as_slice() {
-                        [m] => self.plain_await(*m),
-                        ms => self.plain_gather(ms.to_vec(), false, true),
+                        [m] => self.await_member(*m),
+                        ms => self.gather(ms.to_vec(), false, true),
                     };
                     match begun {
                         Ok(wait) => wait,
@@ -394,7 +388,7 @@ impl Ctx {
                     return_exceptions,
                 } => {
                     let members = targets.iter().flat_map(|t| self.resolve(t)).collect();
-                    match self.plain_gather(members, *return_exceptions, false) {
+                    match self.gather(members, *return_exceptions, false) {
                         Ok(wait) => wait,
                         Err(raise) => leave!(pc, Err(raise)),
                     }
@@ -411,7 +405,7 @@ impl Ctx {
                         Ok(w) => {
                             let on = Waiting::on("asyncio.wait", members.clone().into());
                             self.sim.set_waiting(self.id, on);
-                            Some(PlainWait::Wait(Box::new(WaitSet {
+                            Some(Suspension::Wait(Box::new(WaitSet {
                                 w,
                                 members,
                                 cancel_pending: *cancel_pending,
@@ -421,9 +415,9 @@ impl Ctx {
                     }
                 }
                 Op::Take { queue, start } => {
-                    let item = match self.plain_take(*queue) {
+                    let item = match self.take(*queue) {
                         Ok(item) => item,
-                        Err(wait) => match self.plain_woken(&wait) {
+                        Err(wait) => match self.woken(&wait) {
                             None => return Left::Waiting(pc, wait),
                             // Taken by a newcomer meanwhile: try again.
                             Some(Ok(_)) => {
@@ -502,7 +496,7 @@ impl Ctx {
                             let w = self.begin_wait_first(&running);
                             let on = Waiting::on(crate::runtime::UPSTREAM, running.clone().into());
                             self.sim.set_waiting(self.id, on);
-                            Some(PlainWait::Upstream(Box::new(WaitSet {
+                            Some(Suspension::Upstream(Box::new(WaitSet {
                                 w,
                                 members: running,
                                 cancel_pending: false,
@@ -531,7 +525,7 @@ impl Ctx {
                     };
                     let retry = program.retry.as_ref().expect("a task that retries");
                     let wait = self.backoff(retry, blocks.rest().attempt, &failure);
-                    Some(self.plain_sleep_as(wait, Waiting::Backoff))
+                    Some(self.sleep_as(wait, Waiting::Backoff))
                 }
                 Op::Restart { at } => {
                     if let Some(fresh) = &blocks.rest().fresh {
@@ -547,7 +541,7 @@ impl Ctx {
                 pc += 1;
                 continue;
             };
-            if let PlainWait::Turn = wait {
+            if let Suspension::Turn = wait {
                 // It woke itself: it runs again after what is queued.
                 return Left::Waiting(pc, wait);
             }
@@ -619,25 +613,25 @@ impl Ctx {
     }
 
     /// Starts a sleep: a timer, or one turn of the loop for 0.
-    fn plain_sleep(&mut self, ns: u64) -> PlainWait {
-        self.plain_sleep_as(ns, Waiting::Sleep)
+    fn sleep(&mut self, ns: u64) -> Suspension {
+        self.sleep_as(ns, Waiting::Sleep)
     }
 
     /// Starts a sleep that says what it is (`waiting`, given when it ends).
-    fn plain_sleep_as(&mut self, ns: u64, waiting: fn(u64) -> Waiting) -> PlainWait {
+    fn sleep_as(&mut self, ns: u64, waiting: fn(u64) -> Waiting) -> Suspension {
         let (sim, id) = (&self.sim, self.id);
         if ns == 0 {
             sim.set_waiting(id, Waiting::Turn);
             sim.wake(id);
-            return PlainWait::Turn;
+            return Suspension::Turn;
         }
         let key = sim.clock.borrow_mut().set(ns, TimerAction::Wake(id));
         sim.set_waiting(id, waiting(sim.now().saturating_add(ns)));
-        PlainWait::Timer(key)
+        Suspension::Timer(key)
     }
 
     /// Takes a permit at once if one is free; otherwise joins the queue.
-    fn plain_acquire(&mut self, sem: SemId) -> Option<PlainWait> {
+    fn acquire(&mut self, sem: SemId) -> Option<Suspension> {
         let sim = &self.sim;
         if sim.semaphores.borrow_mut()[sem as usize]
             .at(sim.now())
@@ -651,13 +645,13 @@ impl Ctx {
             .enqueue(self.id);
         self.permit_wait_event(sem);
         sim.set_waiting(self.id, Waiting::Semaphore(sem));
-        Some(PlainWait::Permit(sem))
+        Some(Suspension::Permit(sem))
     }
 
     /// `await queue.put(item)`: in at once when there is room; otherwise in
     /// the line of putters, the item kept (`first`: the first try, which
     /// says the queue is full).
-    fn plain_put(&mut self, queue: QueueId, item: Value, first: bool) -> Option<PlainWait> {
+    fn put(&mut self, queue: QueueId, item: Value, first: bool) -> Option<Suspension> {
         let sim = self.sim.clone();
         let r = sim.queues[queue as usize]
             .borrow_mut()
@@ -694,8 +688,8 @@ impl Ctx {
 
     /// `await queue.get()`: the oldest item at once when there is one;
     /// otherwise in the line of getters.
-    fn plain_get(&mut self, queue: QueueId) -> Option<PlainWait> {
-        match self.plain_take(queue) {
+    fn get(&mut self, queue: QueueId) -> Option<Suspension> {
+        match self.take(queue) {
             Ok(item) => {
                 self.set_var(sym::ITEM, item);
                 None
@@ -705,7 +699,7 @@ impl Ctx {
     }
 
     /// The oldest item of `queue`, or a place in its line of getters.
-    fn plain_take(&mut self, queue: QueueId) -> Result<Value, PlainWait> {
+    fn take(&mut self, queue: QueueId) -> Result<Value, Suspension> {
         let sim = self.sim.clone();
         let got = sim.queues[queue as usize]
             .borrow_mut()
@@ -732,12 +726,12 @@ impl Ctx {
 
     /// `await task`: its result at once if it is done; otherwise a wait for
     /// its end.
-    fn plain_await(&mut self, m: Member) -> Result<Option<PlainWait>, Raise> {
+    fn await_member(&mut self, m: Member) -> Result<Option<Suspension>, Raise> {
         let sim = &self.sim;
         if sim.state(m) == State::Pending {
             sim.add_callback(m, Callback::Wake(self.id));
             sim.set_waiting(self.id, Waiting::Member(m));
-            return Ok(Some(PlainWait::Member(m)));
+            return Ok(Some(Suspension::Member(m)));
         }
         let value = sim.outcome(m).expect("finished")?;
         self.set_var(sym::RESULT, value);
@@ -746,12 +740,12 @@ impl Ctx {
 
     /// `asyncio.gather(...)`: its result at once if it is decided;
     /// otherwise a wait for it. `by_await`: an `await` of several.
-    fn plain_gather(
+    fn gather(
         &mut self,
         members: Vec<Member>,
         return_exceptions: bool,
         by_await: bool,
-    ) -> Result<Option<PlainWait>, Raise> {
+    ) -> Result<Option<Suspension>, Raise> {
         match self.begin_gather(members, return_exceptions) {
             Ok(decided) => {
                 let value = self.shallow(decided?, gather_name(by_await));
@@ -760,13 +754,13 @@ impl Ctx {
             }
             Err(g) => {
                 self.sim.set_waiting(self.id, Waiting::Gather(g.clone()));
-                Ok(Some(PlainWait::Gather { g, by_await }))
+                Ok(Some(Suspension::Gather { g, by_await }))
             }
         }
     }
 
     /// `await queue.join()`: at once when no item is unfinished.
-    fn plain_join(&mut self, queue: QueueId) -> Option<PlainWait> {
+    fn join(&mut self, queue: QueueId) -> Option<Suspension> {
         let sim = &self.sim;
         let q = &sim.queues[queue as usize];
         if q.borrow().unfinished() == 0 {
@@ -781,13 +775,13 @@ impl Ctx {
     /// `wait_for` in 3.12 and later, on what is not done yet: an open
     /// timeout around an await (through a shield, whose outer future is
     /// set a turn after the task).
-    fn plain_wait_for(
+    fn wait_for(
         &self,
         scope: crate::task::TimeoutScope,
         member: Member,
         timeout: u64,
         shield: bool,
-    ) -> PlainWait {
+    ) -> Suspension {
         let sim = &self.sim;
         let shield = shield.then(|| {
             let waiter = Waiter::new(self.id);
@@ -800,7 +794,7 @@ impl Ctx {
             sim.add_callback(member, Callback::Wake(self.id));
             sim.set_waiting(self.id, Waiting::Member(member));
         }
-        PlainWait::WaitFor(Box::new(WaitingFor {
+        Suspension::WaitFor(Box::new(WaitingFor {
             scope,
             timeout,
             member,
@@ -818,12 +812,12 @@ impl Ctx {
         member: Member,
         timeout: u64,
         shield: bool,
-    ) -> PlainWait {
+    ) -> Suspension {
         let sim = &self.sim;
         let shield = shield && sim.state(member) == State::Pending;
         sim.add_callback(member, Callback::Release(waiter.clone(), shield as u8));
         sim.set_waiting(self.id, Waiting::on("wait_for", Rc::new([member])));
-        PlainWait::WaitForTimer(Box::new(WaitForTimer {
+        Suspension::WaitForTimer(Box::new(WaitForTimer {
             waiter,
             key,
             member,
@@ -843,7 +837,7 @@ impl Ctx {
         shield: bool,
         timeout: u64,
         interrupted: bool,
-    ) -> PlainWait {
+    ) -> Suspension {
         let sim = &self.sim;
         let waiter = Waiter::new(self.id);
         let on = if shield {
@@ -855,7 +849,7 @@ impl Ctx {
             Waiting::on("a cancelled task to finish", Rc::new([member]))
         };
         sim.set_waiting(self.id, on);
-        PlainWait::CancelWait(Box::new(CancelWait {
+        Suspension::CancelWait(Box::new(CancelWait {
             waiter,
             member,
             shield,
@@ -866,9 +860,9 @@ impl Ctx {
 
     /// What a wait came to, following the waits it leads to; the wait
     /// itself while it goes on.
-    fn settled(&mut self, mut wait: PlainWait) -> Result<Result<Resume, Raise>, PlainWait> {
+    fn settled(&mut self, mut wait: Suspension) -> Result<Result<Resume, Raise>, Suspension> {
         loop {
-            match self.plain_woken(&wait) {
+            match self.woken(&wait) {
                 None => return Err(wait),
                 Some(Ok(Resume::Then(next))) => wait = next,
                 Some(r) => return Ok(r),
@@ -888,16 +882,16 @@ impl Ctx {
         }
     }
 
-    /// Whether what a plain task waits for came: `None` while it waits.
-    fn plain_woken(&self, wait: &PlainWait) -> Option<Result<Resume, Raise>> {
+    /// Whether what a task waits for came: `None` while it waits.
+    fn woken(&self, wait: &Suspension) -> Option<Result<Resume, Raise>> {
         let (sim, id) = (&self.sim, self.id);
         let r = match wait {
-            PlainWait::Frozen => return None,
-            PlainWait::Turn => match sim.take_cancel(id) {
+            Suspension::Frozen => return None,
+            Suspension::Turn => match sim.take_cancel(id) {
                 true => Err(Raise::Cancelled),
                 false => Ok(()),
             },
-            PlainWait::Timer(key) => {
+            Suspension::Timer(key) => {
                 if sim.take_cancel(id) {
                     sim.clock.borrow_mut().cancel(*key);
                     Err(Raise::Cancelled)
@@ -907,7 +901,7 @@ impl Ctx {
                     Ok(())
                 }
             }
-            PlainWait::Permit(sem) => {
+            Suspension::Permit(sem) => {
                 let r = if sim.take_cancel(id) {
                     Err(Raise::Cancelled)
                 } else if sim.semaphores.borrow()[*sem as usize].is_granted(id) {
@@ -919,7 +913,7 @@ impl Ctx {
                 self.permit_waited(*sem, r.is_ok());
                 return Some(r.map(|()| Resume::Next));
             }
-            PlainWait::Member(m) => {
+            Suspension::Member(m) => {
                 let r = if sim.take_cancel(id) {
                     Err(Raise::Cancelled)
                 } else if sim.state(*m) != State::Pending {
@@ -935,7 +929,7 @@ impl Ctx {
                 let outcome = sim.outcome(*m).expect("finished");
                 return Some(outcome.map(Resume::Result));
             }
-            PlainWait::Gather { g, by_await } => {
+            Suspension::Gather { g, by_await } => {
                 let r = if sim.take_cancel(id) {
                     Err(Raise::Cancelled)
                 } else if g.result.borrow().is_some() {
@@ -951,7 +945,7 @@ impl Ctx {
                 let name = gather_name(*by_await);
                 return Some(result.map(|v| Resume::Result(self.shallow(v, name))));
             }
-            PlainWait::WaitFor(wf) => {
+            Suspension::WaitFor(wf) => {
                 let ready = match &wf.shield {
                     Some(waiter) => waiter.done.get(),
                     None => sim.state(wf.member) != State::Pending,
@@ -981,7 +975,7 @@ impl Ctx {
                 let closed = self.close_wait_for(wf.scope.clone(), wf.timeout, wf.member, outcome);
                 return Some(closed.map(Resume::Result));
             }
-            PlainWait::WaitForTimer(w) => {
+            Suspension::WaitForTimer(w) => {
                 let r = if sim.take_cancel(id) {
                     Err(Raise::Cancelled)
                 } else if w.waiter.done.get() {
@@ -1009,7 +1003,7 @@ impl Ctx {
                 let next = self.cancel_wait(w.member, w.shield, w.timeout, r.is_err());
                 return Some(Ok(Resume::Then(next)));
             }
-            PlainWait::CancelWait(c) => {
+            Suspension::CancelWait(c) => {
                 let r = if sim.take_cancel(id) {
                     Err(Raise::Cancelled)
                 } else if c.waiter.done.get() {
@@ -1046,7 +1040,7 @@ impl Ctx {
                 };
                 return Some(outcome.map(Resume::Result));
             }
-            PlainWait::Wait(set) => {
+            Suspension::Wait(set) => {
                 let r = if sim.take_cancel(id) {
                     Err(Raise::Cancelled)
                 } else if set.w.waiter.done.get() {
@@ -1059,7 +1053,7 @@ impl Ctx {
                 let waited = Resume::Waited(set.members.clone(), set.cancel_pending);
                 return Some(r.map(|()| waited));
             }
-            PlainWait::Upstream(set) => {
+            Suspension::Upstream(set) => {
                 let r = if sim.take_cancel(id) {
                     Err(Raise::Cancelled)
                 } else if set.w.waiter.done.get() {
@@ -1072,7 +1066,7 @@ impl Ctx {
                 self.end_wait(&set.w, &set.members);
                 return Some(r);
             }
-            PlainWait::Queue(wait) => {
+            Suspension::Queue(wait) => {
                 let QueueWait {
                     queue,
                     waiter,
@@ -1112,7 +1106,7 @@ impl Ctx {
     }
 
     /// Carries what ended a block at instruction `pc` out through the
-    /// regions around it, innermost first, as the nested blocks of a future
+    /// regions around it, innermost first, as Python's nested blocks
     /// would: a permit is given back (its error replacing the ending), a
     /// timeout closed (a cancellation it caused becoming `TimeoutError`), a
     /// loop's turn ended (a `break` stops there), a `try` catches into its
@@ -1251,8 +1245,8 @@ impl Ctx {
 }
 
 /// A wait in one of `queue`'s lines.
-fn queue_wait(queue: QueueId, waiter: Rc<Waiter>, line: Line) -> PlainWait {
-    PlainWait::Queue(Box::new(QueueWait {
+fn queue_wait(queue: QueueId, waiter: Rc<Waiter>, line: Line) -> Suspension {
+    Suspension::Queue(Box::new(QueueWait {
         queue,
         waiter,
         line,
