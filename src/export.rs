@@ -212,7 +212,35 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
         let bound: Vec<Sym> = match step {
             Step::Spawn { bind, .. } => bind.as_.into_iter().chain(bind.into).collect(),
             Step::Wait { .. } => vec![sym::DONE, sym::PENDING],
-            _ => Vec::new(),
+            // An `each` loop's handle is the loop's own, not a group.
+            Step::Sleep(_)
+            | Step::Block(_)
+            | Step::Log(_)
+            | Step::Fail { .. }
+            | Step::Return(_)
+            | Step::Call(_)
+            | Step::Await(_)
+            | Step::Gather { .. }
+            | Step::WaitFor { .. }
+            | Step::Timeout { .. }
+            | Step::Cancel(_)
+            | Step::Try { .. }
+            | Step::With { .. }
+            | Step::Acquire(_)
+            | Step::Release(_)
+            | Step::Put { .. }
+            | Step::Get(_)
+            | Step::TaskDone(_)
+            | Step::Join(_)
+            | Step::Consume { .. }
+            | Step::SetResult { .. }
+            | Step::SetException { .. }
+            | Step::Repeat { .. }
+            | Step::Forever(_)
+            | Step::For { .. }
+            | Step::Each { .. }
+            | Step::Check { .. }
+            | Step::Break => Vec::new(),
         };
         for s in bound {
             if !out.contains(&s) {

@@ -101,7 +101,24 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::SetResult { future, .. } | Step::SetException { future, .. } => {
                 push(out, me, Node::Future(*future), "sets".into(), false)
             }
-            _ => {}
+            // No edge of their own (their blocks' steps are walked below).
+            Step::Sleep(_)
+            | Step::Block(_)
+            | Step::Log(_)
+            | Step::Fail { .. }
+            | Step::Return(_)
+            | Step::Timeout { .. }
+            | Step::Cancel(_)
+            | Step::Try { .. }
+            | Step::Release(_)
+            | Step::TaskDone(_)
+            | Step::Join(_)
+            | Step::Repeat { .. }
+            | Step::Forever(_)
+            | Step::For { .. }
+            | Step::Each { .. }
+            | Step::Check { .. }
+            | Step::Break => {}
         }
         for body in step.children() {
             walk(body, me, out);

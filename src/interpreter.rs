@@ -598,7 +598,26 @@ impl Ctx {
             }
             Step::Check { target, state } => self.check(target, *state),
             Step::Break => return Ok(Then::Flow(Flow::Break)),
-            _ => unreachable!("only simple steps come here"),
+            // Compiled to instructions of their own (see `Program::steps`).
+            Step::Call(_)
+            | Step::Await(_)
+            | Step::Gather { .. }
+            | Step::Wait { .. }
+            | Step::WaitFor { .. }
+            | Step::Timeout { .. }
+            | Step::Try { .. }
+            | Step::With { .. }
+            | Step::Acquire(_)
+            | Step::Put { .. }
+            | Step::Get(_)
+            | Step::Join(_)
+            | Step::Consume { .. }
+            | Step::Repeat { .. }
+            | Step::Forever(_)
+            | Step::For { .. }
+            | Step::Each { .. } => {
+                unreachable!("a step with an instruction of its own")
+            }
         }
         Ok(Then::Flow(Flow::Next))
     }

@@ -54,6 +54,7 @@ mod trace;
 mod trigger;
 mod validate;
 mod value;
+mod verb;
 mod workload;
 
 use std::io::Write;

@@ -7,6 +7,7 @@ use crate::distribution::Dist;
 pub(crate) use crate::ids::{DefId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
+use crate::verb::Verb;
 
 #[derive(Debug)]
 pub(crate) struct Model {
@@ -402,6 +403,42 @@ pub(crate) enum Step {
 }
 
 impl Step {
+    /// The verb this step was written with.
+    pub(crate) fn verb(&self) -> Verb {
+        match self {
+            Step::Sleep(_) => Verb::Sleep,
+            Step::Block(_) => Verb::Block,
+            Step::Log(_) => Verb::Log,
+            Step::Fail { .. } => Verb::Fail,
+            Step::Return(_) => Verb::Return,
+            Step::Spawn { .. } => Verb::Spawn,
+            Step::Call(_) => Verb::Call,
+            Step::Await(_) => Verb::Await,
+            Step::Gather { .. } => Verb::Gather,
+            Step::Wait { .. } => Verb::Wait,
+            Step::WaitFor { .. } => Verb::WaitFor,
+            Step::Timeout { .. } => Verb::Timeout,
+            Step::Cancel(_) => Verb::Cancel,
+            Step::Try { .. } => Verb::Try,
+            Step::With { .. } => Verb::With,
+            Step::Acquire(_) => Verb::Acquire,
+            Step::Release(_) => Verb::Release,
+            Step::Put { .. } => Verb::Put,
+            Step::Get(_) => Verb::Get,
+            Step::TaskDone(_) => Verb::TaskDone,
+            Step::Join(_) => Verb::Join,
+            Step::Consume { .. } => Verb::Consume,
+            Step::SetResult { .. } => Verb::SetResult,
+            Step::SetException { .. } => Verb::SetException,
+            Step::Repeat { .. } => Verb::Repeat,
+            Step::Forever(_) => Verb::Forever,
+            Step::For { .. } => Verb::For,
+            Step::Each { .. } => Verb::Each,
+            Step::Check { .. } => Verb::Check,
+            Step::Break => Verb::Break,
+        }
+    }
+
     /// The blocks of steps nested in this one, in the order they are written.
     pub(crate) fn children(&self) -> Vec<&[Step]> {
         match self {

@@ -2,6 +2,7 @@
 //! end (a cycle of `spawn`/`call`/started targets), cycles of `after`,
 //! `release` steps with no `acquire` before them, and ambiguous handles.
 
+use crate::verb::{Names, Verb};
 use std::ops::Range;
 
 use toml::de::DeValue;
@@ -41,9 +42,13 @@ fn starts(task: &TaskNode<'_, '_>) -> Vec<Named> {
     let mut out = Vec::new();
     let Some(steps) = task.steps else { return out };
     walk(steps, &mut |step: &Entries<'_, '_>| {
-        for key in ["spawn", "call", "await", "wait_for", "gather", "wait"] {
-            let always = key == "spawn" || key == "call";
-            for (name, span) in strings(step.get(key)) {
+        for verb in Verb::ALL {
+            let always = match verb.about().names {
+                Names::Nothing => continue,
+                Names::Starts => true,
+                Names::Targets => false,
+            };
+            for (name, span) in strings(step.get(verb.key())) {
                 if always || !task.scope.has_handle(&name) {
                     out.push((name, span));
                 }

@@ -472,18 +472,7 @@ impl Validator<'_> {
 
     /// Done callbacks run to completion at once: they cannot wait.
     fn callback_steps_only(&mut self, node: &Node<'_>, body: &[Step]) {
-        let waits = body.iter().any(|s| {
-            !matches!(
-                s,
-                Step::Log(_)
-                    | Step::SetResult { .. }
-                    | Step::SetException { .. }
-                    | Step::Cancel(_)
-                    | Step::Spawn { .. }
-                    | Step::Check { .. }
-                    | Step::TaskDone(_)
-            )
-        });
+        let waits = body.iter().any(|s| !s.verb().about().in_callback);
         if waits {
             self.r.error(node.span(), Problem::CallbackWaits);
         }
@@ -825,8 +814,9 @@ mod schema_tests {
         let steps = schema["$defs"]["step"]["oneOf"]
             .as_array()
             .expect("step variants");
-        assert_eq!(steps.len(), super::steps::VERBS.len());
-        for (verb, modifiers) in super::steps::VERBS {
+        assert_eq!(steps.len(), crate::verb::Verb::ALL.len());
+        for verb in crate::verb::Verb::ALL {
+            let (verb, modifiers) = (verb.key(), verb.about().modifiers);
             let step = steps
                 .iter()
                 .find(|s| s["required"][0] == verb)

@@ -1,6 +1,7 @@
 //! Which names exist where: task, semaphore, queue and future names for the
 //! whole file, and the variables and handles of each task body.
 
+use crate::verb::{Names, Verb};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -194,15 +195,19 @@ pub(crate) fn declared(steps: Option<&Node<'_>>, scope: &mut Scope) {
 pub(crate) fn started(steps: Option<&Node<'_>>, scope: &Scope, out: &mut Vec<String>) {
     let Some(steps) = steps else { return };
     walk(steps, &mut |step| {
-        for key in ["spawn", "call", "await", "wait_for", "gather", "wait"] {
-            let names: Vec<&str> = match step.get(key).map(|n| n.get_ref()) {
+        for verb in Verb::ALL {
+            let always = match verb.about().names {
+                Names::Nothing => continue,
+                Names::Starts => true,
+                Names::Targets => false,
+            };
+            let names: Vec<&str> = match step.get(verb.key()).map(|n| n.get_ref()) {
                 Some(DeValue::String(s)) => vec![s],
                 Some(DeValue::Array(items)) => {
                     items.iter().filter_map(|i| str_of(Some(i))).collect()
                 }
                 _ => continue,
             };
-            let always = key == "spawn" || key == "call";
             for name in names {
                 if always || !scope.has_handle(name) {
                     out.push(name.to_owned());

@@ -12,50 +12,16 @@ use crate::model::{
 use crate::problem::Problem;
 use crate::suggest::suggest;
 use crate::template::{Attr, Ref, Template, TemplateError};
-
-/// Every verb, and the modifiers each one takes.
-pub(crate) const VERBS: [(&str, &[&str]); 31] = [
-    ("sleep", &[]),
-    ("block", &[]),
-    ("log", &[]),
-    ("fail", &["chance"]),
-    ("return", &[]),
-    ("spawn", &["as", "into", "count", "args"]),
-    ("call", &["args"]),
-    ("await", &[]),
-    ("gather", &["return_exceptions"]),
-    ("wait", &["return_when", "timeout", "cancel_pending"]),
-    ("wait_for", &["timeout", "shield"]),
-    ("timeout", &["do"]),
-    ("cancel", &[]),
-    ("try", &["except", "finally", "catch"]),
-    ("with", &["do"]),
-    ("acquire", &[]),
-    ("release", &[]),
-    ("put", &["item"]),
-    ("get", &[]),
-    ("task_done", &[]),
-    ("join", &[]),
-    ("consume", &["until", "do"]),
-    ("set_result", &["value"]),
-    ("set_exception", &["error"]),
-    ("repeat", &["do"]),
-    ("forever", &[]),
-    ("for", &["in", "do"]),
-    ("each", &["as", "do"]),
-    ("check", &["state"]),
-    ("break", &[]),
-    ("pass", &[]),
-];
+use crate::verb::Verb;
 
 fn verb_names() -> impl Iterator<Item = &'static str> {
-    VERBS.iter().map(|(v, _)| *v)
+    Verb::ALL.into_iter().map(Verb::key)
 }
 
 fn all_keys() -> Vec<&'static str> {
     let mut keys: Vec<&str> = verb_names().collect();
-    for (_, mods) in VERBS {
-        for m in mods.iter() {
+    for verb in Verb::ALL {
+        for m in verb.about().modifiers {
             if !keys.contains(m) {
                 keys.push(m);
             }
@@ -85,11 +51,8 @@ impl Validator<'_> {
         };
         let t = entries(table);
         let (verb, value) = self.verb_of(&t, node)?;
-        let allowed: &'static [&'static str] = VERBS
-            .iter()
-            .find(|(v, _)| *v == verb)
-            .map(|(_, m)| *m)
-            .unwrap_or(&[]);
+        let allowed: &'static [&'static str] =
+            Verb::from_key(verb).map_or(&[], |v| v.about().modifiers);
         let mut ok = true;
         for (key, span, _) in &t.items {
             if *key == verb || allowed.contains(key) {
@@ -115,6 +78,7 @@ impl Validator<'_> {
             };
             self.r.error(span.clone(), problem);
         }
+        let verb = Verb::from_key(verb).expect("`verb_of` finds only verbs");
         let step = self.verb(verb, value, &t, node, scope);
         if ok { step } else { None }
     }
@@ -142,10 +106,10 @@ impl Validator<'_> {
             [(k, _, v)] => Some((k, v)),
             [] => {
                 let modifier = t.items.iter().find_map(|(k, span, _)| {
-                    let verbs: Vec<&'static str> = VERBS
-                        .iter()
-                        .filter(|(_, m)| m.contains(k))
-                        .map(|(v, _)| *v)
+                    let verbs: Vec<&'static str> = Verb::ALL
+                        .into_iter()
+                        .filter(|v| v.about().modifiers.contains(k))
+                        .map(Verb::key)
                         .collect();
                     (!verbs.is_empty()).then(|| {
                         let key = (*k).to_owned();
@@ -184,13 +148,13 @@ impl Validator<'_> {
     /// Decodes a verb, counting the loops it is inside (for `break`).
     fn verb(
         &mut self,
-        verb: &str,
+        verb: Verb,
         v: &Node<'_>,
         t: &Entries<'_, '_>,
         node: &Node<'_>,
         scope: &Scope,
     ) -> Option<Step> {
-        let looping = matches!(verb, "repeat" | "forever" | "for" | "each" | "consume");
+        let looping = verb.about().is_loop;
         self.loops += u32::from(looping);
         let step = self.verb_in_loops(verb, v, t, node, scope);
         self.loops -= u32::from(looping);
@@ -199,7 +163,7 @@ impl Validator<'_> {
 
     fn verb_in_loops(
         &mut self,
-        verb: &str,
+        verb: Verb,
         v: &Node<'_>,
         t: &Entries<'_, '_>,
         node: &Node<'_>,
@@ -210,7 +174,7 @@ impl Validator<'_> {
             match t.get("do") {
                 Some(n) => Some(this.steps(n, scope)),
                 None => {
-                    let verb = verb.to_owned();
+                    let verb = verb.key().to_owned();
                     let needs = "`do = [...]`";
                     this.r
                         .error(node.span(), Problem::StepNeeds { verb, needs });
@@ -219,31 +183,31 @@ impl Validator<'_> {
             }
         };
         Some(match verb {
-            "sleep" => Step::Sleep(self.delay(v, "`sleep`", scope)?),
-            "block" => Step::Block(self.delay(v, "`block`", scope)?),
-            "log" => Step::Log(self.template(v, "`log`", scope)?),
-            "fail" => Step::Fail {
+            Verb::Sleep => Step::Sleep(self.delay(v, "`sleep`", scope)?),
+            Verb::Block => Step::Block(self.delay(v, "`block`", scope)?),
+            Verb::Log => Step::Log(self.template(v, "`log`", scope)?),
+            Verb::Fail => Step::Fail {
                 message: self.template(v, "`fail`", scope)?,
                 chance: match t.get("chance") {
                     Some(c) => Some(self.r.probability(c, "`chance`")?),
                     None => None,
                 },
             },
-            "return" => Step::Return(self.expr(v, scope)?),
-            "spawn" => self.spawn(v, t, scope)?,
-            "call" => Step::Call(self.start(v, t, scope)?),
-            "await" => Step::Await(self.target(v, scope, true)?),
-            "gather" => Step::Gather {
+            Verb::Return => Step::Return(self.expr(v, scope)?),
+            Verb::Spawn => self.spawn(v, t, scope)?,
+            Verb::Call => Step::Call(self.start(v, t, scope)?),
+            Verb::Await => Step::Await(self.target(v, scope, true)?),
+            Verb::Gather => Step::Gather {
                 targets: self.targets(v, scope)?,
                 return_exceptions: self.flag(t, "return_exceptions"),
             },
-            "wait" => Step::Wait {
+            Verb::Wait => Step::Wait {
                 targets: self.targets(v, scope)?,
                 when: self.return_when(t.get("return_when"))?,
                 timeout: self.opt_duration(t.get("timeout"), "`timeout`")?,
                 cancel_pending: self.flag(t, "cancel_pending"),
             },
-            "wait_for" => Step::WaitFor {
+            Verb::WaitFor => Step::WaitFor {
                 target: self.target(v, scope, true)?,
                 timeout: match t.get("timeout") {
                     Some(d) => self.r.duration(d, "`timeout`")?,
@@ -258,25 +222,25 @@ impl Validator<'_> {
                 },
                 shield: self.flag(t, "shield"),
             },
-            "timeout" => {
+            Verb::Timeout => {
                 let body = nested(self);
                 Step::Timeout {
                     after: self.r.duration(v, "`timeout`")?,
                     body: body?,
                 }
             }
-            "cancel" => Step::Cancel(self.target(v, scope, false)?),
-            "try" => self.try_step(v, t, node, scope)?,
-            "with" => {
+            Verb::Cancel => Step::Cancel(self.target(v, scope, false)?),
+            Verb::Try => self.try_step(v, t, node, scope)?,
+            Verb::With => {
                 let body = nested(self);
                 Step::With {
                     sem: self.semaphore_ref(v)?,
                     body: body?,
                 }
             }
-            "acquire" => Step::Acquire(self.semaphore_ref(v)?),
-            "release" => Step::Release(self.semaphore_ref(v)?),
-            "put" => Step::Put {
+            Verb::Acquire => Step::Acquire(self.semaphore_ref(v)?),
+            Verb::Release => Step::Release(self.semaphore_ref(v)?),
+            Verb::Put => Step::Put {
                 queue: self.queue_ref(v)?,
                 item: match t.get("item") {
                     Some(i) => self.expr(i, scope)?,
@@ -286,10 +250,10 @@ impl Validator<'_> {
                     }
                 },
             },
-            "get" => Step::Get(self.queue_ref(v)?),
-            "task_done" => Step::TaskDone(self.queue_ref(v)?),
-            "join" => Step::Join(self.queue_ref(v)?),
-            "consume" => {
+            Verb::Get => Step::Get(self.queue_ref(v)?),
+            Verb::TaskDone => Step::TaskDone(self.queue_ref(v)?),
+            Verb::Join => Step::Join(self.queue_ref(v)?),
+            Verb::Consume => {
                 let body = nested(self);
                 let queue = self.queue_ref(v);
                 let until = t.get("until").map(|u| self.expr(u, scope));
@@ -299,29 +263,29 @@ impl Validator<'_> {
                     body: body?,
                 }
             }
-            "set_result" => Step::SetResult {
+            Verb::SetResult => Step::SetResult {
                 future: self.future_ref(v)?,
                 value: match t.get("value") {
                     Some(x) => self.expr(x, scope)?,
                     None => crate::template::Expr::Value(crate::value::Value::None),
                 },
             },
-            "set_exception" => Step::SetException {
+            Verb::SetException => Step::SetException {
                 future: self.future_ref(v)?,
                 message: match t.get("error") {
                     Some(e) => self.template(e, "`error`", scope)?,
                     None => Template::literal("error"),
                 },
             },
-            "repeat" => {
+            Verb::Repeat => {
                 let body = nested(self);
                 Step::Repeat {
                     times: self.r.int(v, "`repeat`", 0, u32::MAX as i64)? as u32,
                     body: body?,
                 }
             }
-            "forever" => Step::Forever(self.steps(v, scope)),
-            "for" => {
+            Verb::Forever => Step::Forever(self.steps(v, scope)),
+            Verb::For => {
                 let body = nested(self);
                 let items = match t.get("in") {
                     Some(i) => self.expr(i, scope),
@@ -336,18 +300,17 @@ impl Validator<'_> {
                     body: body?,
                 }
             }
-            "each" => self.each(v, t, node, scope)?,
-            "check" => self.check(v, t, node, scope)?,
-            "break" if self.loops == 0 => {
+            Verb::Each => self.each(v, t, node, scope)?,
+            Verb::Check => self.check(v, t, node, scope)?,
+            Verb::Break if self.loops == 0 => {
                 self.r.error(node.span(), Problem::BreakOutsideLoop);
                 return None;
             }
-            "break" => Step::Break,
-            "pass" => Step::Repeat {
+            Verb::Break => Step::Break,
+            Verb::Pass => Step::Repeat {
                 times: 0,
                 body: Vec::new(),
             },
-            _ => unreachable!("every verb is decoded"),
         })
     }
 

@@ -1,0 +1,225 @@
+//! The step language's verbs, in one table: each verb's key, the modifiers
+//! it takes, how its value names task definitions, whether it is a loop,
+//! and whether it may run in a done callback. Validation reads keys and modifiers from here, `Step::verb`
+//! names each step's verb (an exhaustive match: a new step must be given
+//! one), and tests hold the JSON Schema and the language reference's step
+//! table to it.
+
+/// A verb: the key that starts a step's inline table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Sleep,
+    Block,
+    Log,
+    Fail,
+    Return,
+    Spawn,
+    Call,
+    Await,
+    Gather,
+    Wait,
+    WaitFor,
+    Timeout,
+    Cancel,
+    Try,
+    With,
+    Acquire,
+    Release,
+    Put,
+    Get,
+    TaskDone,
+    Join,
+    Consume,
+    SetResult,
+    SetException,
+    Repeat,
+    Forever,
+    For,
+    Each,
+    Check,
+    Break,
+    Pass,
+}
+
+/// How a verb's value names task definitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Names {
+    /// It names none.
+    Nothing,
+    /// It names the definition it starts (`spawn`, `call`).
+    Starts,
+    /// It names what it waits for: a handle or a future, or else a
+    /// definition that it starts there (`await = "fetch"`).
+    Targets,
+}
+
+/// What the table says of one verb.
+pub(crate) struct About {
+    /// Its key in a step's table.
+    pub(crate) key: &'static str,
+    /// The other keys it takes.
+    pub(crate) modifiers: &'static [&'static str],
+    /// Whether a future's `on_done` may hold it: it never waits, and what
+    /// it does makes sense at once, in a callback.
+    pub(crate) in_callback: bool,
+    /// How its value names task definitions.
+    pub(crate) names: Names,
+    /// Whether it is a loop (a `break` inside ends it).
+    pub(crate) is_loop: bool,
+}
+
+const fn about(key: &'static str, modifiers: &'static [&'static str], in_callback: bool) -> About {
+    About {
+        key,
+        modifiers,
+        in_callback,
+        names: Names::Nothing,
+        is_loop: false,
+    }
+}
+
+impl About {
+    const fn names(self, names: Names) -> About {
+        About { names, ..self }
+    }
+
+    const fn looping(self) -> About {
+        About {
+            is_loop: true,
+            ..self
+        }
+    }
+}
+
+impl Verb {
+    /// Every verb, in the order the language reference lists them.
+    pub(crate) const ALL: [Verb; 31] = [
+        Verb::Sleep,
+        Verb::Block,
+        Verb::Log,
+        Verb::Fail,
+        Verb::Return,
+        Verb::Spawn,
+        Verb::Call,
+        Verb::Await,
+        Verb::Gather,
+        Verb::Wait,
+        Verb::WaitFor,
+        Verb::Timeout,
+        Verb::Cancel,
+        Verb::Try,
+        Verb::With,
+        Verb::Acquire,
+        Verb::Release,
+        Verb::Put,
+        Verb::Get,
+        Verb::TaskDone,
+        Verb::Join,
+        Verb::Consume,
+        Verb::SetResult,
+        Verb::SetException,
+        Verb::Repeat,
+        Verb::Forever,
+        Verb::For,
+        Verb::Each,
+        Verb::Check,
+        Verb::Break,
+        Verb::Pass,
+    ];
+
+    /// What the table says of this verb.
+    pub(crate) const fn about(self) -> About {
+        match self {
+            Verb::Sleep => about("sleep", &[], false),
+            Verb::Block => about("block", &[], false),
+            Verb::Log => about("log", &[], true),
+            Verb::Fail => about("fail", &["chance"], false),
+            Verb::Return => about("return", &[], false),
+            Verb::Spawn => {
+                about("spawn", &["as", "into", "count", "args"], true).names(Names::Starts)
+            }
+            Verb::Call => about("call", &["args"], false).names(Names::Starts),
+            Verb::Await => about("await", &[], false).names(Names::Targets),
+            Verb::Gather => about("gather", &["return_exceptions"], false).names(Names::Targets),
+            Verb::Wait => about("wait", &["return_when", "timeout", "cancel_pending"], false)
+                .names(Names::Targets),
+            Verb::WaitFor => about("wait_for", &["timeout", "shield"], false).names(Names::Targets),
+            Verb::Timeout => about("timeout", &["do"], false),
+            Verb::Cancel => about("cancel", &[], true),
+            Verb::Try => about("try", &["except", "finally", "catch"], false),
+            Verb::With => about("with", &["do"], false),
+            Verb::Acquire => about("acquire", &[], false),
+            Verb::Release => about("release", &[], false),
+            Verb::Put => about("put", &["item"], false),
+            Verb::Get => about("get", &[], false),
+            Verb::TaskDone => about("task_done", &[], true),
+            Verb::Join => about("join", &[], false),
+            Verb::Consume => about("consume", &["until", "do"], false).looping(),
+            Verb::SetResult => about("set_result", &["value"], true),
+            Verb::SetException => about("set_exception", &["error"], true),
+            Verb::Repeat => about("repeat", &["do"], false).looping(),
+            Verb::Forever => about("forever", &[], false).looping(),
+            Verb::For => about("for", &["in", "do"], false).looping(),
+            Verb::Each => about("each", &["as", "do"], false).looping(),
+            Verb::Check => about("check", &["state"], true),
+            Verb::Break => about("break", &[], false),
+            Verb::Pass => about("pass", &[], false),
+        }
+    }
+
+    /// Its key in a step's table.
+    pub(crate) const fn key(self) -> &'static str {
+        self.about().key
+    }
+
+    /// The verb a key names, if it names one.
+    pub(crate) fn from_key(key: &str) -> Option<Verb> {
+        Verb::ALL.into_iter().find(|v| v.key() == key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_verb_is_listed_once_under_its_own_key() {
+        for (i, v) in Verb::ALL.iter().enumerate() {
+            assert_eq!(Verb::from_key(v.key()), Some(*v));
+            assert!(!Verb::ALL[..i].contains(v), "{v:?} twice");
+        }
+    }
+
+    /// The language reference's step table has a row for each verb, in the
+    /// table's order, and no row for a verb that does not exist.
+    #[test]
+    fn the_language_reference_lists_every_verb() {
+        let text = include_str!("../docs/language.md");
+        let table = text
+            .split("## Steps")
+            .nth(1)
+            .and_then(|t| t.split("\n## ").next())
+            .expect("docs/language.md has a Steps section");
+        let mut named = Vec::new();
+        for row in table.lines().filter(|l| l.starts_with("| `{ ")) {
+            let first = row.split(" | ").next().unwrap_or_default();
+            for cell in first.split("`{ ").skip(1) {
+                let key = cell.split([' ', '=']).next().unwrap_or_default();
+                named.push(key.to_owned());
+            }
+        }
+        let keys: Vec<String> = Verb::ALL.iter().map(|v| v.key().to_owned()).collect();
+        for key in &named {
+            assert!(
+                keys.contains(key),
+                "docs/language.md names `{key}`, no verb"
+            );
+        }
+        for key in &keys {
+            assert!(
+                named.contains(key),
+                "docs/language.md has no row for `{key}`"
+            );
+        }
+    }
+}
