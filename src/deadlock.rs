@@ -40,7 +40,7 @@ pub(crate) struct Graph<'a> {
 
 impl<'a> Graph<'a> {
     pub(crate) fn new(sim: &'a Sim) -> Graph<'a> {
-        let model = &sim.model;
+        let model = sim.model();
         let queues = model.queues.len() as u32;
         let futures = model.futures.len() as u32;
         let per_def = |pred: &dyn Fn(&Step, u32) -> bool, n: u32| -> Vec<Vec<bool>> {
@@ -64,18 +64,18 @@ impl<'a> Graph<'a> {
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); futures as usize],
         ];
-        for (t, slot) in sim.tasks.borrow().iter().enumerate() {
-            if slot.state != State::Pending {
-                continue;
+        sim.each_task(|t, slot| {
+            if slot.state() != State::Pending {
+                return;
             }
             for (kind, list) in lists.iter_mut().enumerate() {
-                for (k, does) in defs[kind][slot.def as usize].iter().enumerate() {
+                for (k, does) in defs[kind][slot.def() as usize].iter().enumerate() {
                     if *does {
-                        list[k].push(t as TaskId);
+                        list[k].push(t);
                     }
                 }
             }
-        }
+        });
         let [putters, getters, markers, setters] = lists;
         Graph {
             sim,
@@ -107,7 +107,7 @@ impl<'a> Graph<'a> {
     /// What `task` waits on, one step away in the graph.
     fn edges(&self, task: TaskId) -> Vec<Node> {
         let sim = self.sim;
-        let waiting = sim.tasks.borrow()[task as usize].waiting.clone();
+        let waiting = sim.waiting_of(task);
         let members = |ms: &[Member]| -> Vec<Node> {
             ms.iter()
                 .map(|m| match *m {
@@ -120,11 +120,9 @@ impl<'a> Graph<'a> {
             Waiting::Member(m) => members(std::slice::from_ref(m)),
             Waiting::Gather(g) => members(&g.members),
             Waiting::Wait(on) => members(&on.members),
-            Waiting::Semaphore(s) => sim.semaphores.borrow()[*s as usize]
-                .holders
-                .iter()
-                .map(|t| Node::Task(*t))
-                .collect(),
+            Waiting::Semaphore(s) => sim.holders(*s, |holders| {
+                holders.iter().map(|t| Node::Task(*t)).collect()
+            }),
             Waiting::Get(q) => vec![Node::Doers(self.doers_id(0, *q))],
             Waiting::Put(q) => vec![Node::Doers(self.doers_id(1, *q))],
             Waiting::Join(q) => vec![Node::Doers(self.doers_id(2, *q))],
@@ -156,15 +154,15 @@ impl<'a> Graph<'a> {
     /// Finds the deadlock, if there is one.
     pub(crate) fn find(&self) -> Option<Deadlock> {
         let sim = self.sim;
-        let pending = |t: TaskId| sim.tasks.borrow()[t as usize].state == State::Pending;
-        let count = sim.tasks.borrow().len() as TaskId;
-        let stuck: Vec<TaskId> = match sim.model.main {
+        let pending = |t: TaskId| sim.state(Member::Task(t)) == State::Pending;
+        let count = sim.task_count() as TaskId;
+        let stuck: Vec<TaskId> = match sim.model().main {
             // After `main`, asyncio.run cancels what is left and waits for it
             // all: a task that outlived its cancellation would hang it.
-            Some(_) if sim.shut_down.get() => (0..count).collect(),
+            Some(_) if sim.is_shut_down() => (0..count).collect(),
             Some(main) => sim.root_instances(main),
             None => (0..count)
-                .filter(|t| !sim.model.tasks[sim.tasks.borrow()[*t as usize].def as usize].daemon)
+                .filter(|t| !sim.model().tasks[sim.def_of(*t) as usize].daemon)
                 .collect(),
         };
         let stuck: Vec<TaskId> = stuck.into_iter().filter(|t| pending(*t)).collect();
@@ -182,7 +180,7 @@ impl<'a> Graph<'a> {
         const NEW: u8 = 0;
         const OPEN: u8 = 1;
         const DONE: u8 = 2;
-        let tasks = self.sim.tasks.borrow().len();
+        let tasks = self.sim.task_count();
         let index = |n: Node| match n {
             Node::Task(t) => t as usize,
             Node::Doers(k) => tasks + k,

@@ -28,7 +28,7 @@ pub(crate) fn evaluate(
     durations: &[Vec<u64>],
 ) -> Vec<Verdict> {
     let mut out = Vec::new();
-    let model = &sim.model;
+    let model = sim.model();
     if let Some(b) = expect.makespan {
         let got = summary.makespan;
         out.push(
@@ -135,28 +135,27 @@ pub(crate) fn stat_name(stat: Stat) -> String {
 /// Start-to-end durations of the finished instances, per task definition
 /// (indexed as `model.tasks`), each sorted.
 pub(crate) fn durations(sim: &Sim) -> Vec<Vec<u64>> {
-    let mut out = vec![Vec::new(); sim.model.tasks.len()];
-    for t in sim.tasks.borrow().iter() {
+    let mut out = vec![Vec::new(); sim.model().tasks.len()];
+    sim.each_task(|_, t| {
         if let (Some(start), Some(end)) = (t.started_at(), t.finished_at()) {
-            out[t.def as usize].push(end - start);
+            out[t.def() as usize].push(end - start);
         }
-    }
+    });
     out.iter_mut().for_each(|d| d.sort_unstable());
     out
 }
 
 fn task_state(sim: &Sim, label: &str, selector: &Selector, want: StateName) -> Verdict {
-    let tasks = sim.tasks.borrow();
-    let picked: Vec<(u32, State)> = tasks
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| match selector {
-            Selector::Def(d) => t.def == *d,
-            Selector::Instance(d, k) => t.def == *d && t.k == *k,
-        })
-        .map(|(i, t)| (i as u32, t.state))
-        .collect();
-    drop(tasks);
+    let mut picked: Vec<(u32, State)> = Vec::new();
+    sim.each_task(|i, t| {
+        let chosen = match selector {
+            Selector::Def(d) => t.def() == *d,
+            Selector::Instance(d, k) => t.def() == *d && t.k() == *k,
+        };
+        if chosen {
+            picked.push((i, t.state()));
+        }
+    });
     let matches = |s: State| match want {
         StateName::Finished => s != State::Pending,
         other => StateName::NAMES[other as usize] == s.name(),

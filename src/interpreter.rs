@@ -63,7 +63,7 @@ struct Ctx {
 
 /// The variables a root replica starts with: `i` and its `args`.
 pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
-    let model = &sim.model;
+    let model = sim.model();
     let mut vars = vec![(sym::I, Value::Int(i as i64))];
     let lookup = |r: &Ref| match r {
         Ref::Var(s, _) if *s == sym::I => Value::Int(i as i64),
@@ -89,9 +89,9 @@ fn build(
     if !e.builds() {
         return e.eval(lookup);
     }
-    let built = e.eval_within(lookup, sim.limits.value_bytes);
+    let built = e.eval_within(lookup, sim.value_bytes());
     let weight = match &built {
-        Ok(v) => crate::footprint::weigh(v, sim.limits.value_bytes),
+        Ok(v) => crate::footprint::weigh(v, sim.value_bytes()),
         Err(too) => Err(*too),
     };
     if sim.value_weighed(who, what, weight) {
@@ -117,7 +117,7 @@ fn begin(sim: &Rc<Sim>, id: TaskId) -> bool {
 /// Marks a task started (once its upstream allows) and says so; returns the instant.
 fn started(sim: &Sim, id: TaskId, detail: String) -> u64 {
     let now = sim.now();
-    sim.tasks.borrow_mut()[id as usize].started = now;
+    sim.set_started(id, now);
     if sim.tracing() {
         sim.emit(sim.task_event(id, "started", detail));
     }
@@ -129,10 +129,7 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
     if sim.tracing() {
         let (kind, detail) = match &outcome {
             Ok(Value::None) => ("done", String::new()),
-            Ok(v) => (
-                "done",
-                format!("-> {}", v.repr_within(sim.limits.value_bytes)),
-            ),
+            Ok(v) => ("done", format!("-> {}", v.repr_within(sim.value_bytes()))),
             Err(Raise::Cancelled) => ("cancelled", String::new()),
             Err(Raise::Timeout) => ("failed", "TimeoutError".into()),
             Err(Raise::Error(m)) => ("failed", m.to_string()),
@@ -146,7 +143,7 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
 
 /// A future's `on_done` steps: run at once, as one callback.
 pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
-    let model = sim.model.clone();
+    let model = sim.model().clone();
     let result = match sim.outcome(Member::Future(f)) {
         Some(Ok(v)) => v,
         _ => Value::None,
@@ -219,7 +216,7 @@ impl Ctx {
     fn name(&self) -> String {
         match self.actor {
             Actor::Task(t) => self.sim.task_name(t),
-            Actor::Future(f) => self.sim.model.futures[f as usize].name.clone(),
+            Actor::Future(f) => self.sim.model().futures[f as usize].name.clone(),
         }
     }
 
@@ -262,7 +259,7 @@ impl Ctx {
     /// stops the run (and renders empty). `keeps`: the text lives on as a
     /// value (an error's message), so it counts towards the values built.
     fn render(&self, t: &Template, what: &str, keeps: bool) -> String {
-        let max = self.sim.limits.value_bytes;
+        let max = self.sim.value_bytes();
         match t.render_within(&|r| self.lookup(r), max) {
             Ok(text) => {
                 if keeps {
@@ -293,7 +290,7 @@ impl Ctx {
         match self.called {
             Some(def) => format!(
                 "{who} (running `{}`, which it calls)",
-                self.sim.model.tasks[def as usize].name
+                self.sim.model().tasks[def as usize].name
             ),
             None => who,
         }
@@ -346,7 +343,7 @@ impl Ctx {
     fn member_name(&self, m: Member) -> String {
         match m {
             Member::Task(t) => self.sim.task_name(t),
-            Member::Future(f) => self.sim.model.futures[f as usize].name.clone(),
+            Member::Future(f) => self.sim.model().futures[f as usize].name.clone(),
         }
     }
 
@@ -354,7 +351,7 @@ impl Ctx {
         let (sim, id, skip) = (&self.sim, self.id, self.rng_skip);
         self.rng.get_or_insert_with(|| {
             if id == TaskId::MAX {
-                Rng::new(sim.seed)
+                Rng::new(sim.seed())
             } else {
                 sim.rng_for(id).skip(skip)
             }
@@ -425,7 +422,7 @@ impl Ctx {
     }
 
     fn start(&mut self, start: &Start) -> Vec<TaskId> {
-        let model = self.sim.model.clone();
+        let model = self.sim.model().clone();
         let def = &model.tasks[start.def as usize];
         let count = start.count.unwrap_or(def.count);
         if !self.sim.may_spawn(count as u64) {
@@ -495,7 +492,7 @@ impl Ctx {
             Ok(()) => {
                 let names: Vec<&str> = after
                     .iter()
-                    .map(|d| self.sim.model.tasks[*d as usize].name.as_str())
+                    .map(|d| self.sim.model().tasks[*d as usize].name.as_str())
                     .collect();
                 Ok(format!("after {} ({})", names.join(", "), trigger.name()))
             }
@@ -553,7 +550,7 @@ impl Ctx {
                             .verbose(),
                     );
                 }
-                if !self.sim.sleeps_block {
+                if !self.sim.sleeps_block() {
                     return Ok(Then::Sleep(ns));
                 }
                 self.sim.block(self.id, ns);
@@ -651,7 +648,7 @@ impl Ctx {
         });
         // 3.12+: members already done are counted at once, in argument
         // order, and a result they decide comes back without a turn.
-        let at_once = self.sim.model.python.gather_done_at_once();
+        let at_once = self.sim.model().python.gather_done_at_once();
         for m in unique.as_deref().unwrap_or(&g.members) {
             if at_once && self.sim.state(*m) != State::Pending {
                 self.sim.gather_count(&g, *m);
@@ -685,9 +682,7 @@ impl Ctx {
         if let Some(t) = timeout {
             let key = self
                 .sim
-                .clock
-                .borrow_mut()
-                .set(t, TimerAction::Release(w.waiter.clone()));
+                .set_timer(t, TimerAction::Release(w.waiter.clone()));
             w.timer.set(Some(key));
         }
         for m in members {
@@ -703,7 +698,7 @@ impl Ctx {
         // already queued finds it so and wakes nobody.
         w.waiter.done.set(true);
         if let Some(key) = w.timer.take() {
-            self.sim.clock.borrow_mut().cancel(key);
+            self.sim.cancel_timer(key);
         }
         for m in members {
             self.sim.remove_callback(*m, &Callback::Wait(w.clone(), *m));
@@ -778,7 +773,7 @@ impl Ctx {
     /// (`asyncio.timeout`): when it expires, the task is cancelled.
     fn open_timeout(&self, after: u64) -> TimeoutScope {
         let expired = Rc::new(std::cell::Cell::new(false));
-        let level = self.sim.tasks.borrow()[self.id as usize].cancels;
+        let level = self.sim.cancelling(self.id);
         if after == 0 {
             // asyncio's `Timeout.reschedule`: a deadline already come is
             // queued with `call_soon`, ahead of whatever runs next.
@@ -793,9 +788,7 @@ impl Ctx {
         }
         let key = self
             .sim
-            .clock
-            .borrow_mut()
-            .set(after, TimerAction::Expire(expired.clone(), self.id));
+            .set_timer(after, TimerAction::Expire(expired.clone(), self.id));
         TimeoutScope {
             expired,
             level,
@@ -813,7 +806,7 @@ impl Ctx {
         says: impl FnOnce() -> String,
     ) -> Result<T, Raise> {
         if let Some(key) = scope.key {
-            self.sim.clock.borrow_mut().cancel(key);
+            self.sim.cancel_timer(key);
         }
         let expired = match &scope.soon {
             Some(soon) => {
@@ -825,12 +818,7 @@ impl Ctx {
         if !expired {
             return r;
         }
-        let cancels = {
-            let mut tasks = self.sim.tasks.borrow_mut();
-            let slot = &mut tasks[self.id as usize];
-            slot.cancels = slot.cancels.saturating_sub(1);
-            slot.cancels
-        };
+        let cancels = self.sim.uncancel(self.id);
         match r {
             Err(Raise::Cancelled) if cancels <= scope.level => {
                 if self.sim.tracing() {
@@ -859,8 +847,8 @@ impl Ctx {
     /// Says that this task waits for a permit.
     fn permit_wait_event(&self, sem: SemId) {
         if self.sim.tracing() {
-            let in_use = self.sim.semaphores.borrow()[sem as usize].in_use();
-            let def = &self.sim.model.semaphores[sem as usize];
+            let in_use = self.sim.permits_in_use(sem);
+            let def = &self.sim.model().semaphores[sem as usize];
             self.emit(
                 "wait",
                 format!(
@@ -876,21 +864,15 @@ impl Ctx {
     /// permit, says so (`acquired`), naming a waiter handed a permit that
     /// was still free.
     fn permit_waited(&self, sem: SemId, granted: bool) {
-        let sim = &self.sim;
-        let cancelled = |t| sim.cancel_pending(t);
         let next = if granted {
-            let next = self.sim.semaphores.borrow_mut()[sem as usize]
-                .at(self.sim.now())
-                .granted(self.id, cancelled);
+            let next = self.sim.take_permit(sem, self.id);
             let note = next.map(|t| format!("a free permit handed to {}", self.sim.task_name(t)));
             if self.sim.tracing() {
                 self.permit_gauge_event("acquired", sem, note.as_deref().unwrap_or(""));
             }
             next
         } else {
-            let abandoned = self.sim.semaphores.borrow_mut()[sem as usize]
-                .at(self.sim.now())
-                .abandon(self.id, cancelled);
+            let abandoned = self.sim.abandon_permit(sem, self.id);
             // A permit granted to it, cancelled before it ran: it gives the
             // permit back (to the next waiter, if any), and says so, so that
             // the permits in use come back to zero.
@@ -905,10 +887,7 @@ impl Ctx {
     }
 
     fn release(&self, sem: u32) -> Result<(), Raise> {
-        let sim = &self.sim;
-        let r = sim.semaphores.borrow_mut()[sem as usize]
-            .at(sim.now())
-            .release(self.id, |t| sim.cancel_pending(t));
+        let r = self.sim.release_permit(sem, self.id);
         match r {
             Ok(next) => {
                 self.permit_release_event(sem, next, "");
@@ -918,7 +897,7 @@ impl Ctx {
                 Ok(())
             }
             Err(()) => {
-                let name = &self.sim.model.semaphores[sem as usize].name;
+                let name = &self.sim.model().semaphores[sem as usize].name;
                 Err(Raise::Error(Rc::from(format!(
                     "release of {name} without a matching acquire"
                 ))))
@@ -946,8 +925,8 @@ impl Ctx {
 
     fn permit_gauge_event(&self, kind: &'static str, sem: u32, note: &str) {
         if self.sim.tracing() {
-            let in_use = self.sim.semaphores.borrow()[sem as usize].in_use();
-            let def = &self.sim.model.semaphores[sem as usize];
+            let in_use = self.sim.permits_in_use(sem);
+            let def = &self.sim.model().semaphores[sem as usize];
             let note = if note.is_empty() {
                 String::new()
             } else {
@@ -969,28 +948,26 @@ impl Ctx {
 
     /// An event that changed a queue's depth.
     fn emit_depth(&self, kind: &'static str, detail: String, queue: u32) {
-        let q = self.sim.queues[queue as usize].borrow();
         let gauge = Gauge {
             kind: "depth",
-            name: self.sim.model.queues[queue as usize].name.clone(),
-            value: q.depth() as u64,
-            bound: q.capacity().map(u64::from),
+            name: self.sim.model().queues[queue as usize].name.clone(),
+            value: self.sim.depth(queue) as u64,
+            bound: self.sim.capacity(queue).map(u64::from),
         };
-        drop(q);
         self.sim
             .emit(self.sim.event(self.name(), kind, detail).with_gauge(gauge));
     }
 
     fn depth(&self, queue: u32) -> String {
-        let q = self.sim.queues[queue as usize].borrow();
-        match q.capacity() {
-            Some(c) => format!("depth {}/{c}", q.depth()),
-            None => format!("depth {}", q.depth()),
+        let depth = self.sim.depth(queue);
+        match self.sim.capacity(queue) {
+            Some(c) => format!("depth {depth}/{c}"),
+            None => format!("depth {depth}"),
         }
     }
 
     fn task_done(&self, queue: u32) -> Result<(), Raise> {
-        let r = self.sim.queues[queue as usize].borrow_mut().task_done();
+        let r = self.sim.task_done(queue);
         match r {
             Ok(joiners) => {
                 joiners.iter().for_each(|w| self.sim.release(w));
@@ -1002,7 +979,7 @@ impl Ctx {
 
     /// A `consume` loop's sentinel, as printed.
     fn sentinel(&self, until: Option<&Expr>) -> Option<String> {
-        let max = self.sim.limits.value_bytes;
+        let max = self.sim.value_bytes();
         until.map(|u| {
             let text = self.eval(u, "consume").display_within(max);
             if text.is_none() {
@@ -1016,14 +993,14 @@ impl Ctx {
     /// Whether a `consume` loop's item is its sentinel. An item that prints
     /// longer than the limit is not (the sentinel prints within it).
     fn is_sentinel(&self, sentinel: Option<&str>, item: &Value) -> bool {
-        let max = self.sim.limits.value_bytes;
+        let max = self.sim.value_bytes();
         sentinel.is_some_and(|s| item.display_within(max).as_deref() == Some(s))
     }
 
     // ----- futures, loops, checks ----------------------------------------
 
     fn resolve_future(&self, f: FutId, outcome: Outcome) -> Result<(), Raise> {
-        let name = &self.sim.model.futures[f as usize].name;
+        let name = &self.sim.model().futures[f as usize].name;
         let detail = match &outcome {
             Ok(v) => format!("{name} = {}", Repr(v)),
             Err(e) => format!("{name} raises {}", e.message()),
@@ -1054,7 +1031,7 @@ impl Ctx {
     /// The arguments of a `call`, given or by default, pushed as the
     /// called steps' first variables.
     fn push_call_args(&mut self, start: &Start) {
-        let model = self.sim.model.clone();
+        let model = self.sim.model().clone();
         for (sym, expr) in &model.tasks[start.def as usize].args {
             let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e);
             let value = self.eval(given.unwrap_or(expr), "call");
@@ -1076,7 +1053,7 @@ impl Ctx {
             let wanted = StateName::NAMES[want as usize];
             let name = self.member_name(m);
             if !ok {
-                self.sim.checks_failed.set(self.sim.checks_failed.get() + 1);
+                self.sim.check_failed();
             }
             if self.sim.tracing() {
                 let detail = if ok {

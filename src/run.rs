@@ -166,15 +166,13 @@ pub(crate) fn run(
         speed,
     });
     let sim = Sim::new(model.clone(), Setup { real, ..setup }, tracer);
-    sim.tracer
-        .borrow_mut()
-        .header(&model.name, seed, model.python);
+    sim.trace_header();
     sim.run();
     let mut summary = summarise(&sim);
     summary.sequential = sequential;
     summary.real = real.map(|r| (r.speed, r.start.elapsed().as_nanos() as u64));
-    sim.tracer.borrow_mut().finish(&summary, fallback.as_mut());
-    let checks_failed = sim.checks_failed.get();
+    sim.trace_finish(&summary, fallback.as_mut());
+    let checks_failed = sim.checks_failed();
     let expected = model.expect.outcome == Some(expect::outcome_of(&summary));
     let stuck = summary.stopped.clone().or(summary.deadlock.clone());
     sim.teardown();
@@ -217,7 +215,7 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
     let stuck = (summary.stopped.is_some() || summary.deadlock.is_some()) && !expected;
     let ending = if stuck {
         crate::ending::Ending::from(outcome)
-    } else if sim.checks_failed.get() > 0 {
+    } else if sim.checks_failed() > 0 {
         crate::ending::Ending::CheckFailed
     } else if summary.expectations.iter().any(|v| !v.ok) {
         crate::ending::Ending::ExpectFailed
@@ -225,9 +223,9 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
         crate::ending::Ending::Ok
     };
     let mut tasks = vec![([0u64; 5], Vec::new()); model.tasks.len()];
-    for slot in sim.tasks.borrow().iter() {
-        let (states, durations) = &mut tasks[slot.def as usize];
-        let k = match slot.state {
+    sim.each_task(|_, slot| {
+        let (states, durations) = &mut tasks[slot.def() as usize];
+        let k = match slot.state() {
             State::Done => 0,
             State::Failed => 1,
             State::Cancelled => 2,
@@ -238,11 +236,10 @@ pub(crate) fn measure(model: Rc<Model>, seed: u64, limits: Limits) -> Measured {
         if let (Some(a), Some(b)) = (slot.started_at(), slot.finished_at()) {
             durations.push(b - a);
         }
-    }
+    });
     let critical = match sim.critical_path() {
         Some(Ok(links)) => {
-            let tasks = sim.tasks.borrow();
-            let def_of = |t: TaskId| tasks[t as usize].def as usize;
+            let def_of = |t: TaskId| sim.def_of(t) as usize;
             critical_path::time_per_definition(&links, &def_of, model.tasks.len())
         }
         Some(Err(_)) | None => vec![0; model.tasks.len()],
@@ -269,7 +266,7 @@ fn sequential_makespan(model: &Rc<Model>, setup: Setup) -> Result<u64, String> {
     let sim = Sim::new(model.clone(), setup, silent);
     sim.run();
     let makespan = sim.now();
-    let stopped = sim.stop.get();
+    let stopped = sim.stopped();
     sim.teardown();
     match stopped {
         None => Ok(makespan),
@@ -288,7 +285,7 @@ fn name_width(model: &Model) -> usize {
 }
 
 fn summarise(sim: &Sim) -> Summary {
-    let model = &sim.model;
+    let model = sim.model();
     let mut s = Summary {
         makespan: sim.now(),
         ..Summary::default()
@@ -296,12 +293,9 @@ fn summarise(sim: &Sim) -> Summary {
     // The wait-for graph, built once and only when a task was left waiting.
     let graph = std::cell::OnceCell::new();
     let graph = || graph.get_or_init(|| deadlock::Graph::new(sim));
-    let count = sim.tasks.borrow().len();
+    let count = sim.task_count();
     for id in 0..count as u32 {
-        let (state, waiting) = {
-            let tasks = sim.tasks.borrow();
-            (tasks[id as usize].state, tasks[id as usize].waiting.clone())
-        };
+        let (state, waiting) = (sim.state(Member::Task(id)), sim.waiting_of(id));
         match state {
             State::Done => s.done += 1,
             State::Failed => s.failed += 1,
@@ -316,71 +310,67 @@ fn summarise(sim: &Sim) -> Summary {
             }
         }
     }
-    let mut sems = sim.semaphores.borrow_mut();
     let makespan = s.makespan;
     s.semaphores = model
         .semaphores
         .iter()
-        .zip(sems.iter_mut())
+        .zip(0..)
         .map(|(d, sem)| {
-            sem.at(makespan);
-            let usage = &sem.usage;
-            let mean = |area: u128| match makespan {
-                0 => 0.0,
-                t => area as f64 / t as f64,
-            };
-            SemaphoreUse {
-                name: d.name.clone(),
-                peak: sem.peak,
-                permits: d.permits,
-                mean_in_use: mean(usage.in_use_area),
-                mean_waiting: mean(usage.waiting_area),
-                acquisitions: usage.waits.count,
-                wait_mean: usage.waits.mean(),
-                wait_p95: usage.waits.percentile(95.0),
-            }
+            sim.semaphore_use(sem, makespan, |sem| {
+                let usage = &sem.usage;
+                let mean = |area: u128| match makespan {
+                    0 => 0.0,
+                    t => area as f64 / t as f64,
+                };
+                SemaphoreUse {
+                    name: d.name.clone(),
+                    peak: sem.peak,
+                    permits: d.permits,
+                    mean_in_use: mean(usage.in_use_area),
+                    mean_waiting: mean(usage.waiting_area),
+                    acquisitions: usage.waits.count,
+                    wait_mean: usage.waits.mean(),
+                    wait_p95: usage.waits.percentile(95.0),
+                }
+            })
         })
         .collect();
-    drop(sems);
     s.queues = model
         .queues
         .iter()
-        .zip(&sim.queues)
+        .zip(0..)
         .map(|(d, q)| {
-            let mut q = q.borrow_mut();
-            q.at(makespan);
-            let u = &q.usage;
-            let per = |area: u128, n: u64| match n {
-                0 => 0,
-                n => (area / u128::from(n)) as u64,
-            };
-            QueueUse {
-                name: d.name.clone(),
-                peak: q.peak(),
-                capacity: d.capacity,
-                mean_depth: match makespan {
-                    0 => 0.0,
-                    t => u.depth_area as f64 / t as f64,
-                },
-                puts: u.puts,
-                gets: u.gets,
-                get_wait_mean: per(u.getters_area, u.gets),
-                put_wait_mean: per(u.putters_area, u.puts),
-            }
+            sim.queue_use(q, makespan, |q| {
+                let u = &q.usage;
+                let per = |area: u128, n: u64| match n {
+                    0 => 0,
+                    n => (area / u128::from(n)) as u64,
+                };
+                QueueUse {
+                    name: d.name.clone(),
+                    peak: q.peak(),
+                    capacity: d.capacity,
+                    mean_depth: match makespan {
+                        0 => 0.0,
+                        t => u.depth_area as f64 / t as f64,
+                    },
+                    puts: u.puts,
+                    gets: u.gets,
+                    get_wait_mean: per(u.getters_area, u.gets),
+                    put_wait_mean: per(u.putters_area, u.puts),
+                }
+            })
         })
         .collect();
-    s.checks_failed = sim.checks_failed.get();
-    s.stopped = sim.stop.get().map(|stop| match &*sim.stop_at.borrow() {
-        Some(at) => format!("{at}: {}", stop.message()),
-        None => stop.message(),
-    });
+    s.checks_failed = sim.checks_failed();
+    s.stopped = sim.stop_message();
     if s.stopped.is_none() {
         s.deadlock = (s.pending > 0)
             .then(|| graph().find())
             .flatten()
             .map(|d| explain(sim, &d));
     }
-    s.blocking = crate::blocking::summary(&|t| sim.task_name(t), &sim.blocks);
+    s.blocking = sim.blocking_summary();
     let durations = expect::durations(sim);
     s.tasks_by_definition = model
         .tasks
@@ -395,7 +385,7 @@ fn summarise(sim: &Sim) -> Summary {
             )
         })?;
         let definition = |t: TaskId| {
-            let def = sim.tasks.borrow()[t as usize].def;
+            let def = sim.def_of(t);
             model.tasks[def as usize].name.clone()
         };
         let object = |what: What, obj: u32| {
@@ -446,9 +436,9 @@ fn explain(sim: &Sim, d: &deadlock::Deadlock) -> String {
 
 /// What a task left unfinished waits on, in words.
 fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waiting) -> String {
-    let model = &sim.model;
+    let model = sim.model();
     match waiting {
-        Waiting::Nothing if sim.tasks.borrow()[id as usize].started_at().is_some() => {
+        Waiting::Nothing if sim.started_at(id).is_some() => {
             "nothing (it was running when the run stopped)".into()
         }
         Waiting::Nothing => "its first turn (it never started)".into(),
@@ -482,15 +472,15 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
             format!("gather ({pending} of {} not finished)", g.members.len())
         }
         Waiting::Semaphore(s) => {
-            let sem = &sim.semaphores.borrow()[*s as usize];
-            let holders: Vec<String> = sem
-                .holders
-                .iter()
-                .map(|t| match sim.state(Member::Task(*t)) {
-                    State::Pending => sim.task_name(*t),
-                    _ => format!("{} (finished without releasing it)", sim.task_name(*t)),
-                })
-                .collect();
+            let holders: Vec<String> = sim.holders(*s, |holders| {
+                holders
+                    .iter()
+                    .map(|t| match sim.state(Member::Task(*t)) {
+                        State::Pending => sim.task_name(*t),
+                        _ => format!("{} (finished without releasing it)", sim.task_name(*t)),
+                    })
+                    .collect()
+            });
             let by = if holders.is_empty() {
                 String::new()
             } else {
@@ -512,7 +502,7 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
             no_one_left(graph, id, "gets from it")
         ),
         Waiting::Join(q) => {
-            let unfinished = sim.queues[*q as usize].borrow().unfinished();
+            let unfinished = sim.unfinished(*q);
             let items = if unfinished == 1 { "item" } else { "items" };
             format!(
                 "join of queue {} ({unfinished} {items} not done{})",

@@ -23,10 +23,11 @@ use crate::critical_path::{Cause, Recorder, What};
 use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
 use crate::program::{Machine, Program};
-use crate::queue::Queue;
-use crate::render::Tracer;
+use crate::queue::{Queue, Side};
+use crate::render::{Renderer, Tracer};
 use crate::rng::{Rng, name_hash};
 use crate::semaphore::Semaphore;
+use crate::summary::Summary;
 use crate::trace::Event;
 use crate::value::Value;
 
@@ -262,82 +263,99 @@ enum SourceState {
 }
 
 pub(crate) struct TaskSlot {
-    pub def: DefId,
-    pub k: u32,
-    pub state: State,
-    pub must_cancel: bool,
+    def: DefId,
+    k: u32,
+    state: State,
+    must_cancel: bool,
     /// asyncio's `cancelling()` count.
-    pub cancels: u32,
+    cancels: u32,
     /// Its step machine: where it is in its program, and what it waits for.
-    pub machine: Machine,
+    machine: Machine,
     /// Its place in the ready queue.
-    pub turn: Cell<Turn>,
+    turn: Cell<Turn>,
     /// Done callbacks; most tasks have one (whoever awaits or gathers them).
-    pub callbacks: Callbacks,
-    pub outcome: Option<Outcome>,
-    pub waiting: Waiting,
+    callbacks: Callbacks,
+    outcome: Option<Outcome>,
+    waiting: Waiting,
     /// When it started and finished ([`NEVER`] until then).
-    pub started: u64,
-    pub finished: u64,
+    started: u64,
+    finished: u64,
     /// Steps run at the current instant, for the runaway-loop limit.
-    pub instant: Instant,
+    instant: Instant,
 }
 
 /// An instant that has not come: a task not yet started or finished.
 pub(crate) const NEVER: u64 = u64::MAX;
 
 impl TaskSlot {
+    /// The definition it is an instance of.
+    pub(crate) fn def(&self) -> DefId {
+        self.def
+    }
+
+    /// Its instance number among its definition's.
+    pub(crate) fn k(&self) -> u32 {
+        self.k
+    }
+
+    /// Whether it is pending or how it ended.
+    pub(crate) fn state(&self) -> State {
+        self.state
+    }
+
+    /// When it started, if it did.
     pub(crate) fn started_at(&self) -> Option<u64> {
         (self.started != NEVER).then_some(self.started)
     }
 
+    /// When it finished, if it did.
     pub(crate) fn finished_at(&self) -> Option<u64> {
         (self.finished != NEVER).then_some(self.finished)
     }
 }
 
 pub(crate) struct FutureSlot {
-    pub outcome: Option<Outcome>,
-    pub callbacks: Vec<Callback>,
+    outcome: Option<Outcome>,
+    callbacks: Vec<Callback>,
 }
 
 /// The whole simulated world of one run.
 pub(crate) struct Sim {
-    pub model: Rc<Model>,
-    pub clock: RefCell<Clock<TimerAction>>,
-    pub tasks: RefCell<Vec<TaskSlot>>,
+    model: Rc<Model>,
+    clock: RefCell<Clock<TimerAction>>,
+    tasks: RefCell<Vec<TaskSlot>>,
     /// Per definition: its program, as its instances run it.
     programs: Vec<Program>,
     /// Per definition: its steps as a `call` runs them.
     bodies: Vec<Option<Program>>,
-    pub futures: RefCell<Vec<FutureSlot>>,
-    pub semaphores: RefCell<Vec<Semaphore>>,
-    pub queues: Vec<RefCell<Queue>>,
-    pub tracer: RefCell<Tracer>,
+    futures: RefCell<Vec<FutureSlot>>,
+    semaphores: RefCell<Vec<Semaphore>>,
+    queues: Vec<RefCell<Queue>>,
+    tracer: RefCell<Tracer>,
     instances: RefCell<Vec<u32>>,
     def_hashes: Vec<u64>,
-    pub seed: u64,
-    pub checks_failed: Cell<u32>,
+    seed: u64,
+    checks_failed: Cell<u32>,
     roots: RefCell<Vec<Vec<TaskId>>>,
     /// The arrival processes, in the order of their task definitions.
     sources: RefCell<Vec<Source>>,
-    pub shut_down: Cell<bool>,
-    pub limits: Limits,
-    pub meter: RefCell<Meter>,
+    shut_down: Cell<bool>,
+    limits: Limits,
+    meter: RefCell<Meter>,
     /// Set when a limit is crossed: the run ends after the current turn.
-    pub stop: Cell<Option<Stop>>,
+    stop: Cell<Option<Stop>>,
     /// Where the limit was crossed, when a task's step crossed it: "in
     /// task `w[3]`, step `return`".
-    pub stop_at: RefCell<Option<String>>,
+    stop_at: RefCell<Option<String>>,
     /// Blocking calls and whom they delayed; watched only if the scenario blocks.
-    pub blocks: RefCell<Blocks>,
+    blocks: RefCell<Blocks>,
     watch_blocks: bool,
     /// When each task became ready, indexed by task, if `watch_blocks`.
     readies: RefCell<Vec<Ready>>,
     /// `--compare sequential`: every sleep holds the loop, like `time.sleep`.
-    pub sleeps_block: bool,
+    sleeps_block: bool,
     /// `--clock real`: timers wait for real time, scaled by this speed.
-    pub real: Option<RealClock>,
+    real: Option<RealClock>,
     hooks: Hooks,
     /// What made each task ready, if the critical path is wanted.
     path: Option<RefCell<Recorder>>,
@@ -488,6 +506,249 @@ impl Sim {
 
     pub(crate) fn now(&self) -> u64 {
         self.clock.borrow().now()
+    }
+
+    /// The model this run simulates.
+    #[inline]
+    pub(crate) fn model(&self) -> &Rc<Model> {
+        &self.model
+    }
+
+    /// The largest value a step may build, in bytes (`--max-value-bytes`).
+    #[inline]
+    pub(crate) fn value_bytes(&self) -> u64 {
+        self.limits.value_bytes
+    }
+
+    /// The run's seed.
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Whether every sleep holds the loop (`--compare sequential`).
+    #[inline]
+    pub(crate) fn sleeps_block(&self) -> bool {
+        self.sleeps_block
+    }
+
+    // ----- timers --------------------------------------------------------
+
+    /// Sets a timer that does `action` in `ns`.
+    #[inline]
+    pub(crate) fn set_timer(&self, ns: u64, action: TimerAction) -> TimerKey {
+        self.clock.borrow_mut().set(ns, action)
+    }
+
+    /// Cancels a timer, if it has not fired.
+    #[inline]
+    pub(crate) fn cancel_timer(&self, key: TimerKey) {
+        self.clock.borrow_mut().cancel(key);
+    }
+
+    /// Whether a timer has yet to fire.
+    #[inline]
+    pub(crate) fn timer_pending(&self, key: TimerKey) -> bool {
+        self.clock.borrow().is_pending(key)
+    }
+
+    // ----- semaphores ----------------------------------------------------
+
+    /// Takes a permit of `sem` for `task` if one is free.
+    #[inline]
+    pub(crate) fn try_acquire(&self, sem: SemId, task: TaskId) -> bool {
+        self.semaphores.borrow_mut()[sem as usize]
+            .at(self.now())
+            .try_acquire(task, |t| self.cancel_pending(t))
+    }
+
+    /// `task` joins the waiters for a permit of `sem`.
+    #[inline]
+    pub(crate) fn enqueue(&self, sem: SemId, task: TaskId) {
+        self.semaphores.borrow_mut()[sem as usize]
+            .at(self.now())
+            .enqueue(task);
+    }
+
+    /// Whether a permit of `sem` was granted to `task`, waiting for it.
+    #[inline]
+    pub(crate) fn is_granted(&self, sem: SemId, task: TaskId) -> bool {
+        self.semaphores.borrow()[sem as usize].is_granted(task)
+    }
+
+    /// `task`, granted a permit of `sem`, holds it; returns the next waiter
+    /// handed a permit still free, to wake.
+    #[inline]
+    pub(crate) fn take_permit(&self, sem: SemId, task: TaskId) -> Option<TaskId> {
+        self.semaphores.borrow_mut()[sem as usize]
+            .at(self.now())
+            .granted(task, |t| self.cancel_pending(t))
+    }
+
+    /// `task`, cancelled, stops waiting for `sem`: `None` when no permit was
+    /// granted to it; else the waiter the permit was handed to, if any.
+    #[inline]
+    pub(crate) fn abandon_permit(&self, sem: SemId, task: TaskId) -> Option<Option<TaskId>> {
+        self.semaphores.borrow_mut()[sem as usize]
+            .at(self.now())
+            .abandon(task, |t| self.cancel_pending(t))
+    }
+
+    /// `task` gives back a permit of `sem`: the waiter handed it, if any;
+    /// an error when none is held.
+    #[inline]
+    pub(crate) fn release_permit(&self, sem: SemId, task: TaskId) -> Result<Option<TaskId>, ()> {
+        self.semaphores.borrow_mut()[sem as usize]
+            .at(self.now())
+            .release(task, |t| self.cancel_pending(t))
+    }
+
+    /// How many permits of `sem` are held.
+    pub(crate) fn permits_in_use(&self, sem: SemId) -> u32 {
+        self.semaphores.borrow()[sem as usize].in_use()
+    }
+
+    /// `f` of the tasks holding a permit of `sem`.
+    pub(crate) fn holders<R>(&self, sem: SemId, f: impl FnOnce(&[TaskId]) -> R) -> R {
+        f(&self.semaphores.borrow()[sem as usize].holders)
+    }
+
+    /// `f` of semaphore `sem`, its use counted up to `now`.
+    pub(crate) fn semaphore_use<R>(
+        &self,
+        sem: SemId,
+        now: u64,
+        f: impl FnOnce(&Semaphore) -> R,
+    ) -> R {
+        f(self.semaphores.borrow_mut()[sem as usize].at(now))
+    }
+
+    // ----- queues --------------------------------------------------------
+
+    /// `put_nowait`: the getter woken, or the item back when `queue` is full.
+    #[inline]
+    pub(crate) fn try_put(&self, queue: QueueId, item: Value) -> Result<Option<TaskId>, Value> {
+        self.queues[queue as usize]
+            .borrow_mut()
+            .at(self.now())
+            .try_put(item, |t| self.cancel_pending(t))
+    }
+
+    /// `get_nowait`: the oldest item of `queue` and the putter woken, if
+    /// there is an item.
+    #[inline]
+    pub(crate) fn try_get(&self, queue: QueueId) -> Option<(Value, Option<TaskId>)> {
+        self.queues[queue as usize]
+            .borrow_mut()
+            .at(self.now())
+            .try_get(|t| self.cancel_pending(t))
+    }
+
+    /// `task` joins a line of `queue`: its waiter, set when it is woken.
+    #[inline]
+    pub(crate) fn wait_in_line(&self, queue: QueueId, side: Side, task: TaskId) -> Rc<Waiter> {
+        self.queues[queue as usize]
+            .borrow_mut()
+            .at(self.now())
+            .wait(side, task)
+    }
+
+    /// A cancelled waiter leaves a line of `queue`: the next waiter its
+    /// wakeup passes to, if any.
+    #[inline]
+    pub(crate) fn leave_line(
+        &self,
+        queue: QueueId,
+        side: Side,
+        waiter: &Rc<Waiter>,
+    ) -> Option<TaskId> {
+        self.queues[queue as usize]
+            .borrow_mut()
+            .at(self.now())
+            .abandon(side, waiter, |t| self.cancel_pending(t))
+    }
+
+    /// How many items of `queue` are not marked done.
+    pub(crate) fn unfinished(&self, queue: QueueId) -> u64 {
+        self.queues[queue as usize].borrow().unfinished()
+    }
+
+    /// How many items `queue` holds.
+    pub(crate) fn depth(&self, queue: QueueId) -> usize {
+        self.queues[queue as usize].borrow().depth()
+    }
+
+    /// How many items `queue` may hold, if bounded.
+    pub(crate) fn capacity(&self, queue: QueueId) -> Option<u32> {
+        self.queues[queue as usize].borrow().capacity()
+    }
+
+    /// A waiter of `queue.join()` joins.
+    pub(crate) fn add_joiner(&self, queue: QueueId, w: Rc<Waiter>) {
+        self.queues[queue as usize].borrow_mut().add_joiner(w);
+    }
+
+    /// A waiter of `queue.join()` leaves.
+    pub(crate) fn remove_joiner(&self, queue: QueueId, w: &Rc<Waiter>) {
+        self.queues[queue as usize].borrow_mut().remove_joiner(w);
+    }
+
+    /// `task_done()` on `queue`: the joiners to release; an error when
+    /// called more times than items were put.
+    pub(crate) fn task_done(&self, queue: QueueId) -> Result<Vec<Rc<Waiter>>, ()> {
+        self.queues[queue as usize].borrow_mut().task_done()
+    }
+
+    /// `f` of `queue`, its use counted up to `now`.
+    pub(crate) fn queue_use<R>(&self, queue: QueueId, now: u64, f: impl FnOnce(&Queue) -> R) -> R {
+        f(self.queues[queue as usize].borrow_mut().at(now))
+    }
+
+    // ----- what the run came to --------------------------------------------
+
+    /// A `check` step failed.
+    pub(crate) fn check_failed(&self) {
+        self.checks_failed.set(self.checks_failed.get() + 1);
+    }
+
+    /// How many `check` steps failed.
+    pub(crate) fn checks_failed(&self) -> u32 {
+        self.checks_failed.get()
+    }
+
+    /// The limit that stopped the run, if one did.
+    pub(crate) fn stopped(&self) -> Option<Stop> {
+        self.stop.get()
+    }
+
+    /// Why the run stopped, if a limit stopped it, and where.
+    pub(crate) fn stop_message(&self) -> Option<String> {
+        self.stop.get().map(|stop| match &*self.stop_at.borrow() {
+            Some(at) => format!("{at}: {}", stop.message()),
+            None => stop.message(),
+        })
+    }
+
+    /// Whether `main` finished and what was left was cancelled.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.get()
+    }
+
+    /// Who held the loop with blocking calls, and whom that delayed.
+    pub(crate) fn blocking_summary(&self) -> Vec<String> {
+        crate::blocking::summary(&|t| self.task_name(t), &self.blocks)
+    }
+
+    /// Writes the trace's header.
+    pub(crate) fn trace_header(&self) {
+        self.tracer
+            .borrow_mut()
+            .header(&self.model.name, self.seed, self.model.python);
+    }
+
+    /// Writes the summary at the end of the trace (with `fallback` when
+    /// the trace has no renderer) and flushes.
+    pub(crate) fn trace_finish(&self, summary: &Summary, fallback: &mut dyn Renderer) {
+        self.tracer.borrow_mut().finish(summary, fallback);
     }
 
     // ----- tasks -------------------------------------------------------
@@ -680,6 +941,76 @@ impl Sim {
     pub(crate) fn take_cancel(&self, id: TaskId) -> bool {
         let mut tasks = self.tasks.borrow_mut();
         std::mem::take(&mut tasks[id as usize].must_cancel)
+    }
+
+    /// How many tasks were created.
+    pub(crate) fn task_count(&self) -> usize {
+        self.tasks.borrow().len()
+    }
+
+    /// Hands each task, in the order they were created, to `f`.
+    pub(crate) fn each_task(&self, mut f: impl FnMut(TaskId, &TaskSlot)) {
+        for (id, slot) in self.tasks.borrow().iter().enumerate() {
+            f(id as TaskId, slot);
+        }
+    }
+
+    /// The definition task `id` is an instance of.
+    #[inline]
+    pub(crate) fn def_of(&self, id: TaskId) -> DefId {
+        self.tasks.borrow()[id as usize].def
+    }
+
+    /// What task `id` is suspended on.
+    pub(crate) fn waiting_of(&self, id: TaskId) -> Waiting {
+        self.tasks.borrow()[id as usize].waiting.clone()
+    }
+
+    /// When task `id` started, if it did.
+    pub(crate) fn started_at(&self, id: TaskId) -> Option<u64> {
+        self.tasks.borrow()[id as usize].started_at()
+    }
+
+    /// Task `id` started at `at`.
+    #[inline]
+    pub(crate) fn set_started(&self, id: TaskId, at: u64) {
+        self.tasks.borrow_mut()[id as usize].started = at;
+    }
+
+    /// asyncio's `cancelling()` of task `id`.
+    pub(crate) fn cancelling(&self, id: TaskId) -> u32 {
+        self.tasks.borrow()[id as usize].cancels
+    }
+
+    /// asyncio's `uncancel()` of task `id`: the cancellations left.
+    pub(crate) fn uncancel(&self, id: TaskId) -> u32 {
+        let mut tasks = self.tasks.borrow_mut();
+        let slot = &mut tasks[id as usize];
+        slot.cancels = slot.cancels.saturating_sub(1);
+        slot.cancels
+    }
+
+    /// Task `id`'s turn begins: it is running, and `f` takes what its step
+    /// machine kept. Its definition and when it started come with `f`'s
+    /// result. `f` must not reach the loop.
+    #[inline]
+    pub(crate) fn enter_turn<R>(
+        &self,
+        id: TaskId,
+        f: impl FnOnce(&mut Machine) -> R,
+    ) -> (DefId, Option<u64>, R) {
+        let mut tasks = self.tasks.borrow_mut();
+        let slot = &mut tasks[id as usize];
+        slot.turn.set(Turn::Running);
+        let (def, started) = (slot.def, slot.started_at());
+        (def, started, f(&mut slot.machine))
+    }
+
+    /// Task `id`'s step machine, for `f` to keep where its turn left it.
+    /// `f` must not reach the loop.
+    #[inline]
+    pub(crate) fn with_machine<R>(&self, id: TaskId, f: impl FnOnce(&mut Machine) -> R) -> R {
+        f(&mut self.tasks.borrow_mut()[id as usize].machine)
     }
 
     pub(crate) fn wake(&self, id: TaskId) {

@@ -34,7 +34,7 @@ use crate::program::{
 };
 use crate::queue::Side;
 use crate::runtime::{
-    Callback, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, Turn, Waiter, Waiting,
+    Callback, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, Waiter, Waiting,
 };
 
 use crate::value::Value;
@@ -66,18 +66,12 @@ enum Left {
 /// One turn of a task: from where it waited, until it waits again or ends.
 pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
     sim.turn_begins(id);
-    let (def, frame_start, pc, wait, mut frame, draws) = {
-        let mut tasks = sim.tasks.borrow_mut();
-        let slot = &mut tasks[id as usize];
-        slot.turn.set(Turn::Running);
-        let (def, started) = (slot.def, slot.started_at());
-        let p = &mut slot.machine;
-
+    let (def, frame_start, (pc, wait, mut frame, draws)) = sim.enter_turn(id, |p| {
         let wait = std::mem::replace(&mut p.wait, Suspension::Frozen);
         let pc = (p.pc != UNSTARTED).then_some(p.pc);
         let draws = p.draws();
-        (def, started, pc, wait, p.frame.take(), draws)
-    };
+        (pc, wait, p.frame.take(), draws)
+    });
     let (vars, handles, mut blocks) = match &mut frame {
         Some(f) => (
             std::mem::take(&mut f.vars),
@@ -106,9 +100,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         None => sim.program(def),
     };
     match ctx.run_turn(sim, program, pc, wait, &mut blocks) {
-        Left::Waiting(pc, wait) => {
-            let mut tasks = sim.tasks.borrow_mut();
-            let p = &mut tasks[id as usize].machine;
+        Left::Waiting(pc, wait) => sim.with_machine(id, |p| {
             (p.pc, p.wait) = (pc, wait);
             p.frame = match frame {
                 // The box it had, refilled: no allocation per turn.
@@ -122,7 +114,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
             if let Some(rng) = &ctx.rng {
                 p.set_draws(rng.drawn());
             }
-        }
+        }),
         Left::Ended(outcome) => end(sim, id, outcome),
         Left::Over => {}
     }
@@ -302,16 +294,16 @@ impl Ctx {
                 } => {
                     let (timeout, shield) = (*timeout, *shield);
                     // 3.11 sets its timer before it wraps what it awaits.
-                    let timer = (timeout > 0 && !sim.model.python.wait_for_is_a_timeout())
+                    let timer = (timeout > 0 && !sim.model().python.wait_for_is_a_timeout())
                         .then(|| Waiter::new(self.id))
                         .map(|waiter| {
                             let release = TimerAction::Release(waiter.clone());
-                            (sim.clock.borrow_mut().set(timeout, release), waiter)
+                            (sim.set_timer(timeout, release), waiter)
                         });
                     let members = self.resolve(target);
                     let [member] = members.as_slice() else {
                         if let Some((key, _)) = timer {
-                            sim.clock.borrow_mut().cancel(key);
+                            sim.cancel_timer(key);
                         }
                         let one = Rc::from("wait_for takes one task or future");
                         leave!(pc, Err(Raise::Error(one)));
@@ -625,7 +617,7 @@ impl Ctx {
             sim.wake(id);
             return Suspension::Turn;
         }
-        let key = sim.clock.borrow_mut().set(ns, TimerAction::Wake(id));
+        let key = sim.set_timer(ns, TimerAction::Wake(id));
         sim.set_waiting(id, waiting(sim.now().saturating_add(ns)));
         Suspension::Timer(key)
     }
@@ -633,16 +625,11 @@ impl Ctx {
     /// Takes a permit at once if one is free; otherwise joins the queue.
     fn acquire(&mut self, sem: SemId) -> Option<Suspension> {
         let sim = &self.sim;
-        if sim.semaphores.borrow_mut()[sem as usize]
-            .at(sim.now())
-            .try_acquire(self.id, |t| sim.cancel_pending(t))
-        {
+        if sim.try_acquire(sem, self.id) {
             self.permit_event("acquired", sem);
             return None;
         }
-        sim.semaphores.borrow_mut()[sem as usize]
-            .at(sim.now())
-            .enqueue(self.id);
+        sim.enqueue(sem, self.id);
         self.permit_wait_event(sem);
         sim.set_waiting(self.id, Waiting::Semaphore(sem));
         Some(Suspension::Permit(sem))
@@ -653,18 +640,15 @@ impl Ctx {
     /// says the queue is full).
     fn put(&mut self, queue: QueueId, item: Value, first: bool) -> Option<Suspension> {
         let sim = self.sim.clone();
-        let r = sim.queues[queue as usize]
-            .borrow_mut()
-            .at(sim.now())
-            .try_put(item.clone(), |t| sim.cancel_pending(t));
+        let r = sim.try_put(queue, item.clone());
         match r {
             Ok(woken) => {
                 if let Some(t) = woken {
                     sim.wake(t);
                 }
                 if sim.tracing() {
-                    let shown = item.repr_within(sim.limits.value_bytes);
-                    let name = &sim.model.queues[queue as usize].name;
+                    let shown = item.repr_within(sim.value_bytes());
+                    let name = &sim.model().queues[queue as usize].name;
                     let detail = format!("{shown} -> {name} ({})", self.depth(queue));
                     self.emit_depth("put", detail, queue);
                 }
@@ -673,13 +657,10 @@ impl Ctx {
             }
             Err(item) => {
                 if first && sim.tracing() {
-                    let name = &sim.model.queues[queue as usize].name;
+                    let name = &sim.model().queues[queue as usize].name;
                     self.emit("wait", format!("{name} is full"));
                 }
-                let waiter = sim.queues[queue as usize]
-                    .borrow_mut()
-                    .at(sim.now())
-                    .wait(Side::Put, self.id);
+                let waiter = sim.wait_in_line(queue, Side::Put, self.id);
                 sim.set_waiting(self.id, Waiting::Put(queue));
                 Some(queue_wait(queue, waiter, Line::Room(item)))
             }
@@ -701,15 +682,9 @@ impl Ctx {
     /// The oldest item of `queue`, or a place in its line of getters.
     fn take(&mut self, queue: QueueId) -> Result<Value, Suspension> {
         let sim = self.sim.clone();
-        let got = sim.queues[queue as usize]
-            .borrow_mut()
-            .at(sim.now())
-            .try_get(|t| sim.cancel_pending(t));
+        let got = sim.try_get(queue);
         let Some((item, woken)) = got else {
-            let waiter = sim.queues[queue as usize]
-                .borrow_mut()
-                .at(sim.now())
-                .wait(Side::Get, self.id);
+            let waiter = sim.wait_in_line(queue, Side::Get, self.id);
             sim.set_waiting(self.id, Waiting::Get(queue));
             return Err(queue_wait(queue, waiter, Line::Item));
         };
@@ -717,7 +692,7 @@ impl Ctx {
             sim.wake(t);
         }
         if sim.tracing() {
-            let name = &sim.model.queues[queue as usize].name;
+            let name = &sim.model().queues[queue as usize].name;
             let detail = format!("{} <- {name} ({})", Repr(&item), self.depth(queue));
             self.emit_depth("get", detail, queue);
         }
@@ -762,12 +737,11 @@ impl Ctx {
     /// `await queue.join()`: at once when no item is unfinished.
     fn join(&mut self, queue: QueueId) -> Option<Suspension> {
         let sim = &self.sim;
-        let q = &sim.queues[queue as usize];
-        if q.borrow().unfinished() == 0 {
+        if sim.unfinished(queue) == 0 {
             return None;
         }
         let waiter = Waiter::new(self.id);
-        q.borrow_mut().add_joiner(waiter.clone());
+        sim.add_joiner(queue, waiter.clone());
         sim.set_waiting(self.id, Waiting::Join(queue));
         Some(queue_wait(queue, waiter, Line::Drained))
     }
@@ -873,10 +847,7 @@ impl Ctx {
     /// A queue waiter cancelled leaves the line and passes a wakeup it had on.
     fn leave_line(&self, queue: QueueId, side: Side, waiter: &std::rc::Rc<Waiter>) {
         let sim = &self.sim;
-        let next = sim.queues[queue as usize]
-            .borrow_mut()
-            .at(sim.now())
-            .abandon(side, waiter, |t| sim.cancel_pending(t));
+        let next = sim.leave_line(queue, side, waiter);
         if let Some(t) = next {
             sim.wake(t);
         }
@@ -893,9 +864,9 @@ impl Ctx {
             },
             Suspension::Timer(key) => {
                 if sim.take_cancel(id) {
-                    sim.clock.borrow_mut().cancel(*key);
+                    sim.cancel_timer(*key);
                     Err(Raise::Cancelled)
-                } else if sim.clock.borrow().is_pending(*key) {
+                } else if sim.timer_pending(*key) {
                     return None;
                 } else {
                     Ok(())
@@ -904,7 +875,7 @@ impl Ctx {
             Suspension::Permit(sem) => {
                 let r = if sim.take_cancel(id) {
                     Err(Raise::Cancelled)
-                } else if sim.semaphores.borrow()[*sem as usize].is_granted(id) {
+                } else if sim.is_granted(*sem, id) {
                     Ok(())
                 } else {
                     return None;
@@ -987,7 +958,7 @@ impl Ctx {
                 // Cancelled, the waiter future is done too: the awaited
                 // task's callback, if already queued, wakes nobody.
                 w.waiter.done.set(true);
-                sim.clock.borrow_mut().cancel(w.key);
+                sim.cancel_timer(w.key);
                 // What it awaits is done: the task, or a shield's outer
                 // future, set one turn after the task finished.
                 let done = match w.shield {
@@ -1089,11 +1060,9 @@ impl Ctx {
                     Line::Room(_) if r.is_err() => self.leave_line(*queue, Side::Put, waiter),
                     Line::Item | Line::Room(_) => {}
                     Line::Drained => {
-                        sim.queues[*queue as usize]
-                            .borrow_mut()
-                            .remove_joiner(waiter);
+                        sim.remove_joiner(*queue, waiter);
                         if r.is_ok() && sim.tracing() {
-                            let name = &sim.model.queues[*queue as usize].name;
+                            let name = &sim.model().queues[*queue as usize].name;
                             self.emit("join", format!("every item of {name} is done"));
                         }
                     }
@@ -1160,7 +1129,7 @@ impl Ctx {
         *program = match blocks.call() {
             Some(outer) => sim.body(outer.callee),
             None => {
-                let def = sim.tasks.borrow()[self.id as usize].def;
+                let def = sim.def_of(self.id);
                 sim.program(def)
             }
         };
