@@ -59,6 +59,8 @@ struct Ctx {
     /// The task definition whose steps run now, when the task `call`ed it
     /// (for messages).
     called: Option<DefId>,
+    /// The instruction it runs (for messages: see [`Ctx::place`]).
+    pc: u32,
 }
 
 /// The variables a root replica starts with: `i` and its `args`.
@@ -69,23 +71,17 @@ pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
         Ref::Var(s, _) if *s == sym::I => Value::Int(i as i64),
         _ => Value::None,
     };
-    let who = || format!("task `{}`", model.tasks[def as usize].name);
+    let at = || format!("task `{}`, its `args`", model.tasks[def as usize].name);
     for (sym, expr) in &model.tasks[def as usize].args {
-        vars.push((*sym, build(sim, expr, &lookup, &who, "args")));
+        vars.push((*sym, build(sim, expr, &lookup, &at)));
     }
     vars
 }
 
-/// Evaluates `e` for `who`'s step `what`, counting a value it builds
+/// Evaluates `e` for the step `at` names, counting a value it builds
 /// against the value limits: one that passes them stops the run (and
 /// evaluates to `None`).
-fn build(
-    sim: &Sim,
-    e: &Expr,
-    lookup: &dyn Fn(&Ref) -> Value,
-    who: &dyn Fn() -> String,
-    what: &str,
-) -> Value {
+fn build(sim: &Sim, e: &Expr, lookup: &dyn Fn(&Ref) -> Value, at: &dyn Fn() -> String) -> Value {
     if !e.builds() {
         return e.eval(lookup);
     }
@@ -94,7 +90,7 @@ fn build(
         Ok(v) => crate::footprint::weigh(v, sim.value_bytes()),
         Err(too) => Err(*too),
     };
-    if sim.value_weighed(who, what, weight) {
+    if sim.value_weighed(at, weight) {
         built.unwrap_or_default()
     } else {
         Value::None
@@ -163,6 +159,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
         rng_skip: 0,
         frame_start: sim.now(),
         called: None,
+        pc: crate::program::UNSTARTED,
     };
     // Validation allows only steps that never wait here (see
     // `Problem::CallbackWaits`); what one raises ends the callback, as an
@@ -264,12 +261,12 @@ impl Ctx {
             Ok(text) => {
                 if keeps {
                     self.sim
-                        .value_weighed(&|| self.who(), what, Ok(text.len() as u64));
+                        .value_weighed(&|| self.at(what), Ok(text.len() as u64));
                 }
                 text
             }
             Err(too) => {
-                self.sim.value_weighed(&|| self.who(), what, Err(too));
+                self.sim.value_weighed(&|| self.at(what), Err(too));
                 String::new()
             }
         }
@@ -278,7 +275,7 @@ impl Ctx {
     /// Evaluates a value for step `what`; a new value that would pass the
     /// value limits stops the run (and evaluates to `None`).
     fn eval(&self, e: &Expr, what: &str) -> Value {
-        build(&self.sim, e, &|r| self.lookup(r), &|| self.who(), what)
+        build(&self.sim, e, &|r| self.lookup(r), &|| self.at(what))
     }
 
     /// Who runs these steps, for a message: task `w[3]`, or a future's `on_done`.
@@ -294,6 +291,40 @@ impl Ctx {
             ),
             None => who,
         }
+    }
+
+    /// Which step, for a message: `task `w[3]`, step `return` at line 14,
+    /// column 9` (the step the task is on, where it is written; `what`
+    /// names the step when it is not one of the task's own).
+    fn at(&self, what: &str) -> String {
+        let who = self.who();
+        match self.place() {
+            Some(p) => format!(
+                "{who}, step `{}` at line {}, column {}",
+                p.verb.key(),
+                p.line,
+                p.column
+            ),
+            None => format!("{who}, step `{what}`"),
+        }
+    }
+
+    /// Where the step the task is on is written, if it is one of its
+    /// definition's (or a called definition's) steps.
+    fn place(&self) -> Option<crate::model::Place> {
+        let Actor::Task(id) = self.actor else {
+            return None;
+        };
+        let def = self.called.unwrap_or_else(|| self.sim.def_of(id));
+        let program = match self.called {
+            Some(callee) => self.sim.body(callee),
+            None => self.sim.program(def),
+        };
+        let step = program.step_of(self.pc)?;
+        self.sim.model().tasks[def as usize]
+            .places
+            .get(step)
+            .copied()
     }
 
     fn attr(&self, target: &Target, attr: Attr) -> Value {
@@ -336,7 +367,7 @@ impl Ctx {
             return list;
         }
         let deep = Err(crate::footprint::TooBig::Deep);
-        self.sim.value_weighed(&|| self.who(), what, deep);
+        self.sim.value_weighed(&|| self.at(what), deep);
         Value::None
     }
 
@@ -447,10 +478,9 @@ impl Ctx {
                         .args
                         .iter()
                         .find(|(s, _)| s == sym)
-                        .map(|(_, e)| build(&self.sim, e, &with_i, &|| self.who(), "spawn"));
-                    let value = given.unwrap_or_else(|| {
-                        build(&self.sim, expr, &with_i, &|| self.who(), "spawn")
-                    });
+                        .map(|(_, e)| build(&self.sim, e, &with_i, &|| self.at("spawn")));
+                    let value = given
+                        .unwrap_or_else(|| build(&self.sim, expr, &with_i, &|| self.at("spawn")));
                     vars.push((*sym, value));
                 }
                 self.sim.spawn_task(start.def, vars, parent)
@@ -984,7 +1014,7 @@ impl Ctx {
             let text = self.eval(u, "consume").display_within(max);
             if text.is_none() {
                 let big = Err(crate::footprint::TooBig::Bytes);
-                self.sim.value_weighed(&|| self.who(), "consume", big);
+                self.sim.value_weighed(&|| self.at("consume"), big);
             }
             text.unwrap_or_default()
         })

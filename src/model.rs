@@ -189,6 +189,17 @@ pub(crate) struct TaskDef {
     /// Started by an arrival process instead of once (then not `root`).
     pub arrivals: Option<crate::arrivals::Arrivals>,
     pub body: Vec<Step>,
+    /// Where each of its steps is written, in the order [`Step::children`]
+    /// walks them (a step before the steps of its blocks).
+    pub places: Vec<Place>,
+}
+
+/// Where a step is written: its verb, and its line and column, from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub(crate) verb: Verb,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
 }
 
 impl TaskDef {

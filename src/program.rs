@@ -209,6 +209,14 @@ pub(crate) enum RegionKind {
 #[derive(Debug)]
 pub(crate) struct Program {
     pub(crate) ops: Vec<Op>,
+    /// Per instruction: the step it was compiled from, numbered in the
+    /// order [`crate::model::TaskDef::places`] lists them, or [`NO_STEP`]
+    /// for what the definition itself opens (its `after`, `retry`,
+    /// `deadline`, `limit` and `timeout`).
+    steps: Vec<u32>,
+    /// While compiling: the step being compiled, and the next step's number.
+    step: u32,
+    next_step: u32,
     /// Its regions, in the order they close (inner before outer).
     regions: Vec<Region>,
     /// How it retries, if it does.
@@ -225,13 +233,16 @@ impl Program {
     pub(crate) fn compile(def: &TaskDef) -> Program {
         let mut program = Program {
             ops: Vec::new(),
+            steps: Vec::new(),
+            step: NO_STEP,
+            next_step: 0,
             regions: Vec::new(),
             retry: def.retry.clone(),
             upstream: !def.after.is_empty(),
             reads_vars: def.reads_vars(),
         };
         if program.upstream {
-            program.ops.push(Op::Upstream {
+            program.emit(Op::Upstream {
                 after: def.after.clone(),
                 trigger: def.trigger,
             });
@@ -262,6 +273,9 @@ impl Program {
     pub(crate) fn body(def: &TaskDef) -> Program {
         let mut program = Program {
             ops: Vec::new(),
+            steps: Vec::new(),
+            step: NO_STEP,
+            next_step: 0,
             regions: Vec::new(),
             retry: None,
             upstream: false,
@@ -281,96 +295,118 @@ impl Program {
         self.ops.len() as u32
     }
 
+    /// Adds an instruction, compiled from the step being compiled.
+    fn emit(&mut self, op: Op) {
+        self.ops.push(op);
+        self.steps.push(self.step);
+    }
+
+    /// The number of the step instruction `pc` was compiled from (see
+    /// [`crate::model::TaskDef::places`]), if a step it was.
+    pub(crate) fn step_of(&self, pc: u32) -> Option<usize> {
+        let step = *self.steps.get(pc as usize)?;
+        (step != NO_STEP).then_some(step as usize)
+    }
+
     fn steps(&mut self, steps: &[Step]) {
         for step in steps {
-            match step {
-                Step::With { sem, body } => self.with(*sem, true, |p| p.steps(body)),
-                Step::Timeout { after, body } => {
-                    self.timeout(*after, Says::Block, true, |p| p.steps(body))
-                }
-                Step::Try {
-                    body,
-                    except,
-                    finally,
-                    catch,
-                } => self.try_(body, except, finally, *catch),
-                Step::Acquire(sem) => self.ops.push(Op::Acquire {
-                    sem: *sem,
-                    step: true,
-                }),
-                Step::Put { queue, item } => self.ops.push(Op::Put {
-                    queue: *queue,
-                    item: item.clone(),
-                }),
-                Step::Get(queue) => self.ops.push(Op::Get(*queue)),
-                Step::Join(queue) => self.ops.push(Op::Join(*queue)),
-                Step::Await(target) => self.ops.push(Op::Await(target.clone())),
-                Step::Call(start) => self.ops.push(Op::Call(start.clone())),
-                Step::WaitFor {
-                    target,
-                    timeout,
-                    shield,
-                } => self.ops.push(Op::WaitFor {
-                    target: target.clone(),
-                    timeout: *timeout,
-                    shield: *shield,
-                }),
-                Step::Wait {
-                    targets,
-                    when,
-                    timeout,
-                    cancel_pending,
-                } => self.ops.push(Op::Wait {
-                    targets: targets.clone(),
-                    when: *when,
-                    timeout: *timeout,
-                    cancel_pending: *cancel_pending,
-                }),
-                Step::Gather {
-                    targets,
-                    return_exceptions,
-                } => self.ops.push(Op::Gather {
-                    targets: targets.clone(),
-                    return_exceptions: *return_exceptions,
-                }),
-                Step::Repeat { times, body } => self.looped(LoopKind::Times(Some(*times)), body),
-                Step::Forever(body) => self.looped(LoopKind::Times(None), body),
-                Step::Each { handle, var, body } => {
-                    let kind = LoopKind::Each {
-                        handle: handle.clone(),
-                        var: *var,
-                    };
-                    self.looped(kind, body)
-                }
-                Step::Consume { queue, until, body } => {
-                    let kind = LoopKind::Consume {
-                        queue: *queue,
-                        until: until.clone(),
-                    };
-                    self.looped(kind, body)
-                }
-                Step::For { var, items, body } => {
-                    let kind = LoopKind::Items {
-                        var: *var,
-                        items: items.clone(),
-                    };
-                    self.looped(kind, body)
-                }
-                // Steps that run whole in one turn, up to a sleep at most.
-                Step::Sleep(_)
-                | Step::Block(_)
-                | Step::Log(_)
-                | Step::Fail { .. }
-                | Step::Return(_)
-                | Step::Spawn { .. }
-                | Step::Cancel(_)
-                | Step::Release(_)
-                | Step::TaskDone(_)
-                | Step::SetResult { .. }
-                | Step::SetException { .. }
-                | Step::Check { .. }
-                | Step::Break => self.ops.push(Op::Step(step.clone())),
+            // The steps of its blocks are numbered after it, in order.
+            let outer = std::mem::replace(&mut self.step, self.next_step);
+            self.next_step += 1;
+            self.step_ops(step);
+            self.step = outer;
+        }
+    }
+
+    /// The instructions of one step (and of the steps of its blocks).
+    fn step_ops(&mut self, step: &Step) {
+        match step {
+            Step::With { sem, body } => self.with(*sem, true, |p| p.steps(body)),
+            Step::Timeout { after, body } => {
+                self.timeout(*after, Says::Block, true, |p| p.steps(body))
             }
+            Step::Try {
+                body,
+                except,
+                finally,
+                catch,
+            } => self.try_(body, except, finally, *catch),
+            Step::Acquire(sem) => self.emit(Op::Acquire {
+                sem: *sem,
+                step: true,
+            }),
+            Step::Put { queue, item } => self.emit(Op::Put {
+                queue: *queue,
+                item: item.clone(),
+            }),
+            Step::Get(queue) => self.emit(Op::Get(*queue)),
+            Step::Join(queue) => self.emit(Op::Join(*queue)),
+            Step::Await(target) => self.emit(Op::Await(target.clone())),
+            Step::Call(start) => self.emit(Op::Call(start.clone())),
+            Step::WaitFor {
+                target,
+                timeout,
+                shield,
+            } => self.emit(Op::WaitFor {
+                target: target.clone(),
+                timeout: *timeout,
+                shield: *shield,
+            }),
+            Step::Wait {
+                targets,
+                when,
+                timeout,
+                cancel_pending,
+            } => self.emit(Op::Wait {
+                targets: targets.clone(),
+                when: *when,
+                timeout: *timeout,
+                cancel_pending: *cancel_pending,
+            }),
+            Step::Gather {
+                targets,
+                return_exceptions,
+            } => self.emit(Op::Gather {
+                targets: targets.clone(),
+                return_exceptions: *return_exceptions,
+            }),
+            Step::Repeat { times, body } => self.looped(LoopKind::Times(Some(*times)), body),
+            Step::Forever(body) => self.looped(LoopKind::Times(None), body),
+            Step::Each { handle, var, body } => {
+                let kind = LoopKind::Each {
+                    handle: handle.clone(),
+                    var: *var,
+                };
+                self.looped(kind, body)
+            }
+            Step::Consume { queue, until, body } => {
+                let kind = LoopKind::Consume {
+                    queue: *queue,
+                    until: until.clone(),
+                };
+                self.looped(kind, body)
+            }
+            Step::For { var, items, body } => {
+                let kind = LoopKind::Items {
+                    var: *var,
+                    items: items.clone(),
+                };
+                self.looped(kind, body)
+            }
+            // Steps that run whole in one turn, up to a sleep at most.
+            Step::Sleep(_)
+            | Step::Block(_)
+            | Step::Log(_)
+            | Step::Fail { .. }
+            | Step::Return(_)
+            | Step::Spawn { .. }
+            | Step::Cancel(_)
+            | Step::Release(_)
+            | Step::TaskDone(_)
+            | Step::SetResult { .. }
+            | Step::SetException { .. }
+            | Step::Check { .. }
+            | Step::Break => self.emit(Op::Step(step.clone())),
         }
     }
 
@@ -383,11 +419,11 @@ impl Program {
             }),
             LoopKind::Times(_) | LoopKind::Items { .. } | LoopKind::Each { .. } => None,
         };
-        self.ops.push(Op::Loop { kind, end: 0 });
+        self.emit(Op::Loop { kind, end: 0 });
         self.ops.extend(take);
         self.steps(body);
         let end = self.here();
-        self.ops.push(Op::Next { start });
+        self.emit(Op::Next { start });
         if let Op::Loop { end: e, .. } = &mut self.ops[start as usize] {
             *e = end;
         }
@@ -396,34 +432,34 @@ impl Program {
 
     fn with(&mut self, sem: SemId, step: bool, body: impl FnOnce(&mut Program)) {
         let from = self.here();
-        self.ops.push(Op::Acquire { sem, step });
+        self.emit(Op::Acquire { sem, step });
         body(self);
-        self.ops.push(Op::Release(sem));
+        self.emit(Op::Release(sem));
         self.close(from, RegionKind::Permit(sem));
     }
 
     fn timeout(&mut self, after: u64, says: Says, step: bool, body: impl FnOnce(&mut Program)) {
         let from = self.here();
-        self.ops.push(Op::OpenTimeout { after, step });
+        self.emit(Op::OpenTimeout { after, step });
         body(self);
-        self.ops.push(Op::CloseTimeout { after, says });
+        self.emit(Op::CloseTimeout { after, says });
         self.close(from, RegionKind::Timeout(says));
     }
 
     fn try_(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: Catch) {
         let at = self.here();
-        self.ops.push(Op::Try);
+        self.emit(Op::Try);
         self.steps(body);
         let body_end = self.here();
-        self.ops.push(Op::EndBody { finally: 0 });
+        self.emit(Op::EndBody { finally: 0 });
         self.steps(except);
         let except_end = self.here();
-        self.ops.push(Op::EndExcept);
+        self.emit(Op::EndExcept);
         if let Op::EndBody { finally } = &mut self.ops[body_end as usize] {
             *finally = except_end + 1;
         }
         self.steps(finally);
-        self.ops.push(Op::EndFinally { at });
+        self.emit(Op::EndFinally { at });
         let kind = RegionKind::Try {
             body_end,
             except_end,
@@ -434,12 +470,12 @@ impl Program {
 
     fn attempts(&mut self, attempt: impl FnOnce(&mut Program)) {
         let at = self.here();
-        self.ops.push(Op::Attempt);
+        self.emit(Op::Attempt);
         attempt(self);
         let to = self.here();
-        self.ops.push(Op::EndAttempt);
-        self.ops.push(Op::Backoff);
-        self.ops.push(Op::Restart { at });
+        self.emit(Op::EndAttempt);
+        self.emit(Op::Backoff);
+        self.emit(Op::Restart { at });
         let kind = RegionKind::Attempts;
         self.regions.push(Region { from: at, to, kind });
     }
@@ -465,6 +501,9 @@ pub(crate) struct Machine {
     /// loop, are in the frame: this keeps a task slot small.
     draws: u32,
 }
+
+/// The step number of an instruction a definition opens itself.
+const NO_STEP: u32 = u32::MAX;
 
 /// The `pc` of a task that has not had its first turn.
 pub(crate) const UNSTARTED: u32 = u32::MAX;
@@ -789,6 +828,71 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each instruction knows the step it was compiled from: the simple
+    /// steps' own instructions name themselves, a block's closing
+    /// instruction names the block, and what the definition opens names no
+    /// step.
+    #[test]
+    fn each_instruction_knows_its_step() {
+        let source = r#"
+[scenario]
+main = "main"
+[semaphores]
+s = 1
+[tasks.main]
+retry = { attempts = 2 }
+timeout = "1s"
+steps = [
+  { log = "a" },
+  { with = "s", do = [{ sleep = "1ms" }, { repeat = 2, do = [{ log = "b" }] }] },
+  { try = [{ fail = "x" }], except = [{ log = "c" }], finally = [{ log = "d" }] },
+  { return = 1 },
+]
+"#;
+        let model = crate::validate::validate(source).expect("valid");
+        let def = &model.tasks[0];
+        let program = Program::compile(def);
+        fn walk<'a>(steps: &'a [Step], out: &mut Vec<&'a Step>) {
+            for step in steps {
+                out.push(step);
+                step.children().into_iter().for_each(|b| walk(b, out));
+            }
+        }
+        let mut steps = Vec::new();
+        walk(&def.body, &mut steps);
+        assert_eq!(steps.len(), def.places.len());
+        for (pc, op) in program.ops.iter().enumerate() {
+            let of = program.step_of(pc as u32);
+            match op {
+                Op::Step(step) => {
+                    let i = of.expect("a step's own instruction");
+                    assert_eq!(format!("{step:?}"), format!("{:?}", steps[i]));
+                }
+                Op::Attempt | Op::EndAttempt | Op::Backoff | Op::Restart { .. } => {
+                    assert_eq!(of, None)
+                }
+                Op::OpenTimeout { step, .. } | Op::Acquire { step, .. } => {
+                    assert_eq!(of.is_some(), *step, "{op:?}")
+                }
+                Op::Next { .. } | Op::Loop { .. } => {
+                    assert_eq!(steps[of.unwrap()].verb(), crate::verb::Verb::Repeat)
+                }
+                Op::Release(_) => assert_eq!(steps[of.unwrap()].verb(), crate::verb::Verb::With),
+                Op::Try | Op::EndBody { .. } | Op::EndExcept | Op::EndFinally { .. } => {
+                    assert_eq!(steps[of.unwrap()].verb(), crate::verb::Verb::Try)
+                }
+                _ => {}
+            }
+        }
+        // `log = "b"` is the fifth step written, on line 11.
+        let place = crate::model::Place {
+            verb: crate::verb::Verb::Log,
+            line: 11,
+            column: 62,
+        };
+        assert_eq!(def.places[4], place);
+    }
 
     /// A loop can draw past 2^32 times: the count is kept whole, half in the
     /// slot and half in the frame.

@@ -720,6 +720,14 @@ impl Sim {
         self.stop.get()
     }
 
+    /// Says where the run stopped (`at`: which step), unless that is said.
+    pub(crate) fn stopped_at(&self, at: impl FnOnce() -> String) {
+        let mut stop_at = self.stop_at.borrow_mut();
+        if stop_at.is_none() {
+            *stop_at = Some(format!("in {}", at()));
+        }
+    }
+
     /// Why the run stopped, if a limit stopped it, and where.
     pub(crate) fn stop_message(&self) -> Option<String> {
         self.stop.get().map(|stop| match &*self.stop_at.borrow() {
@@ -1347,13 +1355,12 @@ impl Sim {
         counted.map_err(|stop| self.stop.set(Some(stop))).is_ok()
     }
 
-    /// Counts a value that `who`'s step `what` built, of logical size
+    /// Counts a value that the step `at` names built, of logical size
     /// `weight` (or refused while built), against the value limits; false
     /// once the run must stop.
     pub(crate) fn value_weighed(
         &self,
-        who: &dyn Fn() -> String,
-        what: &str,
+        at: &dyn Fn() -> String,
         weight: Result<u64, crate::footprint::TooBig>,
     ) -> bool {
         if self.stop.get().is_some() {
@@ -1363,7 +1370,7 @@ impl Sim {
         counted
             .map_err(|stop| {
                 self.stop.set(Some(stop));
-                *self.stop_at.borrow_mut() = Some(format!("in {}, step `{what}`", who()));
+                *self.stop_at.borrow_mut() = Some(format!("in {}", at()));
             })
             .is_ok()
     }

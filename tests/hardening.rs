@@ -472,7 +472,7 @@ fn values_are_bounded_one_by_one_and_in_all() {
     );
     assert_eq!(ran.code, 3, "{}", ran.err);
     assert!(
-        ran.err.contains("in task `main`, step `spawn`: the run's values would weigh more than 10000000 bytes in all"),
+        ran.err.contains("in task `main`, step `spawn` at line 10, column 10: the run's values would weigh more than 10000000 bytes in all"),
         "{}",
         ran.err
     );

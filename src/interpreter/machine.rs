@@ -90,6 +90,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         rng_skip: draws,
         frame_start: frame_start.unwrap_or_else(|| sim.now()),
         called: None,
+        pc: crate::program::UNSTARTED,
     };
     // In a `call`, it runs the called steps, from when they began.
     let program = match blocks.call() {
@@ -137,6 +138,8 @@ impl Ctx {
         // Set when the instruction at `pc` runs again after a wait: it is
         // not counted again, and a put keeps its item.
         let mut again: Option<Option<Value>> = None;
+        // Where it is, for messages about what its wait came to.
+        self.pc = pc.unwrap_or(UNSTARTED);
         let mut pc = match pc {
             Some(pc) => match self.settled(wait) {
                 Err(wait) => return Left::Waiting(pc, wait),
@@ -194,8 +197,10 @@ impl Ctx {
                 again = None;
                 continue;
             };
+            self.pc = pc;
             let first = again.is_none();
             if first && op.counts() && !self.sim.count_step(self.id) {
+                self.sim.stopped_at(|| self.at("it runs"));
                 return Left::Waiting(pc, Suspension::Frozen);
             }
             let wait = match op {
@@ -601,7 +606,11 @@ impl Ctx {
     /// limit was crossed.
     fn turn_counted(&self, kind: &LoopKind, start: u32, end: u32) -> bool {
         let empty = end == start + 1;
-        !(empty && matches!(kind, LoopKind::Times(_))) || self.sim.count_step(self.id)
+        if !empty || !matches!(kind, LoopKind::Times(_)) || self.sim.count_step(self.id) {
+            return true;
+        }
+        self.sim.stopped_at(|| self.at("its loop"));
+        false
     }
 
     /// Starts a sleep: a timer, or one turn of the loop for 0.

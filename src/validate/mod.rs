@@ -19,6 +19,7 @@ use std::rc::Rc;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::Diagnostic;
+use crate::model::Place;
 use crate::model::{FutureDef, Model, QueueDef, Retry, SemaphoreDef, Step, TaskDef, Trigger};
 use crate::problem::Problem;
 use crate::suggest::suggest;
@@ -72,6 +73,8 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
         symbols: Symbols::default(),
         roots: Rc::default(),
         loops: 0,
+        lines: Lines::of(source),
+        places: Vec::new(),
     };
     for name in BUILTIN_VARS {
         v.symbols.intern(name);
@@ -102,6 +105,39 @@ pub(crate) struct Validator<'s> {
     roots: Rc<scope::Roots>,
     /// How many loops the step being read is inside (for `break`).
     loops: u32,
+    /// Where each line of the source starts.
+    lines: Lines,
+    /// Where each step read so far is written, in the order they were read
+    /// (a block's steps after it): a task definition takes its own.
+    places: Vec<Place>,
+}
+
+/// The byte offsets at which the source's lines start.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(source: &str) -> Lines {
+        let starts = std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1));
+        Lines(starts.collect())
+    }
+
+    /// The line and column (from 1, the column in bytes) of offset `at`.
+    fn place(&self, verb: crate::verb::Verb, at: usize) -> Place {
+        let line = self.0.partition_point(|s| *s <= at).max(1);
+        Place {
+            verb,
+            line: line as u32,
+            column: (at - self.0[line - 1] + 1) as u32,
+        }
+    }
+}
+
+impl Validator<'_> {
+    /// Notes where a `verb` step is written (at `at`, a byte offset).
+    pub(crate) fn step_at(&mut self, verb: crate::verb::Verb, at: usize) {
+        let place = self.lines.place(verb, at);
+        self.places.push(place);
+    }
 }
 
 impl Validator<'_> {
@@ -444,7 +480,9 @@ impl Validator<'_> {
                 Some(t) => match t.get("on_done") {
                     Some(steps) => {
                         scope::declared(Some(steps), &mut scope);
+                        let mark = self.places.len();
                         let body = self.steps(steps, &scope);
+                        self.places.truncate(mark);
                         self.callback_steps_only(steps, &body);
                         body
                     }
@@ -494,6 +532,7 @@ impl Validator<'_> {
             daemon: false,
             arrivals: None,
             body: Vec::new(),
+            places: Vec::new(),
         };
         let Some(t) = self.r.table(node, &what, &TASK_KEYS) else {
             return def;
@@ -534,7 +573,9 @@ impl Validator<'_> {
         } else {
             self.dependencies(&t, &mut def, root);
         }
+        let mark = self.places.len();
         def.body = self.body(&t, node, scope, name);
+        def.places = self.places.split_off(mark);
         def
     }
 
@@ -563,6 +604,7 @@ impl Validator<'_> {
         }
         let mut body = Vec::new();
         if let Some(s) = t.get("sleep") {
+            self.step_at(crate::verb::Verb::Sleep, s.span().start);
             body.extend(self.delay(s, "`sleep`", scope).map(Step::Sleep));
         }
         if let Some(f) = t.get("fail") {
@@ -572,6 +614,7 @@ impl Validator<'_> {
             };
             let chance = self.r.probability(f, "`fail`");
             if let (Some(message), Some(chance)) = (message, chance) {
+                self.step_at(crate::verb::Verb::Fail, f.span().start);
                 body.push(Step::Fail {
                     message,
                     chance: Some(chance),
@@ -581,6 +624,7 @@ impl Validator<'_> {
             self.r.error(e.span(), Problem::ErrorWithoutFail);
         }
         if let Some(r) = t.get("result") {
+            self.step_at(crate::verb::Verb::Return, r.span().start);
             body.extend(self.expr(r, scope).map(Step::Return));
         }
         if body.is_empty() && shorthand.is_none() {
@@ -825,5 +869,66 @@ mod schema_tests {
             want.insert(verb.to_owned());
             assert_eq!(keys(&step["properties"]), want, "`{verb}`");
         }
+    }
+
+    /// Every step of every scenario knows where it is written: its place
+    /// is the `{` of its inline table, which names its verb (or the value
+    /// of a task's shorthand `sleep`, `fail` or `result`), and a task has
+    /// one place per step, in the order its steps are walked.
+    #[test]
+    fn every_step_knows_where_it_is_written() {
+        fn walk<'a>(steps: &'a [super::Step], out: &mut Vec<&'a super::Step>) {
+            for step in steps {
+                out.push(step);
+                for block in step.children() {
+                    walk(block, out);
+                }
+            }
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+        let mut files = vec![std::path::PathBuf::from(dir)];
+        let mut checked = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let Ok(source) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(model) = super::validate(&source) else {
+                continue;
+            };
+            let starts: Vec<usize> = std::iter::once(0)
+                .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            for task in &model.tasks {
+                let mut steps = Vec::new();
+                walk(&task.body, &mut steps);
+                assert_eq!(steps.len(), task.places.len(), "{}", path.display());
+                for (step, place) in steps.iter().zip(&task.places) {
+                    let at = starts[place.line as usize - 1] + place.column as usize - 1;
+                    let rest = &source[at..];
+                    let before = &source[starts[place.line as usize - 1]..at];
+                    let shorthand = ["sleep", "fail", "result"]
+                        .iter()
+                        .any(|k| before.trim_end().strip_suffix('=').map(str::trim) == Some(*k));
+                    if !shorthand {
+                        assert!(rest.starts_with('{'), "{}:{place:?}", path.display());
+                        let key = step.verb().key();
+                        let table = &rest[..rest.find('}').unwrap_or(rest.len())];
+                        assert!(
+                            table.contains(key) || key == "repeat",
+                            "{}:{}:{} is not a `{key}` step",
+                            path.display(),
+                            place.line,
+                            place.column
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 500, "{checked}");
     }
 }

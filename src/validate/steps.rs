@@ -51,16 +51,18 @@ impl Validator<'_> {
         };
         let t = entries(table);
         let (verb, value) = self.verb_of(&t, node)?;
-        let allowed: &'static [&'static str] =
-            Verb::from_key(verb).map_or(&[], |v| v.about().modifiers);
+        let verb = Verb::from_key(verb).expect("`verb_of` finds only verbs");
+        // Before the steps of its blocks, which are read with it.
+        self.step_at(verb, node.span().start);
+        let allowed = verb.about().modifiers;
         let mut ok = true;
         for (key, span, _) in &t.items {
-            if *key == verb || allowed.contains(key) {
+            if *key == verb.key() || allowed.contains(key) {
                 continue;
             }
             ok = false;
             let suggestion = suggest(key, allowed.iter().copied());
-            let (key, verb) = ((*key).to_owned(), verb.to_owned());
+            let (key, verb) = ((*key).to_owned(), verb.key().to_owned());
             let problem = if all_keys().contains(&key.as_str()) {
                 Problem::ModifierElsewhere {
                     key,
@@ -78,7 +80,6 @@ impl Validator<'_> {
             };
             self.r.error(span.clone(), problem);
         }
-        let verb = Verb::from_key(verb).expect("`verb_of` finds only verbs");
         let step = self.verb(verb, value, &t, node, scope);
         if ok { step } else { None }
     }
