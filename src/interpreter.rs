@@ -165,7 +165,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
     // `Problem::CallbackWaits`); what one raises ends the callback, as an
     // exception in a done callback ends it.
     for step in &model.futures[f as usize].on_done {
-        if !sim.count_step(ctx.id) {
+        if !sim.count_step(ctx.id, || ctx.at(step.verb().key())) {
             // A limit was crossed: the run ends.
             return;
         }
@@ -457,6 +457,7 @@ impl Ctx {
         let def = &model.tasks[start.def as usize];
         let count = start.count.unwrap_or(def.count);
         if !self.sim.may_spawn(count as u64) {
+            self.sim.stopped_at(|| self.at("spawn"));
             return Vec::new();
         }
         let i_sym = sym::I;

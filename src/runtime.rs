@@ -1340,7 +1340,8 @@ impl Sim {
     }
 
     /// Counts one step of task `id` against the limits; false once the run must stop.
-    pub(crate) fn count_step(&self, id: TaskId) -> bool {
+    /// `at` names the step, for the message if this step crossed a limit.
+    pub(crate) fn count_step(&self, id: TaskId, at: impl FnOnce() -> String) -> bool {
         if self.stop.get().is_some() {
             return false;
         }
@@ -1352,7 +1353,13 @@ impl Sim {
             None => &mut spare, // a future's on_done steps
         };
         let counted = self.meter.borrow_mut().step(instant, moves, &self.limits);
-        counted.map_err(|stop| self.stop.set(Some(stop))).is_ok()
+        drop(tasks);
+        counted
+            .map_err(|stop| {
+                self.stop.set(Some(stop));
+                self.stopped_at(at);
+            })
+            .is_ok()
     }
 
     /// Counts a value that the step `at` names built, of logical size

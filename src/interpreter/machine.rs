@@ -199,8 +199,7 @@ impl Ctx {
             };
             self.pc = pc;
             let first = again.is_none();
-            if first && op.counts() && !self.sim.count_step(self.id) {
-                self.sim.stopped_at(|| self.at("it runs"));
+            if first && op.counts() && !self.sim.count_step(self.id, || self.at("it runs")) {
                 return Left::Waiting(pc, Suspension::Frozen);
             }
             let wait = match op {
@@ -606,11 +605,9 @@ impl Ctx {
     /// limit was crossed.
     fn turn_counted(&self, kind: &LoopKind, start: u32, end: u32) -> bool {
         let empty = end == start + 1;
-        if !empty || !matches!(kind, LoopKind::Times(_)) || self.sim.count_step(self.id) {
-            return true;
-        }
-        self.sim.stopped_at(|| self.at("its loop"));
-        false
+        !empty
+            || !matches!(kind, LoopKind::Times(_))
+            || self.sim.count_step(self.id, || self.at("its loop"))
     }
 
     /// Starts a sleep: a timer, or one turn of the loop for 0.
