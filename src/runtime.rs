@@ -69,7 +69,7 @@ impl Callback {
 /// A task's done callbacks, in the order they were added. Most tasks have
 /// one (whoever awaits or gathers them), held inline.
 #[derive(Default)]
-pub(crate) enum Callbacks {
+enum Callbacks {
     #[default]
     None,
     One(Callback),
@@ -220,7 +220,7 @@ fn called_bodies(model: &Model) -> Vec<Option<Program>> {
 
 /// A task's place in the ready queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Turn {
+enum Turn {
     Idle,
     Queued,
     Running,
@@ -262,6 +262,7 @@ enum SourceState {
     },
 }
 
+/// A task instance: where it stands, read by others through its methods.
 pub(crate) struct TaskSlot {
     def: DefId,
     k: u32,
@@ -285,7 +286,7 @@ pub(crate) struct TaskSlot {
 }
 
 /// An instant that has not come: a task not yet started or finished.
-pub(crate) const NEVER: u64 = u64::MAX;
+const NEVER: u64 = u64::MAX;
 
 impl TaskSlot {
     /// The definition it is an instance of.
@@ -314,7 +315,8 @@ impl TaskSlot {
     }
 }
 
-pub(crate) struct FutureSlot {
+/// A declared future: its outcome once set, and its done callbacks.
+struct FutureSlot {
     outcome: Option<Outcome>,
     callbacks: Vec<Callback>,
 }
@@ -1231,7 +1233,7 @@ impl Sim {
             || (w.when == ReturnWhen::FirstException && errored);
         if ready {
             if let Some(key) = w.timer.take() {
-                self.clock.borrow_mut().cancel(key);
+                self.cancel_timer(key);
             }
             self.release(&w.waiter);
         }
