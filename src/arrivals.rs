@@ -38,34 +38,34 @@ impl Arrivals {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct OpenProcess {
     /// Exponential gaps (Poisson); else evenly spaced.
-    pub poisson: bool,
+    pub(crate) poisson: bool,
     /// Consecutive stages; the rate moves linearly across each.
-    pub stages: Vec<Stage>,
+    pub(crate) stages: Vec<Stage>,
     /// At most this many arrivals.
-    pub count: Option<u64>,
+    pub(crate) count: Option<u64>,
 }
 
 /// A stretch of time over which the rate moves linearly from `from` to `to`
 /// (per second).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Stage {
-    pub from: f64,
-    pub to: f64,
+    pub(crate) from: f64,
+    pub(crate) to: f64,
     /// Nanoseconds.
-    pub duration: u64,
+    pub(crate) duration: u64,
 }
 
 /// A closed loop: virtual users, each starting an instance, awaiting its
 /// end, thinking, starting the next.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Users {
-    pub users: u32,
+    pub(crate) users: u32,
     /// The pause between an instance's end and the user's next one.
-    pub think: Think,
+    pub(crate) think: Think,
     /// No user starts an instance at or after this instant.
-    pub duration: Option<u64>,
+    pub(crate) duration: Option<u64>,
     /// At most this many instances, all users together.
-    pub count: Option<u64>,
+    pub(crate) count: Option<u64>,
 }
 
 /// A think time: fixed or drawn from the user's stream.
@@ -97,7 +97,7 @@ impl OpenProcess {
 #[derive(Clone, Debug)]
 pub(crate) struct OpenState {
     /// Arrivals started so far.
-    pub started: u64,
+    pub(crate) started: u64,
     /// The cumulative intensity the next arrival waits for.
     target: f64,
     /// When the process ends ([`OpenProcess::end`]).

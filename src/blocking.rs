@@ -44,7 +44,7 @@ pub(crate) struct Blocks {
     /// (blocker, from, to)
     spans: Vec<(TaskId, u64, u64)>,
     /// Per blocker: (time it held the loop, delay it caused to others, tasks delayed).
-    pub totals: Vec<(TaskId, u64, u64, u64)>,
+    pub(crate) totals: Vec<(TaskId, u64, u64, u64)>,
 }
 
 impl Blocks {

@@ -375,13 +375,13 @@ impl Recorder {
 /// the instant another task (`by`) made it ready (`from == to`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Link {
-    pub task: TaskId,
-    pub from: u64,
-    pub to: u64,
-    pub what: What,
+    pub(crate) task: TaskId,
+    pub(crate) from: u64,
+    pub(crate) to: u64,
+    pub(crate) what: What,
     /// The semaphore, queue or future `what` names.
-    pub obj: u32,
-    pub by: Option<TaskId>,
+    pub(crate) obj: u32,
+    pub(crate) by: Option<TaskId>,
 }
 
 impl Link {
@@ -420,11 +420,11 @@ pub(crate) fn time_per_definition(
 /// How the path's tasks and objects are named.
 pub(crate) struct Names<'a> {
     /// A task's trace name (`worker[3]`).
-    pub task: &'a dyn Fn(TaskId) -> String,
+    pub(crate) task: &'a dyn Fn(TaskId) -> String,
     /// A task's definition (`worker`).
-    pub definition: &'a dyn Fn(TaskId) -> String,
+    pub(crate) definition: &'a dyn Fn(TaskId) -> String,
     /// The semaphore, queue or future a [`What`] with its `obj` names.
-    pub object: &'a dyn Fn(What, u32) -> String,
+    pub(crate) object: &'a dyn Fn(What, u32) -> String,
 }
 
 /// The path as a summary shows it: consecutive spans of one task merged

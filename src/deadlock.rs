@@ -13,9 +13,9 @@ use crate::runtime::{Member, Sim, State, TaskId, Waiting};
 /// The verdict on a run that ended with tasks waiting.
 pub(crate) struct Deadlock {
     /// The tasks that should have finished and could not, in start order.
-    pub stuck: Vec<TaskId>,
+    pub(crate) stuck: Vec<TaskId>,
     /// A wait-for cycle (first task repeated at the end), when there is one.
-    pub cycle: Option<Vec<TaskId>>,
+    pub(crate) cycle: Option<Vec<TaskId>>,
 }
 
 /// A node of the wait-for graph: a task, or what a task waits on when many

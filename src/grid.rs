@@ -63,8 +63,8 @@ impl Axis {
 
 /// One point of the grid: its value on each axis, and its sweep.
 pub(crate) struct Point {
-    pub values: Vec<String>,
-    pub sweep: Sweep,
+    pub(crate) values: Vec<String>,
+    pub(crate) sweep: Sweep,
 }
 
 /// A point of the grid before it runs: its values as written, and the

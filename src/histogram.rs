@@ -10,11 +10,11 @@ const SUB: u32 = 32;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Histogram {
     /// (bucket, count), sorted by bucket, counts above 0.
-    pub buckets: Vec<(u32, u64)>,
-    pub count: u64,
-    pub sum: u128,
-    pub min: u64,
-    pub max: u64,
+    pub(crate) buckets: Vec<(u32, u64)>,
+    pub(crate) count: u64,
+    pub(crate) sum: u128,
+    pub(crate) min: u64,
+    pub(crate) max: u64,
 }
 
 /// The bucket of a value: exact below 32, then 32 per power of two.

@@ -108,12 +108,12 @@ impl Stop {
 /// Counts what the limits bound, and says when one is crossed.
 #[derive(Debug, Default)]
 pub(crate) struct Meter {
-    pub steps: u64,
-    pub live: u64,
+    pub(crate) steps: u64,
+    pub(crate) live: u64,
     /// Tasks created so far.
-    pub created: u64,
+    pub(crate) created: u64,
     /// Bytes of the values built so far.
-    pub built: u64,
+    pub(crate) built: u64,
 }
 
 /// The steps one task ran at the instant it last ran at. The instant is
@@ -122,8 +122,8 @@ pub(crate) struct Meter {
 /// look alike, and a run that long has long passed the step limit.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Instant {
-    pub at: u32,
-    pub steps: u32,
+    pub(crate) at: u32,
+    pub(crate) steps: u32,
 }
 
 impl Meter {

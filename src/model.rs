@@ -11,23 +11,23 @@ use crate::verb::Verb;
 
 #[derive(Debug)]
 pub(crate) struct Model {
-    pub name: String,
-    pub seed: u64,
+    pub(crate) name: String,
+    pub(crate) seed: u64,
     /// When this task finishes, the others are cancelled (like `asyncio.run`).
-    pub main: Option<DefId>,
+    pub(crate) main: Option<DefId>,
     /// `[scenario] time_limit`: the run stops when virtual time would pass it.
-    pub time_limit: Option<u64>,
-    pub semaphores: Vec<SemaphoreDef>,
-    pub queues: Vec<QueueDef>,
-    pub futures: Vec<FutureDef>,
-    pub tasks: Vec<TaskDef>,
+    pub(crate) time_limit: Option<u64>,
+    pub(crate) semaphores: Vec<SemaphoreDef>,
+    pub(crate) queues: Vec<QueueDef>,
+    pub(crate) futures: Vec<FutureDef>,
+    pub(crate) tasks: Vec<TaskDef>,
     /// `[expect]`: what the run must show, checked after it.
-    pub expect: Expect,
+    pub(crate) expect: Expect,
     /// The names of variables and handles, by [`Sym`].
-    pub symbols: Vec<String>,
+    pub(crate) symbols: Vec<String>,
     /// The CPython version whose semantics the run follows (`[scenario]
     /// python`, `--python`).
-    pub python: crate::python::Python,
+    pub(crate) python: crate::python::Python,
 }
 
 impl Model {
@@ -45,8 +45,8 @@ impl Model {
 /// An inclusive range; an exact value is `lo == hi`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Bounds {
-    pub lo: u64,
-    pub hi: u64,
+    pub(crate) lo: u64,
+    pub(crate) hi: u64,
 }
 
 /// How a run ended, as `[expect] outcome` names it.
@@ -114,18 +114,18 @@ pub(crate) enum Selector {
 /// `[expect]`, every part optional.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Expect {
-    pub makespan: Option<Bounds>,
-    pub outcome: Option<RunOutcome>,
+    pub(crate) makespan: Option<Bounds>,
+    pub(crate) outcome: Option<RunOutcome>,
     /// (label as written, which tasks, their final state)
-    pub tasks: Vec<(String, Selector, StateName)>,
-    pub max_concurrency: Vec<(SemId, Bounds)>,
-    pub max_depth: Vec<(QueueId, Bounds)>,
+    pub(crate) tasks: Vec<(String, Selector, StateName)>,
+    pub(crate) max_concurrency: Vec<(SemId, Bounds)>,
+    pub(crate) max_depth: Vec<(QueueId, Bounds)>,
     /// Count of instances per final state (`pending`: left waiting).
-    pub states: Vec<(StateName, Bounds)>,
+    pub(crate) states: Vec<(StateName, Bounds)>,
     /// (task, statistic, bounds in nanoseconds)
-    pub durations: Vec<(DefId, Stat, Bounds)>,
+    pub(crate) durations: Vec<(DefId, Stat, Bounds)>,
     /// `[expect.sweep]`: judged over a whole `--runs` sweep only.
-    pub sweep: Option<SweepExpect>,
+    pub(crate) sweep: Option<SweepExpect>,
 }
 
 /// `[expect.sweep]`: thresholds on a `--runs` sweep as a whole.
@@ -133,11 +133,11 @@ pub(crate) struct Expect {
 pub(crate) struct SweepExpect {
     /// The least share of runs (0.0..=1.0) that must end well, judged as a
     /// single run is; when stated, it decides the sweep's exit code.
-    pub ok: Option<f64>,
+    pub(crate) ok: Option<f64>,
     /// Statistics of the runs' makespans.
-    pub makespan: Vec<(Stat, Bounds)>,
+    pub(crate) makespan: Vec<(Stat, Bounds)>,
     /// (task, statistic, bounds) over every instance of every run.
-    pub durations: Vec<(DefId, Stat, Bounds)>,
+    pub(crate) durations: Vec<(DefId, Stat, Bounds)>,
 }
 
 impl SweepExpect {
@@ -149,49 +149,49 @@ impl SweepExpect {
 
 #[derive(Debug)]
 pub(crate) struct SemaphoreDef {
-    pub name: String,
-    pub permits: u32,
+    pub(crate) name: String,
+    pub(crate) permits: u32,
 }
 
 #[derive(Debug)]
 pub(crate) struct QueueDef {
-    pub name: String,
+    pub(crate) name: String,
     /// `None`: unbounded (asyncio's `maxsize=0`).
-    pub capacity: Option<u32>,
+    pub(crate) capacity: Option<u32>,
 }
 
 #[derive(Debug)]
 pub(crate) struct FutureDef {
-    pub name: String,
+    pub(crate) name: String,
     /// Done callbacks, run in registration order when the future resolves.
-    pub on_done: Vec<Step>,
+    pub(crate) on_done: Vec<Step>,
 }
 
 #[derive(Debug)]
 pub(crate) struct TaskDef {
-    pub name: String,
+    pub(crate) name: String,
     /// Replicas started together (`name[0]`..`name[count-1]`).
-    pub count: u32,
+    pub(crate) count: u32,
     /// Started at time 0 (nothing else starts it).
-    pub root: bool,
-    pub args: Vec<(Sym, Expr)>,
-    pub limit: Option<SemId>,
+    pub(crate) root: bool,
+    pub(crate) args: Vec<(Sym, Expr)>,
+    pub(crate) limit: Option<SemId>,
     /// Bound on one attempt of the body, like `asyncio.timeout` around it.
-    pub timeout: Option<u64>,
+    pub(crate) timeout: Option<u64>,
     /// Bound on the whole task: every attempt and the waits between them.
-    pub deadline: Option<u64>,
-    pub retry: Option<Retry>,
+    pub(crate) deadline: Option<u64>,
+    pub(crate) retry: Option<Retry>,
     /// Tasks that must finish before this one starts (all their replicas).
-    pub after: Vec<DefId>,
-    pub trigger: Trigger,
+    pub(crate) after: Vec<DefId>,
+    pub(crate) trigger: Trigger,
     /// Expected to be left waiting at the end (a server loop), not a deadlock.
-    pub daemon: bool,
+    pub(crate) daemon: bool,
     /// Started by an arrival process instead of once (then not `root`).
-    pub arrivals: Option<crate::arrivals::Arrivals>,
-    pub body: Vec<Step>,
+    pub(crate) arrivals: Option<crate::arrivals::Arrivals>,
+    pub(crate) body: Vec<Step>,
     /// Where each of its steps is written, in the order [`Step::children`]
     /// walks them (a step before the steps of its blocks).
-    pub places: Vec<Place>,
+    pub(crate) places: Vec<Place>,
 }
 
 /// Where a step is written: its verb, and its line and column, from 1.
@@ -230,17 +230,17 @@ impl TaskDef {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Retry {
     /// Tries in all, the first included (Temporal's meaning).
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// The wait before the second attempt.
-    pub backoff: u64,
+    pub(crate) backoff: u64,
     /// Each wait is this many times the one before.
-    pub factor: f64,
-    pub max_backoff: Option<u64>,
+    pub(crate) factor: f64,
+    pub(crate) max_backoff: Option<u64>,
     /// 0: exact waits; 1: each wait drawn uniformly from (0, wait] ("full jitter").
-    pub jitter: f64,
+    pub(crate) jitter: f64,
     /// Which failures are retried (never a cancellation).
-    pub on_error: bool,
-    pub on_timeout: bool,
+    pub(crate) on_error: bool,
+    pub(crate) on_timeout: bool,
 }
 
 impl Retry {
@@ -294,9 +294,9 @@ pub(crate) enum ReturnWhen {
 /// Which raised conditions a `try` catches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Catch {
-    pub error: bool,
-    pub timeout: bool,
-    pub cancelled: bool,
+    pub(crate) error: bool,
+    pub(crate) timeout: bool,
+    pub(crate) cancelled: bool,
 }
 
 /// A state a `check` step can assert.
@@ -475,9 +475,9 @@ impl Step {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Bind {
     /// `as = "h"`: `h` names the new task (or group) from now on.
-    pub as_: Option<Sym>,
+    pub(crate) as_: Option<Sym>,
     /// `into = "g"`: the new tasks join group `g`.
-    pub into: Option<Sym>,
+    pub(crate) into: Option<Sym>,
 }
 
 #[cfg(test)]

@@ -30,14 +30,14 @@ const MAX_RESULTS_BYTES: u64 = 256 << 20;
 /// One run of the sweep.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RunRecord {
-    pub seed: u64,
-    pub makespan_ns: u64,
+    pub(crate) seed: u64,
+    pub(crate) makespan_ns: u64,
     /// `ok`, `failed`, `deadlock` or `stopped`.
-    pub outcome: String,
+    pub(crate) outcome: String,
     /// How the run ended, judged as a single run would be: `ok`,
     /// `check failed`, `expect failed`, `deadlock` or `stopped` (the last
     /// two only when `[expect] outcome` did not expect them).
-    pub ending: String,
+    pub(crate) ending: String,
 }
 
 /// The worst ending of a sweep's runs, as an exit code.
@@ -53,17 +53,17 @@ pub(crate) fn exit_code(s: &Sweep) -> ExitCode {
 /// One task definition across the sweep.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TaskStats {
-    pub name: String,
+    pub(crate) name: String,
     /// Instances per final state: done, failed, cancelled, skipped, left waiting.
-    pub states: [u64; 5],
+    pub(crate) states: [u64; 5],
     /// Start-to-end durations of the instances that finished.
-    pub durations: Histogram,
+    pub(crate) durations: Histogram,
     /// Runs in which an instance lay on the critical path.
     #[serde(default)]
-    pub critical_runs: u64,
+    pub(crate) critical_runs: u64,
     /// Its shares of those runs' makespans, in millionths, summed.
     #[serde(default)]
-    pub critical_ppm: u64,
+    pub(crate) critical_ppm: u64,
 }
 
 impl TaskStats {
@@ -82,23 +82,23 @@ impl TaskStats {
 /// The results of a sweep, or of one shard of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Sweep {
-    pub format: String,
-    pub version: u32,
-    pub scenario: String,
+    pub(crate) format: String,
+    pub(crate) version: u32,
+    pub(crate) scenario: String,
     /// The seeds of the whole sweep: `first_seed .. first_seed + seeds`.
-    pub first_seed: u64,
-    pub seeds: u64,
+    pub(crate) first_seed: u64,
+    pub(crate) seeds: u64,
     /// Every run in this result, by seed.
-    pub runs: Vec<RunRecord>,
-    pub makespan: Histogram,
-    pub tasks: Vec<TaskStats>,
+    pub(crate) runs: Vec<RunRecord>,
+    pub(crate) makespan: Histogram,
+    pub(crate) tasks: Vec<TaskStats>,
 }
 
 /// Which slice of the seeds to run: `i` of `n`, from 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Shard {
-    pub i: u64,
-    pub n: u64,
+    pub(crate) i: u64,
+    pub(crate) n: u64,
 }
 
 impl Shard {
@@ -125,16 +125,16 @@ impl Shard {
 
 /// How to run a sweep.
 pub(crate) struct Plan<'a> {
-    pub path: &'a str,
-    pub text: &'a str,
-    pub first_seed: Option<u64>,
-    pub runs: u64,
-    pub shard: Option<Shard>,
-    pub threads: usize,
-    pub limits: Limits,
-    pub progress: bool,
+    pub(crate) path: &'a str,
+    pub(crate) text: &'a str,
+    pub(crate) first_seed: Option<u64>,
+    pub(crate) runs: u64,
+    pub(crate) shard: Option<Shard>,
+    pub(crate) threads: usize,
+    pub(crate) limits: Limits,
+    pub(crate) progress: bool,
     /// `--python`, over `[scenario] python`.
-    pub python: Option<crate::python::Python>,
+    pub(crate) python: Option<crate::python::Python>,
 }
 
 /// Runs the plan; `Err` carries the rendered problems of an invalid file.

@@ -224,7 +224,7 @@ pub(crate) struct Program {
     /// Whether it starts with an [`Op::Upstream`] (it runs `after` others).
     pub(crate) upstream: bool,
     /// Whether its steps read variables: if not, its instances keep none.
-    pub reads_vars: bool,
+    pub(crate) reads_vars: bool,
 }
 
 impl Program {

@@ -36,7 +36,7 @@ pub(crate) struct Queue {
     unfinished: u64,
     joiners: Vec<Rc<Waiter>>,
     peak: usize,
-    pub usage: Usage,
+    pub(crate) usage: Usage,
 }
 
 /// Time-weighted use since the run began, brought up to date by
@@ -45,15 +45,15 @@ pub(crate) struct Queue {
 #[derive(Debug, Default)]
 pub(crate) struct Usage {
     /// The instant the integrals reach.
-    pub since: u64,
+    pub(crate) since: u64,
     /// The integrals over time of the depth, of the getters waiting and of
     /// the putters waiting (item-nanoseconds).
-    pub depth_area: u128,
-    pub getters_area: u128,
-    pub putters_area: u128,
+    pub(crate) depth_area: u128,
+    pub(crate) getters_area: u128,
+    pub(crate) putters_area: u128,
     /// Items put and taken.
-    pub puts: u64,
-    pub gets: u64,
+    pub(crate) puts: u64,
+    pub(crate) gets: u64,
 }
 
 impl Queue {

@@ -99,10 +99,10 @@ pub(crate) fn check_only(model: &Model, only: &[String]) -> Result<(), String> {
 
 /// What a run ended with.
 pub(crate) struct Outcome {
-    pub checks_failed: u32,
-    pub expectations_failed: usize,
+    pub(crate) checks_failed: u32,
+    pub(crate) expectations_failed: usize,
     /// A limit stopped the run, or its tasks deadlocked: what to tell the user.
-    pub stuck: Option<String>,
+    pub(crate) stuck: Option<String>,
 }
 
 /// Runs `model`, streaming its trace and summary to `out`; `label` names
@@ -185,15 +185,15 @@ pub(crate) fn run(
 
 /// What one silent run of a sweep yields.
 pub(crate) struct Measured {
-    pub makespan: u64,
-    pub outcome: crate::model::RunOutcome,
+    pub(crate) makespan: u64,
+    pub(crate) outcome: crate::model::RunOutcome,
     /// Per task definition: instances per final state (done, failed,
     /// cancelled, skipped, left waiting), and the durations of those that finished.
-    pub tasks: Vec<([u64; 5], Vec<u64>)>,
+    pub(crate) tasks: Vec<([u64; 5], Vec<u64>)>,
     /// How the run ended, judged as a single run would be.
-    pub ending: crate::ending::Ending,
+    pub(crate) ending: crate::ending::Ending,
     /// Per task definition: its time on the critical path (ns).
-    pub critical: Vec<u64>,
+    pub(crate) critical: Vec<u64>,
 }
 
 /// Runs `model` under `seed` without a trace, for a sweep.

@@ -136,8 +136,8 @@ pub(crate) enum Waiting {
 
 /// What a task in [`Waiting::Wait`] waits on, and what for.
 pub(crate) struct WaitOn {
-    pub what: &'static str,
-    pub members: Rc<[Member]>,
+    pub(crate) what: &'static str,
+    pub(crate) members: Rc<[Member]>,
 }
 
 /// What `after`'s wait on upstream tasks is called.
@@ -372,31 +372,31 @@ pub(crate) type Vars = Vec<(Sym, Value)>;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Hooks {
     /// Runs a task's next turn.
-    pub resume: fn(&Rc<Sim>, TaskId),
+    pub(crate) resume: fn(&Rc<Sim>, TaskId),
     /// The variables a root replica starts with.
-    pub root_vars: fn(&Sim, DefId, u32) -> Vars,
+    pub(crate) root_vars: fn(&Sim, DefId, u32) -> Vars,
     /// Runs a future's `on_done` steps.
-    pub run_on_done: fn(&Rc<Sim>, FutId),
+    pub(crate) run_on_done: fn(&Rc<Sim>, FutId),
 }
 
 /// How one run is set up, besides its model.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Setup {
-    pub seed: u64,
-    pub limits: Limits,
-    pub sleeps_block: bool,
-    pub real: Option<RealClock>,
+    pub(crate) seed: u64,
+    pub(crate) limits: Limits,
+    pub(crate) sleeps_block: bool,
+    pub(crate) real: Option<RealClock>,
     /// How tasks run: the interpreter.
-    pub hooks: Hooks,
+    pub(crate) hooks: Hooks,
     /// Whether to note what made each task ready, for the critical path.
-    pub critical_path: bool,
+    pub(crate) critical_path: bool,
 }
 
 /// Real time, for `--clock real`: the clock reads measured time.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RealClock {
-    pub start: std::time::Instant,
-    pub speed: f64,
+    pub(crate) start: std::time::Instant,
+    pub(crate) speed: f64,
 }
 
 impl RealClock {

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Default)]
 pub(crate) struct Found {
     /// Scenario files, sorted within each directory given.
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// Symbolic links to directories that were not followed.
-    pub skipped_links: Vec<PathBuf>,
+    pub(crate) skipped_links: Vec<PathBuf>,
     /// Directories given that hold no scenario.
-    pub empty: Vec<PathBuf>,
+    pub(crate) empty: Vec<PathBuf>,
 }
 
 /// Every `*.toml` under `dir`, sorted.

@@ -26,17 +26,17 @@ struct Waiter {
 #[derive(Default)]
 pub(crate) struct Usage {
     /// The instant the integrals reach.
-    pub since: u64,
+    pub(crate) since: u64,
     /// The integral of permits in use over time (permit-nanoseconds).
-    pub in_use_area: u128,
+    pub(crate) in_use_area: u128,
     /// The integral of waiting acquirers over time.
-    pub waiting_area: u128,
+    pub(crate) waiting_area: u128,
     /// How long each acquisition waited for its permit (0 when at once).
-    pub waits: Histogram,
+    pub(crate) waits: Histogram,
 }
 
 pub(crate) struct Semaphore {
-    pub permits: u32,
+    pub(crate) permits: u32,
     value: u32,
     /// Waiting acquirers in arrival order; a granted one stays until it runs.
     waiters: VecDeque<Waiter>,
@@ -46,9 +46,9 @@ pub(crate) struct Semaphore {
     /// however many permits are in flight.
     passed: usize,
     /// Tasks holding a permit, oldest first (for the deadlock report).
-    pub holders: Vec<TaskId>,
-    pub peak: u32,
-    pub usage: Usage,
+    pub(crate) holders: Vec<TaskId>,
+    pub(crate) peak: u32,
+    pub(crate) usage: Usage,
 }
 
 impl Semaphore {

@@ -7,38 +7,38 @@ use crate::model::Stat;
 /// What the run reports at its end.
 #[derive(Debug, Default)]
 pub(crate) struct Summary {
-    pub makespan: u64,
-    pub done: usize,
-    pub failed: usize,
-    pub cancelled: usize,
-    pub skipped: usize,
-    pub pending: usize,
-    pub semaphores: Vec<SemaphoreUse>,
-    pub queues: Vec<QueueUse>,
+    pub(crate) makespan: u64,
+    pub(crate) done: usize,
+    pub(crate) failed: usize,
+    pub(crate) cancelled: usize,
+    pub(crate) skipped: usize,
+    pub(crate) pending: usize,
+    pub(crate) semaphores: Vec<SemaphoreUse>,
+    pub(crate) queues: Vec<QueueUse>,
     /// Per task definition with at least two finished instances, in the
     /// file's order: throughput and latency.
-    pub tasks_by_definition: Vec<TaskLatency>,
+    pub(crate) tasks_by_definition: Vec<TaskLatency>,
     /// (task, what it waits on) for tasks left unfinished.
-    pub waiting: Vec<(String, String)>,
-    pub checks_failed: u32,
+    pub(crate) waiting: Vec<(String, String)>,
+    pub(crate) checks_failed: u32,
     /// Why a limit stopped the run.
-    pub stopped: Option<String>,
+    pub(crate) stopped: Option<String>,
     /// Why the tasks that should finish cannot.
-    pub deadlock: Option<String>,
+    pub(crate) deadlock: Option<String>,
     /// Per blocking task: how long it held the loop, whom it delayed.
-    pub blocking: Vec<String>,
+    pub(crate) blocking: Vec<String>,
     /// `--compare sequential`: the makespan with every sleep blocking
     /// (`Err`: which limit stopped that run, and how to raise it).
-    pub sequential: Option<Result<u64, String>>,
+    pub(crate) sequential: Option<Result<u64, String>>,
     /// `--clock real`: (speed, measured wall time in nanoseconds).
-    pub real: Option<(f64, u64)>,
+    pub(crate) real: Option<(f64, u64)>,
     /// `[expect]`, checked.
-    pub expectations: Vec<Verdict>,
+    pub(crate) expectations: Vec<Verdict>,
     /// How many `[expect.sweep]` thresholds a single run leaves to `--runs`.
-    pub sweep_only: usize,
+    pub(crate) sweep_only: usize,
     /// What decided the makespan; `None` when no task finished; `Err`:
     /// why it was not followed.
-    pub critical: Option<Result<CriticalPath, String>>,
+    pub(crate) critical: Option<Result<CriticalPath, String>>,
 }
 
 impl Summary {
@@ -49,13 +49,13 @@ impl Summary {
 /// One expectation, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Verdict {
-    pub what: String,
-    pub expected: String,
-    pub actual: String,
-    pub ok: bool,
+    pub(crate) what: String,
+    pub(crate) expected: String,
+    pub(crate) actual: String,
+    pub(crate) ok: bool,
     /// The duration behind `actual`, when it is one: the text trace shows
     /// it at its precision (`actual` is exact, for JSON Lines).
-    pub actual_ns: Option<u64>,
+    pub(crate) actual_ns: Option<u64>,
 }
 
 impl Verdict {
@@ -78,18 +78,18 @@ impl Verdict {
 /// A semaphore over the run: its peak, and its time-weighted use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct SemaphoreUse {
-    pub name: String,
-    pub peak: u32,
-    pub permits: u32,
+    pub(crate) name: String,
+    pub(crate) peak: u32,
+    pub(crate) permits: u32,
     /// Mean permits in use over the makespan (time-weighted).
-    pub mean_in_use: f64,
+    pub(crate) mean_in_use: f64,
     /// Mean acquirers waiting over the makespan (time-weighted).
-    pub mean_waiting: f64,
+    pub(crate) mean_waiting: f64,
     /// How many times a permit was taken.
-    pub acquisitions: u64,
+    pub(crate) acquisitions: u64,
     /// How long an acquisition waited for its permit: mean and p95 (ns).
-    pub wait_mean: u64,
-    pub wait_p95: u64,
+    pub(crate) wait_mean: u64,
+    pub(crate) wait_p95: u64,
 }
 
 impl SemaphoreUse {
@@ -102,19 +102,19 @@ impl SemaphoreUse {
 /// A queue over the run: its peak, and its time-weighted use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct QueueUse {
-    pub name: String,
-    pub peak: usize,
+    pub(crate) name: String,
+    pub(crate) peak: usize,
     /// `None`: unbounded.
-    pub capacity: Option<u32>,
+    pub(crate) capacity: Option<u32>,
     /// Mean depth over the makespan (time-weighted).
-    pub mean_depth: f64,
+    pub(crate) mean_depth: f64,
     /// Items put and taken.
-    pub puts: u64,
-    pub gets: u64,
+    pub(crate) puts: u64,
+    pub(crate) gets: u64,
     /// The time getters spent waiting, per item taken, and putters per item
     /// put (ns): the area under the count of waiters over the items.
-    pub get_wait_mean: u64,
-    pub put_wait_mean: u64,
+    pub(crate) get_wait_mean: u64,
+    pub(crate) put_wait_mean: u64,
 }
 
 /// The finished instances of one task definition: how many, and the
@@ -122,14 +122,14 @@ pub(crate) struct QueueUse {
 /// computes them: nearest rank over the exact values).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct TaskLatency {
-    pub name: String,
+    pub(crate) name: String,
     /// Instances that started and ended (done, failed or cancelled).
-    pub finished: usize,
+    pub(crate) finished: usize,
     /// Latency percentiles (ns).
-    pub p50: u64,
-    pub p90: u64,
-    pub p99: u64,
-    pub max: u64,
+    pub(crate) p50: u64,
+    pub(crate) p90: u64,
+    pub(crate) p99: u64,
+    pub(crate) max: u64,
 }
 
 impl TaskLatency {
@@ -167,12 +167,12 @@ impl TaskLatency {
 pub(crate) struct CriticalPath {
     /// Its links in time order (at most [`CriticalPath::KEPT`]: the first
     /// and the last halves).
-    pub links: Vec<PathLink>,
+    pub(crate) links: Vec<PathLink>,
     /// Links left out between the two halves, and their time.
-    pub omitted: usize,
-    pub omitted_ns: u64,
+    pub(crate) omitted: usize,
+    pub(crate) omitted_ns: u64,
     /// Per task definition on the path: its time on it (ns), most first.
-    pub by_definition: Vec<(String, u64)>,
+    pub(crate) by_definition: Vec<(String, u64)>,
 }
 
 impl CriticalPath {
@@ -186,15 +186,15 @@ impl CriticalPath {
 /// task (or its own timer) made it ready.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct PathLink {
-    pub task: String,
-    pub from: u64,
-    pub to: u64,
+    pub(crate) task: String,
+    pub(crate) from: u64,
+    pub(crate) to: u64,
     /// What the time went to: `sleep`, `block`, `timeout`, `backoff`...
     /// (a link of no time: what made the task ready).
-    pub what: String,
+    pub(crate) what: String,
     /// How the link began: `started by main`, `a permit of pool from
     /// fetch[2]`; `None` for the path's first link or the task's own timer.
-    pub after: Option<String>,
+    pub(crate) after: Option<String>,
 }
 
 #[cfg(test)]

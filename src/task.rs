@@ -83,11 +83,11 @@ impl State {
 
 /// A one-shot internal future (asyncio's `waiter`): set once, wakes its task.
 pub(crate) struct Waiter {
-    pub task: TaskId,
-    pub done: Cell<bool>,
+    pub(crate) task: TaskId,
+    pub(crate) done: Cell<bool>,
     /// Turns a `Release` callback has passed on its way to this waiter: a
     /// shielded `wait_for`'s outer future is done after the first.
-    pub hops: Cell<u8>,
+    pub(crate) hops: Cell<u8>,
 }
 
 impl Waiter {
@@ -109,31 +109,31 @@ pub(crate) enum Member {
 
 /// The state of one `gather`.
 pub(crate) struct Gather {
-    pub parent: TaskId,
-    pub members: Vec<Member>,
-    pub remaining: Cell<usize>,
-    pub return_exceptions: bool,
-    pub result: RefCell<Option<Outcome>>,
-    pub cancel_requested: Cell<bool>,
+    pub(crate) parent: TaskId,
+    pub(crate) members: Vec<Member>,
+    pub(crate) remaining: Cell<usize>,
+    pub(crate) return_exceptions: bool,
+    pub(crate) result: RefCell<Option<Outcome>>,
+    pub(crate) cancel_requested: Cell<bool>,
 }
 
 /// An `asyncio.timeout` expiring at once: whether it fired, and whether its
 /// block ended first (its handle cancelled).
 #[derive(Default)]
 pub(crate) struct Deadline {
-    pub expired: Cell<bool>,
-    pub closed: Cell<bool>,
+    pub(crate) expired: Cell<bool>,
+    pub(crate) closed: Cell<bool>,
 }
 
 /// An open `asyncio.timeout`: its timer, and whether it fired.
 #[derive(Clone)]
 pub(crate) struct TimeoutScope {
-    pub expired: Rc<Cell<bool>>,
+    pub(crate) expired: Rc<Cell<bool>>,
     /// The task's cancellation count when it opened.
-    pub level: u32,
+    pub(crate) level: u32,
     /// The timer, or, for a deadline already come, the queued expiry.
-    pub key: Option<TimerKey>,
-    pub soon: Option<Rc<Deadline>>,
+    pub(crate) key: Option<TimerKey>,
+    pub(crate) soon: Option<Rc<Deadline>>,
 }
 
 /// How a block of steps ended, when it did not raise.
@@ -145,8 +145,8 @@ pub(crate) enum Flow {
 
 /// The state of one `asyncio.wait`.
 pub(crate) struct WaitState {
-    pub waiter: Rc<Waiter>,
-    pub counter: Cell<usize>,
-    pub when: ReturnWhen,
-    pub timer: Cell<Option<TimerKey>>,
+    pub(crate) waiter: Rc<Waiter>,
+    pub(crate) counter: Cell<usize>,
+    pub(crate) when: ReturnWhen,
+    pub(crate) timer: Cell<Option<TimerKey>>,
 }

@@ -529,7 +529,7 @@ pub(crate) enum Target {
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Start {
-    pub def: DefId,
-    pub count: Option<u32>,
-    pub args: Vec<(Sym, Expr)>,
+    pub(crate) def: DefId,
+    pub(crate) count: Option<u32>,
+    pub(crate) args: Vec<(Sym, Expr)>,
 }

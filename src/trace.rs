@@ -30,26 +30,26 @@ pub(crate) const KINDS: [&str; 23] = [
 ];
 
 pub(crate) struct Event {
-    pub time: u64,
-    pub actor: String,
-    pub kind: &'static str,
-    pub detail: String,
+    pub(crate) time: u64,
+    pub(crate) actor: String,
+    pub(crate) kind: &'static str,
+    pub(crate) detail: String,
     /// Shown only with `--verbose`.
-    pub verbose: bool,
+    pub(crate) verbose: bool,
     /// A level this event changed: permits in use, or a queue's depth.
-    pub gauge: Option<Gauge>,
+    pub(crate) gauge: Option<Gauge>,
 }
 
 /// A value over time, for the renderers that plot it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Gauge {
     /// `permits` or `depth`.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// The semaphore or queue.
-    pub name: String,
-    pub value: u64,
+    pub(crate) name: String,
+    pub(crate) value: u64,
     /// Permits, or the queue's capacity.
-    pub bound: Option<u64>,
+    pub(crate) bound: Option<u64>,
 }
 
 impl Event {

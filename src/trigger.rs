@@ -12,9 +12,9 @@ use crate::task::State;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Why {
     /// The upstream (by position) whose ending decided it, if one did.
-    pub culprit: Option<usize>,
+    pub(crate) culprit: Option<usize>,
     /// How the culprit ended.
-    pub state: State,
+    pub(crate) state: State,
 }
 
 impl Why {

@@ -46,7 +46,7 @@ pub(crate) struct Tracer {
     verbose: bool,
     last_time: u64,
     /// Flush after every event (real time: the trace streams as it happens).
-    pub flush_each: bool,
+    pub(crate) flush_each: bool,
 }
 
 impl Tracer {

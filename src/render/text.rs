@@ -10,19 +10,19 @@ use crate::trace::Event;
 #[derive(Default)]
 pub(crate) struct Text {
     /// Width of the task column.
-    pub width: usize,
+    pub(crate) width: usize,
     /// Decimals of the time column; humanised or exact summary durations.
-    pub precision: Precision,
+    pub(crate) precision: Precision,
     /// `--only`: the tasks whose events are shown, as instances (`fetch[3]`)
     /// or definitions (`fetch`, every replica); empty: every task.
-    pub only: Vec<String>,
+    pub(crate) only: Vec<String>,
     /// `--events`: the kinds of events shown; empty: every kind.
-    pub events: Vec<String>,
+    pub(crate) events: Vec<String>,
     /// The header's name for a scenario without one: its file's name.
-    pub label: String,
+    pub(crate) label: String,
     /// `--fold`: replicas doing the same thing at the same instant, one
     /// after another, are one line (`fetch[0..49]  started`).
-    pub fold: bool,
+    pub(crate) fold: bool,
     /// The run of replicas being folded, not written yet.
     pending: Option<Fold>,
 }

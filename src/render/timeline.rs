@@ -8,42 +8,42 @@ use crate::trace::Event;
 /// One task's life.
 #[derive(Clone, Debug)]
 pub(crate) struct Lane {
-    pub name: String,
+    pub(crate) name: String,
     /// The task definition (`worker` for `worker[3]`).
-    pub group: String,
-    pub created: u64,
-    pub start: Option<u64>,
-    pub end: Option<u64>,
+    pub(crate) group: String,
+    pub(crate) created: u64,
+    pub(crate) start: Option<u64>,
+    pub(crate) end: Option<u64>,
     /// Final state; `pending` when it was left waiting.
-    pub state: &'static str,
+    pub(crate) state: &'static str,
     /// Spans spent waiting for a resource (a permit, a queue, upstream
     /// tasks); a sleep is the task's own work and is not counted.
-    pub waits: Vec<(u64, u64)>,
+    pub(crate) waits: Vec<(u64, u64)>,
     open_wait: Option<u64>,
     /// The waits between a failed attempt and the next (retries' backoff):
     /// the attempts are the bar's segments around them.
-    pub backoffs: Vec<(u64, u64)>,
+    pub(crate) backoffs: Vec<(u64, u64)>,
     open_backoff: Option<u64>,
 }
 
 /// A semaphore's permits in use, or a queue's depth, over time.
 #[derive(Clone, Debug)]
 pub(crate) struct Series {
-    pub kind: &'static str,
-    pub name: String,
-    pub bound: Option<u64>,
+    pub(crate) kind: &'static str,
+    pub(crate) name: String,
+    pub(crate) bound: Option<u64>,
     /// (time, value), in time order; the value holds until the next point.
-    pub points: Vec<(u64, u64)>,
+    pub(crate) points: Vec<(u64, u64)>,
 }
 
 #[derive(Default)]
 pub(crate) struct Timeline {
-    pub title: String,
-    pub lanes: Vec<Lane>,
-    pub series: Vec<Series>,
-    pub end: u64,
+    pub(crate) title: String,
+    pub(crate) lanes: Vec<Lane>,
+    pub(crate) series: Vec<Series>,
+    pub(crate) end: u64,
     /// Blocking calls: (who, from, to).
-    pub blocks: Vec<(String, u64, u64)>,
+    pub(crate) blocks: Vec<(String, u64, u64)>,
     /// Lane of each task name (lookup only: output follows `lanes`' order).
     index: std::collections::BTreeMap<String, usize>,
 }

@@ -14,10 +14,10 @@ use crate::problem::Problem;
 
 /// The raw pieces of one task the checks look at.
 pub(crate) struct TaskNode<'a, 'd> {
-    pub name: &'a str,
-    pub steps: Option<&'a Node<'d>>,
-    pub after: Option<&'a Node<'d>>,
-    pub scope: &'a Scope,
+    pub(crate) name: &'a str,
+    pub(crate) steps: Option<&'a Node<'d>>,
+    pub(crate) after: Option<&'a Node<'d>>,
+    pub(crate) scope: &'a Scope,
 }
 
 /// A name in a step, and where it is written.

@@ -98,9 +98,9 @@ struct Header {
 }
 
 pub(crate) struct Validator<'s> {
-    pub r: Reader<'s>,
-    pub globals: Globals,
-    pub symbols: Symbols,
+    pub(crate) r: Reader<'s>,
+    pub(crate) globals: Globals,
+    pub(crate) symbols: Symbols,
     /// The root tasks, shared by every scope.
     roots: Rc<scope::Roots>,
     /// How many loops the step being read is inside (for `break`).

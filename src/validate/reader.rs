@@ -17,13 +17,13 @@ pub(crate) use crate::duration::MAX_DURATION;
 
 /// Collects problems while the file is read.
 pub(crate) struct Reader<'s> {
-    pub source: &'s str,
-    pub diags: Vec<Diagnostic>,
+    pub(crate) source: &'s str,
+    pub(crate) diags: Vec<Diagnostic>,
 }
 
 /// A table's entries, in file order, with their key spans.
 pub(crate) struct Entries<'a, 'd> {
-    pub items: Vec<(&'a str, Range<usize>, &'a Node<'d>)>,
+    pub(crate) items: Vec<(&'a str, Range<usize>, &'a Node<'d>)>,
 }
 
 impl<'a, 'd> Entries<'a, 'd> {

@@ -21,14 +21,14 @@ pub(crate) const NESTED: [&str; 5] = ["do", "try", "except", "finally", "forever
 /// The names declared at the top level of the file.
 #[derive(Default)]
 pub(crate) struct Globals {
-    pub tasks: Vec<String>,
-    pub semaphores: Vec<String>,
-    pub queues: Vec<String>,
-    pub futures: Vec<String>,
+    pub(crate) tasks: Vec<String>,
+    pub(crate) semaphores: Vec<String>,
+    pub(crate) queues: Vec<String>,
+    pub(crate) futures: Vec<String>,
     /// Per task definition: started at time 0 (nothing starts it).
-    pub root: Vec<bool>,
+    pub(crate) root: Vec<bool>,
     /// Per task definition: the argument names it declares.
-    pub args: Vec<Vec<String>>,
+    pub(crate) args: Vec<Vec<String>>,
     /// Task and future names to their index: lookups stay constant-time in
     /// files of many tasks. Only looked up, never iterated.
     task_index: HashMap<String, DefId>,
@@ -67,7 +67,7 @@ impl Globals {
 /// Interned names of variables and handles.
 #[derive(Default)]
 pub(crate) struct Symbols {
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// Name to symbol: only looked up, never iterated.
     index: HashMap<String, Sym>,
 }
@@ -89,7 +89,7 @@ impl Symbols {
 #[derive(Default)]
 pub(crate) struct Roots {
     /// In file order, for "did you mean".
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// Only looked up, never iterated.
     set: std::collections::HashSet<String>,
 }
@@ -109,13 +109,13 @@ pub(crate) const CALLBACK_VARS: [&str; 5] = ["name", "result", "error", "now", "
 pub(crate) struct Scope {
     /// The variables every such body has ([`BUILTIN_VARS`] or [`CALLBACK_VARS`]),
     /// shared rather than copied per body.
-    pub builtins: &'static [&'static str],
+    pub(crate) builtins: &'static [&'static str],
     /// The variables this body declares itself.
-    pub vars: Vec<String>,
+    pub(crate) vars: Vec<String>,
     /// Handles the body declares itself.
-    pub handles: Vec<String>,
+    pub(crate) handles: Vec<String>,
     /// Handles every body has: the root tasks.
-    pub roots: Rc<Roots>,
+    pub(crate) roots: Rc<Roots>,
 }
 
 impl Scope {
