@@ -855,7 +855,7 @@ impl Sim {
         }
     }
 
-    /// A watched task runs, ready since `due`: when that was before now, a
+    /// A task's turn begins, ready since `due`: when that was before now, a
     /// blocking call delayed it; the delay is traced and blamed.
     fn polled(&self, task: TaskId, due: u64) {
         let now = self.now();

@@ -3,10 +3,10 @@
 //! own acquire/release and put/get events (not read from the semaphore or the
 //! queue), agree with the gauges, never pass their bounds and come back to 0
 //! when every task ended; time never goes back, every task ends in at
-//! most one final state (and the summary counts agree), and the same seed
-//! gives the same trace, whether simple tasks run as plain step machines
-//! or as futures; the critical path runs without a gap from the start to
-//! the last task's end, through hand-offs the trace shows.
+//! most one final state (and the summary counts agree), the same seed
+//! gives the same trace, and a step limit cuts the trace without changing
+//! what came before it; the critical path runs without a gap from the start
+//! to the last task's end, through hand-offs the trace shows.
 
 mod common;
 
