@@ -14,11 +14,10 @@ use std::fmt::Write;
 
 use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
-use crate::model::{
-    Catch, Delay, Model, ReturnWhen, Start, StateName, Step, Sym, Target, TaskDef, sym,
-};
+use crate::exception::{CANCELLED_ERROR, Catch, ClassId, TIMEOUT_ERROR, python_name};
+use crate::model::{Delay, Model, ReturnWhen, Start, StateName, Step, Sym, Target, TaskDef, sym};
 use crate::template::{Attr, Expr, Piece, Ref, Template};
-use crate::value::{ErrorKind, Value};
+use crate::value::Value;
 
 /// Writes the program; `file` names the scenario in its docstring.
 pub(crate) fn python(model: &Model, file: &str) -> String {
@@ -195,11 +194,10 @@ fn literal(v: &Value) -> String {
                 .collect();
             format!("{{{}}}", entries.join(", "))
         }
-        Value::Error(ErrorKind::Exception, m) => format!("Exception({})", quoted(m)),
-        Value::Error(ErrorKind::Timeout, _) => "TimeoutError()".into(),
-        Value::Error(ErrorKind::Cancelled, _) => "asyncio.CancelledError()".into(),
-        Value::Error(ErrorKind::InvalidState, m) => {
-            format!("asyncio.InvalidStateError({})", quoted(m))
+        Value::Error(e) if e.class == CANCELLED_ERROR => "asyncio.CancelledError()".into(),
+        Value::Error(e) => {
+            let arg = e.arg.as_deref().map(quoted).unwrap_or_default();
+            format!("{}({arg})", python_name(e.class, &e.name))
         }
     }
 }
@@ -240,6 +238,7 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::For { .. }
             | Step::Each { .. }
             | Step::Check { .. }
+            | Step::Reraise
             | Step::Break => Vec::new(),
         };
         for s in bound {
@@ -659,11 +658,15 @@ def attr(tasks, name):
 
 
 def why(error):
-    """What the scenario calls an exception: its message, or its class."""
+    """What the scenario calls an exception: the message of a plain
+    Exception, else `Class: message`, or the class when there is none."""
     text = str(error)
-    if text and not isinstance(error, (TimeoutError, asyncio.CancelledError)):
+    name = type(error).__name__
+    if not text:
+        return name
+    if type(error) in (Exception, Skipped):
         return text
-    return type(error).__name__
+    return f"{name}: {text}"
 
 
 class Skipped(Exception):
@@ -770,6 +773,14 @@ impl Writer<'_> {
             self.line(&format!("DAEMONS.update([{}])", daemons.join(", ")));
         }
         self.line("");
+        for (name, base) in m.classes.own() {
+            let base = python_name(*base, m.classes.name(*base));
+            self.line(&format!(
+                "{} = type({}, ({base},), {{}})",
+                python_name(m.classes.find(name).expect("declared"), name),
+                quoted(name)
+            ));
+        }
         for s in &m.semaphores {
             self.line(&format!(
                 "{} = asyncio.Semaphore({})",
@@ -885,17 +896,7 @@ impl Writer<'_> {
         if let Some(retry) = &t.retry {
             self.line("break");
             self.depth -= 1;
-            let mut kinds = Vec::new();
-            if retry.on_timeout {
-                kinds.push("TimeoutError");
-            }
-            if retry.on_error {
-                kinds.push("Exception");
-            }
-            if !retry.on_timeout && retry.on_error {
-                self.line("except TimeoutError:");
-                self.line("    raise");
-            }
+            let kinds = self.except_clauses(&retry.on);
             self.line(&format!("except ({}) as e:", kinds.join(", ")));
             self.depth += 1;
             self.line(&format!("if attempt == {}:", retry.attempts));
@@ -1052,8 +1053,13 @@ impl Writer<'_> {
                 let t = self.fstring(t);
                 self.line(&format!("print({t})"));
             }
-            Step::Fail { message, chance } => {
-                let raise = format!("raise Exception({})", self.fstring(message));
+            Step::Fail {
+                message,
+                chance,
+                class,
+            } => {
+                let class = self.class(*class);
+                let raise = format!("raise {class}({})", self.fstring(message));
                 match chance {
                     None => self.line(&raise),
                     Some(p) => {
@@ -1170,7 +1176,7 @@ impl Writer<'_> {
                 except,
                 finally,
                 catch,
-            } => self.try_step(body, except, finally, *catch),
+            } => self.try_step(body, except, finally, catch),
             Step::With { sem, body } => {
                 let s = ident(&self.model.semaphores[*sem as usize].name);
                 self.line(&format!("async with {s}:"));
@@ -1231,10 +1237,15 @@ impl Writer<'_> {
                 let v = self.expr(value);
                 self.line(&format!("{f}.set_result({v})"));
             }
-            Step::SetException { future, message } => {
+            Step::SetException {
+                future,
+                message,
+                class,
+            } => {
                 let f = ident(&self.model.futures[*future as usize].name);
                 let m = self.fstring(message);
-                self.line(&format!("{f}.set_exception(Exception({m}))"));
+                let class = self.class(*class);
+                self.line(&format!("{f}.set_exception({class}({m}))"));
             }
             Step::Repeat { times, body } => {
                 let i = self.sym(sym::I);
@@ -1273,6 +1284,7 @@ impl Writer<'_> {
                 self.line(&format!("check({t}, {})", quoted(want)));
             }
             Step::Break => self.line("break"),
+            Step::Reraise => self.line("raise"),
         }
     }
 
@@ -1282,23 +1294,45 @@ impl Writer<'_> {
         self.depth -= 1;
     }
 
-    fn try_step(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: Catch) {
-        self.line("try:");
-        self.nested(body);
-        let err = self.sym(sym::ERROR);
+    /// How Python names a class.
+    fn class(&self, class: ClassId) -> String {
+        python_name(class, self.model.classes.name(class))
+    }
+
+    /// The classes an `except` names for `catch` (or a `retry_on`), after
+    /// writing an `except TimeoutError: raise` first when `error` is
+    /// caught but no timeout is.
+    fn except_clauses(&mut self, catch: &Catch) -> Vec<String> {
+        let classes = &self.model.classes;
+        let timeouts = catch.timeout
+            || catch
+                .classes
+                .iter()
+                .any(|&c| classes.is_a(TIMEOUT_ERROR, c));
         let mut caught = Vec::new();
         if catch.timeout {
-            caught.push("TimeoutError");
-        } else if catch.error {
+            caught.push("TimeoutError".to_owned());
+        } else if catch.error && !timeouts {
             self.line("except TimeoutError:");
             self.line("    raise");
         }
         if catch.error {
-            caught.push("Exception");
+            caught.push("Exception".to_owned());
         }
         if catch.cancelled {
-            caught.push("asyncio.CancelledError");
+            caught.push("asyncio.CancelledError".to_owned());
         }
+        for &c in &catch.classes {
+            caught.push(self.class(c));
+        }
+        caught
+    }
+
+    fn try_step(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: &Catch) {
+        self.line("try:");
+        self.nested(body);
+        let err = self.sym(sym::ERROR);
+        let caught = self.except_clauses(catch);
         if !caught.is_empty() {
             self.line(&format!("except ({}) as caught:", caught.join(", ")));
             self.depth += 1;

@@ -66,7 +66,8 @@ fn add(v: &Value, depth: u32, max: u64, total: &mut u64) -> Result<(), TooBig> {
         return Err(TooBig::Deep);
     }
     let own = match v {
-        Value::Str(s) | Value::Error(_, s) => 8 + s.len() as u64,
+        Value::Str(s) => 8 + s.len() as u64,
+        Value::Error(e) => 8 + e.name.len() as u64 + e.arg.as_ref().map_or(0, |a| a.len() as u64),
         Value::List(items) => {
             for item in items.iter() {
                 add(item, depth + 1, max, total)?;

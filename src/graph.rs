@@ -118,6 +118,7 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             | Step::For { .. }
             | Step::Each { .. }
             | Step::Check { .. }
+            | Step::Reraise
             | Step::Break => {}
         }
         for body in step.children() {

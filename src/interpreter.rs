@@ -6,6 +6,7 @@
 use std::rc::Rc;
 
 use crate::duration;
+use crate::exception::{ClassId, Classes, EXCEPTION, INVALID_STATE_ERROR, VALUE_ERROR};
 use crate::model::{
     Bind, Catch, DefId, Delay, FutId, Retry, SemId, Start, StateName, Step, Sym, Target, sym,
 };
@@ -128,8 +129,7 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
             Ok(v) => ("done", format!("-> {}", v.repr_within(sim.value_bytes()))),
             Err(Raise::Cancelled) => ("cancelled", String::new()),
             Err(Raise::Timeout) => ("failed", "TimeoutError".into()),
-            Err(Raise::Error(m)) => ("failed", m.to_string()),
-            Err(Raise::InvalidState) => ("failed", "invalid state".into()),
+            Err(Raise::Error(e)) => ("failed", e.text()),
             Err(Raise::Skipped(why)) => ("skipped", why.to_string()),
         };
         sim.emit(sim.task_event(id, kind, detail));
@@ -188,26 +188,30 @@ impl std::fmt::Display for Repr<'_> {
 /// The retry policy that tries again after failed attempt `attempt`
 /// raised `e`, if one does: attempts left, and a failure it retries (never
 /// a cancellation).
-fn retried<'a>(retry: Option<&'a Retry>, attempt: u32, e: &Raise) -> Option<&'a Retry> {
+fn retried<'a>(
+    classes: &Classes,
+    retry: Option<&'a Retry>,
+    attempt: u32,
+    e: &Raise,
+) -> Option<&'a Retry> {
     let retry = retry.filter(|r| attempt < r.attempts)?;
     let again = match e {
-        Raise::Error(_) | Raise::InvalidState => retry.on_error,
-        Raise::Timeout => retry.on_timeout,
         Raise::Cancelled | Raise::Skipped(_) => false,
+        _ => classes.catches(&retry.on, e.class()),
     };
     again.then_some(retry)
 }
 
-fn catches(catch: Catch, raise: &Raise) -> bool {
-    match raise {
-        Raise::Error(_) | Raise::InvalidState => catch.error,
-        Raise::Timeout => catch.timeout,
-        Raise::Cancelled => catch.cancelled,
-        Raise::Skipped(_) => catch.error,
-    }
+fn catches(classes: &Classes, catch: &Catch, raise: &Raise) -> bool {
+    classes.catches(catch, raise.class())
 }
 
 impl Ctx {
+    /// An exception of `class` with one argument, raised.
+    fn raise(&self, class: ClassId, message: &str) -> Raise {
+        Raise::of(&self.sim.model().classes, class, message)
+    }
+
     // ----- names and values ----------------------------------------------
 
     fn name(&self) -> String {
@@ -396,7 +400,7 @@ impl Ctx {
             Delay::Dynamic(t) => {
                 let text = self.render(t, "sleep", false);
                 duration::parse_rendered(&text)
-                    .map_err(|e| Raise::Error(Rc::from(format!("invalid duration {e}"))))
+                    .map_err(|e| self.raise(EXCEPTION, &format!("invalid duration {e}")))
             }
         }
     }
@@ -602,13 +606,18 @@ impl Ctx {
                     self.emit("log", text);
                 }
             }
-            Step::Fail { message, chance } => {
+            Step::Fail {
+                message,
+                chance,
+                class,
+            } => {
                 let fails = match chance {
                     None => true,
                     Some(p) => self.rng().unit() < *p,
                 };
                 if fails {
-                    return Err(Raise::Error(Rc::from(self.render(message, "fail", true))));
+                    let message = self.render(message, "fail", true);
+                    return Err(self.raise(*class, &message));
                 }
             }
             Step::Return(e) => return Ok(Then::Flow(Flow::Return(self.eval(e, "return")))),
@@ -620,14 +629,19 @@ impl Ctx {
                 let value = self.eval(value, "set_result");
                 self.resolve_future(*future, Ok(value))?;
             }
-            Step::SetException { future, message } => {
-                let message = Rc::from(self.render(message, "set_exception", true));
-                self.resolve_future(*future, Err(Raise::Error(message)))?;
+            Step::SetException {
+                future,
+                message,
+                class,
+            } => {
+                let message = self.render(message, "set_exception", true);
+                self.resolve_future(*future, Err(self.raise(*class, &message)))?;
             }
             Step::Check { target, state } => self.check(target, *state),
             Step::Break => return Ok(Then::Flow(Flow::Break)),
             // Compiled to instructions of their own (see `Program::steps`).
-            Step::Call(_)
+            Step::Reraise
+            | Step::Call(_)
             | Step::Await(_)
             | Step::Gather { .. }
             | Step::Wait { .. }
@@ -702,7 +716,7 @@ impl Ctx {
         timeout: Option<u64>,
     ) -> Result<Rc<WaitState>, Raise> {
         if members.is_empty() {
-            return Err(Raise::Error(Rc::from("Set of Tasks/Futures is empty.")));
+            return Err(self.raise(VALUE_ERROR, "Set of Tasks/Futures is empty."));
         }
         let w = Rc::new(WaitState {
             waiter: Waiter::new(self.id),
@@ -929,9 +943,8 @@ impl Ctx {
             }
             Err(()) => {
                 let name = &self.sim.model().semaphores[sem as usize].name;
-                Err(Raise::Error(Rc::from(format!(
-                    "release of {name} without a matching acquire"
-                ))))
+                let message = format!("release of {name} without a matching acquire");
+                Err(self.raise(EXCEPTION, &message))
             }
         }
     }
@@ -1004,7 +1017,7 @@ impl Ctx {
                 joiners.iter().for_each(|w| self.sim.release(w));
                 Ok(())
             }
-            Err(()) => Err(Raise::Error(Rc::from("task_done() called too many times"))),
+            Err(()) => Err(self.raise(VALUE_ERROR, "task_done() called too many times")),
         }
     }
 
@@ -1041,7 +1054,7 @@ impl Ctx {
             if self.sim.tracing() {
                 self.emit("resolve", format!("{name} is already done"));
             }
-            return Err(Raise::InvalidState);
+            return Err(self.raise(INVALID_STATE_ERROR, "invalid state"));
         }
         if self.sim.tracing() {
             self.emit("resolve", detail);

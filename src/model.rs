@@ -4,6 +4,8 @@
 //! time except what the scenario itself asks for (errors, timeouts, cancels).
 
 use crate::distribution::Dist;
+pub(crate) use crate::exception::Catch;
+use crate::exception::{ClassId, Classes};
 pub(crate) use crate::ids::{DefId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
@@ -28,6 +30,8 @@ pub(crate) struct Model {
     /// The CPython version whose semantics the run follows (`[scenario]
     /// python`, `--python`).
     pub(crate) python: crate::python::Python,
+    /// Exception classes: the builtin ones, then `[exceptions]`.
+    pub(crate) classes: Classes,
 }
 
 impl Model {
@@ -219,6 +223,7 @@ impl TaskDef {
             | Step::Release(_)
             | Step::TaskDone(_)
             | Step::Check { .. }
+            | Step::Reraise
             | Step::Break => false,
             // Not simple: assume it reads them.
             _ => true,
@@ -239,8 +244,7 @@ pub(crate) struct Retry {
     /// 0: exact waits; 1: each wait drawn uniformly from (0, wait] ("full jitter").
     pub(crate) jitter: f64,
     /// Which failures are retried (never a cancellation).
-    pub(crate) on_error: bool,
-    pub(crate) on_timeout: bool,
+    pub(crate) on: Catch,
 }
 
 impl Retry {
@@ -291,14 +295,6 @@ pub(crate) enum ReturnWhen {
     AllCompleted,
 }
 
-/// Which raised conditions a `try` catches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Catch {
-    pub(crate) error: bool,
-    pub(crate) timeout: bool,
-    pub(crate) cancelled: bool,
-}
-
 /// A state a `check` step can assert.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StateName {
@@ -330,7 +326,11 @@ pub(crate) enum Step {
     Fail {
         message: Template,
         chance: Option<f64>,
+        /// `type`: the exception's class (`Exception` unless named).
+        class: ClassId,
     },
+    /// A bare `raise` in an `except`: the exception it handles, again.
+    Reraise,
     Return(Expr),
     Spawn {
         start: Start,
@@ -390,6 +390,7 @@ pub(crate) enum Step {
     SetException {
         future: FutId,
         message: Template,
+        class: ClassId,
     },
     Repeat {
         times: u32,
@@ -447,6 +448,7 @@ impl Step {
             Step::Each { .. } => Verb::Each,
             Step::Check { .. } => Verb::Check,
             Step::Break => Verb::Break,
+            Step::Reraise => Verb::Raise,
         }
     }
 

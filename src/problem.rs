@@ -221,6 +221,36 @@ pub(crate) enum Problem {
         name: String,
         suggestion: Option<Suggestion>,
     },
+    /// `[exceptions]`: a class name Python could not write.
+    ClassNameNotIdentifier {
+        name: String,
+    },
+    /// `[exceptions]`: a class named like a builtin one.
+    ClassNameIsBuiltin {
+        name: String,
+    },
+    /// `[exceptions]`, `type`: a class that is not declared or builtin.
+    UnknownClass {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    /// `[exceptions]`: classes that derive from each other.
+    ClassCycle {
+        names: Vec<String>,
+    },
+    /// A class that is no `Exception` where one must be (a `type`, a base).
+    NotAnException {
+        name: String,
+        what: &'static str,
+    },
+    /// `retry_on` names a cancellation.
+    RetryOnCancel {
+        name: String,
+    },
+    /// A bare `raise` with no exception being handled there.
+    RaiseOutsideExcept {
+        in_finally: bool,
+    },
     UnknownCheckState {
         name: String,
         suggestion: Option<Suggestion>,
@@ -534,7 +564,7 @@ impl Problem {
                 Some("make `max_backoff` at least `backoff`, or remove it".into()),
             ),
             Problem::UnknownRetryOn { name, suggestion } => (
-                format!("`retry_on` takes `error` and `timeout`, not `{name}`"),
+                format!("`retry_on` takes `error`, `timeout` and exception classes, not `{name}`"),
                 None,
                 shown(suggestion),
             ),
@@ -717,8 +747,53 @@ impl Problem {
                 format!("unknown exception kind `{name}`"),
                 None,
                 Some(or(suggestion, || {
-                    "catch takes error, timeout and cancelled".into()
+                    "catch takes error, timeout, cancelled and exception classes (`ValueError`, \
+                     a class of [exceptions])"
+                        .into()
                 })),
+            ),
+            Problem::ClassNameNotIdentifier { name } => (
+                format!("exception class `{name}` is not a Python class name"),
+                None,
+                Some("letters, digits and `_`, not starting with a digit".into()),
+            ),
+            Problem::ClassNameIsBuiltin { name } => (
+                format!("`{name}` is a builtin exception class already"),
+                None,
+                Some(format!("use `{name}` without declaring it, or name your class differently")),
+            ),
+            Problem::UnknownClass { name, suggestion } => (
+                format!("no exception class named `{name}`"),
+                Some("neither builtin nor declared under [exceptions]".into()),
+                Some(or(suggestion, || {
+                    format!("declare it: `[exceptions] {name} = \"Exception\"`")
+                })),
+            ),
+            Problem::ClassCycle { names } => (
+                format!("exception classes derive from each other: {}", names.join(" -> ")),
+                None,
+                Some("each class needs a base that leads to `Exception`".into()),
+            ),
+            Problem::NotAnException { name, what } => (
+                format!("`{name}` is not an `Exception`: {what} must be one"),
+                None,
+                Some(match name.as_str() {
+                    "CancelledError" => "to cancel a task, use `{ cancel = ... }`".into(),
+                    _ => "`Exception` or a class derived from it".into(),
+                }),
+            ),
+            Problem::RetryOnCancel { name } => (
+                format!("`retry_on` names `{name}`, and a cancellation is never retried"),
+                None,
+                Some("name `error`, `timeout` or classes derived from `Exception`".into()),
+            ),
+            Problem::RaiseOutsideExcept { in_finally } => (
+                "a bare `raise` outside an `except`: there is no exception it handles".into(),
+                Some(match in_finally {
+                    true => "in a `finally`".into(),
+                    false => "not inside an `except = [...]`".into(),
+                }),
+                Some("to raise a new exception, use `{ fail = \"...\", type = \"...\" }`".into()),
             ),
             Problem::UnknownCheckState { name, suggestion } => (
                 format!("unknown state `{name}`"),

@@ -21,6 +21,8 @@ use crate::value::Value;
 pub(crate) enum Op {
     /// A simple step.
     Step(Step),
+    /// A bare `raise`: the exception the innermost `except` handles.
+    Reraise,
     /// Take a permit, waiting for one if none is free. `step`: it stands
     /// for a step (an `acquire`, or a `with` as a whole) and counts against
     /// the step limits as one; a task's `limit` does not.
@@ -153,7 +155,8 @@ impl Op {
             | Op::Gather { .. }
             | Op::Wait { .. }
             | Op::WaitFor { .. }
-            | Op::Call(_) => true,
+            | Op::Call(_)
+            | Op::Reraise => true,
             Op::Acquire { step, .. } | Op::OpenTimeout { step, .. } => *step,
             Op::Try => true,
             Op::Release(_)
@@ -330,7 +333,8 @@ impl Program {
                 except,
                 finally,
                 catch,
-            } => self.try_(body, except, finally, *catch),
+            } => self.try_(body, except, finally, catch.clone()),
+            Step::Reraise => self.emit(Op::Reraise),
             Step::Acquire(sem) => self.emit(Op::Acquire {
                 sem: *sem,
                 step: true,
@@ -543,6 +547,9 @@ pub(crate) struct Rest {
     /// What ended the body or `except` of each `try` whose `finally` runs
     /// (and the failure of an attempt about to be retried).
     pub(crate) pending: Vec<Completion>,
+    /// The exceptions the `except` blocks it is in handle, innermost last
+    /// (what a bare `raise` raises again).
+    pub(crate) handling: Vec<Raise>,
     /// A task that retries: its attempt (from 1), and its arguments as
     /// they were before the first.
     pub(crate) attempt: u32,

@@ -1224,10 +1224,7 @@ impl Sim {
 
     fn wait_child_done(&self, w: &WaitState, m: Member) {
         w.counter.set(w.counter.get().saturating_sub(1));
-        let errored = matches!(
-            self.outcome(m),
-            Some(Err(Raise::Error(_) | Raise::InvalidState | Raise::Timeout))
-        );
+        let errored = matches!(self.outcome(m), Some(Err(Raise::Error(_) | Raise::Timeout)));
         let ready = w.counter.get() == 0
             || w.when == ReturnWhen::FirstCompleted
             || (w.when == ReturnWhen::FirstException && errored);

@@ -6,45 +6,64 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::clock::TimerKey;
+use crate::exception::{CANCELLED_ERROR, ClassId, Classes, Exception, SKIPPED, TIMEOUT_ERROR};
 use crate::ids::FutId;
 use crate::model::ReturnWhen;
-use crate::value::{ErrorKind, Value};
+use crate::value::Value;
 
 pub(crate) type TaskId = u32;
 
 /// What a task or future ended with, or raises.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Raise {
-    Error(Rc<str>),
+    /// An exception a step raised (`fail`, `set_exception`, a bare
+    /// `raise`) or asyncio did (`ValueError`, `InvalidStateError`...).
+    Error(Rc<Exception>),
+    /// asyncio's own `TimeoutError()` (a timeout expired).
     Timeout,
     Cancelled,
     /// A task with `after` whose trigger could no longer be met.
     Skipped(Rc<str>),
-    /// asyncio's `InvalidStateError`: a future resolved twice (an
-    /// `Exception`, caught and retried as errors are).
-    InvalidState,
 }
 
 impl Raise {
+    /// An exception of `class` with one argument.
+    pub(crate) fn of(classes: &Classes, class: ClassId, message: &str) -> Raise {
+        Raise::Error(Rc::new(classes.raise(class, message)))
+    }
+
+    /// Its class, for `catch` and `retry_on`.
+    pub(crate) fn class(&self) -> ClassId {
+        match self {
+            Raise::Error(e) => e.class,
+            Raise::Timeout => TIMEOUT_ERROR,
+            Raise::Cancelled => CANCELLED_ERROR,
+            Raise::Skipped(_) => SKIPPED,
+        }
+    }
+
+    /// What the trace and `{error}` call it (see [`Exception::text`]).
     pub(crate) fn message(&self) -> Rc<str> {
         match self {
-            Raise::Error(m) => m.clone(),
+            Raise::Error(e) => Rc::from(e.text()),
             Raise::Timeout => Rc::from("TimeoutError"),
             Raise::Cancelled => Rc::from("CancelledError"),
             Raise::Skipped(why) => Rc::from(format!("skipped: {why}")),
-            Raise::InvalidState => Rc::from("invalid state"),
         }
     }
 
     /// The exception as a value (a `gather` slot, an `except`'s `error`).
     pub(crate) fn to_value(&self) -> Value {
-        let kind = match self {
-            Raise::Error(_) | Raise::Skipped(_) => ErrorKind::Exception,
-            Raise::InvalidState => ErrorKind::InvalidState,
-            Raise::Timeout => ErrorKind::Timeout,
-            Raise::Cancelled => ErrorKind::Cancelled,
-        };
-        Value::Error(kind, self.message())
+        Value::Error(match self {
+            Raise::Error(e) => e.clone(),
+            Raise::Timeout => Rc::new(Exception::timeout()),
+            Raise::Cancelled => Rc::new(Exception::cancelled()),
+            Raise::Skipped(_) => Rc::new(Exception {
+                class: SKIPPED,
+                name: Rc::from("Exception"),
+                arg: Some(self.message()),
+            }),
+        })
     }
 }
 

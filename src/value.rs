@@ -6,6 +6,9 @@
 use std::fmt;
 use std::rc::Rc;
 
+use crate::exception::Exception;
+use crate::quote::write_quoted;
+
 /// A value a task can hold, pass, return or put on a queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) enum Value {
@@ -18,21 +21,8 @@ pub(crate) enum Value {
     List(Rc<[Value]>),
     Map(Rc<[(Rc<str>, Value)]>),
     /// An exception held as a value (a `gather(..., return_exceptions=True)`
-    /// slot, or the `error` an `except` caught): its kind and its message.
-    Error(ErrorKind, Rc<str>),
-}
-
-/// The class of an exception held as a value, for its `repr()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ErrorKind {
-    /// A scenario's own failure (`fail`, `set_exception`): `Exception('msg')`.
-    Exception,
-    /// `TimeoutError()`.
-    Timeout,
-    /// `CancelledError('')`, as CPython 3.11 to 3.13 print a task's.
-    Cancelled,
-    /// `InvalidStateError('invalid state')`: a future resolved twice.
-    InvalidState,
+    /// slot, or the `error` an `except` caught).
+    Error(Rc<Exception>),
 }
 
 impl Value {
@@ -85,18 +75,7 @@ impl Value {
     pub(crate) fn repr(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Str(s) => write_quoted(f, s),
-            Value::Error(ErrorKind::Exception, msg) => {
-                f.write_str("Exception(")?;
-                write_quoted(f, msg)?;
-                f.write_str(")")
-            }
-            Value::Error(ErrorKind::Timeout, _) => f.write_str("TimeoutError()"),
-            Value::Error(ErrorKind::Cancelled, _) => f.write_str("CancelledError('')"),
-            Value::Error(ErrorKind::InvalidState, msg) => {
-                f.write_str("InvalidStateError(")?;
-                write_quoted(f, msg)?;
-                f.write_str(")")
-            }
+            Value::Error(e) => e.repr(f),
             other => fmt::Display::fmt(other, f),
         }
     }
@@ -133,24 +112,6 @@ impl fmt::Write for Capped {
     }
 }
 
-fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    write!(f, "{quote}")?;
-    for c in s.chars() {
-        match c {
-            '\\' => f.write_str("\\\\")?,
-            '\n' => f.write_str("\\n")?,
-            c if c == quote => write!(f, "\\{c}")?,
-            c => write!(f, "{c}")?,
-        }
-    }
-    write!(f, "{quote}")
-}
-
 /// Formats a float like Python's `str(float)` for the values scenarios use.
 pub(crate) fn fmt_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
     if x.is_finite() && x == x.trunc() && x.abs() < 1e16 {
@@ -168,7 +129,8 @@ impl fmt::Display for Value {
             Value::Bool(false) => f.write_str("False"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Float(x) => fmt_float(f, *x),
-            Value::Str(s) | Value::Error(_, s) => f.write_str(s),
+            Value::Str(s) => f.write_str(s),
+            Value::Error(e) => f.write_str(&e.text()),
             Value::List(items) => {
                 f.write_str("[")?;
                 for (n, item) in items.iter().enumerate() {
@@ -201,6 +163,7 @@ mod tests {
 
     #[test]
     fn prints_like_python() {
+        let classes = crate::exception::Classes::default();
         let list = Value::List(Rc::from(vec![
             Value::str("a"),
             Value::Int(2),
@@ -208,9 +171,9 @@ mod tests {
             Value::Float(3.0),
             Value::Bool(true),
             Value::None,
-            Value::Error(ErrorKind::Exception, Rc::from("boom")),
-            Value::Error(ErrorKind::Timeout, Rc::from("TimeoutError")),
-            Value::Error(ErrorKind::Cancelled, Rc::from("CancelledError")),
+            Value::Error(Rc::new(classes.raise(crate::exception::EXCEPTION, "boom"))),
+            Value::Error(Rc::new(Exception::timeout())),
+            Value::Error(Rc::new(Exception::cancelled())),
         ]));
         assert_eq!(
             list.to_string(),

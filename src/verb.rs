@@ -12,6 +12,7 @@ pub(crate) enum Verb {
     Block,
     Log,
     Fail,
+    Raise,
     Return,
     Spawn,
     Call,
@@ -93,11 +94,12 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 31] = [
+    pub(crate) const ALL: [Verb; 32] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
         Verb::Fail,
+        Verb::Raise,
         Verb::Return,
         Verb::Spawn,
         Verb::Call,
@@ -133,7 +135,8 @@ impl Verb {
             Verb::Sleep => about("sleep", &[], false),
             Verb::Block => about("block", &[], false),
             Verb::Log => about("log", &[], true),
-            Verb::Fail => about("fail", &["chance"], false),
+            Verb::Fail => about("fail", &["chance", "type"], false),
+            Verb::Raise => about("raise", &[], false),
             Verb::Return => about("return", &[], false),
             Verb::Spawn => {
                 about("spawn", &["as", "into", "count", "args"], true).names(Names::Starts)
@@ -156,7 +159,7 @@ impl Verb {
             Verb::Join => about("join", &[], false),
             Verb::Consume => about("consume", &["until", "do"], false).looping(),
             Verb::SetResult => about("set_result", &["value"], true),
-            Verb::SetException => about("set_exception", &["error"], true),
+            Verb::SetException => about("set_exception", &["error", "type"], true),
             Verb::Repeat => about("repeat", &["do"], false).looping(),
             Verb::Forever => about("forever", &[], false).looping(),
             Verb::For => about("for", &["in", "do"], false).looping(),

@@ -3,7 +3,8 @@
 //! return_exceptions, wait in every mode with timeouts, wait_for with and
 //! without shield, timeout blocks, cancels, try/except/finally, semaphores,
 //! bounded queues with several getters and putters, futures with callbacks,
-//! loops, failures with a chance), with ties at equal instants on purpose.
+//! loops, failures with a chance and a class, `catch` and `retry_on` by
+//! class, bare re-raises), with ties at equal instants on purpose.
 //! Each is run by scenario-run and, exported, by CPython under the virtual
 //! clock; the logged lines and their nanoseconds must agree.
 //!
@@ -86,6 +87,10 @@ fn scenario(g: &mut Gen) -> String {
         out,
         "\n[futures]\nf = {{ on_done = [{{ log = \"callback of f: {{result}}\" }}] }}"
     );
+    let _ = writeln!(
+        out,
+        "\n[exceptions]\nRateLimited = \"ConnectionError\"\nThrottled = \"RateLimited\""
+    );
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -98,6 +103,16 @@ fn scenario(g: &mut Gen) -> String {
                 2 + g.below(2),
                 g.pick(&["100ms", "200ms"])
             );
+            if g.chance(50) {
+                let on = g.pick(&[
+                    "[\"error\"]",
+                    "[\"timeout\"]",
+                    "[\"ConnectionError\"]",
+                    "[\"RateLimited\", \"KeyError\"]",
+                    "[\"OSError\"]",
+                ]);
+                let _ = writeln!(out, "retry_on = {on}");
+            }
         }
         if g.chance(10) {
             let _ = writeln!(out, "deadline = \"{}\"", g.pick(&["200ms", "500ms", "1s"]));
@@ -244,24 +259,56 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let k = 1 + g.below(3);
                 let body = steps(g, s, b, k, depth + 1);
                 let what = g.pick(&["caught {error}", "caught"]);
-                let except = log(b, what);
+                let mut except = log(b, what);
+                if g.chance(25) {
+                    // Cleanup, then the same exception on its way.
+                    except.push_str(", { raise = true }");
+                }
                 let pad = "  ".repeat(depth + 1);
                 let finally = if g.chance(40) {
                     format!(", finally = [{}]", log(b, "finally"))
                 } else {
                     String::new()
                 };
-                let catch = match g.below(4) {
+                let catch = match g.below(8) {
                     0 => ", catch = [\"error\"]",
                     1 => ", catch = [\"error\", \"timeout\", \"cancelled\"]",
                     2 => ", catch = [\"timeout\"]",
+                    3 => {
+                        let classes = g.pick(&[
+                            "[\"KeyError\"]",
+                            "[\"LookupError\", \"ValueError\"]",
+                            "[\"OSError\"]",
+                            "[\"RateLimited\"]",
+                            "[\"Exception\"]",
+                            "[\"BaseException\"]",
+                            "[\"cancelled\", \"ConnectionError\"]",
+                        ]);
+                        return format!(
+                            "{{ try = [\n{body}{pad}], except = [{except}]{finally}, catch = {classes} }}"
+                        );
+                    }
                     _ => "",
                 };
                 format!("{{ try = [\n{body}{pad}], except = [{except}]{finally}{catch} }}")
             }
             13 => {
                 let p = g.pick(&["0.3", "0.5", "0.7"]);
-                format!("{{ fail = \"boom in t{}\", chance = {p} }}", b.task)
+                let class = if g.chance(50) {
+                    let class = g.pick(&[
+                        "ValueError",
+                        "KeyError",
+                        "ConnectionError",
+                        "RateLimited",
+                        "Throttled",
+                        "TimeoutError",
+                        "RuntimeError",
+                    ]);
+                    format!(", type = \"{class}\"")
+                } else {
+                    String::new()
+                };
+                format!("{{ fail = \"boom in t{}\", chance = {p}{class} }}", b.task)
             }
             14 if compound => {
                 let k = 1 + g.below(3);
@@ -272,8 +319,14 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
             15 => format!("{{ put = \"q\", item = \"from t{}\" }}", b.task),
             16 => "{ get = \"q\" }".into(),
             17 => {
-                if g.chance(50) {
+                if g.chance(40) {
                     format!("{{ set_result = \"f\", value = \"set by t{}\" }}", b.task)
+                } else if g.chance(20) {
+                    let class = g.pick(&["KeyError", "Throttled", "ValueError"]);
+                    let t = b.task;
+                    format!(
+                        "{{ set_exception = \"f\", error = \"set by t{t}\", type = \"{class}\" }}"
+                    )
                 } else {
                     "{ await = \"f\" }".into()
                 }

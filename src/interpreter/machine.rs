@@ -27,6 +27,7 @@
 use std::rc::Rc;
 
 use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, retried, started};
+use crate::exception::EXCEPTION;
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
     Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over, Program, QueueWait,
@@ -309,8 +310,8 @@ impl Ctx {
                         if let Some((key, _)) = timer {
                             sim.cancel_timer(key);
                         }
-                        let one = Rc::from("wait_for takes one task or future");
-                        leave!(pc, Err(Raise::Error(one)));
+                        let one = "wait_for takes one task or future";
+                        leave!(pc, Err(self.raise(EXCEPTION, one)));
                     };
                     let member = *member;
                     match timer {
@@ -467,8 +468,16 @@ impl Ctx {
                     continue;
                 }
                 Op::EndExcept => {
+                    blocks.rest().handling.pop();
                     blocks.rest().pending.push(Ok(Flow::Next));
                     None
+                }
+                Op::Reraise => {
+                    let raise = blocks.rest().handling.last().cloned();
+                    leave!(
+                        pc,
+                        Err(raise.expect("validation puts `raise` in an `except`"))
+                    )
                 }
                 Op::EndFinally { at } => match blocks.rest().pending.pop().expect("a try's ending")
                 {
@@ -859,45 +868,40 @@ impl Ctx {
         }
     }
 
+    /// The one wake-up check every waiting state makes: a cancel asked
+    /// of the task wins (and is taken), else `ready` says whether what it
+    /// waits for has come; `None` while it still waits.
+    fn cancelled_or(&self, ready: impl FnOnce() -> bool) -> Option<Result<(), Raise>> {
+        if self.sim.take_cancel(self.id) {
+            Some(Err(Raise::Cancelled))
+        } else if ready() {
+            Some(Ok(()))
+        } else {
+            None
+        }
+    }
+
     /// Whether what a task waits for came: `None` while it waits.
     fn woken(&self, wait: &Suspension) -> Option<Result<Resume, Raise>> {
         let (sim, id) = (&self.sim, self.id);
         let r = match wait {
             Suspension::Frozen => return None,
-            Suspension::Turn => match sim.take_cancel(id) {
-                true => Err(Raise::Cancelled),
-                false => Ok(()),
-            },
+            Suspension::Turn => self.cancelled_or(|| true)?,
             Suspension::Timer(key) => {
-                if sim.take_cancel(id) {
+                let r = self.cancelled_or(|| !sim.timer_pending(*key))?;
+                if r.is_err() {
                     sim.cancel_timer(*key);
-                    Err(Raise::Cancelled)
-                } else if sim.timer_pending(*key) {
-                    return None;
-                } else {
-                    Ok(())
                 }
+                r
             }
             Suspension::Permit(sem) => {
-                let r = if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else if sim.is_granted(*sem, id) {
-                    Ok(())
-                } else {
-                    return None;
-                };
+                let r = self.cancelled_or(|| sim.is_granted(*sem, id))?;
                 sim.set_waiting(id, Waiting::Nothing);
                 self.permit_waited(*sem, r.is_ok());
                 return Some(r.map(|()| Resume::Next));
             }
             Suspension::Member(m) => {
-                let r = if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else if sim.state(*m) != State::Pending {
-                    Ok(())
-                } else {
-                    return None;
-                };
+                let r = self.cancelled_or(|| sim.state(*m) != State::Pending)?;
                 sim.set_waiting(id, Waiting::Nothing);
                 if let Err(raise) = r {
                     sim.remove_callback(*m, &Callback::Wake(id));
@@ -907,13 +911,7 @@ impl Ctx {
                 return Some(outcome.map(Resume::Result));
             }
             Suspension::Gather { g, by_await } => {
-                let r = if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else if g.result.borrow().is_some() {
-                    Ok(())
-                } else {
-                    return None;
-                };
+                let r = self.cancelled_or(|| g.result.borrow().is_some())?;
                 sim.set_waiting(id, Waiting::Nothing);
                 let result = gathered(g);
                 if let Err(raise) = r {
@@ -927,13 +925,7 @@ impl Ctx {
                     Some(waiter) => waiter.done.get(),
                     None => sim.state(wf.member) != State::Pending,
                 };
-                let r = if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else if ready {
-                    Ok(())
-                } else {
-                    return None;
-                };
+                let r = self.cancelled_or(|| ready)?;
                 sim.set_waiting(id, Waiting::Nothing);
                 let cb = match &wf.shield {
                     Some(waiter) => {
@@ -953,13 +945,7 @@ impl Ctx {
                 return Some(closed.map(Resume::Result));
             }
             Suspension::WaitForTimer(w) => {
-                let r = if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else if w.waiter.done.get() {
-                    Ok(())
-                } else {
-                    return None;
-                };
+                let r = self.cancelled_or(|| w.waiter.done.get())?;
                 sim.set_waiting(id, Waiting::Nothing);
                 // Cancelled, the waiter future is done too: the awaited
                 // task's callback, if already queued, wakes nobody.
@@ -981,13 +967,7 @@ impl Ctx {
                 return Some(Ok(Resume::Then(next)));
             }
             Suspension::CancelWait(c) => {
-                let r = if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else if c.waiter.done.get() {
-                    Ok(())
-                } else {
-                    return None;
-                };
+                let r = self.cancelled_or(|| c.waiter.done.get())?;
                 sim.set_waiting(id, Waiting::Nothing);
                 // Cancelled, the waiter is done too: its queued
                 // `_release_waiter` finds it so and wakes nobody.
@@ -1018,27 +998,17 @@ impl Ctx {
                 return Some(outcome.map(Resume::Result));
             }
             Suspension::Wait(set) => {
-                let r = if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else if set.w.waiter.done.get() {
-                    Ok(())
-                } else {
-                    return None;
-                };
+                let r = self.cancelled_or(|| set.w.waiter.done.get())?;
                 sim.set_waiting(id, Waiting::Nothing);
                 self.end_wait(&set.w, &set.members);
                 let waited = Resume::Waited(set.members.clone(), set.cancel_pending);
                 return Some(r.map(|()| waited));
             }
             Suspension::Upstream(set) => {
-                let r = if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else if set.w.waiter.done.get() {
-                    // Decided now, or another wait: the upstream op again.
-                    Ok(Resume::Again(None))
-                } else {
-                    return None;
-                };
+                // Decided now, or another wait: the upstream op again.
+                let r = self
+                    .cancelled_or(|| set.w.waiter.done.get())?
+                    .map(|()| Resume::Again(None));
                 sim.set_waiting(id, Waiting::Nothing);
                 self.end_wait(&set.w, &set.members);
                 return Some(r);
@@ -1049,17 +1019,13 @@ impl Ctx {
                     waiter,
                     line,
                 } = &**wait;
-                let r = if sim.take_cancel(id) {
-                    Err(Raise::Cancelled)
-                } else if waiter.done.get() {
-                    Ok(match line {
+                let r = self
+                    .cancelled_or(|| waiter.done.get())?
+                    .map(|()| match line {
                         Line::Item => Resume::Again(None),
                         Line::Room(item) => Resume::Again(Some(item.clone())),
                         Line::Drained => Resume::Next,
-                    })
-                } else {
-                    return None;
-                };
+                    });
                 sim.set_waiting(id, Waiting::Nothing);
                 match line {
                     Line::Item if r.is_err() => self.leave_line(*queue, Side::Get, waiter),
@@ -1183,7 +1149,13 @@ impl Ctx {
                 }
                 RegionKind::Attempts => {
                     if let Err(failure) = &ending
-                        && retried(program.retry.as_ref(), blocks.rest().attempt, failure).is_some()
+                        && retried(
+                            &self.sim.model().classes,
+                            program.retry.as_ref(),
+                            blocks.rest().attempt,
+                            failure,
+                        )
+                        .is_some()
                     {
                         blocks.rest().pending.push(ending);
                         return Ok(region.to + 1);
@@ -1199,9 +1171,14 @@ impl Ctx {
                         // the `finally` was run for.
                         blocks.rest().pending.pop();
                     } else {
-                        if let (true, Err(raise)) = (pc < *body_end, &ending)
-                            && catches(*catch, raise)
+                        if pc > *body_end {
+                            // Out of its `except`: it handles nothing now.
+                            blocks.rest().handling.pop();
+                        } else if pc < *body_end
+                            && let Err(raise) = &ending
+                            && catches(&self.sim.model().classes, catch, raise)
                         {
+                            blocks.rest().handling.push(raise.clone());
                             self.set_var(sym::ERROR, raise.to_value());
                             if self.sim.tracing() {
                                 self.emit("caught", raise.message().to_string());

@@ -7,6 +7,7 @@
 mod arrivals;
 mod components;
 mod depth;
+mod exceptions;
 mod expect;
 mod graph;
 mod reader;
@@ -19,6 +20,7 @@ use std::rc::Rc;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::Diagnostic;
+use crate::exception::{Catch, Classes};
 use crate::model::Place;
 use crate::model::{FutureDef, Model, QueueDef, Retry, SemaphoreDef, Step, TaskDef, Trigger};
 use crate::problem::Problem;
@@ -27,11 +29,12 @@ use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
-pub(crate) const TOP_KEYS: [&str; 6] = [
+pub(crate) const TOP_KEYS: [&str; 7] = [
     "scenario",
     "semaphores",
     "queues",
     "futures",
+    "exceptions",
     "tasks",
     "expect",
 ];
@@ -73,6 +76,9 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
         symbols: Symbols::default(),
         roots: Rc::default(),
         loops: 0,
+        excepts: 0,
+        in_finally: false,
+        classes: Classes::default(),
         lines: Lines::of(source),
         places: Vec::new(),
     };
@@ -105,6 +111,12 @@ pub(crate) struct Validator<'s> {
     roots: Rc<scope::Roots>,
     /// How many loops the step being read is inside (for `break`).
     loops: u32,
+    /// How many `except` blocks it is inside, up to a `finally` (for a
+    /// bare `raise`), and whether a `finally` stopped the count.
+    pub(crate) excepts: u32,
+    pub(crate) in_finally: bool,
+    /// The exception classes, `[exceptions]` included.
+    pub(crate) classes: Classes,
     /// Where each line of the source starts.
     lines: Lines,
     /// Where each step read so far is written, in the order they were read
@@ -146,6 +158,7 @@ impl Validator<'_> {
             .r
             .table(doc, "the file", &TOP_KEYS)
             .expect("a document is a table");
+        self.classes = self.exceptions(top.get("exceptions"));
         let semaphores = self.semaphores(top.get("semaphores"));
         let queues = self.queues(top.get("queues"));
         let futures = self.names_of(top.get("futures"), "[futures]");
@@ -201,6 +214,7 @@ impl Validator<'_> {
             tasks,
             symbols: std::mem::take(&mut self.symbols.names),
             python: header.python,
+            classes: std::mem::take(&mut self.classes),
         }
     }
 
@@ -217,6 +231,7 @@ impl Validator<'_> {
             tasks: Vec::new(),
             symbols: Vec::new(),
             python: Default::default(),
+            classes: Classes::default(),
         }
     }
 
@@ -618,6 +633,7 @@ impl Validator<'_> {
                 body.push(Step::Fail {
                     message,
                     chance: Some(chance),
+                    class: crate::exception::EXCEPTION,
                 });
             }
         } else if let Some(e) = t.get("error") {
@@ -702,8 +718,11 @@ impl Validator<'_> {
             factor: 2.0,
             max_backoff: None,
             jitter: 0.0,
-            on_error: on.is_none_or(|(e, _)| e),
-            on_timeout: on.is_none_or(|(_, t)| t),
+            on: on.unwrap_or(Catch {
+                error: true,
+                timeout: true,
+                ..Catch::default()
+            }),
         };
         if let DeValue::Integer(_) = node.get_ref() {
             retry.attempts = self.r.int(node, "`retry`", 1, 1000)? as u32;
@@ -752,23 +771,8 @@ impl Validator<'_> {
     }
 
     /// `retry_on = ["error", "timeout"]`: (errors, timeouts).
-    fn retry_on(&mut self, node: &Node<'_>) -> Option<(bool, bool)> {
-        let names = self.r.names(node, "`retry_on`");
-        let (mut error, mut timeout) = (false, false);
-        for (name, span) in names {
-            match name {
-                "error" => error = true,
-                "timeout" => timeout = true,
-                other => self.r.error(
-                    span,
-                    Problem::UnknownRetryOn {
-                        name: other.to_owned(),
-                        suggestion: suggest(other, ["error", "timeout"]),
-                    },
-                ),
-            }
-        }
-        Some((error, timeout))
+    fn retry_on(&mut self, node: &Node<'_>) -> Option<Catch> {
+        Some(self.exception_names(node, exceptions::Names::RetryOn))
     }
 
     /// `after = [...]` and `trigger`.

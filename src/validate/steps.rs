@@ -187,13 +187,27 @@ impl Validator<'_> {
             Verb::Sleep => Step::Sleep(self.delay(v, "`sleep`", scope)?),
             Verb::Block => Step::Block(self.delay(v, "`block`", scope)?),
             Verb::Log => Step::Log(self.template(v, "`log`", scope)?),
-            Verb::Fail => Step::Fail {
-                message: self.template(v, "`fail`", scope)?,
-                chance: match t.get("chance") {
-                    Some(c) => Some(self.r.probability(c, "`chance`")?),
-                    None => None,
-                },
-            },
+            Verb::Fail => {
+                let class = self.class_of(t);
+                Step::Fail {
+                    message: self.template(v, "`fail`", scope)?,
+                    chance: match t.get("chance") {
+                        Some(c) => Some(self.r.probability(c, "`chance`")?),
+                        None => None,
+                    },
+                    class: class?,
+                }
+            }
+            Verb::Raise if self.excepts == 0 => {
+                let in_finally = self.in_finally;
+                self.r
+                    .error(node.span(), Problem::RaiseOutsideExcept { in_finally });
+                return None;
+            }
+            Verb::Raise => {
+                self.r.bool(v, "`raise`")?;
+                Step::Reraise
+            }
             Verb::Return => Step::Return(self.expr(v, scope)?),
             Verb::Spawn => self.spawn(v, t, scope)?,
             Verb::Call => Step::Call(self.start(v, t, scope)?),
@@ -271,13 +285,17 @@ impl Validator<'_> {
                     None => crate::template::Expr::Value(crate::value::Value::None),
                 },
             },
-            Verb::SetException => Step::SetException {
-                future: self.future_ref(v)?,
-                message: match t.get("error") {
-                    Some(e) => self.template(e, "`error`", scope)?,
-                    None => Template::literal("error"),
-                },
-            },
+            Verb::SetException => {
+                let class = self.class_of(t);
+                Step::SetException {
+                    future: self.future_ref(v)?,
+                    message: match t.get("error") {
+                        Some(e) => self.template(e, "`error`", scope)?,
+                        None => Template::literal("error"),
+                    },
+                    class: class?,
+                }
+            }
             Verb::Repeat => {
                 let body = nested(self);
                 Step::Repeat {
@@ -313,6 +331,14 @@ impl Validator<'_> {
                 body: Vec::new(),
             },
         })
+    }
+
+    /// The class a `type` names (`Exception` without one).
+    fn class_of(&mut self, t: &Entries<'_, '_>) -> Option<crate::exception::ClassId> {
+        match t.get("type") {
+            Some(node) => self.raised_class(node),
+            None => Some(crate::exception::EXCEPTION),
+        }
     }
 
     /// A problem: the `verb` step at `node` lacks what `needs` says.
@@ -560,8 +586,13 @@ impl Validator<'_> {
         scope: &Scope,
     ) -> Option<Step> {
         let body = self.steps(v, scope);
+        self.excepts += 1;
         let except = t.get("except").map(|e| self.steps(e, scope));
+        self.excepts -= 1;
+        let outer = (std::mem::take(&mut self.excepts), self.in_finally);
+        self.in_finally = true;
         let finally = t.get("finally").map(|f| self.steps(f, scope));
+        (self.excepts, self.in_finally) = outer;
         if except.is_none() && finally.is_none() {
             self.needs(node, "try", "`except = [...]` or `finally = [...]`");
             return None;
@@ -570,34 +601,9 @@ impl Validator<'_> {
             None => Catch {
                 error: true,
                 timeout: true,
-                cancelled: false,
+                ..Catch::default()
             },
-            Some(c) => {
-                let mut catch = Catch {
-                    error: false,
-                    timeout: false,
-                    cancelled: false,
-                };
-                for (name, span) in self.r.names(c, "`catch`") {
-                    match name {
-                        "error" => catch.error = true,
-                        "timeout" => catch.timeout = true,
-                        "cancelled" => catch.cancelled = true,
-                        other => {
-                            let kinds = ["error", "timeout", "cancelled"];
-                            let suggestion = suggest(other, kinds);
-                            self.r.error(
-                                span,
-                                Problem::UnknownExceptionKind {
-                                    name: other.to_owned(),
-                                    suggestion,
-                                },
-                            );
-                        }
-                    }
-                }
-                catch
-            }
+            Some(c) => self.exception_names(c, super::exceptions::Names::Catch),
         };
         Some(Step::Try {
             body,

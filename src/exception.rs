@@ -1,0 +1,410 @@
+//! Exception classes and exceptions: Python's builtin classes a scenario may
+//! raise or catch, asyncio's, and the scenario's own (`[exceptions]`), each
+//! with its base, so `catch` and `retry_on` match by class as `except` does.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// An exception class: an index into [`Classes`] (the builtin ones first,
+/// at fixed indices, then the scenario's own).
+pub(crate) type ClassId = u32;
+
+pub(crate) const BASE_EXCEPTION: ClassId = 0;
+pub(crate) const EXCEPTION: ClassId = 1;
+pub(crate) const CANCELLED_ERROR: ClassId = 2;
+pub(crate) const KEY_ERROR: ClassId = 10;
+pub(crate) const TIMEOUT_ERROR: ClassId = 21;
+pub(crate) const VALUE_ERROR: ClassId = 27;
+pub(crate) const INVALID_STATE_ERROR: ClassId = 30;
+/// scenario-run's own: a task whose `after` rule can no longer be met. A
+/// scenario cannot name it.
+pub(crate) const SKIPPED: ClassId = 34;
+
+/// A builtin class: its name, its base, and how Python names it.
+struct Builtin {
+    name: &'static str,
+    base: ClassId,
+    python: &'static str,
+}
+
+const fn builtin(name: &'static str, base: ClassId) -> Builtin {
+    Builtin {
+        name,
+        base,
+        python: name,
+    }
+}
+
+const fn from_asyncio(name: &'static str, python: &'static str, base: ClassId) -> Builtin {
+    Builtin { name, base, python }
+}
+
+/// Python's classes a scenario can name (those made from one message),
+/// asyncio's, and scenario-run's `Skipped`, with their bases as CPython
+/// 3.11 to 3.13 define them. `BaseException` is its own base.
+const BUILTINS: [Builtin; 35] = [
+    builtin("BaseException", 0),
+    builtin("Exception", 0),
+    from_asyncio("CancelledError", "asyncio.CancelledError", 0),
+    builtin("ArithmeticError", 1),
+    builtin("ZeroDivisionError", 3),
+    builtin("OverflowError", 3),
+    builtin("AssertionError", 1),
+    builtin("AttributeError", 1),
+    builtin("LookupError", 1),
+    builtin("IndexError", 8),
+    builtin("KeyError", 8),
+    builtin("NameError", 1),
+    builtin("OSError", 1),
+    builtin("ConnectionError", 12),
+    builtin("BrokenPipeError", 13),
+    builtin("ConnectionAbortedError", 13),
+    builtin("ConnectionRefusedError", 13),
+    builtin("ConnectionResetError", 13),
+    builtin("FileNotFoundError", 12),
+    builtin("FileExistsError", 12),
+    builtin("PermissionError", 12),
+    builtin("TimeoutError", 12),
+    builtin("InterruptedError", 12),
+    builtin("RuntimeError", 1),
+    builtin("NotImplementedError", 23),
+    builtin("RecursionError", 23),
+    builtin("TypeError", 1),
+    builtin("ValueError", 1),
+    builtin("EOFError", 1),
+    builtin("BufferError", 1),
+    from_asyncio("InvalidStateError", "asyncio.InvalidStateError", 1),
+    from_asyncio("QueueFull", "asyncio.QueueFull", 1),
+    from_asyncio("QueueEmpty", "asyncio.QueueEmpty", 1),
+    from_asyncio("BrokenBarrierError", "asyncio.BrokenBarrierError", 23),
+    builtin("Skipped", 1),
+];
+
+/// How many classes are builtin: the scenario's own come after.
+pub(crate) const BUILTIN_COUNT: usize = BUILTINS.len();
+
+/// The classes of one scenario: the builtin ones, then its own.
+#[derive(Debug)]
+pub(crate) struct Classes {
+    /// The scenario's own: name and base, in the order declared.
+    own: Vec<(Rc<str>, ClassId)>,
+    /// The scenario's own by name.
+    by_name: BTreeMap<Rc<str>, ClassId>,
+    /// Every class's name, shared by the exceptions raised of it.
+    names: Vec<Rc<str>>,
+    /// Each class's place in a walk of the class tree, on entering it and
+    /// on leaving it: a class derives from another when its span lies
+    /// inside the other's (so `is_a` costs the same however deep).
+    spans: Vec<(u32, u32)>,
+}
+
+impl Default for Classes {
+    fn default() -> Classes {
+        Classes::new(Vec::new())
+    }
+}
+
+impl Classes {
+    /// The builtin classes and the scenario's own, whose bases must be
+    /// classes before them (validation orders them so).
+    pub(crate) fn new(own: Vec<(Rc<str>, ClassId)>) -> Classes {
+        let names: Vec<Rc<str>> = BUILTINS
+            .iter()
+            .map(|b| Rc::from(b.name))
+            .chain(own.iter().map(|(name, _)| name.clone()))
+            .collect();
+        let by_name = own
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.clone(), (BUILTIN_COUNT + i) as ClassId))
+            .collect();
+        let mut classes = Classes {
+            own,
+            by_name,
+            names,
+            spans: Vec::new(),
+        };
+        let count = classes.names.len();
+        let mut children = vec![Vec::new(); count];
+        for class in 1..count as ClassId {
+            children[classes.base(class) as usize].push(class);
+        }
+        let mut spans = vec![(0, 0); count];
+        let mut clock = 0;
+        // (class, whether its children were pushed)
+        let mut stack = vec![(BASE_EXCEPTION, false)];
+        while let Some((class, entered)) = stack.pop() {
+            if entered {
+                spans[class as usize].1 = clock;
+            } else {
+                spans[class as usize].0 = clock;
+                stack.push((class, true));
+                stack.extend(children[class as usize].iter().rev().map(|&c| (c, false)));
+            }
+            clock += 1;
+        }
+        classes.spans = spans;
+        classes
+    }
+
+    /// A builtin class a scenario may name, by its name.
+    pub(crate) fn builtin(name: &str) -> Option<ClassId> {
+        let at = BUILTINS.iter().position(|b| b.name == name)?;
+        (at as ClassId != SKIPPED).then_some(at as ClassId)
+    }
+
+    /// The builtin names a scenario may use (for "did you mean").
+    pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
+        BUILTINS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i as ClassId != SKIPPED)
+            .map(|(_, b)| b.name)
+    }
+
+    /// A class by its name: builtin or the scenario's own.
+    pub(crate) fn find(&self, name: &str) -> Option<ClassId> {
+        Classes::builtin(name).or_else(|| self.by_name.get(name).copied())
+    }
+
+    /// Every name a scenario may use, builtin then its own.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        let skipped = SKIPPED as usize;
+        let builtin = self.names[..skipped]
+            .iter()
+            .chain(&self.names[skipped + 1..]);
+        builtin.map(|n| &**n)
+    }
+
+    pub(crate) fn name(&self, class: ClassId) -> &Rc<str> {
+        &self.names[class as usize]
+    }
+
+    /// The scenario's own classes: name and base.
+    pub(crate) fn own(&self) -> &[(Rc<str>, ClassId)] {
+        &self.own
+    }
+
+    /// Whether a builtin class derives from `ancestor` (a builtin too).
+    pub(crate) fn builtin_is_a(mut class: ClassId, ancestor: ClassId) -> bool {
+        loop {
+            if class == ancestor {
+                return true;
+            }
+            match BUILTINS.get(class as usize) {
+                Some(b) if class != BASE_EXCEPTION => class = b.base,
+                _ => return false,
+            }
+        }
+    }
+
+    fn base(&self, class: ClassId) -> ClassId {
+        match BUILTINS.get(class as usize) {
+            Some(b) => b.base,
+            None => self.own[class as usize - BUILTIN_COUNT].1,
+        }
+    }
+
+    /// Whether `class` is `ancestor` or derives from it (`issubclass`).
+    pub(crate) fn is_a(&self, class: ClassId, ancestor: ClassId) -> bool {
+        let (c, a) = (self.spans[class as usize], self.spans[ancestor as usize]);
+        a.0 <= c.0 && c.1 <= a.1
+    }
+
+    /// Whether `catch` (an `except`'s classes, or a `retry_on`) takes an
+    /// exception of `class`.
+    pub(crate) fn catches(&self, catch: &Catch, class: ClassId) -> bool {
+        let timeout = self.is_a(class, TIMEOUT_ERROR);
+        (catch.error && !timeout && self.is_a(class, EXCEPTION))
+            || (catch.timeout && timeout)
+            || (catch.cancelled && class == CANCELLED_ERROR)
+            || catch.classes.iter().any(|&c| self.is_a(class, c))
+    }
+
+    /// An exception of `class` with one argument.
+    pub(crate) fn raise(&self, class: ClassId, message: &str) -> Exception {
+        Exception {
+            class,
+            name: self.name(class).clone(),
+            arg: Some(Rc::from(message)),
+        }
+    }
+}
+
+/// How Python's code names a class: builtin, from asyncio, or the class
+/// an exported program defines for the scenario's own.
+pub(crate) fn python_name(class: ClassId, name: &str) -> String {
+    match BUILTINS.get(class as usize) {
+        Some(b) => b.python.to_owned(),
+        None => format!("Error_{name}"),
+    }
+}
+
+/// Which exceptions a `try` catches, or a task's `retry_on` retries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Catch {
+    /// `error`: any `Exception` but a `TimeoutError`.
+    pub(crate) error: bool,
+    /// `timeout`: a `TimeoutError` (asyncio's timeouts and any raised).
+    pub(crate) timeout: bool,
+    /// `cancelled`: `CancelledError`.
+    pub(crate) cancelled: bool,
+    /// Classes named, each with every class derived from it.
+    pub(crate) classes: Vec<ClassId>,
+}
+
+/// An exception as a value: its class, its class's name, and its one
+/// argument (`None` when raised with none, as asyncio's `TimeoutError()`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Exception {
+    pub(crate) class: ClassId,
+    pub(crate) name: Rc<str>,
+    pub(crate) arg: Option<Rc<str>>,
+}
+
+impl Exception {
+    /// asyncio's `TimeoutError()`.
+    pub(crate) fn timeout() -> Exception {
+        Exception {
+            class: TIMEOUT_ERROR,
+            name: Rc::from("TimeoutError"),
+            arg: None,
+        }
+    }
+
+    /// A cancelled task's `CancelledError('')` (as 3.11 to 3.13 print it).
+    pub(crate) fn cancelled() -> Exception {
+        Exception {
+            class: CANCELLED_ERROR,
+            name: Rc::from("CancelledError"),
+            arg: Some(Rc::from("")),
+        }
+    }
+
+    /// Python's `str()`: its argument; a `KeyError`'s quoted, as Python
+    /// prints a missing key.
+    pub(crate) fn write_str(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.arg {
+            None => Ok(()),
+            Some(arg) if self.class == KEY_ERROR => crate::quote::write_quoted(f, arg),
+            Some(arg) => f.write_str(arg),
+        }
+    }
+
+    /// What the trace and `{error}` call it: its message alone for a plain
+    /// `Exception`, else `Class: message`, or the class alone when the
+    /// message is empty (as the last line of a traceback reads).
+    pub(crate) fn text(&self) -> String {
+        let s = Str(self).to_string();
+        if s.is_empty() {
+            self.name.to_string()
+        } else if matches!(self.class, EXCEPTION | SKIPPED) {
+            s
+        } else {
+            format!("{}: {s}", self.name)
+        }
+    }
+
+    /// Python's `repr()`: `ValueError('bad')`, `TimeoutError()`.
+    pub(crate) fn repr(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        f.write_str("(")?;
+        if let Some(arg) = &self.arg {
+            crate::quote::write_quoted(f, arg)?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// `str()` of an exception, as a `Display`.
+struct Str<'a>(&'a Exception);
+
+impl fmt::Display for Str<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_str(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixed_indices_name_their_classes() {
+        let classes = Classes::default();
+        for (id, name) in [
+            (BASE_EXCEPTION, "BaseException"),
+            (EXCEPTION, "Exception"),
+            (CANCELLED_ERROR, "CancelledError"),
+            (KEY_ERROR, "KeyError"),
+            (TIMEOUT_ERROR, "TimeoutError"),
+            (VALUE_ERROR, "ValueError"),
+            (INVALID_STATE_ERROR, "InvalidStateError"),
+            (SKIPPED, "Skipped"),
+        ] {
+            assert_eq!(&**classes.name(id), name);
+        }
+        // Every base comes before the class, so a walk up always ends.
+        for (i, b) in BUILTINS.iter().enumerate().skip(1) {
+            assert!((b.base as usize) < i, "{}", b.name);
+        }
+        assert_eq!(Classes::builtin("Skipped"), None);
+    }
+
+    #[test]
+    fn classes_match_as_except_does() {
+        let own = vec![(Rc::from("RateLimited"), 13)];
+        let classes = Classes::new(own);
+        let limited = classes.find("RateLimited").unwrap();
+        assert!(classes.is_a(limited, classes.find("OSError").unwrap()));
+        assert!(!classes.is_a(limited, TIMEOUT_ERROR));
+        let errors = Catch {
+            error: true,
+            ..Catch::default()
+        };
+        assert!(classes.catches(&errors, limited));
+        assert!(!classes.catches(&errors, TIMEOUT_ERROR));
+        assert!(!classes.catches(&errors, CANCELLED_ERROR));
+        let os = Catch {
+            classes: vec![classes.find("OSError").unwrap()],
+            ..Catch::default()
+        };
+        assert!(classes.catches(&os, TIMEOUT_ERROR));
+        assert!(!classes.catches(&os, VALUE_ERROR));
+        let base = Catch {
+            classes: vec![BASE_EXCEPTION],
+            ..Catch::default()
+        };
+        assert!(classes.catches(&base, CANCELLED_ERROR));
+    }
+
+    #[test]
+    fn exceptions_print_as_python_does() {
+        let classes = Classes::default();
+        let key = classes.raise(KEY_ERROR, "id");
+        assert_eq!(key.text(), "KeyError: 'id'");
+        let plain = classes.raise(EXCEPTION, "disk full");
+        assert_eq!(plain.text(), "disk full");
+        assert_eq!(classes.raise(EXCEPTION, "").text(), "Exception");
+        assert_eq!(classes.raise(VALUE_ERROR, "").text(), "ValueError");
+        assert_eq!(Exception::timeout().text(), "TimeoutError");
+        assert_eq!(Exception::cancelled().text(), "CancelledError");
+        assert_eq!(
+            classes.raise(TIMEOUT_ERROR, "slow").text(),
+            "TimeoutError: slow"
+        );
+        struct Repr(Exception);
+        impl fmt::Display for Repr {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.repr(f)
+            }
+        }
+        assert_eq!(Repr(key).to_string(), "KeyError('id')");
+        assert_eq!(Repr(Exception::timeout()).to_string(), "TimeoutError()");
+        assert_eq!(
+            Repr(Exception::cancelled()).to_string(),
+            "CancelledError('')"
+        );
+    }
+}
