@@ -782,8 +782,12 @@ impl Writer<'_> {
             ));
         }
         for s in &m.semaphores {
+            let kind = match s.bounded {
+                true => "BoundedSemaphore",
+                false => "Semaphore",
+            };
             self.line(&format!(
-                "{} = asyncio.Semaphore({})",
+                "{} = asyncio.{kind}({})",
                 ident(&s.name),
                 s.permits
             ));

@@ -932,20 +932,26 @@ impl Ctx {
     }
 
     fn release(&self, sem: u32) -> Result<(), Raise> {
+        let before = self.sim.permits_now(sem);
         let r = self.sim.release_permit(sem, self.id);
         match r {
             Ok(next) => {
-                self.permit_release_event(sem, next, "");
+                let def = &self.sim.model().semaphores[sem as usize];
+                let now = self.sim.permits_now(sem);
+                let above = match now > before {
+                    true => format!(
+                        "none was out, so it has {now} permits now ({} declared)",
+                        def.permits
+                    ),
+                    false => String::new(),
+                };
+                self.permit_release_event(sem, next, &above);
                 if let Some(t) = next {
                     self.sim.wake(t);
                 }
                 Ok(())
             }
-            Err(()) => {
-                let name = &self.sim.model().semaphores[sem as usize].name;
-                let message = format!("release of {name} without a matching acquire");
-                Err(self.raise(EXCEPTION, &message))
-            }
+            Err(()) => Err(self.raise(VALUE_ERROR, "BoundedSemaphore released too many times")),
         }
     }
 
@@ -976,12 +982,13 @@ impl Ctx {
             } else {
                 format!(": {note}")
             };
-            let detail = format!("{}{note} ({in_use}/{} in use)", def.name, def.permits);
+            let permits = self.sim.permits_now(sem);
+            let detail = format!("{}{note} ({in_use}/{permits} in use)", def.name);
             let gauge = Gauge {
                 kind: "permits",
                 name: def.name.clone(),
                 value: in_use as u64,
-                bound: Some(def.permits as u64),
+                bound: Some(permits as u64),
             };
             self.sim
                 .emit(self.sim.event(self.name(), kind, detail).with_gauge(gauge));

@@ -155,6 +155,8 @@ impl SweepExpect {
 pub(crate) struct SemaphoreDef {
     pub(crate) name: String,
     pub(crate) permits: u32,
+    /// `asyncio.BoundedSemaphore`: an extra release raises `ValueError`.
+    pub(crate) bounded: bool,
 }
 
 #[derive(Debug)]

@@ -135,10 +135,6 @@ pub(crate) enum Problem {
     AfterCycle {
         names: Vec<String>,
     },
-    UnpairedRelease {
-        semaphore: String,
-        task: String,
-    },
     HandleClash {
         name: String,
         kind: &'static str,
@@ -607,13 +603,6 @@ impl Problem {
                 },
                 Some("this closes the cycle".into()),
                 Some("`after` must form a graph without cycles: none of these could ever start".into()),
-            ),
-            Problem::UnpairedRelease { semaphore, task } => (
-                format!("`release` of `{semaphore}` with no `acquire` before it in task `{task}`"),
-                Some("nothing to release".into()),
-                Some(format!(
-                    "add `{{ acquire = \"{semaphore}\" }}` before it, or use `{{ with = \"{semaphore}\", do = [...] }}`"
-                )),
             ),
             Problem::HandleClash { name, kind } => (
                 format!("handle `{name}` has the name of a {kind}; a step naming `{name}` could mean either"),

@@ -425,7 +425,7 @@ impl Sim {
         let semaphores = model
             .semaphores
             .iter()
-            .map(|s| Semaphore::new(s.permits))
+            .map(|s| Semaphore::new(s.permits, s.bounded))
             .collect();
         let queues = model
             .queues
@@ -602,6 +602,12 @@ impl Sim {
         self.semaphores.borrow_mut()[sem as usize]
             .at(self.now())
             .release(task, |t| self.cancel_pending(t))
+    }
+
+    /// How many permits `sem` has now: its own, and one more for each
+    /// release of a plain semaphore while none was out.
+    pub(crate) fn permits_now(&self, sem: SemId) -> u32 {
+        self.semaphores.borrow()[sem as usize].capacity()
     }
 
     /// How many permits of `sem` are held.

@@ -37,6 +37,13 @@ pub(crate) struct Usage {
 
 pub(crate) struct Semaphore {
     pub(crate) permits: u32,
+    /// A `BoundedSemaphore`: a release that would raise the value above
+    /// `permits` fails. A plain one lets it grow, as asyncio's does.
+    bounded: bool,
+    /// The permits there are: `permits`, and one more for each release of
+    /// a plain semaphore while none was out (held or granted). Always
+    /// `value` plus the permits out.
+    capacity: u32,
     value: u32,
     /// Waiting acquirers in arrival order; a granted one stays until it runs.
     waiters: VecDeque<Waiter>,
@@ -52,9 +59,11 @@ pub(crate) struct Semaphore {
 }
 
 impl Semaphore {
-    pub(crate) fn new(permits: u32) -> Semaphore {
+    pub(crate) fn new(permits: u32, bounded: bool) -> Semaphore {
         Semaphore {
             permits,
+            bounded,
+            capacity: permits,
             value: permits,
             waiters: VecDeque::new(),
             passed: 0,
@@ -76,7 +85,12 @@ impl Semaphore {
     }
 
     pub(crate) fn in_use(&self) -> u32 {
-        self.permits.saturating_sub(self.value)
+        self.capacity - self.value
+    }
+
+    /// The permits there are now (see `capacity`).
+    pub(crate) fn capacity(&self) -> u32 {
+        self.capacity
     }
 
     fn note_peak(&mut self) {
@@ -163,13 +177,15 @@ impl Semaphore {
         }
     }
 
-    /// Returns a permit; false when none is held (a release without acquire).
+    /// Returns a permit (whoever holds it: asyncio lets any task release),
+    /// and hands it to the next waiter. Fails only for a bounded semaphore
+    /// whose value would pass its permits.
     pub(crate) fn release(
         &mut self,
         task: TaskId,
         cancelled: impl Fn(TaskId) -> bool,
     ) -> Result<Option<TaskId>, ()> {
-        if self.value >= self.permits {
+        if self.bounded && self.value >= self.permits {
             return Err(());
         }
         match self.holders.iter().position(|h| *h == task) {
@@ -177,7 +193,11 @@ impl Semaphore {
             None if !self.holders.is_empty() => self.holders.remove(0),
             None => 0,
         };
-        self.value += 1;
+        if self.value == self.capacity {
+            // None is out: this release makes a new one.
+            self.capacity = self.capacity.saturating_add(1);
+        }
+        self.value = self.value.min(self.capacity - 1) + 1;
         Ok(self.wake_next(cancelled))
     }
 
@@ -211,7 +231,7 @@ mod tests {
 
     #[test]
     fn hands_permits_over_in_fifo_order() {
-        let mut s = Semaphore::new(1);
+        let mut s = Semaphore::new(1, true);
         assert!(s.try_acquire(0, none));
         s.enqueue(1);
         s.enqueue(2);
@@ -226,7 +246,7 @@ mod tests {
 
     #[test]
     fn a_cancelled_grant_passes_on() {
-        let mut s = Semaphore::new(1);
+        let mut s = Semaphore::new(1, true);
         assert!(s.try_acquire(0, none));
         s.enqueue(1);
         s.enqueue(2);
@@ -234,19 +254,31 @@ mod tests {
         assert_eq!(s.abandon(1, none), Some(Some(2)));
         assert_eq!(s.abandon(7, none), None, "never granted");
         assert!(s.release(9, none).is_ok());
-        assert!(s.release(9, none).is_err());
+        assert!(s.release(9, none).is_err(), "bounded");
+    }
+
+    #[test]
+    fn a_plain_semaphore_grows_past_its_permits() {
+        let mut s = Semaphore::new(1, false);
+        assert_eq!(s.release(0, none), Ok(None));
+        assert_eq!((s.capacity(), s.in_use()), (2, 0));
+        assert!(s.try_acquire(1, none) && s.try_acquire(2, none));
+        assert!(!s.try_acquire(3, none));
+        assert_eq!((s.capacity(), s.in_use()), (2, 2));
+        assert_eq!(s.release(2, none), Ok(None));
+        assert_eq!((s.capacity(), s.in_use()), (2, 1));
     }
 
     #[test]
     fn waiters_with_a_cancel_pending_are_passed_over() {
-        let mut s = Semaphore::new(1);
+        let mut s = Semaphore::new(1, true);
         assert!(s.try_acquire(0, none));
         s.enqueue(1);
         s.enqueue(2);
         // Task 1 was cancelled and has not run yet: task 2 gets the permit.
         assert_eq!(s.release(0, |t| t == 1), Ok(Some(2)));
         // Only cancelled waiters left, and a permit free: a newcomer takes it.
-        let mut s = Semaphore::new(1);
+        let mut s = Semaphore::new(1, true);
         assert!(s.try_acquire(0, none));
         s.enqueue(1);
         assert_eq!(s.release(0, |t| t == 1), Ok(None));
@@ -255,7 +287,7 @@ mod tests {
 
     #[test]
     fn many_grants_in_flight_go_in_order() {
-        let mut s = Semaphore::new(3);
+        let mut s = Semaphore::new(3, true);
         for t in 0..3 {
             assert!(s.try_acquire(t, none));
         }

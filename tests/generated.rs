@@ -82,6 +82,7 @@ fn scenario(g: &mut Gen) -> String {
         let _ = writeln!(out, "main = \"t0\"");
     }
     let _ = writeln!(out, "\n[semaphores]\npool = {}", 1 + g.below(2));
+    let _ = writeln!(out, "gate = {{ permits = 1, bounded = true }}");
     let _ = writeln!(out, "\n[queues]\nq = {{ capacity = {} }}", s.capacity);
     let _ = writeln!(
         out,
@@ -179,7 +180,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
-        let choice = g.below(20);
+        let choice = g.below(21);
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
@@ -338,6 +339,15 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 format!("{{ repeat = 2, do = [\n{inner}{pad}] }}")
             }
             19 => format!("{{ return = \"t{} returns\" }}", b.task),
+            // Any task may release; a bounded semaphore raises ValueError
+            // for a release past its permits, a plain one grows.
+            20 => g
+                .pick(&[
+                    "{ acquire = \"gate\" }",
+                    "{ release = \"gate\" }",
+                    "{ release = \"pool\" }",
+                ])
+                .into(),
             _ => continue,
         };
     }

@@ -46,7 +46,6 @@ fn accepts_every_valid_scenario_and_rejects_structural_mistakes() {
     let semantic_only = [
         "undefined_references.toml",
         "start_cycle.toml",
-        "release_without_acquire.toml",
         "name_clashes.toml",
         // Rules the schema does not express: where `break` may go, the
         // order of two durations, which names can be shown, the longest duration.

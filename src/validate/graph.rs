@@ -186,56 +186,6 @@ impl Search {
     }
 }
 
-/// Every name a task's steps give to `key`, nested steps included.
-fn names_under(task: &TaskNode<'_, '_>, key: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    if let Some(steps) = task.steps {
-        walk(steps, &mut |s| {
-            names.extend(strings(s.get(key)).into_iter().map(|n| n.0))
-        });
-    }
-    names
-}
-
-/// `release = "s"` steps with no `acquire = "s"` before them in their task
-/// (or in a task that `call`s it, whose permit it may release).
-pub(crate) fn unpaired_releases(tasks: &[TaskNode<'_, '_>]) -> Vec<Diagnostic> {
-    let named =
-        |key: &str| -> Vec<Vec<String>> { tasks.iter().map(|t| names_under(t, key)).collect() };
-    let (acquires, calls) = (named("acquire"), named("call"));
-    // Per task: the semaphores its callers acquire.
-    let by_name = name_index(tasks);
-    let mut callers_acquire: Vec<Vec<&String>> = vec![Vec::new(); tasks.len()];
-    for (called, acquired) in calls.iter().zip(&acquires) {
-        for c in called {
-            if let Some(i) = by_name.get(c.as_str()) {
-                callers_acquire[*i].extend(acquired);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (i, task) in tasks.iter().enumerate() {
-        let Some(steps) = task.steps else { continue };
-        let mut held: Vec<String> = Vec::new();
-        walk(steps, &mut |step| {
-            held.extend(strings(step.get("acquire")).into_iter().map(|n| n.0));
-            for (sem, span) in strings(step.get("release")) {
-                let caller_holds = callers_acquire[i].contains(&&sem);
-                if !held.contains(&sem) && !caller_holds {
-                    out.push(Diagnostic::new(
-                        span,
-                        Problem::UnpairedRelease {
-                            semaphore: sem.to_string(),
-                            task: task.name.to_owned(),
-                        },
-                    ));
-                }
-            }
-        });
-    }
-    out
-}
-
 /// The raw task nodes, paired with their scopes.
 pub(crate) fn task_nodes<'a, 'd>(
     tasks: &'a Entries<'a, 'd>,

@@ -189,7 +189,6 @@ impl Validator<'_> {
         let nodes = graph::task_nodes(&task_entries, &scopes);
         self.r.diags.extend(graph::start_cycles(&nodes));
         self.r.diags.extend(graph::after_cycles(&nodes));
-        self.r.diags.extend(graph::unpaired_releases(&nodes));
         self.r.diags.extend(depth::too_deep(&nodes));
         let clashes = graph::handle_clashes(&nodes, &self.globals.futures);
         self.r.diags.extend(clashes);
@@ -422,17 +421,23 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for (name, _, value) in entries(table).items {
             let what = format!("semaphore `{name}`");
+            let mut bounded = false;
             let permits = match value.get_ref() {
                 DeValue::Table(_) => self
                     .r
-                    .table(value, &what, &["permits"])
-                    .and_then(|t| match t.get("permits") {
-                        Some(p) => self.r.int(p, "`permits`", 1, u32::MAX as i64),
-                        None => {
-                            let semaphore = name.to_owned();
-                            let problem = Problem::SemaphoreWithoutPermits { semaphore };
-                            self.r.error(value.span(), problem);
-                            None
+                    .table(value, &what, &["permits", "bounded"])
+                    .and_then(|t| {
+                        if let Some(b) = t.get("bounded") {
+                            bounded = self.r.bool(b, "`bounded`").unwrap_or(false);
+                        }
+                        match t.get("permits") {
+                            Some(p) => self.r.int(p, "`permits`", 1, u32::MAX as i64),
+                            None => {
+                                let semaphore = name.to_owned();
+                                let problem = Problem::SemaphoreWithoutPermits { semaphore };
+                                self.r.error(value.span(), problem);
+                                None
+                            }
                         }
                     }),
                 _ => self
@@ -442,6 +447,7 @@ impl Validator<'_> {
             out.push(SemaphoreDef {
                 name: name.to_owned(),
                 permits: permits.unwrap_or(1) as u32,
+                bounded,
             });
         }
         out
