@@ -1166,8 +1166,13 @@ impl Writer<'_> {
                     secs(*timeout)
                 ));
             }
-            Step::Timeout { after, body } => {
-                self.line(&format!("async with asyncio.timeout({}):", secs(*after)));
+            Step::Timeout {
+                after,
+                absolute,
+                body,
+            } => {
+                let how = if *absolute { "timeout_at" } else { "timeout" };
+                self.line(&format!("async with asyncio.{how}({}):", secs(*after)));
                 self.nested(body);
             }
             Step::Cancel(target) => {

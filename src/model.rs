@@ -356,8 +356,11 @@ pub(crate) enum Step {
         timeout: u64,
         shield: bool,
     },
+    /// `timeout` (`after` from when the block opens), or `timeout_at`
+    /// (`absolute`: `after` is an instant, from the run's start).
     Timeout {
         after: u64,
+        absolute: bool,
         body: Vec<Step>,
     },
     Cancel(Target),
@@ -431,7 +434,10 @@ impl Step {
             Step::Gather { .. } => Verb::Gather,
             Step::Wait { .. } => Verb::Wait,
             Step::WaitFor { .. } => Verb::WaitFor,
-            Step::Timeout { .. } => Verb::Timeout,
+            Step::Timeout {
+                absolute: false, ..
+            } => Verb::Timeout,
+            Step::Timeout { absolute: true, .. } => Verb::TimeoutAt,
             Step::Cancel(_) => Verb::Cancel,
             Step::Try { .. } => Verb::Try,
             Step::With { .. } => Verb::With,

@@ -71,7 +71,7 @@ pub(crate) enum Op {
     /// Open an `asyncio.timeout` of `after` over what follows, up to its
     /// [`Op::CloseTimeout`]. `step`: a `timeout` block (a step), not a
     /// definition's `timeout` or `deadline`.
-    OpenTimeout { after: u64, step: bool },
+    OpenTimeout { after: u64, step: bool, says: Says },
     /// Close the innermost open timeout (of `after`).
     CloseTimeout { after: u64, says: Says },
     /// Enter a `try` (a step): its body follows.
@@ -104,6 +104,8 @@ pub(crate) enum Op {
 pub(crate) enum Says {
     /// A `timeout` block.
     Block,
+    /// A `timeout_at` block: its `after` is an instant, from the run's start.
+    At,
     /// A definition's `timeout`, over each attempt.
     Attempt,
     /// A definition's `deadline`, over its whole run.
@@ -116,6 +118,7 @@ impl Says {
         let after = crate::duration::format(after);
         match self {
             Says::Block => format!("timeout block expired after {after}"),
+            Says::At => format!("timeout_at {after} passed"),
             Says::Attempt => format!("timed out after {after}"),
             Says::Deadline => format!("deadline of {after} passed"),
         }
@@ -325,8 +328,13 @@ impl Program {
     fn step_ops(&mut self, step: &Step) {
         match step {
             Step::With { sem, body } => self.with(*sem, true, |p| p.steps(body)),
-            Step::Timeout { after, body } => {
-                self.timeout(*after, Says::Block, true, |p| p.steps(body))
+            Step::Timeout {
+                after,
+                absolute,
+                body,
+            } => {
+                let says = if *absolute { Says::At } else { Says::Block };
+                self.timeout(*after, says, true, |p| p.steps(body))
             }
             Step::Try {
                 body,
@@ -444,7 +452,7 @@ impl Program {
 
     fn timeout(&mut self, after: u64, says: Says, step: bool, body: impl FnOnce(&mut Program)) {
         let from = self.here();
-        self.emit(Op::OpenTimeout { after, step });
+        self.emit(Op::OpenTimeout { after, step, says });
         body(self);
         self.emit(Op::CloseTimeout { after, says });
         self.close(from, RegionKind::Timeout(says));

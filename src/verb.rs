@@ -21,6 +21,7 @@ pub(crate) enum Verb {
     Wait,
     WaitFor,
     Timeout,
+    TimeoutAt,
     Cancel,
     Try,
     With,
@@ -94,7 +95,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 32] = [
+    pub(crate) const ALL: [Verb; 33] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -108,6 +109,7 @@ impl Verb {
         Verb::Wait,
         Verb::WaitFor,
         Verb::Timeout,
+        Verb::TimeoutAt,
         Verb::Cancel,
         Verb::Try,
         Verb::With,
@@ -148,6 +150,7 @@ impl Verb {
                 .names(Names::Targets),
             Verb::WaitFor => about("wait_for", &["timeout", "shield"], false).names(Names::Targets),
             Verb::Timeout => about("timeout", &["do"], false),
+            Verb::TimeoutAt => about("timeout_at", &["do"], false),
             Verb::Cancel => about("cancel", &[], true),
             Verb::Try => about("try", &["except", "finally", "catch"], false),
             Verb::With => about("with", &["do"], false),

@@ -1,7 +1,7 @@
 //! Generated differential cases: random valid scenarios that mix the verbs
 //! the exporter writes (spawn, await, gather with and without
 //! return_exceptions, wait in every mode with timeouts, wait_for with and
-//! without shield, timeout blocks, cancels, try/except/finally, semaphores,
+//! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores,
 //! bounded queues with several getters and putters, futures with callbacks,
 //! loops, failures with a chance and a class, `catch` and `retry_on` by
 //! class, bare re-raises), with ties at equal instants on purpose.
@@ -250,7 +250,13 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let inner = steps(g, s, b, k, depth + 1);
                 let t = g.pick(&["0s", "100ms", "200ms", "300ms"]);
                 let pad = "  ".repeat(depth + 1);
-                format!("{{ timeout = \"{t}\", do = [\n{inner}{pad}] }}")
+                // `timeout_at`: the same instants, counted from the start.
+                let how = if g.chance(30) {
+                    "timeout_at"
+                } else {
+                    "timeout"
+                };
+                format!("{{ {how} = \"{t}\", do = [\n{inner}{pad}] }}")
             }
             10 if !b.handles.is_empty() => {
                 let (h, _) = b.handles[g.below(b.handles.len())].clone();

@@ -31,7 +31,7 @@ use crate::exception::EXCEPTION;
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
     Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over, Program, QueueWait,
-    RegionKind, Suspension, Turning, UNSTARTED, WaitForTimer, WaitSet, WaitingFor,
+    RegionKind, Says, Suspension, Turning, UNSTARTED, WaitForTimer, WaitSet, WaitingFor,
 };
 use crate::queue::Side;
 use crate::runtime::{
@@ -449,8 +449,13 @@ impl Ctx {
                     pc = end + 1;
                     continue;
                 }
-                Op::OpenTimeout { after, .. } => {
-                    let scope = self.open_timeout(*after);
+                Op::OpenTimeout { after, says, .. } => {
+                    let after = match says {
+                        // An instant: what is left of it, none when it passed.
+                        Says::At => after.saturating_sub(self.sim.now()),
+                        Says::Block | Says::Attempt | Says::Deadline => *after,
+                    };
+                    let scope = self.open_timeout(after);
                     blocks.rest().timeouts.push(scope);
                     None
                 }

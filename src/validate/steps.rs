@@ -237,10 +237,17 @@ impl Validator<'_> {
                 },
                 shield: self.flag(t, "shield"),
             },
-            Verb::Timeout => {
+            Verb::Timeout | Verb::TimeoutAt => {
                 let body = nested(self);
+                let absolute = verb == Verb::TimeoutAt;
+                let what = if absolute {
+                    "`timeout_at`"
+                } else {
+                    "`timeout`"
+                };
                 Step::Timeout {
-                    after: self.r.duration(v, "`timeout`")?,
+                    after: self.r.duration(v, what)?,
+                    absolute,
                     body: body?,
                 }
             }
