@@ -254,7 +254,8 @@ fn def_has(model: &Model, def: DefId, pred: &dyn Fn(&Step) -> bool, seen: &mut [
     if std::mem::replace(&mut seen[def as usize], true) {
         return false;
     }
-    steps_have(model, &model.tasks[def as usize].body, pred, seen)
+    let task = &model.tasks[def as usize];
+    steps_have(model, &task.body, pred, seen) || steps_have(model, &task.on_done, pred, seen)
 }
 
 fn steps_have(

@@ -61,7 +61,7 @@ fn ident(name: &str) -> String {
 }
 
 /// Names the prelude defines.
-const HELPERS: [&str; 50] = [
+const HELPERS: [&str; 52] = [
     "Instance",
     "Stream",
     "Callback",
@@ -107,6 +107,8 @@ const HELPERS: [&str; 50] = [
     "ROOTS",
     "DAEMONS",
     "STARTED",
+    "DONE_CALLBACKS",
+    "outcome",
     "LEFT_WAITING",
     "UNITS",
     "SOURCES",
@@ -379,12 +381,15 @@ class Instance:
 DAEMONS = set()  # tasks that may be left waiting at the end (servers)
 LEFT_WAITING = set()
 STARTED = []  # every task, in the order it was created
+DONE_CALLBACKS = {}  # a task's `on_done` steps, added as it is created
 
 
 def start(body, task, i=0, replica=-1, **args):
     """asyncio.create_task for one instance of a task."""
     me = Instance(task, i, replica)
     started = asyncio.create_task(body(me, **args), name=me.name)
+    if task in DONE_CALLBACKS:
+        started.add_done_callback(DONE_CALLBACKS[task])
     if task in DAEMONS:
         LEFT_WAITING.add(started)
     STARTED.append(started)
@@ -434,6 +439,14 @@ def now():
 def ns(nanoseconds):
     """Seconds from nanoseconds."""
     return nanoseconds / 1e9
+
+
+def outcome(done):
+    """A done task's or future's (result, error), as its `on_done` sees them."""
+    if done.cancelled():
+        return None, asyncio.CancelledError()
+    error = done.exception()
+    return (done.result() if error is None else None), error
 
 
 class Callback:
@@ -661,6 +674,8 @@ def why(error):
     """What the scenario calls an exception: the message of a plain
     Exception, else `Class: message`, or the class when there is none."""
     text = str(error)
+    if not isinstance(error, BaseException):
+        return text
     name = type(error).__name__
     if not text:
         return name
@@ -815,11 +830,34 @@ impl Writer<'_> {
             self.depth += 1;
             let name = quoted(&f.name);
             self.line(&format!("me = Callback({name})"));
-            self.line("result = future.result() if not future.cancelled() and future.exception() is None else None");
-            self.line("error = None if future.cancelled() else future.exception()");
+            self.line("result, error = outcome(future)");
             let body = m.futures[n].on_done.clone();
             self.block(&body);
             self.depth -= 1;
+        }
+        let mut callbacks = Vec::new();
+        for t in &m.tasks {
+            if t.on_done.is_empty() {
+                continue;
+            }
+            let f = format!("on_{}_done", ident(&t.name));
+            callbacks.push(format!("{}: {f}", quoted(&t.name)));
+            self.line("");
+            self.line("");
+            self.line(&format!("def {f}(task):"));
+            self.depth += 1;
+            self.line("me = Callback(task.get_name())");
+            self.line("result, error = outcome(task)");
+            self.block(&t.on_done.clone());
+            self.depth -= 1;
+        }
+        if !callbacks.is_empty() {
+            self.line("");
+            self.line("");
+            self.line(&format!(
+                "DONE_CALLBACKS.update({{{}}})",
+                callbacks.join(", ")
+            ));
         }
         for (d, t) in m.tasks.iter().enumerate() {
             self.line("");

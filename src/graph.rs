@@ -56,6 +56,7 @@ fn edges(model: &Model) -> Vec<Edge> {
             push(&mut out, me, Node::Semaphore(sem), "limit".into(), false);
         }
         walk(&task.body, me, &mut out);
+        walk(&task.on_done, me, &mut out);
     }
     for (i, future) in model.futures.iter().enumerate() {
         walk(&future.on_done, Node::Future(i as u32), &mut out);

@@ -43,6 +43,8 @@ enum Then {
 enum Actor {
     Task(TaskId),
     Future(FutId),
+    /// A task's `on_done` steps, run when it finished.
+    Callback(TaskId),
 }
 
 /// The state of one running body: its variables and handles.
@@ -137,22 +139,26 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
     sim.finish_task(id, outcome);
 }
 
-/// A future's `on_done` steps: run at once, as one callback.
-pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
+/// The `on_done` steps of a future or a task: run at once, as one callback.
+pub(crate) fn run_on_done(sim: &Rc<Sim>, m: Member) {
     let model = sim.model().clone();
-    let result = match sim.outcome(Member::Future(f)) {
-        Some(Ok(v)) => v,
-        _ => Value::None,
+    let (result, error) = match sim.outcome(m) {
+        Some(Ok(v)) => (v, Value::None),
+        Some(Err(e)) => (Value::None, e.to_value()),
+        None => (Value::None, Value::None),
     };
-    let error = match sim.outcome(Member::Future(f)) {
-        Some(Err(e)) => e.to_value(),
-        _ => Value::None,
+    let (actor, steps) = match m {
+        Member::Future(f) => (Actor::Future(f), &model.futures[f as usize].on_done),
+        Member::Task(t) => (
+            Actor::Callback(t),
+            &model.tasks[sim.def_of(t) as usize].on_done,
+        ),
     };
     let vars = vec![(sym::RESULT, result), (sym::ERROR, error)];
     let mut ctx = Ctx {
         sim: sim.clone(),
         id: TaskId::MAX,
-        actor: Actor::Future(f),
+        actor,
         vars,
         handles: Vec::new(),
         rng: None,
@@ -164,7 +170,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, f: FutId) {
     // Validation allows only steps that never wait here (see
     // `Problem::CallbackWaits`); what one raises ends the callback, as an
     // exception in a done callback ends it.
-    for step in &model.futures[f as usize].on_done {
+    for step in steps {
         if !sim.count_step(ctx.id, || ctx.at(step.verb().key())) {
             // A limit was crossed: the run ends.
             return;
@@ -216,7 +222,7 @@ impl Ctx {
 
     fn name(&self) -> String {
         match self.actor {
-            Actor::Task(t) => self.sim.task_name(t),
+            Actor::Task(t) | Actor::Callback(t) => self.sim.task_name(t),
             Actor::Future(f) => self.sim.model().futures[f as usize].name.clone(),
         }
     }
@@ -287,6 +293,7 @@ impl Ctx {
         let who = match self.actor {
             Actor::Task(_) => format!("task `{}`", self.name()),
             Actor::Future(_) => format!("the `on_done` of future `{}`", self.name()),
+            Actor::Callback(_) => format!("the `on_done` of task `{}`", self.name()),
         };
         match self.called {
             Some(def) => format!(
@@ -467,7 +474,7 @@ impl Ctx {
         let i_sym = sym::I;
         let parent = match self.actor {
             Actor::Task(t) => Some(t),
-            Actor::Future(_) => None,
+            Actor::Future(_) | Actor::Callback(_) => None,
         };
         (0..count)
             .map(|i| {

@@ -195,6 +195,8 @@ pub(crate) struct TaskDef {
     /// Started by an arrival process instead of once (then not `root`).
     pub(crate) arrivals: Option<crate::arrivals::Arrivals>,
     pub(crate) body: Vec<Step>,
+    /// Done callbacks of each instance (`add_done_callback` at creation).
+    pub(crate) on_done: Vec<Step>,
     /// Where each of its steps is written, in the order [`Step::children`]
     /// walks them (a step before the steps of its blocks).
     pub(crate) places: Vec<Place>,

@@ -44,8 +44,9 @@ pub(crate) enum Callback {
     Wait(Rc<WaitState>, Member),
     /// asyncio's `_release_waiter`, after `hops` more turns of the loop.
     Release(Rc<Waiter>, u8),
-    /// A future's declared `on_done` steps.
-    OnDone(FutId),
+    /// A future's declared `on_done` steps, or a task's (added when the
+    /// task is created, as `add_done_callback` right after `create_task`).
+    OnDone(Member),
     /// An `asyncio.timeout` whose deadline had already come when it was
     /// set: CPython queues its expiry with `call_soon`, not as a timer.
     Expire(Rc<Deadline>, TaskId),
@@ -375,8 +376,8 @@ pub(crate) struct Hooks {
     pub(crate) resume: fn(&Rc<Sim>, TaskId),
     /// The variables a root replica starts with.
     pub(crate) root_vars: fn(&Sim, DefId, u32) -> Vars,
-    /// Runs a future's `on_done` steps.
-    pub(crate) run_on_done: fn(&Rc<Sim>, FutId),
+    /// Runs the `on_done` steps of a future or a task.
+    pub(crate) run_on_done: fn(&Rc<Sim>, Member),
 }
 
 /// How one run is set up, besides its model.
@@ -441,7 +442,7 @@ impl Sim {
                 callbacks: if f.on_done.is_empty() {
                     Vec::new()
                 } else {
-                    vec![Callback::OnDone(i as FutId)]
+                    vec![Callback::OnDone(Member::Future(i as FutId))]
                 },
             })
             .collect();
@@ -806,6 +807,7 @@ impl Sim {
         };
         let id = {
             let mut tasks = self.tasks.borrow_mut();
+            let id_next = tasks.len() as TaskId;
             tasks.push(TaskSlot {
                 def,
                 k,
@@ -814,7 +816,10 @@ impl Sim {
                 cancels: 0,
                 machine: Machine::new(vars),
                 turn: Cell::new(Turn::Queued),
-                callbacks: Callbacks::None,
+                callbacks: match self.model.tasks[def as usize].on_done.is_empty() {
+                    true => Callbacks::None,
+                    false => Callbacks::One(Callback::OnDone(Member::Task(id_next))),
+                },
                 outcome: None,
                 waiting: Waiting::Nothing,
                 started: NEVER,
@@ -1182,7 +1187,7 @@ impl Sim {
             }
             Callback::Gather(g, m) => self.gather_child_done(&g, m),
             Callback::Wait(w, m) => self.wait_child_done(&w, m),
-            Callback::OnDone(f) => (self.hooks.run_on_done)(self, f),
+            Callback::OnDone(m) => (self.hooks.run_on_done)(self, m),
             Callback::UserDone(source, user) => self.user_done(source, user),
         }
     }

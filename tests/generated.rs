@@ -2,7 +2,7 @@
 //! the exporter writes (spawn, await, gather with and without
 //! return_exceptions, wait in every mode with timeouts, wait_for with and
 //! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores,
-//! bounded queues with several getters and putters, futures with callbacks,
+//! bounded queues with several getters and putters, futures and tasks with callbacks,
 //! loops, failures with a chance and a class, `catch` and `retry_on` by
 //! class, bare re-raises), with ties at equal instants on purpose.
 //! Each is run by scenario-run and, exported, by CPython under the virtual
@@ -120,6 +120,13 @@ fn scenario(g: &mut Gen) -> String {
         }
         if g.chance(10) {
             let _ = writeln!(out, "limit = \"pool\"");
+        }
+        if g.chance(15) {
+            // Done callbacks, run before the wake-ups of later awaiters.
+            let _ = writeln!(
+                out,
+                "on_done = [{{ log = \"t{task} callback: {{name}} {{result}} {{error}}\" }}]"
+            );
         }
         let mut body = Body {
             task,

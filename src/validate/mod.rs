@@ -46,9 +46,9 @@ pub(crate) const SCENARIO_KEYS: [&str; 6] = [
     "time_limit",
     "python",
 ];
-pub(crate) const TASK_KEYS: [&str; 16] = [
+pub(crate) const TASK_KEYS: [&str; 17] = [
     "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
-    "deadline", "retry", "retry_on", "after", "trigger", "arrivals",
+    "deadline", "retry", "retry_on", "after", "trigger", "arrivals", "on_done",
 ];
 /// More replicas than this is a mistake, not a scenario.
 pub(crate) const MAX_COUNT: i64 = 10_000_000;
@@ -185,7 +185,7 @@ impl Validator<'_> {
         );
         self.check_name_clashes(&task_entries);
 
-        let scopes = self.scopes(&task_entries);
+        let scopes = self.scopes(&task_entries, top.get("futures"));
         let nodes = graph::task_nodes(&task_entries, &scopes);
         self.r.diags.extend(graph::start_cycles(&nodes));
         self.r.diags.extend(graph::after_cycles(&nodes));
@@ -235,9 +235,17 @@ impl Validator<'_> {
     }
 
     /// Per task: its variables and handles; and which tasks start at time 0.
-    fn scopes(&mut self, tasks: &Entries<'_, '_>) -> Vec<Scope> {
+    fn scopes(&mut self, tasks: &Entries<'_, '_>, futures: Option<&Node<'_>>) -> Vec<Scope> {
         let mut scopes = Vec::new();
         let mut started = Vec::new();
+        // A task a future's `on_done` starts is no root.
+        if let Some(DeValue::Table(futures)) = futures.map(|f| f.get_ref()) {
+            for (_, _, future) in entries(futures).items {
+                if let DeValue::Table(f) = future.get_ref() {
+                    scope::started(entries(f).get("on_done"), &Scope::default(), &mut started);
+                }
+            }
+        }
         let mut arriving = Vec::new();
         for (_, _, node) in &tasks.items {
             let mut scope = Scope {
@@ -255,6 +263,8 @@ impl Validator<'_> {
                 self.globals.args.push(declared);
                 scope::declared(task.get("steps"), &mut scope);
                 scope::started(task.get("steps"), &scope, &mut started);
+                // A task its `on_done` starts is no root either.
+                scope::started(task.get("on_done"), &Scope::default(), &mut started);
             } else {
                 arriving.push(false);
             }
@@ -491,22 +501,9 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for (name, _, value) in entries(table).items {
             let what = format!("future `{name}`");
-            let mut scope = Scope {
-                builtins: &scope::CALLBACK_VARS,
-                vars: Vec::new(),
-                handles: Vec::new(),
-                roots: self.roots.clone(),
-            };
             let on_done = match self.r.table(value, &what, &["on_done"]) {
                 Some(t) => match t.get("on_done") {
-                    Some(steps) => {
-                        scope::declared(Some(steps), &mut scope);
-                        let mark = self.places.len();
-                        let body = self.steps(steps, &scope);
-                        self.places.truncate(mark);
-                        self.callback_steps_only(steps, &body);
-                        body
-                    }
+                    Some(steps) => self.callback_steps(steps),
                     None => Vec::new(),
                 },
                 None => Vec::new(),
@@ -530,6 +527,23 @@ impl Validator<'_> {
     }
 
     /// Done callbacks run to completion at once: they cannot wait.
+    /// The `on_done` steps of a future or a task: steps that never wait,
+    /// with the callback's variables.
+    fn callback_steps(&mut self, steps: &Node<'_>) -> Vec<Step> {
+        let mut scope = Scope {
+            builtins: &scope::CALLBACK_VARS,
+            vars: Vec::new(),
+            handles: Vec::new(),
+            roots: self.roots.clone(),
+        };
+        scope::declared(Some(steps), &mut scope);
+        let mark = self.places.len();
+        let body = self.steps(steps, &scope);
+        self.places.truncate(mark);
+        self.callback_steps_only(steps, &body);
+        body
+    }
+
     fn callback_steps_only(&mut self, node: &Node<'_>, body: &[Step]) {
         let waits = body.iter().any(|s| !s.verb().about().in_callback);
         if waits {
@@ -553,6 +567,7 @@ impl Validator<'_> {
             daemon: false,
             arrivals: None,
             body: Vec::new(),
+            on_done: Vec::new(),
             places: Vec::new(),
         };
         let Some(t) = self.r.table(node, &what, &TASK_KEYS) else {
@@ -597,6 +612,9 @@ impl Validator<'_> {
         let mark = self.places.len();
         def.body = self.body(&t, node, scope, name);
         def.places = self.places.split_off(mark);
+        if let Some(steps) = t.get("on_done") {
+            def.on_done = self.callback_steps(steps);
+        }
         def
     }
 
