@@ -235,6 +235,9 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::Consume { .. }
             | Step::SetResult { .. }
             | Step::SetException { .. }
+            | Step::Set(_)
+            | Step::Clear(_)
+            | Step::WaitEvent(_)
             | Step::Repeat { .. }
             | Step::Forever(_)
             | Step::For { .. }
@@ -735,6 +738,7 @@ impl Writer<'_> {
             .chain(m.semaphores.iter().map(|x| &x.name))
             .chain(m.queues.iter().map(|x| &x.name))
             .chain(m.futures.iter().map(|x| &x.name))
+            .chain(m.events.iter().map(|x| &x.name))
             .any(|g| ident(g) == name);
         if global { format!("{name}_") } else { name }
     }
@@ -788,6 +792,12 @@ impl Writer<'_> {
             self.line(&format!(
                 "{}: asyncio.Future  # made when the loop runs",
                 ident(&f.name)
+            ));
+        }
+        for e in &m.events {
+            self.line(&format!(
+                "{}: asyncio.Event  # made when the loop runs",
+                ident(&e.name)
             ));
         }
         for (n, f) in m.futures.iter().enumerate() {
@@ -1001,6 +1011,13 @@ impl Writer<'_> {
                 if !def.on_done.is_empty() {
                     self.line(&format!("{f}.add_done_callback(on_{f}_done)"));
                 }
+            }
+        }
+        let events: Vec<String> = m.events.iter().map(|e| ident(&e.name)).collect();
+        if !events.is_empty() {
+            self.line(&format!("global {}", events.join(", ")));
+            for e in &events {
+                self.line(&format!("{e} = asyncio.Event()"));
             }
         }
         self.line("await scenario()");
@@ -1235,6 +1252,18 @@ impl Writer<'_> {
                 let f = ident(&self.model.futures[*future as usize].name);
                 let m = self.fstring(message);
                 self.line(&format!("{f}.set_exception(Exception({m}))"));
+            }
+            Step::Set(e) => {
+                let e = ident(&self.model.events[*e as usize].name);
+                self.line(&format!("{e}.set()"));
+            }
+            Step::Clear(e) => {
+                let e = ident(&self.model.events[*e as usize].name);
+                self.line(&format!("{e}.clear()"));
+            }
+            Step::WaitEvent(e) => {
+                let e = ident(&self.model.events[*e as usize].name);
+                self.line(&format!("result = await {e}.wait()"));
             }
             Step::Repeat { times, body } => {
                 let i = self.sym(sym::I);
@@ -1516,6 +1545,7 @@ impl Writer<'_> {
                 let a = Attr::NAMES[*attr as usize];
                 format!("attr({t}, '{a}')")
             }
+            Ref::IsSet(e) => format!("{}.is_set()", ident(&self.model.events[*e as usize].name)),
         }
     }
 }

@@ -249,6 +249,7 @@ impl Ctx {
             Ref::Now => seconds_value(self.sim.now()),
             Ref::Elapsed => seconds_value(self.sim.now() - self.frame_start),
             Ref::Attr(target, attr) => self.attr(target, *attr),
+            Ref::IsSet(e) => Value::Bool(self.sim.event_is_set(*e)),
         }
     }
 
@@ -624,6 +625,14 @@ impl Ctx {
                 let message = Rc::from(self.render(message, "set_exception", true));
                 self.resolve_future(*future, Err(Raise::Error(message)))?;
             }
+            Step::Set(e) => self.set_event(*e),
+            Step::Clear(e) => {
+                self.sim.clear_event(*e);
+                if self.sim.tracing() {
+                    let name = &self.sim.model().events[*e as usize].name;
+                    self.emit("clear", name.clone());
+                }
+            }
             Step::Check { target, state } => self.check(target, *state),
             Step::Break => return Ok(Then::Flow(Flow::Break)),
             // Compiled to instructions of their own (see `Program::steps`).
@@ -639,6 +648,7 @@ impl Ctx {
             | Step::Put { .. }
             | Step::Get(_)
             | Step::Join(_)
+            | Step::WaitEvent(_)
             | Step::Consume { .. }
             | Step::Repeat { .. }
             | Step::Forever(_)
@@ -1047,6 +1057,22 @@ impl Ctx {
             self.emit("resolve", detail);
         }
         Ok(())
+    }
+
+    /// `event.set()`: says whom it wakes.
+    fn set_event(&self, e: crate::model::EventId) {
+        let was_set = self.sim.event_is_set(e);
+        let woken = self.sim.set_event(e);
+        if self.sim.tracing() {
+            let name = &self.sim.model().events[e as usize].name;
+            let detail = match (was_set, woken) {
+                (true, _) => format!("{name} (already set)"),
+                (false, 0) => name.clone(),
+                (false, 1) => format!("{name}, releasing 1 waiter"),
+                (false, n) => format!("{name}, releasing {n} waiters"),
+            };
+            self.emit("set", detail);
+        }
     }
 
     fn spawn(&mut self, start: &Start, bind: &Bind) {

@@ -4,7 +4,7 @@
 //! time except what the scenario itself asks for (errors, timeouts, cancels).
 
 use crate::distribution::Dist;
-pub(crate) use crate::ids::{DefId, FutId, QueueId, SemId, Sym, sym};
+pub(crate) use crate::ids::{DefId, EventId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
 use crate::verb::Verb;
@@ -20,6 +20,7 @@ pub(crate) struct Model {
     pub(crate) semaphores: Vec<SemaphoreDef>,
     pub(crate) queues: Vec<QueueDef>,
     pub(crate) futures: Vec<FutureDef>,
+    pub(crate) events: Vec<EventDef>,
     pub(crate) tasks: Vec<TaskDef>,
     /// `[expect]`: what the run must show, checked after it.
     pub(crate) expect: Expect,
@@ -167,6 +168,12 @@ pub(crate) struct FutureDef {
     pub(crate) on_done: Vec<Step>,
 }
 
+/// An `asyncio.Event`, unset when the run begins.
+#[derive(Debug)]
+pub(crate) struct EventDef {
+    pub(crate) name: String,
+}
+
 #[derive(Debug)]
 pub(crate) struct TaskDef {
     pub(crate) name: String,
@@ -219,6 +226,9 @@ impl TaskDef {
             | Step::Release(_)
             | Step::TaskDone(_)
             | Step::Check { .. }
+            | Step::Set(_)
+            | Step::Clear(_)
+            | Step::WaitEvent(_)
             | Step::Break => false,
             // Not simple: assume it reads them.
             _ => true,
@@ -391,6 +401,12 @@ pub(crate) enum Step {
         future: FutId,
         message: Template,
     },
+    /// `event.set()`.
+    Set(EventId),
+    /// `event.clear()`.
+    Clear(EventId),
+    /// `await event.wait()` (written `await = "event"`).
+    WaitEvent(EventId),
     Repeat {
         times: u32,
         body: Vec<Step>,
@@ -441,6 +457,9 @@ impl Step {
             Step::Consume { .. } => Verb::Consume,
             Step::SetResult { .. } => Verb::SetResult,
             Step::SetException { .. } => Verb::SetException,
+            Step::Set(_) => Verb::Set,
+            Step::Clear(_) => Verb::Clear,
+            Step::WaitEvent(_) => Verb::Await,
             Step::Repeat { .. } => Verb::Repeat,
             Step::Forever(_) => Verb::Forever,
             Step::For { .. } => Verb::For,

@@ -69,6 +69,11 @@ pub(crate) enum Problem {
     TaskAndFuture {
         name: String,
     },
+    /// An event named like a task or a future (`other`).
+    EventNamedLike {
+        name: String,
+        other: &'static str,
+    },
     ControlInScenarioName,
     UndefinedTask {
         what: String,
@@ -201,6 +206,11 @@ pub(crate) enum Problem {
     UnknownTarget {
         name: String,
         suggestion: Option<Suggestion>,
+    },
+    /// An event named where only tasks and futures go (any step but `await`).
+    EventNotAwaitable {
+        name: String,
+        verb: &'static str,
     },
     NoTaskToStart {
         name: String,
@@ -442,6 +452,11 @@ impl Problem {
                 None,
                 None,
             ),
+            Problem::EventNamedLike { name, other } => (
+                format!("`{name}` names both an event and a {other}; a step could not tell them apart"),
+                None,
+                None,
+            ),
             Problem::ControlInScenarioName => (
                 "the scenario's `name` has a control character; it could not be shown".into(),
                 None,
@@ -499,7 +514,7 @@ impl Problem {
             ),
             Problem::CallbackWaits => (
                 "`on_done` callbacks run at once and cannot wait: use only log, set_result, \
-                 set_exception, cancel, spawn, check or task_done"
+                 set_exception, set, clear, cancel, spawn, check or task_done"
                     .into(),
                 None,
                 None,
@@ -686,6 +701,20 @@ impl Problem {
                 format!("no task, handle or future named `{name}`"),
                 Some("unknown name".into()),
                 shown(suggestion),
+            ),
+            Problem::EventNotAwaitable { name, verb } => (
+                format!("`{verb}` cannot take event `{name}`: it takes tasks and futures"),
+                Some("an event".into()),
+                Some(match *verb {
+                    "gather" | "wait" | "wait_for" => format!(
+                        "wait for the event alone with `{{ await = \"{name}\" }}`, inside \
+                         `{{ timeout = \"1s\", do = [...] }}` to bound the wait"
+                    ),
+                    _ => format!(
+                        "an event is neither a task nor a future: `{{ set = \"{name}\" }}`, \
+                         `{{ clear = \"{name}\" }}` and `{{{name}.is_set}}` are what it has"
+                    ),
+                }),
             ),
             Problem::NoTaskToStart { name, suggestion } => (
                 format!("no task named `{name}`"),
