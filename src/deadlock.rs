@@ -103,9 +103,9 @@ impl<'a> Graph<'a> {
             &self.event_setters,
         ]
         .into_iter()
-            .flatten()
-            .nth(k)
-            .map_or(&[], Vec::as_slice)
+        .flatten()
+        .nth(k)
+        .map_or(&[], Vec::as_slice)
     }
 
     fn doers_id(&self, kind: usize, k: u32) -> usize {

@@ -384,7 +384,10 @@ impl Problem {
             } => (
                 format!("unknown key `{key}` in {what}"),
                 None,
-                Some(or(suggestion, || format!("{what} takes: {}", known.join(", ")))),
+                Some(or(suggestion, || match known {
+                    [] => format!("{what} takes no keys: write `{{}}`"),
+                    _ => format!("{what} takes: {}", known.join(", ")),
+                })),
             ),
             Problem::IntOutOfRange {
                 what,
@@ -601,7 +604,10 @@ impl Problem {
                 )),
             ),
             Problem::HandleClash { name, kind } => (
-                format!("handle `{name}` has the name of a {kind}; a step naming `{name}` could mean either"),
+                format!(
+                    "handle `{name}` has the name of {} {kind}; a step naming `{name}` could mean either",
+                    if kind.starts_with('e') { "an" } else { "a" }
+                ),
                 Some("ambiguous".into()),
                 Some(format!("rename the handle, e.g. `{name}_task`")),
             ),
