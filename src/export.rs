@@ -906,7 +906,7 @@ impl Writer<'_> {
                 self.line("except TimeoutError:");
                 self.line("    raise");
             }
-            self.line(&format!("except ({}) as e:", kinds.join(", ")));
+            self.line(&format!("except ({}):", kinds.join(", ")));
             self.depth += 1;
             self.line(&format!("if attempt == {}:", retry.attempts));
             self.line("    raise");
