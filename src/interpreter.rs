@@ -69,6 +69,7 @@ pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
     let mut vars = vec![(sym::I, Value::Int(i as i64))];
     let lookup = |r: &Ref| match r {
         Ref::Var(s, _) if *s == sym::I => Value::Int(i as i64),
+        Ref::IsSet(e) => Value::Bool(sim.event_is_set(*e)),
         _ => Value::None,
     };
     let at = || format!("task `{}`, its `args`", model.tasks[def as usize].name);
