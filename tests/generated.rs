@@ -296,6 +296,11 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 0 | 1 => "{ set = \"e\" }".into(),
                 _ => "{ clear = \"e\" }".into(),
             },
+            // Bounded half the time: a timeout that ties with a `set`.
+            22 if g.chance(50) => {
+                let t = g.pick(&["0s", "100ms", "200ms", "300ms"]);
+                format!("{{ timeout = \"{t}\", do = [{{ await = \"e\" }}] }}")
+            }
             22 => "{ await = \"e\" }".into(),
             _ => continue,
         };
