@@ -203,9 +203,12 @@ pub(crate) enum Problem {
     AmbiguousStartedTask {
         name: String,
     },
+    /// A name no step operand has; `event_too`: the step (`await`) takes
+    /// events as well.
     UnknownTarget {
         name: String,
         suggestion: Option<Suggestion>,
+        event_too: bool,
     },
     /// An event named where only tasks and futures go (any step but `await`).
     EventNotAwaitable {
@@ -703,8 +706,15 @@ impl Problem {
                     "give the started task a handle (`spawn = \"{name}\", as = \"h\"`) and use that"
                 )),
             ),
-            Problem::UnknownTarget { name, suggestion } => (
-                format!("no task, handle or future named `{name}`"),
+            Problem::UnknownTarget {
+                name,
+                suggestion,
+                event_too,
+            } => (
+                match event_too {
+                    true => format!("no task, handle, future or event named `{name}`"),
+                    false => format!("no task, handle or future named `{name}`"),
+                },
                 Some("unknown name".into()),
                 shown(suggestion),
             ),

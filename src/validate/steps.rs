@@ -524,6 +524,7 @@ impl Validator<'_> {
             Problem::UnknownTarget {
                 name: name.to_owned(),
                 suggestion,
+                event_too: verb == Verb::Await,
             },
         );
         None
