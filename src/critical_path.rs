@@ -38,6 +38,8 @@ pub(crate) enum What {
     Task,
     /// Future `obj`.
     Future,
+    /// Event `obj` set.
+    Event,
     Gather,
     /// `wait`, `wait_for`, `after`'s upstream tasks.
     Wait,
@@ -65,6 +67,7 @@ impl What {
             What::Drained => "drained",
             What::Task => "await",
             What::Future => "future",
+            What::Event => "event",
             What::Gather => "gather",
             What::Wait => "wait",
             What::Turn => "turn",
@@ -475,6 +478,7 @@ pub(crate) fn present(links: &[Link], names: &Names<'_>) -> CriticalPath {
                     What::Drained => format!("{} drained by {by}", object()),
                     What::Task => format!("{by} finished"),
                     What::Future => format!("{} resolved by {by}", object()),
+                    What::Event => format!("{} set by {by}", object()),
                     What::Gather => format!("a gather ended by {by}"),
                     What::Wait => format!("a wait ended by {by}"),
                     What::Timeout => format!("a timeout of {by}"),

@@ -20,7 +20,7 @@ pub(crate) struct Deadlock {
 
 /// A node of the wait-for graph: a task, or what a task waits on when many
 /// tasks could end that wait (a queue's putters, getters or markers, a
-/// future's setters). Sharing those lists keeps the graph linear in size.
+/// future's or an event's setters). Sharing those lists keeps the graph linear in size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Node {
     Task(TaskId),
@@ -36,6 +36,9 @@ pub(crate) struct Graph<'a> {
     markers: Vec<Vec<TaskId>>,
     /// Per future: unfinished tasks that set it.
     setters: Vec<Vec<TaskId>>,
+    /// Per event: unfinished tasks that set it (themselves, or by resolving
+    /// a future whose `on_done` sets it).
+    event_setters: Vec<Vec<TaskId>>,
 }
 
 impl<'a> Graph<'a> {
@@ -43,6 +46,7 @@ impl<'a> Graph<'a> {
         let model = sim.model();
         let queues = model.queues.len() as u32;
         let futures = model.futures.len() as u32;
+        let events = model.events.len() as u32;
         let per_def = |pred: &dyn Fn(&Step, u32) -> bool, n: u32| -> Vec<Vec<bool>> {
             (0..model.tasks.len() as DefId)
                 .map(|d| {
@@ -57,12 +61,14 @@ impl<'a> Graph<'a> {
             per_def(&gets, queues),
             per_def(&marks_done, queues),
             per_def(&sets, futures),
+            per_def(&|s, e| sets_event(model, s, e), events),
         ];
-        let mut lists: [Vec<Vec<TaskId>>; 4] = [
+        let mut lists: [Vec<Vec<TaskId>>; 5] = [
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); futures as usize],
+            vec![Vec::new(); events as usize],
         ];
         sim.each_task(|t, slot| {
             if slot.state() != State::Pending {
@@ -76,27 +82,34 @@ impl<'a> Graph<'a> {
                 }
             }
         });
-        let [putters, getters, markers, setters] = lists;
+        let [putters, getters, markers, setters, event_setters] = lists;
         Graph {
             sim,
             putters,
             getters,
             markers,
             setters,
+            event_setters,
         }
     }
 
     /// The shared lists, numbered for [`Node::Doers`].
     fn doers(&self, k: usize) -> &[TaskId] {
-        [&self.putters, &self.getters, &self.markers, &self.setters]
-            .into_iter()
-            .flatten()
-            .nth(k)
-            .map_or(&[], Vec::as_slice)
+        [
+            &self.putters,
+            &self.getters,
+            &self.markers,
+            &self.setters,
+            &self.event_setters,
+        ]
+        .into_iter()
+        .flatten()
+        .nth(k)
+        .map_or(&[], Vec::as_slice)
     }
 
     fn doers_id(&self, kind: usize, k: u32) -> usize {
-        let before: usize = [&self.putters, &self.getters, &self.markers]
+        let before: usize = [&self.putters, &self.getters, &self.markers, &self.setters]
             .iter()
             .take(kind)
             .map(|l| l.len())
@@ -126,6 +139,7 @@ impl<'a> Graph<'a> {
             Waiting::Get(q) => vec![Node::Doers(self.doers_id(0, *q))],
             Waiting::Put(q) => vec![Node::Doers(self.doers_id(1, *q))],
             Waiting::Join(q) => vec![Node::Doers(self.doers_id(2, *q))],
+            Waiting::Event(e, _) => vec![Node::Doers(self.doers_id(4, *e))],
             Waiting::Nothing | Waiting::Sleep(_) | Waiting::Backoff(_) | Waiting::Turn => {
                 Vec::new()
             }
@@ -185,7 +199,7 @@ impl<'a> Graph<'a> {
             Node::Task(t) => t as usize,
             Node::Doers(k) => tasks + k,
         };
-        let lists = self.putters.len() * 3 + self.setters.len();
+        let lists = self.putters.len() * 3 + self.setters.len() + self.event_setters.len();
         let mut color = vec![NEW; tasks + lists];
         for start in starts {
             let root = Node::Task(*start);
@@ -292,4 +306,20 @@ fn marks_done(step: &Step, q: u32) -> bool {
 
 fn sets(step: &Step, f: u32) -> bool {
     matches!(step, Step::SetResult { future, .. } | Step::SetException { future, .. } if *future == f)
+}
+
+/// Whether a step sets event `e`: itself, or by resolving (or cancelling) a
+/// future whose `on_done` sets it.
+fn sets_event(model: &Model, step: &Step, e: u32) -> bool {
+    let sets_it = |steps: &[Step]| steps.iter().any(|s| matches!(s, Step::Set(x) if *x == e));
+    match step {
+        Step::Set(x) => *x == e,
+        Step::SetResult { future, .. } | Step::SetException { future, .. } => {
+            sets_it(&model.futures[*future as usize].on_done)
+        }
+        Step::Cancel(crate::model::Target::Future(f)) => {
+            sets_it(&model.futures[*f as usize].on_done)
+        }
+        _ => false,
+    }
 }

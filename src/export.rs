@@ -235,6 +235,9 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::Consume { .. }
             | Step::SetResult { .. }
             | Step::SetException { .. }
+            | Step::Set(_)
+            | Step::Clear(_)
+            | Step::WaitEvent(_)
             | Step::Repeat { .. }
             | Step::Forever(_)
             | Step::For { .. }
@@ -753,6 +756,7 @@ impl Writer<'_> {
             .chain(m.semaphores.iter().map(|x| &x.name))
             .chain(m.queues.iter().map(|x| &x.name))
             .chain(m.futures.iter().map(|x| &x.name))
+            .chain(m.events.iter().map(|x| &x.name))
             .any(|g| ident(g) == name);
         if global { format!("{name}_") } else { name }
     }
@@ -818,6 +822,12 @@ impl Writer<'_> {
             self.line(&format!(
                 "{}: asyncio.Future  # made when the loop runs",
                 ident(&f.name)
+            ));
+        }
+        for e in &m.events {
+            self.line(&format!(
+                "{}: asyncio.Event  # made when the loop runs",
+                ident(&e.name)
             ));
         }
         for (n, f) in m.futures.iter().enumerate() {
@@ -939,7 +949,7 @@ impl Writer<'_> {
             self.line("break");
             self.depth -= 1;
             let kinds = self.except_clauses(&retry.on);
-            self.line(&format!("except ({}) as e:", kinds.join(", ")));
+            self.line(&format!("except ({}):", kinds.join(", ")));
             self.depth += 1;
             self.line(&format!("if attempt == {}:", retry.attempts));
             self.line("    raise");
@@ -1044,6 +1054,13 @@ impl Writer<'_> {
                 if !def.on_done.is_empty() {
                     self.line(&format!("{f}.add_done_callback(on_{f}_done)"));
                 }
+            }
+        }
+        let events: Vec<String> = m.events.iter().map(|e| ident(&e.name)).collect();
+        if !events.is_empty() {
+            self.line(&format!("global {}", events.join(", ")));
+            for e in &events {
+                self.line(&format!("{e} = asyncio.Event()"));
             }
         }
         self.line("await scenario()");
@@ -1293,6 +1310,18 @@ impl Writer<'_> {
                 let m = self.fstring(message);
                 let class = self.class(*class);
                 self.line(&format!("{f}.set_exception({class}({m}))"));
+            }
+            Step::Set(e) => {
+                let e = ident(&self.model.events[*e as usize].name);
+                self.line(&format!("{e}.set()"));
+            }
+            Step::Clear(e) => {
+                let e = ident(&self.model.events[*e as usize].name);
+                self.line(&format!("{e}.clear()"));
+            }
+            Step::WaitEvent(e) => {
+                let e = ident(&self.model.events[*e as usize].name);
+                self.line(&format!("result = await {e}.wait()"));
             }
             Step::Repeat { times, body } => {
                 let i = self.sym(sym::I);
@@ -1597,6 +1626,7 @@ impl Writer<'_> {
                 let a = Attr::NAMES[*attr as usize];
                 format!("attr({t}, '{a}')")
             }
+            Ref::IsSet(e) => format!("{}.is_set()", ident(&self.model.events[*e as usize].name)),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The task graph of a scenario, as Graphviz DOT or a Mermaid flowchart:
 //! tasks and their `after` dependencies, which tasks start or call which,
-//! and the semaphores, queues and futures each task uses.
+//! and the semaphores, queues, futures and events each task uses.
 
 use crate::model::{Model, Start, Step, Target, Trigger};
 
@@ -17,6 +17,7 @@ enum Node {
     Semaphore(u32),
     Queue(u32),
     Future(u32),
+    Event(u32),
 }
 
 /// An edge, with its label and whether it is drawn dashed.
@@ -35,6 +36,7 @@ pub(crate) fn render(model: &Model, style: Style) -> String {
     nodes.extend((0..model.semaphores.len() as u32).map(Node::Semaphore));
     nodes.extend((0..model.queues.len() as u32).map(Node::Queue));
     nodes.extend((0..model.futures.len() as u32).map(Node::Future));
+    nodes.extend((0..model.events.len() as u32).map(Node::Event));
     match style {
         Style::Dot => dot(model, &nodes, &edges),
         Style::Mermaid => mermaid(model, &nodes, &edges),
@@ -102,6 +104,9 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::SetResult { future, .. } | Step::SetException { future, .. } => {
                 push(out, me, Node::Future(*future), "sets".into(), false)
             }
+            Step::Set(e) => push(out, me, Node::Event(*e), "sets".into(), false),
+            Step::Clear(e) => push(out, me, Node::Event(*e), "clears".into(), false),
+            Step::WaitEvent(e) => push(out, Node::Event(*e), me, "awaits".into(), false),
             // No edge of their own (their blocks' steps are walked below).
             Step::Sleep(_)
             | Step::Block(_)
@@ -150,6 +155,7 @@ fn label(model: &Model, node: Node) -> String {
             }
         }
         Node::Future(i) => model.futures[i as usize].name.clone(),
+        Node::Event(i) => format!("{} (event)", model.events[i as usize].name),
     }
 }
 
@@ -159,6 +165,7 @@ fn id(node: Node) -> String {
         Node::Semaphore(i) => format!("s{i}"),
         Node::Queue(i) => format!("q{i}"),
         Node::Future(i) => format!("f{i}"),
+        Node::Event(i) => format!("e{i}"),
     }
 }
 
@@ -183,6 +190,7 @@ fn dot(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Semaphore(_) => "hexagon",
             Node::Queue(_) => "cylinder",
             Node::Future(_) => "ellipse, style=dashed",
+            Node::Event(_) => "octagon",
         };
         let label = quoted(&label(model, *node)).replace("#quot;", "\\\"");
         out.push_str(&format!(
@@ -212,6 +220,7 @@ fn mermaid(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Semaphore(_) => format!("{{{{\"{l}\"}}}}"),
             Node::Queue(_) => format!("[(\"{l}\")]"),
             Node::Future(_) => format!("((\"{l}\"))"),
+            Node::Event(_) => format!(">\"{l}\"]"),
         };
         out.push_str(&format!("  {}{shape}\n", id(*node)));
     }

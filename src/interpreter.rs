@@ -72,6 +72,7 @@ pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
     let mut vars = vec![(sym::I, Value::Int(i as i64))];
     let lookup = |r: &Ref| match r {
         Ref::Var(s, _) if *s == sym::I => Value::Int(i as i64),
+        Ref::IsSet(e) => Value::Bool(sim.event_is_set(*e)),
         _ => Value::None,
     };
     let at = || format!("task `{}`, its `args`", model.tasks[def as usize].name);
@@ -259,6 +260,7 @@ impl Ctx {
             Ref::Now => seconds_value(self.sim.now()),
             Ref::Elapsed => seconds_value(self.sim.now() - self.frame_start),
             Ref::Attr(target, attr) => self.attr(target, *attr),
+            Ref::IsSet(e) => Value::Bool(self.sim.event_is_set(*e)),
         }
     }
 
@@ -644,6 +646,14 @@ impl Ctx {
                 let message = self.render(message, "set_exception", true);
                 self.resolve_future(*future, Err(self.raise(*class, &message)))?;
             }
+            Step::Set(e) => self.set_event(*e),
+            Step::Clear(e) => {
+                self.sim.clear_event(*e);
+                if self.sim.tracing() {
+                    let name = &self.sim.model().events[*e as usize].name;
+                    self.emit("clear", name.clone());
+                }
+            }
             Step::Check { target, state } => self.check(target, *state),
             Step::Break => return Ok(Then::Flow(Flow::Break)),
             // Compiled to instructions of their own (see `Program::steps`).
@@ -660,6 +670,7 @@ impl Ctx {
             | Step::Put { .. }
             | Step::Get(_)
             | Step::Join(_)
+            | Step::WaitEvent(_)
             | Step::Consume { .. }
             | Step::Repeat { .. }
             | Step::Forever(_)
@@ -1074,6 +1085,22 @@ impl Ctx {
             self.emit("resolve", detail);
         }
         Ok(())
+    }
+
+    /// `event.set()`: says whom it wakes.
+    fn set_event(&self, e: crate::model::EventId) {
+        let was_set = self.sim.event_is_set(e);
+        let woken = self.sim.set_event(e);
+        if self.sim.tracing() {
+            let name = &self.sim.model().events[e as usize].name;
+            let detail = match (was_set, woken) {
+                (true, _) => format!("{name} (already set)"),
+                (false, 0) => name.clone(),
+                (false, 1) => format!("{name}, releasing 1 waiter"),
+                (false, n) => format!("{name}, releasing {n} waiters"),
+            };
+            self.emit("set", detail);
+        }
     }
 
     fn spawn(&mut self, start: &Start, bind: &Bind) {

@@ -14,6 +14,7 @@ mod diagnostic;
 mod distribution;
 mod duration;
 mod ending;
+mod event;
 mod exception;
 mod expect;
 mod export;
@@ -161,11 +162,12 @@ pub(crate) fn check_source(path: &str, text: &str, color: bool) -> Result<String
     let model = validate::validate(text).map_err(|d| diagnostic::render(path, text, &d, color))?;
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     Ok(format!(
-        "{}, {}, {}, {}",
+        "{}, {}, {}, {}, {}",
         plural(model.tasks.len(), "task"),
         plural(model.semaphores.len(), "semaphore"),
         plural(model.queues.len(), "queue"),
-        plural(model.futures.len(), "future")
+        plural(model.futures.len(), "future"),
+        plural(model.events.len(), "event")
     ))
 }
 

@@ -6,7 +6,7 @@
 use crate::distribution::Dist;
 pub(crate) use crate::exception::Catch;
 use crate::exception::{ClassId, Classes};
-pub(crate) use crate::ids::{DefId, FutId, QueueId, SemId, Sym, sym};
+pub(crate) use crate::ids::{DefId, EventId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
 use crate::verb::Verb;
@@ -22,6 +22,7 @@ pub(crate) struct Model {
     pub(crate) semaphores: Vec<SemaphoreDef>,
     pub(crate) queues: Vec<QueueDef>,
     pub(crate) futures: Vec<FutureDef>,
+    pub(crate) events: Vec<EventDef>,
     pub(crate) tasks: Vec<TaskDef>,
     /// `[expect]`: what the run must show, checked after it.
     pub(crate) expect: Expect,
@@ -173,6 +174,12 @@ pub(crate) struct FutureDef {
     pub(crate) on_done: Vec<Step>,
 }
 
+/// An `asyncio.Event`, unset when the run begins.
+#[derive(Debug)]
+pub(crate) struct EventDef {
+    pub(crate) name: String,
+}
+
 #[derive(Debug)]
 pub(crate) struct TaskDef {
     pub(crate) name: String,
@@ -228,6 +235,9 @@ impl TaskDef {
             | Step::TaskDone(_)
             | Step::Check { .. }
             | Step::Reraise
+            | Step::Set(_)
+            | Step::Clear(_)
+            | Step::WaitEvent(_)
             | Step::Break => false,
             // Not simple: assume it reads them.
             _ => true,
@@ -399,6 +409,12 @@ pub(crate) enum Step {
         message: Template,
         class: ClassId,
     },
+    /// `event.set()`.
+    Set(EventId),
+    /// `event.clear()`.
+    Clear(EventId),
+    /// `await event.wait()` (written `await = "event"`).
+    WaitEvent(EventId),
     Repeat {
         times: u32,
         body: Vec<Step>,
@@ -452,6 +468,9 @@ impl Step {
             Step::Consume { .. } => Verb::Consume,
             Step::SetResult { .. } => Verb::SetResult,
             Step::SetException { .. } => Verb::SetException,
+            Step::Set(_) => Verb::Set,
+            Step::Clear(_) => Verb::Clear,
+            Step::WaitEvent(_) => Verb::Await,
             Step::Repeat { .. } => Verb::Repeat,
             Step::Forever(_) => Verb::Forever,
             Step::For { .. } => Verb::For,

@@ -69,6 +69,11 @@ pub(crate) enum Problem {
     TaskAndFuture {
         name: String,
     },
+    /// An event named like a task or a future (`other`).
+    EventNamedLike {
+        name: String,
+        other: &'static str,
+    },
     ControlInScenarioName,
     UndefinedTask {
         what: String,
@@ -194,9 +199,17 @@ pub(crate) enum Problem {
     AmbiguousStartedTask {
         name: String,
     },
+    /// A name no step operand has; `event_too`: the step (`await`) takes
+    /// events as well.
     UnknownTarget {
         name: String,
         suggestion: Option<Suggestion>,
+        event_too: bool,
+    },
+    /// An event named where only tasks and futures go (any step but `await`).
+    EventNotAwaitable {
+        name: String,
+        verb: &'static str,
     },
     NoTaskToStart {
         name: String,
@@ -400,7 +413,10 @@ impl Problem {
             } => (
                 format!("unknown key `{key}` in {what}"),
                 None,
-                Some(or(suggestion, || format!("{what} takes: {}", known.join(", ")))),
+                Some(or(suggestion, || match known {
+                    [] => format!("{what} takes no keys: write `{{}}`"),
+                    _ => format!("{what} takes: {}", known.join(", ")),
+                })),
             ),
             Problem::IntOutOfRange {
                 what,
@@ -468,6 +484,11 @@ impl Problem {
                 None,
                 None,
             ),
+            Problem::EventNamedLike { name, other } => (
+                format!("`{name}` names both an event and a {other}; a step could not tell them apart"),
+                None,
+                None,
+            ),
             Problem::ControlInScenarioName => (
                 "the scenario's `name` has a control character; it could not be shown".into(),
                 None,
@@ -525,7 +546,7 @@ impl Problem {
             ),
             Problem::CallbackWaits => (
                 "`on_done` callbacks run at once and cannot wait: use only log, set_result, \
-                 set_exception, cancel, spawn, check or task_done"
+                 set_exception, set, clear, cancel, spawn, check or task_done"
                     .into(),
                 None,
                 None,
@@ -605,7 +626,10 @@ impl Problem {
                 Some("`after` must form a graph without cycles: none of these could ever start".into()),
             ),
             Problem::HandleClash { name, kind } => (
-                format!("handle `{name}` has the name of a {kind}; a step naming `{name}` could mean either"),
+                format!(
+                    "handle `{name}` has the name of {} {kind}; a step naming `{name}` could mean either",
+                    if kind.starts_with('e') { "an" } else { "a" }
+                ),
                 Some("ambiguous".into()),
                 Some(format!("rename the handle, e.g. `{name}_task`")),
             ),
@@ -701,10 +725,31 @@ impl Problem {
                     "give the started task a handle (`spawn = \"{name}\", as = \"h\"`) and use that"
                 )),
             ),
-            Problem::UnknownTarget { name, suggestion } => (
-                format!("no task, handle or future named `{name}`"),
+            Problem::UnknownTarget {
+                name,
+                suggestion,
+                event_too,
+            } => (
+                match event_too {
+                    true => format!("no task, handle, future or event named `{name}`"),
+                    false => format!("no task, handle or future named `{name}`"),
+                },
                 Some("unknown name".into()),
                 shown(suggestion),
+            ),
+            Problem::EventNotAwaitable { name, verb } => (
+                format!("`{verb}` cannot take event `{name}`: it takes tasks and futures"),
+                Some("an event".into()),
+                Some(match *verb {
+                    "gather" | "wait" | "wait_for" => format!(
+                        "wait for the event alone with `{{ await = \"{name}\" }}`, inside \
+                         `{{ timeout = \"1s\", do = [...] }}` to bound the wait"
+                    ),
+                    _ => format!(
+                        "an event is neither a task nor a future: `{{ set = \"{name}\" }}`, \
+                         `{{ clear = \"{name}\" }}` and `{{{name}.is_set}}` are what it has"
+                    ),
+                }),
             ),
             Problem::NoTaskToStart { name, suggestion } => (
                 format!("no task named `{name}`"),

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use crate::clock::TimerKey;
 use crate::model::{
-    Catch, DefId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef, Trigger,
+    Catch, DefId, EventId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef, Trigger,
 };
 use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
 use crate::template::{Expr, Start};
@@ -35,6 +35,8 @@ pub(crate) enum Op {
     Get(QueueId),
     /// Wait until every item put into the queue is marked done.
     Join(QueueId),
+    /// Wait until an event is set (`await event.wait()`), at once if it is.
+    WaitEvent(EventId),
     /// Enter a loop whose body follows, up to its [`Op::Next`] at `end`.
     Loop { kind: LoopKind, end: u32 },
     /// The end of the body of the loop entered at `start`: another turn
@@ -153,6 +155,7 @@ impl Op {
             | Op::Put { .. }
             | Op::Get(_)
             | Op::Join(_)
+            | Op::WaitEvent(_)
             | Op::Loop { .. }
             | Op::Await(_)
             | Op::Gather { .. }
@@ -353,6 +356,7 @@ impl Program {
             }),
             Step::Get(queue) => self.emit(Op::Get(*queue)),
             Step::Join(queue) => self.emit(Op::Join(*queue)),
+            Step::WaitEvent(e) => self.emit(Op::WaitEvent(*e)),
             Step::Await(target) => self.emit(Op::Await(target.clone())),
             Step::Call(start) => self.emit(Op::Call(start.clone())),
             Step::WaitFor {
@@ -417,6 +421,8 @@ impl Program {
             | Step::TaskDone(_)
             | Step::SetResult { .. }
             | Step::SetException { .. }
+            | Step::Set(_)
+            | Step::Clear(_)
             | Step::Check { .. }
             | Step::Break => self.emit(Op::Step(step.clone())),
         }
@@ -717,6 +723,8 @@ pub(crate) enum Suspension {
     Queue(Box<QueueWait>),
     /// The end of a task or a future it awaits.
     Member(Member),
+    /// An event set: its waiter, done once released (or cancelled).
+    Event(Rc<Waiter>),
     /// The result of a gather; `by_await`: an `await` of several.
     Gather { g: Rc<Gather>, by_await: bool },
     /// The end of an `asyncio.wait`.

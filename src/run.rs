@@ -395,6 +395,7 @@ fn summarise(sim: &Sim) -> Summary {
                     model.queues.get(obj as usize).map(|q| &q.name)
                 }
                 What::Future => model.futures.get(obj as usize).map(|f| &f.name),
+                What::Event => model.events.get(obj as usize).map(|e| &e.name),
                 _ => None,
             };
             name.cloned().unwrap_or_default()
@@ -454,6 +455,10 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
         Waiting::Member(Member::Future(f)) => {
             let by = no_one_left(graph, id, "sets it");
             format!("future {} (never set{by})", model.futures[*f as usize].name)
+        }
+        Waiting::Event(e, _) => {
+            let by = no_one_left(graph, id, "sets it");
+            format!("event {} (not set{by})", model.events[*e as usize].name)
         }
         Waiting::Wait(on) => {
             let (what, members) = (on.what, &on.members);

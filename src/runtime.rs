@@ -20,8 +20,9 @@ use crate::arrivals::{Arrivals, OpenState};
 use crate::blocking::{Blocks, Ready};
 use crate::clock::{Clock, TimerKey};
 use crate::critical_path::{Cause, Recorder, What};
+use crate::event::Event as EventSlot;
 use crate::limits::{Instant, Limits, Meter, Stop};
-use crate::model::{DefId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
+use crate::model::{DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
 use crate::program::{Machine, Program};
 use crate::queue::{Queue, Side};
 use crate::render::{Renderer, Tracer};
@@ -129,6 +130,8 @@ pub(crate) enum Waiting {
     Get(QueueId),
     Put(QueueId),
     Join(QueueId),
+    /// An event to be set, with its waiter (done once released or cancelled).
+    Event(EventId, Rc<Waiter>),
     /// `wait`, `wait_for` and other internal waiters on these members.
     Wait(Rc<WaitOn>),
     /// One turn of the loop (`asyncio.sleep(0)`).
@@ -158,6 +161,7 @@ fn waited_on(waiting: &Waiting) -> (What, u32) {
         Waiting::Get(q) => (What::Item, *q),
         Waiting::Put(q) => (What::Room, *q),
         Waiting::Join(q) => (What::Drained, *q),
+        Waiting::Event(e, _) => (What::Event, *e),
         // `after`: the upstream task that decided it finished.
         Waiting::Wait(w) if w.what == UPSTREAM => (What::Task, 0),
         Waiting::Wait(_) => (What::Wait, 0),
@@ -332,6 +336,7 @@ pub(crate) struct Sim {
     /// Per definition: its steps as a `call` runs them.
     bodies: Vec<Option<Program>>,
     futures: RefCell<Vec<FutureSlot>>,
+    events: RefCell<Vec<EventSlot>>,
     semaphores: RefCell<Vec<Semaphore>>,
     queues: Vec<RefCell<Queue>>,
     tracer: RefCell<Tracer>,
@@ -456,6 +461,7 @@ impl Sim {
             programs: model.tasks.iter().map(Program::compile).collect(),
             bodies,
             futures: RefCell::new(futures),
+            events: RefCell::new(model.events.iter().map(|_| EventSlot::default()).collect()),
             semaphores: RefCell::new(semaphores),
             queues,
             tracer: RefCell::new(tracer),
@@ -710,6 +716,33 @@ impl Sim {
     /// `f` of `queue`, its use counted up to `now`.
     pub(crate) fn queue_use<R>(&self, queue: QueueId, now: u64, f: impl FnOnce(&Queue) -> R) -> R {
         f(self.queues[queue as usize].borrow_mut().at(now))
+    }
+
+    // ----- events ----------------------------------------------------------
+
+    /// `event.is_set()`.
+    pub(crate) fn event_is_set(&self, e: EventId) -> bool {
+        self.events.borrow()[e as usize].is_set()
+    }
+
+    /// `event.set()`: every waiter is released and its task woken, in the
+    /// order they began to wait; how many.
+    pub(crate) fn set_event(&self, e: EventId) -> usize {
+        let released = self.events.borrow_mut()[e as usize].set();
+        for t in &released {
+            self.wake(*t);
+        }
+        released.len()
+    }
+
+    /// `event.clear()`.
+    pub(crate) fn clear_event(&self, e: EventId) {
+        self.events.borrow_mut()[e as usize].clear();
+    }
+
+    /// `task` begins to wait for `e` to be set: its waiter.
+    pub(crate) fn wait_event(&self, e: EventId, task: TaskId) -> Rc<Waiter> {
+        self.events.borrow_mut()[e as usize].wait(task)
     }
 
     // ----- what the run came to --------------------------------------------
@@ -1099,6 +1132,9 @@ impl Sim {
             Waiting::Member(Member::Task(child)) => (self.cancel_task(child), true),
             Waiting::Member(Member::Future(f)) => (self.cancel_future(f), true),
             Waiting::Gather(g) => (self.cancel_gather(&g), true),
+            // Its future is cancelled, which wakes it; released already,
+            // its wakeup is on its way, and `CancelledError` comes with it.
+            Waiting::Event(_, waiter) => (false, waiter.done.replace(true)),
             _ => (false, false),
         };
         if !forwarded {

@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use crate::footprint::TooBig;
-use crate::ids::{DefId, FutId, Sym};
+use crate::ids::{DefId, EventId, FutId, Sym};
 use crate::suggest::Suggestion;
 use crate::value::Value;
 
@@ -26,6 +26,8 @@ pub(crate) enum Ref {
     Elapsed,
     /// An attribute of a task, group or future handle (`{t.done}`).
     Attr(Target, Attr),
+    /// Whether an event is set (`{ready.is_set}`).
+    IsSet(EventId),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +110,8 @@ pub(crate) enum TemplateError {
         attribute: String,
         suggestion: Option<Suggestion>,
     },
+    /// An event read other than as `{ready.is_set}`, its one attribute.
+    EventAttribute { event: String, placeholder: String },
     /// A name that is no variable, handle or future in scope.
     UnknownName {
         name: String,
@@ -124,6 +128,9 @@ impl TemplateError {
             | TemplateError::Unclosed
             | TemplateError::Empty
             | TemplateError::UnknownFormat { .. } => None,
+            TemplateError::EventAttribute { event, .. } => {
+                Some(format!("write `{{{event}.is_set}}` (True or False)"))
+            }
             TemplateError::NoAttribute { suggestion, .. } => Some(match suggestion {
                 Some(s) => s.to_string(),
                 None => format!("a handle has {}", Attr::NAMES.join(", ")),
@@ -149,6 +156,10 @@ impl fmt::Display for TemplateError {
             TemplateError::NoAttribute {
                 handle, attribute, ..
             } => write!(f, "`{handle}` has no attribute `{attribute}`"),
+            TemplateError::EventAttribute { event, placeholder } => write!(
+                f,
+                "`{{{placeholder}}}`: event `{event}` has one attribute, `is_set`"
+            ),
             TemplateError::UnknownName {
                 name, placeholder, ..
             } => write!(f, "unknown name `{name}` in `{{{placeholder}}}`"),

@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 23] = [
+pub(crate) const KINDS: [&str; 25] = [
     "created",
     "started",
     "log",
@@ -20,6 +20,8 @@ pub(crate) const KINDS: [&str; 23] = [
     "caught",
     "timeout",
     "resolve",
+    "set",
+    "clear",
     "check",
     "failed",
     "done",

@@ -34,6 +34,8 @@ pub(crate) enum Verb {
     Consume,
     SetResult,
     SetException,
+    Set,
+    Clear,
     Repeat,
     Forever,
     For,
@@ -50,8 +52,8 @@ pub(crate) enum Names {
     Nothing,
     /// It names the definition it starts (`spawn`, `call`).
     Starts,
-    /// It names what it waits for: a handle or a future, or else a
-    /// definition that it starts there (`await = "fetch"`).
+    /// It names what it waits for: a handle, a future or an event, or else
+    /// a definition that it starts there (`await = "fetch"`).
     Targets,
 }
 
@@ -95,7 +97,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 33] = [
+    pub(crate) const ALL: [Verb; 35] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -122,6 +124,8 @@ impl Verb {
         Verb::Consume,
         Verb::SetResult,
         Verb::SetException,
+        Verb::Set,
+        Verb::Clear,
         Verb::Repeat,
         Verb::Forever,
         Verb::For,
@@ -163,6 +167,8 @@ impl Verb {
             Verb::Consume => about("consume", &["until", "do"], false).looping(),
             Verb::SetResult => about("set_result", &["value"], true),
             Verb::SetException => about("set_exception", &["error", "type"], true),
+            Verb::Set => about("set", &[], true),
+            Verb::Clear => about("clear", &[], true),
             Verb::Repeat => about("repeat", &["do"], false).looping(),
             Verb::Forever => about("forever", &[], false).looping(),
             Verb::For => about("for", &["in", "do"], false).looping(),

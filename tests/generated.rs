@@ -3,6 +3,7 @@
 //! return_exceptions, wait in every mode with timeouts, wait_for with and
 //! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores,
 //! bounded queues with several getters and putters, futures and tasks with callbacks,
+//! events set, cleared and awaited (by tasks and by a future's callback),
 //! loops, failures with a chance and a class, `catch` and `retry_on` by
 //! class, bare re-raises), with ties at equal instants on purpose.
 //! Each is run by scenario-run and, exported, by CPython under the virtual
@@ -84,14 +85,20 @@ fn scenario(g: &mut Gen) -> String {
     let _ = writeln!(out, "\n[semaphores]\npool = {}", 1 + g.below(2));
     let _ = writeln!(out, "gate = {{ permits = 1, bounded = true }}");
     let _ = writeln!(out, "\n[queues]\nq = {{ capacity = {} }}", s.capacity);
+    let sets = if g.chance(30) {
+        "{ set = \"e\" }, "
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "\n[futures]\nf = {{ on_done = [{{ log = \"callback of f: {{result}}\" }}] }}"
+        "\n[futures]\nf = {{ on_done = [{sets}{{ log = \"callback of f: {{result}}\" }}] }}"
     );
     let _ = writeln!(
         out,
         "\n[exceptions]\nRateLimited = \"ConnectionError\"\nThrottled = \"RateLimited\""
     );
+    let _ = writeln!(out, "\n[events]\ne = {{}}");
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -187,12 +194,12 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
-        let choice = g.below(21);
+        let choice = g.below(24);
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
             2 | 3 => {
-                let what = g.pick(&["", "{result}", "{item}", "{name}"]);
+                let what = g.pick(&["", "{result}", "{item}", "{name}", "{e.is_set}"]);
                 log(b, what)
             }
             4 if !later.is_empty() => {
@@ -361,6 +368,16 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     "{ release = \"pool\" }",
                 ])
                 .into(),
+            21 | 22 => match g.below(3) {
+                0 | 1 => "{ set = \"e\" }".into(),
+                _ => "{ clear = \"e\" }".into(),
+            },
+            // Bounded half the time: a timeout that ties with a `set`.
+            23 if g.chance(50) => {
+                let t = g.pick(&["0s", "100ms", "200ms", "300ms"]);
+                format!("{{ timeout = \"{t}\", do = [{{ await = \"e\" }}] }}")
+            }
+            23 => "{ await = \"e\" }".into(),
             _ => continue,
         };
     }

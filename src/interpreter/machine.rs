@@ -19,7 +19,7 @@
 //!
 //! Each wait is begun by one function here and ended by [`Ctx::woken`],
 //! which also delivers a cancellation: a timer, a turn of the loop, a
-//! permit, a place in a queue's line, the end of an awaited task, a
+//! permit, a place in a queue's line, an event set, the end of an awaited task, a
 //! gather, `asyncio.wait`, `wait_for` in each version's form (3.11's
 //! waiter and timer, or 3.12's timeout; its cancel-and-wait after), an
 //! upstream trigger and a retry's backoff.
@@ -224,6 +224,7 @@ impl Ctx {
                 }
                 Op::Get(queue) => self.get(*queue),
                 Op::Join(queue) => self.join(*queue),
+                Op::WaitEvent(e) => self.wait_event(*e),
                 Op::Loop { kind, end } => {
                     let over = match kind {
                         LoopKind::Times(times) => Over::Turns(*times),
@@ -766,6 +767,23 @@ impl Ctx {
         Some(queue_wait(queue, waiter, Line::Drained))
     }
 
+    /// `await event.wait()`: `True` at once, without yielding, when the
+    /// event is set; otherwise a wait for its `set`.
+    fn wait_event(&mut self, e: crate::model::EventId) -> Option<Suspension> {
+        let sim = self.sim.clone();
+        if sim.event_is_set(e) {
+            self.set_var(sym::RESULT, Value::Bool(true));
+            return None;
+        }
+        if sim.tracing() {
+            let name = &sim.model().events[e as usize].name;
+            self.emit("wait", format!("for event {name}"));
+        }
+        let waiter = sim.wait_event(e, self.id);
+        sim.set_waiting(self.id, Waiting::Event(e, waiter.clone()));
+        Some(Suspension::Event(waiter))
+    }
+
     /// `wait_for` in 3.12 and later, on what is not done yet: an open
     /// timeout around an await (through a shield, whose outer future is
     /// set a turn after the task).
@@ -914,6 +932,19 @@ impl Ctx {
                 }
                 let outcome = sim.outcome(*m).expect("finished");
                 return Some(outcome.map(Resume::Result));
+            }
+            Suspension::Event(waiter) => {
+                let r = if sim.take_cancel(id) {
+                    // Its future is cancelled: a later `set` passes it over.
+                    waiter.done.set(true);
+                    Err(Raise::Cancelled)
+                } else if waiter.done.get() {
+                    Ok(Resume::Result(Value::Bool(true)))
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                return Some(r);
             }
             Suspension::Gather { g, by_await } => {
                 let r = self.cancelled_or(|| g.result.borrow().is_some())?;

@@ -210,11 +210,13 @@ pub(crate) fn task_nodes<'a, 'd>(
         .collect()
 }
 
-/// Handles (`as`, `into`) named like a task or a future: a step naming one
-/// could mean either.
-pub(crate) fn handle_clashes(tasks: &[TaskNode<'_, '_>], futures: &[String]) -> Vec<Diagnostic> {
+/// Handles (`as`, `into`) named like a task, a future or an event: a step
+/// naming one could mean either.
+pub(crate) fn handle_clashes(
+    tasks: &[TaskNode<'_, '_>],
+    globals: &super::scope::Globals,
+) -> Vec<Diagnostic> {
     let by_name = name_index(tasks);
-    let futures: std::collections::HashSet<&String> = futures.iter().collect();
     let mut out = Vec::new();
     for task in tasks {
         let Some(steps) = task.steps else { continue };
@@ -223,8 +225,10 @@ pub(crate) fn handle_clashes(tasks: &[TaskNode<'_, '_>], futures: &[String]) -> 
                 for (name, span) in strings(step.get(key)) {
                     let kind = if by_name.contains_key(name.as_str()) {
                         "task"
-                    } else if futures.contains(&name) {
+                    } else if globals.future(&name).is_some() {
                         "future"
+                    } else if globals.event(&name).is_some() {
+                        "event"
                     } else {
                         continue;
                     };

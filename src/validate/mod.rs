@@ -22,18 +22,21 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::Diagnostic;
 use crate::exception::{Catch, Classes};
 use crate::model::Place;
-use crate::model::{FutureDef, Model, QueueDef, Retry, SemaphoreDef, Step, TaskDef, Trigger};
+use crate::model::{
+    EventDef, FutureDef, Model, QueueDef, Retry, SemaphoreDef, Step, TaskDef, Trigger,
+};
 use crate::problem::Problem;
 use crate::suggest::suggest;
 use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
-pub(crate) const TOP_KEYS: [&str; 7] = [
+pub(crate) const TOP_KEYS: [&str; 8] = [
     "scenario",
     "semaphores",
     "queues",
     "futures",
+    "events",
     "exceptions",
     "tasks",
     "expect",
@@ -163,6 +166,9 @@ impl Validator<'_> {
         let queues = self.queues(top.get("queues"));
         let futures = self.names_of(top.get("futures"), "[futures]");
         self.globals.set_futures(futures);
+        let events = self.events(top.get("events"));
+        self.globals
+            .set_events(events.iter().map(|e| e.name.clone()).collect());
         let tasks = match top.get("tasks") {
             Some(node) => self.r.free_table(node, "[tasks]").map(|_| node),
             None => None,
@@ -190,7 +196,7 @@ impl Validator<'_> {
         self.r.diags.extend(graph::start_cycles(&nodes));
         self.r.diags.extend(graph::after_cycles(&nodes));
         self.r.diags.extend(depth::too_deep(&nodes));
-        let clashes = graph::handle_clashes(&nodes, &self.globals.futures);
+        let clashes = graph::handle_clashes(&nodes, &self.globals);
         self.r.diags.extend(clashes);
         let header = self.scenario(top.get("scenario"));
         let futures = self.futures(top.get("futures"));
@@ -210,6 +216,7 @@ impl Validator<'_> {
             semaphores,
             queues,
             futures,
+            events,
             tasks,
             symbols: std::mem::take(&mut self.symbols.names),
             python: header.python,
@@ -227,6 +234,7 @@ impl Validator<'_> {
             semaphores: Vec::new(),
             queues: Vec::new(),
             futures: Vec::new(),
+            events: Vec::new(),
             tasks: Vec::new(),
             symbols: Vec::new(),
             python: Default::default(),
@@ -317,6 +325,15 @@ impl Validator<'_> {
                     },
                 );
             }
+            if self.globals.event(name).is_some() {
+                self.r.error(
+                    span.clone(),
+                    Problem::EventNamedLike {
+                        name: name.to_string(),
+                        other: "task",
+                    },
+                );
+            }
         }
     }
 
@@ -396,6 +413,7 @@ impl Validator<'_> {
                 let kind = match what {
                     "[semaphores]" => "semaphore",
                     "[queues]" => "queue",
+                    "[events]" => "event",
                     _ => "future",
                 };
                 for (name, span, _) in &t.items {
@@ -514,6 +532,30 @@ impl Validator<'_> {
             });
         }
         out
+    }
+
+    /// `[events]`: each `name = {}`, an `asyncio.Event` not yet set. A
+    /// step names an event where it names a task or a future (`await`,
+    /// a template), so an event may not share a future's name (a task's
+    /// is checked with the tasks).
+    fn events(&mut self, node: Option<&Node<'_>>) -> Vec<EventDef> {
+        let names = self.names_of(node, "[events]");
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else {
+            return Vec::new();
+        };
+        for (name, span, value) in entries(table).items {
+            self.r.table(value, &format!("event `{name}`"), &[]);
+            if self.globals.future(name).is_some() {
+                self.r.error(
+                    span,
+                    Problem::EventNamedLike {
+                        name: name.to_owned(),
+                        other: "future",
+                    },
+                );
+            }
+        }
+        names.into_iter().map(|name| EventDef { name }).collect()
     }
 
     fn root_handles(&self) -> Vec<String> {

@@ -1,5 +1,5 @@
-//! Which names exist where: task, semaphore, queue and future names for the
-//! whole file, and the variables and handles of each task body.
+//! Which names exist where: task, semaphore, queue, future and event names
+//! for the whole file, and the variables and handles of each task body.
 
 use crate::verb::{Names, Verb};
 use std::collections::HashMap;
@@ -25,6 +25,7 @@ pub(crate) struct Globals {
     pub(crate) semaphores: Vec<String>,
     pub(crate) queues: Vec<String>,
     pub(crate) futures: Vec<String>,
+    pub(crate) events: Vec<String>,
     /// Per task definition: started at time 0 (nothing starts it).
     pub(crate) root: Vec<bool>,
     /// Per task definition: the argument names it declares.
@@ -33,6 +34,7 @@ pub(crate) struct Globals {
     /// files of many tasks. Only looked up, never iterated.
     task_index: HashMap<String, DefId>,
     future_index: HashMap<String, u32>,
+    event_index: HashMap<String, u32>,
 }
 
 impl Globals {
@@ -55,12 +57,25 @@ impl Globals {
         self.futures = names;
     }
 
+    /// Sets the event names (file order) and indexes them.
+    pub(crate) fn set_events(&mut self, names: Vec<String>) {
+        self.event_index = HashMap::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            self.event_index.entry(n.clone()).or_insert(i as u32);
+        }
+        self.events = names;
+    }
+
     pub(crate) fn task(&self, name: &str) -> Option<DefId> {
         self.task_index.get(name).copied()
     }
 
     pub(crate) fn future(&self, name: &str) -> Option<u32> {
         self.future_index.get(name).copied()
+    }
+
+    pub(crate) fn event(&self, name: &str) -> Option<u32> {
+        self.event_index.get(name).copied()
     }
 }
 

@@ -211,19 +211,25 @@ impl Validator<'_> {
             Verb::Return => Step::Return(self.expr(v, scope)?),
             Verb::Spawn => self.spawn(v, t, scope)?,
             Verb::Call => Step::Call(self.start(v, t, scope)?),
-            Verb::Await => Step::Await(self.target(v, scope, true)?),
+            Verb::Await => {
+                let name = self.r.string(v, "the target")?;
+                match self.globals.event(name) {
+                    Some(e) if !scope.has_handle(name) => Step::WaitEvent(e),
+                    _ => Step::Await(self.resolve(name, v, scope, true, verb)?),
+                }
+            }
             Verb::Gather => Step::Gather {
-                targets: self.targets(v, scope)?,
+                targets: self.targets(v, scope, verb)?,
                 return_exceptions: self.flag(t, "return_exceptions"),
             },
             Verb::Wait => Step::Wait {
-                targets: self.targets(v, scope)?,
+                targets: self.targets(v, scope, verb)?,
                 when: self.return_when(t.get("return_when"))?,
                 timeout: self.opt_duration(t.get("timeout"), "`timeout`")?,
                 cancel_pending: self.flag(t, "cancel_pending"),
             },
             Verb::WaitFor => Step::WaitFor {
-                target: self.target(v, scope, true)?,
+                target: self.target(v, scope, true, verb)?,
                 timeout: match t.get("timeout") {
                     Some(d) => self.r.duration(d, "`timeout`")?,
                     None => {
@@ -251,7 +257,7 @@ impl Validator<'_> {
                     body: body?,
                 }
             }
-            Verb::Cancel => Step::Cancel(self.target(v, scope, false)?),
+            Verb::Cancel => Step::Cancel(self.target(v, scope, false, verb)?),
             Verb::Try => self.try_step(v, t, node, scope)?,
             Verb::With => {
                 let body = nested(self);
@@ -303,6 +309,8 @@ impl Validator<'_> {
                     class: class?,
                 }
             }
+            Verb::Set => Step::Set(self.event_ref(v)?),
+            Verb::Clear => Step::Clear(self.event_ref(v)?),
             Verb::Repeat => {
                 let body = nested(self);
                 Step::Repeat {
@@ -472,10 +480,17 @@ impl Validator<'_> {
         found
     }
 
-    /// What a step operand names: a handle, a root task, a future, or a definition to start.
-    fn target(&mut self, node: &Node<'_>, scope: &Scope, may_start: bool) -> Option<Target> {
+    /// What a step operand names: a handle, a root task, a future, or a
+    /// definition to start (`verb`: the step's, for a message).
+    fn target(
+        &mut self,
+        node: &Node<'_>,
+        scope: &Scope,
+        may_start: bool,
+        verb: Verb,
+    ) -> Option<Target> {
         let name = self.r.string(node, "the target")?;
-        self.resolve(name, node, scope, may_start)
+        self.resolve(name, node, scope, may_start, verb)
     }
 
     fn resolve(
@@ -484,6 +499,7 @@ impl Validator<'_> {
         node: &Node<'_>,
         scope: &Scope,
         may_start: bool,
+        verb: Verb,
     ) -> Option<Target> {
         let local = scope.has_handle(name)
             && self
@@ -495,6 +511,17 @@ impl Validator<'_> {
         }
         if let Some(f) = self.globals.future(name) {
             return Some(Target::Future(f));
+        }
+        if self.globals.event(name).is_some() {
+            // Only `await` takes an event (read before this is reached).
+            self.r.error(
+                node.span(),
+                Problem::EventNotAwaitable {
+                    name: name.to_owned(),
+                    verb: verb.key(),
+                },
+            );
+            return None;
         }
         if let Some(def) = self.globals.task(name) {
             if self.globals.root[def as usize] {
@@ -518,26 +545,32 @@ impl Validator<'_> {
         let candidates = scope
             .all_handles()
             .chain(&self.globals.tasks)
-            .chain(&self.globals.futures);
+            .chain(&self.globals.futures)
+            .chain(if verb == Verb::Await {
+                &self.globals.events[..]
+            } else {
+                &[]
+            });
         let suggestion = suggest(name, candidates.map(String::as_str));
         self.r.error(
             node.span(),
             Problem::UnknownTarget {
                 name: name.to_owned(),
                 suggestion,
+                event_too: verb == Verb::Await,
             },
         );
         None
     }
 
-    fn targets(&mut self, node: &Node<'_>, scope: &Scope) -> Option<Vec<Target>> {
+    fn targets(&mut self, node: &Node<'_>, scope: &Scope, verb: Verb) -> Option<Vec<Target>> {
         let names = self.r.names(node, "the tasks to wait for");
         let mut out = Vec::new();
         let mut ok =
             !names.is_empty() || matches!(node.get_ref(), DeValue::Array(a) if a.is_empty());
         for (name, span) in names {
             let item = Node::new(span, DeValue::String(name.into()));
-            match self.resolve(name, &item, scope, true) {
+            match self.resolve(name, &item, scope, true, verb) {
                 Some(t) => out.push(t),
                 None => ok = false,
             }
@@ -558,6 +591,11 @@ impl Validator<'_> {
     fn future_ref(&mut self, node: &Node<'_>) -> Option<u32> {
         let name = self.r.string(node, "a future")?;
         self.named(node, name, "future", "[futures]", |g| &g.futures)
+    }
+
+    fn event_ref(&mut self, node: &Node<'_>) -> Option<u32> {
+        let name = self.r.string(node, "an event")?;
+        self.named(node, name, "event", "[events]", |g| &g.events)
     }
 
     fn named(
@@ -627,7 +665,7 @@ impl Validator<'_> {
         node: &Node<'_>,
         scope: &Scope,
     ) -> Option<Step> {
-        let handle = self.target(v, scope, false)?;
+        let handle = self.target(v, scope, false, Verb::Each)?;
         let var = match t.get("as") {
             Some(a) => self.symbols.intern(self.r.string(a, "`as`")?),
             None => {
@@ -652,7 +690,7 @@ impl Validator<'_> {
         node: &Node<'_>,
         scope: &Scope,
     ) -> Option<Step> {
-        let target = self.target(v, scope, false)?;
+        let target = self.target(v, scope, false, Verb::Check)?;
         let Some(s) = t.get("state") else {
             self.needs(node, "check", "`state = \"...\"`");
             return None;
@@ -845,6 +883,15 @@ fn resolve_ref(
     if scope.has_var(head) {
         return Ok(Ref::Var(symbols.intern(head), field.map(Into::into)));
     }
+    if let Some(e) = globals.event(head).filter(|_| !scope.has_handle(head)) {
+        return match field {
+            Some("is_set") => Ok(Ref::IsSet(e)),
+            _ => Err(TemplateError::EventAttribute {
+                event: head.to_owned(),
+                placeholder: name.to_owned(),
+            }),
+        };
+    }
     if let Some(mut target) = handle() {
         if target == Target::Local(u32::MAX) {
             target = Target::Local(symbols.intern(head));
@@ -862,7 +909,8 @@ fn resolve_ref(
     let candidates = scope
         .all_vars()
         .chain(scope.all_handles().map(String::as_str))
-        .chain(globals.futures.iter().map(String::as_str));
+        .chain(globals.futures.iter().map(String::as_str))
+        .chain(globals.events.iter().map(String::as_str));
     Err(TemplateError::UnknownName {
         name: head.to_owned(),
         placeholder: name.to_owned(),

@@ -61,9 +61,21 @@ impl Levels {
                     {
                         return Err(format!("{task} gave back a permit never handed to it"));
                     }
+                    // A release while no permit is out (asyncio lets any
+                    // task release) adds a permit: the count stays at 0, and
+                    // the trace must say so, and say so only then.
+                    let none_out = detail.contains("none was out");
                     match handed_to {
                         Some(to) => {
                             self.handed.insert((sem.clone(), to));
+                        }
+                        None if *n == 0 && self.handed.iter().all(|(s, _)| *s != sem) => {
+                            if !none_out {
+                                return Err(format!("a release with no permit out: {detail}"));
+                            }
+                        }
+                        None if none_out => {
+                            return Err(format!("says none was out, {n} counted: {detail}"));
                         }
                         None => *n -= 1,
                     }
