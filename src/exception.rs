@@ -15,6 +15,7 @@ pub(crate) const EXCEPTION: ClassId = 1;
 pub(crate) const CANCELLED_ERROR: ClassId = 2;
 pub(crate) const KEY_ERROR: ClassId = 10;
 pub(crate) const TIMEOUT_ERROR: ClassId = 21;
+pub(crate) const RUNTIME_ERROR: ClassId = 23;
 pub(crate) const VALUE_ERROR: ClassId = 27;
 pub(crate) const INVALID_STATE_ERROR: ClassId = 30;
 /// scenario-run's own: a task whose `after` rule can no longer be met. A
@@ -340,6 +341,7 @@ mod tests {
             (KEY_ERROR, "KeyError"),
             (TIMEOUT_ERROR, "TimeoutError"),
             (VALUE_ERROR, "ValueError"),
+            (RUNTIME_ERROR, "RuntimeError"),
             (INVALID_STATE_ERROR, "InvalidStateError"),
             (SKIPPED, "Skipped"),
         ] {

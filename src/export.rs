@@ -15,7 +15,9 @@ use std::fmt::Write;
 use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::exception::{CANCELLED_ERROR, Catch, ClassId, TIMEOUT_ERROR, python_name};
-use crate::model::{Delay, Model, ReturnWhen, Start, StateName, Step, Sym, Target, TaskDef, sym};
+use crate::model::{
+    Delay, Model, ReturnWhen, SemKind, Start, StateName, Step, Sym, Target, TaskDef, sym,
+};
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::Value;
 
@@ -801,14 +803,14 @@ impl Writer<'_> {
             ));
         }
         for s in &m.semaphores {
-            let kind = match s.bounded {
-                true => "BoundedSemaphore",
-                false => "Semaphore",
+            let permits = match s.kind {
+                SemKind::Lock => String::new(),
+                SemKind::Semaphore | SemKind::Bounded => s.permits.to_string(),
             };
             self.line(&format!(
-                "{} = asyncio.{kind}({})",
+                "{} = {}({permits})",
                 ident(&s.name),
-                s.permits
+                s.kind.python()
             ));
         }
         for q in &m.queues {

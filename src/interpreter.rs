@@ -6,9 +6,12 @@
 use std::rc::Rc;
 
 use crate::duration;
-use crate::exception::{ClassId, Classes, EXCEPTION, INVALID_STATE_ERROR, VALUE_ERROR};
+use crate::exception::{
+    ClassId, Classes, EXCEPTION, INVALID_STATE_ERROR, RUNTIME_ERROR, VALUE_ERROR,
+};
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, Retry, SemId, Start, StateName, Step, Sym, Target, sym,
+    Bind, Catch, DefId, Delay, FutId, Retry, SemId, SemKind, Start, StateName, Step, Sym, Target,
+    sym,
 };
 use crate::rng::Rng;
 use crate::runtime::{
@@ -935,14 +938,14 @@ impl Ctx {
             }
             next
         } else {
-            let abandoned = self.sim.abandon_permit(sem, self.id);
+            let (granted, next) = self.sim.abandon_permit(sem, self.id);
             // A permit granted to it, cancelled before it ran: it gives the
             // permit back (to the next waiter, if any), and says so, so that
             // the permits in use come back to zero.
-            if let Some(next) = abandoned {
+            if granted {
                 self.permit_release_event(sem, next, "granted but cancelled before it ran");
             }
-            abandoned.flatten()
+            next
         };
         if let Some(t) = next {
             self.sim.wake(t);
@@ -969,7 +972,12 @@ impl Ctx {
                 }
                 Ok(())
             }
-            Err(()) => Err(self.raise(VALUE_ERROR, "BoundedSemaphore released too many times")),
+            Err(()) => Err(match self.sim.model().semaphores[sem as usize].kind {
+                SemKind::Lock => self.raise(RUNTIME_ERROR, "Lock is not acquired."),
+                SemKind::Bounded | SemKind::Semaphore => {
+                    self.raise(VALUE_ERROR, "BoundedSemaphore released too many times")
+                }
+            }),
         }
     }
 

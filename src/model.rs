@@ -156,8 +156,33 @@ impl SweepExpect {
 pub(crate) struct SemaphoreDef {
     pub(crate) name: String,
     pub(crate) permits: u32,
-    /// `asyncio.BoundedSemaphore`: an extra release raises `ValueError`.
-    pub(crate) bounded: bool,
+    pub(crate) kind: SemKind,
+}
+
+/// Which of asyncio's classes a `[semaphores]` entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SemKind {
+    /// `asyncio.Semaphore`: a release while none is out adds a permit.
+    Semaphore,
+    /// `asyncio.BoundedSemaphore`: such a release raises `ValueError`.
+    Bounded,
+    /// `asyncio.Lock`: one permit; a release of a lock not held raises
+    /// `RuntimeError`, and a release wakes only the first waiter.
+    Lock,
+}
+
+impl SemKind {
+    pub(crate) const NAMES: [&'static str; 3] = ["semaphore", "bounded", "lock"];
+    pub(crate) const ALL: [SemKind; 3] = [SemKind::Semaphore, SemKind::Bounded, SemKind::Lock];
+
+    /// Its class in Python.
+    pub(crate) fn python(self) -> &'static str {
+        match self {
+            SemKind::Semaphore => "asyncio.Semaphore",
+            SemKind::Bounded => "asyncio.BoundedSemaphore",
+            SemKind::Lock => "asyncio.Lock",
+        }
+    }
 }
 
 #[derive(Debug)]

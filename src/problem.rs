@@ -106,6 +106,13 @@ pub(crate) enum Problem {
     SemaphoreWithoutPermits {
         semaphore: String,
     },
+    UnknownSemaphoreKind {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    LockWithPermits {
+        lock: String,
+    },
     CallbackWaits,
     DatetimeValue,
     RetryOnWithoutRetry,
@@ -543,6 +550,20 @@ impl Problem {
                 format!("semaphore `{semaphore}` needs `permits`"),
                 None,
                 None,
+            ),
+            Problem::UnknownSemaphoreKind { name, suggestion } => (
+                format!("unknown semaphore kind `{name}`"),
+                None,
+                Some(or(suggestion, || {
+                    "one of semaphore (asyncio.Semaphore), bounded (asyncio.BoundedSemaphore), \
+                     lock (asyncio.Lock)"
+                        .into()
+                })),
+            ),
+            Problem::LockWithPermits { lock } => (
+                format!("lock `{lock}` has one permit: `permits` is for semaphores"),
+                None,
+                Some("remove `permits`, or make it a semaphore".into()),
             ),
             Problem::CallbackWaits => (
                 "`on_done` callbacks run at once and cannot wait: use only log, set_result, \

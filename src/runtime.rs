@@ -431,7 +431,7 @@ impl Sim {
         let semaphores = model
             .semaphores
             .iter()
-            .map(|s| Semaphore::new(s.permits, s.bounded))
+            .map(|s| Semaphore::new(s.permits, s.kind))
             .collect();
         let queues = model
             .queues
@@ -596,7 +596,7 @@ impl Sim {
     /// `task`, cancelled, stops waiting for `sem`: `None` when no permit was
     /// granted to it; else the waiter the permit was handed to, if any.
     #[inline]
-    pub(crate) fn abandon_permit(&self, sem: SemId, task: TaskId) -> Option<Option<TaskId>> {
+    pub(crate) fn abandon_permit(&self, sem: SemId, task: TaskId) -> (bool, Option<TaskId>) {
         self.semaphores.borrow_mut()[sem as usize]
             .at(self.now())
             .abandon(task, |t| self.cancel_pending(t))

@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 
 use crate::histogram::Histogram;
+use crate::model::SemKind;
 use crate::task::TaskId;
 
 /// A task waiting for a permit, and whether one was granted to it (a task
@@ -38,8 +39,10 @@ pub(crate) struct Usage {
 pub(crate) struct Semaphore {
     pub(crate) permits: u32,
     /// A `BoundedSemaphore`: a release that would raise the value above
-    /// `permits` fails. A plain one lets it grow, as asyncio's does.
-    bounded: bool,
+    /// `permits` fails; a plain one lets it grow, as asyncio's does. A
+    /// `Lock`: a release wakes its first waiter only, if that one is not
+    /// cancelled already (asyncio's `_wake_up_first`).
+    kind: SemKind,
     /// The permits there are: `permits`, and one more for each release of
     /// a plain semaphore while none was out (held or granted). Always
     /// `value` plus the permits out.
@@ -59,10 +62,10 @@ pub(crate) struct Semaphore {
 }
 
 impl Semaphore {
-    pub(crate) fn new(permits: u32, bounded: bool) -> Semaphore {
+    pub(crate) fn new(permits: u32, kind: SemKind) -> Semaphore {
         Semaphore {
             permits,
-            bounded,
+            kind,
             capacity: permits,
             value: permits,
             waiters: VecDeque::new(),
@@ -139,7 +142,7 @@ impl Semaphore {
     ) -> Option<TaskId> {
         self.leave(task);
         self.holders.push(task);
-        if self.value > 0 {
+        if self.value > 0 && self.kind != SemKind::Lock {
             self.wake_next(cancelled)
         } else {
             None
@@ -147,18 +150,23 @@ impl Semaphore {
     }
 
     /// A waiter was cancelled: it leaves, and a permit granted to it goes
-    /// on. `None` when no permit had been granted to it; else the task the
-    /// permit was handed to, if any.
+    /// on. Whether a permit had been granted to it, and the task a permit
+    /// was handed to, if any: a lock left free (its first waiter was
+    /// cancelled when it was released) goes to the next waiter now, as
+    /// asyncio's cancelled `Lock.acquire` wakes the first.
     pub(crate) fn abandon(
         &mut self,
         task: TaskId,
         cancelled: impl Fn(TaskId) -> bool,
-    ) -> Option<Option<TaskId>> {
-        if self.leave(task) {
+    ) -> (bool, Option<TaskId>) {
+        let granted = self.leave(task);
+        if granted {
             self.value += 1;
-            Some(self.wake_next(cancelled))
+            (true, self.wake_next(cancelled))
+        } else if self.kind == SemKind::Lock && self.value > 0 {
+            (false, self.wake_next(cancelled))
         } else {
-            None
+            (false, None)
         }
     }
 
@@ -185,7 +193,13 @@ impl Semaphore {
         task: TaskId,
         cancelled: impl Fn(TaskId) -> bool,
     ) -> Result<Option<TaskId>, ()> {
-        if self.bounded && self.value >= self.permits {
+        let refused = match self.kind {
+            SemKind::Semaphore => false,
+            SemKind::Bounded => self.value >= self.permits,
+            // Not acquired: free, or granted to a waiter that has not run.
+            SemKind::Lock => self.value > 0 || self.waiters.front().is_some_and(|w| w.granted),
+        };
+        if refused {
             return Err(());
         }
         match self.holders.iter().position(|h| *h == task) {
@@ -204,8 +218,17 @@ impl Semaphore {
     /// Grants the first waiter neither granted nor cancelled; returns the
     /// task to wake.
     fn wake_next(&mut self, cancelled: impl Fn(TaskId) -> bool) -> Option<TaskId> {
-        // Past `passed`, no waiter is granted yet.
-        let found = (self.passed..self.waiters.len()).find(|i| !cancelled(self.waiters[*i].task));
+        let found = match self.kind {
+            // Only the first waiter, if it is not cancelled nor granted yet.
+            SemKind::Lock => match self.waiters.front() {
+                Some(w) if !w.granted && !cancelled(w.task) => Some(0),
+                _ => return None,
+            },
+            // Past `passed`, no waiter is granted yet.
+            SemKind::Semaphore | SemKind::Bounded => {
+                (self.passed..self.waiters.len()).find(|i| !cancelled(self.waiters[*i].task))
+            }
+        };
         let Some(i) = found else {
             self.passed = self.waiters.len();
             return None;
@@ -231,7 +254,7 @@ mod tests {
 
     #[test]
     fn hands_permits_over_in_fifo_order() {
-        let mut s = Semaphore::new(1, true);
+        let mut s = Semaphore::new(1, SemKind::Bounded);
         assert!(s.try_acquire(0, none));
         s.enqueue(1);
         s.enqueue(2);
@@ -246,20 +269,36 @@ mod tests {
 
     #[test]
     fn a_cancelled_grant_passes_on() {
-        let mut s = Semaphore::new(1, true);
+        let mut s = Semaphore::new(1, SemKind::Bounded);
         assert!(s.try_acquire(0, none));
         s.enqueue(1);
         s.enqueue(2);
         assert_eq!(s.release(0, none), Ok(Some(1)));
-        assert_eq!(s.abandon(1, none), Some(Some(2)));
-        assert_eq!(s.abandon(7, none), None, "never granted");
+        assert_eq!(s.abandon(1, none), (true, Some(2)));
+        assert_eq!(s.abandon(7, none), (false, None), "never granted");
         assert!(s.release(9, none).is_ok());
         assert!(s.release(9, none).is_err(), "bounded");
     }
 
     #[test]
+    fn a_lock_wakes_only_its_first_waiter() {
+        let mut s = Semaphore::new(1, SemKind::Lock);
+        assert!(s.try_acquire(0, none));
+        s.enqueue(1);
+        s.enqueue(2);
+        // Task 1 was cancelled: the release wakes nobody, unlike a semaphore.
+        assert_eq!(s.release(0, |t| t == 1), Ok(None));
+        assert!(s.release(0, none).is_err(), "not acquired");
+        // Task 1 runs and leaves: the free lock goes to task 2.
+        assert_eq!(s.abandon(1, |t| t == 1), (false, Some(2)));
+        assert!(s.release(5, none).is_err(), "granted, not acquired yet");
+        assert_eq!(s.granted(2, none), None);
+        assert_eq!(s.release(2, none), Ok(None));
+    }
+
+    #[test]
     fn a_plain_semaphore_grows_past_its_permits() {
-        let mut s = Semaphore::new(1, false);
+        let mut s = Semaphore::new(1, SemKind::Semaphore);
         assert_eq!(s.release(0, none), Ok(None));
         assert_eq!((s.capacity(), s.in_use()), (2, 0));
         assert!(s.try_acquire(1, none) && s.try_acquire(2, none));
@@ -271,14 +310,14 @@ mod tests {
 
     #[test]
     fn waiters_with_a_cancel_pending_are_passed_over() {
-        let mut s = Semaphore::new(1, true);
+        let mut s = Semaphore::new(1, SemKind::Bounded);
         assert!(s.try_acquire(0, none));
         s.enqueue(1);
         s.enqueue(2);
         // Task 1 was cancelled and has not run yet: task 2 gets the permit.
         assert_eq!(s.release(0, |t| t == 1), Ok(Some(2)));
         // Only cancelled waiters left, and a permit free: a newcomer takes it.
-        let mut s = Semaphore::new(1, true);
+        let mut s = Semaphore::new(1, SemKind::Bounded);
         assert!(s.try_acquire(0, none));
         s.enqueue(1);
         assert_eq!(s.release(0, |t| t == 1), Ok(None));
@@ -287,7 +326,7 @@ mod tests {
 
     #[test]
     fn many_grants_in_flight_go_in_order() {
-        let mut s = Semaphore::new(3, true);
+        let mut s = Semaphore::new(3, SemKind::Bounded);
         for t in 0..3 {
             assert!(s.try_acquire(t, none));
         }
@@ -301,7 +340,7 @@ mod tests {
         assert_eq!(s.release(2, cancelled), Ok(Some(13)));
         assert!(s.is_granted(12) && !s.is_granted(11) && !s.is_granted(14));
         // The cancelled waiter runs and leaves without a permit.
-        assert_eq!(s.abandon(11, cancelled), None);
+        assert_eq!(s.abandon(11, cancelled), (false, None));
         assert_eq!(s.granted(12, none), None);
         assert_eq!(s.granted(10, none), None);
         assert_eq!(s.release(10, none), Ok(Some(14)));

@@ -83,7 +83,8 @@ fn scenario(g: &mut Gen) -> String {
         let _ = writeln!(out, "main = \"t0\"");
     }
     let _ = writeln!(out, "\n[semaphores]\npool = {}", 1 + g.below(2));
-    let _ = writeln!(out, "gate = {{ permits = 1, bounded = true }}");
+    let _ = writeln!(out, "gate = {{ permits = 1, kind = \"bounded\" }}");
+    let _ = writeln!(out, "lk = {{ kind = \"lock\" }}");
     let _ = writeln!(out, "\n[queues]\nq = {{ capacity = {} }}", s.capacity);
     let sets = if g.chance(30) {
         "{ set = \"e\" }, "
@@ -335,7 +336,8 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let k = 1 + g.below(3);
                 let inner = steps(g, s, b, k, depth + 1);
                 let pad = "  ".repeat(depth + 1);
-                format!("{{ with = \"pool\", do = [\n{inner}{pad}] }}")
+                let sem = g.pick(&["pool", "pool", "lk"]);
+                format!("{{ with = \"{sem}\", do = [\n{inner}{pad}] }}")
             }
             15 => format!("{{ put = \"q\", item = \"from t{}\" }}", b.task),
             16 => "{ get = \"q\" }".into(),
@@ -366,6 +368,8 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     "{ acquire = \"gate\" }",
                     "{ release = \"gate\" }",
                     "{ release = \"pool\" }",
+                    "{ acquire = \"lk\" }",
+                    "{ release = \"lk\" }",
                 ])
                 .into(),
             21 | 22 => match g.below(3) {

@@ -21,10 +21,10 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::Diagnostic;
 use crate::exception::{Catch, Classes};
-use crate::model::Place;
 use crate::model::{
     EventDef, FutureDef, Model, QueueDef, Retry, SemaphoreDef, Step, TaskDef, Trigger,
 };
+use crate::model::{Place, SemKind};
 use crate::problem::Problem;
 use crate::suggest::suggest;
 use crate::template::Expr;
@@ -449,25 +449,37 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for (name, _, value) in entries(table).items {
             let what = format!("semaphore `{name}`");
-            let mut bounded = false;
+            let mut kind = SemKind::Semaphore;
             let permits = match value.get_ref() {
-                DeValue::Table(_) => self
-                    .r
-                    .table(value, &what, &["permits", "bounded"])
-                    .and_then(|t| {
-                        if let Some(b) = t.get("bounded") {
-                            bounded = self.r.bool(b, "`bounded`").unwrap_or(false);
-                        }
-                        match t.get("permits") {
-                            Some(p) => self.r.int(p, "`permits`", 1, u32::MAX as i64),
-                            None => {
-                                let semaphore = name.to_owned();
-                                let problem = Problem::SemaphoreWithoutPermits { semaphore };
-                                self.r.error(value.span(), problem);
-                                None
+                DeValue::Table(_) => {
+                    self.r
+                        .table(value, &what, &["permits", "kind"])
+                        .and_then(|t| {
+                            let mut known = true;
+                            if let Some(k) = t.get("kind") {
+                                let read = self.sem_kind(k);
+                                known = read.is_some();
+                                kind = read.unwrap_or(SemKind::Semaphore);
                             }
-                        }
-                    }),
+                            match (t.get("permits"), kind) {
+                                // An unknown kind is the one problem said.
+                                (None, _) if !known => None,
+                                (Some(p), SemKind::Lock) => {
+                                    let lock = name.to_owned();
+                                    self.r.error(p.span(), Problem::LockWithPermits { lock });
+                                    None
+                                }
+                                (None, SemKind::Lock) => Some(1),
+                                (Some(p), _) => self.r.int(p, "`permits`", 1, u32::MAX as i64),
+                                (None, _) => {
+                                    let semaphore = name.to_owned();
+                                    let problem = Problem::SemaphoreWithoutPermits { semaphore };
+                                    self.r.error(value.span(), problem);
+                                    None
+                                }
+                            }
+                        })
+                }
                 _ => self
                     .r
                     .int(value, &format!("the permits of {what}"), 1, u32::MAX as i64),
@@ -475,10 +487,27 @@ impl Validator<'_> {
             out.push(SemaphoreDef {
                 name: name.to_owned(),
                 permits: permits.unwrap_or(1) as u32,
-                bounded,
+                kind,
             });
         }
         out
+    }
+
+    /// A semaphore's `kind`: `semaphore`, `bounded` or `lock`.
+    fn sem_kind(&mut self, node: &Node<'_>) -> Option<SemKind> {
+        let name = self.r.string(node, "`kind`")?;
+        match SemKind::NAMES.iter().position(|k| *k == name) {
+            Some(i) => Some(SemKind::ALL[i]),
+            None => {
+                let suggestion = suggest(name, SemKind::NAMES);
+                let name = name.to_owned();
+                self.r.error(
+                    node.span(),
+                    Problem::UnknownSemaphoreKind { name, suggestion },
+                );
+                None
+            }
+        }
     }
 
     fn queues(&mut self, node: Option<&Node<'_>>) -> Vec<QueueDef> {
