@@ -202,16 +202,30 @@ mod tests {
         }
     }
 
-    /// The language reference's step table has a row for each verb, in the
-    /// table's order, and no row for a verb that does not exist.
+    /// The language reference's step table has a row for each verb, and no
+    /// row for a verb that does not exist.
     #[test]
     fn the_language_reference_lists_every_verb() {
-        let text = include_str!("../docs/language.md");
+        every_verb_in(
+            include_str!("../docs/language.md"),
+            "## Steps",
+            "docs/language.md",
+        );
+    }
+
+    /// So does the README's table of the language at a glance.
+    #[test]
+    fn the_readme_lists_every_verb() {
+        let readme = include_str!("../README.md");
+        every_verb_in(readme, "## The language at a glance", "README.md");
+    }
+
+    fn every_verb_in(text: &str, section: &str, file: &str) {
         let table = text
-            .split("## Steps")
+            .split(section)
             .nth(1)
             .and_then(|t| t.split("\n## ").next())
-            .expect("docs/language.md has a Steps section");
+            .unwrap_or_else(|| panic!("{file} has a section {section}"));
         let mut named = Vec::new();
         for row in table.lines().filter(|l| l.starts_with("| `{ ")) {
             let first = row.split(" | ").next().unwrap_or_default();
@@ -222,16 +236,10 @@ mod tests {
         }
         let keys: Vec<String> = Verb::ALL.iter().map(|v| v.key().to_owned()).collect();
         for key in &named {
-            assert!(
-                keys.contains(key),
-                "docs/language.md names `{key}`, no verb"
-            );
+            assert!(keys.contains(key), "{file} names `{key}`, no verb");
         }
         for key in &keys {
-            assert!(
-                named.contains(key),
-                "docs/language.md has no row for `{key}`"
-            );
+            assert!(named.contains(key), "{file} has no row for `{key}`");
         }
     }
 }
