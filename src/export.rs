@@ -15,7 +15,7 @@ use std::fmt::Write;
 use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::model::{
-    Catch, Delay, Model, ReturnWhen, Start, StateName, Step, Sym, Target, TaskDef, sym,
+    Catch, Delay, Model, QueueKind, ReturnWhen, Start, StateName, Step, Sym, Target, TaskDef, sym,
 };
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::{ErrorKind, Value};
@@ -62,7 +62,9 @@ fn ident(name: &str) -> String {
 }
 
 /// Names the prelude defines.
-const HELPERS: [&str; 50] = [
+const HELPERS: [&str; 52] = [
+    "priority_of",
+    "ticket",
     "Instance",
     "Stream",
     "Callback",
@@ -622,6 +624,13 @@ def as_float(value):
     return float(value)
 
 
+def priority_of(value):
+    """A put's priority: a number (an int or a float, not NaN)."""
+    if type(value) not in (int, float) or value != value:
+        raise Exception(f"priority must be a number, got {value!r}")
+    return value
+
+
 UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
          "h": 3_600_000_000_000, "d": 86_400_000_000_000}
 
@@ -739,6 +748,17 @@ impl Writer<'_> {
         if global { format!("{name}_") } else { name }
     }
 
+    /// What a `get` from `queue` assigns: `item`, or on a priority queue
+    /// `priority, ticket, item` (its entries are `(priority, seq, item)`).
+    fn got(&self, queue: u32) -> String {
+        let it = self.sym(sym::ITEM);
+        if self.model.queues[queue as usize].kind == QueueKind::Priority {
+            format!("{}, ticket, {it}", self.sym(sym::PRIORITY))
+        } else {
+            it
+        }
+    }
+
     fn task_fn(&self, def: u32) -> String {
         ident(&self.model.tasks[def as usize].name)
     }
@@ -779,10 +799,14 @@ impl Writer<'_> {
         }
         for q in &m.queues {
             let size = q.capacity.unwrap_or(0);
-            self.line(&format!(
-                "{} = asyncio.Queue(maxsize={size})",
-                ident(&q.name)
-            ));
+            let name = ident(&q.name);
+            self.line(&format!("{name} = {}(maxsize={size})", q.kind.class()));
+            if q.kind == QueueKind::Priority {
+                // Items go in as (priority, seq, item): `seq`, drawn as a
+                // put begins, orders equal priorities and keeps items from
+                // ever being compared.
+                self.line(&format!("{name}.puts = itertools.count()"));
+            }
         }
         for f in &m.futures {
             self.line(&format!(
@@ -924,7 +948,7 @@ impl Writer<'_> {
     /// The variables a body reads before it sets them, and its groups:
     /// `None` and empty at the start (of each attempt).
     fn fresh_locals(&mut self, t: &TaskDef) {
-        let builtins: Vec<String> = [sym::RESULT, sym::ITEM, sym::ERROR]
+        let builtins: Vec<String> = [sym::RESULT, sym::ITEM, sym::ERROR, sym::PRIORITY]
             .into_iter()
             .filter(|b| !t.args.iter().any(|(a, _)| a == b))
             .map(|b| self.sym(b))
@@ -1184,19 +1208,31 @@ impl Writer<'_> {
                 let s = ident(&self.model.semaphores[*sem as usize].name);
                 self.line(&format!("{s}.release()"));
             }
-            Step::Put { queue, item } => {
+            Step::Put {
+                queue,
+                item,
+                priority,
+            } => {
                 let q = ident(&self.model.queues[*queue as usize].name);
                 let e = self.expr(item);
                 let it = self.sym(sym::ITEM);
                 // `item` is set once the put is done, not when it blocks.
                 self.line(&format!("to_put = {e}"));
-                self.line(&format!("await {q}.put(to_put)"));
+                match priority {
+                    Some(p) => {
+                        let p = self.expr(p);
+                        self.line(&format!(
+                            "await {q}.put((priority_of({p}), next({q}.puts), to_put))"
+                        ));
+                    }
+                    None => self.line(&format!("await {q}.put(to_put)")),
+                }
                 self.line(&format!("{it} = to_put"));
             }
             Step::Get(queue) => {
+                let got = self.got(*queue);
                 let q = ident(&self.model.queues[*queue as usize].name);
-                let it = self.sym(sym::ITEM);
-                self.line(&format!("{it} = await {q}.get()"));
+                self.line(&format!("{got} = await {q}.get()"));
             }
             Step::TaskDone(queue) => {
                 let q = ident(&self.model.queues[*queue as usize].name);
@@ -1207,11 +1243,12 @@ impl Writer<'_> {
                 self.line(&format!("await {q}.join()"));
             }
             Step::Consume { queue, until, body } => {
+                let got = self.got(*queue);
                 let q = ident(&self.model.queues[*queue as usize].name);
                 let it = self.sym(sym::ITEM);
                 self.line("while True:");
                 self.depth += 1;
-                self.line(&format!("{it} = await {q}.get()"));
+                self.line(&format!("{got} = await {q}.get()"));
                 if let Some(u) = until {
                     let u = self.expr(u);
                     self.line(&format!("if str({it}) == str({u}):"));

@@ -2,7 +2,7 @@
 //! tasks and their `after` dependencies, which tasks start or call which,
 //! and the semaphores, queues and futures each task uses.
 
-use crate::model::{Model, Start, Step, Target, Trigger};
+use crate::model::{Model, QueueKind, Start, Step, Target, Trigger};
 
 /// Which notation to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,9 +142,14 @@ fn label(model: &Model, node: Node) -> String {
         }
         Node::Queue(i) => {
             let q = &model.queues[i as usize];
+            // A LIFO or priority queue says so; a plain one stays as it was.
+            let kind = match q.kind {
+                QueueKind::Fifo => String::new(),
+                kind => format!("{}, ", kind.name()),
+            };
             match q.capacity {
-                Some(c) => format!("{} (capacity {c})", q.name),
-                None => format!("{} (unbounded)", q.name),
+                Some(c) => format!("{} ({kind}capacity {c})", q.name),
+                None => format!("{} ({kind}unbounded)", q.name),
             }
         }
         Node::Future(i) => model.futures[i as usize].name.clone(),

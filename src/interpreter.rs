@@ -7,8 +7,11 @@ use std::rc::Rc;
 
 use crate::duration;
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, Retry, SemId, Start, StateName, Step, Sym, Target, sym,
+    Bind, Catch, DefId, Delay, FutId, QueueId, Retry, SemId, Start, StateName, Step, Sym, Target,
+    sym,
 };
+use crate::priority::Priority;
+use crate::queue::{Entry, Rank};
 use crate::rng::Rng;
 use crate::runtime::{
     Callback, Deadline, Gather, Hooks, Member, Outcome, Raise, Sim, State, TaskId, TimerAction,
@@ -182,6 +185,15 @@ struct Repr<'a>(&'a Value);
 impl std::fmt::Display for Repr<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.repr(f)
+    }
+}
+
+/// How the trace shows an item's priority, after the item: ` (priority 2)`
+/// on a priority queue, nothing on the others.
+fn ranked(entry: &Entry) -> String {
+    match entry.rank {
+        Some(rank) => format!(" (priority {})", rank.priority.to_value()),
+        None => String::new(),
     }
 }
 
@@ -995,6 +1007,35 @@ impl Ctx {
             Some(c) => format!("depth {depth}/{c}"),
             None => format!("depth {depth}"),
         }
+    }
+
+    /// What a `put` puts: its item and, on a priority queue, its rank: the
+    /// priority (a number, or the put fails as the exported program's
+    /// check does) and the number the put draws as it begins.
+    fn entry(&self, queue: QueueId, item: &Expr, priority: Option<&Expr>) -> Result<Entry, Raise> {
+        let item = self.eval(item, "put");
+        let rank = match priority {
+            None => None,
+            Some(p) => {
+                let value = self.eval(p, "put");
+                let Some(priority) = Priority::of(&value) else {
+                    let shown = value.repr_within(self.sim.value_bytes());
+                    let message = format!("priority must be a number, got {shown}");
+                    return Err(Raise::Error(Rc::from(message)));
+                };
+                let seq = self.sim.ticket(queue);
+                Some(Rank { priority, seq })
+            }
+        };
+        Ok(Entry { item, rank })
+    }
+
+    /// A `get` took `entry`: `{item}`, and `{priority}` on a priority queue.
+    fn got(&mut self, entry: Entry) {
+        if let Some(rank) = entry.rank {
+            self.set_var(sym::PRIORITY, rank.priority.to_value());
+        }
+        self.set_var(sym::ITEM, entry.item);
     }
 
     fn task_done(&self, queue: u32) -> Result<(), Raise> {

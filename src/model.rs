@@ -158,6 +158,50 @@ pub(crate) struct QueueDef {
     pub(crate) name: String,
     /// `None`: unbounded (asyncio's `maxsize=0`).
     pub(crate) capacity: Option<u32>,
+    pub(crate) kind: QueueKind,
+}
+
+/// Which asyncio queue class a queue is: the order `get` takes items in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum QueueKind {
+    /// `asyncio.Queue`: the oldest item first.
+    #[default]
+    Fifo,
+    /// `asyncio.LifoQueue`: the newest item first.
+    Lifo,
+    /// `asyncio.PriorityQueue`: the lowest priority first, equal ones in
+    /// the order they were put.
+    Priority,
+}
+
+impl QueueKind {
+    pub(crate) const NAMES: [&'static str; 3] = ["fifo", "lifo", "priority"];
+
+    pub(crate) fn parse(s: &str) -> Option<QueueKind> {
+        Some(match s {
+            "fifo" => QueueKind::Fifo,
+            "lifo" => QueueKind::Lifo,
+            "priority" => QueueKind::Priority,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            QueueKind::Fifo => "fifo",
+            QueueKind::Lifo => "lifo",
+            QueueKind::Priority => "priority",
+        }
+    }
+
+    /// The asyncio class.
+    pub(crate) fn class(self) -> &'static str {
+        match self {
+            QueueKind::Fifo => "asyncio.Queue",
+            QueueKind::Lifo => "asyncio.LifoQueue",
+            QueueKind::Priority => "asyncio.PriorityQueue",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -374,6 +418,8 @@ pub(crate) enum Step {
     Put {
         queue: QueueId,
         item: Expr,
+        /// On a priority queue (and only there): the item's priority.
+        priority: Option<Expr>,
     },
     Get(QueueId),
     TaskDone(QueueId),

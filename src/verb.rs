@@ -150,7 +150,7 @@ impl Verb {
             Verb::With => about("with", &["do"], false),
             Verb::Acquire => about("acquire", &[], false),
             Verb::Release => about("release", &[], false),
-            Verb::Put => about("put", &["item"], false),
+            Verb::Put => about("put", &["item", "priority"], false),
             Verb::Get => about("get", &[], false),
             Verb::TaskDone => about("task_done", &[], true),
             Verb::Join => about("join", &[], false),
