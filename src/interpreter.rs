@@ -188,12 +188,16 @@ impl std::fmt::Display for Repr<'_> {
     }
 }
 
-/// How the trace shows an item's priority, after the item: ` (priority 2)`
-/// on a priority queue, nothing on the others.
-fn ranked(entry: &Entry) -> String {
-    match entry.rank {
-        Some(rank) => format!(" (priority {})", rank.priority.to_value()),
-        None => String::new(),
+/// `Display` of an item's priority, as the trace shows it after the item:
+/// ` (priority 2)` on a priority queue, nothing on the others.
+struct Ranked<'a>(&'a Entry);
+
+impl std::fmt::Display for Ranked<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.rank {
+            Some(rank) => write!(f, " (priority {})", rank.priority.to_value()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -1009,33 +1013,39 @@ impl Ctx {
         }
     }
 
-    /// What a `put` puts: its item and, on a priority queue, its rank: the
-    /// priority (a number, or the put fails as the exported program's
-    /// check does) and the number the put draws as it begins.
+    /// What a `put` puts: its item and, on a priority queue, its rank.
     fn entry(&self, queue: QueueId, item: &Expr, priority: Option<&Expr>) -> Result<Entry, Raise> {
         let item = self.eval(item, "put");
         let rank = match priority {
             None => None,
-            Some(p) => {
-                let value = self.eval(p, "put");
-                let Some(priority) = Priority::of(&value) else {
-                    let shown = value.repr_within(self.sim.value_bytes());
-                    let message = format!("priority must be a number, got {shown}");
-                    return Err(Raise::Error(Rc::from(message)));
-                };
-                let seq = self.sim.ticket(queue);
-                Some(Rank { priority, seq })
-            }
+            Some(p) => Some(self.rank(queue, p)?),
         };
         Ok(Entry { item, rank })
     }
 
+    /// A put's rank on a priority queue: the priority (a number, or the put
+    /// fails as the exported program's check does) and the number the put
+    /// draws as it begins. Kept out of line: plain queues never come here.
+    #[inline(never)]
+    fn rank(&self, queue: QueueId, priority: &Expr) -> Result<Rank, Raise> {
+        let value = self.eval(priority, "put");
+        let Some(priority) = Priority::of(&value) else {
+            let shown = value.repr_within(self.sim.value_bytes());
+            let message = format!("priority must be a number, got {shown}");
+            return Err(Raise::Error(Rc::from(message)));
+        };
+        let seq = self.sim.ticket(queue);
+        Ok(Rank { priority, seq })
+    }
+
     /// A `get` took `entry`: `{item}`, and `{priority}` on a priority queue.
+    #[inline(always)]
     fn got(&mut self, entry: Entry) {
-        if let Some(rank) = entry.rank {
+        let Entry { item, rank } = entry;
+        self.set_var(sym::ITEM, item);
+        if let Some(rank) = rank {
             self.set_var(sym::PRIORITY, rank.priority.to_value());
         }
-        self.set_var(sym::ITEM, entry.item);
     }
 
     fn task_done(&self, queue: u32) -> Result<(), Raise> {

@@ -27,7 +27,7 @@
 use std::rc::Rc;
 
 use super::{
-    Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, ranked, retried, started,
+    Actor, Ctx, Flow, Ranked, Repr, Then, begin, catches, end, gathered, retried, started,
 };
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
@@ -663,9 +663,9 @@ impl Ctx {
                 }
                 if sim.tracing() {
                     let item = entry.item.repr_within(sim.value_bytes());
-                    let shown = format!("{item}{}", ranked(&entry));
+                    let rank = Ranked(&entry);
                     let name = &sim.model().queues[queue as usize].name;
-                    let detail = format!("{shown} -> {name} ({})", self.depth(queue));
+                    let detail = format!("{item}{rank} -> {name} ({})", self.depth(queue));
                     self.emit_depth("put", detail, queue);
                 }
                 self.set_var(sym::ITEM, entry.item);
@@ -709,8 +709,8 @@ impl Ctx {
         }
         if sim.tracing() {
             let name = &sim.model().queues[queue as usize].name;
-            let shown = format!("{}{}", Repr(&entry.item), ranked(&entry));
-            let detail = format!("{shown} <- {name} ({})", self.depth(queue));
+            let (item, rank) = (Repr(&entry.item), Ranked(&entry));
+            let detail = format!("{item}{rank} <- {name} ({})", self.depth(queue));
             self.emit_depth("get", detail, queue);
         }
         Ok(entry)

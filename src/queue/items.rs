@@ -28,7 +28,7 @@ pub(crate) struct Entry {
 }
 
 /// An item in a priority queue's heap; the heap's greatest is the lowest rank.
-pub(crate) struct Ranked {
+struct Ranked {
     rank: Rank,
     item: Value,
 }
@@ -53,40 +53,42 @@ impl PartialEq for Ranked {
 
 impl Eq for Ranked {}
 
-pub(crate) enum Items {
-    Fifo(VecDeque<Value>),
-    Lifo(Vec<Value>),
-    Priority(BinaryHeap<Ranked>),
+/// A queue's items. A plain or LIFO queue keeps them in the deque, a
+/// priority queue in the heap, so the count is the sum of both (one is
+/// always empty) and reading it never branches on the kind: it is read on
+/// every put and get.
+pub(crate) struct Items {
+    deque: VecDeque<Value>,
+    heap: BinaryHeap<Ranked>,
+    kind: QueueKind,
 }
 
 impl Items {
     pub(crate) fn new(kind: QueueKind) -> Items {
-        match kind {
-            QueueKind::Fifo => Items::Fifo(VecDeque::new()),
-            QueueKind::Lifo => Items::Lifo(Vec::new()),
-            QueueKind::Priority => Items::Priority(BinaryHeap::new()),
+        Items {
+            deque: VecDeque::new(),
+            heap: BinaryHeap::new(),
+            kind,
         }
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
-        match self {
-            Items::Fifo(items) => items.len(),
-            Items::Lifo(items) => items.len(),
-            Items::Priority(items) => items.len(),
-        }
+        self.deque.len() + self.heap.len()
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// `_put`. A priority queue's entry has its rank (validation requires
     /// a priority on every put to one); the other kinds ignore a rank.
+    #[inline]
     pub(crate) fn push(&mut self, entry: Entry) {
-        match self {
-            Items::Fifo(items) => items.push_back(entry.item),
-            Items::Lifo(items) => items.push(entry.item),
-            Items::Priority(items) => items.push(Ranked {
+        match self.kind {
+            QueueKind::Fifo | QueueKind::Lifo => self.deque.push_back(entry.item),
+            QueueKind::Priority => self.heap.push(Ranked {
                 rank: entry
                     .rank
                     .expect("a put to a priority queue carries a priority"),
@@ -96,11 +98,15 @@ impl Items {
     }
 
     /// `_get`: the next item out, by the queue's kind.
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<Entry> {
-        match self {
-            Items::Fifo(items) => items.pop_front().map(|item| Entry { item, rank: None }),
-            Items::Lifo(items) => items.pop().map(|item| Entry { item, rank: None }),
-            Items::Priority(items) => items.pop().map(|r| Entry {
+        match self.kind {
+            QueueKind::Fifo => self
+                .deque
+                .pop_front()
+                .map(|item| Entry { item, rank: None }),
+            QueueKind::Lifo => self.deque.pop_back().map(|item| Entry { item, rank: None }),
+            QueueKind::Priority => self.heap.pop().map(|r| Entry {
                 item: r.item,
                 rank: Some(r.rank),
             }),
