@@ -293,11 +293,11 @@ fn steps_have(
 }
 
 fn puts(step: &Step, q: u32) -> bool {
-    matches!(step, Step::Put { queue, .. } if *queue == q)
+    matches!(step, Step::Put { queue, .. } | Step::PutNowait { queue, .. } if *queue == q)
 }
 
 fn gets(step: &Step, q: u32) -> bool {
-    matches!(step, Step::Get(queue) | Step::Consume { queue, .. } if *queue == q)
+    matches!(step, Step::Get(queue) | Step::GetNowait(queue) | Step::Consume { queue, .. } if *queue == q)
 }
 
 fn marks_done(step: &Step, q: u32) -> bool {

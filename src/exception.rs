@@ -18,6 +18,8 @@ pub(crate) const TIMEOUT_ERROR: ClassId = 21;
 pub(crate) const RUNTIME_ERROR: ClassId = 23;
 pub(crate) const VALUE_ERROR: ClassId = 27;
 pub(crate) const INVALID_STATE_ERROR: ClassId = 30;
+pub(crate) const QUEUE_FULL: ClassId = 31;
+pub(crate) const QUEUE_EMPTY: ClassId = 32;
 /// scenario-run's own: a task whose `after` rule can no longer be met. A
 /// scenario cannot name it.
 pub(crate) const SKIPPED: ClassId = 34;
@@ -223,6 +225,15 @@ impl Classes {
             || catch.classes.iter().any(|&c| self.is_a(class, c))
     }
 
+    /// An exception of `class` made with no argument (`raise QueueFull`).
+    pub(crate) fn raise_bare(&self, class: ClassId) -> Exception {
+        Exception {
+            class,
+            name: self.name(class).clone(),
+            arg: None,
+        }
+    }
+
     /// An exception of `class` with one argument.
     pub(crate) fn raise(&self, class: ClassId, message: &str) -> Exception {
         Exception {
@@ -343,6 +354,8 @@ mod tests {
             (VALUE_ERROR, "ValueError"),
             (RUNTIME_ERROR, "RuntimeError"),
             (INVALID_STATE_ERROR, "InvalidStateError"),
+            (QUEUE_FULL, "QueueFull"),
+            (QUEUE_EMPTY, "QueueEmpty"),
             (SKIPPED, "Skipped"),
         ] {
             assert_eq!(&**classes.name(id), name);

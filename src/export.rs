@@ -16,7 +16,7 @@ use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::exception::{CANCELLED_ERROR, Catch, ClassId, TIMEOUT_ERROR, python_name};
 use crate::model::{
-    Delay, Model, ReturnWhen, SemKind, Start, StateName, Step, Sym, Target, TaskDef, sym,
+    Delay, Model, QueueKind, ReturnWhen, SemKind, Start, StateName, Step, Sym, Target, TaskDef, sym,
 };
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::Value;
@@ -63,7 +63,9 @@ fn ident(name: &str) -> String {
 }
 
 /// Names the prelude defines.
-const HELPERS: [&str; 52] = [
+const HELPERS: [&str; 54] = [
+    "priority_of",
+    "ticket",
     "Instance",
     "Stream",
     "Callback",
@@ -232,6 +234,8 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::Release(_)
             | Step::Put { .. }
             | Step::Get(_)
+            | Step::PutNowait { .. }
+            | Step::GetNowait(_)
             | Step::TaskDone(_)
             | Step::Join(_)
             | Step::Consume { .. }
@@ -639,6 +643,13 @@ def as_float(value):
     return float(value)
 
 
+def priority_of(value):
+    """A put's priority: a number (an int or a float, not NaN)."""
+    if type(value) not in (int, float) or value != value:
+        raise Exception(f"priority must be a number, got {value!r}")
+    return value
+
+
 UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
          "h": 3_600_000_000_000, "d": 86_400_000_000_000}
 
@@ -763,6 +774,17 @@ impl Writer<'_> {
         if global { format!("{name}_") } else { name }
     }
 
+    /// What a `get` from `queue` assigns: `item`, or on a priority queue
+    /// `priority, ticket, item` (its entries are `(priority, seq, item)`).
+    fn got(&self, queue: u32) -> String {
+        let it = self.sym(sym::ITEM);
+        if self.model.queues[queue as usize].kind == QueueKind::Priority {
+            format!("{}, ticket, {it}", self.sym(sym::PRIORITY))
+        } else {
+            it
+        }
+    }
+
     fn task_fn(&self, def: u32) -> String {
         ident(&self.model.tasks[def as usize].name)
     }
@@ -815,10 +837,14 @@ impl Writer<'_> {
         }
         for q in &m.queues {
             let size = q.capacity.unwrap_or(0);
-            self.line(&format!(
-                "{} = asyncio.Queue(maxsize={size})",
-                ident(&q.name)
-            ));
+            let name = ident(&q.name);
+            self.line(&format!("{name} = {}(maxsize={size})", q.kind.class()));
+            if q.kind == QueueKind::Priority {
+                // Items go in as (priority, seq, item): `seq`, drawn as a
+                // put begins, orders equal priorities and keeps items from
+                // ever being compared.
+                self.line(&format!("{name}.puts = itertools.count()"));
+            }
         }
         for f in &m.futures {
             self.line(&format!(
@@ -979,7 +1005,7 @@ impl Writer<'_> {
     /// The variables a body reads before it sets them, and its groups:
     /// `None` and empty at the start (of each attempt).
     fn fresh_locals(&mut self, t: &TaskDef) {
-        let builtins: Vec<String> = [sym::RESULT, sym::ITEM, sym::ERROR]
+        let builtins: Vec<String> = [sym::RESULT, sym::ITEM, sym::ERROR, sym::PRIORITY]
             .into_iter()
             .filter(|b| !t.args.iter().any(|(a, _)| a == b))
             .map(|b| self.sym(b))
@@ -1256,19 +1282,56 @@ impl Writer<'_> {
                 let s = ident(&self.model.semaphores[*sem as usize].name);
                 self.line(&format!("{s}.release()"));
             }
-            Step::Put { queue, item } => {
+            Step::Put {
+                queue,
+                item,
+                priority,
+            } => {
                 let q = ident(&self.model.queues[*queue as usize].name);
                 let e = self.expr(item);
                 let it = self.sym(sym::ITEM);
                 // `item` is set once the put is done, not when it blocks.
                 self.line(&format!("to_put = {e}"));
-                self.line(&format!("await {q}.put(to_put)"));
+                match priority {
+                    Some(p) => {
+                        let p = self.expr(p);
+                        self.line(&format!(
+                            "await {q}.put((priority_of({p}), next({q}.puts), to_put))"
+                        ));
+                    }
+                    None => self.line(&format!("await {q}.put(to_put)")),
+                }
                 self.line(&format!("{it} = to_put"));
             }
             Step::Get(queue) => {
+                let got = self.got(*queue);
                 let q = ident(&self.model.queues[*queue as usize].name);
+                self.line(&format!("{got} = await {q}.get()"));
+            }
+            Step::PutNowait {
+                queue,
+                item,
+                priority,
+            } => {
+                let q = ident(&self.model.queues[*queue as usize].name);
+                let e = self.expr(item);
                 let it = self.sym(sym::ITEM);
-                self.line(&format!("{it} = await {q}.get()"));
+                self.line(&format!("to_put = {e}"));
+                match priority {
+                    Some(p) => {
+                        let p = self.expr(p);
+                        self.line(&format!(
+                            "{q}.put_nowait((priority_of({p}), next({q}.puts), to_put))"
+                        ));
+                    }
+                    None => self.line(&format!("{q}.put_nowait(to_put)")),
+                }
+                self.line(&format!("{it} = to_put"));
+            }
+            Step::GetNowait(queue) => {
+                let got = self.got(*queue);
+                let q = ident(&self.model.queues[*queue as usize].name);
+                self.line(&format!("{got} = {q}.get_nowait()"));
             }
             Step::TaskDone(queue) => {
                 let q = ident(&self.model.queues[*queue as usize].name);
@@ -1279,11 +1342,12 @@ impl Writer<'_> {
                 self.line(&format!("await {q}.join()"));
             }
             Step::Consume { queue, until, body } => {
+                let got = self.got(*queue);
                 let q = ident(&self.model.queues[*queue as usize].name);
                 let it = self.sym(sym::ITEM);
                 self.line("while True:");
                 self.depth += 1;
-                self.line(&format!("{it} = await {q}.get()"));
+                self.line(&format!("{got} = await {q}.get()"));
                 if let Some(u) = until {
                     let u = self.expr(u);
                     self.line(&format!("if str({it}) == str({u}):"));

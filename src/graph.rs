@@ -2,7 +2,7 @@
 //! tasks and their `after` dependencies, which tasks start or call which,
 //! and the semaphores, queues, futures and events each task uses.
 
-use crate::model::{Model, Start, Step, Target, Trigger};
+use crate::model::{Model, QueueKind, Start, Step, Target, Trigger};
 
 /// Which notation to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,8 +97,10 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::Wait { targets, .. } => targets.iter().for_each(|t| target(out, t, "waits")),
             Step::With { sem, .. } => push(out, me, Node::Semaphore(*sem), "with".into(), false),
             Step::Acquire(sem) => push(out, me, Node::Semaphore(*sem), "acquire".into(), false),
-            Step::Put { queue, .. } => push(out, me, Node::Queue(*queue), "put".into(), false),
-            Step::Get(q) | Step::Consume { queue: q, .. } => {
+            Step::Put { queue, .. } | Step::PutNowait { queue, .. } => {
+                push(out, me, Node::Queue(*queue), "put".into(), false)
+            }
+            Step::Get(q) | Step::GetNowait(q) | Step::Consume { queue: q, .. } => {
                 push(out, Node::Queue(*q), me, "get".into(), false)
             }
             Step::SetResult { future, .. } | Step::SetException { future, .. } => {
@@ -149,9 +151,14 @@ fn label(model: &Model, node: Node) -> String {
         }
         Node::Queue(i) => {
             let q = &model.queues[i as usize];
+            // A LIFO or priority queue says so; a plain one stays as it was.
+            let kind = match q.kind {
+                QueueKind::Fifo => String::new(),
+                kind => format!("{}, ", kind.name()),
+            };
             match q.capacity {
-                Some(c) => format!("{} (capacity {c})", q.name),
-                None => format!("{} (unbounded)", q.name),
+                Some(c) => format!("{} ({kind}capacity {c})", q.name),
+                None => format!("{} ({kind}unbounded)", q.name),
             }
         }
         Node::Future(i) => model.futures[i as usize].name.clone(),

@@ -22,4 +22,6 @@ pub(crate) mod sym {
     pub(crate) const ERROR: Sym = 5;
     pub(crate) const DONE: Sym = 6;
     pub(crate) const PENDING: Sym = 7;
+    /// After `now` (8) and `elapsed` (9), which are no variables.
+    pub(crate) const PRIORITY: Sym = 10;
 }

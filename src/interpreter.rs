@@ -10,9 +10,11 @@ use crate::exception::{
     ClassId, Classes, EXCEPTION, INVALID_STATE_ERROR, RUNTIME_ERROR, VALUE_ERROR,
 };
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, Retry, SemId, SemKind, Start, StateName, Step, Sym, Target,
-    sym,
+    Bind, Catch, DefId, Delay, FutId, QueueId, Retry, SemId, SemKind, Start, StateName, Step, Sym,
+    Target, sym,
 };
+use crate::priority::Priority;
+use crate::queue::{Entry, Rank};
 use crate::rng::Rng;
 use crate::runtime::{
     Callback, Deadline, Gather, Hooks, Member, Outcome, Raise, Sim, State, TaskId, TimerAction,
@@ -195,6 +197,19 @@ impl std::fmt::Display for Repr<'_> {
     }
 }
 
+/// `Display` of an item's priority, as the trace shows it after the item:
+/// ` (priority 2)` on a priority queue, nothing on the others.
+struct Ranked<'a>(&'a Entry);
+
+impl std::fmt::Display for Ranked<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.rank {
+            Some(rank) => write!(f, " (priority {})", rank.priority.to_value()),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The retry policy that tries again after failed attempt `attempt`
 /// raised `e`, if one does: attempts left, and a failure it retries (never
 /// a cancellation).
@@ -217,6 +232,11 @@ fn catches(classes: &Classes, catch: &Catch, raise: &Raise) -> bool {
 }
 
 impl Ctx {
+    /// An exception of `class` made with no argument, raised.
+    fn raise_bare(&self, class: ClassId) -> Raise {
+        Raise::Error(Rc::new(self.sim.model().classes.raise_bare(class)))
+    }
+
     /// An exception of `class` with one argument, raised.
     fn raise(&self, class: ClassId, message: &str) -> Raise {
         Raise::of(&self.sim.model().classes, class, message)
@@ -637,6 +657,15 @@ impl Ctx {
             Step::Cancel(target) => self.cancel(target),
             Step::Release(sem) => self.release(*sem)?,
             Step::TaskDone(queue) => self.task_done(*queue)?,
+            Step::PutNowait {
+                queue,
+                item,
+                priority,
+            } => {
+                let entry = self.entry(*queue, item, priority.as_ref())?;
+                self.put_nowait(*queue, entry)?;
+            }
+            Step::GetNowait(queue) => self.get_nowait(*queue)?,
             Step::SetResult { future, value } => {
                 let value = self.eval(value, "set_result");
                 self.resolve_future(*future, Ok(value))?;
@@ -1040,6 +1069,41 @@ impl Ctx {
         match self.sim.capacity(queue) {
             Some(c) => format!("depth {depth}/{c}"),
             None => format!("depth {depth}"),
+        }
+    }
+
+    /// What a `put` puts: its item and, on a priority queue, its rank.
+    fn entry(&self, queue: QueueId, item: &Expr, priority: Option<&Expr>) -> Result<Entry, Raise> {
+        let item = self.eval(item, "put");
+        let rank = match priority {
+            None => None,
+            Some(p) => Some(self.rank(queue, p)?),
+        };
+        Ok(Entry { item, rank })
+    }
+
+    /// A put's rank on a priority queue: the priority (a number, or the put
+    /// fails as the exported program's check does) and the number the put
+    /// draws as it begins. Kept out of line: plain queues never come here.
+    #[inline(never)]
+    fn rank(&self, queue: QueueId, priority: &Expr) -> Result<Rank, Raise> {
+        let value = self.eval(priority, "put");
+        let Some(priority) = Priority::of(&value) else {
+            let shown = value.repr_within(self.sim.value_bytes());
+            let message = format!("priority must be a number, got {shown}");
+            return Err(self.raise(EXCEPTION, &message));
+        };
+        let seq = self.sim.ticket(queue);
+        Ok(Rank { priority, seq })
+    }
+
+    /// A `get` took `entry`: `{item}`, and `{priority}` on a priority queue.
+    #[inline(always)]
+    fn got(&mut self, entry: Entry) {
+        let Entry { item, rank } = entry;
+        self.set_var(sym::ITEM, item);
+        if let Some(rank) = rank {
+            self.set_var(sym::PRIORITY, rank.priority.to_value());
         }
     }
 

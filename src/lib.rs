@@ -32,6 +32,7 @@ mod montecarlo;
 mod output;
 mod overrides;
 mod prefetch;
+mod priority;
 mod problem;
 mod program;
 mod python;

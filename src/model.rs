@@ -190,6 +190,50 @@ pub(crate) struct QueueDef {
     pub(crate) name: String,
     /// `None`: unbounded (asyncio's `maxsize=0`).
     pub(crate) capacity: Option<u32>,
+    pub(crate) kind: QueueKind,
+}
+
+/// Which asyncio queue class a queue is: the order `get` takes items in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum QueueKind {
+    /// `asyncio.Queue`: the oldest item first.
+    #[default]
+    Fifo,
+    /// `asyncio.LifoQueue`: the newest item first.
+    Lifo,
+    /// `asyncio.PriorityQueue`: the lowest priority first, equal ones in
+    /// the order they were put.
+    Priority,
+}
+
+impl QueueKind {
+    pub(crate) const NAMES: [&'static str; 3] = ["fifo", "lifo", "priority"];
+
+    pub(crate) fn parse(s: &str) -> Option<QueueKind> {
+        Some(match s {
+            "fifo" => QueueKind::Fifo,
+            "lifo" => QueueKind::Lifo,
+            "priority" => QueueKind::Priority,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            QueueKind::Fifo => "fifo",
+            QueueKind::Lifo => "lifo",
+            QueueKind::Priority => "priority",
+        }
+    }
+
+    /// The asyncio class.
+    pub(crate) fn class(self) -> &'static str {
+        match self {
+            QueueKind::Fifo => "asyncio.Queue",
+            QueueKind::Lifo => "asyncio.LifoQueue",
+            QueueKind::Priority => "asyncio.PriorityQueue",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -416,8 +460,18 @@ pub(crate) enum Step {
     Put {
         queue: QueueId,
         item: Expr,
+        /// On a priority queue (and only there): the item's priority.
+        priority: Option<Expr>,
     },
     Get(QueueId),
+    /// `queue.put_nowait(item)`: `QueueFull` instead of a wait.
+    PutNowait {
+        queue: QueueId,
+        item: Expr,
+        priority: Option<Expr>,
+    },
+    /// `queue.get_nowait()`: `QueueEmpty` instead of a wait.
+    GetNowait(QueueId),
     TaskDone(QueueId),
     Join(QueueId),
     Consume {
@@ -488,6 +542,8 @@ impl Step {
             Step::Release(_) => Verb::Release,
             Step::Put { .. } => Verb::Put,
             Step::Get(_) => Verb::Get,
+            Step::PutNowait { .. } => Verb::PutNowait,
+            Step::GetNowait(_) => Verb::GetNowait,
             Step::TaskDone(_) => Verb::TaskDone,
             Step::Join(_) => Verb::Join,
             Step::Consume { .. } => Verb::Consume,

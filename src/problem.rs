@@ -203,6 +203,23 @@ pub(crate) enum Problem {
         name: String,
         suggestion: Option<Suggestion>,
     },
+    UnknownQueueKind {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    /// A `put` to a priority queue without a `priority`.
+    PriorityNeeded {
+        queue: String,
+    },
+    /// A `priority` on a put to a queue of another kind.
+    PriorityOnPlainQueue {
+        queue: String,
+        kind: &'static str,
+    },
+    /// A `priority` that is no number (nor a placeholder that may hold one).
+    PriorityNotANumber {
+        found: String,
+    },
     AmbiguousStartedTask {
         name: String,
     },
@@ -566,9 +583,15 @@ impl Problem {
                 Some("remove `permits`, or make it a semaphore".into()),
             ),
             Problem::CallbackWaits => (
-                "`on_done` callbacks run at once and cannot wait: use only log, set_result, \
-                 set_exception, set, clear, cancel, spawn, check or task_done"
-                    .into(),
+                format!(
+                    "`on_done` callbacks run at once and cannot wait: use only {}",
+                    crate::verb::Verb::ALL
+                        .iter()
+                        .filter(|v| v.about().in_callback)
+                        .map(|v| v.key())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 None,
                 None,
             ),
@@ -738,6 +761,28 @@ impl Problem {
                 Some(or(suggestion, || {
                     "one of first_completed, first_exception, all_completed".into()
                 })),
+            ),
+            Problem::UnknownQueueKind { name, suggestion } => (
+                format!("unknown queue kind `{name}`"),
+                None,
+                Some(or(suggestion, || {
+                    format!("one of {}", crate::model::QueueKind::NAMES.join(", "))
+                })),
+            ),
+            Problem::PriorityNeeded { queue } => (
+                format!("queue `{queue}` is a priority queue: a `put` to it needs `priority = ...`"),
+                None,
+                Some("a number; the lowest priority comes out first".into()),
+            ),
+            Problem::PriorityOnPlainQueue { queue, kind } => (
+                format!("`priority` applies to a priority queue, and `{queue}` is a {kind} queue"),
+                None,
+                Some("declare it with `kind = \"priority\"` in [queues], or drop `priority`".into()),
+            ),
+            Problem::PriorityNotANumber { found } => (
+                format!("a priority must be a number, not {found}"),
+                Some("expected a number".into()),
+                Some("write a number (`priority = 2`), or one placeholder that holds one (`priority = \"{i}\"`)".into()),
             ),
             Problem::AmbiguousStartedTask { name } => (
                 format!("task `{name}` is started by steps, so this name is ambiguous here"),

@@ -12,6 +12,7 @@ use crate::clock::TimerKey;
 use crate::model::{
     Catch, DefId, EventId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef, Trigger,
 };
+use crate::queue::Entry;
 use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
 use crate::template::{Expr, Start};
 use crate::value::Value;
@@ -29,8 +30,13 @@ pub(crate) enum Op {
     Acquire { sem: SemId, step: bool },
     /// Give a permit back (the end of a `with`); never counted as a step.
     Release(SemId),
-    /// Put an item into a queue, waiting for room.
-    Put { queue: QueueId, item: Expr },
+    /// Put an item into a queue (with its priority, on a priority queue),
+    /// waiting for room.
+    Put {
+        queue: QueueId,
+        item: Expr,
+        priority: Option<Expr>,
+    },
     /// Take an item from a queue, waiting for one.
     Get(QueueId),
     /// Wait until every item put into the queue is marked done.
@@ -350,9 +356,14 @@ impl Program {
                 sem: *sem,
                 step: true,
             }),
-            Step::Put { queue, item } => self.emit(Op::Put {
+            Step::Put {
+                queue,
+                item,
+                priority,
+            } => self.emit(Op::Put {
                 queue: *queue,
                 item: item.clone(),
+                priority: priority.clone(),
             }),
             Step::Get(queue) => self.emit(Op::Get(*queue)),
             Step::Join(queue) => self.emit(Op::Join(*queue)),
@@ -419,6 +430,8 @@ impl Program {
             | Step::Cancel(_)
             | Step::Release(_)
             | Step::TaskDone(_)
+            | Step::PutNowait { .. }
+            | Step::GetNowait(_)
             | Step::SetResult { .. }
             | Step::SetException { .. }
             | Step::Set(_)
@@ -800,7 +813,7 @@ pub(crate) enum Line {
     /// The getters: for an item.
     Item,
     /// The putters: for room, with the item to put.
-    Room(Value),
+    Room(Entry),
     /// The joiners: for the end of the queue's unfinished work.
     Drained,
 }

@@ -14,12 +14,21 @@
 //!
 //! A waiter whose task has a cancellation pending is skipped, as asyncio
 //! skips a cancelled waiter future.
+//!
+//! `LifoQueue` and `PriorityQueue` differ from `Queue` only in `_put` and
+//! `_get` (the lines of waiters are the same deques): [`items`] keeps each
+//! kind's order.
+
+mod items;
 
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use items::Items;
+pub(crate) use items::{Entry, Rank};
+
+use crate::model::QueueKind;
 use crate::task::{TaskId, Waiter};
-use crate::value::Value;
 
 /// Which side of the queue a task waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,13 +38,15 @@ pub(crate) enum Side {
 }
 
 pub(crate) struct Queue {
-    items: VecDeque<Value>,
+    items: Items,
     capacity: Option<u32>,
     getters: VecDeque<Rc<Waiter>>,
     putters: VecDeque<Rc<Waiter>>,
     unfinished: u64,
     joiners: Vec<Rc<Waiter>>,
     peak: usize,
+    /// The number the next put to a priority queue draws.
+    next_seq: u64,
     pub(crate) usage: Usage,
 }
 
@@ -57,15 +68,16 @@ pub(crate) struct Usage {
 }
 
 impl Queue {
-    pub(crate) fn new(capacity: Option<u32>) -> Queue {
+    pub(crate) fn new(capacity: Option<u32>, kind: QueueKind) -> Queue {
         Queue {
-            items: VecDeque::new(),
+            items: Items::new(kind),
             capacity,
             getters: VecDeque::new(),
             putters: VecDeque::new(),
             unfinished: 0,
             joiners: Vec::new(),
             peak: 0,
+            next_seq: 0,
             usage: Usage::default(),
         }
     }
@@ -94,6 +106,15 @@ impl Queue {
         self.peak
     }
 
+    /// The number a put to a priority queue draws as it begins (the `seq`
+    /// of `(priority, seq, item)`), which orders equal priorities: a put
+    /// that waited for room keeps the number it drew.
+    pub(crate) fn ticket(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
     fn full(&self) -> bool {
         self.capacity
             .is_some_and(|c| c > 0 && self.items.len() >= c as usize)
@@ -104,26 +125,26 @@ impl Queue {
     /// back.
     pub(crate) fn try_put(
         &mut self,
-        item: Value,
+        entry: Entry,
         cancelled: impl Fn(TaskId) -> bool,
-    ) -> Result<Option<TaskId>, Value> {
+    ) -> Result<Option<TaskId>, Entry> {
         if self.full() {
-            return Err(item);
+            return Err(entry);
         }
-        self.items.push_back(item);
+        self.items.push(entry);
         self.usage.puts += 1;
         self.unfinished += 1;
         self.peak = self.peak.max(self.items.len());
         Ok(wakeup_next(&mut self.getters, cancelled))
     }
 
-    /// `get_nowait`: the oldest item when there is one, and the first putter
-    /// still waiting is woken (returned).
+    /// `get_nowait`: the next item by the queue's kind when there is one,
+    /// and the first putter still waiting is woken (returned).
     pub(crate) fn try_get(
         &mut self,
         cancelled: impl Fn(TaskId) -> bool,
-    ) -> Option<(Value, Option<TaskId>)> {
-        let item = self.items.pop_front()?;
+    ) -> Option<(Entry, Option<TaskId>)> {
+        let item = self.items.pop()?;
         self.usage.gets += 1;
         Some((item, wakeup_next(&mut self.putters, cancelled)))
     }
@@ -214,6 +235,12 @@ fn wakeup_next(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::priority::Priority;
+    use crate::value::Value;
+
+    fn plain(item: Value) -> Entry {
+        Entry { item, rank: None }
+    }
 
     fn none(_: TaskId) -> bool {
         false
@@ -221,11 +248,11 @@ mod tests {
 
     #[test]
     fn use_is_weighted_by_time() {
-        let mut q = Queue::new(Some(1));
+        let mut q = Queue::new(Some(1), QueueKind::Fifo);
         // A getter waits from 0 until a put wakes it at 10 (it leaves the
         // line); the item stays until a get at 30.
         q.at(0).wait(Side::Get, 1);
-        assert!(q.at(10).try_put(Value::Int(1), none).is_ok());
+        assert!(q.at(10).try_put(plain(Value::Int(1)), none).is_ok());
         assert!(q.at(30).try_get(none).is_some());
         q.at(40);
         let u = &q.usage;
@@ -235,10 +262,10 @@ mod tests {
 
     #[test]
     fn getters_are_woken_in_the_order_they_began_to_wait() {
-        let mut q = Queue::new(None);
+        let mut q = Queue::new(None, QueueKind::Fifo);
         let waiters: Vec<_> = (0..5).map(|t| q.wait(Side::Get, t)).collect();
         for t in 0..5 {
-            assert_eq!(q.try_put(Value::None, none), Ok(Some(t)));
+            assert_eq!(q.try_put(plain(Value::None), none), Ok(Some(t)));
             assert!(waiters[t as usize].done.get());
             assert!(q.try_get(none).is_some());
         }
@@ -246,9 +273,9 @@ mod tests {
 
     #[test]
     fn a_newcomer_may_take_the_item_of_a_woken_getter() {
-        let mut q = Queue::new(None);
+        let mut q = Queue::new(None, QueueKind::Fifo);
         let a = q.wait(Side::Get, 0);
-        assert_eq!(q.try_put(Value::None, none), Ok(Some(0)));
+        assert_eq!(q.try_put(plain(Value::None), none), Ok(Some(0)));
         // Task 1 arrives before task 0 runs: the queue is not empty.
         assert!(q.try_get(none).is_some());
         assert!(a.done.get() && q.depth() == 0);
@@ -256,28 +283,65 @@ mod tests {
 
     #[test]
     fn a_woken_getter_cancelled_before_it_runs_passes_the_item_on() {
-        let mut q = Queue::new(None);
+        let mut q = Queue::new(None, QueueKind::Fifo);
         let a = q.wait(Side::Get, 0);
         let _b = q.wait(Side::Get, 1);
-        assert_eq!(q.try_put(Value::None, none), Ok(Some(0)));
+        assert_eq!(q.try_put(plain(Value::None), none), Ok(Some(0)));
         assert_eq!(q.abandon(Side::Get, &a, none), Some(1));
     }
 
     #[test]
     fn cancelled_waiters_are_skipped() {
-        let mut q = Queue::new(Some(1));
-        assert_eq!(q.try_put(Value::None, none), Ok(None));
+        let mut q = Queue::new(Some(1), QueueKind::Fifo);
+        assert_eq!(q.try_put(plain(Value::None), none), Ok(None));
         let _a = q.wait(Side::Put, 0);
         let _b = q.wait(Side::Put, 1);
         let (_, woken) = q.try_get(|t| t == 0).unwrap();
         assert_eq!(woken, Some(1));
     }
 
+    /// The kinds differ in `_get` only: putters are let in, and getters
+    /// woken, in the order they began to wait, whatever the priorities.
+    #[test]
+    fn every_kind_serves_its_waiters_in_the_order_they_began_to_wait() {
+        for kind in [QueueKind::Fifo, QueueKind::Lifo, QueueKind::Priority] {
+            let mut q = Queue::new(Some(1), kind);
+            let entry = |q: &mut Queue, n: i64| Entry {
+                item: Value::Int(n),
+                rank: Some(Rank {
+                    priority: Priority::Int(-n),
+                    seq: q.ticket(),
+                }),
+            };
+            let first = entry(&mut q, 0);
+            assert_eq!(q.try_put(first, none), Ok(None));
+            for t in 1..4 {
+                let e = entry(&mut q, i64::from(t));
+                assert!(q.try_put(e, none).is_err());
+                q.wait(Side::Put, t);
+            }
+            for t in 1..4 {
+                let (_, woken) = q.try_get(none).unwrap();
+                assert_eq!(woken, Some(t), "{kind:?}");
+                let e = entry(&mut q, i64::from(t));
+                assert!(q.try_put(e, none).is_ok());
+            }
+            let getters: Vec<_> = (10..13).map(|t| q.wait(Side::Get, t)).collect();
+            assert!(q.try_get(none).is_some());
+            for (t, w) in (10..13).zip(&getters) {
+                let e = entry(&mut q, 0);
+                assert_eq!(q.try_put(e, none), Ok(Some(t)), "{kind:?}");
+                assert!(w.done.get());
+                assert!(q.try_get(none).is_some());
+            }
+        }
+    }
+
     #[test]
     fn a_full_queue_gives_the_item_back() {
-        let mut q = Queue::new(Some(1));
-        assert!(q.try_put(Value::None, none).is_ok());
-        assert!(q.try_put(Value::None, none).is_err());
+        let mut q = Queue::new(Some(1), QueueKind::Fifo);
+        assert!(q.try_put(plain(Value::None), none).is_ok());
+        assert!(q.try_put(plain(Value::None), none).is_err());
         assert_eq!((q.depth(), q.peak(), q.unfinished()), (1, 1, 1));
     }
 }

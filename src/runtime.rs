@@ -24,7 +24,7 @@ use crate::event::Event as EventSlot;
 use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
 use crate::program::{Machine, Program};
-use crate::queue::{Queue, Side};
+use crate::queue::{Entry, Queue, Side};
 use crate::render::{Renderer, Tracer};
 use crate::rng::{Rng, name_hash};
 use crate::semaphore::Semaphore;
@@ -436,7 +436,7 @@ impl Sim {
         let queues = model
             .queues
             .iter()
-            .map(|q| RefCell::new(Queue::new(q.capacity)))
+            .map(|q| RefCell::new(Queue::new(q.capacity, q.kind)))
             .collect();
         let futures = model
             .futures
@@ -641,21 +641,26 @@ impl Sim {
 
     /// `put_nowait`: the getter woken, or the item back when `queue` is full.
     #[inline]
-    pub(crate) fn try_put(&self, queue: QueueId, item: Value) -> Result<Option<TaskId>, Value> {
+    pub(crate) fn try_put(&self, queue: QueueId, item: Entry) -> Result<Option<TaskId>, Entry> {
         self.queues[queue as usize]
             .borrow_mut()
             .at(self.now())
             .try_put(item, |t| self.cancel_pending(t))
     }
 
-    /// `get_nowait`: the oldest item of `queue` and the putter woken, if
-    /// there is an item.
+    /// `get_nowait`: the next item of `queue` (by its kind) and the putter
+    /// woken, if there is an item.
     #[inline]
-    pub(crate) fn try_get(&self, queue: QueueId) -> Option<(Value, Option<TaskId>)> {
+    pub(crate) fn try_get(&self, queue: QueueId) -> Option<(Entry, Option<TaskId>)> {
         self.queues[queue as usize]
             .borrow_mut()
             .at(self.now())
             .try_get(|t| self.cancel_pending(t))
+    }
+
+    /// The number a put to priority queue `queue` draws as it begins.
+    pub(crate) fn ticket(&self, queue: QueueId) -> u64 {
+        self.queues[queue as usize].borrow_mut().ticket()
     }
 
     /// `task` joins a line of `queue`: its waiter, set when it is woken.

@@ -29,6 +29,8 @@ pub(crate) enum Verb {
     Release,
     Put,
     Get,
+    PutNowait,
+    GetNowait,
     TaskDone,
     Join,
     Consume,
@@ -97,7 +99,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 35] = [
+    pub(crate) const ALL: [Verb; 37] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -119,6 +121,8 @@ impl Verb {
         Verb::Release,
         Verb::Put,
         Verb::Get,
+        Verb::PutNowait,
+        Verb::GetNowait,
         Verb::TaskDone,
         Verb::Join,
         Verb::Consume,
@@ -160,8 +164,10 @@ impl Verb {
             Verb::With => about("with", &["do"], false),
             Verb::Acquire => about("acquire", &[], false),
             Verb::Release => about("release", &[], false),
-            Verb::Put => about("put", &["item"], false),
+            Verb::Put => about("put", &["item", "priority"], false),
             Verb::Get => about("get", &[], false),
+            Verb::PutNowait => about("put_nowait", &["item", "priority"], true),
+            Verb::GetNowait => about("get_nowait", &[], true),
             Verb::TaskDone => about("task_done", &[], true),
             Verb::Join => about("join", &[], false),
             Verb::Consume => about("consume", &["until", "do"], false).looping(),

@@ -51,6 +51,22 @@ fn check_validates_without_running() {
 }
 
 #[test]
+fn graph_names_a_queue_of_another_kind() {
+    let (code, dot, _) = run(&["graph", "scenarios/stuck/queue_kinds.toml"]);
+    assert_eq!(code, 0);
+    assert!(
+        dot.contains("q0 [shape=cylinder, label=\"urgent (priority, capacity 1)\"];"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("q1 [shape=cylinder, label=\"stack (lifo, unbounded)\"];"),
+        "{dot}"
+    );
+    let (_, plain, _) = run(&["graph", "scenarios/queue.toml"]);
+    assert!(plain.contains("label=\"jobs (capacity 2)\""), "{plain}");
+}
+
+#[test]
 fn graph_writes_dot_and_mermaid() {
     let (code, dot, _) = run(&["graph", "scenarios/realistic/etl_dag.toml"]);
     assert_eq!(code, 0);

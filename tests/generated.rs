@@ -2,10 +2,11 @@
 //! the exporter writes (spawn, await, gather with and without
 //! return_exceptions, wait in every mode with timeouts, wait_for with and
 //! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores,
-//! bounded queues with several getters and putters, futures and tasks with callbacks,
-//! events set, cleared and awaited (by tasks and by a future's callback),
-//! loops, failures with a chance and a class, `catch` and `retry_on` by
-//! class, bare re-raises), with ties at equal instants on purpose.
+//! bounded queues of every kind (FIFO, LIFO, priority with ties and mixed
+//! integer and float priorities) with several getters and putters, futures
+//! and tasks with callbacks, events set, cleared and awaited (by tasks and by
+//! a future's callback), loops, failures with a chance and a class, `catch`
+//! and `retry_on` by class, bare re-raises), with ties at equal instants on purpose.
 //! Each is run by scenario-run and, exported, by CPython under the virtual
 //! clock; the logged lines and their nanoseconds must agree.
 //!
@@ -60,7 +61,12 @@ struct Scenario {
     tasks: usize,
     with_main: bool,
     capacity: usize,
+    /// The queue's kind: `fifo`, `lifo` or `priority`.
+    kind: &'static str,
 }
+
+/// Priorities, with ties, an integer equal to a float, and a placeholder.
+const PRIORITIES: [&str; 8] = ["0", "1", "1", "2", "2.0", "1.5", "-1", "\"{i}\""];
 
 /// What one task body may name while it is written.
 struct Body {
@@ -68,13 +74,17 @@ struct Body {
     /// Handles spawned so far: (name, holds one task).
     handles: Vec<(String, bool)>,
     lines: usize,
+    /// Items put so far, so that each item says which put it was.
+    puts: usize,
 }
 
 fn scenario(g: &mut Gen) -> String {
     let s = Scenario {
         tasks: 2 + g.below(4),
         with_main: g.chance(50),
-        capacity: 1 + g.below(2),
+        // 0 is unbounded; a few items at once let LIFO and priority order show.
+        capacity: g.below(4),
+        kind: g.pick(&["fifo", "lifo", "priority"]),
     };
     let mut out = String::new();
     let _ = writeln!(out, "[scenario]");
@@ -85,7 +95,11 @@ fn scenario(g: &mut Gen) -> String {
     let _ = writeln!(out, "\n[semaphores]\npool = {}", 1 + g.below(2));
     let _ = writeln!(out, "gate = {{ permits = 1, kind = \"bounded\" }}");
     let _ = writeln!(out, "lk = {{ kind = \"lock\" }}");
-    let _ = writeln!(out, "\n[queues]\nq = {{ capacity = {} }}", s.capacity);
+    let _ = writeln!(
+        out,
+        "\n[queues]\nq = {{ capacity = {}, kind = \"{}\" }}",
+        s.capacity, s.kind
+    );
     let sets = if g.chance(30) {
         "{ set = \"e\" }, "
     } else {
@@ -140,6 +154,7 @@ fn scenario(g: &mut Gen) -> String {
             task,
             handles: Vec::new(),
             lines: 0,
+            puts: 0,
         };
         let n = 1 + g.below(5);
         let steps = steps(g, &s, &mut body, n, 0);
@@ -195,12 +210,19 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
-        let choice = g.below(24);
+        let choice = g.below(26);
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
             2 | 3 => {
-                let what = g.pick(&["", "{result}", "{item}", "{name}", "{e.is_set}"]);
+                let what = g.pick(&[
+                    "",
+                    "{result}",
+                    "{item}",
+                    "{name}",
+                    "{e.is_set}",
+                    "{item} {priority}",
+                ]);
                 log(b, what)
             }
             4 if !later.is_empty() => {
@@ -339,7 +361,36 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let sem = g.pick(&["pool", "pool", "lk"]);
                 format!("{{ with = \"{sem}\", do = [\n{inner}{pad}] }}")
             }
-            15 => format!("{{ put = \"q\", item = \"from t{}\" }}", b.task),
+            // A third of the time without waiting: QueueFull when full,
+            // caught or not.
+            15 if g.chance(30) => {
+                let put = put(g, s, b, "").replacen("{ put =", "{ put_nowait =", 1);
+                match g.chance(50) {
+                    true => format!(
+                        "{{ try = [{put}], except = [{}], catch = [\"QueueFull\"] }}",
+                        log(b, "full: {error}")
+                    ),
+                    false => put,
+                }
+            }
+            15 => put(g, s, b, ""),
+            // A burst of puts (one priority for all: ties, or `{i}`), then
+            // gets that log what they took: the queue's order shows.
+            24 => {
+                let one = put(g, s, b, "-{i}");
+                format!("{{ repeat = {}, do = [{one}] }}", 2 + g.below(2))
+            }
+            25 => {
+                let got = log(b, "got {item} {priority}");
+                format!("{{ repeat = 2, do = [{{ get = \"q\" }}, {got}] }}")
+            }
+            16 if g.chance(30) => {
+                let got = log(b, "got {item} at once");
+                format!(
+                    "{{ try = [{{ get_nowait = \"q\" }}, {got}], except = [{}], catch = [\"QueueEmpty\"] }}",
+                    log(b, "empty: {error}")
+                )
+            }
             16 => "{ get = \"q\" }".into(),
             17 => {
                 if g.chance(40) {
@@ -385,6 +436,19 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
             _ => continue,
         };
     }
+}
+
+/// A put of an item that says which put it was (`suffix` after it), with a
+/// priority on a priority queue.
+fn put(g: &mut Gen, s: &Scenario, b: &mut Body, suffix: &str) -> String {
+    b.puts += 1;
+    let priority = if s.kind == "priority" {
+        format!(", priority = {}", g.pick(&PRIORITIES))
+    } else {
+        String::new()
+    };
+    let (task, n) = (b.task, b.puts);
+    format!("{{ put = \"q\", item = \"t{task} put {n}{suffix}\"{priority} }}")
 }
 
 /// `[ns] line` for each line scenario-run logs, or why it is not compared.

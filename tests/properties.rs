@@ -1,7 +1,7 @@
 //! Invariants over generated scenarios: whatever tasks, semaphores and queues
-//! a file has, the permits in use and queue depths, counted from the trace's
-//! own acquire/release and put/get events (not read from the semaphore or the
-//! queue), agree with the gauges, never pass their bounds and come back to 0
+//! (FIFO or LIFO, and priority) a file has, the permits in use and queue
+//! depths, counted from the trace's own acquire/release and put/get events
+//! (not read from the semaphore or the queue), agree with the gauges, never pass their bounds and come back to 0
 //! when every task ended; time never goes back, every task ends in at
 //! most one final state (and the summary counts agree), the same seed
 //! gives the same trace, and a step limit cuts the trace without changing
@@ -71,7 +71,9 @@ fn write_step(step: &Gen) -> String {
         Gen::AcquireRelease(s, ms) => {
             format!("{{ acquire = \"s{s}\" }}, {{ sleep = \"{ms}ms\" }}, {{ release = \"s{s}\" }}")
         }
-        Gen::Put(q) => format!("{{ put = \"q{q}\", item = \"{{name}}\" }}"),
+        // q1 is a priority queue: its priorities are the replica indices.
+        Gen::Put(0) => "{ put = \"q0\", item = \"{name}\" }".into(),
+        Gen::Put(q) => format!("{{ put = \"q{q}\", item = \"{{name}}\", priority = \"{{i}}\" }}"),
         Gen::Get(q) => format!("{{ get = \"q{q}\" }}"),
         Gen::Fail(p) => format!("{{ fail = \"boom\", chance = {} }}", *p as f64 / 100.0),
         Gen::SpawnAwait => "{ spawn = \"helper\", as = \"h\" }, { await = \"h\" }".into(),
@@ -94,19 +96,21 @@ fn write_step(step: &Gen) -> String {
     }
 }
 
-/// A whole scenario: two semaphores, two queues, a helper and some roots.
+/// A whole scenario: two semaphores, two queues (a FIFO or LIFO one, and a
+/// priority one), a helper and some roots.
 fn scenario() -> impl Strategy<Value = String> {
     (
         1u32..4,
         1u32..3,
         0u32..3,
         1u32..4,
+        prop::sample::select(vec!["fifo", "lifo"]),
         prop::collection::vec((1u32..4, prop::collection::vec(step(), 1..6)), 1..4),
         any::<u64>(),
     )
-        .prop_map(|(p0, p1, c0, c1, roots, seed)| {
+        .prop_map(|(p0, p1, c0, c1, kind, roots, seed)| {
             let mut toml = format!(
-                "[scenario]\nseed = {}\n\n[semaphores]\ns0 = {p0}\ns1 = {p1}\n\n[queues]\nq0 = {c0}\nq1 = {c1}\n\n[tasks.helper]\nsteps = [{{ sleep = {{ uniform = [\"0ms\", \"800ms\"] }} }}, {{ fail = \"oops\", chance = 0.2 }}, {{ return = \"{{name}}\" }}]\n",
+                "[scenario]\nseed = {}\n\n[semaphores]\ns0 = {p0}\ns1 = {p1}\n\n[queues]\nq0 = {{ capacity = {c0}, kind = \"{kind}\" }}\nq1 = {{ capacity = {c1}, kind = \"priority\" }}\n\n[tasks.helper]\nsteps = [{{ sleep = {{ uniform = [\"0ms\", \"800ms\"] }} }}, {{ fail = \"oops\", chance = 0.2 }}, {{ return = \"{{name}}\" }}]\n",
                 seed >> 1
             );
             for (i, (count, steps)) in roots.iter().enumerate() {

@@ -26,14 +26,16 @@
 
 use std::rc::Rc;
 
-use super::{Actor, Ctx, Flow, Repr, Then, begin, catches, end, gathered, retried, started};
-use crate::exception::EXCEPTION;
+use super::{
+    Actor, Ctx, Flow, Ranked, Repr, Then, begin, catches, end, gathered, retried, started,
+};
+use crate::exception::{EXCEPTION, QUEUE_EMPTY, QUEUE_FULL};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
     Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over, Program, QueueWait,
     RegionKind, Says, Suspension, Turning, UNSTARTED, WaitForTimer, WaitSet, WaitingFor,
 };
-use crate::queue::Side;
+use crate::queue::{Entry, Side};
 use crate::runtime::{
     Callback, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, Waiter, Waiting,
 };
@@ -46,7 +48,7 @@ enum Resume {
     Next,
     /// With the same one again (a queue's item or room may have been taken
     /// by a newcomer meanwhile), carrying the item it is putting.
-    Again(Option<Value>),
+    Again(Option<Entry>),
     /// With the next instruction, `result` set to what it awaited.
     Result(Value),
     /// With the next instruction, once `asyncio.wait` has said what is done
@@ -138,7 +140,7 @@ impl Ctx {
     ) -> Left {
         // Set when the instruction at `pc` runs again after a wait: it is
         // not counted again, and a put keeps its item.
-        let mut again: Option<Option<Value>> = None;
+        let mut again: Option<Option<Entry>> = None;
         // Where it is, for messages about what its wait came to.
         self.pc = pc.unwrap_or(UNSTARTED);
         let mut pc = match pc {
@@ -215,12 +217,19 @@ impl Ctx {
                     Ok(()) => None,
                     Err(raise) => leave!(pc, Err(raise)),
                 },
-                Op::Put { queue, item } => {
-                    let item = match again.take() {
-                        Some(Some(item)) => item,
-                        _ => self.eval(item, "put"),
+                Op::Put {
+                    queue,
+                    item,
+                    priority,
+                } => {
+                    let entry = match again.take() {
+                        Some(Some(entry)) => entry,
+                        _ => match self.entry(*queue, item, priority.as_ref()) {
+                            Ok(entry) => entry,
+                            Err(raise) => leave!(pc, Err(raise)),
+                        },
                     };
-                    self.put(*queue, item, first)
+                    self.put(*queue, entry, first)
                 }
                 Op::Get(queue) => self.get(*queue),
                 Op::Join(queue) => self.join(*queue),
@@ -413,8 +422,8 @@ impl Ctx {
                     }
                 }
                 Op::Take { queue, start } => {
-                    let item = match self.take(*queue) {
-                        Ok(item) => item,
+                    let entry = match self.take(*queue) {
+                        Ok(entry) => entry,
                         Err(wait) => match self.woken(&wait) {
                             None => return Left::Waiting(pc, wait),
                             // Taken by a newcomer meanwhile: try again.
@@ -433,8 +442,8 @@ impl Ctx {
                     else {
                         unreachable!("a take is in its consume loop")
                     };
-                    let stop = self.is_sentinel(sentinel.as_deref(), &item);
-                    self.set_var(sym::ITEM, item);
+                    let stop = self.is_sentinel(sentinel.as_deref(), &entry.item);
+                    self.got(entry);
                     if !stop {
                         pc += 1;
                         continue;
@@ -659,65 +668,102 @@ impl Ctx {
     /// `await queue.put(item)`: in at once when there is room; otherwise in
     /// the line of putters, the item kept (`first`: the first try, which
     /// says the queue is full).
-    fn put(&mut self, queue: QueueId, item: Value, first: bool) -> Option<Suspension> {
+    fn put(&mut self, queue: QueueId, entry: Entry, first: bool) -> Option<Suspension> {
         let sim = self.sim.clone();
-        let r = sim.try_put(queue, item.clone());
+        let r = sim.try_put(queue, entry.clone());
         match r {
             Ok(woken) => {
-                if let Some(t) = woken {
-                    sim.wake(t);
-                }
-                if sim.tracing() {
-                    let shown = item.repr_within(sim.value_bytes());
-                    let name = &sim.model().queues[queue as usize].name;
-                    let detail = format!("{shown} -> {name} ({})", self.depth(queue));
-                    self.emit_depth("put", detail, queue);
-                }
-                self.set_var(sym::ITEM, item);
+                self.put_in(queue, entry, woken);
                 None
             }
-            Err(item) => {
+            Err(entry) => {
                 if first && sim.tracing() {
                     let name = &sim.model().queues[queue as usize].name;
                     self.emit("wait", format!("{name} is full"));
                 }
                 let waiter = sim.wait_in_line(queue, Side::Put, self.id);
                 sim.set_waiting(self.id, Waiting::Put(queue));
-                Some(queue_wait(queue, waiter, Line::Room(item)))
+                Some(queue_wait(queue, waiter, Line::Room(entry)))
             }
         }
     }
 
-    /// `await queue.get()`: the oldest item at once when there is one;
-    /// otherwise in the line of getters.
+    /// An item went into `queue`: the getter it wakes, the trace, `{item}`.
+    fn put_in(&mut self, queue: QueueId, entry: Entry, woken: Option<TaskId>) {
+        let sim = self.sim.clone();
+        if let Some(t) = woken {
+            sim.wake(t);
+        }
+        if sim.tracing() {
+            let item = entry.item.repr_within(sim.value_bytes());
+            let rank = Ranked(&entry);
+            let name = &sim.model().queues[queue as usize].name;
+            let detail = format!("{item}{rank} -> {name} ({})", self.depth(queue));
+            self.emit_depth("put", detail, queue);
+        }
+        self.set_var(sym::ITEM, entry.item);
+    }
+
+    /// `queue.put_nowait(item)`: the item goes in, or `QueueFull`.
+    pub(super) fn put_nowait(&mut self, queue: QueueId, entry: Entry) -> Result<(), Raise> {
+        match self.sim.try_put(queue, entry.clone()) {
+            Ok(woken) => {
+                self.put_in(queue, entry, woken);
+                Ok(())
+            }
+            Err(_) => Err(self.raise_bare(QUEUE_FULL)),
+        }
+    }
+
+    /// `queue.get_nowait()`: the next item, or `QueueEmpty`.
+    pub(super) fn get_nowait(&mut self, queue: QueueId) -> Result<(), Raise> {
+        match self.sim.try_get(queue) {
+            Some((entry, woken)) => {
+                self.took(queue, &entry, woken);
+                self.got(entry);
+                Ok(())
+            }
+            None => Err(self.raise_bare(QUEUE_EMPTY)),
+        }
+    }
+
+    /// `await queue.get()`: the next item (by the queue's kind) at once
+    /// when there is one; otherwise in the line of getters.
     fn get(&mut self, queue: QueueId) -> Option<Suspension> {
         match self.take(queue) {
-            Ok(item) => {
-                self.set_var(sym::ITEM, item);
+            Ok(entry) => {
+                self.got(entry);
                 None
             }
             Err(wait) => Some(wait),
         }
     }
 
-    /// The oldest item of `queue`, or a place in its line of getters.
-    fn take(&mut self, queue: QueueId) -> Result<Value, Suspension> {
+    /// The next item of `queue`, or a place in its line of getters.
+    fn take(&mut self, queue: QueueId) -> Result<Entry, Suspension> {
         let sim = self.sim.clone();
         let got = sim.try_get(queue);
-        let Some((item, woken)) = got else {
+        let Some((entry, woken)) = got else {
             let waiter = sim.wait_in_line(queue, Side::Get, self.id);
             sim.set_waiting(self.id, Waiting::Get(queue));
             return Err(queue_wait(queue, waiter, Line::Item));
         };
+        self.took(queue, &entry, woken);
+        Ok(entry)
+    }
+
+    /// An item came out of `queue`: the putter it wakes, and the trace.
+    fn took(&self, queue: QueueId, entry: &Entry, woken: Option<TaskId>) {
+        let sim = &self.sim;
         if let Some(t) = woken {
             sim.wake(t);
         }
         if sim.tracing() {
             let name = &sim.model().queues[queue as usize].name;
-            let detail = format!("{} <- {name} ({})", Repr(&item), self.depth(queue));
+            let (item, rank) = (Repr(&entry.item), Ranked(entry));
+            let detail = format!("{item}{rank} <- {name} ({})", self.depth(queue));
             self.emit_depth("get", detail, queue);
         }
-        Ok(item)
     }
 
     /// `await task`: its result at once if it is done; otherwise a wait for
@@ -1059,7 +1105,7 @@ impl Ctx {
                     .cancelled_or(|| waiter.done.get())?
                     .map(|()| match line {
                         Line::Item => Resume::Again(None),
-                        Line::Room(item) => Resume::Again(Some(item.clone())),
+                        Line::Room(entry) => Resume::Again(Some(entry.clone())),
                         Line::Drained => Resume::Next,
                     });
                 sim.set_waiting(id, Waiting::Nothing);

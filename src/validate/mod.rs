@@ -22,7 +22,7 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::Diagnostic;
 use crate::exception::{Catch, Classes};
 use crate::model::{
-    EventDef, FutureDef, Model, QueueDef, Retry, SemaphoreDef, Step, TaskDef, Trigger,
+    EventDef, FutureDef, Model, QueueDef, QueueKind, Retry, SemaphoreDef, Step, TaskDef, Trigger,
 };
 use crate::model::{Place, SemKind};
 use crate::problem::Problem;
@@ -517,28 +517,56 @@ impl Validator<'_> {
         };
         self.globals.queues = names;
         let mut out = Vec::new();
+        let mut kinds = Vec::new();
         for (name, _, value) in entries(table).items {
             let what = format!("queue `{name}`");
-            let capacity = match value.get_ref() {
-                DeValue::Table(_) => self
-                    .r
-                    .table(value, &what, &["capacity"])
-                    .and_then(|t| t.get("capacity"))
-                    .and_then(|c| self.r.int(c, "`capacity`", 0, u32::MAX as i64)),
-                _ => self.r.int(
-                    value,
-                    &format!("the capacity of {what}"),
-                    0,
-                    u32::MAX as i64,
+            let (capacity, kind) = match value.get_ref() {
+                DeValue::Table(_) => match self.r.table(value, &what, &["capacity", "kind"]) {
+                    Some(t) => (
+                        t.get("capacity")
+                            .and_then(|c| self.r.int(c, "`capacity`", 0, u32::MAX as i64)),
+                        t.get("kind").map(|k| self.queue_kind(k)),
+                    ),
+                    None => (None, None),
+                },
+                _ => (
+                    self.r.int(
+                        value,
+                        &format!("the capacity of {what}"),
+                        0,
+                        u32::MAX as i64,
+                    ),
+                    None,
                 ),
             };
+            // A kind that could not be read is no kind: no `put` is judged
+            // against it.
+            let kind = kind.unwrap_or(Some(QueueKind::Fifo));
+            kinds.push(kind);
             let capacity = capacity.filter(|c| *c > 0).map(|c| c as u32);
             out.push(QueueDef {
                 name: name.to_owned(),
                 capacity,
+                kind: kind.unwrap_or_default(),
             });
         }
+        self.globals.queue_kinds = kinds;
         out
+    }
+
+    /// A queue's `kind`: `fifo`, `lifo` or `priority`.
+    fn queue_kind(&mut self, node: &Node<'_>) -> Option<QueueKind> {
+        let s = self.r.string(node, "`kind`")?;
+        let kind = QueueKind::parse(s);
+        if kind.is_none() {
+            let suggestion = suggest(s, QueueKind::NAMES);
+            let problem = Problem::UnknownQueueKind {
+                name: s.to_owned(),
+                suggestion,
+            };
+            self.r.error(node.span(), problem);
+        }
+        kind
     }
 
     fn futures(&mut self, node: Option<&Node<'_>>) -> Vec<FutureDef> {

@@ -8,11 +8,12 @@ use std::rc::Rc;
 use toml::de::DeValue;
 
 use super::reader::{Entries, Node, entries};
-use crate::model::{DefId, Sym};
+use crate::model::{DefId, QueueKind, Sym};
 
 /// Variables every task has.
-pub(crate) const BUILTIN_VARS: [&str; 10] = [
+pub(crate) const BUILTIN_VARS: [&str; 11] = [
     "name", "i", "attempt", "item", "result", "error", "done", "pending", "now", "elapsed",
+    "priority",
 ];
 
 /// Keys whose value is a list of nested steps.
@@ -24,6 +25,8 @@ pub(crate) struct Globals {
     pub(crate) tasks: Vec<String>,
     pub(crate) semaphores: Vec<String>,
     pub(crate) queues: Vec<String>,
+    /// Per queue (file order): its kind, `None` when it could not be read.
+    pub(crate) queue_kinds: Vec<Option<QueueKind>>,
     pub(crate) futures: Vec<String>,
     pub(crate) events: Vec<String>,
     /// Per task definition: started at time 0 (nothing starts it).

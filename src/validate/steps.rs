@@ -7,11 +7,12 @@ use super::reader::{Entries, Node, entries};
 use super::scope::Scope;
 use crate::distribution::Dist;
 use crate::model::{
-    Bind, Catch, Delay, QueueId, ReturnWhen, SemId, Start, StateName, Step, Target,
+    Bind, Catch, Delay, QueueId, QueueKind, ReturnWhen, SemId, Start, StateName, Step, Target,
 };
 use crate::problem::Problem;
 use crate::suggest::suggest;
-use crate::template::{Attr, Ref, Template, TemplateError};
+use crate::template::{Attr, Expr, Ref, Template, TemplateError};
+use crate::value::Value;
 use crate::verb::Verb;
 
 fn verb_names() -> impl Iterator<Item = &'static str> {
@@ -268,17 +269,40 @@ impl Validator<'_> {
             }
             Verb::Acquire => Step::Acquire(self.semaphore_ref(v)?),
             Verb::Release => Step::Release(self.semaphore_ref(v)?),
-            Verb::Put => Step::Put {
-                queue: self.queue_ref(v)?,
-                item: match t.get("item") {
-                    Some(i) => self.expr(i, scope)?,
+            Verb::Put => {
+                let queue = self.queue_ref(v);
+                let item = match t.get("item") {
+                    Some(i) => self.expr(i, scope),
                     None => {
                         self.needs(node, "put", "`item = ...`");
-                        return None;
+                        None
                     }
-                },
-            },
+                };
+                let priority = self.priority(t.get("priority"), queue, node, scope);
+                Step::Put {
+                    queue: queue?,
+                    item: item?,
+                    priority: priority?,
+                }
+            }
             Verb::Get => Step::Get(self.queue_ref(v)?),
+            Verb::PutNowait => {
+                let queue = self.queue_ref(v);
+                let item = match t.get("item") {
+                    Some(i) => self.expr(i, scope),
+                    None => {
+                        self.needs(node, "put_nowait", "`item = ...`");
+                        None
+                    }
+                };
+                let priority = self.priority(t.get("priority"), queue, node, scope);
+                Step::PutNowait {
+                    queue: queue?,
+                    item: item?,
+                    priority: priority?,
+                }
+            }
+            Verb::GetNowait => Step::GetNowait(self.queue_ref(v)?),
             Verb::TaskDone => Step::TaskDone(self.queue_ref(v)?),
             Verb::Join => Step::Join(self.queue_ref(v)?),
             Verb::Consume => {
@@ -357,6 +381,65 @@ impl Validator<'_> {
     }
 
     /// A problem: the `verb` step at `node` lacks what `needs` says.
+    /// A `put`'s `priority`: a number, or a template of one placeholder
+    /// (its value must be a number when the put runs), required on a
+    /// priority queue and refused on the others. `queue`: the queue, when
+    /// its name was found.
+    fn priority(
+        &mut self,
+        node: Option<&Node<'_>>,
+        queue: Option<QueueId>,
+        step: &Node<'_>,
+        scope: &Scope,
+    ) -> Option<Option<Expr>> {
+        let expr = match node {
+            Some(n) => {
+                let e = self.expr(n, scope)?;
+                let number = match &e {
+                    Expr::Value(Value::Int(_)) => true,
+                    Expr::Value(Value::Float(f)) => !f.is_nan(),
+                    Expr::Text(t) => t.passes_on(),
+                    _ => false,
+                };
+                if !number {
+                    let found = match n.get_ref() {
+                        DeValue::Float(_) => "nan".to_owned(),
+                        DeValue::String(s) => format!("\"{s}\""),
+                        other => super::reader::type_name(other).to_owned(),
+                    };
+                    self.r
+                        .error(n.span(), Problem::PriorityNotANumber { found });
+                    return None;
+                }
+                Some(e)
+            }
+            None => None,
+        };
+        let Some(q) = queue else {
+            return Some(expr);
+        };
+        let Some(kind) = self.globals.queue_kinds.get(q as usize).copied().flatten() else {
+            return Some(expr);
+        };
+        let name = self.globals.queues[q as usize].clone();
+        match (kind, node) {
+            (QueueKind::Priority, None) => {
+                self.r
+                    .error(step.span(), Problem::PriorityNeeded { queue: name });
+                None
+            }
+            (QueueKind::Priority, Some(_)) | (_, None) => Some(expr),
+            (kind, Some(n)) => {
+                let kind = kind.name();
+                self.r.error(
+                    n.span(),
+                    Problem::PriorityOnPlainQueue { queue: name, kind },
+                );
+                None
+            }
+        }
+    }
+
     fn needs(&mut self, node: &Node<'_>, verb: &str, needs: &'static str) {
         let verb = verb.to_owned();
         self.r
