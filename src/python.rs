@@ -8,6 +8,10 @@
 //!   comes back a turn sooner.
 //! - `gather` of futures that are all done: 3.11 takes two turns of the
 //!   loop to return; 3.12 and later return at once.
+//! - `TaskGroup`'s exit: 3.11 takes back the cancellation a failing child
+//!   asked of the parent before it waits for the children, 3.12 and later
+//!   after; 3.13 cancels the parent again when it raises its errors while
+//!   the parent is being cancelled from outside.
 
 use std::fmt;
 
@@ -48,6 +52,18 @@ impl Python {
     /// `gather` of futures all done returns without suspending (3.12+).
     pub(crate) fn gather_done_at_once(self) -> bool {
         self >= Python::V3_12
+    }
+
+    /// A task group takes back its own cancellation of the parent after
+    /// waiting for the children (3.12+), not before (3.11).
+    pub(crate) fn group_uncancels_late(self) -> bool {
+        self >= Python::V3_12
+    }
+
+    /// A task group raising its errors while the parent is being cancelled
+    /// from outside cancels the parent again, keeping its count (3.13).
+    pub(crate) fn group_recancels(self) -> bool {
+        self >= Python::V3_13
     }
 }
 

@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 23] = [
+pub(crate) const KINDS: [&str; 24] = [
     "created",
     "started",
     "log",
@@ -26,6 +26,7 @@ pub(crate) const KINDS: [&str; 23] = [
     "skipped",
     "retry",
     "attempt",
+    "group",
     "delayed",
 ];
 

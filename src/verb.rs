@@ -23,6 +23,7 @@ pub(crate) enum Verb {
     Timeout,
     Cancel,
     Try,
+    TaskGroup,
     With,
     Acquire,
     Release,
@@ -94,7 +95,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 32] = [
+    pub(crate) const ALL: [Verb; 33] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -110,6 +111,7 @@ impl Verb {
         Verb::Timeout,
         Verb::Cancel,
         Verb::Try,
+        Verb::TaskGroup,
         Verb::With,
         Verb::Acquire,
         Verb::Release,
@@ -149,7 +151,8 @@ impl Verb {
             Verb::WaitFor => about("wait_for", &["timeout", "shield"], false).names(Names::Targets),
             Verb::Timeout => about("timeout", &["do"], false),
             Verb::Cancel => about("cancel", &[], true),
-            Verb::Try => about("try", &["except", "finally", "catch"], false),
+            Verb::Try => about("try", &["except", "except_star", "finally", "catch"], false),
+            Verb::TaskGroup => about("task_group", &["do"], false),
             Verb::With => about("with", &["do"], false),
             Verb::Acquire => about("acquire", &[], false),
             Verb::Release => about("release", &[], false),
