@@ -529,4 +529,93 @@ mod tests {
             "CancelledError('')"
         );
     }
+
+    /// A group prints as CPython prints `ExceptionGroup`: its message and
+    /// count, and a repr of its members (a tuple when `except*` wrapped a
+    /// lone exception); `ExceptionGroup` is an `Exception` and a
+    /// `BaseExceptionGroup`; a group of a `CancelledError` is a
+    /// `BaseExceptionGroup`.
+    #[test]
+    fn groups_print_and_derive_as_python_has_them() {
+        let classes = Classes::default();
+        let members = vec![
+            Rc::new(classes.raise(VALUE_ERROR, "x")),
+            Rc::new(classes.raise(KEY_ERROR, "k")),
+        ];
+        let g = classes.group("unhandled errors in a TaskGroup", members, false);
+        assert_eq!(
+            g.text(),
+            "ExceptionGroup: unhandled errors in a TaskGroup (2 sub-exceptions)"
+        );
+        struct Repr(Exception);
+        impl fmt::Display for Repr {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.repr(f)
+            }
+        }
+        assert_eq!(
+            Repr(g).to_string(),
+            "ExceptionGroup('unhandled errors in a TaskGroup', [ValueError('x'), KeyError('k')])"
+        );
+        let wrapped = classes.group("", vec![Rc::new(Exception::timeout())], true);
+        assert_eq!(wrapped.text(), "ExceptionGroup:  (1 sub-exception)");
+        assert_eq!(
+            Repr(wrapped).to_string(),
+            "ExceptionGroup('', (TimeoutError(),))"
+        );
+        assert!(classes.is_a(EXCEPTION_GROUP, EXCEPTION));
+        assert!(classes.is_a(EXCEPTION_GROUP, BASE_EXCEPTION_GROUP));
+        assert!(!classes.is_a(BASE_EXCEPTION_GROUP, EXCEPTION));
+        assert!(Classes::builtin_is_a(EXCEPTION_GROUP, BASE_EXCEPTION_GROUP));
+        let base = classes.group("", vec![Rc::new(Exception::cancelled())], false);
+        assert_eq!(base.class, BASE_EXCEPTION_GROUP);
+    }
+
+    /// `except*`'s split, against what CPython printed for the same groups:
+    /// `ExceptionGroup('g', [TypeError('b'), ExceptionGroup('h',
+    /// [ValueError('c'), TypeError('d')])])` split by `ValueError` gives
+    /// `ExceptionGroup('g', [ExceptionGroup('h', [ValueError('c')])])` and
+    /// the rest `ExceptionGroup('g', [TypeError('b'), ExceptionGroup('h',
+    /// [TypeError('d')])])`; a group that matches whole is taken whole.
+    #[test]
+    fn split_keeps_the_shape_of_nested_groups() {
+        let classes = Classes::default();
+        let type_error = classes.find("TypeError").unwrap();
+        let e = |class, m: &str| Rc::new(classes.raise(class, m));
+        let inner = classes.group("h", vec![e(VALUE_ERROR, "c"), e(type_error, "d")], false);
+        let outer = Rc::new(classes.group("g", vec![e(type_error, "b"), Rc::new(inner)], false));
+        let values = Catch {
+            classes: vec![VALUE_ERROR],
+            ..Catch::default()
+        };
+        struct Repr(Rc<Exception>);
+        impl fmt::Display for Repr {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.repr(f)
+            }
+        }
+        let (taken, rest) = classes.split(&values, &outer);
+        assert_eq!(
+            Repr(taken.unwrap()).to_string(),
+            "ExceptionGroup('g', [ExceptionGroup('h', [ValueError('c')])])"
+        );
+        assert_eq!(
+            Repr(rest.unwrap()).to_string(),
+            "ExceptionGroup('g', [TypeError('b'), ExceptionGroup('h', [TypeError('d')])])"
+        );
+        let everything = Catch {
+            classes: vec![EXCEPTION],
+            ..Catch::default()
+        };
+        let (taken, rest) = classes.split(&everything, &outer);
+        assert!(Rc::ptr_eq(&taken.unwrap(), &outer));
+        assert!(rest.is_none());
+        let keys = Catch {
+            classes: vec![KEY_ERROR],
+            ..Catch::default()
+        };
+        let (taken, rest) = classes.split(&keys, &outer);
+        assert!(taken.is_none());
+        assert!(Rc::ptr_eq(&rest.unwrap(), &outer));
+    }
 }

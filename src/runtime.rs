@@ -1004,7 +1004,13 @@ impl Sim {
     pub(crate) fn uncancel(&self, id: TaskId) -> u32 {
         let mut tasks = self.tasks.borrow_mut();
         let slot = &mut tasks[id as usize];
-        slot.cancels = slot.cancels.saturating_sub(1);
+        if slot.cancels == 0 {
+            return 0;
+        }
+        slot.cancels -= 1;
+        if slot.cancels == 0 && self.model.python.uncancel_forgets_cancel() {
+            slot.cancel_at_wait = false;
+        }
         slot.cancels
     }
 
