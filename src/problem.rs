@@ -264,7 +264,7 @@ pub(crate) enum Problem {
     StarCatch {
         name: String,
     },
-    /// A task group's name is a handle's too.
+    /// A task group's name is a handle's, a variable's or a future's too.
     TaskGroupNameTaken {
         name: String,
     },
@@ -863,7 +863,7 @@ impl Problem {
                 }),
             ),
             Problem::TaskGroupNameTaken { name } => (
-                format!("the task group `{name}` has the name of a handle"),
+                format!("the task group `{name}` has the name of a handle, variable or future"),
                 None,
                 Some("give the task group a name of its own".into()),
             ),

@@ -602,7 +602,7 @@ steps = [
 "#;
     std::fs::write(dir.path().join("group.toml"), text).unwrap();
     let ran = run(dir.path(), &["run", "--summary", "group.toml"]);
-    assert_eq!(ran.code, 1, "{}", ran.err);
+    assert_eq!(ran.code, 0, "{}", ran.err);
     assert!(ran.out.contains("100000 cancelled"), "{}", ran.out);
     assert!(ran.took < Duration::from_secs(30), "{:?}", ran.took);
 }

@@ -694,7 +694,8 @@ impl Validator<'_> {
     ) -> Option<Step> {
         let name = self.r.string(v, "`task_group`")?.to_owned();
         let mut ok = true;
-        if scope.has_handle(&name) || self.globals.future(&name).is_some() {
+        let taken = scope.has_handle(&name) || scope.has_var(&name);
+        if taken || self.globals.future(&name).is_some() {
             ok = false;
             let name = name.clone();
             self.r.error(v.span(), Problem::TaskGroupNameTaken { name });
