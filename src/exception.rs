@@ -299,16 +299,16 @@ impl Classes {
         if matched.is_empty() {
             return (None, Some(e.clone()));
         }
-        let part = |members: Vec<Rc<Exception>>| {
-            (!members.is_empty()).then(|| self.regroup(e, members, group.wrapped))
-        };
+        let part =
+            |members: Vec<Rc<Exception>>| (!members.is_empty()).then(|| self.regroup(e, members));
         (part(matched), part(rest))
     }
 
-    /// A group like `e` (its message and its kind of list) of `members`.
-    fn regroup(&self, e: &Exception, members: Vec<Rc<Exception>>, wrapped: bool) -> Rc<Exception> {
+    /// A group like `e` (its message) of `members`, as `derive` makes the
+    /// parts of a split (with a list, whatever `e` was made with).
+    fn regroup(&self, e: &Exception, members: Vec<Rc<Exception>>) -> Rc<Exception> {
         let message = e.arg.as_deref().unwrap_or_default();
-        Rc::new(self.group(message, members, wrapped))
+        Rc::new(self.group(message, members, false))
     }
 }
 

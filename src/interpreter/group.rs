@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use super::Ctx;
-use crate::exception::{Catch, RUNTIME_ERROR};
+use crate::exception::{Catch, Exception, RUNTIME_ERROR};
 use crate::model::{Bind, Start};
 use crate::program::{Blocks, Completion, Suspension};
 use crate::runtime::{Callback, Member, Raise, State, Waiter, Waiting};
@@ -165,7 +165,7 @@ impl Ctx {
         &self,
         catch: &Catch,
         raise: &Raise,
-    ) -> Option<(Raise, Option<Rc<crate::exception::Exception>>)> {
+    ) -> Option<(Raise, Option<Rc<Exception>>)> {
         let classes = &self.sim.model().classes;
         let e = raise.exception();
         if e.group.is_none() {
@@ -183,7 +183,7 @@ impl Ctx {
     pub(super) fn star_raised(
         &self,
         ending: Completion,
-        rest: Option<Rc<crate::exception::Exception>>,
+        rest: Option<Rc<Exception>>,
     ) -> Completion {
         let Some(rest) = rest else { return ending };
         match ending {
