@@ -23,6 +23,10 @@ pub(crate) const QUEUE_EMPTY: ClassId = 32;
 /// scenario-run's own: a task whose `after` rule can no longer be met. A
 /// scenario cannot name it.
 pub(crate) const SKIPPED: ClassId = 34;
+/// `ExceptionGroup`: an `Exception` and a `BaseExceptionGroup` too (its
+/// one class with two bases, which [`Classes::is_a`] knows).
+pub(crate) const EXCEPTION_GROUP: ClassId = 35;
+pub(crate) const BASE_EXCEPTION_GROUP: ClassId = 36;
 
 /// A builtin class: its name, its base, and how Python names it.
 struct Builtin {
@@ -46,7 +50,9 @@ const fn from_asyncio(name: &'static str, python: &'static str, base: ClassId) -
 /// Python's classes a scenario can name (those made from one message),
 /// asyncio's, and scenario-run's `Skipped`, with their bases as CPython
 /// 3.11 to 3.13 define them. `BaseException` is its own base.
-const BUILTINS: [Builtin; 35] = [
+/// `ExceptionGroup` derives from `Exception` here, and from
+/// `BaseExceptionGroup` through [`Classes::is_a`].
+const BUILTINS: [Builtin; 37] = [
     builtin("BaseException", 0),
     builtin("Exception", 0),
     from_asyncio("CancelledError", "asyncio.CancelledError", 0),
@@ -82,6 +88,8 @@ const BUILTINS: [Builtin; 35] = [
     from_asyncio("QueueEmpty", "asyncio.QueueEmpty", 1),
     from_asyncio("BrokenBarrierError", "asyncio.BrokenBarrierError", 23),
     builtin("Skipped", 1),
+    builtin("ExceptionGroup", 1),
+    builtin("BaseExceptionGroup", 0),
 ];
 
 /// How many classes are builtin: the scenario's own come after.
@@ -189,8 +197,18 @@ impl Classes {
         &self.own
     }
 
+    /// Whether a class is a group of exceptions (`ExceptionGroup`,
+    /// `BaseExceptionGroup`): made from a message and a list, never from one
+    /// message, so a scenario catches them but never raises them itself.
+    pub(crate) fn is_group(class: ClassId) -> bool {
+        matches!(class, EXCEPTION_GROUP | BASE_EXCEPTION_GROUP)
+    }
+
     /// Whether a builtin class derives from `ancestor` (a builtin too).
     pub(crate) fn builtin_is_a(mut class: ClassId, ancestor: ClassId) -> bool {
+        if class == EXCEPTION_GROUP && ancestor == BASE_EXCEPTION_GROUP {
+            return true;
+        }
         loop {
             if class == ancestor {
                 return true;
@@ -211,6 +229,9 @@ impl Classes {
 
     /// Whether `class` is `ancestor` or derives from it (`issubclass`).
     pub(crate) fn is_a(&self, class: ClassId, ancestor: ClassId) -> bool {
+        if class == EXCEPTION_GROUP && ancestor == BASE_EXCEPTION_GROUP {
+            return true;
+        }
         let (c, a) = (self.spans[class as usize], self.spans[ancestor as usize]);
         a.0 <= c.0 && c.1 <= a.1
     }
@@ -231,6 +252,7 @@ impl Classes {
             class,
             name: self.name(class).clone(),
             arg: None,
+            group: None,
         }
     }
 
@@ -240,8 +262,78 @@ impl Classes {
             class,
             name: self.name(class).clone(),
             arg: Some(Rc::from(message)),
+            group: None,
         }
     }
+
+    /// A group of exceptions with its message, as `BaseExceptionGroup(message,
+    /// members)` makes it: an `ExceptionGroup` when every member is an
+    /// `Exception`, else a `BaseExceptionGroup`. `wrapped`: made by `except*`
+    /// around one exception that was not a group (Python shows its members
+    /// as a tuple then).
+    pub(crate) fn group(
+        &self,
+        message: &str,
+        members: Vec<Rc<Exception>>,
+        wrapped: bool,
+    ) -> Exception {
+        let all_exceptions = members.iter().all(|m| self.is_a(m.class, EXCEPTION));
+        let class = match all_exceptions {
+            true => EXCEPTION_GROUP,
+            false => BASE_EXCEPTION_GROUP,
+        };
+        Exception {
+            class,
+            name: self.name(class).clone(),
+            arg: Some(Rc::from(message)),
+            group: Some(Rc::new(Group { members, wrapped })),
+        }
+    }
+
+    /// `except*`'s split of `e` by `catch`: the part it matches and the
+    /// rest, each `None` when empty. A group that matches as a whole is
+    /// matched whole, as `BaseExceptionGroup.split` does; otherwise its
+    /// members are split, nested groups keeping their shape. An exception
+    /// that is not a group is matched whole or not at all.
+    pub(crate) fn split(&self, catch: &Catch, e: &Rc<Exception>) -> Split {
+        if self.catches(catch, e.class) {
+            return (Some(e.clone()), None);
+        }
+        let Some(group) = &e.group else {
+            return (None, Some(e.clone()));
+        };
+        let (mut matched, mut rest) = (Vec::new(), Vec::new());
+        for member in &group.members {
+            let (m, r) = self.split(catch, member);
+            matched.extend(m);
+            rest.extend(r);
+        }
+        if matched.is_empty() {
+            return (None, Some(e.clone()));
+        }
+        let part =
+            |members: Vec<Rc<Exception>>| (!members.is_empty()).then(|| self.regroup(e, members));
+        (part(matched), part(rest))
+    }
+
+    /// A group like `e` (its message) of `members`, as `derive` makes the
+    /// parts of a split (with a list, whatever `e` was made with).
+    fn regroup(&self, e: &Exception, members: Vec<Rc<Exception>>) -> Rc<Exception> {
+        let message = e.arg.as_deref().unwrap_or_default();
+        Rc::new(self.group(message, members, false))
+    }
+}
+
+/// What `except*` takes from an exception, and what it leaves.
+pub(crate) type Split = (Option<Rc<Exception>>, Option<Rc<Exception>>);
+
+/// The members of a group of exceptions.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Group {
+    pub(crate) members: Vec<Rc<Exception>>,
+    /// Made by `except*` around a lone exception: its members print as a
+    /// tuple.
+    pub(crate) wrapped: bool,
 }
 
 /// How Python's code names a class: builtin, from asyncio, or the class
@@ -273,6 +365,8 @@ pub(crate) struct Exception {
     pub(crate) class: ClassId,
     pub(crate) name: Rc<str>,
     pub(crate) arg: Option<Rc<str>>,
+    /// A group's members (`ExceptionGroup`), in order.
+    pub(crate) group: Option<Rc<Group>>,
 }
 
 impl Exception {
@@ -282,6 +376,7 @@ impl Exception {
             class: TIMEOUT_ERROR,
             name: Rc::from("TimeoutError"),
             arg: None,
+            group: None,
         }
     }
 
@@ -291,12 +386,20 @@ impl Exception {
             class: CANCELLED_ERROR,
             name: Rc::from("CancelledError"),
             arg: Some(Rc::from("")),
+            group: None,
         }
     }
 
     /// Python's `str()`: its argument; a `KeyError`'s quoted, as Python
-    /// prints a missing key.
+    /// prints a missing key; a group's message and how many it holds
+    /// (`unhandled errors in a TaskGroup (2 sub-exceptions)`).
     pub(crate) fn write_str(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(group) = &self.group {
+            let n = group.members.len();
+            let s = if n == 1 { "" } else { "s" };
+            let message = self.arg.as_deref().unwrap_or_default();
+            return write!(f, "{message} ({n} sub-exception{s})");
+        }
         match &self.arg {
             None => Ok(()),
             Some(arg) if self.class == KEY_ERROR => crate::quote::write_quoted(f, arg),
@@ -322,6 +425,22 @@ impl Exception {
     pub(crate) fn repr(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)?;
         f.write_str("(")?;
+        if let Some(group) = &self.group {
+            crate::quote::write_quoted(f, self.arg.as_deref().unwrap_or_default())?;
+            let (open, close) = match group.wrapped {
+                true => ("(", ",))"),
+                false => ("[", "])"),
+            };
+            f.write_str(", ")?;
+            f.write_str(open)?;
+            for (i, member) in group.members.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                member.repr(f)?;
+            }
+            return f.write_str(close);
+        }
         if let Some(arg) = &self.arg {
             crate::quote::write_quoted(f, arg)?;
         }
@@ -351,6 +470,9 @@ mod tests {
             (CANCELLED_ERROR, "CancelledError"),
             (KEY_ERROR, "KeyError"),
             (TIMEOUT_ERROR, "TimeoutError"),
+            (RUNTIME_ERROR, "RuntimeError"),
+            (EXCEPTION_GROUP, "ExceptionGroup"),
+            (BASE_EXCEPTION_GROUP, "BaseExceptionGroup"),
             (VALUE_ERROR, "ValueError"),
             (RUNTIME_ERROR, "RuntimeError"),
             (INVALID_STATE_ERROR, "InvalidStateError"),
@@ -421,5 +543,94 @@ mod tests {
             Repr(Exception::cancelled()).to_string(),
             "CancelledError('')"
         );
+    }
+
+    /// A group prints as CPython prints `ExceptionGroup`: its message and
+    /// count, and a repr of its members (a tuple when `except*` wrapped a
+    /// lone exception); `ExceptionGroup` is an `Exception` and a
+    /// `BaseExceptionGroup`; a group of a `CancelledError` is a
+    /// `BaseExceptionGroup`.
+    #[test]
+    fn groups_print_and_derive_as_python_has_them() {
+        let classes = Classes::default();
+        let members = vec![
+            Rc::new(classes.raise(VALUE_ERROR, "x")),
+            Rc::new(classes.raise(KEY_ERROR, "k")),
+        ];
+        let g = classes.group("unhandled errors in a TaskGroup", members, false);
+        assert_eq!(
+            g.text(),
+            "ExceptionGroup: unhandled errors in a TaskGroup (2 sub-exceptions)"
+        );
+        struct Repr(Exception);
+        impl fmt::Display for Repr {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.repr(f)
+            }
+        }
+        assert_eq!(
+            Repr(g).to_string(),
+            "ExceptionGroup('unhandled errors in a TaskGroup', [ValueError('x'), KeyError('k')])"
+        );
+        let wrapped = classes.group("", vec![Rc::new(Exception::timeout())], true);
+        assert_eq!(wrapped.text(), "ExceptionGroup:  (1 sub-exception)");
+        assert_eq!(
+            Repr(wrapped).to_string(),
+            "ExceptionGroup('', (TimeoutError(),))"
+        );
+        assert!(classes.is_a(EXCEPTION_GROUP, EXCEPTION));
+        assert!(classes.is_a(EXCEPTION_GROUP, BASE_EXCEPTION_GROUP));
+        assert!(!classes.is_a(BASE_EXCEPTION_GROUP, EXCEPTION));
+        assert!(Classes::builtin_is_a(EXCEPTION_GROUP, BASE_EXCEPTION_GROUP));
+        let base = classes.group("", vec![Rc::new(Exception::cancelled())], false);
+        assert_eq!(base.class, BASE_EXCEPTION_GROUP);
+    }
+
+    /// `except*`'s split, against what CPython printed for the same groups:
+    /// `ExceptionGroup('g', [TypeError('b'), ExceptionGroup('h',
+    /// [ValueError('c'), TypeError('d')])])` split by `ValueError` gives
+    /// `ExceptionGroup('g', [ExceptionGroup('h', [ValueError('c')])])` and
+    /// the rest `ExceptionGroup('g', [TypeError('b'), ExceptionGroup('h',
+    /// [TypeError('d')])])`; a group that matches whole is taken whole.
+    #[test]
+    fn split_keeps_the_shape_of_nested_groups() {
+        let classes = Classes::default();
+        let type_error = classes.find("TypeError").unwrap();
+        let e = |class, m: &str| Rc::new(classes.raise(class, m));
+        let inner = classes.group("h", vec![e(VALUE_ERROR, "c"), e(type_error, "d")], false);
+        let outer = Rc::new(classes.group("g", vec![e(type_error, "b"), Rc::new(inner)], false));
+        let values = Catch {
+            classes: vec![VALUE_ERROR],
+            ..Catch::default()
+        };
+        struct Repr(Rc<Exception>);
+        impl fmt::Display for Repr {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.repr(f)
+            }
+        }
+        let (taken, rest) = classes.split(&values, &outer);
+        assert_eq!(
+            Repr(taken.unwrap()).to_string(),
+            "ExceptionGroup('g', [ExceptionGroup('h', [ValueError('c')])])"
+        );
+        assert_eq!(
+            Repr(rest.unwrap()).to_string(),
+            "ExceptionGroup('g', [TypeError('b'), ExceptionGroup('h', [TypeError('d')])])"
+        );
+        let everything = Catch {
+            classes: vec![EXCEPTION],
+            ..Catch::default()
+        };
+        let (taken, rest) = classes.split(&everything, &outer);
+        assert!(Rc::ptr_eq(&taken.unwrap(), &outer));
+        assert!(rest.is_none());
+        let keys = Catch {
+            classes: vec![KEY_ERROR],
+            ..Catch::default()
+        };
+        let (taken, rest) = classes.split(&keys, &outer);
+        assert!(taken.is_none());
+        assert!(Rc::ptr_eq(&rest.unwrap(), &outer));
     }
 }

@@ -63,7 +63,7 @@ fn ident(name: &str) -> String {
 }
 
 /// Names the prelude defines.
-const HELPERS: [&str; 54] = [
+const HELPERS: [&str; 55] = [
     "priority_of",
     "ticket",
     "Instance",
@@ -118,6 +118,7 @@ const HELPERS: [&str; 54] = [
     "SOURCES",
     "Arrivals",
     "Users",
+    "in_group",
 ];
 
 /// A Python string literal.
@@ -214,6 +215,8 @@ fn literal(v: &Value) -> String {
 fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
     for step in steps {
         let bound: Vec<Sym> = match step {
+            // A task group's name is the group itself, not a list.
+            Step::Spawn { bind, .. } if bind.in_task_group => bind.as_.into_iter().collect(),
             Step::Spawn { bind, .. } => bind.as_.into_iter().chain(bind.into).collect(),
             Step::Wait { .. } => vec![sym::DONE, sym::PENDING],
             // An `each` loop's handle is the loop's own, not a group.
@@ -229,6 +232,7 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::Timeout { .. }
             | Step::Cancel(_)
             | Step::Try { .. }
+            | Step::TaskGroup { .. }
             | Step::With { .. }
             | Step::Acquire(_)
             | Step::Release(_)
@@ -393,10 +397,18 @@ STARTED = []  # every task, in the order it was created
 DONE_CALLBACKS = {}  # a task's `on_done` steps, added as it is created
 
 
-def start(body, task, i=0, replica=-1, **args):
-    """asyncio.create_task for one instance of a task."""
+def start(body, task, i=0, replica=-1, in_group=None, **args):
+    """asyncio.create_task for one instance of a task, or the create_task of
+    the task group `in_group`."""
     me = Instance(task, i, replica)
-    started = asyncio.create_task(body(me, **args), name=me.name)
+    if in_group is None:
+        started = asyncio.create_task(body(me, **args), name=me.name)
+    else:
+        try:
+            started = in_group.create_task(body(me, **args), name=me.name)
+        except RuntimeError:
+            Instance.started[task] -= 1  # no task was made: none is numbered
+            raise
     if task in DONE_CALLBACKS:
         started.add_done_callback(DONE_CALLBACKS[task])
     if task in DAEMONS:
@@ -1159,6 +1171,17 @@ impl Writer<'_> {
                 let e = self.expr(e);
                 self.line(&format!("return {e}"));
             }
+            Step::Spawn { start, bind } if bind.in_task_group => {
+                let group = bind.into.map(|g| self.sym(g));
+                let tasks = self.start_expr_in(start, group.as_deref());
+                match bind.as_ {
+                    Some(h) => {
+                        let h = self.sym(h);
+                        self.line(&format!("{h} = {tasks}"));
+                    }
+                    None => self.line(&tasks),
+                }
+            }
             Step::Spawn { start, bind } => {
                 let tasks = self.start_expr(start);
                 match (bind.as_, bind.into) {
@@ -1268,7 +1291,13 @@ impl Writer<'_> {
                 except,
                 finally,
                 catch,
-            } => self.try_step(body, except, finally, catch),
+                star,
+            } => self.try_step(body, except, finally, catch, *star),
+            Step::TaskGroup { name, body } => {
+                let tg = self.sym(*name);
+                self.line(&format!("async with asyncio.TaskGroup() as {tg}:"));
+                self.nested(body);
+            }
             Step::With { sem, body } => {
                 let s = ident(&self.model.semaphores[*sem as usize].name);
                 self.line(&format!("async with {s}:"));
@@ -1470,13 +1499,29 @@ impl Writer<'_> {
         caught
     }
 
-    fn try_step(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: &Catch) {
+    fn try_step(
+        &mut self,
+        body: &[Step],
+        except: &[Step],
+        finally: &[Step],
+        catch: &Catch,
+        star: bool,
+    ) {
         self.line("try:");
         self.nested(body);
         let err = self.sym(sym::ERROR);
-        let caught = self.except_clauses(catch);
+        let caught = match star {
+            // Classes only (and `timeout`), as validation allows.
+            true => {
+                let timeout = catch.timeout.then(|| "TimeoutError".to_owned());
+                let classes = catch.classes.iter().map(|&c| self.class(c));
+                timeout.into_iter().chain(classes).collect()
+            }
+            false => self.except_clauses(catch),
+        };
+        let except_ = if star { "except*" } else { "except" };
         if !caught.is_empty() {
-            self.line(&format!("except ({}) as caught:", caught.join(", ")));
+            self.line(&format!("{except_} ({}) as caught:", caught.join(", ")));
             self.depth += 1;
             self.line(&format!("{err} = caught"));
             self.block(except);
@@ -1547,11 +1592,20 @@ impl Writer<'_> {
 
     /// The tasks a `spawn` starts, as a list expression.
     fn start_expr(&self, start: &Start) -> String {
+        self.start_expr_in(start, None)
+    }
+
+    /// The tasks a `spawn` starts, in the task group `group` if given
+    /// (`group.create_task`), as a list expression.
+    fn start_expr_in(&self, start: &Start, group: Option<&str>) -> String {
         let def = &self.model.tasks[start.def as usize];
         let f = self.task_fn(start.def);
         let name = name_literal(&def.name);
         let count = start.count.unwrap_or(def.count);
-        let args = self.start_args(start, start.count.is_some());
+        let mut args = self.start_args(start, start.count.is_some());
+        if let Some(g) = group {
+            args = format!(", in_group={g}{args}");
+        }
         if count == 1 && start.count.is_none() {
             format!("[start({f}, {name}{args})]")
         } else {

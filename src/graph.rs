@@ -89,6 +89,9 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
     };
     for step in steps {
         match step {
+            Step::Spawn { start: s, bind } if bind.in_task_group => {
+                start(out, s, "spawns in a task group")
+            }
             Step::Spawn { start: s, .. } => start(out, s, "spawns"),
             Step::Call(s) => start(out, s, "calls"),
             Step::Await(t) => target(out, t, "awaits"),
@@ -118,6 +121,7 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             | Step::Timeout { .. }
             | Step::Cancel(_)
             | Step::Try { .. }
+            | Step::TaskGroup { .. }
             | Step::Release(_)
             | Step::TaskDone(_)
             | Step::Join(_)

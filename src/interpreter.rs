@@ -26,6 +26,7 @@ use crate::trace::Gauge;
 use crate::trigger;
 use crate::value::Value;
 
+mod group;
 mod machine;
 
 /// The interpreter's entry points, as the loop calls them (the loop does not
@@ -131,6 +132,11 @@ fn started(sim: &Sim, id: TaskId, detail: String) -> u64 {
 
 /// Ends a task: says how, and schedules its done callbacks.
 fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
+    // A task that cancelled itself and then returned is cancelled.
+    let outcome = match outcome {
+        Ok(_) if sim.take_cancel_at_wait(id) => Err(Raise::Cancelled),
+        other => other,
+    };
     if sim.tracing() {
         let (kind, detail) = match &outcome {
             Ok(Value::None) => ("done", String::new()),
@@ -697,6 +703,7 @@ impl Ctx {
             | Step::WaitFor { .. }
             | Step::Timeout { .. }
             | Step::Try { .. }
+            | Step::TaskGroup { .. }
             | Step::With { .. }
             | Step::Acquire(_)
             | Step::Put { .. }

@@ -52,6 +52,7 @@ mod suggest;
 mod summary;
 mod sweep_html;
 mod task;
+mod task_group;
 mod template;
 mod thresholds;
 mod trace;

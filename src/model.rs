@@ -450,6 +450,14 @@ pub(crate) enum Step {
         except: Vec<Step>,
         finally: Vec<Step>,
         catch: Catch,
+        /// `except_star`: the handler is `except*`, taking from a group of
+        /// exceptions the part `catch` matches.
+        star: bool,
+    },
+    /// `async with asyncio.TaskGroup() as NAME:` around `body`.
+    TaskGroup {
+        name: Sym,
+        body: Vec<Step>,
     },
     With {
         sem: SemId,
@@ -537,6 +545,7 @@ impl Step {
             Step::Timeout { absolute: true, .. } => Verb::TimeoutAt,
             Step::Cancel(_) => Verb::Cancel,
             Step::Try { .. } => Verb::Try,
+            Step::TaskGroup { .. } => Verb::TaskGroup,
             Step::With { .. } => Verb::With,
             Step::Acquire(_) => Verb::Acquire,
             Step::Release(_) => Verb::Release,
@@ -566,6 +575,7 @@ impl Step {
     pub(crate) fn children(&self) -> Vec<&[Step]> {
         match self {
             Step::Timeout { body, .. }
+            | Step::TaskGroup { body, .. }
             | Step::With { body, .. }
             | Step::Consume { body, .. }
             | Step::Repeat { body, .. }
@@ -590,6 +600,9 @@ pub(crate) struct Bind {
     pub(crate) as_: Option<Sym>,
     /// `into = "g"`: the new tasks join group `g`.
     pub(crate) into: Option<Sym>,
+    /// `into` names a task group the step is inside: the tasks are made by
+    /// its `create_task` (and no handle holds them unless `as` does).
+    pub(crate) in_task_group: bool,
 }
 
 #[cfg(test)]

@@ -284,6 +284,36 @@ pub(crate) enum Problem {
     RaiseOutsideExcept {
         in_finally: bool,
     },
+    /// A bare `raise` whose innermost handler is an `except*`.
+    RaiseInExceptStar,
+    /// `return` or `break` leaving an `except*` handler (a SyntaxError in
+    /// Python).
+    LeavesExceptStar {
+        verb: &'static str,
+    },
+    /// A `try` with both `except` and `except_star`.
+    ExceptAndExceptStar,
+    /// An `except_star` whose `catch` names what `except*` cannot take.
+    StarCatch {
+        name: String,
+    },
+    /// A task group's name is a handle's, a variable's or a future's too.
+    TaskGroupNameTaken {
+        name: String,
+    },
+    /// A task group inside another of the same name.
+    TaskGroupNested {
+        name: String,
+    },
+    /// `into` a task group from outside its block.
+    IntoTaskGroupOutside {
+        name: String,
+    },
+    /// A task group's class raised by `fail` or used as a base.
+    GroupNotRaised {
+        name: String,
+        what: &'static str,
+    },
     UnknownCheckState {
         name: String,
         suggestion: Option<Suggestion>,
@@ -894,6 +924,68 @@ impl Problem {
                     false => "not inside an `except = [...]`".into(),
                 }),
                 Some("to raise a new exception, use `{ fail = \"...\", type = \"...\" }`".into()),
+            ),
+            Problem::RaiseInExceptStar => (
+                "a bare `raise` in an `except_star` handler".into(),
+                Some("its innermost handler is `except*`".into()),
+                Some(
+                    "leave the handler to have the part it took handled; to raise \
+                     another exception, use `{ fail = \"...\", type = \"...\" }`"
+                        .into(),
+                ),
+            ),
+            Problem::LeavesExceptStar { verb } => (
+                format!("`{verb}` cannot leave an `except_star` handler"),
+                Some("inside `except_star = [...]`".into()),
+                Some(
+                    "Python forbids `break`, `continue` and `return` in an `except*` \
+                     block; set a variable and act on it after the `try`"
+                        .into(),
+                ),
+            ),
+            Problem::ExceptAndExceptStar => (
+                "a `try` with both `except` and `except_star`".into(),
+                None,
+                Some("Python's `try` has `except` clauses or `except*` clauses, not both".into()),
+            ),
+            Problem::StarCatch { name } => (
+                format!("`except_star` cannot catch `{name}`"),
+                None,
+                Some(match name.as_str() {
+                    "ExceptionGroup" | "BaseExceptionGroup" => {
+                        "`except*` takes exceptions out of a group: name the classes of its \
+                         members, or catch the whole group with `except`"
+                            .into()
+                    }
+                    _ => "name exception classes (`catch = [\"ValueError\"]`, \
+                          `[\"Exception\"]`), or `timeout`"
+                        .into(),
+                }),
+            ),
+            Problem::TaskGroupNameTaken { name } => (
+                format!("the task group `{name}` has the name of a handle, variable or future"),
+                None,
+                Some("give the task group a name of its own".into()),
+            ),
+            Problem::TaskGroupNested { name } => (
+                format!("a task group `{name}` inside a task group of the same name"),
+                None,
+                Some("give the inner task group a name of its own".into()),
+            ),
+            Problem::IntoTaskGroupOutside { name } => (
+                format!("`into = \"{name}\"` outside the task group `{name}`"),
+                Some("not inside `{ task_group = ... }` of that name".into()),
+                Some(format!(
+                    "`{name}.create_task` is for the steps of its block; move the spawn \
+                     inside it"
+                )),
+            ),
+            Problem::GroupNotRaised { name, what } => (
+                format!("`{name}` cannot be {what}"),
+                None,
+                Some("a task group raises it, with its children's errors; catch it with \
+                      `catch`, or take its members with `except_star`"
+                    .into()),
             ),
             Problem::UnknownCheckState { name, suggestion } => (
                 format!("unknown state `{name}`"),

@@ -9,11 +9,14 @@
 use std::rc::Rc;
 
 use crate::clock::TimerKey;
+use crate::exception::Exception;
 use crate::model::{
-    Catch, DefId, EventId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef, Trigger,
+    Bind, Catch, DefId, EventId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef,
+    Trigger,
 };
 use crate::queue::Entry;
 use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
+use crate::task_group::TaskGroup;
 use crate::template::{Expr, Start};
 use crate::value::Value;
 
@@ -84,10 +87,20 @@ pub(crate) enum Op {
     CloseTimeout { after: u64, says: Says },
     /// Enter a `try` (a step): its body follows.
     Try,
+    /// Enter `async with asyncio.TaskGroup() as NAME:` (a step): its body
+    /// follows, up to its [`Op::ExitGroup`].
+    EnterGroup(Sym),
+    /// The group's `__aexit__`, entered at `at`: it waits for the children,
+    /// then goes on with what ended the body, or raises what the group
+    /// raises.
+    ExitGroup { at: u32 },
+    /// `NAME.create_task(...)` into a task group the step is inside.
+    CreateTask { start: Start, bind: Bind },
     /// The end of a `try`'s body: on to its `finally`, at `finally`.
     EndBody { finally: u32 },
-    /// The end of a `try`'s `except`: on to its `finally`.
-    EndExcept,
+    /// The end of a `try`'s `except`: on to its `finally` (an `except*`
+    /// raises there what it did not take).
+    EndExcept { star: bool },
     /// The end of a `try`'s `finally` (entered at `at`): on with what ended
     /// its body or `except` (after the `try`, or on out).
     EndFinally { at: u32 },
@@ -168,6 +181,8 @@ impl Op {
             | Op::Wait { .. }
             | Op::WaitFor { .. }
             | Op::Call(_)
+            | Op::CreateTask { .. }
+            | Op::EnterGroup(_)
             | Op::Reraise => true,
             Op::Acquire { step, .. } | Op::OpenTimeout { step, .. } => *step,
             Op::Try => true,
@@ -176,7 +191,8 @@ impl Op {
             | Op::Take { .. }
             | Op::CloseTimeout { .. }
             | Op::EndBody { .. }
-            | Op::EndExcept
+            | Op::EndExcept { .. }
+            | Op::ExitGroup { .. }
             | Op::EndFinally { .. }
             | Op::Upstream { .. }
             | Op::Attempt
@@ -217,7 +233,12 @@ pub(crate) enum RegionKind {
         body_end: u32,
         except_end: u32,
         catch: Catch,
+        /// Its handler is `except*`.
+        star: bool,
     },
+    /// A task group's block: what ends its body goes to its
+    /// [`Op::ExitGroup`] at `to`, which waits for the children.
+    Group,
 }
 
 /// A definition's steps, flattened.
@@ -350,7 +371,19 @@ impl Program {
                 except,
                 finally,
                 catch,
-            } => self.try_(body, except, finally, catch.clone()),
+                star,
+            } => self.try_(body, except, finally, catch.clone(), *star),
+            Step::TaskGroup { name, body } => {
+                let at = self.here();
+                self.emit(Op::EnterGroup(*name));
+                self.steps(body);
+                self.emit(Op::ExitGroup { at });
+                self.close(at, RegionKind::Group);
+            }
+            Step::Spawn { start, bind } if bind.in_task_group => self.emit(Op::CreateTask {
+                start: start.clone(),
+                bind: bind.clone(),
+            }),
             Step::Reraise => self.emit(Op::Reraise),
             Step::Acquire(sem) => self.emit(Op::Acquire {
                 sem: *sem,
@@ -477,7 +510,7 @@ impl Program {
         self.close(from, RegionKind::Timeout(says));
     }
 
-    fn try_(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: Catch) {
+    fn try_(&mut self, body: &[Step], except: &[Step], finally: &[Step], catch: Catch, star: bool) {
         let at = self.here();
         self.emit(Op::Try);
         self.steps(body);
@@ -485,7 +518,7 @@ impl Program {
         self.emit(Op::EndBody { finally: 0 });
         self.steps(except);
         let except_end = self.here();
-        self.emit(Op::EndExcept);
+        self.emit(Op::EndExcept { star });
         if let Op::EndBody { finally } = &mut self.ops[body_end as usize] {
             *finally = except_end + 1;
         }
@@ -495,6 +528,7 @@ impl Program {
             body_end,
             except_end,
             catch,
+            star,
         };
         self.close(at, kind);
     }
@@ -586,6 +620,12 @@ pub(crate) struct Rest {
     pub(crate) upstream: Option<Vec<Member>>,
     /// The `call`s it is in, innermost last.
     pub(crate) calls: Vec<CallFrame>,
+    /// The task groups it is in, innermost last, each with what ended its
+    /// body when that was not its last step (an error, a `return`...).
+    pub(crate) groups: Vec<(Rc<TaskGroup>, Option<Completion>)>,
+    /// Per `except*` it is in, innermost last: the part of the exception it
+    /// did not take, raised again when its handler ends.
+    pub(crate) star_rest: Vec<Option<Rc<Exception>>>,
 }
 
 /// A task's variables and handles as an attempt starts from them.
@@ -752,6 +792,8 @@ pub(crate) enum Suspension {
     CancelWait(Box<CancelWait>),
     /// The end of one of its upstream tasks (a first-completed wait).
     Upstream(Box<WaitSet>),
+    /// Its task group's last child (`await self._on_completed_fut`).
+    Group(Rc<TaskGroup>),
     /// Nothing ever: a limit stopped the run.
     Frozen,
 }
@@ -915,7 +957,7 @@ steps = [
                     assert_eq!(steps[of.unwrap()].verb(), crate::verb::Verb::Repeat)
                 }
                 Op::Release(_) => assert_eq!(steps[of.unwrap()].verb(), crate::verb::Verb::With),
-                Op::Try | Op::EndBody { .. } | Op::EndExcept | Op::EndFinally { .. } => {
+                Op::Try | Op::EndBody { .. } | Op::EndExcept { .. } | Op::EndFinally { .. } => {
                     assert_eq!(steps[of.unwrap()].verb(), crate::verb::Verb::Try)
                 }
                 _ => {}

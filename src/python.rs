@@ -8,6 +8,13 @@
 //!   comes back a turn sooner.
 //! - `gather` of futures that are all done: 3.11 takes two turns of the
 //!   loop to return; 3.12 and later return at once.
+//! - `TaskGroup`'s exit: 3.11 and 3.12 take back the cancellation a failing
+//!   child asked of the parent before they wait for the children (so a
+//!   child failing during that wait leaves the parent's count at 1), 3.13
+//!   after; 3.13 also cancels the parent again when it raises its errors
+//!   while the parent is being cancelled from outside.
+//! - `Task.uncancel()` down to no cancellation forgets a cancellation the
+//!   task asked of itself and has not yet received (3.13).
 
 use std::fmt;
 
@@ -48,6 +55,23 @@ impl Python {
     /// `gather` of futures all done returns without suspending (3.12+).
     pub(crate) fn gather_done_at_once(self) -> bool {
         self >= Python::V3_12
+    }
+
+    /// A task group takes back its own cancellation of the parent after
+    /// waiting for the children (3.13), not before (3.11, 3.12).
+    pub(crate) fn group_uncancels_late(self) -> bool {
+        self >= Python::V3_13
+    }
+
+    /// `uncancel()` to 0 clears `_must_cancel` (3.13).
+    pub(crate) fn uncancel_forgets_cancel(self) -> bool {
+        self >= Python::V3_13
+    }
+
+    /// A task group raising its errors while the parent is being cancelled
+    /// from outside cancels the parent again, keeping its count (3.13).
+    pub(crate) fn group_recancels(self) -> bool {
+        self >= Python::V3_13
     }
 }
 

@@ -29,6 +29,7 @@ use crate::render::{Renderer, Tracer};
 use crate::rng::{Rng, name_hash};
 use crate::semaphore::Semaphore;
 use crate::summary::Summary;
+use crate::task_group::TaskGroup;
 use crate::trace::Event;
 use crate::value::Value;
 
@@ -54,6 +55,8 @@ pub(crate) enum Callback {
     /// A virtual user's instance ended: the user thinks, then starts the
     /// next (arrival source, user).
     UserDone(u32, u32),
+    /// `TaskGroup._on_task_done` of a child of the group.
+    Group(Rc<TaskGroup>, TaskId),
 }
 
 impl Callback {
@@ -273,6 +276,10 @@ pub(crate) struct TaskSlot {
     k: u32,
     state: State,
     must_cancel: bool,
+    /// A cancellation asked while it ran (of itself): delivered to what it
+    /// waits on next, as `Task.__step` does with `_must_cancel` once its
+    /// coroutine yields a future.
+    cancel_at_wait: bool,
     /// asyncio's `cancelling()` count.
     cancels: u32,
     /// Its step machine: where it is in its program, and what it waits for.
@@ -851,6 +858,7 @@ impl Sim {
                 k,
                 state: State::Pending,
                 must_cancel: false,
+                cancel_at_wait: false,
                 cancels: 0,
                 machine: Machine::new(vars),
                 turn: Cell::new(Turn::Queued),
@@ -1045,7 +1053,13 @@ impl Sim {
     pub(crate) fn uncancel(&self, id: TaskId) -> u32 {
         let mut tasks = self.tasks.borrow_mut();
         let slot = &mut tasks[id as usize];
-        slot.cancels = slot.cancels.saturating_sub(1);
+        if slot.cancels == 0 {
+            return 0;
+        }
+        slot.cancels -= 1;
+        if slot.cancels == 0 && self.model.python.uncancel_forgets_cancel() {
+            slot.cancel_at_wait = false;
+        }
         slot.cancels
     }
 
@@ -1120,19 +1134,37 @@ impl Sim {
 
     /// `task.cancel()`: false when the task already finished.
     pub(crate) fn cancel_task(self: &Rc<Self>, id: TaskId) -> bool {
-        let waiting = {
+        {
             let mut tasks = self.tasks.borrow_mut();
             let slot = &mut tasks[id as usize];
             if slot.state != State::Pending {
                 return false;
             }
             slot.cancels += 1;
-            slot.waiting.clone()
-        };
-        // `Task.cancel`: the future it waits on is cancelled, which wakes
-        // it. A task or gather that is done, or whose members are all done,
-        // cannot be: the cancellation waits for the wake-up already on its
-        // way (the done callbacks), and comes no sooner.
+            if slot.turn.get() == Turn::Running {
+                // It cancels itself: its next wait is cancelled.
+                slot.cancel_at_wait = true;
+                return true;
+            }
+        }
+        self.deliver_cancel(id);
+        true
+    }
+
+    /// Takes a cancellation task `id` asked of itself while it ran: its
+    /// turn left it waiting (it is delivered then, see
+    /// [`Sim::deliver_cancel`]), or it ended (a return becomes a
+    /// cancellation).
+    pub(crate) fn take_cancel_at_wait(&self, id: TaskId) -> bool {
+        std::mem::take(&mut self.tasks.borrow_mut()[id as usize].cancel_at_wait)
+    }
+
+    /// `Task.cancel`'s delivery: the future it waits on is cancelled, which
+    /// wakes it. A task or gather that is done, or whose members are all
+    /// done, cannot be: the cancellation waits for the wake-up already on
+    /// its way (the done callbacks), and comes no sooner.
+    pub(crate) fn deliver_cancel(self: &Rc<Self>, id: TaskId) {
+        let waiting = self.tasks.borrow()[id as usize].waiting.clone();
         let (forwarded, woken_anyway) = match waiting {
             Waiting::Member(Member::Task(child)) => (self.cancel_task(child), true),
             Waiting::Member(Member::Future(f)) => (self.cancel_future(f), true),
@@ -1148,7 +1180,6 @@ impl Sim {
                 self.wake_for(id, Some(What::Cancel));
             }
         }
-        true
     }
 
     fn cancel_gather(self: &Rc<Self>, g: &Gather) -> bool {
@@ -1230,6 +1261,56 @@ impl Sim {
             Callback::Wait(w, m) => self.wait_child_done(&w, m),
             Callback::OnDone(m) => (self.hooks.run_on_done)(self, m),
             Callback::UserDone(source, user) => self.user_done(source, user),
+            Callback::Group(g, child) => self.group_child_done(&g, child),
+        }
+    }
+
+    /// `TaskGroup._on_task_done`: a child of `g` is done. The parent's wait
+    /// for the last child ends; a child that failed adds its error and,
+    /// the first time, cancels the other children and the parent (whose
+    /// exit from the block takes that cancellation back).
+    fn group_child_done(self: &Rc<Self>, g: &TaskGroup, child: TaskId) {
+        g.pending.set(g.pending.get() - 1);
+        if g.pending.get() == 0
+            && let Some(w) = &*g.on_completed.borrow()
+        {
+            self.release(w);
+        }
+        let error = match self.outcome(Member::Task(child)) {
+            Some(Err(Raise::Cancelled)) | Some(Ok(_)) | None => return,
+            Some(Err(e)) => e,
+        };
+        g.errors.borrow_mut().push(error.exception());
+        if self.state(Member::Task(g.parent)) != State::Pending {
+            return;
+        }
+        if !g.aborting.get() && !g.parent_cancel_requested.get() {
+            if self.tracing() {
+                let others = g.pending.get();
+                let s = if others == 1 { "" } else { "s" };
+                let detail = format!(
+                    "{}: {} failed ({}); cancels {others} task{s} and the body",
+                    self.model.symbols[g.name as usize],
+                    self.task_name(child),
+                    error.message()
+                );
+                self.emit(self.task_event(g.parent, "group", detail));
+            }
+            self.abort_group(g);
+            g.parent_cancel_requested.set(true);
+            self.cancel_task(g.parent);
+        }
+    }
+
+    /// `TaskGroup._abort`: every child not yet done is cancelled, in the
+    /// order they were created.
+    pub(crate) fn abort_group(self: &Rc<Self>, g: &TaskGroup) {
+        g.aborting.set(true);
+        let children = g.children.borrow().clone();
+        for t in children {
+            if self.state(Member::Task(t)) == State::Pending {
+                self.cancel_task(t);
+            }
         }
     }
 

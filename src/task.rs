@@ -54,7 +54,12 @@ impl Raise {
 
     /// The exception as a value (a `gather` slot, an `except`'s `error`).
     pub(crate) fn to_value(&self) -> Value {
-        Value::Error(match self {
+        Value::Error(self.exception())
+    }
+
+    /// The exception itself (a member of a group).
+    pub(crate) fn exception(&self) -> Rc<Exception> {
+        match self {
             Raise::Error(e) => e.clone(),
             Raise::Timeout => Rc::new(Exception::timeout()),
             Raise::Cancelled => Rc::new(Exception::cancelled()),
@@ -62,8 +67,9 @@ impl Raise {
                 class: SKIPPED,
                 name: Rc::from("Exception"),
                 arg: Some(self.message()),
+                group: None,
             }),
-        })
+        }
     }
 }
 

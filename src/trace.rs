@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 25] = [
+pub(crate) const KINDS: [&str; 26] = [
     "created",
     "started",
     "log",
@@ -28,6 +28,7 @@ pub(crate) const KINDS: [&str; 25] = [
     "skipped",
     "retry",
     "attempt",
+    "group",
     "delayed",
 ];
 

@@ -24,6 +24,7 @@ pub(crate) enum Verb {
     TimeoutAt,
     Cancel,
     Try,
+    TaskGroup,
     With,
     Acquire,
     Release,
@@ -99,7 +100,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 37] = [
+    pub(crate) const ALL: [Verb; 38] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -116,6 +117,7 @@ impl Verb {
         Verb::TimeoutAt,
         Verb::Cancel,
         Verb::Try,
+        Verb::TaskGroup,
         Verb::With,
         Verb::Acquire,
         Verb::Release,
@@ -160,7 +162,8 @@ impl Verb {
             Verb::Timeout => about("timeout", &["do"], false),
             Verb::TimeoutAt => about("timeout_at", &["do"], false),
             Verb::Cancel => about("cancel", &[], true),
-            Verb::Try => about("try", &["except", "finally", "catch"], false),
+            Verb::Try => about("try", &["except", "except_star", "finally", "catch"], false),
+            Verb::TaskGroup => about("task_group", &["do"], false),
             Verb::With => about("with", &["do"], false),
             Verb::Acquire => about("acquire", &[], false),
             Verb::Release => about("release", &[], false),

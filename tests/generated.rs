@@ -6,7 +6,9 @@
 //! integer and float priorities) with several getters and putters, futures
 //! and tasks with callbacks, events set, cleared and awaited (by tasks and by
 //! a future's callback), loops, failures with a chance and a class, `catch`
-//! and `retry_on` by class, bare re-raises), with ties at equal instants on purpose.
+//! and `retry_on` by class, bare re-raises, task groups (nested, inside `try`,
+//! with failing and cancelled children, spawns into them from nested blocks)
+//! and `except_star`), with ties at equal instants on purpose.
 //! Each is run by scenario-run and, exported, by CPython under the virtual
 //! clock; the logged lines and their nanoseconds must agree.
 //!
@@ -76,6 +78,10 @@ struct Body {
     lines: usize,
     /// Items put so far, so that each item says which put it was.
     puts: usize,
+    /// The task groups the step being written is inside.
+    groups: Vec<String>,
+    /// Task groups opened so far (for their names).
+    opened: usize,
 }
 
 fn scenario(g: &mut Gen) -> String {
@@ -155,6 +161,8 @@ fn scenario(g: &mut Gen) -> String {
             handles: Vec::new(),
             lines: 0,
             puts: 0,
+            groups: Vec::new(),
+            opened: 0,
         };
         let n = 1 + g.below(5);
         let steps = steps(g, &s, &mut body, n, 0);
@@ -210,7 +218,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
-        let choice = g.below(26);
+        let choice = g.below(29);
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
@@ -231,7 +239,11 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let many = g.chance(25);
                 let count = if many { ", count = 2" } else { "" };
                 b.handles.push((h.clone(), !many));
-                format!("{{ spawn = \"t{t}\", as = \"{h}\"{count} }}")
+                let into = match b.groups.is_empty() || g.chance(30) {
+                    true => String::new(),
+                    false => format!(", into = \"{}\"", g.pick(&groups(b))),
+                };
+                format!("{{ spawn = \"t{t}\", as = \"{h}\"{count}{into} }}")
             }
             5 if !b.handles.is_empty() => {
                 let (h, _) = b.handles[g.below(b.handles.len())].clone();
@@ -433,6 +445,66 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 format!("{{ timeout = \"{t}\", do = [{{ await = \"e\" }}] }}")
             }
             23 => "{ await = \"e\" }".into(),
+            26 | 27 if compound && !later.is_empty() => {
+                // A task group: a few tasks into it, then other steps
+                // (which may spawn into it, or open another group).
+                let name = format!("tg{}", b.opened);
+                b.opened += 1;
+                let pad = "  ".repeat(depth + 2);
+                let mut inner = String::new();
+                for _ in 0..1 + g.below(3) {
+                    let t = later.start + g.below(later.len());
+                    let h = format!("h{}", b.handles.len());
+                    b.handles.push((h.clone(), true));
+                    let _ = writeln!(
+                        inner,
+                        "{pad}{{ spawn = \"t{t}\", as = \"{h}\", into = \"{name}\" }},"
+                    );
+                }
+                b.groups.push(name.clone());
+                let more = g.below(3);
+                inner.push_str(&steps(g, s, b, more, depth + 1));
+                b.groups.pop();
+                let pad = "  ".repeat(depth + 1);
+                let block = format!("{{ task_group = \"{name}\", do = [\n{inner}{pad}] }}");
+                if !g.chance(50) {
+                    return block;
+                }
+                let star = g.chance(50);
+                let catch = match star {
+                    true => g.pick(&[
+                        "[\"ValueError\"]",
+                        "[\"KeyError\", \"RateLimited\"]",
+                        "[\"Exception\"]",
+                        "[\"LookupError\"]",
+                        "[\"timeout\", \"RuntimeError\"]",
+                    ]),
+                    false => g.pick(&[
+                        "[\"ExceptionGroup\"]",
+                        "[\"Exception\"]",
+                        "[\"error\"]",
+                        "[\"BaseExceptionGroup\", \"cancelled\"]",
+                    ]),
+                };
+                let handler = if star { "except_star" } else { "except" };
+                let what = g.pick(&["caught {error}", "caught"]);
+                let mut except = log(b, what);
+                if star && g.chance(20) {
+                    let _ = write!(except, ", {{ fail = \"handler of t{} broke\" }}", b.task);
+                }
+                format!(
+                    "{{ try = [\n{pad}  {block},\n{pad}], {handler} = [{except}], catch = {catch} }}"
+                )
+            }
+            28 if compound => {
+                // except* around anything.
+                let k = 1 + g.below(3);
+                let body = steps(g, s, b, k, depth + 1);
+                let catch = g.pick(&["[\"ValueError\"]", "[\"Exception\"]", "[\"timeout\"]"]);
+                let except = log(b, "star caught {error}");
+                let pad = "  ".repeat(depth + 1);
+                format!("{{ try = [\n{body}{pad}], except_star = [{except}], catch = {catch} }}")
+            }
             _ => continue,
         };
     }
@@ -449,6 +521,11 @@ fn put(g: &mut Gen, s: &Scenario, b: &mut Body, suffix: &str) -> String {
     };
     let (task, n) = (b.task, b.puts);
     format!("{{ put = \"q\", item = \"t{task} put {n}{suffix}\"{priority} }}")
+}
+
+/// The names of the task groups a body is inside.
+fn groups(b: &Body) -> Vec<&str> {
+    b.groups.iter().map(String::as_str).collect()
 }
 
 /// `[ns] line` for each line scenario-run logs, or why it is not compared.

@@ -575,3 +575,34 @@ fn a_closed_standard_error_is_no_crash() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(2), "{status}");
 }
+
+/// A task group of many tasks, one of which fails at once: the failure
+/// cancels the others and the group's exit waits for them, each task
+/// touched a bounded number of times (a walk over the group per task
+/// would take minutes).
+#[test]
+fn a_task_group_of_many_tasks_fails_in_linear_time() {
+    let dir = temp();
+    let text = r#"
+[tasks.child]
+steps = [{ sleep = "1s" }]
+
+[tasks.bad]
+steps = [{ sleep = "1ms" }, { fail = "one of many" }]
+
+[tasks.main]
+steps = [
+  { try = [
+      { task_group = "tg", do = [
+          { spawn = "child", into = "tg", count = 100000 },
+          { spawn = "bad", into = "tg" },
+      ] },
+  ], except = [{ log = "caught {error}" }] },
+]
+"#;
+    std::fs::write(dir.path().join("group.toml"), text).unwrap();
+    let ran = run(dir.path(), &["run", "--summary", "group.toml"]);
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.out.contains("100000 cancelled"), "{}", ran.out);
+    assert!(ran.took < Duration::from_secs(30), "{:?}", ran.took);
+}

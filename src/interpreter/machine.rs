@@ -26,6 +26,7 @@
 
 use std::rc::Rc;
 
+use super::group::GroupExit;
 use super::{
     Actor, Ctx, Flow, Ranked, Repr, Then, begin, catches, end, gathered, retried, started,
 };
@@ -39,6 +40,7 @@ use crate::queue::{Entry, Side};
 use crate::runtime::{
     Callback, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, Waiter, Waiting,
 };
+use crate::task_group::TaskGroup;
 
 use crate::value::Value;
 
@@ -103,7 +105,9 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         }
         None => sim.program(def),
     };
-    match ctx.run_turn(sim, program, pc, wait, &mut blocks) {
+    let left = ctx.run_turn(sim, program, pc, wait, &mut blocks);
+    let waits = matches!(left, Left::Waiting(..));
+    match left {
         Left::Waiting(pc, wait) => sim.with_machine(id, |p| {
             (p.pc, p.wait) = (pc, wait);
             p.frame = match frame {
@@ -121,6 +125,9 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         }),
         Left::Ended(outcome) => end(sim, id, outcome),
         Left::Over => {}
+    }
+    if waits && sim.take_cancel_at_wait(id) {
+        sim.deliver_cancel(id);
     }
     sim.end_turn(id);
 }
@@ -482,10 +489,39 @@ impl Ctx {
                     pc = *finally;
                     continue;
                 }
-                Op::EndExcept => {
+                Op::EndExcept { star } => {
                     blocks.rest().handling.pop();
-                    blocks.rest().pending.push(Ok(Flow::Next));
+                    // What an `except*` did not take is raised again.
+                    let rest = match star {
+                        true => blocks.rest().star_rest.pop().flatten(),
+                        false => None,
+                    };
+                    let ending = rest.map_or(Ok(Flow::Next), |r| Err(Raise::Error(r)));
+                    blocks.rest().pending.push(ending);
                     None
+                }
+                Op::EnterGroup(name) => {
+                    let group = TaskGroup::new(self.id, *name);
+                    blocks.rest().groups.push((group, None));
+                    None
+                }
+                Op::CreateTask { start, bind } => match self.create_task(start, bind, blocks) {
+                    Ok(()) => None,
+                    Err(raise) => leave!(pc, Err(raise)),
+                },
+                Op::ExitGroup { at } => {
+                    let (group, ending) = blocks.rest().groups.last().expect("in a group");
+                    let (group, ending) = (group.clone(), ending.as_ref());
+                    match self.exit_group(&group, ending) {
+                        GroupExit::Waits(wait) => Some(wait),
+                        GroupExit::Ends(ending) => {
+                            blocks.rest().groups.pop();
+                            match ending {
+                                Ok(Flow::Next) => None,
+                                ending => leave!(*at, ending),
+                            }
+                        }
+                    }
                 }
                 Op::Reraise => {
                     let raise = blocks.rest().handling.last().cloned();
@@ -1086,6 +1122,19 @@ impl Ctx {
                 let waited = Resume::Waited(set.members.clone(), set.cancel_pending);
                 return Some(r.map(|()| waited));
             }
+            Suspension::Group(group) => {
+                let waiter = group.on_completed.borrow().clone();
+                let waiter = waiter.expect("a group's exit waits on its future");
+                let r = self.cancelled_or(|| waiter.done.get())?;
+                sim.set_waiting(id, Waiting::Nothing);
+                waiter.done.set(true);
+                *group.on_completed.borrow_mut() = None;
+                if r.is_err() {
+                    self.group_exit_cancelled(group);
+                }
+                // The exit looks again at what is left.
+                return Some(Ok(Resume::Again(None)));
+            }
             Suspension::Upstream(set) => {
                 // Decided now, or another wait: the upstream op again.
                 let r = self
@@ -1243,10 +1292,17 @@ impl Ctx {
                         return Ok(region.to + 1);
                     }
                 }
+                RegionKind::Group => {
+                    // To its exit, which waits for the children first.
+                    let (_, ended) = blocks.rest().groups.last_mut().expect("in a group");
+                    *ended = Some(ending);
+                    return Ok(region.to);
+                }
                 RegionKind::Try {
                     body_end,
                     except_end,
                     catch,
+                    star,
                 } => {
                     if pc > *except_end {
                         // Out of its `finally`: this ending replaces the one
@@ -1256,16 +1312,29 @@ impl Ctx {
                         if pc > *body_end {
                             // Out of its `except`: it handles nothing now.
                             blocks.rest().handling.pop();
+                            if *star {
+                                let rest = blocks.rest().star_rest.pop().flatten();
+                                ending = self.star_raised(ending, rest);
+                            }
                         } else if pc < *body_end
                             && let Err(raise) = &ending
-                            && catches(&self.sim.model().classes, catch, raise)
                         {
-                            blocks.rest().handling.push(raise.clone());
-                            self.set_var(sym::ERROR, raise.to_value());
-                            if self.sim.tracing() {
-                                self.emit("caught", raise.message().to_string());
+                            let caught = match star {
+                                true => self.star_split(catch, raise),
+                                false => catches(&self.sim.model().classes, catch, raise)
+                                    .then(|| (raise.clone(), None)),
+                            };
+                            if let Some((caught, rest)) = caught {
+                                if *star {
+                                    blocks.rest().star_rest.push(rest);
+                                }
+                                self.set_var(sym::ERROR, caught.to_value());
+                                if self.sim.tracing() {
+                                    self.emit("caught", caught.message().to_string());
+                                }
+                                blocks.rest().handling.push(caught);
+                                return Ok(body_end + 1);
                             }
-                            return Ok(body_end + 1);
                         }
                         blocks.rest().pending.push(ending);
                         return Ok(except_end + 1);

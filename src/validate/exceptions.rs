@@ -119,6 +119,11 @@ impl Validator<'_> {
         declared: &BTreeMap<&str, usize>,
     ) -> Option<ClassId> {
         match Classes::builtin(base) {
+            Some(id) if Classes::is_group(id) => {
+                let (name, what) = (base.to_owned(), "the base of an exception class");
+                self.r.error(span, Problem::GroupNotRaised { name, what });
+                None
+            }
             Some(id) if Classes::builtin_is_a(id, EXCEPTION) => Some(id),
             Some(_) => {
                 let (name, what) = (base.to_owned(), "the base of an exception class");
@@ -143,6 +148,12 @@ impl Validator<'_> {
     pub(crate) fn raised_class(&mut self, node: &Node<'_>) -> Option<ClassId> {
         let name = self.r.string(node, "`type`")?;
         let id = self.class_named(name, node.span())?;
+        if Classes::is_group(id) {
+            let (name, what) = (name.to_owned(), "raised by a step");
+            self.r
+                .error(node.span(), Problem::GroupNotRaised { name, what });
+            return None;
+        }
         if !self.classes.is_a(id, EXCEPTION) {
             let (name, what) = (name.to_owned(), "a raised exception");
             self.r

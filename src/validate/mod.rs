@@ -81,6 +81,9 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
         loops: 0,
         excepts: 0,
         in_finally: false,
+        in_star: false,
+        star_loops: None,
+        groups: Vec::new(),
         classes: Classes::default(),
         lines: Lines::of(source),
         places: Vec::new(),
@@ -118,6 +121,14 @@ pub(crate) struct Validator<'s> {
     /// bare `raise`), and whether a `finally` stopped the count.
     pub(crate) excepts: u32,
     pub(crate) in_finally: bool,
+    /// Whether the innermost `except` it is inside is an `except*` (a
+    /// bare `raise` is refused there).
+    pub(crate) in_star: bool,
+    /// Inside an `except*` handler: how many loops were around it (a
+    /// `break` of those, and any `return`, would leave it).
+    pub(crate) star_loops: Option<u32>,
+    /// The task groups whose blocks the step being read is inside.
+    pub(crate) groups: Vec<String>,
     /// The exception classes, `[exceptions]` included.
     pub(crate) classes: Classes,
     /// Where each line of the source starts.
@@ -634,6 +645,7 @@ impl Validator<'_> {
             vars: Vec::new(),
             handles: Vec::new(),
             roots: self.roots.clone(),
+            task_groups: Vec::new(),
         };
         scope::declared(Some(steps), &mut scope);
         let mark = self.places.len();

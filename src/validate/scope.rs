@@ -17,7 +17,7 @@ pub(crate) const BUILTIN_VARS: [&str; 11] = [
 ];
 
 /// Keys whose value is a list of nested steps.
-pub(crate) const NESTED: [&str; 5] = ["do", "try", "except", "finally", "forever"];
+pub(crate) const NESTED: [&str; 6] = ["do", "try", "except", "except_star", "finally", "forever"];
 
 /// The names declared at the top level of the file.
 #[derive(Default)]
@@ -134,6 +134,9 @@ pub(crate) struct Scope {
     pub(crate) handles: Vec<String>,
     /// Handles every body has: the root tasks.
     pub(crate) roots: Rc<Roots>,
+    /// The task groups the body opens (`task_group = "tg"`): names for
+    /// `into`, not handles.
+    pub(crate) task_groups: Vec<String>,
 }
 
 impl Scope {
@@ -186,18 +189,21 @@ fn str_of<'a>(node: Option<&'a Node<'_>>) -> Option<&'a str> {
 }
 
 /// Handles a body declares (`spawn ... as`/`into`, `each ... as`, `wait`'s
-/// `done`/`pending`) and variables it binds (`for`).
+/// `done`/`pending`), variables it binds (`for`) and the task groups it
+/// opens (whose names `into` may name, and which are not handles).
 pub(crate) fn declared(steps: Option<&Node<'_>>, scope: &mut Scope) {
     let Some(steps) = steps else { return };
+    let mut into = Vec::new();
     walk(steps, &mut |step| {
+        if let Some(group) = str_of(step.get("task_group")) {
+            scope.task_groups.push(group.to_owned());
+        }
+        into.extend(str_of(step.get("into")).map(str::to_owned));
         if step.has("spawn") || step.has("each") {
             scope
                 .handles
                 .extend(str_of(step.get("as")).map(str::to_owned));
         }
-        scope
-            .handles
-            .extend(str_of(step.get("into")).map(str::to_owned));
         if step.has("wait") {
             scope
                 .handles
@@ -207,6 +213,9 @@ pub(crate) fn declared(steps: Option<&Node<'_>>, scope: &mut Scope) {
             scope.vars.push(var.to_owned());
         }
     });
+    let groups = &scope.task_groups;
+    let lists: Vec<String> = into.into_iter().filter(|g| !groups.contains(g)).collect();
+    scope.handles.extend(lists);
 }
 
 /// Names a body uses where a task definition would be started.

@@ -199,6 +199,22 @@ impl Validator<'_> {
                     class: class?,
                 }
             }
+            Verb::Raise if self.excepts > 0 && self.in_star => {
+                self.r.error(node.span(), Problem::RaiseInExceptStar);
+                return None;
+            }
+            Verb::Return if self.star_loops.is_some() => {
+                let verb = "return";
+                self.r
+                    .error(node.span(), Problem::LeavesExceptStar { verb });
+                return None;
+            }
+            Verb::Break if self.star_loops == Some(self.loops) => {
+                let verb = "break";
+                self.r
+                    .error(node.span(), Problem::LeavesExceptStar { verb });
+                return None;
+            }
             Verb::Raise if self.excepts == 0 => {
                 let in_finally = self.in_finally;
                 self.r
@@ -260,6 +276,7 @@ impl Validator<'_> {
             }
             Verb::Cancel => Step::Cancel(self.target(v, scope, false, verb)?),
             Verb::Try => self.try_step(v, t, node, scope)?,
+            Verb::TaskGroup => self.task_group(v, scope, nested)?,
             Verb::With => {
                 let body = nested(self);
                 Step::With {
@@ -496,7 +513,19 @@ impl Validator<'_> {
         let mut bind = Bind {
             as_: handle("as")?,
             into: handle("into")?,
+            in_task_group: false,
         };
+        if let Some(into) = t.get("into") {
+            let name = self.r.string(into, "`into`")?;
+            if self.groups.iter().any(|g| g == name) {
+                bind.in_task_group = true;
+            } else if scope.task_groups.iter().any(|g| g == name) {
+                let name = name.to_owned();
+                self.r
+                    .error(into.span(), Problem::IntoTaskGroupOutside { name });
+                return None;
+            }
+        }
         if bind.as_.is_none() && bind.into.is_none() {
             bind.as_ = Some(
                 self.symbols
@@ -714,8 +743,19 @@ impl Validator<'_> {
         scope: &Scope,
     ) -> Option<Step> {
         let body = self.steps(v, scope);
+        let star = t.get("except_star").is_some();
+        if star && t.get("except").is_some() {
+            self.r.error(node.span(), Problem::ExceptAndExceptStar);
+            return None;
+        }
         self.excepts += 1;
-        let except = t.get("except").map(|e| self.steps(e, scope));
+        let outer_star = (std::mem::replace(&mut self.in_star, star), self.star_loops);
+        if star {
+            self.star_loops = Some(self.loops);
+        }
+        let handler = t.get("except").or(t.get("except_star"));
+        let except = handler.map(|e| self.steps(e, scope));
+        (self.in_star, self.star_loops) = outer_star;
         self.excepts -= 1;
         let outer = (std::mem::take(&mut self.excepts), self.in_finally);
         self.in_finally = true;
@@ -726,6 +766,11 @@ impl Validator<'_> {
             return None;
         }
         let catch = match t.get("catch") {
+            None if star => {
+                let needs = "`catch = [...]` with `except_star`: the classes it takes";
+                self.needs(node, "try", needs);
+                return None;
+            }
             None => Catch {
                 error: true,
                 timeout: true,
@@ -733,11 +778,68 @@ impl Validator<'_> {
             },
             Some(c) => self.exception_names(c, super::exceptions::Names::Catch),
         };
+        if star {
+            self.star_catch(t.get("catch"))?;
+        }
         Some(Step::Try {
             body,
             except: except.unwrap_or_default(),
             finally: finally.unwrap_or_default(),
             catch,
+            star,
+        })
+    }
+
+    /// `except*` takes classes and `timeout`: not `error` (any `Exception`
+    /// but a `TimeoutError`, which `except*` cannot say), not `cancelled`,
+    /// not a group's class (a `TypeError` in Python).
+    fn star_catch(&mut self, node: Option<&Node<'_>>) -> Option<()> {
+        let node = node?;
+        let mut ok = true;
+        for (name, span) in self.r.names(node, "`catch`") {
+            let refused = match name {
+                "error" | "cancelled" => true,
+                _ => self
+                    .classes
+                    .find(name)
+                    .is_some_and(crate::exception::Classes::is_group),
+            };
+            if refused {
+                ok = false;
+                let name = name.to_owned();
+                self.r.error(span, Problem::StarCatch { name });
+            }
+        }
+        ok.then_some(())
+    }
+
+    /// `async with asyncio.TaskGroup() as NAME:` around its `do` block.
+    fn task_group(
+        &mut self,
+        v: &Node<'_>,
+        scope: &Scope,
+        nested: impl FnOnce(&mut Self) -> Option<Vec<Step>>,
+    ) -> Option<Step> {
+        let name = self.r.string(v, "`task_group`")?.to_owned();
+        let mut ok = true;
+        let taken = scope.has_handle(&name) || scope.has_var(&name);
+        if taken || self.globals.future(&name).is_some() {
+            ok = false;
+            let name = name.clone();
+            self.r.error(v.span(), Problem::TaskGroupNameTaken { name });
+        }
+        if self.groups.contains(&name) {
+            ok = false;
+            let name = name.clone();
+            self.r.error(v.span(), Problem::TaskGroupNested { name });
+        }
+        self.groups.push(name.clone());
+        let body = nested(self);
+        self.groups.pop();
+        let name = self.symbols.intern(&name);
+        (ok && body.is_some()).then(|| Step::TaskGroup {
+            name,
+            body: body.unwrap_or_default(),
         })
     }
 

@@ -22,6 +22,11 @@ The loop is CPython's own (SelectorEventLoop); only its clock is replaced:
   blocking everything, as it blocks a real loop.
 * Work sent to threads (run_in_executor, to_thread) takes no virtual time;
   the clock does not jump while such work is outstanding.
+* A ``TaskGroup`` keeps its running tasks in creation order: when it aborts,
+  it cancels them in that order.  CPython keeps them in a set, whose order
+  is that of the tasks' addresses (it changes from run to run and from
+  version to version); creation order is one of its possible orders, and
+  the one scenario-run follows.
 
 Works unchanged on CPython 3.11, 3.12 and 3.13.  The exit status is the
 program's own; an uncaught exception prints its traceback and exits 1.
@@ -188,8 +193,29 @@ class StampedStdout:
         return getattr(self._stream, name)
 
 
+class _TasksInOrder(dict):
+    """A TaskGroup's ``_tasks``: the set's operations, in creation order."""
+
+    def add(self, task):
+        self[task] = None
+
+    def discard(self, task):
+        self.pop(task, None)
+
+
+def _ordered_task_group():
+    original = asyncio.TaskGroup.__init__
+
+    def __init__(self):
+        original(self)
+        self._tasks = _TasksInOrder()
+
+    asyncio.TaskGroup.__init__ = __init__
+
+
 def _install():
     asyncio.set_event_loop_policy(VirtualClockPolicy())
+    _ordered_task_group()
     time.time = time.monotonic = time.perf_counter = lambda: Clock.now_ns / 1e9
     time.time_ns = time.monotonic_ns = time.perf_counter_ns = lambda: Clock.now_ns
     time.sleep = _blocking_sleep
