@@ -231,7 +231,7 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::WaitFor { .. }
             | Step::Timeout { .. }
             | Step::Cancel(_)
-            | Step::Try { .. }
+            | Step::Try(_)
             | Step::TaskGroup { .. }
             | Step::With { .. }
             | Step::Acquire(_)
@@ -1286,13 +1286,7 @@ impl Writer<'_> {
                 self.line(&format!("for one_task in {t}:"));
                 self.line("    one_task.cancel()");
             }
-            Step::Try {
-                body,
-                except,
-                finally,
-                catch,
-                star,
-            } => self.try_step(body, except, finally, catch, *star),
+            Step::Try(t) => self.try_step(&t.body, &t.except, &t.finally, &t.catch, t.star),
             Step::TaskGroup { name, body } => {
                 let tg = self.sym(*name);
                 self.line(&format!("async with asyncio.TaskGroup() as {tg}:"));

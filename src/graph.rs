@@ -120,7 +120,7 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             | Step::Return(_)
             | Step::Timeout { .. }
             | Step::Cancel(_)
-            | Step::Try { .. }
+            | Step::Try(_)
             | Step::TaskGroup { .. }
             | Step::Release(_)
             | Step::TaskDone(_)

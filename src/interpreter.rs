@@ -702,7 +702,7 @@ impl Ctx {
             | Step::Wait { .. }
             | Step::WaitFor { .. }
             | Step::Timeout { .. }
-            | Step::Try { .. }
+            | Step::Try(_)
             | Step::TaskGroup { .. }
             | Step::With { .. }
             | Step::Acquire(_)

@@ -445,15 +445,9 @@ pub(crate) enum Step {
         body: Vec<Step>,
     },
     Cancel(Target),
-    Try {
-        body: Vec<Step>,
-        except: Vec<Step>,
-        finally: Vec<Step>,
-        catch: Catch,
-        /// `except_star`: the handler is `except*`, taking from a group of
-        /// exceptions the part `catch` matches.
-        star: bool,
-    },
+    /// Boxed: the largest step, kept out of line so that every step (and
+    /// every instruction) stays small.
+    Try(Box<Try>),
     /// `async with asyncio.TaskGroup() as NAME:` around `body`.
     TaskGroup {
         name: Sym,
@@ -544,7 +538,7 @@ impl Step {
             } => Verb::Timeout,
             Step::Timeout { absolute: true, .. } => Verb::TimeoutAt,
             Step::Cancel(_) => Verb::Cancel,
-            Step::Try { .. } => Verb::Try,
+            Step::Try(_) => Verb::Try,
             Step::TaskGroup { .. } => Verb::TaskGroup,
             Step::With { .. } => Verb::With,
             Step::Acquire(_) => Verb::Acquire,
@@ -582,15 +576,22 @@ impl Step {
             | Step::For { body, .. }
             | Step::Each { body, .. }
             | Step::Forever(body) => vec![body],
-            Step::Try {
-                body,
-                except,
-                finally,
-                ..
-            } => vec![body, except, finally],
+            Step::Try(t) => vec![&t.body, &t.except, &t.finally],
             _ => Vec::new(),
         }
     }
+}
+
+/// `try`: its blocks, and what its `except` catches.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Try {
+    pub(crate) body: Vec<Step>,
+    pub(crate) except: Vec<Step>,
+    pub(crate) finally: Vec<Step>,
+    pub(crate) catch: Catch,
+    /// `except_star`: the handler is `except*`, taking from a group of
+    /// exceptions the part `catch` matches.
+    pub(crate) star: bool,
 }
 
 /// Where a `spawn` keeps its handle.

@@ -366,13 +366,7 @@ impl Program {
                 let says = if *absolute { Says::At } else { Says::Block };
                 self.timeout(*after, says, true, |p| p.steps(body))
             }
-            Step::Try {
-                body,
-                except,
-                finally,
-                catch,
-                star,
-            } => self.try_(body, except, finally, catch.clone(), *star),
+            Step::Try(t) => self.try_(&t.body, &t.except, &t.finally, t.catch.clone(), t.star),
             Step::TaskGroup { name, body } => {
                 let at = self.here();
                 self.emit(Op::EnterGroup(*name));

@@ -781,13 +781,13 @@ impl Validator<'_> {
         if star {
             self.star_catch(t.get("catch"))?;
         }
-        Some(Step::Try {
+        Some(Step::Try(Box::new(crate::model::Try {
             body,
             except: except.unwrap_or_default(),
             finally: finally.unwrap_or_default(),
             catch,
             star,
-        })
+        })))
     }
 
     /// `except*` takes classes and `timeout`: not `error` (any `Exception`
