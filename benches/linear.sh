@@ -33,15 +33,25 @@ main = "main"
 
 [semaphores]
 pool = 2
+lk = { kind = "lock" }
+
+[events]
+e = {}
 
 [queues]
 q = 10
+pq = { kind = "priority" }
+lq = { kind = "lifo" }
 
 [futures]
 f = { on_done = [{ log = "f is done" }] }
 
 [tasks.w]
 steps = [{ sleep = "1ms" }, { return = "r{i}" }]
+
+[tasks.noted]
+on_done = [{ log = "{name} ended" }]
+steps = [{ sleep = "1ms" }]
 
 [tasks.long]
 steps = [{ sleep = "1h" }]
@@ -181,6 +191,36 @@ steps = [{ sleep = \"2h\" }]" ;;
       echo "[tasks.main]
 steps = [{ sleep = \"1ms\" }]"
       for ((k = 0; k < n; k++)); do printf '[tasks.t%d]\nsteps = [{ log = "t%d" }]\n' "$k" "$k"; done ;;
+    raise) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ try = [{ try = [{ fail = \"boom\", type = \"KeyError\" }], except = [{ raise = true }] }], except = [{ pass = true }], catch = [\"LookupError\"] }] }]" ;;
+    timeout_at) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ timeout_at = \"1h\", do = [{ sleep = \"1ms\" }] }] }]" ;;
+    lock) echo "[tasks.user]
+count = $n
+steps = [{ with = \"lk\", do = [{ sleep = \"0s\" }] }]
+
+[tasks.main]
+steps = [{ sleep = \"1ms\" }]" ;;
+    nowait) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ put_nowait = \"q\", item = \"{i}\" }, { get_nowait = \"q\" }] }]" ;;
+    event) echo "[tasks.waiter]
+count = $n
+steps = [{ await = \"e\" }]
+
+[tasks.main]
+steps = [{ sleep = \"1ms\" }, { set = \"e\" }, { sleep = \"1ms\" }]" ;;
+    set_clear) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ set = \"e\" }, { clear = \"e\" }] }]" ;;
+    on_done) echo "[tasks.main]
+steps = [{ spawn = \"noted\", count = $n }, { sleep = \"1s\" }]" ;;
+    task_group) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ task_group = \"tg\", do = [{ spawn = \"w\", into = \"tg\" }] }] }]" ;;
+    task_group_many) echo "[tasks.main]
+steps = [{ task_group = \"tg\", do = [{ spawn = \"w\", count = $n, into = \"tg\" }] }]" ;;
+    priority) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ put = \"pq\", item = \"{i}\", priority = \"{i}\" }] }, { repeat = $n, do = [{ get = \"pq\" }] }]" ;;
+    lifo) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ put = \"lq\", item = \"{i}\" }] }, { repeat = $n, do = [{ get = \"lq\" }] }]" ;;
     *) echo "unknown case $1" >&2; return 1 ;;
   esac
 }
@@ -188,7 +228,8 @@ steps = [{ sleep = \"1ms\" }]"
 ALL="sleep block log fail return spawn spawn_into count await await_future set_exception
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
-each check break retry after arrivals users tasks"
+each check break retry after arrivals users tasks raise timeout_at lock nowait event set_clear
+on_done task_group task_group_many priority lifo"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

@@ -229,6 +229,20 @@ mod tests {
         every_verb_in(readme, "## The language at a glance", "README.md");
     }
 
+    /// `benches/linear.sh` runs every verb in a loop: each one's cost is
+    /// checked to grow linearly.
+    #[test]
+    fn the_linear_benchmark_runs_every_verb() {
+        let script = include_str!("../benches/linear.sh");
+        for v in Verb::ALL {
+            let key = v.key();
+            assert!(
+                script.contains(&format!("{{ {key} = ")),
+                "benches/linear.sh has no case with `{key}`"
+            );
+        }
+    }
+
     fn every_verb_in(text: &str, section: &str, file: &str) {
         let table = text
             .split(section)
