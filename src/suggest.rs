@@ -1,14 +1,38 @@
 //! "Did you mean ...?": the closest of some known names to a misspelt one.
 
+use std::cell::Cell;
 use std::fmt;
 
-/// The candidate closest to `name`, when one is close enough to be a typo.
+/// How many names one file's suggestions may compare in all: a file of many
+/// misspelt names against many declared ones is still checked in linear
+/// time, its later problems without a "did you mean" (docs/limits.md).
+pub(crate) const COMPARISONS: u64 = 2_000_000;
+
+thread_local! {
+    static LEFT: Cell<u64> = const { Cell::new(COMPARISONS) };
+}
+
+/// A new file: the suggestions' budget is whole again.
+pub(crate) fn reset_budget() {
+    LEFT.with(|left| left.set(COMPARISONS));
+}
+
+/// The candidate closest to `name`, when one is close enough to be a typo
+/// (and the file's budget of comparisons lasts).
 pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
+        let spent = LEFT.with(|left| {
+            let n = left.get();
+            left.set(n.saturating_sub(1));
+            n == 0
+        });
+        if spent {
+            return None;
+        }
         let score = strsim::jaro_winkler(name, candidate);
         // Optimal string alignment counts a swap of two neighbours as one
         // edit: `ulr` is one from `url` (Jaro-Winkler misses swaps in short names).

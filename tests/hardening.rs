@@ -101,6 +101,33 @@ fn many_problems_are_shown_up_to_a_hundred_and_counted() {
     assert!(ran.took < Duration::from_secs(30), "{:?}", ran.took);
 }
 
+#[test]
+fn many_misspelt_names_are_checked_in_linear_time() {
+    // Each unknown name is compared with every declared one for a "did you
+    // mean": without a bound on that work, 20,000 of each took minutes.
+    let dir = temp();
+    let mut text = String::from("[exceptions]\nFirst = \"ValueEror\"\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("E{i} = \"Missing{i}\"\n"));
+    }
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "[tasks.t{i}]\nsteps = [{{ await = \"t{i}x\" }}]\n"
+        ));
+    }
+    std::fs::write(dir.path().join("typos.toml"), text).unwrap();
+    let ran = run(dir.path(), &["check", "typos.toml"]);
+    assert_eq!(ran.code, 2, "{}", ran.err);
+    assert!(ran.err.contains("(40001 problems)"), "{}", ran.err);
+    // The first ones still say what was probably meant.
+    assert!(
+        ran.err.contains("did you mean `ValueError`?"),
+        "{}",
+        ran.err
+    );
+    assert!(ran.took < Duration::from_secs(30), "{:?}", ran.took);
+}
+
 /// A scenario that logs `n` lines at one instant.
 fn logs(n: u32) -> String {
     format!("[tasks.a]\nsteps = [{{ repeat = {n}, do = [{{ log = \"x\" }}] }}]\n")

@@ -131,9 +131,14 @@ impl Validator<'_> {
                 None
             }
             None => {
-                let mut candidates: Vec<&str> = Classes::builtin_names().collect();
-                candidates.extend(own.iter().map(|(n, _)| &**n));
-                candidates.extend(declared.keys().copied());
+                // Lazily: the suggestions' budget stops the walk early.
+                fn any<'a>(name: &'static str) -> &'a str {
+                    name
+                }
+                let candidates = Classes::builtin_names()
+                    .map(any)
+                    .chain(own.iter().map(|(n, _)| &**n))
+                    .chain(declared.keys().copied());
                 let suggestion = suggest(base, candidates);
                 let name = base.to_owned();
                 self.r

@@ -59,6 +59,7 @@ pub(crate) use reader::MAX_DURATION;
 
 /// Validates the text of a scenario file.
 pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
+    crate::suggest::reset_budget();
     let (doc, errors) = DeTable::parse_recoverable(source);
     if !errors.is_empty() {
         return Err(errors
