@@ -1311,20 +1311,7 @@ impl Writer<'_> {
                 priority,
             } => {
                 let q = ident(&self.model.queues[*queue as usize].name);
-                let e = self.expr(item);
-                let it = self.sym(sym::ITEM);
-                // `item` is set once the put is done, not when it blocks.
-                self.line(&format!("to_put = {e}"));
-                match priority {
-                    Some(p) => {
-                        let p = self.expr(p);
-                        self.line(&format!(
-                            "await {q}.put((priority_of({p}), next({q}.puts), to_put))"
-                        ));
-                    }
-                    None => self.line(&format!("await {q}.put(to_put)")),
-                }
-                self.line(&format!("{it} = to_put"));
+                self.put(&format!("await {q}.put"), &q, item, priority.as_ref());
             }
             Step::Get(queue) => {
                 let got = self.got(*queue);
@@ -1337,19 +1324,7 @@ impl Writer<'_> {
                 priority,
             } => {
                 let q = ident(&self.model.queues[*queue as usize].name);
-                let e = self.expr(item);
-                let it = self.sym(sym::ITEM);
-                self.line(&format!("to_put = {e}"));
-                match priority {
-                    Some(p) => {
-                        let p = self.expr(p);
-                        self.line(&format!(
-                            "{q}.put_nowait((priority_of({p}), next({q}.puts), to_put))"
-                        ));
-                    }
-                    None => self.line(&format!("{q}.put_nowait(to_put)")),
-                }
-                self.line(&format!("{it} = to_put"));
+                self.put(&format!("{q}.put_nowait"), &q, item, priority.as_ref());
             }
             Step::GetNowait(queue) => {
                 let got = self.got(*queue);
@@ -1457,6 +1432,25 @@ impl Writer<'_> {
         self.depth += 1;
         self.block(body);
         self.depth -= 1;
+    }
+
+    /// A put into queue `q` by `call` (`await q.put`, `q.put_nowait`):
+    /// the item, as a `(priority, seq, item)` tuple on a priority queue;
+    /// `item` is set once the put is done, not when it blocks.
+    fn put(&mut self, call: &str, q: &str, item: &Expr, priority: Option<&Expr>) {
+        let e = self.expr(item);
+        let it = self.sym(sym::ITEM);
+        self.line(&format!("to_put = {e}"));
+        match priority {
+            Some(p) => {
+                let p = self.expr(p);
+                self.line(&format!(
+                    "{call}((priority_of({p}), next({q}.puts), to_put))"
+                ));
+            }
+            None => self.line(&format!("{call}(to_put)")),
+        }
+        self.line(&format!("{it} = to_put"));
     }
 
     /// How Python names a class.

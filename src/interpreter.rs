@@ -989,20 +989,20 @@ impl Ctx {
     }
 
     fn release(&self, sem: u32) -> Result<(), Raise> {
-        let before = self.sim.permits_now(sem);
         let r = self.sim.release_permit(sem, self.id);
         match r {
-            Ok(next) => {
-                let def = &self.sim.model().semaphores[sem as usize];
-                let now = self.sim.permits_now(sem);
-                let above = match now > before {
-                    true => format!(
-                        "none was out, so it has {now} permits now ({} declared)",
-                        def.permits
-                    ),
-                    false => String::new(),
-                };
-                self.permit_release_event(sem, next, &above);
+            Ok((next, grew)) => {
+                if self.sim.tracing() {
+                    let above = match grew {
+                        true => format!(
+                            "none was out, so it has {} permits now ({} declared)",
+                            self.sim.permits_now(sem),
+                            self.sim.model().semaphores[sem as usize].permits
+                        ),
+                        false => String::new(),
+                    };
+                    self.permit_release_event(sem, next, &above);
+                }
                 if let Some(t) = next {
                     self.sim.wake(t);
                 }

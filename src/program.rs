@@ -261,6 +261,8 @@ pub(crate) struct Program {
     pub(crate) upstream: bool,
     /// Whether its steps read variables: if not, its instances keep none.
     pub(crate) reads_vars: bool,
+    /// Whether its instances have `on_done` callbacks (added at creation).
+    pub(crate) on_done: bool,
 }
 
 impl Program {
@@ -276,6 +278,7 @@ impl Program {
             retry: def.retry.clone(),
             upstream: !def.after.is_empty(),
             reads_vars: def.reads_vars(),
+            on_done: !def.on_done.is_empty(),
         };
         if program.upstream {
             program.emit(Op::Upstream {
@@ -316,6 +319,7 @@ impl Program {
             retry: None,
             upstream: false,
             reads_vars: def.reads_vars(),
+            on_done: false,
         };
         program.steps(&def.body);
         program

@@ -609,13 +609,20 @@ impl Sim {
             .abandon(task, |t| self.cancel_pending(t))
     }
 
-    /// `task` gives back a permit of `sem`: the waiter handed it, if any;
-    /// an error when none is held.
+    /// `task` gives back a permit of `sem`: the waiter handed it, if any,
+    /// and whether the release added a permit (none was out); an error
+    /// when the semaphore's kind refuses it.
     #[inline]
-    pub(crate) fn release_permit(&self, sem: SemId, task: TaskId) -> Result<Option<TaskId>, ()> {
-        self.semaphores.borrow_mut()[sem as usize]
-            .at(self.now())
-            .release(task, |t| self.cancel_pending(t))
+    pub(crate) fn release_permit(
+        &self,
+        sem: SemId,
+        task: TaskId,
+    ) -> Result<(Option<TaskId>, bool), ()> {
+        let mut sems = self.semaphores.borrow_mut();
+        let s = sems[sem as usize].at(self.now());
+        let before = s.capacity();
+        let next = s.release(task, |t| self.cancel_pending(t))?;
+        Ok((next, s.capacity() > before))
     }
 
     /// How many permits `sem` has now: its own, and one more for each
@@ -846,10 +853,12 @@ impl Sim {
             inst[def as usize] - 1
         };
         // A task whose steps read no variable keeps none.
-        let vars = match self.programs[def as usize].reads_vars {
+        let program = &self.programs[def as usize];
+        let vars = match program.reads_vars {
             true => vars,
             false => Vec::new(),
         };
+        let on_done = program.on_done;
         let id = {
             let mut tasks = self.tasks.borrow_mut();
             let id_next = tasks.len() as TaskId;
@@ -862,9 +871,9 @@ impl Sim {
                 cancels: 0,
                 machine: Machine::new(vars),
                 turn: Cell::new(Turn::Queued),
-                callbacks: match self.model.tasks[def as usize].on_done.is_empty() {
-                    true => Callbacks::None,
-                    false => Callbacks::One(Callback::OnDone(Member::Task(id_next))),
+                callbacks: match on_done {
+                    false => Callbacks::None,
+                    true => Callbacks::One(Callback::OnDone(Member::Task(id_next))),
                 },
                 outcome: None,
                 waiting: Waiting::Nothing,

@@ -287,36 +287,20 @@ impl Validator<'_> {
             Verb::Acquire => Step::Acquire(self.semaphore_ref(v)?),
             Verb::Release => Step::Release(self.semaphore_ref(v)?),
             Verb::Put => {
-                let queue = self.queue_ref(v);
-                let item = match t.get("item") {
-                    Some(i) => self.expr(i, scope),
-                    None => {
-                        self.needs(node, "put", "`item = ...`");
-                        None
-                    }
-                };
-                let priority = self.priority(t.get("priority"), queue, node, scope);
+                let (queue, item, priority) = self.put(verb, v, t, node, scope)?;
                 Step::Put {
-                    queue: queue?,
-                    item: item?,
-                    priority: priority?,
+                    queue,
+                    item,
+                    priority,
                 }
             }
             Verb::Get => Step::Get(self.queue_ref(v)?),
             Verb::PutNowait => {
-                let queue = self.queue_ref(v);
-                let item = match t.get("item") {
-                    Some(i) => self.expr(i, scope),
-                    None => {
-                        self.needs(node, "put_nowait", "`item = ...`");
-                        None
-                    }
-                };
-                let priority = self.priority(t.get("priority"), queue, node, scope);
+                let (queue, item, priority) = self.put(verb, v, t, node, scope)?;
                 Step::PutNowait {
-                    queue: queue?,
-                    item: item?,
-                    priority: priority?,
+                    queue,
+                    item,
+                    priority,
                 }
             }
             Verb::GetNowait => Step::GetNowait(self.queue_ref(v)?),
@@ -387,6 +371,28 @@ impl Validator<'_> {
                 body: Vec::new(),
             },
         })
+    }
+
+    /// What a `put` or `put_nowait` puts: its queue, its item, and its
+    /// priority (on a priority queue); every problem reported.
+    fn put(
+        &mut self,
+        verb: Verb,
+        v: &Node<'_>,
+        t: &Entries<'_, '_>,
+        node: &Node<'_>,
+        scope: &Scope,
+    ) -> Option<(QueueId, Expr, Option<Expr>)> {
+        let queue = self.queue_ref(v);
+        let item = match t.get("item") {
+            Some(i) => self.expr(i, scope),
+            None => {
+                self.needs(node, verb.key(), "`item = ...`");
+                None
+            }
+        };
+        let priority = self.priority(t.get("priority"), queue, node, scope);
+        Some((queue?, item?, priority?))
     }
 
     /// The class a `type` names (`Exception` without one).
