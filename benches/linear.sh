@@ -193,6 +193,11 @@ steps = [{ sleep = \"1ms\" }]"
       for ((k = 0; k < n; k++)); do printf '[tasks.t%d]\nsteps = [{ log = "t%d" }]\n' "$k" "$k"; done ;;
     raise) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ try = [{ try = [{ fail = \"boom\", type = \"KeyError\" }], except = [{ raise = true }] }], except = [{ pass = true }], catch = [\"LookupError\"] }] }]" ;;
+    uncancel) echo "[tasks.stubborn]
+steps = [{ try = [{ sleep = \"1h\" }], except = [{ uncancel = true }], catch = [\"cancelled\"] }]
+
+[tasks.main]
+steps = [{ repeat = $n, do = [{ spawn = \"stubborn\", as = \"h\" }, { sleep = \"0s\" }, { cancel = \"h\", msg = \"stop {i}\" }, { await = \"h\" }] }]" ;;
     timeout_at) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ timeout_at = \"1h\", do = [{ sleep = \"1ms\" }] }] }]" ;;
     lock) echo "[tasks.user]
@@ -228,7 +233,7 @@ steps = [{ repeat = $n, do = [{ put = \"lq\", item = \"{i}\" }] }, { repeat = $n
 ALL="sleep block log fail return spawn spawn_into count await await_future set_exception
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
-each check break retry after arrivals users tasks raise timeout_at lock nowait event set_clear
+each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
 on_done task_group task_group_many priority lifo"
 cases=${*:-$ALL}
 

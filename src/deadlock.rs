@@ -317,9 +317,10 @@ fn sets_event(model: &Model, step: &Step, e: u32) -> bool {
         Step::SetResult { future, .. } | Step::SetException { future, .. } => {
             sets_it(&model.futures[*future as usize].on_done)
         }
-        Step::Cancel(crate::model::Target::Future(f)) => {
-            sets_it(&model.futures[*f as usize].on_done)
-        }
+        Step::Cancel {
+            target: crate::model::Target::Future(f),
+            ..
+        } => sets_it(&model.futures[*f as usize].on_done),
         _ => false,
     }
 }

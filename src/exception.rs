@@ -380,12 +380,13 @@ impl Exception {
         }
     }
 
-    /// A cancelled task's `CancelledError('')` (as 3.11 to 3.13 print it).
-    pub(crate) fn cancelled() -> Exception {
+    /// A `CancelledError`: `CancelledError('')` as 3.11 to 3.13 print a
+    /// cancelled task's, or with the message `cancel(msg)` gave it.
+    pub(crate) fn cancelled(msg: Option<Rc<str>>) -> Exception {
         Exception {
             class: CANCELLED_ERROR,
             name: Rc::from("CancelledError"),
-            arg: Some(Rc::from("")),
+            arg: Some(msg.unwrap_or_else(|| Rc::from(""))),
             group: None,
         }
     }
@@ -526,7 +527,7 @@ mod tests {
         assert_eq!(classes.raise(EXCEPTION, "").text(), "Exception");
         assert_eq!(classes.raise(VALUE_ERROR, "").text(), "ValueError");
         assert_eq!(Exception::timeout().text(), "TimeoutError");
-        assert_eq!(Exception::cancelled().text(), "CancelledError");
+        assert_eq!(Exception::cancelled(None).text(), "CancelledError");
         assert_eq!(
             classes.raise(TIMEOUT_ERROR, "slow").text(),
             "TimeoutError: slow"
@@ -540,7 +541,7 @@ mod tests {
         assert_eq!(Repr(key).to_string(), "KeyError('id')");
         assert_eq!(Repr(Exception::timeout()).to_string(), "TimeoutError()");
         assert_eq!(
-            Repr(Exception::cancelled()).to_string(),
+            Repr(Exception::cancelled(None)).to_string(),
             "CancelledError('')"
         );
     }
@@ -582,7 +583,7 @@ mod tests {
         assert!(classes.is_a(EXCEPTION_GROUP, BASE_EXCEPTION_GROUP));
         assert!(!classes.is_a(BASE_EXCEPTION_GROUP, EXCEPTION));
         assert!(Classes::builtin_is_a(EXCEPTION_GROUP, BASE_EXCEPTION_GROUP));
-        let base = classes.group("", vec![Rc::new(Exception::cancelled())], false);
+        let base = classes.group("", vec![Rc::new(Exception::cancelled(None))], false);
         assert_eq!(base.class, BASE_EXCEPTION_GROUP);
     }
 

@@ -230,7 +230,8 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::Gather { .. }
             | Step::WaitFor { .. }
             | Step::Timeout { .. }
-            | Step::Cancel(_)
+            | Step::Cancel { .. }
+            | Step::Uncancel
             | Step::Try(_)
             | Step::TaskGroup { .. }
             | Step::With { .. }
@@ -693,6 +694,8 @@ def attr(tasks, name):
             return state == "cancelled"
         if name == "result":
             return t.result() if state == "done" else None
+        if name == "cancelling":
+            return t.cancelling() if isinstance(t, asyncio.Task) else 0
         if name == "error":
             return t.exception() if state == "failed" else (asyncio.CancelledError() if state == "cancelled" else None)
     return one(tasks[0]) if len(tasks) == 1 else [one(t) for t in tasks]
@@ -1281,11 +1284,16 @@ impl Writer<'_> {
                 self.line(&format!("async with asyncio.{how}({}):", secs(*after)));
                 self.nested(body);
             }
-            Step::Cancel(target) => {
+            Step::Cancel { target, msg } => {
                 let t = self.target(target);
+                let msg = match msg {
+                    Some(m) => self.fstring(m),
+                    None => String::new(),
+                };
                 self.line(&format!("for one_task in {t}:"));
-                self.line("    one_task.cancel()");
+                self.line(&format!("    one_task.cancel({msg})"));
             }
+            Step::Uncancel => self.line("asyncio.current_task().uncancel()"),
             Step::Try(t) => self.try_step(&t.body, &t.except, &t.finally, &t.catch, t.star),
             Step::TaskGroup { name, body } => {
                 let tg = self.sym(*name);
@@ -1729,6 +1737,7 @@ impl Writer<'_> {
             Ref::Name => "me.name".into(),
             Ref::Now => "now()".into(),
             Ref::Elapsed => "(now() - began)".into(),
+            Ref::Cancelling => "asyncio.current_task().cancelling()".into(),
             Ref::Attr(target, attr) => {
                 let t = self.target(target);
                 let a = Attr::NAMES[*attr as usize];

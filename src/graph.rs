@@ -119,7 +119,8 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             | Step::Fail { .. }
             | Step::Return(_)
             | Step::Timeout { .. }
-            | Step::Cancel(_)
+            | Step::Cancel { .. }
+            | Step::Uncancel
             | Step::Try(_)
             | Step::TaskGroup { .. }
             | Step::Release(_)

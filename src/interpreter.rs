@@ -110,13 +110,17 @@ fn build(sim: &Sim, e: &Expr, lookup: &dyn Fn(&Ref) -> Value, at: &dyn Fn() -> S
 /// A task's first turn: false (and the task is over) when it was
 /// cancelled before it started.
 fn begin(sim: &Rc<Sim>, id: TaskId) -> bool {
-    if !sim.take_cancel(id) {
+    let Some(raise) = sim.take_cancel(id) else {
         return true;
-    }
+    };
     if sim.tracing() {
-        sim.emit(sim.task_event(id, "cancelled", "before it started".into()));
+        let detail = match &raise {
+            Raise::Cancelled(Some(_)) => format!("before it started ({})", raise.message()),
+            _ => "before it started".into(),
+        };
+        sim.emit(sim.task_event(id, "cancelled", detail));
     }
-    sim.finish_task(id, Err(Raise::Cancelled));
+    sim.finish_task(id, Err(raise));
     false
 }
 
@@ -134,14 +138,21 @@ fn started(sim: &Sim, id: TaskId, detail: String) -> u64 {
 fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
     // A task that cancelled itself and then returned is cancelled.
     let outcome = match outcome {
-        Ok(_) if sim.take_cancel_at_wait(id) => Err(Raise::Cancelled),
+        Ok(v) => match sim.take_cancel_at_wait(id) {
+            Some(msg) => {
+                sim.keep_cancel_message(id);
+                Err(Raise::Cancelled(msg))
+            }
+            None => Ok(v),
+        },
         other => other,
     };
     if sim.tracing() {
         let (kind, detail) = match &outcome {
             Ok(Value::None) => ("done", String::new()),
             Ok(v) => ("done", format!("-> {}", v.repr_within(sim.value_bytes()))),
-            Err(Raise::Cancelled) => ("cancelled", String::new()),
+            Err(Raise::Cancelled(None)) => ("cancelled", String::new()),
+            Err(e @ Raise::Cancelled(Some(_))) => ("cancelled", e.message().to_string()),
             Err(Raise::Timeout) => ("failed", "TimeoutError".into()),
             Err(Raise::Error(e)) => ("failed", e.text()),
             Err(Raise::Skipped(why)) => ("skipped", why.to_string()),
@@ -156,7 +167,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, m: Member) {
     let model = sim.model().clone();
     let (result, error) = match sim.outcome(m) {
         Some(Ok(v)) => (v, Value::None),
-        Some(Err(e)) => (Value::None, e.to_value()),
+        Some(Err(e)) => (Value::None, e.seen_unretrieved()),
         None => (Value::None, Value::None),
     };
     let (actor, steps) = match m {
@@ -227,7 +238,7 @@ fn retried<'a>(
 ) -> Option<&'a Retry> {
     let retry = retry.filter(|r| attempt < r.attempts)?;
     let again = match e {
-        Raise::Cancelled | Raise::Skipped(_) => false,
+        Raise::Cancelled(_) | Raise::Skipped(_) => false,
         _ => classes.catches(&retry.on, e.class()),
     };
     again.then_some(retry)
@@ -288,6 +299,7 @@ impl Ctx {
             },
             Ref::Now => seconds_value(self.sim.now()),
             Ref::Elapsed => seconds_value(self.sim.now() - self.frame_start),
+            Ref::Cancelling => Value::Int(i64::from(self.sim.cancelling(self.id))),
             Ref::Attr(target, attr) => self.attr(target, *attr),
             Ref::IsSet(e) => Value::Bool(self.sim.event_is_set(*e)),
         }
@@ -383,10 +395,14 @@ impl Ctx {
                     _ => Value::None,
                 },
                 Attr::Error => match self.sim.outcome(m) {
-                    Some(Err(e)) => e.to_value(),
+                    Some(Err(e)) => e.seen_unretrieved(),
                     _ => Value::None,
                 },
                 Attr::Count => Value::Int(1),
+                Attr::Cancelling => match m {
+                    Member::Task(t) => Value::Int(i64::from(self.sim.cancelling(t))),
+                    Member::Future(_) => Value::Int(0),
+                },
             }
         };
         match (attr, members.as_slice()) {
@@ -660,7 +676,8 @@ impl Ctx {
             }
             Step::Return(e) => return Ok(Then::Flow(Flow::Return(self.eval(e, "return")))),
             Step::Spawn { start, bind } => self.spawn(start, bind),
-            Step::Cancel(target) => self.cancel(target),
+            Step::Cancel { target, msg } => self.cancel(target, msg.as_ref()),
+            Step::Uncancel => self.uncancel(),
             Step::Release(sem) => self.release(*sem)?,
             Step::TaskDone(queue) => self.task_done(*queue)?,
             Step::PutNowait {
@@ -821,7 +838,7 @@ impl Ctx {
         }
         if cancel_pending {
             for m in &pending {
-                self.cancel_member(*m);
+                self.cancel_member(*m, None);
             }
         }
         self.set_var(sym::DONE, Value::Int(done.len() as i64));
@@ -860,13 +877,13 @@ impl Ctx {
         })
     }
 
-    fn cancel_member(&self, m: Member) {
+    fn cancel_member(&self, m: Member, msg: Option<Rc<str>>) {
         match m {
             Member::Task(t) => {
-                self.sim.cancel_task(t);
+                self.sim.cancel_task(t, msg);
             }
             Member::Future(f) => {
-                self.sim.cancel_future(f);
+                self.sim.cancel_future(f, msg);
             }
         }
     }
@@ -922,7 +939,7 @@ impl Ctx {
         }
         let cancels = self.sim.uncancel(self.id);
         match r {
-            Err(Raise::Cancelled) if cancels <= scope.level => {
+            Err(Raise::Cancelled(_)) if cancels <= scope.level => {
                 if self.sim.tracing() {
                     self.emit("timeout", says());
                 }
@@ -932,15 +949,31 @@ impl Ctx {
         }
     }
 
-    fn cancel(&self, target: &Target) {
+    fn cancel(&self, target: &Target, msg: Option<&Template>) {
+        let msg: Option<Rc<str>> = msg.map(|t| Rc::from(self.render(t, "cancel", true)));
         for m in self.members_of(target) {
             if self.sim.tracing() {
-                self.emit(
-                    "cancel",
-                    format!("requests cancel of {}", self.member_name(m)),
-                );
+                let name = self.member_name(m);
+                let detail = match &msg {
+                    Some(text) => format!(
+                        "requests cancel of {name} ({})",
+                        Value::str(text).repr_within(self.sim.value_bytes())
+                    ),
+                    None => format!("requests cancel of {name}"),
+                };
+                self.emit("cancel", detail);
             }
-            self.cancel_member(m);
+            self.cancel_member(m, msg.clone());
+        }
+    }
+
+    /// `asyncio.current_task().uncancel()`: one cancellation request
+    /// fewer.
+    fn uncancel(&self) {
+        let left = self.sim.uncancel(self.id);
+        if self.sim.tracing() {
+            let s = if left == 1 { "" } else { "s" };
+            self.emit("uncancel", format!("{left} cancellation{s} requested now"));
         }
     }
 
@@ -1235,6 +1268,6 @@ impl Ctx {
 fn gathered(g: &Gather) -> Outcome {
     g.result
         .borrow_mut()
-        .get_or_insert(Err(Raise::Cancelled))
+        .get_or_insert(Err(Raise::Cancelled(None)))
         .clone()
 }

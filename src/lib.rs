@@ -6,6 +6,7 @@
 
 mod arrivals;
 mod blocking;
+mod cancel_message;
 mod cli;
 mod clock;
 mod critical_path;

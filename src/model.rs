@@ -299,7 +299,9 @@ impl TaskDef {
             | Step::SetException { message: t, .. } => t.reads(&var),
             Step::Return(e) | Step::SetResult { value: e, .. } => e.reads(&var),
             Step::Spawn { start, .. } => start.args.iter().any(|(_, e)| e.reads(&var)),
-            Step::Cancel(_)
+            Step::Cancel { msg: Some(t), .. } => t.reads(&var),
+            Step::Cancel { msg: None, .. }
+            | Step::Uncancel
             | Step::Release(_)
             | Step::TaskDone(_)
             | Step::Check { .. }
@@ -444,7 +446,13 @@ pub(crate) enum Step {
         absolute: bool,
         body: Vec<Step>,
     },
-    Cancel(Target),
+    /// `h.cancel(msg)`: `msg` is the `CancelledError`'s message.
+    Cancel {
+        target: Target,
+        msg: Option<Template>,
+    },
+    /// `asyncio.current_task().uncancel()`.
+    Uncancel,
     /// Boxed: the largest step, kept out of line so that every step (and
     /// every instruction) stays small.
     Try(Box<Try>),
@@ -537,7 +545,8 @@ impl Step {
                 absolute: false, ..
             } => Verb::Timeout,
             Step::Timeout { absolute: true, .. } => Verb::TimeoutAt,
-            Step::Cancel(_) => Verb::Cancel,
+            Step::Cancel { .. } => Verb::Cancel,
+            Step::Uncancel => Verb::Uncancel,
             Step::Try(_) => Verb::Try,
             Step::TaskGroup { .. } => Verb::TaskGroup,
             Step::With { .. } => Verb::With,

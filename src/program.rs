@@ -458,7 +458,8 @@ impl Program {
             | Step::Fail { .. }
             | Step::Return(_)
             | Step::Spawn { .. }
-            | Step::Cancel(_)
+            | Step::Cancel { .. }
+            | Step::Uncancel
             | Step::Release(_)
             | Step::TaskDone(_)
             | Step::PutNowait { .. }

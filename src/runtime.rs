@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 
 use crate::arrivals::{Arrivals, OpenState};
 use crate::blocking::{Blocks, Ready};
+use crate::cancel_message::CancelMessages;
 use crate::clock::{Clock, TimerKey};
 use crate::critical_path::{Cause, Recorder, What};
 use crate::event::Event as EventSlot;
@@ -276,6 +277,10 @@ pub(crate) struct TaskSlot {
     k: u32,
     state: State,
     must_cancel: bool,
+    /// The pending cancellation was first delivered while the future the
+    /// task waits on was pending: that future holds the first message, and
+    /// later ones are ignored.
+    cancel_message_fixed: bool,
     /// A cancellation asked while it ran (of itself): delivered to what it
     /// waits on next, as `Task.__step` does with `_must_cancel` once its
     /// coroutine yields a future.
@@ -338,6 +343,8 @@ pub(crate) struct Sim {
     model: Rc<Model>,
     clock: RefCell<Clock<TimerAction>>,
     tasks: RefCell<Vec<TaskSlot>>,
+    /// The messages of `cancel(msg)`, kept beside the tasks (few carry one).
+    cancel_messages: RefCell<CancelMessages>,
     /// Per definition: its program, as its instances run it.
     programs: Vec<Program>,
     /// Per definition: its steps as a `call` runs them.
@@ -465,6 +472,7 @@ impl Sim {
             sources: RefCell::new(Vec::new()),
             clock: RefCell::new(Clock::new()),
             tasks: RefCell::new(Vec::new()),
+            cancel_messages: RefCell::new(CancelMessages::default()),
             programs: model.tasks.iter().map(Program::compile).collect(),
             bodies,
             futures: RefCell::new(futures),
@@ -867,6 +875,7 @@ impl Sim {
                 k,
                 state: State::Pending,
                 must_cancel: false,
+                cancel_message_fixed: false,
                 cancel_at_wait: false,
                 cancels: 0,
                 machine: Machine::new(vars),
@@ -1013,10 +1022,34 @@ impl Sim {
         self.tasks.borrow()[id as usize].must_cancel
     }
 
-    /// Takes a pending cancellation, if one was delivered to this task.
-    pub(crate) fn take_cancel(&self, id: TaskId) -> bool {
+    /// Takes a pending cancellation, if one was delivered to this task:
+    /// the `CancelledError` it raises there, with its message.
+    pub(crate) fn take_cancel(&self, id: TaskId) -> Option<Raise> {
         let mut tasks = self.tasks.borrow_mut();
-        std::mem::take(&mut tasks[id as usize].must_cancel)
+        if !std::mem::take(&mut tasks[id as usize].must_cancel) {
+            return None;
+        }
+        Some(Raise::Cancelled(self.cancel_messages.borrow_mut().take(id)))
+    }
+
+    /// A finished task's or future's outcome, as `result()` retrieves it:
+    /// a task's `CancelledError` keeps its message for the first to
+    /// retrieve it only (asyncio's `_make_cancelled_error` drops the
+    /// exception it saved), a future's for every one.
+    pub(crate) fn retrieve(&self, m: Member) -> Option<Outcome> {
+        let Member::Task(t) = m else {
+            return self.outcome(m);
+        };
+        let mut tasks = self.tasks.borrow_mut();
+        let outcome = &mut tasks[t as usize].outcome;
+        match outcome {
+            Some(Err(Raise::Cancelled(msg @ Some(_))))
+                if !self.cancel_messages.borrow().kept(t) =>
+            {
+                Some(Err(Raise::Cancelled(msg.take())))
+            }
+            other => other.clone(),
+        }
     }
 
     /// How many tasks were created.
@@ -1141,9 +1174,9 @@ impl Sim {
         }
     }
 
-    /// `task.cancel()`: false when the task already finished.
-    pub(crate) fn cancel_task(self: &Rc<Self>, id: TaskId) -> bool {
-        {
+    /// `task.cancel(msg)`: false when the task already finished.
+    pub(crate) fn cancel_task(self: &Rc<Self>, id: TaskId, msg: Option<Rc<str>>) -> bool {
+        let suspended = {
             let mut tasks = self.tasks.borrow_mut();
             let slot = &mut tasks[id as usize];
             if slot.state != State::Pending {
@@ -1151,55 +1184,91 @@ impl Sim {
             }
             slot.cancels += 1;
             if slot.turn.get() == Turn::Running {
-                // It cancels itself: its next wait is cancelled.
+                // It cancels itself: its next wait is cancelled, with the
+                // message of the last such cancel.
                 slot.cancel_at_wait = true;
+                self.cancel_messages.borrow_mut().set(id, msg);
                 return true;
             }
-        }
-        self.deliver_cancel(id);
+            slot.turn.get() == Turn::Idle
+        };
+        self.deliver_cancel(id, msg, suspended);
         true
     }
 
     /// Takes a cancellation task `id` asked of itself while it ran: its
     /// turn left it waiting (it is delivered then, see
     /// [`Sim::deliver_cancel`]), or it ended (a return becomes a
-    /// cancellation).
-    pub(crate) fn take_cancel_at_wait(&self, id: TaskId) -> bool {
-        std::mem::take(&mut self.tasks.borrow_mut()[id as usize].cancel_at_wait)
+    /// cancellation, whose message every retrieval sees).
+    pub(crate) fn take_cancel_at_wait(&self, id: TaskId) -> Option<Option<Rc<str>>> {
+        if !std::mem::take(&mut self.tasks.borrow_mut()[id as usize].cancel_at_wait) {
+            return None;
+        }
+        Some(self.cancel_messages.borrow_mut().take(id))
+    }
+
+    /// A task that cancelled itself and then returned: its message is
+    /// the future's own (`Future.cancel(msg)`), kept for every retrieval.
+    pub(crate) fn keep_cancel_message(&self, id: TaskId) {
+        self.cancel_messages.borrow_mut().keep(id);
     }
 
     /// `Task.cancel`'s delivery: the future it waits on is cancelled, which
     /// wakes it. A task or gather that is done, or whose members are all
     /// done, cannot be: the cancellation waits for the wake-up already on
-    /// its way (the done callbacks), and comes no sooner.
-    pub(crate) fn deliver_cancel(self: &Rc<Self>, id: TaskId) {
+    /// its way (the done callbacks), and comes no sooner. `suspended`: the
+    /// future it waits on is still pending, so the first message is the
+    /// one its `CancelledError` carries; otherwise the last one is.
+    pub(crate) fn deliver_cancel(
+        self: &Rc<Self>,
+        id: TaskId,
+        msg: Option<Rc<str>>,
+        suspended: bool,
+    ) {
         let waiting = self.tasks.borrow()[id as usize].waiting.clone();
-        let (forwarded, woken_anyway) = match waiting {
-            Waiting::Member(Member::Task(child)) => (self.cancel_task(child), true),
-            Waiting::Member(Member::Future(f)) => (self.cancel_future(f), true),
-            Waiting::Gather(g) => (self.cancel_gather(&g), true),
+        let (forwarded, woken_anyway, suspended) = match waiting {
+            Waiting::Member(Member::Task(child)) => {
+                (self.cancel_task(child, msg.clone()), true, false)
+            }
+            Waiting::Member(Member::Future(f)) => (self.cancel_future(f, msg.clone()), true, false),
+            Waiting::Gather(g) => (self.cancel_gather(&g, msg.clone()), true, false),
             // Its future is cancelled, which wakes it; released already,
             // its wakeup is on its way, and `CancelledError` comes with it.
-            Waiting::Event(_, waiter) => (false, waiter.done.replace(true)),
-            _ => (false, false),
+            Waiting::Event(_, waiter) => {
+                let released = waiter.done.replace(true);
+                (false, released, suspended && !released)
+            }
+            _ => (false, false, suspended),
         };
         if !forwarded {
-            self.tasks.borrow_mut()[id as usize].must_cancel = true;
+            let replace = {
+                let mut tasks = self.tasks.borrow_mut();
+                let slot = &mut tasks[id as usize];
+                if !std::mem::replace(&mut slot.must_cancel, true) {
+                    slot.cancel_message_fixed = suspended;
+                    true
+                } else {
+                    !slot.cancel_message_fixed
+                }
+            };
+            if replace {
+                self.cancel_messages.borrow_mut().set(id, msg);
+            }
             if !woken_anyway {
                 self.wake_for(id, Some(What::Cancel));
             }
         }
     }
 
-    fn cancel_gather(self: &Rc<Self>, g: &Gather) -> bool {
+    fn cancel_gather(self: &Rc<Self>, g: &Gather, msg: Option<Rc<str>>) -> bool {
         if g.result.borrow().is_some() {
             return false;
         }
         let mut any = false;
         for m in &g.members {
             any |= match *m {
-                Member::Task(t) => self.cancel_task(t),
-                Member::Future(f) => self.cancel_future(f),
+                Member::Task(t) => self.cancel_task(t, msg.clone()),
+                Member::Future(f) => self.cancel_future(f, msg.clone()),
             };
         }
         if any {
@@ -1208,9 +1277,9 @@ impl Sim {
         any
     }
 
-    /// `future.cancel()`: false when it already resolved.
-    pub(crate) fn cancel_future(self: &Rc<Self>, f: FutId) -> bool {
-        self.resolve_future(f, Err(Raise::Cancelled))
+    /// `future.cancel(msg)`: false when it already resolved.
+    pub(crate) fn cancel_future(self: &Rc<Self>, f: FutId, msg: Option<Rc<str>>) -> bool {
+        self.resolve_future(f, Err(Raise::Cancelled(msg)))
     }
 
     /// Sets a future's outcome and runs its callbacks; false when already set.
@@ -1263,7 +1332,7 @@ impl Sim {
             Callback::Expire(deadline, task) => {
                 if !deadline.closed.get() {
                     deadline.expired.set(true);
-                    self.cancel_task(task);
+                    self.cancel_task(task, None);
                 }
             }
             Callback::Gather(g, m) => self.gather_child_done(&g, m),
@@ -1286,7 +1355,7 @@ impl Sim {
             self.release(w);
         }
         let error = match self.outcome(Member::Task(child)) {
-            Some(Err(Raise::Cancelled)) | Some(Ok(_)) | None => return,
+            Some(Err(Raise::Cancelled(_))) | Some(Ok(_)) | None => return,
             Some(Err(e)) => e,
         };
         g.errors.borrow_mut().push(error.exception());
@@ -1307,7 +1376,7 @@ impl Sim {
             }
             self.abort_group(g);
             g.parent_cancel_requested.set(true);
-            self.cancel_task(g.parent);
+            self.cancel_task(g.parent, None);
         }
     }
 
@@ -1318,7 +1387,7 @@ impl Sim {
         let children = g.children.borrow().clone();
         for t in children {
             if self.state(Member::Task(t)) == State::Pending {
-                self.cancel_task(t);
+                self.cancel_task(t, None);
             }
         }
     }
@@ -1343,15 +1412,30 @@ impl Sim {
             return false;
         }
         g.remaining.set(g.remaining.get() - 1);
-        let outcome = self.outcome(m).expect("a finished member has an outcome");
-        if !g.return_exceptions && outcome.is_err() {
-            *g.result.borrow_mut() = Some(outcome);
+        let failed = self.state(m) != State::Done;
+        if !g.return_exceptions && failed {
+            // `outer.set_exception(...)`: a cancelled member's error is
+            // retrieved (`_make_cancelled_error`).
+            *g.result.borrow_mut() = self.retrieve(m);
         } else if g.remaining.get() == 0 {
             let result = if g.cancel_requested.get() {
-                Err(Raise::Cancelled)
+                // `fut._make_cancelled_error()` of the loop's last member.
+                let last = *g.members.last().expect("a gather has members");
+                match self.state(last) {
+                    State::Cancelled => match self.retrieve(last) {
+                        Some(Err(raise)) => Err(raise),
+                        _ => Err(Raise::Cancelled(None)),
+                    },
+                    _ => Err(Raise::Cancelled(None)),
+                }
             } else {
+                // A cancelled member is `CancelledError(fut._cancel_message)`:
+                // a future's message; a task's is gone by then.
                 let values = g.members.iter().map(|m| match self.outcome(*m) {
                     Some(Ok(v)) => v,
+                    Some(Err(Raise::Cancelled(_))) if matches!(m, Member::Task(_)) => {
+                        Raise::Cancelled(None).to_value()
+                    }
                     Some(Err(e)) => e.to_value(),
                     None => Value::None,
                 });
@@ -1366,7 +1450,7 @@ impl Sim {
 
     fn wait_child_done(&self, w: &WaitState, m: Member) {
         w.counter.set(w.counter.get().saturating_sub(1));
-        let errored = matches!(self.outcome(m), Some(Err(Raise::Error(_) | Raise::Timeout)));
+        let errored = self.state(m) == State::Failed;
         let ready = w.counter.get() == 0
             || w.when == ReturnWhen::FirstCompleted
             || (w.when == ReturnWhen::FirstException && errored);
@@ -1587,7 +1671,7 @@ impl Sim {
             TimerAction::Release(w) => self.release(&w),
             TimerAction::Expire(flag, t) => {
                 flag.set(true);
-                self.cancel_task(t);
+                self.cancel_task(t, None);
             }
             TimerAction::Arrive(source, user) => self.arrive(source, user),
         }
@@ -1767,7 +1851,7 @@ impl Sim {
                     "main finished: cancelling what is left".into(),
                 ));
             }
-            self.cancel_task(*t);
+            self.cancel_task(*t, None);
         }
         !pending.is_empty()
     }

@@ -21,7 +21,8 @@ pub(crate) enum Raise {
     Error(Rc<Exception>),
     /// asyncio's own `TimeoutError()` (a timeout expired).
     Timeout,
-    Cancelled,
+    /// `CancelledError`, with the message `cancel(msg)` gave it, if any.
+    Cancelled(Option<Rc<str>>),
     /// A task with `after` whose trigger could no longer be met.
     Skipped(Rc<str>),
 }
@@ -37,7 +38,7 @@ impl Raise {
         match self {
             Raise::Error(e) => e.class,
             Raise::Timeout => TIMEOUT_ERROR,
-            Raise::Cancelled => CANCELLED_ERROR,
+            Raise::Cancelled(_) => CANCELLED_ERROR,
             Raise::Skipped(_) => SKIPPED,
         }
     }
@@ -47,7 +48,8 @@ impl Raise {
         match self {
             Raise::Error(e) => Rc::from(e.text()),
             Raise::Timeout => Rc::from("TimeoutError"),
-            Raise::Cancelled => Rc::from("CancelledError"),
+            Raise::Cancelled(None) => Rc::from("CancelledError"),
+            Raise::Cancelled(Some(msg)) => Rc::from(format!("CancelledError: {msg}")),
             Raise::Skipped(why) => Rc::from(format!("skipped: {why}")),
         }
     }
@@ -57,12 +59,22 @@ impl Raise {
         Value::Error(self.exception())
     }
 
+    /// The exception as `{t.error}` and an `on_done` read it, without
+    /// retrieving it: a cancellation's message is not there (the exported
+    /// program makes a fresh `asyncio.CancelledError()`).
+    pub(crate) fn seen_unretrieved(&self) -> Value {
+        match self {
+            Raise::Cancelled(Some(_)) => Raise::Cancelled(None).to_value(),
+            other => other.to_value(),
+        }
+    }
+
     /// The exception itself (a member of a group).
     pub(crate) fn exception(&self) -> Rc<Exception> {
         match self {
             Raise::Error(e) => e.clone(),
             Raise::Timeout => Rc::new(Exception::timeout()),
-            Raise::Cancelled => Rc::new(Exception::cancelled()),
+            Raise::Cancelled(msg) => Rc::new(Exception::cancelled(msg.clone())),
             Raise::Skipped(_) => Rc::new(Exception {
                 class: SKIPPED,
                 name: Rc::from("Exception"),
@@ -89,7 +101,7 @@ impl State {
     pub(crate) fn of(outcome: &Outcome) -> State {
         match outcome {
             Ok(_) => State::Done,
-            Err(Raise::Cancelled) => State::Cancelled,
+            Err(Raise::Cancelled(_)) => State::Cancelled,
             Err(Raise::Skipped(_)) => State::Skipped,
             Err(_) => State::Failed,
         }

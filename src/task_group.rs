@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use crate::exception::Exception;
 use crate::ids::Sym;
-use crate::task::{TaskId, Waiter};
+use crate::task::{Raise, TaskId, Waiter};
 
 /// One `async with asyncio.TaskGroup() as NAME:` a task has entered.
 pub(crate) struct TaskGroup {
@@ -33,7 +33,8 @@ pub(crate) struct TaskGroup {
     pub(crate) parent_cancel_requested: Cell<bool>,
     /// `propagate_cancellation_error`: the parent was cancelled from
     /// outside, and the block raises `CancelledError` unless a child failed.
-    pub(crate) propagate_cancel: Cell<bool>,
+    /// It holds that `CancelledError`.
+    pub(crate) propagate_cancel: RefCell<Option<Raise>>,
     /// `_on_completed_fut`: what the parent waits on while children run.
     pub(crate) on_completed: RefCell<Option<Rc<Waiter>>>,
 }
@@ -50,7 +51,7 @@ impl TaskGroup {
             aborting: Cell::new(false),
             exiting: Cell::new(false),
             parent_cancel_requested: Cell::new(false),
-            propagate_cancel: Cell::new(false),
+            propagate_cancel: RefCell::new(None),
             on_completed: RefCell::new(None),
         })
     }

@@ -24,6 +24,9 @@ pub(crate) enum Ref {
     Now,
     /// Seconds since this task (or `call`) began.
     Elapsed,
+    /// This task's `cancelling()`: cancellations requested and not
+    /// taken back.
+    Cancelling,
     /// An attribute of a task, group or future handle (`{t.done}`).
     Attr(Target, Attr),
     /// Whether an event is set (`{ready.is_set}`).
@@ -39,10 +42,11 @@ pub(crate) enum Attr {
     Result,
     Error,
     Count,
+    Cancelling,
 }
 
 impl Attr {
-    pub(crate) const NAMES: [&'static str; 7] = [
+    pub(crate) const NAMES: [&'static str; 8] = [
         "name",
         "state",
         "done",
@@ -50,6 +54,7 @@ impl Attr {
         "result",
         "error",
         "count",
+        "cancelling",
     ];
 
     pub(crate) fn parse(s: &str) -> Option<Attr> {
@@ -61,6 +66,7 @@ impl Attr {
             "result" => Attr::Result,
             "error" => Attr::Error,
             "count" => Attr::Count,
+            "cancelling" => Attr::Cancelling,
             _ => return None,
         })
     }

@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 26] = [
+pub(crate) const KINDS: [&str; 27] = [
     "created",
     "started",
     "log",
@@ -16,6 +16,7 @@ pub(crate) const KINDS: [&str; 26] = [
     "released",
     "join",
     "cancel",
+    "uncancel",
     "cancelled",
     "caught",
     "timeout",

@@ -173,7 +173,7 @@ mod tests {
             Value::None,
             Value::Error(Rc::new(classes.raise(crate::exception::EXCEPTION, "boom"))),
             Value::Error(Rc::new(Exception::timeout())),
-            Value::Error(Rc::new(Exception::cancelled())),
+            Value::Error(Rc::new(Exception::cancelled(None))),
         ]));
         assert_eq!(
             list.to_string(),

@@ -23,6 +23,7 @@ pub(crate) enum Verb {
     Timeout,
     TimeoutAt,
     Cancel,
+    Uncancel,
     Try,
     TaskGroup,
     With,
@@ -100,7 +101,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 38] = [
+    pub(crate) const ALL: [Verb; 39] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -116,6 +117,7 @@ impl Verb {
         Verb::Timeout,
         Verb::TimeoutAt,
         Verb::Cancel,
+        Verb::Uncancel,
         Verb::Try,
         Verb::TaskGroup,
         Verb::With,
@@ -161,7 +163,8 @@ impl Verb {
             Verb::WaitFor => about("wait_for", &["timeout", "shield"], false).names(Names::Targets),
             Verb::Timeout => about("timeout", &["do"], false),
             Verb::TimeoutAt => about("timeout_at", &["do"], false),
-            Verb::Cancel => about("cancel", &[], true),
+            Verb::Cancel => about("cancel", &["msg"], true),
+            Verb::Uncancel => about("uncancel", &[], false),
             Verb::Try => about("try", &["except", "except_star", "finally", "catch"], false),
             Verb::TaskGroup => about("task_group", &["do"], false),
             Verb::With => about("with", &["do"], false),

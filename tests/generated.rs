@@ -309,13 +309,24 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
             }
             10 if !b.handles.is_empty() => {
                 let (h, _) = b.handles[g.below(b.handles.len())].clone();
-                format!("{{ cancel = \"{h}\" }}")
+                // Half with a message, which the `CancelledError` carries
+                // (and the first retrieval of the task's result).
+                match g.below(4) {
+                    0 => format!("{{ cancel = \"{h}\", msg = \"stop {{name}}\" }}"),
+                    1 => format!("{{ cancel = \"{h}\", msg = \"off\" }}"),
+                    _ => format!("{{ cancel = \"{h}\" }}"),
+                }
             }
             11 | 12 if compound => {
                 let k = 1 + g.below(3);
                 let body = steps(g, s, b, k, depth + 1);
-                let what = g.pick(&["caught {error}", "caught"]);
+                let what = g.pick(&["caught {error}", "caught", "caught {error} c{cancelling}"]);
                 let mut except = log(b, what);
+                if g.chance(20) {
+                    // `uncancel()`: a caught cancellation taken back.
+                    except.push_str(", { uncancel = true }, ");
+                    except.push_str(&log(b, "uncancelled c{cancelling}"));
+                }
                 if g.chance(25) {
                     // Cleanup, then the same exception on its way.
                     except.push_str(", { raise = true }");
@@ -487,8 +498,13 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     ]),
                 };
                 let handler = if star { "except_star" } else { "except" };
-                let what = g.pick(&["caught {error}", "caught"]);
+                let what = g.pick(&["caught {error}", "caught", "caught {error} c{cancelling}"]);
                 let mut except = log(b, what);
+                if g.chance(20) {
+                    // `uncancel()`: a caught cancellation taken back.
+                    except.push_str(", { uncancel = true }, ");
+                    except.push_str(&log(b, "uncancelled c{cancelling}"));
+                }
                 if star && g.chance(20) {
                     let _ = write!(except, ", {{ fail = \"handler of t{} broke\" }}", b.task);
                 }

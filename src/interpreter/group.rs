@@ -77,8 +77,10 @@ impl Ctx {
         let (sim, id) = (&self.sim, self.id);
         let python = sim.model().python;
         if !group.exiting.replace(true) {
-            let cancelled = matches!(ended, Some(Err(Raise::Cancelled)));
-            group.propagate_cancel.set(cancelled);
+            *group.propagate_cancel.borrow_mut() = match ended {
+                Some(Err(raise @ Raise::Cancelled(_))) => Some(raise.clone()),
+                _ => None,
+            };
             if !python.group_uncancels_late() {
                 self.uncancel_parent(group);
             }
@@ -109,11 +111,13 @@ impl Ctx {
         if python.group_uncancels_late() {
             self.uncancel_parent(group);
         }
-        if group.propagate_cancel.get() && group.errors.borrow().is_empty() {
-            return GroupExit::Ends(Err(Raise::Cancelled));
+        if group.errors.borrow().is_empty()
+            && let Some(raise) = group.propagate_cancel.borrow().clone()
+        {
+            return GroupExit::Ends(Err(raise));
         }
         if let Some(Err(e)) = ended
-            && *e != Raise::Cancelled
+            && !matches!(e, Raise::Cancelled(_))
         {
             group.errors.borrow_mut().push(e.exception());
         }
@@ -130,7 +134,7 @@ impl Ctx {
             // Cancelled from outside meanwhile: cancelled again, so that the
             // count stays as it was.
             sim.uncancel(id);
-            sim.cancel_task(id);
+            sim.cancel_task(id, None);
         }
         let group = sim.model().classes.group(UNHANDLED, errors, false);
         GroupExit::Ends(Err(Raise::Error(Rc::new(group))))
@@ -140,16 +144,16 @@ impl Ctx {
     /// cancellation left, a `CancelledError` does not propagate.
     fn uncancel_parent(&self, group: &TaskGroup) {
         if group.parent_cancel_requested.get() && self.sim.uncancel(self.id) == 0 {
-            group.propagate_cancel.set(false);
+            *group.propagate_cancel.borrow_mut() = None;
         }
     }
 
     /// The exit's wait was cancelled: a cancellation of the parent from
     /// outside (unless the group is already aborting) cancels the children
     /// and propagates once they are done.
-    pub(super) fn group_exit_cancelled(&self, group: &Rc<TaskGroup>) {
+    pub(super) fn group_exit_cancelled(&self, group: &Rc<TaskGroup>, raise: Raise) {
         if !group.aborting.get() {
-            group.propagate_cancel.set(true);
+            *group.propagate_cancel.borrow_mut() = Some(raise);
             self.sim.abort_group(group);
         }
     }

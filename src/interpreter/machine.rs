@@ -126,8 +126,8 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         Left::Ended(outcome) => end(sim, id, outcome),
         Left::Over => {}
     }
-    if waits && sim.take_cancel_at_wait(id) {
-        sim.deliver_cancel(id);
+    if waits && let Some(msg) = sim.take_cancel_at_wait(id) {
+        sim.deliver_cancel(id, msg, true);
     }
     sim.end_turn(id);
 }
@@ -341,7 +341,7 @@ impl Ctx {
                             } else {
                                 // `if fut.done(): return fut.result()` (a
                                 // shield of a done task is the task itself).
-                                match sim.outcome(member).expect("finished") {
+                                match sim.retrieve(member).expect("finished") {
                                     Ok(value) => {
                                         self.set_var(sym::RESULT, value);
                                         None
@@ -355,7 +355,7 @@ impl Ctx {
                             if sim.state(member) != State::Pending {
                                 // Done already: no wait, and the timeout
                                 // closes at once.
-                                let outcome = sim.outcome(member).expect("finished");
+                                let outcome = sim.retrieve(member).expect("finished");
                                 match self.close_wait_for(scope, timeout, member, outcome) {
                                     Ok(value) => {
                                         self.set_var(sym::RESULT, value);
@@ -811,7 +811,7 @@ impl Ctx {
             sim.set_waiting(self.id, Waiting::Member(m));
             return Ok(Some(Suspension::Member(m)));
         }
-        let value = sim.outcome(m).expect("finished")?;
+        let value = sim.retrieve(m).expect("finished")?;
         self.set_var(sym::RESULT, value);
         Ok(None)
     }
@@ -939,7 +939,7 @@ impl Ctx {
             Waiting::on("a cancelled shield", Rc::new([member]))
         } else {
             sim.add_callback(member, Callback::Release(waiter.clone(), 0));
-            self.cancel_member(member);
+            self.cancel_member(member, None);
             Waiting::on("a cancelled task to finish", Rc::new([member]))
         };
         sim.set_waiting(self.id, on);
@@ -977,8 +977,8 @@ impl Ctx {
     /// of the task wins (and is taken), else `ready` says whether what it
     /// waits for has come; `None` while it still waits.
     fn cancelled_or(&self, ready: impl FnOnce() -> bool) -> Option<Result<(), Raise>> {
-        if self.sim.take_cancel(self.id) {
-            Some(Err(Raise::Cancelled))
+        if let Some(raise) = self.sim.take_cancel(self.id) {
+            Some(Err(raise))
         } else if ready() {
             Some(Ok(()))
         } else {
@@ -1012,14 +1012,14 @@ impl Ctx {
                     sim.remove_callback(*m, &Callback::Wake(id));
                     return Some(Err(raise));
                 }
-                let outcome = sim.outcome(*m).expect("finished");
+                let outcome = sim.retrieve(*m).expect("finished");
                 return Some(outcome.map(Resume::Result));
             }
             Suspension::Event(waiter) => {
-                let r = if sim.take_cancel(id) {
+                let r = if let Some(raise) = sim.take_cancel(id) {
                     // Its future is cancelled: a later `set` passes it over.
                     waiter.done.set(true);
-                    Err(Raise::Cancelled)
+                    Err(raise)
                 } else if waiter.done.get() {
                     Ok(Resume::Result(Value::Bool(true)))
                 } else {
@@ -1053,7 +1053,7 @@ impl Ctx {
                     None => Callback::Wake(id),
                 };
                 let outcome = match r {
-                    Ok(()) => sim.outcome(wf.member).expect("finished"),
+                    Ok(()) => sim.retrieve(wf.member).expect("finished"),
                     Err(raise) => {
                         sim.remove_callback(wf.member, &cb);
                         Err(raise)
@@ -1076,7 +1076,7 @@ impl Ctx {
                     false => sim.state(w.member) != State::Pending,
                 };
                 if done {
-                    let outcome = sim.outcome(w.member).expect("finished");
+                    let outcome = sim.retrieve(w.member).expect("finished");
                     return Some(outcome.map(Resume::Result));
                 }
                 let cb = Callback::Release(w.waiter.clone(), w.shield as u8);
@@ -1097,7 +1097,7 @@ impl Ctx {
                     return Some(Err(raise));
                 }
                 if c.interrupted {
-                    return Some(Err(Raise::Cancelled));
+                    return Some(Err(Raise::Cancelled(None)));
                 }
                 if sim.tracing() {
                     let what = self.member_name(c.member);
@@ -1110,7 +1110,7 @@ impl Ctx {
                 let outcome = match sim.outcome(c.member) {
                     // The shield's own future was cancelled, whatever its task did.
                     _ if c.shield => Err(Raise::Timeout),
-                    Some(Err(Raise::Cancelled)) | None => Err(Raise::Timeout),
+                    Some(Err(Raise::Cancelled(_))) | None => Err(Raise::Timeout),
                     Some(other) => other,
                 };
                 return Some(outcome.map(Resume::Result));
@@ -1129,8 +1129,8 @@ impl Ctx {
                 sim.set_waiting(id, Waiting::Nothing);
                 waiter.done.set(true);
                 *group.on_completed.borrow_mut() = None;
-                if r.is_err() {
-                    self.group_exit_cancelled(group);
+                if let Err(raise) = r {
+                    self.group_exit_cancelled(group, raise);
                 }
                 // The exit looks again at what is left.
                 return Some(Ok(Resume::Again(None)));

@@ -11,9 +11,19 @@ use super::reader::{Entries, Node, entries};
 use crate::model::{DefId, QueueKind, Sym};
 
 /// Variables every task has.
-pub(crate) const BUILTIN_VARS: [&str; 11] = [
-    "name", "i", "attempt", "item", "result", "error", "done", "pending", "now", "elapsed",
+pub(crate) const BUILTIN_VARS: [&str; 12] = [
+    "name",
+    "i",
+    "attempt",
+    "item",
+    "result",
+    "error",
+    "done",
+    "pending",
+    "now",
+    "elapsed",
     "priority",
+    "cancelling",
 ];
 
 /// Keys whose value is a list of nested steps.

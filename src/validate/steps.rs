@@ -274,7 +274,24 @@ impl Validator<'_> {
                     body: body?,
                 }
             }
-            Verb::Cancel => Step::Cancel(self.target(v, scope, false, verb)?),
+            Verb::Cancel => {
+                let msg = match t.get("msg") {
+                    Some(m) => Some(self.template(m, "`msg`", scope)?),
+                    None => None,
+                };
+                Step::Cancel {
+                    target: self.target(v, scope, false, verb)?,
+                    msg,
+                }
+            }
+            // `uncancel = false` asks for nothing, as `pass` does.
+            Verb::Uncancel => match self.r.bool(v, "`uncancel`")? {
+                true => Step::Uncancel,
+                false => Step::Repeat {
+                    times: 0,
+                    body: Vec::new(),
+                },
+            },
             Verb::Try => self.try_step(v, t, node, scope)?,
             Verb::TaskGroup => self.task_group(v, scope, nested)?,
             Verb::With => {
@@ -1060,6 +1077,7 @@ fn resolve_ref(
         ("name", None) => return Ok(Ref::Name),
         ("now", None) => return Ok(Ref::Now),
         ("elapsed", None) => return Ok(Ref::Elapsed),
+        ("cancelling", None) => return Ok(Ref::Cancelling),
         _ => {}
     }
     let handle = || -> Option<Target> {
