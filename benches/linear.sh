@@ -215,8 +215,10 @@ steps = [{ sleep = \"1ms\" }, { set = \"e\" }, { sleep = \"1ms\" }]" ;;
     set_clear) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ set = \"e\" }, { clear = \"e\" }] }]" ;;
     barrier) echo "[tasks.party]
-count = 2
-steps = [{ repeat = $n, do = [{ await = \"b\" }] }]" ;;
+steps = [{ repeat = $n, do = [{ await = \"b\" }] }]
+
+[tasks.main]
+steps = [{ spawn = \"party\", as = \"p\" }, { repeat = $n, do = [{ await = \"b\" }] }, { await = \"p\" }]" ;;
     abort_reset) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ abort = \"b\" }, { reset = \"b\" }] }]" ;;
     on_done) echo "[tasks.main]
