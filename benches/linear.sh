@@ -38,6 +38,9 @@ lk = { kind = "lock" }
 [events]
 e = {}
 
+[barriers]
+b = { parties = 2 }
+
 [queues]
 q = 10
 pq = { kind = "priority" }
@@ -216,6 +219,13 @@ steps = [{ await = \"e\" }]
 steps = [{ sleep = \"1ms\" }, { set = \"e\" }, { sleep = \"1ms\" }]" ;;
     set_clear) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ set = \"e\" }, { clear = \"e\" }] }]" ;;
+    barrier) echo "[tasks.party]
+steps = [{ repeat = $n, do = [{ await = \"b\" }] }]
+
+[tasks.main]
+steps = [{ spawn = \"party\", as = \"p\" }, { repeat = $n, do = [{ await = \"b\" }] }, { await = \"p\" }]" ;;
+    abort_reset) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ abort = \"b\" }, { reset = \"b\" }] }]" ;;
     on_done) echo "[tasks.main]
 steps = [{ spawn = \"noted\", count = $n }, { sleep = \"1s\" }]" ;;
     task_group) echo "[tasks.main]
@@ -234,7 +244,7 @@ ALL="sleep block log fail return spawn spawn_into count await await_future set_e
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
-on_done task_group task_group_many priority lifo"
+barrier abort_reset on_done task_group task_group_many priority lifo"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

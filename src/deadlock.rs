@@ -20,7 +20,7 @@ pub(crate) struct Deadlock {
 
 /// A node of the wait-for graph: a task, or what a task waits on when many
 /// tasks could end that wait (a queue's putters, getters or markers, a
-/// future's or an event's setters). Sharing those lists keeps the graph linear in size.
+/// future's or an event's setters, a barrier's comers). Sharing those lists keeps the graph linear in size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Node {
     Task(TaskId),
@@ -39,6 +39,9 @@ pub(crate) struct Graph<'a> {
     /// Per event: unfinished tasks that set it (themselves, or by resolving
     /// a future whose `on_done` sets it).
     event_setters: Vec<Vec<TaskId>>,
+    /// Per barrier: unfinished tasks not waiting at it that come to it
+    /// (wait at it, abort or reset it).
+    comers: Vec<Vec<TaskId>>,
 }
 
 impl<'a> Graph<'a> {
@@ -47,6 +50,7 @@ impl<'a> Graph<'a> {
         let queues = model.queues.len() as u32;
         let futures = model.futures.len() as u32;
         let events = model.events.len() as u32;
+        let barriers = model.barriers.len() as u32;
         let per_def = |pred: &dyn Fn(&Step, u32) -> bool, n: u32| -> Vec<Vec<bool>> {
             (0..model.tasks.len() as DefId)
                 .map(|d| {
@@ -62,27 +66,34 @@ impl<'a> Graph<'a> {
             per_def(&marks_done, queues),
             per_def(&sets, futures),
             per_def(&|s, e| sets_event(model, s, e), events),
+            per_def(&comes_to, barriers),
         ];
-        let mut lists: [Vec<Vec<TaskId>>; 5] = [
+        let mut lists: [Vec<Vec<TaskId>>; 6] = [
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); futures as usize],
             vec![Vec::new(); events as usize],
+            vec![Vec::new(); barriers as usize],
         ];
         sim.each_task(|t, slot| {
             if slot.state() != State::Pending {
                 return;
             }
+            // A task waiting at a barrier cannot come to it.
+            let at = match slot.waiting() {
+                Waiting::Barrier(b, _) => Some(*b as usize),
+                _ => None,
+            };
             for (kind, list) in lists.iter_mut().enumerate() {
                 for (k, does) in defs[kind][slot.def() as usize].iter().enumerate() {
-                    if *does {
+                    if *does && !(kind == 5 && at == Some(k)) {
                         list[k].push(t);
                     }
                 }
             }
         });
-        let [putters, getters, markers, setters, event_setters] = lists;
+        let [putters, getters, markers, setters, event_setters, comers] = lists;
         Graph {
             sim,
             putters,
@@ -90,6 +101,7 @@ impl<'a> Graph<'a> {
             markers,
             setters,
             event_setters,
+            comers,
         }
     }
 
@@ -101,6 +113,7 @@ impl<'a> Graph<'a> {
             &self.markers,
             &self.setters,
             &self.event_setters,
+            &self.comers,
         ]
         .into_iter()
         .flatten()
@@ -109,11 +122,17 @@ impl<'a> Graph<'a> {
     }
 
     fn doers_id(&self, kind: usize, k: u32) -> usize {
-        let before: usize = [&self.putters, &self.getters, &self.markers, &self.setters]
-            .iter()
-            .take(kind)
-            .map(|l| l.len())
-            .sum();
+        let before: usize = [
+            &self.putters,
+            &self.getters,
+            &self.markers,
+            &self.setters,
+            &self.event_setters,
+        ]
+        .iter()
+        .take(kind)
+        .map(|l| l.len())
+        .sum();
         before + k as usize
     }
 
@@ -140,6 +159,7 @@ impl<'a> Graph<'a> {
             Waiting::Put(q) => vec![Node::Doers(self.doers_id(1, *q))],
             Waiting::Join(q) => vec![Node::Doers(self.doers_id(2, *q))],
             Waiting::Event(e, _) => vec![Node::Doers(self.doers_id(4, *e))],
+            Waiting::Barrier(b, _) => vec![Node::Doers(self.doers_id(5, *b))],
             Waiting::Nothing | Waiting::Sleep(_) | Waiting::Backoff(_) | Waiting::Turn => {
                 Vec::new()
             }
@@ -199,7 +219,10 @@ impl<'a> Graph<'a> {
             Node::Task(t) => t as usize,
             Node::Doers(k) => tasks + k,
         };
-        let lists = self.putters.len() * 3 + self.setters.len() + self.event_setters.len();
+        let lists = self.putters.len() * 3
+            + self.setters.len()
+            + self.event_setters.len()
+            + self.comers.len();
         let mut color = vec![NEW; tasks + lists];
         for start in starts {
             let root = Node::Task(*start);
@@ -306,6 +329,11 @@ fn marks_done(step: &Step, q: u32) -> bool {
 
 fn sets(step: &Step, f: u32) -> bool {
     matches!(step, Step::SetResult { future, .. } | Step::SetException { future, .. } if *future == f)
+}
+
+/// Whether a step comes to barrier `b`: waits at it, aborts or resets it.
+fn comes_to(step: &Step, b: u32) -> bool {
+    matches!(step, Step::WaitBarrier(x) | Step::Abort(x) | Step::Reset(x) if *x == b)
 }
 
 /// Whether a step sets event `e`: itself, or by resolving (or cancelling) a

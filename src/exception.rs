@@ -20,6 +20,7 @@ pub(crate) const VALUE_ERROR: ClassId = 27;
 pub(crate) const INVALID_STATE_ERROR: ClassId = 30;
 pub(crate) const QUEUE_FULL: ClassId = 31;
 pub(crate) const QUEUE_EMPTY: ClassId = 32;
+pub(crate) const BROKEN_BARRIER_ERROR: ClassId = 33;
 /// scenario-run's own: a task whose `after` rule can no longer be met. A
 /// scenario cannot name it.
 pub(crate) const SKIPPED: ClassId = 34;

@@ -249,6 +249,9 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::Set(_)
             | Step::Clear(_)
             | Step::WaitEvent(_)
+            | Step::WaitBarrier(_)
+            | Step::Abort(_)
+            | Step::Reset(_)
             | Step::Repeat { .. }
             | Step::Forever(_)
             | Step::For { .. }
@@ -785,6 +788,7 @@ impl Writer<'_> {
             .chain(m.queues.iter().map(|x| &x.name))
             .chain(m.futures.iter().map(|x| &x.name))
             .chain(m.events.iter().map(|x| &x.name))
+            .chain(m.barriers.iter().map(|x| &x.name))
             .any(|g| ident(g) == name);
         if global { format!("{name}_") } else { name }
     }
@@ -871,6 +875,12 @@ impl Writer<'_> {
             self.line(&format!(
                 "{}: asyncio.Event  # made when the loop runs",
                 ident(&e.name)
+            ));
+        }
+        for b in &m.barriers {
+            self.line(&format!(
+                "{}: asyncio.Barrier  # made when the loop runs",
+                ident(&b.name)
             ));
         }
         for (n, f) in m.futures.iter().enumerate() {
@@ -1104,6 +1114,13 @@ impl Writer<'_> {
             self.line(&format!("global {}", events.join(", ")));
             for e in &events {
                 self.line(&format!("{e} = asyncio.Event()"));
+            }
+        }
+        if !m.barriers.is_empty() {
+            let names: Vec<String> = m.barriers.iter().map(|b| ident(&b.name)).collect();
+            self.line(&format!("global {}", names.join(", ")));
+            for (b, def) in names.iter().zip(&m.barriers) {
+                self.line(&format!("{b} = asyncio.Barrier({})", def.parties));
             }
         }
         self.line("await scenario()");
@@ -1394,6 +1411,18 @@ impl Writer<'_> {
             Step::WaitEvent(e) => {
                 let e = ident(&self.model.events[*e as usize].name);
                 self.line(&format!("result = await {e}.wait()"));
+            }
+            Step::WaitBarrier(b) => {
+                let b = ident(&self.model.barriers[*b as usize].name);
+                self.line(&format!("result = await {b}.wait()"));
+            }
+            Step::Abort(b) => {
+                let b = ident(&self.model.barriers[*b as usize].name);
+                self.line(&format!("await {b}.abort()"));
+            }
+            Step::Reset(b) => {
+                let b = ident(&self.model.barriers[*b as usize].name);
+                self.line(&format!("await {b}.reset()"));
             }
             Step::Repeat { times, body } => {
                 let i = self.sym(sym::I);
@@ -1744,6 +1773,11 @@ impl Writer<'_> {
                 format!("attr({t}, '{a}')")
             }
             Ref::IsSet(e) => format!("{}.is_set()", ident(&self.model.events[*e as usize].name)),
+            Ref::Barrier(b, attr) => format!(
+                "{}.{}",
+                ident(&self.model.barriers[*b as usize].name),
+                attr.name()
+            ),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The task graph of a scenario, as Graphviz DOT or a Mermaid flowchart:
 //! tasks and their `after` dependencies, which tasks start or call which,
-//! and the semaphores, queues, futures and events each task uses.
+//! and the semaphores, queues, futures, events and barriers each task uses.
 
 use crate::model::{Model, QueueKind, Start, Step, Target, Trigger};
 
@@ -18,6 +18,7 @@ enum Node {
     Queue(u32),
     Future(u32),
     Event(u32),
+    Barrier(u32),
 }
 
 /// An edge, with its label and whether it is drawn dashed.
@@ -37,6 +38,7 @@ pub(crate) fn render(model: &Model, style: Style) -> String {
     nodes.extend((0..model.queues.len() as u32).map(Node::Queue));
     nodes.extend((0..model.futures.len() as u32).map(Node::Future));
     nodes.extend((0..model.events.len() as u32).map(Node::Event));
+    nodes.extend((0..model.barriers.len() as u32).map(Node::Barrier));
     match style {
         Style::Dot => dot(model, &nodes, &edges),
         Style::Mermaid => mermaid(model, &nodes, &edges),
@@ -112,6 +114,9 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::Set(e) => push(out, me, Node::Event(*e), "sets".into(), false),
             Step::Clear(e) => push(out, me, Node::Event(*e), "clears".into(), false),
             Step::WaitEvent(e) => push(out, Node::Event(*e), me, "awaits".into(), false),
+            Step::WaitBarrier(b) => push(out, me, Node::Barrier(*b), "waits at".into(), false),
+            Step::Abort(b) => push(out, me, Node::Barrier(*b), "aborts".into(), false),
+            Step::Reset(b) => push(out, me, Node::Barrier(*b), "resets".into(), false),
             // No edge of their own (their blocks' steps are walked below).
             Step::Sleep(_)
             | Step::Block(_)
@@ -168,6 +173,10 @@ fn label(model: &Model, node: Node) -> String {
         }
         Node::Future(i) => model.futures[i as usize].name.clone(),
         Node::Event(i) => format!("{} (event)", model.events[i as usize].name),
+        Node::Barrier(i) => {
+            let b = &model.barriers[i as usize];
+            format!("{} (barrier of {})", b.name, b.parties)
+        }
     }
 }
 
@@ -178,6 +187,7 @@ fn id(node: Node) -> String {
         Node::Queue(i) => format!("q{i}"),
         Node::Future(i) => format!("f{i}"),
         Node::Event(i) => format!("e{i}"),
+        Node::Barrier(i) => format!("b{i}"),
     }
 }
 
@@ -203,6 +213,7 @@ fn dot(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Queue(_) => "cylinder",
             Node::Future(_) => "ellipse, style=dashed",
             Node::Event(_) => "octagon",
+            Node::Barrier(_) => "doubleoctagon",
         };
         let label = quoted(&label(model, *node)).replace("#quot;", "\\\"");
         out.push_str(&format!(
@@ -233,6 +244,7 @@ fn mermaid(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Queue(_) => format!("[(\"{l}\")]"),
             Node::Future(_) => format!("((\"{l}\"))"),
             Node::Event(_) => format!(">\"{l}\"]"),
+            Node::Barrier(_) => format!("[/\"{l}\"\\]"),
         };
         out.push_str(&format!("  {}{shape}\n", id(*node)));
     }

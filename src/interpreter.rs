@@ -21,7 +21,7 @@ use crate::runtime::{
     WaitState, Waiter,
 };
 pub(crate) use crate::task::{Flow, TimeoutScope};
-use crate::template::{Attr, Expr, Ref, Template, seconds_value};
+use crate::template::{Attr, BarrierAttr, Expr, Ref, Template, seconds_value};
 use crate::trace::Gauge;
 use crate::trigger;
 use crate::value::Value;
@@ -72,6 +72,15 @@ struct Ctx {
     pc: u32,
 }
 
+/// An attribute of barrier `b`, as Python gives it.
+fn barrier_attr(sim: &Sim, b: crate::model::BarrierId, attr: BarrierAttr) -> Value {
+    sim.barrier(b, |x| match attr {
+        BarrierAttr::Waiting => Value::Int(x.n_waiting() as i64),
+        BarrierAttr::Broken => Value::Bool(x.broken()),
+        BarrierAttr::Parties => Value::Int(x.parties() as i64),
+    })
+}
+
 /// The variables a root replica starts with: `i` and its `args`.
 pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
     let model = sim.model();
@@ -79,6 +88,7 @@ pub(crate) fn root_vars(sim: &Sim, def: DefId, i: u32) -> Vec<(Sym, Value)> {
     let lookup = |r: &Ref| match r {
         Ref::Var(s, _) if *s == sym::I => Value::Int(i as i64),
         Ref::IsSet(e) => Value::Bool(sim.event_is_set(*e)),
+        Ref::Barrier(b, attr) => barrier_attr(sim, *b, *attr),
         _ => Value::None,
     };
     let at = || format!("task `{}`, its `args`", model.tasks[def as usize].name);
@@ -302,6 +312,7 @@ impl Ctx {
             Ref::Cancelling => Value::Int(i64::from(self.sim.cancelling(self.id))),
             Ref::Attr(target, attr) => self.attr(target, *attr),
             Ref::IsSet(e) => Value::Bool(self.sim.event_is_set(*e)),
+            Ref::Barrier(b, attr) => barrier_attr(&self.sim, *b, *attr),
         }
     }
 
@@ -709,6 +720,8 @@ impl Ctx {
                     self.emit("clear", name.clone());
                 }
             }
+            Step::Abort(b) => self.change_barrier(*b, "abort", |x, woken| x.abort(woken)),
+            Step::Reset(b) => self.change_barrier(*b, "reset", |x, woken| x.reset(woken)),
             Step::Check { target, state } => self.check(target, *state),
             Step::Break => return Ok(Then::Flow(Flow::Break)),
             // Compiled to instructions of their own (see `Program::steps`).
@@ -727,6 +740,7 @@ impl Ctx {
             | Step::Get(_)
             | Step::Join(_)
             | Step::WaitEvent(_)
+            | Step::WaitBarrier(_)
             | Step::Consume { .. }
             | Step::Repeat { .. }
             | Step::Forever(_)
@@ -1197,6 +1211,26 @@ impl Ctx {
             self.emit("resolve", detail);
         }
         Ok(())
+    }
+
+    /// `await barrier.abort()` or `reset()` (`kind`), which never yield:
+    /// says how many waiters it notifies.
+    fn change_barrier(
+        &self,
+        b: crate::model::BarrierId,
+        kind: &'static str,
+        f: impl FnOnce(&mut crate::barrier::Barrier, &mut Vec<TaskId>),
+    ) {
+        let ((), woken) = self.sim.change_barrier(b, f);
+        if self.sim.tracing() {
+            let name = &self.sim.model().barriers[b as usize].name;
+            let detail = match woken {
+                0 => format!("barrier {name}"),
+                1 => format!("barrier {name}, waking 1 waiter"),
+                n => format!("barrier {name}, waking {n} waiters"),
+            };
+            self.emit(kind, detail);
+        }
     }
 
     /// `event.set()`: says whom it wakes.

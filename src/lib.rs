@@ -5,6 +5,7 @@
 //! time, and [`render`] writes the trace as it happens.
 
 mod arrivals;
+mod barrier;
 mod blocking;
 mod cancel_message;
 mod cli;
@@ -165,12 +166,13 @@ pub(crate) fn check_source(path: &str, text: &str, color: bool) -> Result<String
     let model = validate::validate(text).map_err(|d| diagnostic::render(path, text, &d, color))?;
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     Ok(format!(
-        "{}, {}, {}, {}, {}",
+        "{}, {}, {}, {}, {}, {}",
         plural(model.tasks.len(), "task"),
         plural(model.semaphores.len(), "semaphore"),
         plural(model.queues.len(), "queue"),
         plural(model.futures.len(), "future"),
-        plural(model.events.len(), "event")
+        plural(model.events.len(), "event"),
+        plural(model.barriers.len(), "barrier")
     ))
 }
 

@@ -6,7 +6,7 @@
 use crate::distribution::Dist;
 pub(crate) use crate::exception::Catch;
 use crate::exception::{ClassId, Classes};
-pub(crate) use crate::ids::{DefId, EventId, FutId, QueueId, SemId, Sym, sym};
+pub(crate) use crate::ids::{BarrierId, DefId, EventId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
 use crate::verb::Verb;
@@ -23,6 +23,7 @@ pub(crate) struct Model {
     pub(crate) queues: Vec<QueueDef>,
     pub(crate) futures: Vec<FutureDef>,
     pub(crate) events: Vec<EventDef>,
+    pub(crate) barriers: Vec<BarrierDef>,
     pub(crate) tasks: Vec<TaskDef>,
     /// `[expect]`: what the run must show, checked after it.
     pub(crate) expect: Expect,
@@ -249,6 +250,14 @@ pub(crate) struct EventDef {
     pub(crate) name: String,
 }
 
+/// An `asyncio.Barrier` of `parties` (at least 1), filling when the run
+/// begins.
+#[derive(Debug)]
+pub(crate) struct BarrierDef {
+    pub(crate) name: String,
+    pub(crate) parties: u32,
+}
+
 #[derive(Debug)]
 pub(crate) struct TaskDef {
     pub(crate) name: String,
@@ -309,6 +318,9 @@ impl TaskDef {
             | Step::Set(_)
             | Step::Clear(_)
             | Step::WaitEvent(_)
+            | Step::WaitBarrier(_)
+            | Step::Abort(_)
+            | Step::Reset(_)
             | Step::Break => false,
             // Not simple: assume it reads them.
             _ => true,
@@ -504,6 +516,13 @@ pub(crate) enum Step {
     Clear(EventId),
     /// `await event.wait()` (written `await = "event"`).
     WaitEvent(EventId),
+    /// `await barrier.wait()` (written `await = "barrier"`): its index into
+    /// `{result}`.
+    WaitBarrier(BarrierId),
+    /// `await barrier.abort()`.
+    Abort(BarrierId),
+    /// `await barrier.reset()`.
+    Reset(BarrierId),
     Repeat {
         times: u32,
         body: Vec<Step>,
@@ -563,7 +582,9 @@ impl Step {
             Step::SetException { .. } => Verb::SetException,
             Step::Set(_) => Verb::Set,
             Step::Clear(_) => Verb::Clear,
-            Step::WaitEvent(_) => Verb::Await,
+            Step::WaitEvent(_) | Step::WaitBarrier(_) => Verb::Await,
+            Step::Abort(_) => Verb::Abort,
+            Step::Reset(_) => Verb::Reset,
             Step::Repeat { .. } => Verb::Repeat,
             Step::Forever(_) => Verb::Forever,
             Step::For { .. } => Verb::For,

@@ -74,6 +74,16 @@ pub(crate) enum Problem {
         name: String,
         other: &'static str,
     },
+    /// A barrier named like a task, a future or an event (`other`, with
+    /// its article: "an event").
+    BarrierNamedLike {
+        name: String,
+        other: &'static str,
+    },
+    /// A barrier declared without `parties`.
+    NoParties {
+        name: String,
+    },
     ControlInScenarioName,
     UndefinedTask {
         what: String,
@@ -224,7 +234,7 @@ pub(crate) enum Problem {
         name: String,
     },
     /// A name no step operand has; `event_too`: the step (`await`) takes
-    /// events as well.
+    /// events and barriers as well.
     UnknownTarget {
         name: String,
         suggestion: Option<Suggestion>,
@@ -232,6 +242,11 @@ pub(crate) enum Problem {
     },
     /// An event named where only tasks and futures go (any step but `await`).
     EventNotAwaitable {
+        name: String,
+        verb: &'static str,
+    },
+    /// A barrier named where only tasks and futures go (any step but `await`).
+    BarrierNotAwaitable {
         name: String,
         verb: &'static str,
     },
@@ -543,6 +558,16 @@ impl Problem {
                 None,
                 None,
             ),
+            Problem::BarrierNamedLike { name, other } => (
+                format!("`{name}` names both a barrier and {other}; a step could not tell them apart"),
+                None,
+                None,
+            ),
+            Problem::NoParties { name } => (
+                format!("barrier `{name}` has no `parties`"),
+                Some("how many tasks must wait to pass it?".into()),
+                Some(format!("write `{name} = {{ parties = 3 }}`, as `asyncio.Barrier(3)`")),
+            ),
             Problem::ControlInScenarioName => (
                 "the scenario's `name` has a control character; it could not be shown".into(),
                 None,
@@ -827,7 +852,7 @@ impl Problem {
                 event_too,
             } => (
                 match event_too {
-                    true => format!("no task, handle, future or event named `{name}`"),
+                    true => format!("no task, handle, future, event or barrier named `{name}`"),
                     false => format!("no task, handle or future named `{name}`"),
                 },
                 Some("unknown name".into()),
@@ -844,6 +869,21 @@ impl Problem {
                     _ => format!(
                         "an event is neither a task nor a future: `{{ set = \"{name}\" }}`, \
                          `{{ clear = \"{name}\" }}` and `{{{name}.is_set}}` are what it has"
+                    ),
+                }),
+            ),
+            Problem::BarrierNotAwaitable { name, verb } => (
+                format!("`{verb}` cannot take barrier `{name}`: it takes tasks and futures"),
+                Some("a barrier".into()),
+                Some(match *verb {
+                    "gather" | "wait" | "wait_for" => format!(
+                        "wait at the barrier alone with `{{ await = \"{name}\" }}`, inside \
+                         `{{ timeout = \"1s\", do = [...] }}` to bound the wait"
+                    ),
+                    _ => format!(
+                        "a barrier is neither a task nor a future: `{{ await = \"{name}\" }}`, \
+                         `{{ abort = \"{name}\" }}`, `{{ reset = \"{name}\" }}` and \
+                         `{{{name}.n_waiting}}` are what it has"
                     ),
                 }),
             ),

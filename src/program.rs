@@ -11,8 +11,8 @@ use std::rc::Rc;
 use crate::clock::TimerKey;
 use crate::exception::Exception;
 use crate::model::{
-    Bind, Catch, DefId, EventId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef,
-    Trigger,
+    BarrierId, Bind, Catch, DefId, EventId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target,
+    TaskDef, Trigger,
 };
 use crate::queue::Entry;
 use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
@@ -46,6 +46,8 @@ pub(crate) enum Op {
     Join(QueueId),
     /// Wait until an event is set (`await event.wait()`), at once if it is.
     WaitEvent(EventId),
+    /// Wait at a barrier (`await barrier.wait()`): its index into `{result}`.
+    WaitBarrier(BarrierId),
     /// Enter a loop whose body follows, up to its [`Op::Next`] at `end`.
     Loop { kind: LoopKind, end: u32 },
     /// The end of the body of the loop entered at `start`: another turn
@@ -175,6 +177,7 @@ impl Op {
             | Op::Get(_)
             | Op::Join(_)
             | Op::WaitEvent(_)
+            | Op::WaitBarrier(_)
             | Op::Loop { .. }
             | Op::Await(_)
             | Op::Gather { .. }
@@ -399,6 +402,7 @@ impl Program {
             Step::Get(queue) => self.emit(Op::Get(*queue)),
             Step::Join(queue) => self.emit(Op::Join(*queue)),
             Step::WaitEvent(e) => self.emit(Op::WaitEvent(*e)),
+            Step::WaitBarrier(b) => self.emit(Op::WaitBarrier(*b)),
             Step::Await(target) => self.emit(Op::Await(target.clone())),
             Step::Call(start) => self.emit(Op::Call(start.clone())),
             Step::WaitFor {
@@ -468,6 +472,8 @@ impl Program {
             | Step::SetException { .. }
             | Step::Set(_)
             | Step::Clear(_)
+            | Step::Abort(_)
+            | Step::Reset(_)
             | Step::Check { .. }
             | Step::Break => self.emit(Op::Step(step.clone())),
         }
@@ -777,6 +783,8 @@ pub(crate) enum Suspension {
     Member(Member),
     /// An event set: its waiter, done once released (or cancelled).
     Event(Rc<Waiter>),
+    /// A barrier's notification (boxed, as queue waits are).
+    Barrier(Box<BarrierWait>),
     /// The result of a gather; `by_await`: an `await` of several.
     Gather { g: Rc<Gather>, by_await: bool },
     /// The end of an `asyncio.wait`.
@@ -795,6 +803,15 @@ pub(crate) enum Suspension {
     Group(Rc<TaskGroup>),
     /// Nothing ever: a limit stopped the run.
     Frozen,
+}
+
+/// A task at a barrier: its waiter in the barrier's line, and where in
+/// `wait()` it is.
+#[derive(Clone)]
+pub(crate) struct BarrierWait {
+    pub(crate) barrier: BarrierId,
+    pub(crate) waiter: Rc<Waiter>,
+    pub(crate) stage: crate::barrier::Stage,
 }
 
 /// A task in `asyncio.wait`: on what, and whether the pending are

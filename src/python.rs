@@ -15,6 +15,9 @@
 //!   while the parent is being cancelled from outside.
 //! - `Task.uncancel()` down to no cancellation forgets a cancellation the
 //!   task asked of itself and has not yet received (3.13).
+//! - `Condition.wait` (under `Barrier.wait`) cancelled notifies the next
+//!   waiter of the condition (3.13), which looks again and may wait anew at
+//!   the back of the line.
 
 use std::fmt;
 
@@ -65,6 +68,11 @@ impl Python {
 
     /// `uncancel()` to 0 clears `_must_cancel` (3.13).
     pub(crate) fn uncancel_forgets_cancel(self) -> bool {
+        self >= Python::V3_13
+    }
+
+    /// A waiter of a `Condition` that is cancelled notifies another (3.13).
+    pub(crate) fn condition_passes_notice_on(self) -> bool {
         self >= Python::V3_13
     }
 

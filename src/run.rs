@@ -396,6 +396,7 @@ fn summarise(sim: &Sim) -> Summary {
                 }
                 What::Future => model.futures.get(obj as usize).map(|f| &f.name),
                 What::Event => model.events.get(obj as usize).map(|e| &e.name),
+                What::Barrier => model.barriers.get(obj as usize).map(|b| &b.name),
                 _ => None,
             };
             name.cloned().unwrap_or_default()
@@ -459,6 +460,17 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
         Waiting::Event(e, _) => {
             let by = no_one_left(graph, id, "sets it");
             format!("event {} (not set{by})", model.events[*e as usize].name)
+        }
+        Waiting::Barrier(b, _) => {
+            let name = &model.barriers[*b as usize].name;
+            let (n, parties, state) = sim.barrier(*b, |x| (x.n_waiting(), x.parties(), x.state()));
+            match state {
+                "filling" => format!(
+                    "barrier {name} (a Barrier short of parties: {n} of {parties} arrived{})",
+                    no_one_left(graph, id, "comes to it")
+                ),
+                _ => format!("barrier {name} (it is {state})"),
+            }
         }
         Waiting::Wait(on) => {
             let (what, members) = (on.what, &on.members);

@@ -17,13 +17,16 @@ use std::rc::Rc;
 use std::collections::VecDeque;
 
 use crate::arrivals::{Arrivals, OpenState};
+use crate::barrier::{Barrier, Passage, Stage};
 use crate::blocking::{Blocks, Ready};
 use crate::cancel_message::CancelMessages;
 use crate::clock::{Clock, TimerKey};
 use crate::critical_path::{Cause, Recorder, What};
 use crate::event::Event as EventSlot;
 use crate::limits::{Instant, Limits, Meter, Stop};
-use crate::model::{DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
+use crate::model::{
+    BarrierId, DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym,
+};
 use crate::program::{Machine, Program};
 use crate::queue::{Entry, Queue, Side};
 use crate::render::{Renderer, Tracer};
@@ -136,6 +139,9 @@ pub(crate) enum Waiting {
     Join(QueueId),
     /// An event to be set, with its waiter (done once released or cancelled).
     Event(EventId, Rc<Waiter>),
+    /// A barrier's notification, with its waiter (done once notified or
+    /// cancelled).
+    Barrier(BarrierId, Rc<Waiter>),
     /// `wait`, `wait_for` and other internal waiters on these members.
     Wait(Rc<WaitOn>),
     /// One turn of the loop (`asyncio.sleep(0)`).
@@ -166,6 +172,7 @@ fn waited_on(waiting: &Waiting) -> (What, u32) {
         Waiting::Put(q) => (What::Room, *q),
         Waiting::Join(q) => (What::Drained, *q),
         Waiting::Event(e, _) => (What::Event, *e),
+        Waiting::Barrier(b, _) => (What::Barrier, *b),
         // `after`: the upstream task that decided it finished.
         Waiting::Wait(w) if w.what == UPSTREAM => (What::Task, 0),
         Waiting::Wait(_) => (What::Wait, 0),
@@ -321,6 +328,11 @@ impl TaskSlot {
         self.state
     }
 
+    /// What it is suspended on.
+    pub(crate) fn waiting(&self) -> &Waiting {
+        &self.waiting
+    }
+
     /// When it started, if it did.
     pub(crate) fn started_at(&self) -> Option<u64> {
         (self.started != NEVER).then_some(self.started)
@@ -351,6 +363,7 @@ pub(crate) struct Sim {
     bodies: Vec<Option<Program>>,
     futures: RefCell<Vec<FutureSlot>>,
     events: RefCell<Vec<EventSlot>>,
+    barriers: RefCell<Vec<Barrier>>,
     semaphores: RefCell<Vec<Semaphore>>,
     queues: Vec<RefCell<Queue>>,
     tracer: RefCell<Tracer>,
@@ -477,6 +490,13 @@ impl Sim {
             bodies,
             futures: RefCell::new(futures),
             events: RefCell::new(model.events.iter().map(|_| EventSlot::default()).collect()),
+            barriers: RefCell::new(
+                model
+                    .barriers
+                    .iter()
+                    .map(|b| Barrier::new(b.parties))
+                    .collect(),
+            ),
             semaphores: RefCell::new(semaphores),
             queues,
             tracer: RefCell::new(tracer),
@@ -770,6 +790,42 @@ impl Sim {
     /// `task` begins to wait for `e` to be set: its waiter.
     pub(crate) fn wait_event(&self, e: EventId, task: TaskId) -> Rc<Waiter> {
         self.events.borrow_mut()[e as usize].wait(task)
+    }
+
+    // ----- barriers ----------------------------------------------------------
+
+    /// `f` of barrier `b` (its attributes).
+    pub(crate) fn barrier<R>(&self, b: BarrierId, f: impl FnOnce(&Barrier) -> R) -> R {
+        f(&self.barriers.borrow()[b as usize])
+    }
+
+    /// `f` changes barrier `b`; the tasks it notifies are woken, in line
+    /// order: what `f` returns, and how many it woke.
+    pub(crate) fn change_barrier<R>(
+        &self,
+        b: BarrierId,
+        f: impl FnOnce(&mut Barrier, &mut Vec<TaskId>) -> R,
+    ) -> (R, usize) {
+        let mut woken = Vec::new();
+        let r = f(&mut self.barriers.borrow_mut()[b as usize], &mut woken);
+        for t in &woken {
+            self.wake(*t);
+        }
+        (r, woken.len())
+    }
+
+    /// Task `task` at `stage` in barrier `b`: the wait begun, or what it
+    /// came to at once (`again`: a notified waiter looking again).
+    pub(crate) fn pass_barrier(
+        &self,
+        b: BarrierId,
+        task: TaskId,
+        stage: Option<Stage>,
+    ) -> (Passage, usize) {
+        self.change_barrier(b, |barrier, woken| match stage {
+            None => barrier.wait(task, woken),
+            Some(stage) => barrier.look_again(task, stage, woken),
+        })
     }
 
     // ----- what the run came to --------------------------------------------
@@ -1234,7 +1290,7 @@ impl Sim {
             Waiting::Gather(g) => (self.cancel_gather(&g, msg.clone()), true, false),
             // Its future is cancelled, which wakes it; released already,
             // its wakeup is on its way, and `CancelledError` comes with it.
-            Waiting::Event(_, waiter) => {
+            Waiting::Event(_, waiter) | Waiting::Barrier(_, waiter) => {
                 let released = waiter.done.replace(true);
                 (false, released, suspended && !released)
             }

@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use crate::footprint::TooBig;
-use crate::ids::{DefId, EventId, FutId, Sym};
+use crate::ids::{BarrierId, DefId, EventId, FutId, Sym};
 use crate::suggest::Suggestion;
 use crate::value::Value;
 
@@ -31,6 +31,41 @@ pub(crate) enum Ref {
     Attr(Target, Attr),
     /// Whether an event is set (`{ready.is_set}`).
     IsSet(EventId),
+    /// An attribute of a barrier (`{b.n_waiting}`).
+    Barrier(BarrierId, BarrierAttr),
+}
+
+/// What a placeholder reads of a barrier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BarrierAttr {
+    /// `n_waiting`: the tasks in it while it fills.
+    Waiting,
+    /// `broken`.
+    Broken,
+    /// `parties`.
+    Parties,
+}
+
+impl BarrierAttr {
+    pub(crate) const NAMES: [&'static str; 3] = ["n_waiting", "broken", "parties"];
+
+    pub(crate) fn parse(s: &str) -> Option<BarrierAttr> {
+        Some(match s {
+            "n_waiting" => BarrierAttr::Waiting,
+            "broken" => BarrierAttr::Broken,
+            "parties" => BarrierAttr::Parties,
+            _ => return None,
+        })
+    }
+
+    /// Its name in Python.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BarrierAttr::Waiting => "n_waiting",
+            BarrierAttr::Broken => "broken",
+            BarrierAttr::Parties => "parties",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +153,12 @@ pub(crate) enum TemplateError {
     },
     /// An event read other than as `{ready.is_set}`, its one attribute.
     EventAttribute { event: String, placeholder: String },
+    /// A barrier read other than through one of its attributes.
+    BarrierAttribute {
+        barrier: String,
+        placeholder: String,
+        suggestion: Option<Suggestion>,
+    },
     /// A name that is no variable, handle or future in scope.
     UnknownName {
         name: String,
@@ -137,6 +178,16 @@ impl TemplateError {
             TemplateError::EventAttribute { event, .. } => {
                 Some(format!("write `{{{event}.is_set}}` (True or False)"))
             }
+            TemplateError::BarrierAttribute {
+                barrier,
+                suggestion,
+                ..
+            } => Some(match suggestion {
+                Some(s) => s.to_string(),
+                None => format!(
+                    "write `{{{barrier}.n_waiting}}`, `{{{barrier}.broken}}` or `{{{barrier}.parties}}`"
+                ),
+            }),
             TemplateError::NoAttribute { suggestion, .. } => Some(match suggestion {
                 Some(s) => s.to_string(),
                 None => format!("a handle has {}", Attr::NAMES.join(", ")),
@@ -165,6 +216,14 @@ impl fmt::Display for TemplateError {
             TemplateError::EventAttribute { event, placeholder } => write!(
                 f,
                 "`{{{placeholder}}}`: event `{event}` has one attribute, `is_set`"
+            ),
+            TemplateError::BarrierAttribute {
+                barrier,
+                placeholder,
+                ..
+            } => write!(
+                f,
+                "`{{{placeholder}}}`: barrier `{barrier}` has the attributes n_waiting, broken and parties"
             ),
             TemplateError::UnknownName {
                 name, placeholder, ..

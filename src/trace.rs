@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 27] = [
+pub(crate) const KINDS: [&str; 30] = [
     "created",
     "started",
     "log",
@@ -23,6 +23,9 @@ pub(crate) const KINDS: [&str; 27] = [
     "resolve",
     "set",
     "clear",
+    "passed",
+    "abort",
+    "reset",
     "check",
     "failed",
     "done",

@@ -40,6 +40,8 @@ pub(crate) enum Verb {
     SetException,
     Set,
     Clear,
+    Abort,
+    Reset,
     Repeat,
     Forever,
     For,
@@ -56,7 +58,8 @@ pub(crate) enum Names {
     Nothing,
     /// It names the definition it starts (`spawn`, `call`).
     Starts,
-    /// It names what it waits for: a handle, a future or an event, or else
+    /// It names what it waits for: a handle, a future, an event or a
+    /// barrier, or else
     /// a definition that it starts there (`await = "fetch"`).
     Targets,
 }
@@ -101,7 +104,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 39] = [
+    pub(crate) const ALL: [Verb; 41] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -134,6 +137,8 @@ impl Verb {
         Verb::SetException,
         Verb::Set,
         Verb::Clear,
+        Verb::Abort,
+        Verb::Reset,
         Verb::Repeat,
         Verb::Forever,
         Verb::For,
@@ -181,6 +186,9 @@ impl Verb {
             Verb::SetException => about("set_exception", &["error", "type"], true),
             Verb::Set => about("set", &[], true),
             Verb::Clear => about("clear", &[], true),
+            // Coroutines: a callback could not await them.
+            Verb::Abort => about("abort", &[], false),
+            Verb::Reset => about("reset", &[], false),
             Verb::Repeat => about("repeat", &["do"], false).looping(),
             Verb::Forever => about("forever", &[], false).looping(),
             Verb::For => about("for", &["in", "do"], false).looping(),

@@ -5,7 +5,8 @@
 //! bounded queues of every kind (FIFO, LIFO, priority with ties and mixed
 //! integer and float priorities) with several getters and putters, futures
 //! and tasks with callbacks, events set, cleared and awaited (by tasks and by
-//! a future's callback), loops, failures with a chance and a class, `catch`
+//! a future's callback), barriers waited at (bounded by timeouts, caught
+//! broken), aborted and reset, loops, failures with a chance and a class, `catch`
 //! and `retry_on` by class, bare re-raises, task groups (nested, inside `try`,
 //! with failing and cancelled children, spawns into them from nested blocks)
 //! and `except_star`), with ties at equal instants on purpose.
@@ -120,6 +121,11 @@ fn scenario(g: &mut Gen) -> String {
         "\n[exceptions]\nRateLimited = \"ConnectionError\"\nThrottled = \"RateLimited\""
     );
     let _ = writeln!(out, "\n[events]\ne = {{}}");
+    let _ = writeln!(
+        out,
+        "\n[barriers]\nbar = {{ parties = {} }}",
+        if g.chance(75) { 2 } else { 3 }
+    );
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -218,7 +224,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
-        let choice = g.below(29);
+        let choice = g.below(32);
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
@@ -230,6 +236,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     "{name}",
                     "{e.is_set}",
                     "{item} {priority}",
+                    "{bar.n_waiting} {bar.broken}",
                 ]);
                 log(b, what)
             }
@@ -456,6 +463,37 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 format!("{{ timeout = \"{t}\", do = [{{ await = \"e\" }}] }}")
             }
             23 => "{ await = \"e\" }".into(),
+            29 => {
+                let passed = log(b, "passed bar with {result}");
+                // Mostly bounded: a barrier short of parties would leave the
+                // case deadlocked, and not compared.
+                let wait = match g.below(5) {
+                    0..=3 => {
+                        let t = g.pick(&["0s", "100ms", "300ms", "1s", "2s"]);
+                        format!("{{ timeout = \"{t}\", do = [{{ await = \"bar\" }}] }}")
+                    }
+                    _ => "{ await = \"bar\" }".into(),
+                };
+                match g.below(3) {
+                    0 => format!("{wait}, {passed}"),
+                    _ => format!(
+                        "{{ try = [{wait}, {passed}], except = [{}], catch = [\"BrokenBarrierError\", \"timeout\"] }}",
+                        log(b, "bar: {error}")
+                    ),
+                }
+            }
+            31 => {
+                let passed = log(b, "passed bar with {result} in turn {i}");
+                let t = g.pick(&["300ms", "1s"]);
+                format!(
+                    "{{ repeat = 2, do = [{{ try = [{{ timeout = \"{t}\", do = [{{ await = \"bar\" }}] }}, {passed}], except = [{}], catch = [\"BrokenBarrierError\", \"timeout\"] }}] }}",
+                    log(b, "bar: {error}")
+                )
+            }
+            30 => match g.below(4) {
+                0 => "{ abort = \"bar\" }".into(),
+                _ => "{ reset = \"bar\" }".into(),
+            },
             26 | 27 if compound && !later.is_empty() => {
                 // A task group: a few tasks into it, then other steps
                 // (which may spawn into it, or open another group).

@@ -30,11 +30,13 @@ use super::group::GroupExit;
 use super::{
     Actor, Ctx, Flow, Ranked, Repr, Then, begin, catches, end, gathered, retried, started,
 };
-use crate::exception::{EXCEPTION, QUEUE_EMPTY, QUEUE_FULL};
-use crate::model::{QueueId, SemId, sym};
+use crate::barrier::{Passage, Stage};
+use crate::exception::{BROKEN_BARRIER_ERROR, EXCEPTION, QUEUE_EMPTY, QUEUE_FULL};
+use crate::model::{BarrierId, QueueId, SemId, sym};
 use crate::program::{
-    Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over, Program, QueueWait,
-    RegionKind, Says, Suspension, Turning, UNSTARTED, WaitForTimer, WaitSet, WaitingFor,
+    BarrierWait, Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over,
+    Program, QueueWait, RegionKind, Says, Suspension, Turning, UNSTARTED, WaitForTimer, WaitSet,
+    WaitingFor,
 };
 use crate::queue::{Entry, Side};
 use crate::runtime::{
@@ -241,6 +243,15 @@ impl Ctx {
                 Op::Get(queue) => self.get(*queue),
                 Op::Join(queue) => self.join(*queue),
                 Op::WaitEvent(e) => self.wait_event(*e),
+                Op::WaitBarrier(b) => match self.pass_barrier(*b, None) {
+                    Ok(Resume::Result(index)) => {
+                        self.set_var(sym::RESULT, index);
+                        None
+                    }
+                    Ok(Resume::Then(wait)) => Some(wait),
+                    Ok(_) => unreachable!("a barrier gives an index or a wait"),
+                    Err(raise) => leave!(pc, Err(raise)),
+                },
                 Op::Loop { kind, end } => {
                     let over = match kind {
                         LoopKind::Times(times) => Over::Turns(*times),
@@ -866,6 +877,54 @@ impl Ctx {
         Some(Suspension::Event(waiter))
     }
 
+    /// `await barrier.wait()` (`stage`: a notified waiter at that stage,
+    /// looking again): its index when it passes, `BrokenBarrierError` when
+    /// the barrier is broken (or resets) under it, or a wait to be notified.
+    fn pass_barrier(&self, b: BarrierId, stage: Option<Stage>) -> Result<Resume, Raise> {
+        let sim = &self.sim;
+        let (passage, woken) = sim.pass_barrier(b, self.id, stage);
+        let name = || &sim.model().barriers[b as usize].name;
+        match passage {
+            Passage::Through(index) => {
+                if sim.tracing() {
+                    // Through at once (not after a wait inside): it filled
+                    // the barrier, and released those in it.
+                    let filled = !matches!(stage, Some(Stage::Inside(_)));
+                    let releasing = match woken {
+                        _ if !filled => String::new(),
+                        0 => String::new(),
+                        1 => ", releasing 1 waiter".into(),
+                        n => format!(", releasing {n} waiters"),
+                    };
+                    self.emit(
+                        "passed",
+                        format!("barrier {}, index {index}{releasing}", name()),
+                    );
+                }
+                Ok(Resume::Result(Value::Int(index as i64)))
+            }
+            Passage::Broken(message) => Err(self.raise(BROKEN_BARRIER_ERROR, message)),
+            Passage::Waits(waiter, now) => {
+                if sim.tracing() && stage != Some(now) {
+                    let (n, parties, state) =
+                        sim.barrier(b, |x| (x.n_waiting(), x.parties(), x.state()));
+                    let detail = match now {
+                        Stage::Inside(_) => format!("at barrier {} ({n} of {parties})", name()),
+                        Stage::Outside => format!("at barrier {} (it is {state})", name()),
+                    };
+                    self.emit("wait", detail);
+                }
+                sim.set_waiting(self.id, Waiting::Barrier(b, waiter.clone()));
+                let wait = BarrierWait {
+                    barrier: b,
+                    waiter,
+                    stage: now,
+                };
+                Ok(Resume::Then(Suspension::Barrier(Box::new(wait))))
+            }
+        }
+    }
+
     /// `wait_for` in 3.12 and later, on what is not done yet: an open
     /// timeout around an await (through a shield, whose outer future is
     /// set a turn after the task).
@@ -1027,6 +1086,23 @@ impl Ctx {
                 };
                 sim.set_waiting(id, Waiting::Nothing);
                 return Some(r);
+            }
+            Suspension::Barrier(w) => {
+                if let Some(raise) = sim.take_cancel(id) {
+                    // It leaves the line (and the barrier, if it was in);
+                    // 3.13's `Condition.wait` notifies the next waiter.
+                    let next = sim.model().python.condition_passes_notice_on();
+                    sim.change_barrier(w.barrier, |b, woken| {
+                        b.cancelled(&w.waiter, w.stage, next, woken)
+                    });
+                    sim.set_waiting(id, Waiting::Nothing);
+                    return Some(Err(raise));
+                }
+                if !w.waiter.done.get() {
+                    return None;
+                }
+                sim.set_waiting(id, Waiting::Nothing);
+                return Some(self.pass_barrier(w.barrier, Some(w.stage)));
             }
             Suspension::Gather { g, by_await } => {
                 let r = self.cancelled_or(|| g.result.borrow().is_some())?;

@@ -210,7 +210,8 @@ pub(crate) fn task_nodes<'a, 'd>(
         .collect()
 }
 
-/// Handles (`as`, `into`) named like a task, a future or an event: a step
+/// Handles (`as`, `into`) named like a task, a future, an event or a
+/// barrier: a step
 /// naming one could mean either.
 pub(crate) fn handle_clashes(
     tasks: &[TaskNode<'_, '_>],
@@ -229,6 +230,8 @@ pub(crate) fn handle_clashes(
                         "future"
                     } else if globals.event(&name).is_some() {
                         "event"
+                    } else if globals.barrier(&name).is_some() {
+                        "barrier"
                     } else {
                         continue;
                     };

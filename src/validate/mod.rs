@@ -22,7 +22,8 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::Diagnostic;
 use crate::exception::{Catch, Classes};
 use crate::model::{
-    EventDef, FutureDef, Model, QueueDef, QueueKind, Retry, SemaphoreDef, Step, TaskDef, Trigger,
+    BarrierDef, EventDef, FutureDef, Model, QueueDef, QueueKind, Retry, SemaphoreDef, Step,
+    TaskDef, Trigger,
 };
 use crate::model::{Place, SemKind};
 use crate::problem::Problem;
@@ -31,12 +32,13 @@ use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
-pub(crate) const TOP_KEYS: [&str; 8] = [
+pub(crate) const TOP_KEYS: [&str; 9] = [
     "scenario",
     "semaphores",
     "queues",
     "futures",
     "events",
+    "barriers",
     "exceptions",
     "tasks",
     "expect",
@@ -181,6 +183,9 @@ impl Validator<'_> {
         let events = self.events(top.get("events"));
         self.globals
             .set_events(events.iter().map(|e| e.name.clone()).collect());
+        let barriers = self.barriers(top.get("barriers"));
+        self.globals
+            .set_barriers(barriers.iter().map(|b| b.name.clone()).collect());
         let tasks = match top.get("tasks") {
             Some(node) => self.r.free_table(node, "[tasks]").map(|_| node),
             None => None,
@@ -229,6 +234,7 @@ impl Validator<'_> {
             queues,
             futures,
             events,
+            barriers,
             tasks,
             symbols: std::mem::take(&mut self.symbols.names),
             python: header.python,
@@ -247,6 +253,7 @@ impl Validator<'_> {
             queues: Vec::new(),
             futures: Vec::new(),
             events: Vec::new(),
+            barriers: Vec::new(),
             tasks: Vec::new(),
             symbols: Vec::new(),
             python: Default::default(),
@@ -346,6 +353,15 @@ impl Validator<'_> {
                     },
                 );
             }
+            if self.globals.barrier(name).is_some() {
+                self.r.error(
+                    span.clone(),
+                    Problem::BarrierNamedLike {
+                        name: name.to_string(),
+                        other: "a task",
+                    },
+                );
+            }
         }
     }
 
@@ -426,6 +442,7 @@ impl Validator<'_> {
                     "[semaphores]" => "semaphore",
                     "[queues]" => "queue",
                     "[events]" => "event",
+                    "[barriers]" => "barrier",
                     _ => "future",
                 };
                 for (name, span, _) in &t.items {
@@ -625,6 +642,53 @@ impl Validator<'_> {
             }
         }
         names.into_iter().map(|name| EventDef { name }).collect()
+    }
+
+    /// `[barriers]`: each `name = { parties = N }`, an `asyncio.Barrier(N)`
+    /// (N at least 1). A step names a barrier where it names a task, a
+    /// future or an event (`await`, a template), so a barrier may share
+    /// none of their names (a task's is checked with the tasks).
+    fn barriers(&mut self, node: Option<&Node<'_>>) -> Vec<BarrierDef> {
+        self.names_of(node, "[barriers]");
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (name, span, value) in entries(table).items {
+            let what = format!("barrier `{name}`");
+            let parties = match self.r.table(value, &what, &["parties"]) {
+                Some(t) => match t.get("parties") {
+                    Some(p) => self.r.int(p, "`parties`", 1, u32::MAX as i64),
+                    None => {
+                        let problem = Problem::NoParties {
+                            name: name.to_owned(),
+                        };
+                        self.r.error(value.span(), problem);
+                        None
+                    }
+                },
+                None => None,
+            };
+            let other = if self.globals.future(name).is_some() {
+                Some("a future")
+            } else if self.globals.event(name).is_some() {
+                Some("an event")
+            } else {
+                None
+            };
+            if let Some(other) = other {
+                let problem = Problem::BarrierNamedLike {
+                    name: name.to_owned(),
+                    other,
+                };
+                self.r.error(span, problem);
+            }
+            out.push(BarrierDef {
+                name: name.to_owned(),
+                parties: parties.map_or(1, |p| p as u32),
+            });
+        }
+        out
     }
 
     fn root_handles(&self) -> Vec<String> {

@@ -1,5 +1,5 @@
-//! Which names exist where: task, semaphore, queue, future and event names
-//! for the whole file, and the variables and handles of each task body.
+//! Which names exist where: task, semaphore, queue, future, event and
+//! barrier names for the whole file, and the variables and handles of each task body.
 
 use crate::verb::{Names, Verb};
 use std::collections::HashMap;
@@ -39,6 +39,7 @@ pub(crate) struct Globals {
     pub(crate) queue_kinds: Vec<Option<QueueKind>>,
     pub(crate) futures: Vec<String>,
     pub(crate) events: Vec<String>,
+    pub(crate) barriers: Vec<String>,
     /// Per task definition: started at time 0 (nothing starts it).
     pub(crate) root: Vec<bool>,
     /// Per task definition: the argument names it declares.
@@ -48,6 +49,7 @@ pub(crate) struct Globals {
     task_index: HashMap<String, DefId>,
     future_index: HashMap<String, u32>,
     event_index: HashMap<String, u32>,
+    barrier_index: HashMap<String, u32>,
 }
 
 impl Globals {
@@ -79,6 +81,15 @@ impl Globals {
         self.events = names;
     }
 
+    /// Sets the barrier names (file order) and indexes them.
+    pub(crate) fn set_barriers(&mut self, names: Vec<String>) {
+        self.barrier_index = HashMap::with_capacity(names.len());
+        for (i, n) in names.iter().enumerate() {
+            self.barrier_index.entry(n.clone()).or_insert(i as u32);
+        }
+        self.barriers = names;
+    }
+
     pub(crate) fn task(&self, name: &str) -> Option<DefId> {
         self.task_index.get(name).copied()
     }
@@ -89,6 +100,10 @@ impl Globals {
 
     pub(crate) fn event(&self, name: &str) -> Option<u32> {
         self.event_index.get(name).copied()
+    }
+
+    pub(crate) fn barrier(&self, name: &str) -> Option<u32> {
+        self.barrier_index.get(name).copied()
     }
 }
 

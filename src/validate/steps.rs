@@ -11,7 +11,7 @@ use crate::model::{
 };
 use crate::problem::Problem;
 use crate::suggest::suggest;
-use crate::template::{Attr, Expr, Ref, Template, TemplateError};
+use crate::template::{Attr, BarrierAttr, Expr, Ref, Template, TemplateError};
 use crate::value::Value;
 use crate::verb::Verb;
 
@@ -230,9 +230,13 @@ impl Validator<'_> {
             Verb::Call => Step::Call(self.start(v, t, scope)?),
             Verb::Await => {
                 let name = self.r.string(v, "the target")?;
-                match self.globals.event(name) {
-                    Some(e) if !scope.has_handle(name) => Step::WaitEvent(e),
-                    _ => Step::Await(self.resolve(name, v, scope, true, verb)?),
+                let global = (!scope.has_handle(name)).then_some(name);
+                if let Some(e) = global.and_then(|n| self.globals.event(n)) {
+                    Step::WaitEvent(e)
+                } else if let Some(b) = global.and_then(|n| self.globals.barrier(n)) {
+                    Step::WaitBarrier(b)
+                } else {
+                    Step::Await(self.resolve(name, v, scope, true, verb)?)
                 }
             }
             Verb::Gather => Step::Gather {
@@ -353,6 +357,8 @@ impl Validator<'_> {
             }
             Verb::Set => Step::Set(self.event_ref(v)?),
             Verb::Clear => Step::Clear(self.event_ref(v)?),
+            Verb::Abort => Step::Abort(self.barrier_ref(v)?),
+            Verb::Reset => Step::Reset(self.barrier_ref(v)?),
             Verb::Repeat => {
                 let body = nested(self);
                 Step::Repeat {
@@ -658,6 +664,17 @@ impl Validator<'_> {
             );
             return None;
         }
+        if self.globals.barrier(name).is_some() {
+            // Only `await` takes a barrier (read before this is reached).
+            self.r.error(
+                node.span(),
+                Problem::BarrierNotAwaitable {
+                    name: name.to_owned(),
+                    verb: verb.key(),
+                },
+            );
+            return None;
+        }
         if let Some(def) = self.globals.task(name) {
             if self.globals.root[def as usize] {
                 return Some(Target::Root(def));
@@ -683,6 +700,11 @@ impl Validator<'_> {
             .chain(&self.globals.futures)
             .chain(if verb == Verb::Await {
                 &self.globals.events[..]
+            } else {
+                &[]
+            })
+            .chain(if verb == Verb::Await {
+                &self.globals.barriers[..]
             } else {
                 &[]
             });
@@ -731,6 +753,11 @@ impl Validator<'_> {
     fn event_ref(&mut self, node: &Node<'_>) -> Option<u32> {
         let name = self.r.string(node, "an event")?;
         self.named(node, name, "event", "[events]", |g| &g.events)
+    }
+
+    fn barrier_ref(&mut self, node: &Node<'_>) -> Option<u32> {
+        let name = self.r.string(node, "a barrier")?;
+        self.named(node, name, "barrier", "[barriers]", |g| &g.barriers)
     }
 
     fn named(
@@ -1101,6 +1128,16 @@ fn resolve_ref(
             }),
         };
     }
+    if let Some(b) = globals.barrier(head).filter(|_| !scope.has_handle(head)) {
+        return match field.and_then(BarrierAttr::parse) {
+            Some(attr) => Ok(Ref::Barrier(b, attr)),
+            None => Err(TemplateError::BarrierAttribute {
+                barrier: head.to_owned(),
+                placeholder: name.to_owned(),
+                suggestion: field.and_then(|f| suggest(f, BarrierAttr::NAMES)),
+            }),
+        };
+    }
     if let Some(mut target) = handle() {
         if target == Target::Local(u32::MAX) {
             target = Target::Local(symbols.intern(head));
@@ -1119,7 +1156,8 @@ fn resolve_ref(
         .all_vars()
         .chain(scope.all_handles().map(String::as_str))
         .chain(globals.futures.iter().map(String::as_str))
-        .chain(globals.events.iter().map(String::as_str));
+        .chain(globals.events.iter().map(String::as_str))
+        .chain(globals.barriers.iter().map(String::as_str));
     Err(TemplateError::UnknownName {
         name: head.to_owned(),
         placeholder: name.to_owned(),
