@@ -40,6 +40,8 @@ pub(crate) enum What {
     Future,
     /// Event `obj` set.
     Event,
+    /// Condition `obj` notified.
+    Notify,
     Gather,
     /// `wait`, `wait_for`, `after`'s upstream tasks.
     Wait,
@@ -68,6 +70,7 @@ impl What {
             What::Task => "await",
             What::Future => "future",
             What::Event => "event",
+            What::Notify => "notify",
             What::Gather => "gather",
             What::Wait => "wait",
             What::Turn => "turn",
@@ -479,6 +482,7 @@ pub(crate) fn present(links: &[Link], names: &Names<'_>) -> CriticalPath {
                     What::Task => format!("{by} finished"),
                     What::Future => format!("{} resolved by {by}", object()),
                     What::Event => format!("{} set by {by}", object()),
+                    What::Notify => format!("{} notified by {by}", object()),
                     What::Gather => format!("a gather ended by {by}"),
                     What::Wait => format!("a wait ended by {by}"),
                     What::Timeout => format!("a timeout of {by}"),

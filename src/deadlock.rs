@@ -20,7 +20,7 @@ pub(crate) struct Deadlock {
 
 /// A node of the wait-for graph: a task, or what a task waits on when many
 /// tasks could end that wait (a queue's putters, getters or markers, a
-/// future's or an event's setters). Sharing those lists keeps the graph linear in size.
+/// future's or an event's setters, a condition's notifiers). Sharing those lists keeps the graph linear in size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Node {
     Task(TaskId),
@@ -39,6 +39,8 @@ pub(crate) struct Graph<'a> {
     /// Per event: unfinished tasks that set it (themselves, or by resolving
     /// a future whose `on_done` sets it).
     event_setters: Vec<Vec<TaskId>>,
+    /// Per condition: unfinished tasks that notify it.
+    notifiers: Vec<Vec<TaskId>>,
 }
 
 impl<'a> Graph<'a> {
@@ -47,6 +49,7 @@ impl<'a> Graph<'a> {
         let queues = model.queues.len() as u32;
         let futures = model.futures.len() as u32;
         let events = model.events.len() as u32;
+        let conditions = model.conditions.len() as u32;
         let per_def = |pred: &dyn Fn(&Step, u32) -> bool, n: u32| -> Vec<Vec<bool>> {
             (0..model.tasks.len() as DefId)
                 .map(|d| {
@@ -62,13 +65,15 @@ impl<'a> Graph<'a> {
             per_def(&marks_done, queues),
             per_def(&sets, futures),
             per_def(&|s, e| sets_event(model, s, e), events),
+            per_def(&notifies, conditions),
         ];
-        let mut lists: [Vec<Vec<TaskId>>; 5] = [
+        let mut lists: [Vec<Vec<TaskId>>; 6] = [
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); futures as usize],
             vec![Vec::new(); events as usize],
+            vec![Vec::new(); conditions as usize],
         ];
         sim.each_task(|t, slot| {
             if slot.state() != State::Pending {
@@ -82,7 +87,7 @@ impl<'a> Graph<'a> {
                 }
             }
         });
-        let [putters, getters, markers, setters, event_setters] = lists;
+        let [putters, getters, markers, setters, event_setters, notifiers] = lists;
         Graph {
             sim,
             putters,
@@ -90,6 +95,7 @@ impl<'a> Graph<'a> {
             markers,
             setters,
             event_setters,
+            notifiers,
         }
     }
 
@@ -101,6 +107,7 @@ impl<'a> Graph<'a> {
             &self.markers,
             &self.setters,
             &self.event_setters,
+            &self.notifiers,
         ]
         .into_iter()
         .flatten()
@@ -109,11 +116,17 @@ impl<'a> Graph<'a> {
     }
 
     fn doers_id(&self, kind: usize, k: u32) -> usize {
-        let before: usize = [&self.putters, &self.getters, &self.markers, &self.setters]
-            .iter()
-            .take(kind)
-            .map(|l| l.len())
-            .sum();
+        let before: usize = [
+            &self.putters,
+            &self.getters,
+            &self.markers,
+            &self.setters,
+            &self.event_setters,
+        ]
+        .iter()
+        .take(kind)
+        .map(|l| l.len())
+        .sum();
         before + k as usize
     }
 
@@ -140,6 +153,7 @@ impl<'a> Graph<'a> {
             Waiting::Put(q) => vec![Node::Doers(self.doers_id(1, *q))],
             Waiting::Join(q) => vec![Node::Doers(self.doers_id(2, *q))],
             Waiting::Event(e, _) => vec![Node::Doers(self.doers_id(4, *e))],
+            Waiting::Condition(c, _) => vec![Node::Doers(self.doers_id(5, *c))],
             Waiting::Nothing | Waiting::Sleep(_) | Waiting::Backoff(_) | Waiting::Turn => {
                 Vec::new()
             }
@@ -199,7 +213,10 @@ impl<'a> Graph<'a> {
             Node::Task(t) => t as usize,
             Node::Doers(k) => tasks + k,
         };
-        let lists = self.putters.len() * 3 + self.setters.len() + self.event_setters.len();
+        let lists = self.putters.len() * 3
+            + self.setters.len()
+            + self.event_setters.len()
+            + self.notifiers.len();
         let mut color = vec![NEW; tasks + lists];
         for start in starts {
             let root = Node::Task(*start);
@@ -302,6 +319,10 @@ fn gets(step: &Step, q: u32) -> bool {
 
 fn marks_done(step: &Step, q: u32) -> bool {
     matches!(step, Step::TaskDone(queue) | Step::Consume { queue, .. } if *queue == q)
+}
+
+fn notifies(step: &Step, c: u32) -> bool {
+    matches!(step, Step::Notify { cond, .. } | Step::NotifyAll(cond) if *cond == c)
 }
 
 fn sets(step: &Step, f: u32) -> bool {

@@ -1,6 +1,7 @@
 //! The task graph of a scenario, as Graphviz DOT or a Mermaid flowchart:
 //! tasks and their `after` dependencies, which tasks start or call which,
-//! and the semaphores, queues, futures and events each task uses.
+//! and the semaphores, queues, futures, events and conditions each task
+//! uses (a condition points at its lock).
 
 use crate::model::{Model, QueueKind, Start, Step, Target, Trigger};
 
@@ -18,6 +19,7 @@ enum Node {
     Queue(u32),
     Future(u32),
     Event(u32),
+    Condition(u32),
 }
 
 /// An edge, with its label and whether it is drawn dashed.
@@ -37,6 +39,7 @@ pub(crate) fn render(model: &Model, style: Style) -> String {
     nodes.extend((0..model.queues.len() as u32).map(Node::Queue));
     nodes.extend((0..model.futures.len() as u32).map(Node::Future));
     nodes.extend((0..model.events.len() as u32).map(Node::Event));
+    nodes.extend((0..model.conditions.len() as u32).map(Node::Condition));
     match style {
         Style::Dot => dot(model, &nodes, &edges),
         Style::Mermaid => mermaid(model, &nodes, &edges),
@@ -62,6 +65,16 @@ fn edges(model: &Model) -> Vec<Edge> {
     }
     for (i, future) in model.futures.iter().enumerate() {
         walk(&future.on_done, Node::Future(i as u32), &mut out);
+    }
+    for (i, c) in model.conditions.iter().enumerate() {
+        let lock = Node::Semaphore(c.lock);
+        push(
+            &mut out,
+            Node::Condition(i as u32),
+            lock,
+            "lock".into(),
+            true,
+        );
     }
     out
 }
@@ -112,6 +125,16 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::Set(e) => push(out, me, Node::Event(*e), "sets".into(), false),
             Step::Clear(e) => push(out, me, Node::Event(*e), "clears".into(), false),
             Step::WaitEvent(e) => push(out, Node::Event(*e), me, "awaits".into(), false),
+            Step::WaitCondition { cond, until } => {
+                let label = if until.is_some() { "wait_for" } else { "wait" };
+                push(out, Node::Condition(*cond), me, label.into(), false)
+            }
+            Step::Notify { cond, .. } => {
+                push(out, me, Node::Condition(*cond), "notify".into(), false)
+            }
+            Step::NotifyAll(cond) => {
+                push(out, me, Node::Condition(*cond), "notify_all".into(), false)
+            }
             // No edge of their own (their blocks' steps are walked below).
             Step::Sleep(_)
             | Step::Block(_)
@@ -167,6 +190,7 @@ fn label(model: &Model, node: Node) -> String {
         }
         Node::Future(i) => model.futures[i as usize].name.clone(),
         Node::Event(i) => format!("{} (event)", model.events[i as usize].name),
+        Node::Condition(i) => format!("{} (condition)", model.conditions[i as usize].name),
     }
 }
 
@@ -177,6 +201,7 @@ fn id(node: Node) -> String {
         Node::Queue(i) => format!("q{i}"),
         Node::Future(i) => format!("f{i}"),
         Node::Event(i) => format!("e{i}"),
+        Node::Condition(i) => format!("c{i}"),
     }
 }
 
@@ -202,6 +227,7 @@ fn dot(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Queue(_) => "cylinder",
             Node::Future(_) => "ellipse, style=dashed",
             Node::Event(_) => "octagon",
+            Node::Condition(_) => "doubleoctagon",
         };
         let label = quoted(&label(model, *node)).replace("#quot;", "\\\"");
         out.push_str(&format!(
@@ -232,6 +258,7 @@ fn mermaid(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Queue(_) => format!("[(\"{l}\")]"),
             Node::Future(_) => format!("((\"{l}\"))"),
             Node::Event(_) => format!(">\"{l}\"]"),
+            Node::Condition(_) => format!("{{{{\"{l}\"}}}}"),
         };
         out.push_str(&format!("  {}{shape}\n", id(*node)));
     }

@@ -26,6 +26,7 @@ use crate::trace::Gauge;
 use crate::trigger;
 use crate::value::Value;
 
+mod condition;
 mod group;
 mod machine;
 
@@ -692,6 +693,8 @@ impl Ctx {
                     self.emit("clear", name.clone());
                 }
             }
+            Step::Notify { cond, n } => self.notify(*cond, Some(*n))?,
+            Step::NotifyAll(cond) => self.notify(*cond, None)?,
             Step::Check { target, state } => self.check(target, *state),
             Step::Break => return Ok(Then::Flow(Flow::Break)),
             // Compiled to instructions of their own (see `Program::steps`).
@@ -710,6 +713,7 @@ impl Ctx {
             | Step::Get(_)
             | Step::Join(_)
             | Step::WaitEvent(_)
+            | Step::WaitCondition { .. }
             | Step::Consume { .. }
             | Step::Repeat { .. }
             | Step::Forever(_)

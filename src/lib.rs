@@ -8,6 +8,7 @@ mod arrivals;
 mod blocking;
 mod cli;
 mod clock;
+mod condition;
 mod critical_path;
 mod deadlock;
 mod diagnostic;

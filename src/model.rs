@@ -6,7 +6,7 @@
 use crate::distribution::Dist;
 pub(crate) use crate::exception::Catch;
 use crate::exception::{ClassId, Classes};
-pub(crate) use crate::ids::{DefId, EventId, FutId, QueueId, SemId, Sym, sym};
+pub(crate) use crate::ids::{CondId, DefId, EventId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
 use crate::verb::Verb;
@@ -23,6 +23,7 @@ pub(crate) struct Model {
     pub(crate) queues: Vec<QueueDef>,
     pub(crate) futures: Vec<FutureDef>,
     pub(crate) events: Vec<EventDef>,
+    pub(crate) conditions: Vec<ConditionDef>,
     pub(crate) tasks: Vec<TaskDef>,
     /// `[expect]`: what the run must show, checked after it.
     pub(crate) expect: Expect,
@@ -243,6 +244,26 @@ pub(crate) struct FutureDef {
     pub(crate) on_done: Vec<Step>,
 }
 
+/// An `asyncio.Condition` and the lock it owns or shares.
+#[derive(Debug)]
+pub(crate) struct ConditionDef {
+    pub(crate) name: String,
+    /// Its lock: a lock-kind semaphore, declared in `[semaphores]` when
+    /// shared (`asyncio.Condition(db)`), else its own, added after those
+    /// and named like the condition.
+    pub(crate) lock: SemId,
+    /// Whether the lock is its own (`asyncio.Condition()`).
+    pub(crate) own_lock: bool,
+}
+
+/// `wait_for`'s predicate: a placeholder's value, maybe negated
+/// (`until = "not {ready.is_set}"`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Predicate {
+    pub(crate) not: bool,
+    pub(crate) what: Ref,
+}
+
 /// An `asyncio.Event`, unset when the run begins.
 #[derive(Debug)]
 pub(crate) struct EventDef {
@@ -307,6 +328,8 @@ impl TaskDef {
             | Step::Set(_)
             | Step::Clear(_)
             | Step::WaitEvent(_)
+            | Step::Notify { .. }
+            | Step::NotifyAll(_)
             | Step::Break => false,
             // Not simple: assume it reads them.
             _ => true,
@@ -496,6 +519,19 @@ pub(crate) enum Step {
     Clear(EventId),
     /// `await event.wait()` (written `await = "event"`).
     WaitEvent(EventId),
+    /// `await cv.wait()` (written `await = "cv"`), or with `until`,
+    /// `await cv.wait_for(predicate)`.
+    WaitCondition {
+        cond: CondId,
+        until: Option<Predicate>,
+    },
+    /// `cv.notify(n)`.
+    Notify {
+        cond: CondId,
+        n: u32,
+    },
+    /// `cv.notify_all()`.
+    NotifyAll(CondId),
     Repeat {
         times: u32,
         body: Vec<Step>,
@@ -554,7 +590,9 @@ impl Step {
             Step::SetException { .. } => Verb::SetException,
             Step::Set(_) => Verb::Set,
             Step::Clear(_) => Verb::Clear,
-            Step::WaitEvent(_) => Verb::Await,
+            Step::WaitEvent(_) | Step::WaitCondition { .. } => Verb::Await,
+            Step::Notify { .. } => Verb::Notify,
+            Step::NotifyAll(_) => Verb::NotifyAll,
             Step::Repeat { .. } => Verb::Repeat,
             Step::Forever(_) => Verb::Forever,
             Step::For { .. } => Verb::For,

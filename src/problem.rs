@@ -74,6 +74,26 @@ pub(crate) enum Problem {
         name: String,
         other: &'static str,
     },
+    /// A condition named like a semaphore, an event, a task or a future
+    /// (`other`).
+    ConditionNamedLike {
+        name: String,
+        other: &'static str,
+    },
+    /// A condition's `lock` names a semaphore of another kind.
+    ConditionLockNotALock {
+        condition: String,
+        lock: String,
+        kind: &'static str,
+    },
+    /// `until` on an `await` of something other than a condition.
+    UntilWithoutCondition {
+        name: String,
+    },
+    /// `until` other than one placeholder, maybe after `not `.
+    UntilNotOnePlaceholder {
+        found: String,
+    },
     ControlInScenarioName,
     UndefinedTask {
         what: String,
@@ -542,6 +562,41 @@ impl Problem {
                 format!("`{name}` names both an event and a {other}; a step could not tell them apart"),
                 None,
                 None,
+            ),
+            Problem::ConditionNamedLike { name, other } => (
+                format!("`{name}` names both a condition and a {other}; a step could not tell them apart"),
+                None,
+                None,
+            ),
+            Problem::ConditionLockNotALock {
+                condition,
+                lock,
+                kind,
+            } => (
+                format!("condition `{condition}` needs a lock, and `{lock}` is a {kind}"),
+                Some("not a lock".into()),
+                Some(format!(
+                    "declare `{lock} = {{ kind = \"lock\" }}`, or leave `lock` out for the \
+                     condition's own lock"
+                )),
+            ),
+            Problem::UntilWithoutCondition { name } => (
+                format!("`until` waits on a condition, and `{name}` is none"),
+                None,
+                Some(
+                    "`{ await = \"cv\", until = \"{ready.is_set}\" }` is \
+                     `await cv.wait_for(lambda: ready.is_set())`, with `cv` under [conditions]"
+                        .into(),
+                ),
+            ),
+            Problem::UntilNotOnePlaceholder { found } => (
+                format!("`until` must be one placeholder, maybe after `not `, not `{found}`"),
+                Some("a predicate".into()),
+                Some(
+                    "write `\"{ready.is_set}\"`, `\"not {t.done}\"` or `\"{flag}\"`: its value is \
+                     the predicate's"
+                        .into(),
+                ),
             ),
             Problem::ControlInScenarioName => (
                 "the scenario's `name` has a control character; it could not be shown".into(),

@@ -11,8 +11,8 @@ use std::rc::Rc;
 use crate::clock::TimerKey;
 use crate::exception::Exception;
 use crate::model::{
-    Bind, Catch, DefId, EventId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target, TaskDef,
-    Trigger,
+    Bind, Catch, CondId, DefId, EventId, Predicate, QueueId, Retry, ReturnWhen, SemId, Step, Sym,
+    Target, TaskDef, Trigger,
 };
 use crate::queue::Entry;
 use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
@@ -46,6 +46,13 @@ pub(crate) enum Op {
     Join(QueueId),
     /// Wait until an event is set (`await event.wait()`), at once if it is.
     WaitEvent(EventId),
+    /// `await cv.wait()`, or with a predicate `await cv.wait_for(...)`:
+    /// the predicate first (and again after each wait), then a wait for a
+    /// notify and the lock again.
+    WaitCondition {
+        cond: CondId,
+        until: Option<Predicate>,
+    },
     /// Enter a loop whose body follows, up to its [`Op::Next`] at `end`.
     Loop { kind: LoopKind, end: u32 },
     /// The end of the body of the loop entered at `start`: another turn
@@ -175,6 +182,7 @@ impl Op {
             | Op::Get(_)
             | Op::Join(_)
             | Op::WaitEvent(_)
+            | Op::WaitCondition { .. }
             | Op::Loop { .. }
             | Op::Await(_)
             | Op::Gather { .. }
@@ -399,6 +407,10 @@ impl Program {
             Step::Get(queue) => self.emit(Op::Get(*queue)),
             Step::Join(queue) => self.emit(Op::Join(*queue)),
             Step::WaitEvent(e) => self.emit(Op::WaitEvent(*e)),
+            Step::WaitCondition { cond, until } => self.emit(Op::WaitCondition {
+                cond: *cond,
+                until: until.clone(),
+            }),
             Step::Await(target) => self.emit(Op::Await(target.clone())),
             Step::Call(start) => self.emit(Op::Call(start.clone())),
             Step::WaitFor {
@@ -467,6 +479,8 @@ impl Program {
             | Step::SetException { .. }
             | Step::Set(_)
             | Step::Clear(_)
+            | Step::Notify { .. }
+            | Step::NotifyAll(_)
             | Step::Check { .. }
             | Step::Break => self.emit(Op::Step(step.clone())),
         }
@@ -776,6 +790,20 @@ pub(crate) enum Suspension {
     Member(Member),
     /// An event set: its waiter, done once released (or cancelled).
     Event(Rc<Waiter>),
+    /// A condition's notify: its waiter, done once notified (or
+    /// cancelled); `until`: in a `wait_for`.
+    Condition {
+        cond: CondId,
+        waiter: Rc<Waiter>,
+        until: bool,
+    },
+    /// The condition's lock again, after its wait (`cancelled`: the wait
+    /// or an earlier try for the lock was cancelled, raised once it has it).
+    Reacquire {
+        cond: CondId,
+        cancelled: bool,
+        until: bool,
+    },
     /// The result of a gather; `by_await`: an `await` of several.
     Gather { g: Rc<Gather>, by_await: bool },
     /// The end of an `asyncio.wait`.

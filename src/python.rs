@@ -15,6 +15,9 @@
 //!   while the parent is being cancelled from outside.
 //! - `Task.uncancel()` down to no cancellation forgets a cancellation the
 //!   task asked of itself and has not yet received (3.13).
+//! - `Condition.wait()` cancelled (waiting, or notified and not yet run)
+//!   notifies the next waiter once it holds the lock again (3.13); 3.11 and
+//!   3.12 let the notification it took go lost.
 
 use std::fmt;
 
@@ -65,6 +68,12 @@ impl Python {
 
     /// `uncancel()` to 0 clears `_must_cancel` (3.13).
     pub(crate) fn uncancel_forgets_cancel(self) -> bool {
+        self >= Python::V3_13
+    }
+
+    /// `Condition.wait()` left by an error (a cancellation) notifies the
+    /// next waiter in its place, once it has the lock again (3.13).
+    pub(crate) fn condition_passes_notify_on(self) -> bool {
         self >= Python::V3_13
     }
 

@@ -19,10 +19,11 @@ use std::collections::VecDeque;
 use crate::arrivals::{Arrivals, OpenState};
 use crate::blocking::{Blocks, Ready};
 use crate::clock::{Clock, TimerKey};
+use crate::condition::Condition as CondSlot;
 use crate::critical_path::{Cause, Recorder, What};
 use crate::event::Event as EventSlot;
 use crate::limits::{Instant, Limits, Meter, Stop};
-use crate::model::{DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
+use crate::model::{CondId, DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
 use crate::program::{Machine, Program};
 use crate::queue::{Entry, Queue, Side};
 use crate::render::{Renderer, Tracer};
@@ -135,6 +136,9 @@ pub(crate) enum Waiting {
     Join(QueueId),
     /// An event to be set, with its waiter (done once released or cancelled).
     Event(EventId, Rc<Waiter>),
+    /// A condition's notify, with its waiter (done once notified or
+    /// cancelled).
+    Condition(CondId, Rc<Waiter>),
     /// `wait`, `wait_for` and other internal waiters on these members.
     Wait(Rc<WaitOn>),
     /// One turn of the loop (`asyncio.sleep(0)`).
@@ -165,6 +169,7 @@ fn waited_on(waiting: &Waiting) -> (What, u32) {
         Waiting::Put(q) => (What::Room, *q),
         Waiting::Join(q) => (What::Drained, *q),
         Waiting::Event(e, _) => (What::Event, *e),
+        Waiting::Condition(c, _) => (What::Notify, *c),
         // `after`: the upstream task that decided it finished.
         Waiting::Wait(w) if w.what == UPSTREAM => (What::Task, 0),
         Waiting::Wait(_) => (What::Wait, 0),
@@ -344,6 +349,7 @@ pub(crate) struct Sim {
     bodies: Vec<Option<Program>>,
     futures: RefCell<Vec<FutureSlot>>,
     events: RefCell<Vec<EventSlot>>,
+    conditions: RefCell<Vec<CondSlot>>,
     semaphores: RefCell<Vec<Semaphore>>,
     queues: Vec<RefCell<Queue>>,
     tracer: RefCell<Tracer>,
@@ -469,6 +475,13 @@ impl Sim {
             bodies,
             futures: RefCell::new(futures),
             events: RefCell::new(model.events.iter().map(|_| EventSlot::default()).collect()),
+            conditions: RefCell::new(
+                model
+                    .conditions
+                    .iter()
+                    .map(|_| CondSlot::default())
+                    .collect(),
+            ),
             semaphores: RefCell::new(semaphores),
             queues,
             tracer: RefCell::new(tracer),
@@ -762,6 +775,28 @@ impl Sim {
     /// `task` begins to wait for `e` to be set: its waiter.
     pub(crate) fn wait_event(&self, e: EventId, task: TaskId) -> Rc<Waiter> {
         self.events.borrow_mut()[e as usize].wait(task)
+    }
+
+    // ----- conditions ------------------------------------------------------
+
+    /// A lock's `locked()` (`sem` is a lock-kind semaphore).
+    pub(crate) fn lock_locked(&self, sem: SemId) -> bool {
+        self.semaphores.borrow()[sem as usize].locked()
+    }
+
+    /// `task` begins to wait for a notify of `c`: its waiter.
+    pub(crate) fn wait_condition(&self, c: CondId, task: TaskId) -> Rc<Waiter> {
+        self.conditions.borrow_mut()[c as usize].wait(task)
+    }
+
+    /// `notify(n)` of `c` (`None`: all): the tasks notified are woken, in
+    /// the order they began to wait; how many.
+    pub(crate) fn notify(&self, c: CondId, n: Option<u32>) -> usize {
+        let woken = self.conditions.borrow_mut()[c as usize].notify(n);
+        for t in &woken {
+            self.wake(*t);
+        }
+        woken.len()
     }
 
     // ----- what the run came to --------------------------------------------
@@ -1180,7 +1215,9 @@ impl Sim {
             Waiting::Gather(g) => (self.cancel_gather(&g), true),
             // Its future is cancelled, which wakes it; released already,
             // its wakeup is on its way, and `CancelledError` comes with it.
-            Waiting::Event(_, waiter) => (false, waiter.done.replace(true)),
+            Waiting::Event(_, waiter) | Waiting::Condition(_, waiter) => {
+                (false, waiter.done.replace(true))
+            }
             _ => (false, false),
         };
         if !forwarded {

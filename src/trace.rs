@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 26] = [
+pub(crate) const KINDS: [&str; 27] = [
     "created",
     "started",
     "log",
@@ -22,6 +22,7 @@ pub(crate) const KINDS: [&str; 26] = [
     "resolve",
     "set",
     "clear",
+    "notify",
     "check",
     "failed",
     "done",

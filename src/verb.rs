@@ -39,6 +39,8 @@ pub(crate) enum Verb {
     SetException,
     Set,
     Clear,
+    Notify,
+    NotifyAll,
     Repeat,
     Forever,
     For,
@@ -100,7 +102,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 38] = [
+    pub(crate) const ALL: [Verb; 40] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -132,6 +134,8 @@ impl Verb {
         Verb::SetException,
         Verb::Set,
         Verb::Clear,
+        Verb::Notify,
+        Verb::NotifyAll,
         Verb::Repeat,
         Verb::Forever,
         Verb::For,
@@ -154,7 +158,7 @@ impl Verb {
                 about("spawn", &["as", "into", "count", "args"], true).names(Names::Starts)
             }
             Verb::Call => about("call", &["args"], false).names(Names::Starts),
-            Verb::Await => about("await", &[], false).names(Names::Targets),
+            Verb::Await => about("await", &["until"], false).names(Names::Targets),
             Verb::Gather => about("gather", &["return_exceptions"], false).names(Names::Targets),
             Verb::Wait => about("wait", &["return_when", "timeout", "cancel_pending"], false)
                 .names(Names::Targets),
@@ -178,6 +182,8 @@ impl Verb {
             Verb::SetException => about("set_exception", &["error", "type"], true),
             Verb::Set => about("set", &[], true),
             Verb::Clear => about("clear", &[], true),
+            Verb::Notify => about("notify", &["n"], false),
+            Verb::NotifyAll => about("notify_all", &[], false),
             Verb::Repeat => about("repeat", &["do"], false).looping(),
             Verb::Forever => about("forever", &[], false).looping(),
             Verb::For => about("for", &["in", "do"], false).looping(),

@@ -241,6 +241,12 @@ impl Ctx {
                 Op::Get(queue) => self.get(*queue),
                 Op::Join(queue) => self.join(*queue),
                 Op::WaitEvent(e) => self.wait_event(*e),
+                Op::WaitCondition { cond, until } => {
+                    match self.wait_condition(*cond, until.as_ref()) {
+                        Ok(wait) => wait,
+                        Err(raise) => leave!(pc, Err(raise)),
+                    }
+                }
                 Op::Loop { kind, end } => {
                     let over = match kind {
                         LoopKind::Times(times) => Over::Turns(*times),
@@ -849,6 +855,36 @@ impl Ctx {
         Some(queue_wait(queue, waiter, Line::Drained))
     }
 
+    /// A condition's wait over (notified, or `cancelled`): the lock again,
+    /// now or after a wait in its line.
+    fn after_condition_wait(
+        &self,
+        cond: crate::model::CondId,
+        cancelled: bool,
+        until: bool,
+    ) -> Result<Resume, Raise> {
+        match self.lock_again(cond, cancelled, until) {
+            Some(wait) => Ok(Resume::Then(wait)),
+            None => self.condition_waited(cond, cancelled, until),
+        }
+    }
+
+    /// The lock held again: `wait()` returns `True`, `wait_for` checks its
+    /// predicate again (its instruction runs again), or the cancellation
+    /// raises.
+    fn condition_waited(
+        &self,
+        cond: crate::model::CondId,
+        cancelled: bool,
+        until: bool,
+    ) -> Result<Resume, Raise> {
+        self.lock_regained(cond, cancelled)?;
+        Ok(match until {
+            true => Resume::Again(None),
+            false => Resume::Result(Value::Bool(true)),
+        })
+    }
+
     /// `await event.wait()`: `True` at once, without yielding, when the
     /// event is set; otherwise a wait for its `set`.
     fn wait_event(&mut self, e: crate::model::EventId) -> Option<Suspension> {
@@ -1027,6 +1063,36 @@ impl Ctx {
                 };
                 sim.set_waiting(id, Waiting::Nothing);
                 return Some(r);
+            }
+            Suspension::Condition {
+                cond,
+                waiter,
+                until,
+            } => {
+                let cancelled = sim.take_cancel(id);
+                if cancelled {
+                    // Its future is cancelled: a later notify passes it over.
+                    waiter.done.set(true);
+                } else if !waiter.done.get() {
+                    return None;
+                }
+                sim.set_waiting(id, Waiting::Nothing);
+                return Some(self.after_condition_wait(*cond, cancelled, *until));
+            }
+            Suspension::Reacquire {
+                cond,
+                cancelled,
+                until,
+            } => {
+                let lock = sim.model().conditions[*cond as usize].lock;
+                let r = self.cancelled_or(|| sim.is_granted(lock, id))?;
+                sim.set_waiting(id, Waiting::Nothing);
+                self.permit_waited(lock, r.is_ok());
+                return Some(match r {
+                    // CPython's loop tries again, at the end of the line.
+                    Err(_) => self.after_condition_wait(*cond, true, *until),
+                    Ok(()) => self.condition_waited(*cond, *cancelled, *until),
+                });
             }
             Suspension::Gather { g, by_await } => {
                 let r = self.cancelled_or(|| g.result.borrow().is_some())?;

@@ -7,11 +7,12 @@ use super::reader::{Entries, Node, entries};
 use super::scope::Scope;
 use crate::distribution::Dist;
 use crate::model::{
-    Bind, Catch, Delay, QueueId, QueueKind, ReturnWhen, SemId, Start, StateName, Step, Target,
+    Bind, Catch, Delay, Predicate, QueueId, QueueKind, ReturnWhen, SemId, Start, StateName, Step,
+    Target,
 };
 use crate::problem::Problem;
 use crate::suggest::suggest;
-use crate::template::{Attr, Expr, Ref, Template, TemplateError};
+use crate::template::{Attr, Expr, Piece, Ref, Template, TemplateError};
 use crate::value::Value;
 use crate::verb::Verb;
 
@@ -230,8 +231,23 @@ impl Validator<'_> {
             Verb::Call => Step::Call(self.start(v, t, scope)?),
             Verb::Await => {
                 let name = self.r.string(v, "the target")?;
-                match self.globals.event(name) {
-                    Some(e) if !scope.has_handle(name) => Step::WaitEvent(e),
+                let global = !scope.has_handle(name);
+                let until = t.get("until");
+                match (self.globals.event(name), self.globals.condition(name)) {
+                    (_, Some(cond)) if global => Step::WaitCondition {
+                        cond,
+                        until: match until {
+                            Some(u) => Some(self.predicate(u, scope)?),
+                            None => None,
+                        },
+                    },
+                    _ if until.is_some() => {
+                        let name = name.to_owned();
+                        self.r
+                            .error(v.span(), Problem::UntilWithoutCondition { name });
+                        return None;
+                    }
+                    (Some(e), _) if global => Step::WaitEvent(e),
                     _ => Step::Await(self.resolve(name, v, scope, true, verb)?),
                 }
             }
@@ -285,6 +301,14 @@ impl Validator<'_> {
                 }
             }
             Verb::Acquire => Step::Acquire(self.semaphore_ref(v)?),
+            Verb::Notify => Step::Notify {
+                cond: self.condition_ref(v)?,
+                n: match t.get("n") {
+                    Some(n) => self.r.int(n, "`n`", 0, u32::MAX as i64)? as u32,
+                    None => 1,
+                },
+            },
+            Verb::NotifyAll => Step::NotifyAll(self.condition_ref(v)?),
             Verb::Release => Step::Release(self.semaphore_ref(v)?),
             Verb::Put => {
                 let (queue, item, priority) = self.put(verb, v, t, node, scope)?;
@@ -696,9 +720,36 @@ impl Validator<'_> {
         ok.then_some(out)
     }
 
+    /// A semaphore, or a condition's lock (`with = "cv"` is `async with
+    /// cv`, which takes its lock).
     pub(crate) fn semaphore_ref(&mut self, node: &Node<'_>) -> Option<SemId> {
         let name = self.r.string(node, "a semaphore")?;
+        if let Some(c) = self.globals.condition(name) {
+            return Some(self.globals.condition_locks[c as usize]);
+        }
         self.named(node, name, "semaphore", "[semaphores]", |g| &g.semaphores)
+    }
+
+    fn condition_ref(&mut self, node: &Node<'_>) -> Option<u32> {
+        let name = self.r.string(node, "a condition")?;
+        self.named(node, name, "condition", "[conditions]", |g| &g.conditions)
+    }
+
+    /// `until`: `wait_for`'s predicate, one placeholder, maybe after `not `.
+    fn predicate(&mut self, node: &Node<'_>, scope: &Scope) -> Option<Predicate> {
+        let template = self.template(node, "`until`", scope)?;
+        let pieces: Vec<Piece<'_>> = template.pieces().collect();
+        let (not, what) = match pieces.as_slice() {
+            [Piece::Ref(r, None)] => (false, (*r).clone()),
+            [Piece::Text("not "), Piece::Ref(r, None)] => (true, (*r).clone()),
+            _ => {
+                let found = self.r.string(node, "`until`")?.to_owned();
+                self.r
+                    .error(node.span(), Problem::UntilNotOnePlaceholder { found });
+                return None;
+            }
+        };
+        Some(Predicate { not, what })
     }
 
     fn queue_ref(&mut self, node: &Node<'_>) -> Option<QueueId> {
