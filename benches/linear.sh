@@ -38,6 +38,9 @@ lk = { kind = "lock" }
 [events]
 e = {}
 
+[conditions]
+cv = {}
+
 [queues]
 q = 10
 pq = { kind = "priority" }
@@ -211,6 +214,12 @@ steps = [{ await = \"e\" }]
 steps = [{ sleep = \"1ms\" }, { set = \"e\" }, { sleep = \"1ms\" }]" ;;
     set_clear) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ set = \"e\" }, { clear = \"e\" }] }]" ;;
+    condition) echo "[tasks.waiter]
+count = $n
+steps = [{ with = \"cv\", do = [{ await = \"cv\", until = \"{e.is_set}\" }] }]
+
+[tasks.main]
+steps = [{ sleep = \"1ms\" }, { with = \"cv\", do = [{ notify = \"cv\", n = 1 }] }, { set = \"e\" }, { with = \"cv\", do = [{ notify_all = \"cv\" }] }, { sleep = \"1ms\" }]" ;;
     on_done) echo "[tasks.main]
 steps = [{ spawn = \"noted\", count = $n }, { sleep = \"1s\" }]" ;;
     task_group) echo "[tasks.main]
@@ -229,7 +238,7 @@ ALL="sleep block log fail return spawn spawn_into count await await_future set_e
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise timeout_at lock nowait event set_clear
-on_done task_group task_group_many priority lifo"
+condition on_done task_group task_group_many priority lifo"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

@@ -5,7 +5,8 @@
 //! bounded queues of every kind (FIFO, LIFO, priority with ties and mixed
 //! integer and float priorities) with several getters and putters, futures
 //! and tasks with callbacks, events set, cleared and awaited (by tasks and by
-//! a future's callback), loops, failures with a chance and a class, `catch`
+//! a future's callback), conditions waited on (with and without a
+//! predicate) and notified, loops, failures with a chance and a class, `catch`
 //! and `retry_on` by class, bare re-raises, task groups (nested, inside `try`,
 //! with failing and cancelled children, spawns into them from nested blocks)
 //! and `except_star`), with ties at equal instants on purpose.
@@ -120,6 +121,7 @@ fn scenario(g: &mut Gen) -> String {
         "\n[exceptions]\nRateLimited = \"ConnectionError\"\nThrottled = \"RateLimited\""
     );
     let _ = writeln!(out, "\n[events]\ne = {{}}");
+    let _ = writeln!(out, "\n[conditions]\ncv = {{}}\ncl = {{ lock = \"lk\" }}");
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -218,7 +220,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
-        let choice = g.below(29);
+        let choice = g.below(32);
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
@@ -504,6 +506,35 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let except = log(b, "star caught {error}");
                 let pad = "  ".repeat(depth + 1);
                 format!("{{ try = [\n{body}{pad}], except_star = [{except}], catch = {catch} }}")
+            }
+            // A condition's wait (or wait_for of the event), with its lock.
+            29 | 30 if compound => {
+                let cv = g.pick(&["cv", "cv", "cl"]);
+                let wait = match g.below(3) {
+                    0 => format!("{{ await = \"{cv}\", until = \"{{e.is_set}}\" }}"),
+                    _ => format!("{{ await = \"{cv}\" }}"),
+                };
+                let k = g.below(2);
+                let inner = steps(g, s, b, k, depth + 1);
+                let pad = "  ".repeat(depth + 1);
+                let said = log(b, "woke with {result}");
+                format!(
+                    "{{ with = \"{cv}\", do = [\n{pad}  {wait},\n{pad}  {said},\n{inner}{pad}] }}"
+                )
+            }
+            // A notify: mostly with the lock, sometimes without
+            // (RuntimeError), or a wait without it.
+            31 => {
+                let cv = g.pick(&["cv", "cv", "cl"]);
+                let notify = match g.below(3) {
+                    0 => format!("{{ notify_all = \"{cv}\" }}"),
+                    _ => format!("{{ notify = \"{cv}\", n = {} }}", g.below(3)),
+                };
+                match g.below(8) {
+                    0 => notify,
+                    1 => format!("{{ await = \"{cv}\" }}"),
+                    _ => format!("{{ with = \"{cv}\", do = [{notify}] }}"),
+                }
             }
             _ => continue,
         };
