@@ -258,7 +258,7 @@ fn mermaid(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Queue(_) => format!("[(\"{l}\")]"),
             Node::Future(_) => format!("((\"{l}\"))"),
             Node::Event(_) => format!(">\"{l}\"]"),
-            Node::Condition(_) => format!("{{{{\"{l}\"}}}}"),
+            Node::Condition(_) => format!("[/\"{l}\"/]"),
         };
         out.push_str(&format!("  {}{shape}\n", id(*node)));
     }

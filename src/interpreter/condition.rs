@@ -128,7 +128,7 @@ impl Ctx {
         if self.sim.tracing() {
             let name = self.cond_name(cond);
             let detail = match woken {
-                0 => format!("{name} (nobody waiting)"),
+                0 => format!("{name}, waking none"),
                 1 => format!("{name}, waking 1 waiter"),
                 n => format!("{name}, waking {n} waiters"),
             };
