@@ -507,8 +507,10 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let pad = "  ".repeat(depth + 1);
                 format!("{{ try = [\n{body}{pad}], except_star = [{except}], catch = {catch} }}")
             }
-            // A condition's wait (or wait_for of the event), with its lock.
-            29 | 30 if compound => {
+            // A condition's wait (or wait_for of the event), with its lock,
+            // mostly bounded by a timeout (a waiter cancelled while it
+            // waits or takes the lock again), so that few cases deadlock.
+            29 if compound => {
                 let cv = g.pick(&["cv", "cv", "cl"]);
                 let wait = match g.below(3) {
                     0 => format!("{{ await = \"{cv}\", until = \"{{e.is_set}}\" }}"),
@@ -518,13 +520,23 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let inner = steps(g, s, b, k, depth + 1);
                 let pad = "  ".repeat(depth + 1);
                 let said = log(b, "woke with {result}");
-                format!(
+                let with = format!(
                     "{{ with = \"{cv}\", do = [\n{pad}  {wait},\n{pad}  {said},\n{inner}{pad}] }}"
-                )
+                );
+                match g.chance(70) {
+                    true => {
+                        let t = g.pick(&["100ms", "300ms", "1s"]);
+                        let caught = log(b, "condition wait timed out");
+                        format!(
+                            "{{ try = [{{ timeout = \"{t}\", do = [\n{pad}  {with},\n{pad}] }}], except = [{caught}], catch = [\"timeout\"] }}"
+                        )
+                    }
+                    false => with,
+                }
             }
             // A notify: mostly with the lock, sometimes without
             // (RuntimeError), or a wait without it.
-            31 => {
+            30 | 31 => {
                 let cv = g.pick(&["cv", "cv", "cl"]);
                 let notify = match g.below(3) {
                     0 => format!("{{ notify_all = \"{cv}\" }}"),
