@@ -86,6 +86,12 @@ pub(crate) enum Problem {
         lock: String,
         kind: &'static str,
     },
+    /// A condition named where only tasks and futures go (`gather`,
+    /// `wait`, `wait_for`, `cancel`, `check`, `each`).
+    ConditionNotAwaitable {
+        name: String,
+        verb: &'static str,
+    },
     /// `until` on an `await` of something other than a condition.
     UntilWithoutCondition {
         name: String,
@@ -578,6 +584,14 @@ impl Problem {
                 Some(format!(
                     "declare `{lock} = {{ kind = \"lock\" }}`, or leave `lock` out for the \
                      condition's own lock"
+                )),
+            ),
+            Problem::ConditionNotAwaitable { name, verb } => (
+                format!("`{verb}` cannot take condition `{name}`: it takes tasks and futures"),
+                Some("a condition".into()),
+                Some(format!(
+                    "wait on a condition alone with `{{ await = \"{name}\" }}` (its lock held), \
+                     inside `{{ timeout = \"1s\", do = [...] }}` to bound the wait"
                 )),
             ),
             Problem::UntilWithoutCondition { name } => (

@@ -665,6 +665,17 @@ impl Validator<'_> {
             );
             return None;
         }
+        if self.globals.condition(name).is_some() {
+            // Only `await` takes a condition (read before this is reached).
+            self.r.error(
+                node.span(),
+                Problem::ConditionNotAwaitable {
+                    name: name.to_owned(),
+                    verb: verb.key(),
+                },
+            );
+            return None;
+        }
         if let Some(def) = self.globals.task(name) {
             if self.globals.root[def as usize] {
                 return Some(Target::Root(def));
