@@ -40,6 +40,8 @@ e = {}
 
 [barriers]
 b = { parties = 2 }
+[conditions]
+cv = {}
 
 [queues]
 q = 10
@@ -226,6 +228,12 @@ steps = [{ repeat = $n, do = [{ await = \"b\" }] }]
 steps = [{ spawn = \"party\", as = \"p\" }, { repeat = $n, do = [{ await = \"b\" }] }, { await = \"p\" }]" ;;
     abort_reset) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ abort = \"b\" }, { reset = \"b\" }] }]" ;;
+    condition) echo "[tasks.waiter]
+count = $n
+steps = [{ with = \"cv\", do = [{ await = \"cv\", until = \"{e.is_set}\" }] }]
+
+[tasks.main]
+steps = [{ sleep = \"1ms\" }, { with = \"cv\", do = [{ notify = \"cv\", n = 1 }] }, { set = \"e\" }, { with = \"cv\", do = [{ notify_all = \"cv\" }] }, { sleep = \"1ms\" }]" ;;
     on_done) echo "[tasks.main]
 steps = [{ spawn = \"noted\", count = $n }, { sleep = \"1s\" }]" ;;
     task_group) echo "[tasks.main]
@@ -244,7 +252,7 @@ ALL="sleep block log fail return spawn spawn_into count await await_future set_e
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
-barrier abort_reset on_done task_group task_group_many priority lifo"
+barrier abort_reset condition on_done task_group task_group_many priority lifo"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

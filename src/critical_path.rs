@@ -42,6 +42,8 @@ pub(crate) enum What {
     Event,
     /// Barrier `obj` filled, drained, broken or reset.
     Barrier,
+    /// Condition `obj` notified.
+    Notify,
     Gather,
     /// `wait`, `wait_for`, `after`'s upstream tasks.
     Wait,
@@ -71,6 +73,7 @@ impl What {
             What::Future => "future",
             What::Event => "event",
             What::Barrier => "barrier",
+            What::Notify => "notify",
             What::Gather => "gather",
             What::Wait => "wait",
             What::Turn => "turn",
@@ -483,6 +486,7 @@ pub(crate) fn present(links: &[Link], names: &Names<'_>) -> CriticalPath {
                     What::Future => format!("{} resolved by {by}", object()),
                     What::Event => format!("{} set by {by}", object()),
                     What::Barrier => format!("barrier {} passed by {by}", object()),
+                    What::Notify => format!("{} notified by {by}", object()),
                     What::Gather => format!("a gather ended by {by}"),
                     What::Wait => format!("a wait ended by {by}"),
                     What::Timeout => format!("a timeout of {by}"),

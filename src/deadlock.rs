@@ -20,7 +20,7 @@ pub(crate) struct Deadlock {
 
 /// A node of the wait-for graph: a task, or what a task waits on when many
 /// tasks could end that wait (a queue's putters, getters or markers, a
-/// future's or an event's setters, a barrier's comers). Sharing those lists keeps the graph linear in size.
+/// future's or an event's setters, a barrier's comers, a condition's notifiers). Sharing those lists keeps the graph linear in size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Node {
     Task(TaskId),
@@ -42,6 +42,8 @@ pub(crate) struct Graph<'a> {
     /// Per barrier: unfinished tasks not waiting at it that come to it
     /// (wait at it, abort or reset it).
     comers: Vec<Vec<TaskId>>,
+    /// Per condition: unfinished tasks that notify it.
+    notifiers: Vec<Vec<TaskId>>,
 }
 
 impl<'a> Graph<'a> {
@@ -51,6 +53,7 @@ impl<'a> Graph<'a> {
         let futures = model.futures.len() as u32;
         let events = model.events.len() as u32;
         let barriers = model.barriers.len() as u32;
+        let conditions = model.conditions.len() as u32;
         let per_def = |pred: &dyn Fn(&Step, u32) -> bool, n: u32| -> Vec<Vec<bool>> {
             (0..model.tasks.len() as DefId)
                 .map(|d| {
@@ -67,14 +70,16 @@ impl<'a> Graph<'a> {
             per_def(&sets, futures),
             per_def(&|s, e| sets_event(model, s, e), events),
             per_def(&comes_to, barriers),
+            per_def(&notifies, conditions),
         ];
-        let mut lists: [Vec<Vec<TaskId>>; 6] = [
+        let mut lists: [Vec<Vec<TaskId>>; 7] = [
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); queues as usize],
             vec![Vec::new(); futures as usize],
             vec![Vec::new(); events as usize],
             vec![Vec::new(); barriers as usize],
+            vec![Vec::new(); conditions as usize],
         ];
         sim.each_task(|t, slot| {
             if slot.state() != State::Pending {
@@ -93,7 +98,15 @@ impl<'a> Graph<'a> {
                 }
             }
         });
-        let [putters, getters, markers, setters, event_setters, comers] = lists;
+        let [
+            putters,
+            getters,
+            markers,
+            setters,
+            event_setters,
+            comers,
+            notifiers,
+        ] = lists;
         Graph {
             sim,
             putters,
@@ -102,6 +115,7 @@ impl<'a> Graph<'a> {
             setters,
             event_setters,
             comers,
+            notifiers,
         }
     }
 
@@ -114,6 +128,7 @@ impl<'a> Graph<'a> {
             &self.setters,
             &self.event_setters,
             &self.comers,
+            &self.notifiers,
         ]
         .into_iter()
         .flatten()
@@ -128,6 +143,7 @@ impl<'a> Graph<'a> {
             &self.markers,
             &self.setters,
             &self.event_setters,
+            &self.comers,
         ]
         .iter()
         .take(kind)
@@ -160,6 +176,7 @@ impl<'a> Graph<'a> {
             Waiting::Join(q) => vec![Node::Doers(self.doers_id(2, *q))],
             Waiting::Event(e, _) => vec![Node::Doers(self.doers_id(4, *e))],
             Waiting::Barrier(b, _) => vec![Node::Doers(self.doers_id(5, *b))],
+            Waiting::Condition(c, _) => vec![Node::Doers(self.doers_id(6, *c))],
             Waiting::Nothing | Waiting::Sleep(_) | Waiting::Backoff(_) | Waiting::Turn => {
                 Vec::new()
             }
@@ -222,7 +239,8 @@ impl<'a> Graph<'a> {
         let lists = self.putters.len() * 3
             + self.setters.len()
             + self.event_setters.len()
-            + self.comers.len();
+            + self.comers.len()
+            + self.notifiers.len();
         let mut color = vec![NEW; tasks + lists];
         for start in starts {
             let root = Node::Task(*start);
@@ -325,6 +343,10 @@ fn gets(step: &Step, q: u32) -> bool {
 
 fn marks_done(step: &Step, q: u32) -> bool {
     matches!(step, Step::TaskDone(queue) | Step::Consume { queue, .. } if *queue == q)
+}
+
+fn notifies(step: &Step, c: u32) -> bool {
+    matches!(step, Step::Notify { cond, .. } | Step::NotifyAll(cond) if *cond == c)
 }
 
 fn sets(step: &Step, f: u32) -> bool {

@@ -252,6 +252,9 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::WaitBarrier(_)
             | Step::Abort(_)
             | Step::Reset(_)
+            | Step::WaitCondition { .. }
+            | Step::Notify { .. }
+            | Step::NotifyAll(_)
             | Step::Repeat { .. }
             | Step::Forever(_)
             | Step::For { .. }
@@ -789,6 +792,7 @@ impl Writer<'_> {
             .chain(m.futures.iter().map(|x| &x.name))
             .chain(m.events.iter().map(|x| &x.name))
             .chain(m.barriers.iter().map(|x| &x.name))
+            .chain(m.conditions.iter().map(|x| &x.name))
             .any(|g| ident(g) == name);
         if global { format!("{name}_") } else { name }
     }
@@ -843,7 +847,13 @@ impl Writer<'_> {
                 quoted(name)
             ));
         }
-        for s in &m.semaphores {
+        // A condition's own lock is the condition's (`async with cv`).
+        let own = |i: usize| {
+            m.conditions
+                .iter()
+                .any(|c| c.own_lock && c.lock as usize == i)
+        };
+        for (_, s) in m.semaphores.iter().enumerate().filter(|(i, _)| !own(*i)) {
             let permits = match s.kind {
                 SemKind::Lock => String::new(),
                 SemKind::Semaphore | SemKind::Bounded => s.permits.to_string(),
@@ -853,6 +863,13 @@ impl Writer<'_> {
                 ident(&s.name),
                 s.kind.python()
             ));
+        }
+        for c in &m.conditions {
+            let lock = match c.own_lock {
+                true => String::new(),
+                false => ident(&m.semaphores[c.lock as usize].name),
+            };
+            self.line(&format!("{} = asyncio.Condition({lock})", ident(&c.name)));
         }
         for q in &m.queues {
             let size = q.capacity.unwrap_or(0);
@@ -1423,6 +1440,29 @@ impl Writer<'_> {
             Step::Reset(b) => {
                 let b = ident(&self.model.barriers[*b as usize].name);
                 self.line(&format!("await {b}.reset()"));
+            }
+            Step::WaitCondition { cond, until } => {
+                let c = ident(&self.model.conditions[*cond as usize].name);
+                let result = self.sym(sym::RESULT);
+                match until {
+                    None => self.line(&format!("{result} = await {c}.wait()")),
+                    Some(p) => {
+                        let v = self.reference(&p.what, false);
+                        let not = if p.not { "not " } else { "" };
+                        self.line(&format!("{result} = await {c}.wait_for(lambda: {not}{v})"));
+                    }
+                }
+            }
+            Step::Notify { cond, n } => {
+                let c = ident(&self.model.conditions[*cond as usize].name);
+                match n {
+                    1 => self.line(&format!("{c}.notify()")),
+                    n => self.line(&format!("{c}.notify({n})")),
+                }
+            }
+            Step::NotifyAll(cond) => {
+                let c = ident(&self.model.conditions[*cond as usize].name);
+                self.line(&format!("{c}.notify_all()"));
             }
             Step::Repeat { times, body } => {
                 let i = self.sym(sym::I);

@@ -1,6 +1,7 @@
 //! The task graph of a scenario, as Graphviz DOT or a Mermaid flowchart:
 //! tasks and their `after` dependencies, which tasks start or call which,
-//! and the semaphores, queues, futures, events and barriers each task uses.
+//! and the semaphores, queues, futures, events, barriers and conditions each
+//! task uses (a condition points at its lock).
 
 use crate::model::{Model, QueueKind, Start, Step, Target, Trigger};
 
@@ -19,6 +20,7 @@ enum Node {
     Future(u32),
     Event(u32),
     Barrier(u32),
+    Condition(u32),
 }
 
 /// An edge, with its label and whether it is drawn dashed.
@@ -39,6 +41,7 @@ pub(crate) fn render(model: &Model, style: Style) -> String {
     nodes.extend((0..model.futures.len() as u32).map(Node::Future));
     nodes.extend((0..model.events.len() as u32).map(Node::Event));
     nodes.extend((0..model.barriers.len() as u32).map(Node::Barrier));
+    nodes.extend((0..model.conditions.len() as u32).map(Node::Condition));
     match style {
         Style::Dot => dot(model, &nodes, &edges),
         Style::Mermaid => mermaid(model, &nodes, &edges),
@@ -64,6 +67,16 @@ fn edges(model: &Model) -> Vec<Edge> {
     }
     for (i, future) in model.futures.iter().enumerate() {
         walk(&future.on_done, Node::Future(i as u32), &mut out);
+    }
+    for (i, c) in model.conditions.iter().enumerate() {
+        let lock = Node::Semaphore(c.lock);
+        push(
+            &mut out,
+            Node::Condition(i as u32),
+            lock,
+            "lock".into(),
+            true,
+        );
     }
     out
 }
@@ -117,6 +130,16 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::WaitBarrier(b) => push(out, me, Node::Barrier(*b), "waits at".into(), false),
             Step::Abort(b) => push(out, me, Node::Barrier(*b), "aborts".into(), false),
             Step::Reset(b) => push(out, me, Node::Barrier(*b), "resets".into(), false),
+            Step::WaitCondition { cond, until } => {
+                let label = if until.is_some() { "wait_for" } else { "wait" };
+                push(out, Node::Condition(*cond), me, label.into(), false)
+            }
+            Step::Notify { cond, .. } => {
+                push(out, me, Node::Condition(*cond), "notify".into(), false)
+            }
+            Step::NotifyAll(cond) => {
+                push(out, me, Node::Condition(*cond), "notify_all".into(), false)
+            }
             // No edge of their own (their blocks' steps are walked below).
             Step::Sleep(_)
             | Step::Block(_)
@@ -177,6 +200,7 @@ fn label(model: &Model, node: Node) -> String {
             let b = &model.barriers[i as usize];
             format!("{} (barrier of {})", b.name, b.parties)
         }
+        Node::Condition(i) => format!("{} (condition)", model.conditions[i as usize].name),
     }
 }
 
@@ -188,6 +212,7 @@ fn id(node: Node) -> String {
         Node::Future(i) => format!("f{i}"),
         Node::Event(i) => format!("e{i}"),
         Node::Barrier(i) => format!("b{i}"),
+        Node::Condition(i) => format!("c{i}"),
     }
 }
 
@@ -214,6 +239,7 @@ fn dot(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Future(_) => "ellipse, style=dashed",
             Node::Event(_) => "octagon",
             Node::Barrier(_) => "doubleoctagon",
+            Node::Condition(_) => "doubleoctagon",
         };
         let label = quoted(&label(model, *node)).replace("#quot;", "\\\"");
         out.push_str(&format!(
@@ -245,6 +271,7 @@ fn mermaid(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Future(_) => format!("((\"{l}\"))"),
             Node::Event(_) => format!(">\"{l}\"]"),
             Node::Barrier(_) => format!("[/\"{l}\"\\]"),
+            Node::Condition(_) => format!("[/\"{l}\"/]"),
         };
         out.push_str(&format!("  {}{shape}\n", id(*node)));
     }

@@ -3,12 +3,13 @@
 
 /// Index of a task definition in `Model::tasks`.
 pub(crate) type DefId = u32;
-/// Index of a semaphore, queue, future, event or barrier in its table.
+/// Index of a semaphore, queue, future, event, barrier or condition in its table.
 pub(crate) type SemId = u32;
 pub(crate) type QueueId = u32;
 pub(crate) type FutId = u32;
 pub(crate) type EventId = u32;
 pub(crate) type BarrierId = u32;
+pub(crate) type CondId = u32;
 /// An interned variable or handle name (index into `Model::symbols`).
 pub(crate) type Sym = u32;
 

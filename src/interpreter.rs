@@ -26,6 +26,7 @@ use crate::trace::Gauge;
 use crate::trigger;
 use crate::value::Value;
 
+mod condition;
 mod group;
 mod machine;
 
@@ -722,6 +723,8 @@ impl Ctx {
             }
             Step::Abort(b) => self.change_barrier(*b, "abort", |x, woken| x.abort(woken)),
             Step::Reset(b) => self.change_barrier(*b, "reset", |x, woken| x.reset(woken)),
+            Step::Notify { cond, n } => self.notify(*cond, Some(*n))?,
+            Step::NotifyAll(cond) => self.notify(*cond, None)?,
             Step::Check { target, state } => self.check(target, *state),
             Step::Break => return Ok(Then::Flow(Flow::Break)),
             // Compiled to instructions of their own (see `Program::steps`).
@@ -741,6 +744,7 @@ impl Ctx {
             | Step::Join(_)
             | Step::WaitEvent(_)
             | Step::WaitBarrier(_)
+            | Step::WaitCondition { .. }
             | Step::Consume { .. }
             | Step::Repeat { .. }
             | Step::Forever(_)

@@ -10,6 +10,7 @@ mod blocking;
 mod cancel_message;
 mod cli;
 mod clock;
+mod condition;
 mod critical_path;
 mod deadlock;
 mod diagnostic;
@@ -165,10 +166,13 @@ pub(crate) fn load_capped(path: &std::path::Path, max: u64) -> Result<String, St
 pub(crate) fn check_source(path: &str, text: &str, color: bool) -> Result<String, String> {
     let model = validate::validate(text).map_err(|d| diagnostic::render(path, text, &d, color))?;
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    // A condition's own lock is no semaphore the file declares.
+    let own_locks = model.conditions.iter().filter(|c| c.own_lock).count();
     Ok(format!(
-        "{}, {}, {}, {}, {}, {}",
+        "{}, {}, {}, {}, {}, {}, {}",
         plural(model.tasks.len(), "task"),
-        plural(model.semaphores.len(), "semaphore"),
+        plural(model.semaphores.len() - own_locks, "semaphore"),
+        plural(model.conditions.len(), "condition"),
         plural(model.queues.len(), "queue"),
         plural(model.futures.len(), "future"),
         plural(model.events.len(), "event"),

@@ -6,7 +6,7 @@
 use crate::distribution::Dist;
 pub(crate) use crate::exception::Catch;
 use crate::exception::{ClassId, Classes};
-pub(crate) use crate::ids::{BarrierId, DefId, EventId, FutId, QueueId, SemId, Sym, sym};
+pub(crate) use crate::ids::{BarrierId, CondId, DefId, EventId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
 use crate::verb::Verb;
@@ -24,6 +24,7 @@ pub(crate) struct Model {
     pub(crate) futures: Vec<FutureDef>,
     pub(crate) events: Vec<EventDef>,
     pub(crate) barriers: Vec<BarrierDef>,
+    pub(crate) conditions: Vec<ConditionDef>,
     pub(crate) tasks: Vec<TaskDef>,
     /// `[expect]`: what the run must show, checked after it.
     pub(crate) expect: Expect,
@@ -244,6 +245,26 @@ pub(crate) struct FutureDef {
     pub(crate) on_done: Vec<Step>,
 }
 
+/// An `asyncio.Condition` and the lock it owns or shares.
+#[derive(Debug)]
+pub(crate) struct ConditionDef {
+    pub(crate) name: String,
+    /// Its lock: a lock-kind semaphore, declared in `[semaphores]` when
+    /// shared (`asyncio.Condition(db)`), else its own, added after those
+    /// and named like the condition.
+    pub(crate) lock: SemId,
+    /// Whether the lock is its own (`asyncio.Condition()`).
+    pub(crate) own_lock: bool,
+}
+
+/// `wait_for`'s predicate: a placeholder's value, maybe negated
+/// (`until = "not {ready.is_set}"`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Predicate {
+    pub(crate) not: bool,
+    pub(crate) what: Ref,
+}
+
 /// An `asyncio.Event`, unset when the run begins.
 #[derive(Debug)]
 pub(crate) struct EventDef {
@@ -321,6 +342,8 @@ impl TaskDef {
             | Step::WaitBarrier(_)
             | Step::Abort(_)
             | Step::Reset(_)
+            | Step::Notify { .. }
+            | Step::NotifyAll(_)
             | Step::Break => false,
             // Not simple: assume it reads them.
             _ => true,
@@ -523,6 +546,19 @@ pub(crate) enum Step {
     Abort(BarrierId),
     /// `await barrier.reset()`.
     Reset(BarrierId),
+    /// `await cv.wait()` (written `await = "cv"`), or with `until`,
+    /// `await cv.wait_for(predicate)`.
+    WaitCondition {
+        cond: CondId,
+        until: Option<Predicate>,
+    },
+    /// `cv.notify(n)`.
+    Notify {
+        cond: CondId,
+        n: u32,
+    },
+    /// `cv.notify_all()`.
+    NotifyAll(CondId),
     Repeat {
         times: u32,
         body: Vec<Step>,
@@ -585,6 +621,9 @@ impl Step {
             Step::WaitEvent(_) | Step::WaitBarrier(_) => Verb::Await,
             Step::Abort(_) => Verb::Abort,
             Step::Reset(_) => Verb::Reset,
+            Step::WaitCondition { .. } => Verb::Await,
+            Step::Notify { .. } => Verb::Notify,
+            Step::NotifyAll(_) => Verb::NotifyAll,
             Step::Repeat { .. } => Verb::Repeat,
             Step::Forever(_) => Verb::Forever,
             Step::For { .. } => Verb::For,

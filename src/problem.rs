@@ -84,6 +84,32 @@ pub(crate) enum Problem {
     NoParties {
         name: String,
     },
+    /// A condition named like a semaphore, an event, a task or a future
+    /// (`other`).
+    ConditionNamedLike {
+        name: String,
+        other: &'static str,
+    },
+    /// A condition's `lock` names a semaphore of another kind.
+    ConditionLockNotALock {
+        condition: String,
+        lock: String,
+        kind: &'static str,
+    },
+    /// A condition named where only tasks and futures go (`gather`,
+    /// `wait`, `wait_for`, `cancel`, `check`, `each`).
+    ConditionNotAwaitable {
+        name: String,
+        verb: &'static str,
+    },
+    /// `until` on an `await` of something other than a condition.
+    UntilWithoutCondition {
+        name: String,
+    },
+    /// `until` other than one placeholder, maybe after `not `.
+    UntilNotOnePlaceholder {
+        found: String,
+    },
     ControlInScenarioName,
     UndefinedTask {
         what: String,
@@ -567,6 +593,49 @@ impl Problem {
                 format!("barrier `{name}` has no `parties`"),
                 Some("how many tasks must wait to pass it?".into()),
                 Some(format!("write `{name} = {{ parties = 3 }}`, as `asyncio.Barrier(3)`")),
+            ),
+            Problem::ConditionNamedLike { name, other } => (
+                format!("`{name}` names both a condition and a {other}; a step could not tell them apart"),
+                None,
+                None,
+            ),
+            Problem::ConditionLockNotALock {
+                condition,
+                lock,
+                kind,
+            } => (
+                format!("condition `{condition}` needs a lock, and `{lock}` is a {kind}"),
+                Some("not a lock".into()),
+                Some(format!(
+                    "declare `{lock} = {{ kind = \"lock\" }}`, or leave `lock` out for the \
+                     condition's own lock"
+                )),
+            ),
+            Problem::ConditionNotAwaitable { name, verb } => (
+                format!("`{verb}` cannot take condition `{name}`: it takes tasks and futures"),
+                Some("a condition".into()),
+                Some(format!(
+                    "wait on a condition alone with `{{ await = \"{name}\" }}` (its lock held), \
+                     inside `{{ timeout = \"1s\", do = [...] }}` to bound the wait"
+                )),
+            ),
+            Problem::UntilWithoutCondition { name } => (
+                format!("`until` waits on a condition, and `{name}` is none"),
+                None,
+                Some(
+                    "`{ await = \"cv\", until = \"{ready.is_set}\" }` is \
+                     `await cv.wait_for(lambda: ready.is_set())`, with `cv` under [conditions]"
+                        .into(),
+                ),
+            ),
+            Problem::UntilNotOnePlaceholder { found } => (
+                format!("`until` must be one placeholder, maybe after `not `, not `{found}`"),
+                Some("a predicate".into()),
+                Some(
+                    "write `\"{ready.is_set}\"`, `\"not {t.done}\"` or `\"{flag}\"`: its value is \
+                     the predicate's"
+                        .into(),
+                ),
             ),
             Problem::ControlInScenarioName => (
                 "the scenario's `name` has a control character; it could not be shown".into(),

@@ -11,8 +11,8 @@ use std::rc::Rc;
 use crate::clock::TimerKey;
 use crate::exception::Exception;
 use crate::model::{
-    BarrierId, Bind, Catch, DefId, EventId, QueueId, Retry, ReturnWhen, SemId, Step, Sym, Target,
-    TaskDef, Trigger,
+    BarrierId, Bind, Catch, CondId, DefId, EventId, Predicate, QueueId, Retry, ReturnWhen, SemId,
+    Step, Sym, Target, TaskDef, Trigger,
 };
 use crate::queue::Entry;
 use crate::task::{Flow, Gather, Member, Raise, TimeoutScope, WaitState, Waiter};
@@ -48,6 +48,13 @@ pub(crate) enum Op {
     WaitEvent(EventId),
     /// Wait at a barrier (`await barrier.wait()`): its index into `{result}`.
     WaitBarrier(BarrierId),
+    /// `await cv.wait()`, or with a predicate `await cv.wait_for(...)`:
+    /// the predicate first (and again after each wait), then a wait for a
+    /// notify and the lock again.
+    WaitCondition {
+        cond: CondId,
+        until: Option<Predicate>,
+    },
     /// Enter a loop whose body follows, up to its [`Op::Next`] at `end`.
     Loop { kind: LoopKind, end: u32 },
     /// The end of the body of the loop entered at `start`: another turn
@@ -178,6 +185,7 @@ impl Op {
             | Op::Join(_)
             | Op::WaitEvent(_)
             | Op::WaitBarrier(_)
+            | Op::WaitCondition { .. }
             | Op::Loop { .. }
             | Op::Await(_)
             | Op::Gather { .. }
@@ -403,6 +411,10 @@ impl Program {
             Step::Join(queue) => self.emit(Op::Join(*queue)),
             Step::WaitEvent(e) => self.emit(Op::WaitEvent(*e)),
             Step::WaitBarrier(b) => self.emit(Op::WaitBarrier(*b)),
+            Step::WaitCondition { cond, until } => self.emit(Op::WaitCondition {
+                cond: *cond,
+                until: until.clone(),
+            }),
             Step::Await(target) => self.emit(Op::Await(target.clone())),
             Step::Call(start) => self.emit(Op::Call(start.clone())),
             Step::WaitFor {
@@ -474,6 +486,8 @@ impl Program {
             | Step::Clear(_)
             | Step::Abort(_)
             | Step::Reset(_)
+            | Step::Notify { .. }
+            | Step::NotifyAll(_)
             | Step::Check { .. }
             | Step::Break => self.emit(Op::Step(step.clone())),
         }
@@ -785,6 +799,20 @@ pub(crate) enum Suspension {
     Event(Rc<Waiter>),
     /// A barrier's notification (boxed, as queue waits are).
     Barrier(Box<BarrierWait>),
+    /// A condition's notify: its waiter, done once notified (or
+    /// cancelled); `until`: in a `wait_for`.
+    Condition {
+        cond: CondId,
+        waiter: Rc<Waiter>,
+        until: bool,
+    },
+    /// The condition's lock again, after its wait (`cancelled`: the wait
+    /// or an earlier try for the lock was cancelled, raised once it has it).
+    Reacquire {
+        cond: CondId,
+        cancelled: Option<Raise>,
+        until: bool,
+    },
     /// The result of a gather; `by_await`: an `await` of several.
     Gather { g: Rc<Gather>, by_await: bool },
     /// The end of an `asyncio.wait`.

@@ -18,6 +18,9 @@
 //! - `Condition.wait` (under `Barrier.wait`) cancelled notifies the next
 //!   waiter of the condition (3.13), which looks again and may wait anew at
 //!   the back of the line.
+//! - `Condition.wait()` cancelled (waiting, or notified and not yet run)
+//!   notifies the next waiter once it holds the lock again (3.13); 3.11 and
+//!   3.12 let the notification it took go lost.
 
 use std::fmt;
 
@@ -71,8 +74,9 @@ impl Python {
         self >= Python::V3_13
     }
 
-    /// A waiter of a `Condition` that is cancelled notifies another (3.13).
-    pub(crate) fn condition_passes_notice_on(self) -> bool {
+    /// `Condition.wait()` left by an error (a cancellation) notifies the
+    /// next waiter in its place, once it has the lock again (3.13).
+    pub(crate) fn condition_passes_notify_on(self) -> bool {
         self >= Python::V3_13
     }
 

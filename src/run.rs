@@ -397,6 +397,7 @@ fn summarise(sim: &Sim) -> Summary {
                 What::Future => model.futures.get(obj as usize).map(|f| &f.name),
                 What::Event => model.events.get(obj as usize).map(|e| &e.name),
                 What::Barrier => model.barriers.get(obj as usize).map(|b| &b.name),
+                What::Notify => model.conditions.get(obj as usize).map(|c| &c.name),
                 _ => None,
             };
             name.cloned().unwrap_or_default()
@@ -471,6 +472,11 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
                 ),
                 _ => format!("barrier {name} (it is {state})"),
             }
+        }
+        Waiting::Condition(c, _) => {
+            let by = no_one_left(graph, id, "notifies it");
+            let name = &model.conditions[*c as usize].name;
+            format!("condition {name} (not notified{by})")
         }
         Waiting::Wait(on) => {
             let (what, members) = (on.what, &on.members);

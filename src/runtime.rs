@@ -21,11 +21,12 @@ use crate::barrier::{Barrier, Passage, Stage};
 use crate::blocking::{Blocks, Ready};
 use crate::cancel_message::CancelMessages;
 use crate::clock::{Clock, TimerKey};
+use crate::condition::Condition as CondSlot;
 use crate::critical_path::{Cause, Recorder, What};
 use crate::event::Event as EventSlot;
 use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{
-    BarrierId, DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym,
+    BarrierId, CondId, DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym,
 };
 use crate::program::{Machine, Program};
 use crate::queue::{Entry, Queue, Side};
@@ -142,6 +143,9 @@ pub(crate) enum Waiting {
     /// A barrier's notification, with its waiter (done once notified or
     /// cancelled).
     Barrier(BarrierId, Rc<Waiter>),
+    /// A condition's notify, with its waiter (done once notified or
+    /// cancelled).
+    Condition(CondId, Rc<Waiter>),
     /// `wait`, `wait_for` and other internal waiters on these members.
     Wait(Rc<WaitOn>),
     /// One turn of the loop (`asyncio.sleep(0)`).
@@ -173,6 +177,7 @@ fn waited_on(waiting: &Waiting) -> (What, u32) {
         Waiting::Join(q) => (What::Drained, *q),
         Waiting::Event(e, _) => (What::Event, *e),
         Waiting::Barrier(b, _) => (What::Barrier, *b),
+        Waiting::Condition(c, _) => (What::Notify, *c),
         // `after`: the upstream task that decided it finished.
         Waiting::Wait(w) if w.what == UPSTREAM => (What::Task, 0),
         Waiting::Wait(_) => (What::Wait, 0),
@@ -364,6 +369,7 @@ pub(crate) struct Sim {
     futures: RefCell<Vec<FutureSlot>>,
     events: RefCell<Vec<EventSlot>>,
     barriers: RefCell<Vec<Barrier>>,
+    conditions: RefCell<Vec<CondSlot>>,
     semaphores: RefCell<Vec<Semaphore>>,
     queues: Vec<RefCell<Queue>>,
     tracer: RefCell<Tracer>,
@@ -495,6 +501,13 @@ impl Sim {
                     .barriers
                     .iter()
                     .map(|b| Barrier::new(b.parties))
+                    .collect(),
+            ),
+            conditions: RefCell::new(
+                model
+                    .conditions
+                    .iter()
+                    .map(|_| CondSlot::default())
                     .collect(),
             ),
             semaphores: RefCell::new(semaphores),
@@ -826,6 +839,28 @@ impl Sim {
             None => barrier.wait(task, woken),
             Some(stage) => barrier.look_again(task, stage, woken),
         })
+    }
+
+    // ----- conditions ------------------------------------------------------
+
+    /// A lock's `locked()` (`sem` is a lock-kind semaphore).
+    pub(crate) fn lock_locked(&self, sem: SemId) -> bool {
+        self.semaphores.borrow()[sem as usize].locked()
+    }
+
+    /// `task` begins to wait for a notify of `c`: its waiter.
+    pub(crate) fn wait_condition(&self, c: CondId, task: TaskId) -> Rc<Waiter> {
+        self.conditions.borrow_mut()[c as usize].wait(task)
+    }
+
+    /// `notify(n)` of `c` (`None`: all): the tasks notified are woken, in
+    /// the order they began to wait; how many.
+    pub(crate) fn notify(&self, c: CondId, n: Option<u32>) -> usize {
+        let woken = self.conditions.borrow_mut()[c as usize].notify(n);
+        for t in &woken {
+            self.wake(*t);
+        }
+        woken.len()
     }
 
     // ----- what the run came to --------------------------------------------
@@ -1290,7 +1325,9 @@ impl Sim {
             Waiting::Gather(g) => (self.cancel_gather(&g, msg.clone()), true, false),
             // Its future is cancelled, which wakes it; released already,
             // its wakeup is on its way, and `CancelledError` comes with it.
-            Waiting::Event(_, waiter) | Waiting::Barrier(_, waiter) => {
+            Waiting::Event(_, waiter)
+            | Waiting::Barrier(_, waiter)
+            | Waiting::Condition(_, waiter) => {
                 let released = waiter.done.replace(true);
                 (false, released, suspended && !released)
             }

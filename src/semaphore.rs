@@ -116,6 +116,12 @@ impl Semaphore {
         }
     }
 
+    /// A lock's `locked()`: acquired, and not only granted to a waiter that
+    /// has not run yet (asyncio's lock is unlocked until that one runs).
+    pub(crate) fn locked(&self) -> bool {
+        self.value == 0 && !self.waiters.front().is_some_and(|w| w.granted)
+    }
+
     /// `task` joins the queue of waiters.
     pub(crate) fn enqueue(&mut self, task: TaskId) {
         self.waiters.push_back(Waiter {
@@ -292,8 +298,11 @@ mod tests {
         // Task 1 runs and leaves: the free lock goes to task 2.
         assert_eq!(s.abandon(1, |t| t == 1), (false, Some(2)));
         assert!(s.release(5, none).is_err(), "granted, not acquired yet");
+        assert!(!s.locked(), "granted, not acquired yet");
         assert_eq!(s.granted(2, none), None);
+        assert!(s.locked());
         assert_eq!(s.release(2, none), Ok(None));
+        assert!(!s.locked());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 30] = [
+pub(crate) const KINDS: [&str; 31] = [
     "created",
     "started",
     "log",
@@ -26,6 +26,7 @@ pub(crate) const KINDS: [&str; 30] = [
     "passed",
     "abort",
     "reset",
+    "notify",
     "check",
     "failed",
     "done",

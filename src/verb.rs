@@ -42,6 +42,8 @@ pub(crate) enum Verb {
     Clear,
     Abort,
     Reset,
+    Notify,
+    NotifyAll,
     Repeat,
     Forever,
     For,
@@ -104,7 +106,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 41] = [
+    pub(crate) const ALL: [Verb; 43] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -139,6 +141,8 @@ impl Verb {
         Verb::Clear,
         Verb::Abort,
         Verb::Reset,
+        Verb::Notify,
+        Verb::NotifyAll,
         Verb::Repeat,
         Verb::Forever,
         Verb::For,
@@ -161,7 +165,7 @@ impl Verb {
                 about("spawn", &["as", "into", "count", "args"], true).names(Names::Starts)
             }
             Verb::Call => about("call", &["args"], false).names(Names::Starts),
-            Verb::Await => about("await", &[], false).names(Names::Targets),
+            Verb::Await => about("await", &["until"], false).names(Names::Targets),
             Verb::Gather => about("gather", &["return_exceptions"], false).names(Names::Targets),
             Verb::Wait => about("wait", &["return_when", "timeout", "cancel_pending"], false)
                 .names(Names::Targets),
@@ -189,6 +193,8 @@ impl Verb {
             // Coroutines: a callback could not await them.
             Verb::Abort => about("abort", &[], false),
             Verb::Reset => about("reset", &[], false),
+            Verb::Notify => about("notify", &["n"], false),
+            Verb::NotifyAll => about("notify_all", &[], false),
             Verb::Repeat => about("repeat", &["do"], false).looping(),
             Verb::Forever => about("forever", &[], false).looping(),
             Verb::For => about("for", &["in", "do"], false).looping(),

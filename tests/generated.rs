@@ -6,7 +6,8 @@
 //! integer and float priorities) with several getters and putters, futures
 //! and tasks with callbacks, events set, cleared and awaited (by tasks and by
 //! a future's callback), barriers waited at (bounded by timeouts, caught
-//! broken), aborted and reset, loops, failures with a chance and a class, `catch`
+//! broken), aborted and reset, conditions waited on (with and without a
+//! predicate) and notified, loops, failures with a chance and a class, `catch`
 //! and `retry_on` by class, bare re-raises, task groups (nested, inside `try`,
 //! with failing and cancelled children, spawns into them from nested blocks)
 //! and `except_star`), with ties at equal instants on purpose.
@@ -126,6 +127,7 @@ fn scenario(g: &mut Gen) -> String {
         "\n[barriers]\nbar = {{ parties = {} }}",
         if g.chance(75) { 2 } else { 3 }
     );
+    let _ = writeln!(out, "\n[conditions]\ncv = {{}}\ncl = {{ lock = \"lk\" }}");
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -224,7 +226,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
-        let choice = g.below(32);
+        let choice = g.below(35);
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
@@ -558,6 +560,47 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let except = log(b, "star caught {error}");
                 let pad = "  ".repeat(depth + 1);
                 format!("{{ try = [\n{body}{pad}], except_star = [{except}], catch = {catch} }}")
+            }
+            // A condition's wait (or wait_for of the event), with its lock,
+            // mostly bounded by a timeout (a waiter cancelled while it
+            // waits or takes the lock again), so that few cases deadlock.
+            32 if compound => {
+                let cv = g.pick(&["cv", "cv", "cl"]);
+                let wait = match g.below(3) {
+                    0 => format!("{{ await = \"{cv}\", until = \"{{e.is_set}}\" }}"),
+                    _ => format!("{{ await = \"{cv}\" }}"),
+                };
+                let k = g.below(2);
+                let inner = steps(g, s, b, k, depth + 1);
+                let pad = "  ".repeat(depth + 1);
+                let said = log(b, "woke with {result}");
+                let with = format!(
+                    "{{ with = \"{cv}\", do = [\n{pad}  {wait},\n{pad}  {said},\n{inner}{pad}] }}"
+                );
+                match g.chance(70) {
+                    true => {
+                        let t = g.pick(&["100ms", "300ms", "1s"]);
+                        let caught = log(b, "condition wait timed out");
+                        format!(
+                            "{{ try = [{{ timeout = \"{t}\", do = [\n{pad}  {with},\n{pad}] }}], except = [{caught}], catch = [\"timeout\"] }}"
+                        )
+                    }
+                    false => with,
+                }
+            }
+            // A notify: mostly with the lock, sometimes without
+            // (RuntimeError), or a wait without it.
+            33 | 34 => {
+                let cv = g.pick(&["cv", "cv", "cl"]);
+                let notify = match g.below(3) {
+                    0 => format!("{{ notify_all = \"{cv}\" }}"),
+                    _ => format!("{{ notify = \"{cv}\", n = {} }}", g.below(3)),
+                };
+                match g.below(8) {
+                    0 => notify,
+                    1 => format!("{{ await = \"{cv}\" }}"),
+                    _ => format!("{{ with = \"{cv}\", do = [{notify}] }}"),
+                }
             }
             _ => continue,
         };

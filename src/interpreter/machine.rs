@@ -252,6 +252,12 @@ impl Ctx {
                     Ok(_) => unreachable!("a barrier gives an index or a wait"),
                     Err(raise) => leave!(pc, Err(raise)),
                 },
+                Op::WaitCondition { cond, until } => {
+                    match self.wait_condition(*cond, until.as_ref()) {
+                        Ok(wait) => wait,
+                        Err(raise) => leave!(pc, Err(raise)),
+                    }
+                }
                 Op::Loop { kind, end } => {
                     let over = match kind {
                         LoopKind::Times(times) => Over::Turns(*times),
@@ -860,6 +866,36 @@ impl Ctx {
         Some(queue_wait(queue, waiter, Line::Drained))
     }
 
+    /// A condition's wait over (notified, or `cancelled`): the lock again,
+    /// now or after a wait in its line.
+    fn after_condition_wait(
+        &self,
+        cond: crate::model::CondId,
+        cancelled: Option<Raise>,
+        until: bool,
+    ) -> Result<Resume, Raise> {
+        match self.lock_again(cond, cancelled.clone(), until) {
+            Some(wait) => Ok(Resume::Then(wait)),
+            None => self.condition_waited(cond, cancelled, until),
+        }
+    }
+
+    /// The lock held again: `wait()` returns `True`, `wait_for` checks its
+    /// predicate again (its instruction runs again), or the cancellation
+    /// raises.
+    fn condition_waited(
+        &self,
+        cond: crate::model::CondId,
+        cancelled: Option<Raise>,
+        until: bool,
+    ) -> Result<Resume, Raise> {
+        self.lock_regained(cond, cancelled)?;
+        Ok(match until {
+            true => Resume::Again(None),
+            false => Resume::Result(Value::Bool(true)),
+        })
+    }
+
     /// `await event.wait()`: `True` at once, without yielding, when the
     /// event is set; otherwise a wait for its `set`.
     fn wait_event(&mut self, e: crate::model::EventId) -> Option<Suspension> {
@@ -1091,7 +1127,7 @@ impl Ctx {
                 if let Some(raise) = sim.take_cancel(id) {
                     // It leaves the line (and the barrier, if it was in);
                     // 3.13's `Condition.wait` notifies the next waiter.
-                    let next = sim.model().python.condition_passes_notice_on();
+                    let next = sim.model().python.condition_passes_notify_on();
                     sim.change_barrier(w.barrier, |b, woken| {
                         b.cancelled(&w.waiter, w.stage, next, woken)
                     });
@@ -1103,6 +1139,44 @@ impl Ctx {
                 }
                 sim.set_waiting(id, Waiting::Nothing);
                 return Some(self.pass_barrier(w.barrier, Some(w.stage)));
+            }
+            Suspension::Condition {
+                cond,
+                waiter,
+                until,
+            } => {
+                let cancelled = sim.take_cancel(id);
+                if cancelled.is_some() {
+                    // Its future is cancelled: a later notify passes it over.
+                    waiter.done.set(true);
+                } else if !waiter.done.get() {
+                    return None;
+                }
+                sim.set_waiting(id, Waiting::Nothing);
+                return Some(self.after_condition_wait(*cond, cancelled, *until));
+            }
+            Suspension::Reacquire {
+                cond,
+                cancelled,
+                until,
+            } => {
+                let lock = sim.model().conditions[*cond as usize].lock;
+                let r = self.cancelled_or(|| sim.is_granted(lock, id))?;
+                sim.set_waiting(id, Waiting::Nothing);
+                self.permit_waited(lock, r.is_ok());
+                return Some(match r {
+                    // CPython's loop tries again, at the end of the line;
+                    // 3.13 raises that latest `CancelledError` in the end,
+                    // 3.11 and 3.12 a new one.
+                    Err(raise) => {
+                        let raise = match sim.model().python.condition_passes_notify_on() {
+                            true => raise,
+                            false => Raise::Cancelled(None),
+                        };
+                        self.after_condition_wait(*cond, Some(raise), *until)
+                    }
+                    Ok(()) => self.condition_waited(*cond, cancelled.clone(), *until),
+                });
             }
             Suspension::Gather { g, by_await } => {
                 let r = self.cancelled_or(|| g.result.borrow().is_some())?;

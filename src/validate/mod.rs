@@ -22,8 +22,8 @@ use toml::de::{DeTable, DeValue};
 use crate::diagnostic::Diagnostic;
 use crate::exception::{Catch, Classes};
 use crate::model::{
-    BarrierDef, EventDef, FutureDef, Model, QueueDef, QueueKind, Retry, SemaphoreDef, Step,
-    TaskDef, Trigger,
+    BarrierDef, ConditionDef, EventDef, FutureDef, Model, QueueDef, QueueKind, Retry, SemaphoreDef,
+    Step, TaskDef, Trigger,
 };
 use crate::model::{Place, SemKind};
 use crate::problem::Problem;
@@ -32,9 +32,10 @@ use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
-pub(crate) const TOP_KEYS: [&str; 9] = [
+pub(crate) const TOP_KEYS: [&str; 10] = [
     "scenario",
     "semaphores",
+    "conditions",
     "queues",
     "futures",
     "events",
@@ -176,7 +177,7 @@ impl Validator<'_> {
             .table(doc, "the file", &TOP_KEYS)
             .expect("a document is a table");
         self.classes = self.exceptions(top.get("exceptions"));
-        let semaphores = self.semaphores(top.get("semaphores"));
+        let mut semaphores = self.semaphores(top.get("semaphores"));
         let queues = self.queues(top.get("queues"));
         let futures = self.names_of(top.get("futures"), "[futures]");
         self.globals.set_futures(futures);
@@ -186,6 +187,13 @@ impl Validator<'_> {
         let barriers = self.barriers(top.get("barriers"));
         self.globals
             .set_barriers(barriers.iter().map(|b| b.name.clone()).collect());
+        let conditions = self.conditions(top.get("conditions"), &mut semaphores);
+        self.globals.set_conditions(
+            conditions
+                .iter()
+                .map(|c| (c.name.clone(), c.lock))
+                .collect(),
+        );
         let tasks = match top.get("tasks") {
             Some(node) => self.r.free_table(node, "[tasks]").map(|_| node),
             None => None,
@@ -235,6 +243,7 @@ impl Validator<'_> {
             futures,
             events,
             barriers,
+            conditions,
             tasks,
             symbols: std::mem::take(&mut self.symbols.names),
             python: header.python,
@@ -254,6 +263,7 @@ impl Validator<'_> {
             futures: Vec::new(),
             events: Vec::new(),
             barriers: Vec::new(),
+            conditions: Vec::new(),
             tasks: Vec::new(),
             symbols: Vec::new(),
             python: Default::default(),
@@ -362,6 +372,15 @@ impl Validator<'_> {
                     },
                 );
             }
+            if self.globals.condition(name).is_some() {
+                self.r.error(
+                    span.clone(),
+                    Problem::ConditionNamedLike {
+                        name: name.to_string(),
+                        other: "task",
+                    },
+                );
+            }
         }
     }
 
@@ -443,6 +462,7 @@ impl Validator<'_> {
                     "[queues]" => "queue",
                     "[events]" => "event",
                     "[barriers]" => "barrier",
+                    "[conditions]" => "condition",
                     _ => "future",
                 };
                 for (name, span, _) in &t.items {
@@ -689,6 +709,99 @@ impl Validator<'_> {
             });
         }
         out
+    }
+
+    /// `[conditions]`: each `name = {}` (an `asyncio.Condition()`, whose own
+    /// lock is added to `semaphores` under its name) or `name = { lock =
+    /// "db" }` (`asyncio.Condition(db)`, `db` a lock). A step names a
+    /// condition where it names a semaphore (`with`, `acquire`, `release`)
+    /// or an event (`await`), so it may share no name with those, a future
+    /// or a task (checked with the tasks).
+    fn conditions(
+        &mut self,
+        node: Option<&Node<'_>>,
+        semaphores: &mut Vec<SemaphoreDef>,
+    ) -> Vec<ConditionDef> {
+        let names = self.names_of(node, "[conditions]");
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else {
+            return Vec::new();
+        };
+        let declared = semaphores.len();
+        let mut out = Vec::with_capacity(names.len());
+        for (name, span, value) in entries(table).items {
+            let clash = if self.globals.semaphores.iter().any(|s| s == name) {
+                Some("semaphore")
+            } else if self.globals.event(name).is_some() {
+                Some("event")
+            } else if self.globals.future(name).is_some() {
+                Some("future")
+            } else {
+                None
+            };
+            if let Some(other) = clash {
+                let name = name.to_owned();
+                self.r
+                    .error(span, Problem::ConditionNamedLike { name, other });
+            }
+            let what = format!("condition `{name}`");
+            let shared = self
+                .r
+                .table(value, &what, &["lock"])
+                .and_then(|t| t.get("lock"))
+                .and_then(|node| self.condition_lock(name, node, &semaphores[..declared]));
+            let (lock, own_lock) = match shared {
+                Some(lock) => (lock, false),
+                None => {
+                    semaphores.push(SemaphoreDef {
+                        name: name.to_owned(),
+                        permits: 1,
+                        kind: SemKind::Lock,
+                    });
+                    (semaphores.len() as u32 - 1, true)
+                }
+            };
+            out.push(ConditionDef {
+                name: name.to_owned(),
+                lock,
+                own_lock,
+            });
+        }
+        out
+    }
+
+    /// A condition's `lock`: a declared semaphore of kind `lock`.
+    fn condition_lock(
+        &mut self,
+        condition: &str,
+        node: &Node<'_>,
+        declared: &[SemaphoreDef],
+    ) -> Option<u32> {
+        let lock = self.r.string(node, "`lock`")?;
+        let Some(i) = declared.iter().position(|s| s.name == lock) else {
+            let suggestion = suggest(lock, declared.iter().map(|s| s.name.as_str()));
+            let problem = Problem::Undeclared {
+                kind: "lock",
+                table: "[semaphores]",
+                name: lock.to_owned(),
+                suggestion,
+            };
+            self.r.error(node.span(), problem);
+            return None;
+        };
+        if declared[i].kind != SemKind::Lock {
+            let kind = match declared[i].kind {
+                SemKind::Bounded => "bounded semaphore",
+                _ => "semaphore",
+            };
+            let problem = Problem::ConditionLockNotALock {
+                condition: condition.to_owned(),
+                lock: lock.to_owned(),
+                kind,
+            };
+            self.r.error(node.span(), problem);
+            return None;
+        }
+        Some(i as u32)
     }
 
     fn root_handles(&self) -> Vec<String> {

@@ -1,5 +1,6 @@
 //! Which names exist where: task, semaphore, queue, future, event and
-//! barrier names for the whole file, and the variables and handles of each task body.
+//! barrier and condition names for the whole file, and the variables and
+//! handles of each task body.
 
 use crate::verb::{Names, Verb};
 use std::collections::HashMap;
@@ -40,6 +41,9 @@ pub(crate) struct Globals {
     pub(crate) futures: Vec<String>,
     pub(crate) events: Vec<String>,
     pub(crate) barriers: Vec<String>,
+    pub(crate) conditions: Vec<String>,
+    /// Per condition: its lock.
+    pub(crate) condition_locks: Vec<u32>,
     /// Per task definition: started at time 0 (nothing starts it).
     pub(crate) root: Vec<bool>,
     /// Per task definition: the argument names it declares.
@@ -50,6 +54,7 @@ pub(crate) struct Globals {
     future_index: HashMap<String, u32>,
     event_index: HashMap<String, u32>,
     barrier_index: HashMap<String, u32>,
+    condition_index: HashMap<String, u32>,
 }
 
 impl Globals {
@@ -88,6 +93,20 @@ impl Globals {
             self.barrier_index.entry(n.clone()).or_insert(i as u32);
         }
         self.barriers = names;
+    }
+
+    /// Sets the condition names (file order) with their locks, and
+    /// indexes them.
+    pub(crate) fn set_conditions(&mut self, conditions: Vec<(String, u32)>) {
+        self.condition_index = HashMap::with_capacity(conditions.len());
+        for (i, (n, _)) in conditions.iter().enumerate() {
+            self.condition_index.entry(n.clone()).or_insert(i as u32);
+        }
+        (self.conditions, self.condition_locks) = conditions.into_iter().unzip();
+    }
+
+    pub(crate) fn condition(&self, name: &str) -> Option<u32> {
+        self.condition_index.get(name).copied()
     }
 
     pub(crate) fn task(&self, name: &str) -> Option<DefId> {

@@ -7,11 +7,12 @@ use super::reader::{Entries, Node, entries};
 use super::scope::Scope;
 use crate::distribution::Dist;
 use crate::model::{
-    Bind, Catch, Delay, QueueId, QueueKind, ReturnWhen, SemId, Start, StateName, Step, Target,
+    Bind, Catch, Delay, Predicate, QueueId, QueueKind, ReturnWhen, SemId, Start, StateName, Step,
+    Target,
 };
 use crate::problem::Problem;
 use crate::suggest::suggest;
-use crate::template::{Attr, BarrierAttr, Expr, Ref, Template, TemplateError};
+use crate::template::{Attr, BarrierAttr, Expr, Piece, Ref, Template, TemplateError};
 use crate::value::Value;
 use crate::verb::Verb;
 
@@ -230,13 +231,27 @@ impl Validator<'_> {
             Verb::Call => Step::Call(self.start(v, t, scope)?),
             Verb::Await => {
                 let name = self.r.string(v, "the target")?;
-                let global = (!scope.has_handle(name)).then_some(name);
-                if let Some(e) = global.and_then(|n| self.globals.event(n)) {
-                    Step::WaitEvent(e)
-                } else if let Some(b) = global.and_then(|n| self.globals.barrier(n)) {
-                    Step::WaitBarrier(b)
-                } else {
-                    Step::Await(self.resolve(name, v, scope, true, verb)?)
+                let global = !scope.has_handle(name);
+                let until = t.get("until");
+                match (self.globals.event(name), self.globals.condition(name)) {
+                    (_, Some(cond)) if global => Step::WaitCondition {
+                        cond,
+                        until: match until {
+                            Some(u) => Some(self.predicate(u, scope)?),
+                            None => None,
+                        },
+                    },
+                    _ if until.is_some() => {
+                        let name = name.to_owned();
+                        self.r
+                            .error(v.span(), Problem::UntilWithoutCondition { name });
+                        return None;
+                    }
+                    (Some(e), _) if global => Step::WaitEvent(e),
+                    _ => match self.globals.barrier(name).filter(|_| global) {
+                        Some(b) => Step::WaitBarrier(b),
+                        None => Step::Await(self.resolve(name, v, scope, true, verb)?),
+                    },
                 }
             }
             Verb::Gather => Step::Gather {
@@ -306,6 +321,14 @@ impl Validator<'_> {
                 }
             }
             Verb::Acquire => Step::Acquire(self.semaphore_ref(v)?),
+            Verb::Notify => Step::Notify {
+                cond: self.condition_ref(v)?,
+                n: match t.get("n") {
+                    Some(n) => self.r.int(n, "`n`", 0, u32::MAX as i64)? as u32,
+                    None => 1,
+                },
+            },
+            Verb::NotifyAll => Step::NotifyAll(self.condition_ref(v)?),
             Verb::Release => Step::Release(self.semaphore_ref(v)?),
             Verb::Put => {
                 let (queue, item, priority) = self.put(verb, v, t, node, scope)?;
@@ -675,6 +698,17 @@ impl Validator<'_> {
             );
             return None;
         }
+        if self.globals.condition(name).is_some() {
+            // Only `await` takes a condition (read before this is reached).
+            self.r.error(
+                node.span(),
+                Problem::ConditionNotAwaitable {
+                    name: name.to_owned(),
+                    verb: verb.key(),
+                },
+            );
+            return None;
+        }
         if let Some(def) = self.globals.task(name) {
             if self.globals.root[def as usize] {
                 return Some(Target::Root(def));
@@ -735,9 +769,36 @@ impl Validator<'_> {
         ok.then_some(out)
     }
 
+    /// A semaphore, or a condition's lock (`with = "cv"` is `async with
+    /// cv`, which takes its lock).
     pub(crate) fn semaphore_ref(&mut self, node: &Node<'_>) -> Option<SemId> {
         let name = self.r.string(node, "a semaphore")?;
+        if let Some(c) = self.globals.condition(name) {
+            return Some(self.globals.condition_locks[c as usize]);
+        }
         self.named(node, name, "semaphore", "[semaphores]", |g| &g.semaphores)
+    }
+
+    fn condition_ref(&mut self, node: &Node<'_>) -> Option<u32> {
+        let name = self.r.string(node, "a condition")?;
+        self.named(node, name, "condition", "[conditions]", |g| &g.conditions)
+    }
+
+    /// `until`: `wait_for`'s predicate, one placeholder, maybe after `not `.
+    fn predicate(&mut self, node: &Node<'_>, scope: &Scope) -> Option<Predicate> {
+        let template = self.template(node, "`until`", scope)?;
+        let pieces: Vec<Piece<'_>> = template.pieces().collect();
+        let (not, what) = match pieces.as_slice() {
+            [Piece::Ref(r, None)] => (false, (*r).clone()),
+            [Piece::Text("not "), Piece::Ref(r, None)] => (true, (*r).clone()),
+            _ => {
+                let found = self.r.string(node, "`until`")?.to_owned();
+                self.r
+                    .error(node.span(), Problem::UntilNotOnePlaceholder { found });
+                return None;
+            }
+        };
+        Some(Predicate { not, what })
     }
 
     fn queue_ref(&mut self, node: &Node<'_>) -> Option<QueueId> {
