@@ -242,6 +242,7 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::GetNowait(_)
             | Step::TaskDone(_)
             | Step::Join(_)
+            | Step::Shutdown { .. }
             | Step::Consume { .. }
             | Step::SetResult { .. }
             | Step::SetException { .. }
@@ -1338,6 +1339,11 @@ impl Writer<'_> {
             Step::Join(queue) => {
                 let q = ident(&self.model.queues[*queue as usize].name);
                 self.line(&format!("await {q}.join()"));
+            }
+            Step::Shutdown { queue, immediate } => {
+                let q = ident(&self.model.queues[*queue as usize].name);
+                let immediate = if *immediate { "True" } else { "False" };
+                self.line(&format!("{q}.shutdown(immediate={immediate})"));
             }
             Step::Consume { queue, until, body } => {
                 let got = self.got(*queue);

@@ -109,6 +109,9 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::SetResult { future, .. } | Step::SetException { future, .. } => {
                 push(out, me, Node::Future(*future), "sets".into(), false)
             }
+            Step::Shutdown { queue, .. } => {
+                push(out, me, Node::Queue(*queue), "shutdown".into(), false)
+            }
             Step::Set(e) => push(out, me, Node::Event(*e), "sets".into(), false),
             Step::Clear(e) => push(out, me, Node::Event(*e), "clears".into(), false),
             Step::WaitEvent(e) => push(out, Node::Event(*e), me, "awaits".into(), false),

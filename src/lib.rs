@@ -94,7 +94,7 @@ pub fn run_source(
     report: &mut dyn FnMut(&str),
     color: bool,
 ) -> ExitCode {
-    match validate::validate(text) {
+    match validate::validate_for(text, options.python) {
         Ok(mut model) => {
             model.python = options.python.unwrap_or(model.python);
             if let Err(why) = run::check_only(&model, &options.only) {

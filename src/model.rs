@@ -476,6 +476,11 @@ pub(crate) enum Step {
     GetNowait(QueueId),
     TaskDone(QueueId),
     Join(QueueId),
+    /// `queue.shutdown(immediate=...)` (3.13).
+    Shutdown {
+        queue: QueueId,
+        immediate: bool,
+    },
     Consume {
         queue: QueueId,
         until: Option<Expr>,
@@ -549,6 +554,7 @@ impl Step {
             Step::GetNowait(_) => Verb::GetNowait,
             Step::TaskDone(_) => Verb::TaskDone,
             Step::Join(_) => Verb::Join,
+            Step::Shutdown { .. } => Verb::Shutdown,
             Step::Consume { .. } => Verb::Consume,
             Step::SetResult { .. } => Verb::SetResult,
             Step::SetException { .. } => Verb::SetException,

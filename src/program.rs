@@ -461,6 +461,7 @@ impl Program {
             | Step::Cancel(_)
             | Step::Release(_)
             | Step::TaskDone(_)
+            | Step::Shutdown { .. }
             | Step::PutNowait { .. }
             | Step::GetNowait(_)
             | Step::SetResult { .. }

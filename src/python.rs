@@ -15,6 +15,8 @@
 //!   while the parent is being cancelled from outside.
 //! - `Task.uncancel()` down to no cancellation forgets a cancellation the
 //!   task asked of itself and has not yet received (3.13).
+//! - `Queue.shutdown` and `QueueShutDown` exist from 3.13 on (validation
+//!   refuses them for an older version).
 
 use std::fmt;
 

@@ -24,7 +24,7 @@ use crate::event::Event as EventSlot;
 use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym};
 use crate::program::{Machine, Program};
-use crate::queue::{Entry, Queue, Side};
+use crate::queue::{Entry, Queue, ShutDown, Side};
 use crate::render::{Renderer, Tracer};
 use crate::rng::{Rng, name_hash};
 use crate::semaphore::Semaphore;
@@ -670,6 +670,27 @@ impl Sim {
             .borrow_mut()
             .at(self.now())
             .try_get(|t| self.cancel_pending(t))
+    }
+
+    /// `shutdown(immediate)` of `queue`: the joiners it releases are
+    /// released, the getters and putters it wakes are woken (in that order).
+    pub(crate) fn shut_down_queue(&self, queue: QueueId, immediate: bool) -> ShutDown {
+        let done = self.queues[queue as usize]
+            .borrow_mut()
+            .at(self.now())
+            .shut_down(immediate, |t| self.cancel_pending(t));
+        done.joiners.iter().for_each(|w| self.release(w));
+        done.getters
+            .iter()
+            .chain(&done.putters)
+            .for_each(|&t| self.wake(t));
+        done
+    }
+
+    /// Whether `queue` was shut down.
+    #[inline]
+    pub(crate) fn queue_is_shut_down(&self, queue: QueueId) -> bool {
+        self.queues[queue as usize].borrow().is_shut_down()
     }
 
     /// The number a put to priority queue `queue` draws as it begins.

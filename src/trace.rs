@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 26] = [
+pub(crate) const KINDS: [&str; 27] = [
     "created",
     "started",
     "log",
@@ -15,6 +15,7 @@ pub(crate) const KINDS: [&str; 26] = [
     "acquired",
     "released",
     "join",
+    "shutdown",
     "cancel",
     "cancelled",
     "caught",

@@ -34,6 +34,7 @@ pub(crate) enum Verb {
     GetNowait,
     TaskDone,
     Join,
+    Shutdown,
     Consume,
     SetResult,
     SetException,
@@ -100,7 +101,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 38] = [
+    pub(crate) const ALL: [Verb; 39] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -127,6 +128,7 @@ impl Verb {
         Verb::GetNowait,
         Verb::TaskDone,
         Verb::Join,
+        Verb::Shutdown,
         Verb::Consume,
         Verb::SetResult,
         Verb::SetException,
@@ -173,6 +175,7 @@ impl Verb {
             Verb::GetNowait => about("get_nowait", &[], true),
             Verb::TaskDone => about("task_done", &[], true),
             Verb::Join => about("join", &[], false),
+            Verb::Shutdown => about("shutdown", &["immediate"], true),
             Verb::Consume => about("consume", &["until", "do"], false).looping(),
             Verb::SetResult => about("set_result", &["value"], true),
             Verb::SetException => about("set_exception", &["error", "type"], true),

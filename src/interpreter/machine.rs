@@ -30,7 +30,7 @@ use super::group::GroupExit;
 use super::{
     Actor, Ctx, Flow, Ranked, Repr, Then, begin, catches, end, gathered, retried, started,
 };
-use crate::exception::{EXCEPTION, QUEUE_EMPTY, QUEUE_FULL};
+use crate::exception::{EXCEPTION, QUEUE_EMPTY, QUEUE_FULL, QUEUE_SHUT_DOWN};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
     Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over, Program, QueueWait,
@@ -236,9 +236,15 @@ impl Ctx {
                             Err(raise) => leave!(pc, Err(raise)),
                         },
                     };
-                    self.put(*queue, entry, first)
+                    match self.put(*queue, entry, first) {
+                        Ok(wait) => wait,
+                        Err(raise) => leave!(pc, Err(raise)),
+                    }
                 }
-                Op::Get(queue) => self.get(*queue),
+                Op::Get(queue) => match self.get(*queue) {
+                    Ok(wait) => wait,
+                    Err(raise) => leave!(pc, Err(raise)),
+                },
                 Op::Join(queue) => self.join(*queue),
                 Op::WaitEvent(e) => self.wait_event(*e),
                 Op::Loop { kind, end } => {
@@ -430,8 +436,10 @@ impl Ctx {
                 }
                 Op::Take { queue, start } => {
                     let entry = match self.take(*queue) {
-                        Ok(entry) => entry,
-                        Err(wait) => match self.woken(&wait) {
+                        Ok(Ok(entry)) => entry,
+                        // Shut down and empty: out as a cancellation here would go.
+                        Err(raise) => leave!(pc, Err(raise)),
+                        Ok(Err(wait)) => match self.woken(&wait) {
                             None => return Left::Waiting(pc, wait),
                             // Taken by a newcomer meanwhile: try again.
                             Some(Ok(_)) => {
@@ -703,11 +711,19 @@ impl Ctx {
 
     /// `await queue.put(item)`: in at once when there is room; otherwise in
     /// the line of putters, the item kept (`first`: the first try, which
-    /// says the queue is full).
-    fn put(&mut self, queue: QueueId, entry: Entry, first: bool) -> Option<Suspension> {
+    /// says the queue is full). `QueueShutDown` once the queue is shut down.
+    fn put(
+        &mut self,
+        queue: QueueId,
+        entry: Entry,
+        first: bool,
+    ) -> Result<Option<Suspension>, Raise> {
         let sim = self.sim.clone();
+        if sim.queue_is_shut_down(queue) {
+            return Err(self.raise_bare(QUEUE_SHUT_DOWN));
+        }
         let r = sim.try_put(queue, entry.clone());
-        match r {
+        Ok(match r {
             Ok(woken) => {
                 self.put_in(queue, entry, woken);
                 None
@@ -721,7 +737,7 @@ impl Ctx {
                 sim.set_waiting(self.id, Waiting::Put(queue));
                 Some(queue_wait(queue, waiter, Line::Room(entry)))
             }
-        }
+        })
     }
 
     /// An item went into `queue`: the getter it wakes, the trace, `{item}`.
@@ -740,8 +756,12 @@ impl Ctx {
         self.set_var(sym::ITEM, entry.item);
     }
 
-    /// `queue.put_nowait(item)`: the item goes in, or `QueueFull`.
+    /// `queue.put_nowait(item)`: the item goes in, or `QueueFull` (or
+    /// `QueueShutDown`).
     pub(super) fn put_nowait(&mut self, queue: QueueId, entry: Entry) -> Result<(), Raise> {
+        if self.sim.queue_is_shut_down(queue) {
+            return Err(self.raise_bare(QUEUE_SHUT_DOWN));
+        }
         match self.sim.try_put(queue, entry.clone()) {
             Ok(woken) => {
                 self.put_in(queue, entry, woken);
@@ -751,7 +771,8 @@ impl Ctx {
         }
     }
 
-    /// `queue.get_nowait()`: the next item, or `QueueEmpty`.
+    /// `queue.get_nowait()`: the next item, or `QueueEmpty` (`QueueShutDown`
+    /// when the queue was shut down).
     pub(super) fn get_nowait(&mut self, queue: QueueId) -> Result<(), Raise> {
         match self.sim.try_get(queue) {
             Some((entry, woken)) => {
@@ -759,33 +780,38 @@ impl Ctx {
                 self.got(entry);
                 Ok(())
             }
+            None if self.sim.queue_is_shut_down(queue) => Err(self.raise_bare(QUEUE_SHUT_DOWN)),
             None => Err(self.raise_bare(QUEUE_EMPTY)),
         }
     }
 
     /// `await queue.get()`: the next item (by the queue's kind) at once
     /// when there is one; otherwise in the line of getters.
-    fn get(&mut self, queue: QueueId) -> Option<Suspension> {
-        match self.take(queue) {
+    fn get(&mut self, queue: QueueId) -> Result<Option<Suspension>, Raise> {
+        Ok(match self.take(queue)? {
             Ok(entry) => {
                 self.got(entry);
                 None
             }
             Err(wait) => Some(wait),
-        }
+        })
     }
 
-    /// The next item of `queue`, or a place in its line of getters.
-    fn take(&mut self, queue: QueueId) -> Result<Entry, Suspension> {
+    /// The next item of `queue`, or a place in its line of getters;
+    /// `QueueShutDown` when it is empty and shut down.
+    fn take(&mut self, queue: QueueId) -> Result<Result<Entry, Suspension>, Raise> {
         let sim = self.sim.clone();
         let got = sim.try_get(queue);
         let Some((entry, woken)) = got else {
+            if sim.queue_is_shut_down(queue) {
+                return Err(self.raise_bare(QUEUE_SHUT_DOWN));
+            }
             let waiter = sim.wait_in_line(queue, Side::Get, self.id);
             sim.set_waiting(self.id, Waiting::Get(queue));
-            return Err(queue_wait(queue, waiter, Line::Item));
+            return Ok(Err(queue_wait(queue, waiter, Line::Item)));
         };
         self.took(queue, &entry, woken);
-        Ok(entry)
+        Ok(Ok(entry))
     }
 
     /// An item came out of `queue`: the putter it wakes, and the trace.

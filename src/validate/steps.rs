@@ -306,6 +306,22 @@ impl Validator<'_> {
             Verb::GetNowait => Step::GetNowait(self.queue_ref(v)?),
             Verb::TaskDone => Step::TaskDone(self.queue_ref(v)?),
             Verb::Join => Step::Join(self.queue_ref(v)?),
+            Verb::Shutdown => {
+                let queue = self.queue_ref(v);
+                let immediate = self.flag(t, "immediate");
+                let exists = self.needs_python(
+                    node.span(),
+                    "`shutdown` (Queue.shutdown)",
+                    crate::python::Python::V3_13,
+                );
+                if !exists {
+                    return None;
+                }
+                Step::Shutdown {
+                    queue: queue?,
+                    immediate,
+                }
+            }
             Verb::Consume => {
                 let body = nested(self);
                 let queue = self.queue_ref(v);
