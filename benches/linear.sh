@@ -221,6 +221,8 @@ steps = [{ task_group = \"tg\", do = [{ spawn = \"w\", count = $n, into = \"tg\"
 steps = [{ repeat = $n, do = [{ put = \"pq\", item = \"{i}\", priority = \"{i}\" }] }, { repeat = $n, do = [{ get = \"pq\" }] }]" ;;
     lifo) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ put = \"lq\", item = \"{i}\" }] }, { repeat = $n, do = [{ get = \"lq\" }] }]" ;;
+    as_completed) echo "[tasks.main]
+steps = [{ spawn = \"w\", count = $n, as = \"all\" }, { as_completed = \"all\", do = [{ log = \"{result}\" }] }]" ;;
     shutdown) echo "[tasks.getter]
 count = $n
 steps = [{ try = [{ get = \"q\" }], except = [{ pass = true }], catch = [\"QueueShutDown\"] }]
@@ -235,7 +237,7 @@ ALL="sleep block log fail return spawn spawn_into count await await_future set_e
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise timeout_at lock nowait event set_clear
-on_done task_group task_group_many priority lifo shutdown"
+on_done task_group task_group_many priority lifo shutdown as_completed"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

@@ -229,6 +229,7 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::Await(_)
             | Step::Gather { .. }
             | Step::WaitFor { .. }
+            | Step::AsCompleted { .. }
             | Step::Timeout { .. }
             | Step::Cancel(_)
             | Step::Try(_)
@@ -1256,6 +1257,25 @@ impl Writer<'_> {
                     self.line(&format!("for one_task in {p}:"));
                     self.line("    one_task.cancel()");
                 }
+            }
+            Step::AsCompleted {
+                targets,
+                timeout,
+                body,
+            } => {
+                let all: Vec<String> = targets
+                    .iter()
+                    .map(|t| format!("*{}", self.target(t)))
+                    .collect();
+                let timeout = timeout.map_or(String::new(), |t| format!(", timeout={}", secs(t)));
+                self.line(&format!(
+                    "for next_done in asyncio.as_completed([{}]{timeout}):",
+                    all.join(", ")
+                ));
+                self.depth += 1;
+                self.line("result = await next_done");
+                self.block(body);
+                self.depth -= 1;
             }
             Step::WaitFor {
                 target,

@@ -703,6 +703,7 @@ impl Ctx {
             | Step::Gather { .. }
             | Step::Wait { .. }
             | Step::WaitFor { .. }
+            | Step::AsCompleted { .. }
             | Step::Timeout { .. }
             | Step::Try(_)
             | Step::TaskGroup { .. }

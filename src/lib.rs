@@ -5,6 +5,7 @@
 //! time, and [`render`] writes the trace as it happens.
 
 mod arrivals;
+mod as_completed;
 mod blocking;
 mod cli;
 mod clock;

@@ -437,6 +437,13 @@ pub(crate) enum Step {
         timeout: u64,
         shield: bool,
     },
+    /// `for next in asyncio.as_completed(targets, timeout=...): result =
+    /// await next; body`.
+    AsCompleted {
+        targets: Vec<Target>,
+        timeout: Option<u64>,
+        body: Vec<Step>,
+    },
     /// `timeout` (`after` from when the block opens), or `timeout_at`
     /// (`absolute`: `after` is an instant, from the run's start).
     Timeout {
@@ -538,6 +545,7 @@ impl Step {
             Step::Gather { .. } => Verb::Gather,
             Step::Wait { .. } => Verb::Wait,
             Step::WaitFor { .. } => Verb::WaitFor,
+            Step::AsCompleted { .. } => Verb::AsCompleted,
             Step::Timeout {
                 absolute: false, ..
             } => Verb::Timeout,
@@ -581,6 +589,7 @@ impl Step {
             | Step::Repeat { body, .. }
             | Step::For { body, .. }
             | Step::Each { body, .. }
+            | Step::AsCompleted { body, .. }
             | Step::Forever(body) => vec![body],
             Step::Try(t) => vec![&t.body, &t.except, &t.finally],
             _ => Vec::new(),

@@ -17,6 +17,7 @@ use std::rc::Rc;
 use std::collections::VecDeque;
 
 use crate::arrivals::{Arrivals, OpenState};
+use crate::as_completed::AsCompleted;
 use crate::blocking::{Blocks, Ready};
 use crate::clock::{Clock, TimerKey};
 use crate::critical_path::{Cause, Recorder, What};
@@ -57,6 +58,8 @@ pub(crate) enum Callback {
     UserDone(u32, u32),
     /// `TaskGroup._on_task_done` of a child of the group.
     Group(Rc<TaskGroup>, TaskId),
+    /// `as_completed`'s `_on_completion` of one of its awaitables.
+    Completed(Rc<AsCompleted>, Member),
 }
 
 impl Callback {
@@ -244,6 +247,8 @@ pub(crate) enum TimerAction {
     Expire(Rc<Cell<bool>>, TaskId),
     /// An arrival comes: (arrival source, virtual user or 0).
     Arrive(u32, u32),
+    /// `as_completed`'s timeout, for the task iterating it.
+    Completed(Rc<AsCompleted>, TaskId),
 }
 
 /// An arrival process under way: what it starts and where it stands.
@@ -1292,6 +1297,15 @@ impl Sim {
             Callback::OnDone(m) => (self.hooks.run_on_done)(self, m),
             Callback::UserDone(source, user) => self.user_done(source, user),
             Callback::Group(g, child) => self.group_child_done(&g, child),
+            Callback::Completed(it, m) => {
+                let (waiter, timer) = it.completed(m);
+                if let Some(key) = timer {
+                    self.cancel_timer(key);
+                }
+                if let Some(w) = waiter {
+                    self.release(&w);
+                }
+            }
         }
     }
 
@@ -1578,7 +1592,9 @@ impl Sim {
     fn fire(self: &Rc<Self>, deadline: u64, action: TimerAction) {
         if self.watch_blocks {
             let task = match &action {
-                TimerAction::Wake(t) | TimerAction::Expire(_, t) => Some(*t),
+                TimerAction::Wake(t) | TimerAction::Expire(_, t) | TimerAction::Completed(_, t) => {
+                    Some(*t)
+                }
                 TimerAction::Release(w) => Some(w.task),
                 TimerAction::Arrive(..) => None,
             };
@@ -1596,7 +1612,9 @@ impl Sim {
                     path.borrow().timer_of(*t, what)
                 }
                 TimerAction::Release(w) => path.borrow().timer_of(w.task, What::Timeout),
-                TimerAction::Expire(_, t) => path.borrow().timer_of(*t, What::Timeout),
+                TimerAction::Expire(_, t) | TimerAction::Completed(_, t) => {
+                    path.borrow().timer_of(*t, What::Timeout)
+                }
                 TimerAction::Arrive(source, user) => {
                     self.sources.borrow()[*source as usize].after[*user as usize]
                 }
@@ -1611,6 +1629,11 @@ impl Sim {
                 self.cancel_task(t);
             }
             TimerAction::Arrive(source, user) => self.arrive(source, user),
+            TimerAction::Completed(it, _) => {
+                if let Some(w) = it.timed_out() {
+                    self.release(&w);
+                }
+            }
         }
     }
 

@@ -19,6 +19,7 @@ pub(crate) enum Verb {
     Await,
     Gather,
     Wait,
+    AsCompleted,
     WaitFor,
     Timeout,
     TimeoutAt,
@@ -101,7 +102,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 39] = [
+    pub(crate) const ALL: [Verb; 40] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -113,6 +114,7 @@ impl Verb {
         Verb::Await,
         Verb::Gather,
         Verb::Wait,
+        Verb::AsCompleted,
         Verb::WaitFor,
         Verb::Timeout,
         Verb::TimeoutAt,
@@ -160,6 +162,9 @@ impl Verb {
             Verb::Gather => about("gather", &["return_exceptions"], false).names(Names::Targets),
             Verb::Wait => about("wait", &["return_when", "timeout", "cancel_pending"], false)
                 .names(Names::Targets),
+            Verb::AsCompleted => about("as_completed", &["timeout", "do"], false)
+                .names(Names::Targets)
+                .looping(),
             Verb::WaitFor => about("wait_for", &["timeout", "shield"], false).names(Names::Targets),
             Verb::Timeout => about("timeout", &["do"], false),
             Verb::TimeoutAt => about("timeout_at", &["do"], false),

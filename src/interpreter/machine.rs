@@ -30,6 +30,7 @@ use super::group::GroupExit;
 use super::{
     Actor, Ctx, Flow, Ranked, Repr, Then, begin, catches, end, gathered, retried, started,
 };
+use crate::as_completed::AsCompleted;
 use crate::exception::{EXCEPTION, QUEUE_EMPTY, QUEUE_FULL, QUEUE_SHUT_DOWN};
 use crate::model::{QueueId, SemId, sym};
 use crate::program::{
@@ -266,6 +267,9 @@ impl Ctx {
                             members: self.members_of(handle).into(),
                             var: *var,
                         },
+                        LoopKind::Completed { targets, timeout } => {
+                            Over::Completed(self.as_completed(targets, *timeout))
+                        }
                     };
                     let over = over.has_turn(0).then_some(over);
                     let turning = over.map(|over| Turning {
@@ -474,6 +478,34 @@ impl Ctx {
                     pc = end + 1;
                     continue;
                 }
+                Op::NextDone => {
+                    let Some(Turning {
+                        over: Over::Completed(it),
+                        ..
+                    }) = blocks.loops.last()
+                    else {
+                        unreachable!("a next is in its as_completed loop")
+                    };
+                    let it = it.clone();
+                    match it.next() {
+                        Some(Some(m)) => match sim.outcome(m).expect("an awaitable that ended") {
+                            Ok(value) => {
+                                self.set_var(sym::RESULT, value);
+                                None
+                            }
+                            Err(raise) => leave!(pc, Err(raise)),
+                        },
+                        // The timeout passed.
+                        Some(None) => leave!(pc, Err(Raise::Timeout)),
+                        None => {
+                            let waiter = Waiter::new(self.id);
+                            it.wait(waiter.clone());
+                            let on = Waiting::on("asyncio.as_completed", it.members().clone());
+                            sim.set_waiting(self.id, on);
+                            Some(Suspension::Completed(waiter))
+                        }
+                    }
+                }
                 Op::OpenTimeout { after, says, .. } => {
                     let after = match says {
                         // An instant: what is left of it, none when it passed.
@@ -646,7 +678,7 @@ impl Ctx {
         t.hmark = self.handles.len();
         let i = (sym::I, Value::Int(t.n as i64));
         match &t.over {
-            Over::Queue { .. } => {}
+            Over::Queue { .. } | Over::Completed(_) => {}
             Over::Turns(_) => self.vars.push(i),
             Over::Items { items, var } => {
                 self.vars.push(i);
@@ -875,6 +907,39 @@ impl Ctx {
         Some(queue_wait(queue, waiter, Line::Drained))
     }
 
+    /// `asyncio.as_completed(targets, timeout=...)`: a done callback on
+    /// each distinct awaitable (scheduled at once for one already done, in
+    /// the order named), and the timeout's timer.
+    fn as_completed(
+        &mut self,
+        targets: &[crate::model::Target],
+        timeout: Option<u64>,
+    ) -> Rc<AsCompleted> {
+        let mut seen = std::collections::BTreeSet::new();
+        let members: Rc<[Member]> = targets
+            .iter()
+            .flat_map(|t| self.resolve(t))
+            .filter(|m| {
+                seen.insert(match *m {
+                    Member::Task(t) => (0, t),
+                    Member::Future(f) => (1, f),
+                })
+            })
+            .collect();
+        let it = Rc::new(AsCompleted::new(members.clone()));
+        let sim = &self.sim;
+        for &m in members.iter() {
+            sim.add_callback(m, Callback::Completed(it.clone(), m));
+        }
+        if let Some(after) = timeout
+            && !members.is_empty()
+        {
+            let key = sim.set_timer(after, TimerAction::Completed(it.clone(), self.id));
+            it.set_timer(key);
+        }
+        it
+    }
+
     /// `await event.wait()`: `True` at once, without yielding, when the
     /// event is set; otherwise a wait for its `set`.
     fn wait_event(&mut self, e: crate::model::EventId) -> Option<Suspension> {
@@ -1040,6 +1105,20 @@ impl Ctx {
                 }
                 let outcome = sim.outcome(*m).expect("finished");
                 return Some(outcome.map(Resume::Result));
+            }
+            Suspension::Completed(waiter) => {
+                let r = if sim.take_cancel(id) {
+                    // `done.get()` is cancelled (a later end passes it
+                    // over); the ends queued stay.
+                    waiter.done.set(true);
+                    Err(Raise::Cancelled)
+                } else if waiter.done.get() {
+                    Ok(Resume::Again(None))
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                return Some(r);
             }
             Suspension::Event(waiter) => {
                 let r = if sim.take_cancel(id) {

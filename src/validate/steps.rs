@@ -245,6 +245,16 @@ impl Validator<'_> {
                 timeout: self.opt_duration(t.get("timeout"), "`timeout`")?,
                 cancel_pending: self.flag(t, "cancel_pending"),
             },
+            Verb::AsCompleted => {
+                let body = nested(self);
+                let targets = self.targets(v, scope, verb);
+                let timeout = self.opt_duration(t.get("timeout"), "`timeout`");
+                Step::AsCompleted {
+                    targets: targets?,
+                    timeout: timeout?,
+                    body: body?,
+                }
+            }
             Verb::WaitFor => Step::WaitFor {
                 target: self.target(v, scope, true, verb)?,
                 timeout: match t.get("timeout") {
