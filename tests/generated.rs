@@ -8,7 +8,8 @@
 //! a future's callback), loops, failures with a chance and a class, `catch`
 //! and `retry_on` by class, bare re-raises, task groups (nested, inside `try`,
 //! with failing and cancelled children, spawns into them from nested blocks)
-//! and `except_star`), and, in a quarter of the cases (those that follow
+//! and `except_star`), `as_completed` (with timeouts and `break`) in half of
+//! the cases, and, in a quarter of the cases (those that follow
 //! CPython 3.13, compared on 3.13 only), `Queue.shutdown` (immediate or not),
 //! gets and puts that catch `QueueShutDown`, and joins, with ties at equal
 //! instants on purpose.
@@ -71,6 +72,8 @@ struct Scenario {
     /// The case follows CPython 3.13 (and is compared there only): it may
     /// shut its queue down.
     v313: bool,
+    /// The case may iterate `as_completed`.
+    as_completed: bool,
 }
 
 /// Priorities, with ties, an integer equal to a float, and a placeholder.
@@ -96,7 +99,7 @@ fn v313(seed: u64) -> bool {
     seed.is_multiple_of(4)
 }
 
-fn scenario(g: &mut Gen, v313: bool) -> String {
+fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
     let s = Scenario {
         tasks: 2 + g.below(4),
         with_main: g.chance(50),
@@ -104,6 +107,8 @@ fn scenario(g: &mut Gen, v313: bool) -> String {
         capacity: g.below(4),
         kind: g.pick(&["fifo", "lifo", "priority"]),
         v313,
+        // Decided apart from the draws, as `v313`.
+        as_completed: seed_bits & 2 != 0,
     };
     let mut out = String::new();
     let _ = writeln!(out, "[scenario]");
@@ -248,6 +253,31 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     "{item} {priority}",
                 ]);
                 log(b, what)
+            }
+            // as_completed over tasks it starts there (an awaitable done
+            // before the loop begins comes out in a Python set's order).
+            4 if s.as_completed && compound && !later.is_empty() && g.chance(40) => {
+                let t = later.start + g.below(later.len());
+                let h = format!("h{}", b.handles.len());
+                b.handles.push((h.clone(), false));
+                let timeout = if g.chance(40) {
+                    format!(", timeout = \"{}\"", g.pick(&DELAYS))
+                } else {
+                    String::new()
+                };
+                let got = log(b, "completed {result}");
+                let k = g.below(3);
+                let inner = steps(g, s, b, k, depth + 1);
+                let stop = if g.chance(20) {
+                    "{ break = true }, "
+                } else {
+                    ""
+                };
+                let pad = "  ".repeat(depth + 1);
+                format!(
+                    "{{ spawn = \"t{t}\", as = \"{h}\", count = {} }}, {{ as_completed = \"{h}\"{timeout}, do = [\n{pad}  {got},\n{inner}{pad}  {stop}] }}",
+                    2 + g.below(2)
+                )
             }
             4 if !later.is_empty() => {
                 let t = later.start + g.below(later.len());
@@ -413,7 +443,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 format!("{{ repeat = 2, do = [{{ get = \"q\" }}, {got}] }}")
             }
             // 3.13: a shutdown, and what meets it.
-            16 if s.v313 && g.chance(40) => match g.below(5) {
+            0..=17 if s.v313 && g.chance(15) => match g.below(5) {
                 0 | 1 => {
                     let immediate = if g.chance(50) {
                         ", immediate = true"
@@ -670,7 +700,7 @@ fn generated_scenarios_log_what_cpython_logs() {
         let mut expected = std::collections::BTreeMap::new();
         for seed in case..end {
             let v313 = v313(seed);
-            let text = scenario(&mut Gen(seed), v313);
+            let text = scenario(&mut Gen(seed), v313, seed);
             // Compared only where every version runs it to its end (a run
             // that deadlocks would keep CPython waiting).
             let mut logs = std::collections::BTreeMap::new();
