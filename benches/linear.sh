@@ -244,6 +244,14 @@ steps = [{ task_group = \"tg\", do = [{ spawn = \"w\", count = $n, into = \"tg\"
 steps = [{ repeat = $n, do = [{ put = \"pq\", item = \"{i}\", priority = \"{i}\" }] }, { repeat = $n, do = [{ get = \"pq\" }] }]" ;;
     lifo) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ put = \"lq\", item = \"{i}\" }] }, { repeat = $n, do = [{ get = \"lq\" }] }]" ;;
+    as_completed) echo "[tasks.main]
+steps = [{ spawn = \"w\", count = $n, as = \"all\" }, { as_completed = \"all\", do = [{ log = \"{result}\" }] }]" ;;
+    shutdown) echo "[tasks.getter]
+count = $n
+steps = [{ try = [{ get = \"q\" }], except = [{ pass = true }], catch = [\"QueueShutDown\"] }]
+
+[tasks.main]
+steps = [{ sleep = \"1ms\" }, { shutdown = \"q\" }, { sleep = \"1ms\" }]" ;;
     *) echo "unknown case $1" >&2; return 1 ;;
   esac
 }
@@ -252,7 +260,7 @@ ALL="sleep block log fail return spawn spawn_into count await await_future set_e
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
-barrier abort_reset condition on_done task_group task_group_many priority lifo"
+barrier abort_reset condition on_done task_group task_group_many priority lifo shutdown as_completed"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

@@ -333,16 +333,21 @@ fn steps_have(
     })
 }
 
+/// Whether a step could end a getter's wait: a put, or a shutdown (the
+/// getter then raises `QueueShutDown`).
 fn puts(step: &Step, q: u32) -> bool {
-    matches!(step, Step::Put { queue, .. } | Step::PutNowait { queue, .. } if *queue == q)
+    matches!(step, Step::Put { queue, .. } | Step::PutNowait { queue, .. } | Step::Shutdown { queue, .. } if *queue == q)
 }
 
+/// Whether a step could end a putter's wait: a get, or a shutdown.
 fn gets(step: &Step, q: u32) -> bool {
-    matches!(step, Step::Get(queue) | Step::GetNowait(queue) | Step::Consume { queue, .. } if *queue == q)
+    matches!(step, Step::Get(queue) | Step::GetNowait(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, .. } if *queue == q)
 }
 
+/// Whether a step could end a join: marking an item done, or an immediate
+/// shutdown (which counts every item it drops as done).
 fn marks_done(step: &Step, q: u32) -> bool {
-    matches!(step, Step::TaskDone(queue) | Step::Consume { queue, .. } if *queue == q)
+    matches!(step, Step::TaskDone(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, immediate: true } if *queue == q)
 }
 
 fn notifies(step: &Step, c: u32) -> bool {

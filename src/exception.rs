@@ -28,6 +28,9 @@ pub(crate) const SKIPPED: ClassId = 34;
 /// one class with two bases, which [`Classes::is_a`] knows).
 pub(crate) const EXCEPTION_GROUP: ClassId = 35;
 pub(crate) const BASE_EXCEPTION_GROUP: ClassId = 36;
+/// `asyncio.QueueShutDown` (3.13): a put to a queue shut down, or a get
+/// from one shut down and empty.
+pub(crate) const QUEUE_SHUT_DOWN: ClassId = 37;
 
 /// A builtin class: its name, its base, and how Python names it.
 struct Builtin {
@@ -53,7 +56,7 @@ const fn from_asyncio(name: &'static str, python: &'static str, base: ClassId) -
 /// 3.11 to 3.13 define them. `BaseException` is its own base.
 /// `ExceptionGroup` derives from `Exception` here, and from
 /// `BaseExceptionGroup` through [`Classes::is_a`].
-const BUILTINS: [Builtin; 37] = [
+const BUILTINS: [Builtin; 38] = [
     builtin("BaseException", 0),
     builtin("Exception", 0),
     from_asyncio("CancelledError", "asyncio.CancelledError", 0),
@@ -91,6 +94,7 @@ const BUILTINS: [Builtin; 37] = [
     builtin("Skipped", 1),
     builtin("ExceptionGroup", 1),
     builtin("BaseExceptionGroup", 0),
+    from_asyncio("QueueShutDown", "asyncio.QueueShutDown", 1),
 ];
 
 /// How many classes are builtin: the scenario's own come after.
@@ -480,6 +484,7 @@ mod tests {
             (INVALID_STATE_ERROR, "InvalidStateError"),
             (QUEUE_FULL, "QueueFull"),
             (QUEUE_EMPTY, "QueueEmpty"),
+            (QUEUE_SHUT_DOWN, "QueueShutDown"),
             (SKIPPED, "Skipped"),
         ] {
             assert_eq!(&**classes.name(id), name);

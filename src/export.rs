@@ -229,6 +229,7 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::Await(_)
             | Step::Gather { .. }
             | Step::WaitFor { .. }
+            | Step::AsCompleted { .. }
             | Step::Timeout { .. }
             | Step::Cancel { .. }
             | Step::Uncancel
@@ -243,6 +244,7 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::GetNowait(_)
             | Step::TaskDone(_)
             | Step::Join(_)
+            | Step::Shutdown { .. }
             | Step::Consume { .. }
             | Step::SetResult { .. }
             | Step::SetException { .. }
@@ -1293,6 +1295,25 @@ impl Writer<'_> {
                     self.line("    one_task.cancel()");
                 }
             }
+            Step::AsCompleted {
+                targets,
+                timeout,
+                body,
+            } => {
+                let all: Vec<String> = targets
+                    .iter()
+                    .map(|t| format!("*{}", self.target(t)))
+                    .collect();
+                let timeout = timeout.map_or(String::new(), |t| format!(", timeout={}", secs(t)));
+                self.line(&format!(
+                    "for next_done in asyncio.as_completed([{}]{timeout}):",
+                    all.join(", ")
+                ));
+                self.depth += 1;
+                self.line("result = await next_done");
+                self.block(body);
+                self.depth -= 1;
+            }
             Step::WaitFor {
                 target,
                 timeout,
@@ -1380,6 +1401,11 @@ impl Writer<'_> {
             Step::Join(queue) => {
                 let q = ident(&self.model.queues[*queue as usize].name);
                 self.line(&format!("await {q}.join()"));
+            }
+            Step::Shutdown { queue, immediate } => {
+                let q = ident(&self.model.queues[*queue as usize].name);
+                let immediate = if *immediate { "True" } else { "False" };
+                self.line(&format!("{q}.shutdown(immediate={immediate})"));
             }
             Step::Consume { queue, until, body } => {
                 let got = self.got(*queue);

@@ -113,6 +113,9 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::WaitFor { target: t, .. } => target(out, t, "wait_for"),
             Step::Gather { targets, .. } => targets.iter().for_each(|t| target(out, t, "gathers")),
             Step::Wait { targets, .. } => targets.iter().for_each(|t| target(out, t, "waits")),
+            Step::AsCompleted { targets, .. } => {
+                targets.iter().for_each(|t| target(out, t, "as_completed"))
+            }
             Step::With { sem, .. } => push(out, me, Node::Semaphore(*sem), "with".into(), false),
             Step::Acquire(sem) => push(out, me, Node::Semaphore(*sem), "acquire".into(), false),
             Step::Put { queue, .. } | Step::PutNowait { queue, .. } => {
@@ -123,6 +126,9 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             }
             Step::SetResult { future, .. } | Step::SetException { future, .. } => {
                 push(out, me, Node::Future(*future), "sets".into(), false)
+            }
+            Step::Shutdown { queue, .. } => {
+                push(out, me, Node::Queue(*queue), "shutdown".into(), false)
             }
             Step::Set(e) => push(out, me, Node::Event(*e), "sets".into(), false),
             Step::Clear(e) => push(out, me, Node::Event(*e), "clears".into(), false),

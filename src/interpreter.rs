@@ -3,6 +3,7 @@
 //! step machine that runs every task's compiled program turn by turn
 //! (`interpreter/machine.rs`), suspending only where asyncio would.
 
+use std::fmt::Write as _;
 use std::rc::Rc;
 
 use crate::duration;
@@ -692,6 +693,7 @@ impl Ctx {
             Step::Uncancel => self.uncancel(),
             Step::Release(sem) => self.release(*sem)?,
             Step::TaskDone(queue) => self.task_done(*queue)?,
+            Step::Shutdown { queue, immediate } => self.shut_down(*queue, *immediate),
             Step::PutNowait {
                 queue,
                 item,
@@ -734,6 +736,7 @@ impl Ctx {
             | Step::Gather { .. }
             | Step::Wait { .. }
             | Step::WaitFor { .. }
+            | Step::AsCompleted { .. }
             | Step::Timeout { .. }
             | Step::Try(_)
             | Step::TaskGroup { .. }
@@ -1238,6 +1241,34 @@ impl Ctx {
     }
 
     /// `event.set()`: says whom it wakes.
+    /// `queue.shutdown(immediate=...)`: it never waits; the waiters it
+    /// wakes look again when they run.
+    fn shut_down(&self, queue: QueueId, immediate: bool) {
+        let done = self.sim.shut_down_queue(queue, immediate);
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        if self.sim.tracing() {
+            let name = &self.sim.model().queues[queue as usize].name;
+            let mut detail = name.clone();
+            if immediate {
+                let n = done.dropped;
+                let _ = write!(detail, " at once ({n} item{} dropped)", plural(n));
+            }
+            let woken: Vec<String> = [
+                (done.joiners.len(), "joiner"),
+                (done.getters.len(), "getter"),
+                (done.putters.len(), "putter"),
+            ]
+            .into_iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, who)| format!("{n} {who}{}", plural(n)))
+            .collect();
+            if !woken.is_empty() {
+                let _ = write!(detail, ", waking {}", woken.join(", "));
+            }
+            self.emit("shutdown", detail);
+        }
+    }
+
     fn set_event(&self, e: crate::model::EventId) {
         let was_set = self.sim.event_is_set(e);
         let woken = self.sim.set_event(e);

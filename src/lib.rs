@@ -5,6 +5,7 @@
 //! time, and [`render`] writes the trace as it happens.
 
 mod arrivals;
+mod as_completed;
 mod barrier;
 mod blocking;
 mod cancel_message;
@@ -97,7 +98,7 @@ pub fn run_source(
     report: &mut dyn FnMut(&str),
     color: bool,
 ) -> ExitCode {
-    match validate::validate(text) {
+    match validate::validate_for(text, options.python) {
         Ok(mut model) => {
             model.python = options.python.unwrap_or(model.python);
             if let Err(why) = run::check_only(&model, &options.only) {

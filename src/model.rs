@@ -474,6 +474,13 @@ pub(crate) enum Step {
         timeout: u64,
         shield: bool,
     },
+    /// `for next in asyncio.as_completed(targets, timeout=...): result =
+    /// await next; body`.
+    AsCompleted {
+        targets: Vec<Target>,
+        timeout: Option<u64>,
+        body: Vec<Step>,
+    },
     /// `timeout` (`after` from when the block opens), or `timeout_at`
     /// (`absolute`: `after` is an instant, from the run's start).
     Timeout {
@@ -519,6 +526,11 @@ pub(crate) enum Step {
     GetNowait(QueueId),
     TaskDone(QueueId),
     Join(QueueId),
+    /// `queue.shutdown(immediate=...)` (3.13).
+    Shutdown {
+        queue: QueueId,
+        immediate: bool,
+    },
     Consume {
         queue: QueueId,
         until: Option<Expr>,
@@ -596,6 +608,7 @@ impl Step {
             Step::Gather { .. } => Verb::Gather,
             Step::Wait { .. } => Verb::Wait,
             Step::WaitFor { .. } => Verb::WaitFor,
+            Step::AsCompleted { .. } => Verb::AsCompleted,
             Step::Timeout {
                 absolute: false, ..
             } => Verb::Timeout,
@@ -613,6 +626,7 @@ impl Step {
             Step::GetNowait(_) => Verb::GetNowait,
             Step::TaskDone(_) => Verb::TaskDone,
             Step::Join(_) => Verb::Join,
+            Step::Shutdown { .. } => Verb::Shutdown,
             Step::Consume { .. } => Verb::Consume,
             Step::SetResult { .. } => Verb::SetResult,
             Step::SetException { .. } => Verb::SetException,
@@ -644,6 +658,7 @@ impl Step {
             | Step::Repeat { body, .. }
             | Step::For { body, .. }
             | Step::Each { body, .. }
+            | Step::AsCompleted { body, .. }
             | Step::Forever(body) => vec![body],
             Step::Try(t) => vec![&t.body, &t.except, &t.finally],
             _ => Vec::new(),

@@ -139,7 +139,7 @@ pub(crate) struct Plan<'a> {
 
 /// Runs the plan; `Err` carries the rendered problems of an invalid file.
 pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
-    let model = crate::validate::validate(plan.text)
+    let model = crate::validate::validate_for(plan.text, plan.python)
         .map_err(|d| crate::diagnostic::render(plan.path, plan.text, &d, false))?;
     let first = plan.first_seed.unwrap_or(model.seed);
     let offsets = match plan.shard {
@@ -179,7 +179,7 @@ pub(crate) fn sweep(plan: &Plan<'_>) -> Result<Sweep, String> {
     // One worker: takes the next run until none is left, folding them in.
     let work = || {
         // Each worker has its own model: nothing is shared but the counter.
-        let mut model = crate::validate::validate(plan.text).expect("valid above");
+        let mut model = crate::validate::validate_for(plan.text, plan.python).expect("valid above");
         model.python = plan.python.unwrap_or(model.python);
         let model = Rc::new(model);
         let mut mine = empty.clone();

@@ -121,6 +121,15 @@ pub(crate) enum Problem {
     UnknownPython {
         version: String,
     },
+    /// What a step or class names does not exist in the version the run
+    /// follows.
+    NeedsPython {
+        what: &'static str,
+        needs: crate::python::Python,
+        have: crate::python::Python,
+        /// The version came from `--python`, not the file.
+        by_flag: bool,
+    },
     ZeroTimeLimit,
 
     // ----- tasks -----
@@ -659,6 +668,20 @@ impl Problem {
                     Some(format!("the versions modelled are {}", known.join(", "))),
                 )
             }
+            Problem::NeedsPython {
+                what,
+                needs,
+                have,
+                by_flag,
+            } => (
+                format!("{what} exists from CPython {needs} on; this run follows CPython {have}"),
+                Some(format!("not in CPython {have}")),
+                Some(if *by_flag {
+                    format!("the run follows `--python {have}`; run it with `--python {needs}`")
+                } else {
+                    format!("set `python = \"{needs}\"` in `[scenario]`")
+                }),
+            ),
             Problem::ZeroTimeLimit => ("`time_limit` must be more than 0s".into(), None, None),
             Problem::StartedAndArriving { task } => (
                 format!("task `{task}` has `arrivals`, so arrivals start it: steps cannot also start it"),

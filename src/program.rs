@@ -63,6 +63,9 @@ pub(crate) enum Op {
     /// A `consume` loop's turn begins: the next item of `queue`, waiting
     /// for one; past the loop entered at `start` if it is the sentinel.
     Take { queue: QueueId, start: u32 },
+    /// An `as_completed` loop's `result = await next`: the next awaitable
+    /// to end (its result, or its error), or a wait for it.
+    NextDone,
     /// Run another definition's steps here (`call`): its program is entered
     /// with its arguments, and left at its end or its `return`.
     Call(Start),
@@ -171,6 +174,12 @@ pub(crate) enum LoopKind {
     /// `each = HANDLE, as = VAR`: each task or future of a handle, named
     /// `VAR` in its turn.
     Each { handle: Target, var: Sym },
+    /// `as_completed = TARGETS, timeout = T`: a turn per distinct awaitable,
+    /// in the order they end; its body is after an [`Op::NextDone`].
+    Completed {
+        targets: Vec<Target>,
+        timeout: Option<u64>,
+    },
 }
 
 impl Op {
@@ -200,6 +209,7 @@ impl Op {
             Op::Release(_)
             | Op::Next { .. }
             | Op::Take { .. }
+            | Op::NextDone
             | Op::CloseTimeout { .. }
             | Op::EndBody { .. }
             | Op::EndExcept { .. }
@@ -453,6 +463,17 @@ impl Program {
                 };
                 self.looped(kind, body)
             }
+            Step::AsCompleted {
+                targets,
+                timeout,
+                body,
+            } => {
+                let kind = LoopKind::Completed {
+                    targets: targets.clone(),
+                    timeout: *timeout,
+                };
+                self.looped(kind, body)
+            }
             Step::Consume { queue, until, body } => {
                 let kind = LoopKind::Consume {
                     queue: *queue,
@@ -478,6 +499,7 @@ impl Program {
             | Step::Uncancel
             | Step::Release(_)
             | Step::TaskDone(_)
+            | Step::Shutdown { .. }
             | Step::PutNowait { .. }
             | Step::GetNowait(_)
             | Step::SetResult { .. }
@@ -500,6 +522,7 @@ impl Program {
                 queue: *queue,
                 start,
             }),
+            LoopKind::Completed { .. } => Some(Op::NextDone),
             LoopKind::Times(_) | LoopKind::Items { .. } | LoopKind::Each { .. } => None,
         };
         self.emit(Op::Loop { kind, end: 0 });
@@ -712,6 +735,8 @@ pub(crate) enum Over {
         queue: QueueId,
         sentinel: Option<String>,
     },
+    /// `as_completed`: a turn per awaitable, each as it ends.
+    Completed(Rc<crate::as_completed::AsCompleted>),
 }
 
 impl Over {
@@ -722,7 +747,7 @@ impl Over {
         match self {
             Over::Turns(_) | Over::Members { .. } => 1,
             Over::Items { .. } => 2,
-            Over::Queue { .. } => 0,
+            Over::Queue { .. } | Over::Completed(_) => 0,
         }
     }
 
@@ -734,6 +759,7 @@ impl Over {
             Over::Items { items, .. } => n < items.len() as u64,
             Over::Members { members, .. } => n < members.len() as u64,
             Over::Queue { .. } => true,
+            Over::Completed(it) => n < it.turns() as u64,
         }
     }
 }
@@ -829,6 +855,8 @@ pub(crate) enum Suspension {
     Upstream(Box<WaitSet>),
     /// Its task group's last child (`await self._on_completed_fut`).
     Group(Rc<TaskGroup>),
+    /// The next awaitable of an `as_completed` loop to end: its waiter.
+    Completed(Rc<Waiter>),
     /// Nothing ever: a limit stopped the run.
     Frozen,
 }

@@ -21,6 +21,8 @@
 //! - `Condition.wait()` cancelled (waiting, or notified and not yet run)
 //!   notifies the next waiter once it holds the lock again (3.13); 3.11 and
 //!   3.12 let the notification it took go lost.
+//! - `Queue.shutdown` and `QueueShutDown` exist from 3.13 on (validation
+//!   refuses them for an older version).
 
 use std::fmt;
 

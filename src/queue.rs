@@ -15,6 +15,11 @@
 //! A waiter whose task has a cancellation pending is skipped, as asyncio
 //! skips a cancelled waiter future.
 //!
+//! `shutdown` (3.13): every later put fails, and a get once the queue is
+//! empty (at once when `immediate`, which drops the items and counts each
+//! as done); the joiners (when nothing is left unfinished), getters and
+//! putters waiting are woken, in that order, to look again.
+//!
 //! `LifoQueue` and `PriorityQueue` differ from `Queue` only in `_put` and
 //! `_get` (the lines of waiters are the same deques): [`items`] keeps each
 //! kind's order.
@@ -47,7 +52,22 @@ pub(crate) struct Queue {
     peak: usize,
     /// The number the next put to a priority queue draws.
     next_seq: u64,
+    /// `shutdown()` was called.
+    shut_down: bool,
     pub(crate) usage: Usage,
+}
+
+/// What `shutdown()` did: the items it dropped and the waiters it woke.
+#[derive(Default)]
+pub(crate) struct ShutDown {
+    /// Items dropped (`immediate` only).
+    pub(crate) dropped: usize,
+    /// The joiners released (`immediate` only, when no item is left
+    /// unfinished); their waiters are not set yet.
+    pub(crate) joiners: Vec<Rc<Waiter>>,
+    /// The getters, then the putters, woken (their waiters are set).
+    pub(crate) getters: Vec<TaskId>,
+    pub(crate) putters: Vec<TaskId>,
 }
 
 /// Time-weighted use since the run began, brought up to date by
@@ -78,6 +98,7 @@ impl Queue {
             joiners: Vec::new(),
             peak: 0,
             next_seq: 0,
+            shut_down: false,
             usage: Usage::default(),
         }
     }
@@ -113,6 +134,46 @@ impl Queue {
         let seq = self.next_seq;
         self.next_seq += 1;
         seq
+    }
+
+    /// Whether `shutdown()` was called: a put fails, and so does a get
+    /// when the queue is empty.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down
+    }
+
+    /// `shutdown(immediate)`: from now on puts fail, and gets once the queue
+    /// is empty. `immediate` drops the items, each counted done (never
+    /// below 0), releasing the joiners when none is left unfinished. Every
+    /// waiter not cancelled is woken to look again.
+    pub(crate) fn shut_down(
+        &mut self,
+        immediate: bool,
+        cancelled: impl Fn(TaskId) -> bool,
+    ) -> ShutDown {
+        self.shut_down = true;
+        let mut done = ShutDown::default();
+        if immediate {
+            while self.items.pop().is_some() {
+                done.dropped += 1;
+                self.unfinished = self.unfinished.saturating_sub(1);
+            }
+            if self.unfinished == 0 {
+                done.joiners = std::mem::take(&mut self.joiners);
+            }
+        }
+        let wake = |line: &mut VecDeque<Rc<Waiter>>| -> Vec<TaskId> {
+            line.drain(..)
+                .filter(|w| !w.done.get() && !cancelled(w.task))
+                .map(|w| {
+                    w.done.set(true);
+                    w.task
+                })
+                .collect()
+        };
+        done.getters = wake(&mut self.getters);
+        done.putters = wake(&mut self.putters);
+        done
     }
 
     fn full(&self) -> bool {
@@ -335,6 +396,35 @@ mod tests {
                 assert!(q.try_get(none).is_some());
             }
         }
+    }
+
+    #[test]
+    fn shutdown_wakes_every_waiter_not_cancelled_and_keeps_the_items() {
+        let mut q = Queue::new(Some(1), QueueKind::Fifo);
+        let getters: Vec<_> = (0..3).map(|t| q.wait(Side::Get, t)).collect();
+        let done = q.shut_down(false, |t| t == 1);
+        assert_eq!((done.getters, done.dropped), (vec![0, 2], 0));
+        assert!(getters[0].done.get() && !getters[1].done.get());
+        // A later put fails (the caller checks); a get takes what is left.
+        assert!(q.is_shut_down());
+    }
+
+    #[test]
+    fn an_immediate_shutdown_drops_the_items_and_releases_the_joiners() {
+        let mut q = Queue::new(Some(2), QueueKind::Lifo);
+        for n in 0..2 {
+            assert!(q.try_put(plain(Value::Int(n)), none).is_ok());
+        }
+        // One item was taken and not marked done: it stays unfinished.
+        assert!(q.try_get(none).is_some());
+        q.add_joiner(Waiter::new(9));
+        let done = q.shut_down(true, none);
+        assert_eq!(
+            (done.dropped, done.joiners.len(), q.unfinished()),
+            (1, 0, 1)
+        );
+        assert_eq!(q.task_done().map(|j| j.len()), Ok(1));
+        assert_eq!(q.depth(), 0);
     }
 
     #[test]

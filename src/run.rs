@@ -527,8 +527,13 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
         Waiting::Join(q) => {
             let unfinished = sim.unfinished(*q);
             let items = if unfinished == 1 { "item" } else { "items" };
+            let shut = if sim.queue_is_shut_down(*q) {
+                "shut down, "
+            } else {
+                ""
+            };
             format!(
-                "join of queue {} ({unfinished} {items} not done{})",
+                "join of queue {} ({shut}{unfinished} {items} not done{})",
                 model.queues[*q as usize].name,
                 no_one_left(graph, id, "marks items done")
             )

@@ -17,6 +17,7 @@ use std::rc::Rc;
 use std::collections::VecDeque;
 
 use crate::arrivals::{Arrivals, OpenState};
+use crate::as_completed::AsCompleted;
 use crate::barrier::{Barrier, Passage, Stage};
 use crate::blocking::{Blocks, Ready};
 use crate::cancel_message::CancelMessages;
@@ -29,7 +30,7 @@ use crate::model::{
     BarrierId, CondId, DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym,
 };
 use crate::program::{Machine, Program};
-use crate::queue::{Entry, Queue, Side};
+use crate::queue::{Entry, Queue, ShutDown, Side};
 use crate::render::{Renderer, Tracer};
 use crate::rng::{Rng, name_hash};
 use crate::semaphore::Semaphore;
@@ -62,6 +63,8 @@ pub(crate) enum Callback {
     UserDone(u32, u32),
     /// `TaskGroup._on_task_done` of a child of the group.
     Group(Rc<TaskGroup>, TaskId),
+    /// `as_completed`'s `_on_completion` of one of its awaitables.
+    Completed(Rc<AsCompleted>, Member),
 }
 
 impl Callback {
@@ -257,6 +260,8 @@ pub(crate) enum TimerAction {
     Expire(Rc<Cell<bool>>, TaskId),
     /// An arrival comes: (arrival source, virtual user or 0).
     Arrive(u32, u32),
+    /// `as_completed`'s timeout, for the task iterating it.
+    Completed(Rc<AsCompleted>, TaskId),
 }
 
 /// An arrival process under way: what it starts and where it stands.
@@ -711,6 +716,27 @@ impl Sim {
             .borrow_mut()
             .at(self.now())
             .try_get(|t| self.cancel_pending(t))
+    }
+
+    /// `shutdown(immediate)` of `queue`: the joiners it releases are
+    /// released, the getters and putters it wakes are woken (in that order).
+    pub(crate) fn shut_down_queue(&self, queue: QueueId, immediate: bool) -> ShutDown {
+        let done = self.queues[queue as usize]
+            .borrow_mut()
+            .at(self.now())
+            .shut_down(immediate, |t| self.cancel_pending(t));
+        done.joiners.iter().for_each(|w| self.release(w));
+        done.getters
+            .iter()
+            .chain(&done.putters)
+            .for_each(|&t| self.wake(t));
+        done
+    }
+
+    /// Whether `queue` was shut down.
+    #[inline]
+    pub(crate) fn queue_is_shut_down(&self, queue: QueueId) -> bool {
+        self.queues[queue as usize].borrow().is_shut_down()
     }
 
     /// The number a put to priority queue `queue` draws as it begins.
@@ -1433,6 +1459,15 @@ impl Sim {
             Callback::OnDone(m) => (self.hooks.run_on_done)(self, m),
             Callback::UserDone(source, user) => self.user_done(source, user),
             Callback::Group(g, child) => self.group_child_done(&g, child),
+            Callback::Completed(it, m) => {
+                let (waiter, timer) = it.completed(m);
+                if let Some(key) = timer {
+                    self.cancel_timer(key);
+                }
+                if let Some(w) = waiter {
+                    self.release(&w);
+                }
+            }
         }
     }
 
@@ -1734,7 +1769,9 @@ impl Sim {
     fn fire(self: &Rc<Self>, deadline: u64, action: TimerAction) {
         if self.watch_blocks {
             let task = match &action {
-                TimerAction::Wake(t) | TimerAction::Expire(_, t) => Some(*t),
+                TimerAction::Wake(t) | TimerAction::Expire(_, t) | TimerAction::Completed(_, t) => {
+                    Some(*t)
+                }
                 TimerAction::Release(w) => Some(w.task),
                 TimerAction::Arrive(..) => None,
             };
@@ -1752,7 +1789,9 @@ impl Sim {
                     path.borrow().timer_of(*t, what)
                 }
                 TimerAction::Release(w) => path.borrow().timer_of(w.task, What::Timeout),
-                TimerAction::Expire(_, t) => path.borrow().timer_of(*t, What::Timeout),
+                TimerAction::Expire(_, t) | TimerAction::Completed(_, t) => {
+                    path.borrow().timer_of(*t, What::Timeout)
+                }
                 TimerAction::Arrive(source, user) => {
                     self.sources.borrow()[*source as usize].after[*user as usize]
                 }
@@ -1767,6 +1806,11 @@ impl Sim {
                 self.cancel_task(t, None);
             }
             TimerAction::Arrive(source, user) => self.arrive(source, user),
+            TimerAction::Completed(it, _) => {
+                if let Some(w) = it.timed_out() {
+                    self.release(&w);
+                }
+            }
         }
     }
 

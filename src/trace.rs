@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 31] = [
+pub(crate) const KINDS: [&str; 32] = [
     "created",
     "started",
     "log",
@@ -15,6 +15,7 @@ pub(crate) const KINDS: [&str; 31] = [
     "acquired",
     "released",
     "join",
+    "shutdown",
     "cancel",
     "uncancel",
     "cancelled",

@@ -19,6 +19,7 @@ pub(crate) enum Verb {
     Await,
     Gather,
     Wait,
+    AsCompleted,
     WaitFor,
     Timeout,
     TimeoutAt,
@@ -35,6 +36,7 @@ pub(crate) enum Verb {
     GetNowait,
     TaskDone,
     Join,
+    Shutdown,
     Consume,
     SetResult,
     SetException,
@@ -106,7 +108,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 43] = [
+    pub(crate) const ALL: [Verb; 45] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -118,6 +120,7 @@ impl Verb {
         Verb::Await,
         Verb::Gather,
         Verb::Wait,
+        Verb::AsCompleted,
         Verb::WaitFor,
         Verb::Timeout,
         Verb::TimeoutAt,
@@ -134,6 +137,7 @@ impl Verb {
         Verb::GetNowait,
         Verb::TaskDone,
         Verb::Join,
+        Verb::Shutdown,
         Verb::Consume,
         Verb::SetResult,
         Verb::SetException,
@@ -169,6 +173,9 @@ impl Verb {
             Verb::Gather => about("gather", &["return_exceptions"], false).names(Names::Targets),
             Verb::Wait => about("wait", &["return_when", "timeout", "cancel_pending"], false)
                 .names(Names::Targets),
+            Verb::AsCompleted => about("as_completed", &["timeout", "do"], false)
+                .names(Names::Targets)
+                .looping(),
             Verb::WaitFor => about("wait_for", &["timeout", "shield"], false).names(Names::Targets),
             Verb::Timeout => about("timeout", &["do"], false),
             Verb::TimeoutAt => about("timeout_at", &["do"], false),
@@ -185,6 +192,7 @@ impl Verb {
             Verb::GetNowait => about("get_nowait", &[], true),
             Verb::TaskDone => about("task_done", &[], true),
             Verb::Join => about("join", &[], false),
+            Verb::Shutdown => about("shutdown", &["immediate"], true),
             Verb::Consume => about("consume", &["until", "do"], false).looping(),
             Verb::SetResult => about("set_result", &["value"], true),
             Verb::SetException => about("set_exception", &["error", "type"], true),

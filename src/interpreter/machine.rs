@@ -30,8 +30,9 @@ use super::group::GroupExit;
 use super::{
     Actor, Ctx, Flow, Ranked, Repr, Then, begin, catches, end, gathered, retried, started,
 };
+use crate::as_completed::AsCompleted;
 use crate::barrier::{Passage, Stage};
-use crate::exception::{BROKEN_BARRIER_ERROR, EXCEPTION, QUEUE_EMPTY, QUEUE_FULL};
+use crate::exception::{BROKEN_BARRIER_ERROR, EXCEPTION, QUEUE_EMPTY, QUEUE_FULL, QUEUE_SHUT_DOWN};
 use crate::model::{BarrierId, QueueId, SemId, sym};
 use crate::program::{
     BarrierWait, Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over,
@@ -238,9 +239,15 @@ impl Ctx {
                             Err(raise) => leave!(pc, Err(raise)),
                         },
                     };
-                    self.put(*queue, entry, first)
+                    match self.put(*queue, entry, first) {
+                        Ok(wait) => wait,
+                        Err(raise) => leave!(pc, Err(raise)),
+                    }
                 }
-                Op::Get(queue) => self.get(*queue),
+                Op::Get(queue) => match self.get(*queue) {
+                    Ok(wait) => wait,
+                    Err(raise) => leave!(pc, Err(raise)),
+                },
                 Op::Join(queue) => self.join(*queue),
                 Op::WaitEvent(e) => self.wait_event(*e),
                 Op::WaitBarrier(b) => match self.pass_barrier(*b, None) {
@@ -277,6 +284,9 @@ impl Ctx {
                             members: self.members_of(handle).into(),
                             var: *var,
                         },
+                        LoopKind::Completed { targets, timeout } => {
+                            Over::Completed(self.as_completed(targets, *timeout))
+                        }
                     };
                     let over = over.has_turn(0).then_some(over);
                     let turning = over.map(|over| Turning {
@@ -447,8 +457,10 @@ impl Ctx {
                 }
                 Op::Take { queue, start } => {
                     let entry = match self.take(*queue) {
-                        Ok(entry) => entry,
-                        Err(wait) => match self.woken(&wait) {
+                        Ok(Ok(entry)) => entry,
+                        // Shut down and empty: out as a cancellation here would go.
+                        Err(raise) => leave!(pc, Err(raise)),
+                        Ok(Err(wait)) => match self.woken(&wait) {
                             None => return Left::Waiting(pc, wait),
                             // Taken by a newcomer meanwhile: try again.
                             Some(Ok(_)) => {
@@ -482,6 +494,34 @@ impl Ctx {
                     };
                     pc = end + 1;
                     continue;
+                }
+                Op::NextDone => {
+                    let Some(Turning {
+                        over: Over::Completed(it),
+                        ..
+                    }) = blocks.loops.last()
+                    else {
+                        unreachable!("a next is in its as_completed loop")
+                    };
+                    let it = it.clone();
+                    match it.next() {
+                        Some(Some(m)) => match sim.retrieve(m).expect("an awaitable that ended") {
+                            Ok(value) => {
+                                self.set_var(sym::RESULT, value);
+                                None
+                            }
+                            Err(raise) => leave!(pc, Err(raise)),
+                        },
+                        // The timeout passed.
+                        Some(None) => leave!(pc, Err(Raise::Timeout)),
+                        None => {
+                            let waiter = Waiter::new(self.id);
+                            it.wait(waiter.clone());
+                            let on = Waiting::on("asyncio.as_completed", it.members().clone());
+                            sim.set_waiting(self.id, on);
+                            Some(Suspension::Completed(waiter))
+                        }
+                    }
                 }
                 Op::OpenTimeout { after, says, .. } => {
                     let after = match says {
@@ -655,7 +695,7 @@ impl Ctx {
         t.hmark = self.handles.len();
         let i = (sym::I, Value::Int(t.n as i64));
         match &t.over {
-            Over::Queue { .. } => {}
+            Over::Queue { .. } | Over::Completed(_) => {}
             Over::Turns(_) => self.vars.push(i),
             Over::Items { items, var } => {
                 self.vars.push(i);
@@ -720,11 +760,19 @@ impl Ctx {
 
     /// `await queue.put(item)`: in at once when there is room; otherwise in
     /// the line of putters, the item kept (`first`: the first try, which
-    /// says the queue is full).
-    fn put(&mut self, queue: QueueId, entry: Entry, first: bool) -> Option<Suspension> {
+    /// says the queue is full). `QueueShutDown` once the queue is shut down.
+    fn put(
+        &mut self,
+        queue: QueueId,
+        entry: Entry,
+        first: bool,
+    ) -> Result<Option<Suspension>, Raise> {
         let sim = self.sim.clone();
+        if sim.queue_is_shut_down(queue) {
+            return Err(self.raise_bare(QUEUE_SHUT_DOWN));
+        }
         let r = sim.try_put(queue, entry.clone());
-        match r {
+        Ok(match r {
             Ok(woken) => {
                 self.put_in(queue, entry, woken);
                 None
@@ -738,7 +786,7 @@ impl Ctx {
                 sim.set_waiting(self.id, Waiting::Put(queue));
                 Some(queue_wait(queue, waiter, Line::Room(entry)))
             }
-        }
+        })
     }
 
     /// An item went into `queue`: the getter it wakes, the trace, `{item}`.
@@ -757,8 +805,12 @@ impl Ctx {
         self.set_var(sym::ITEM, entry.item);
     }
 
-    /// `queue.put_nowait(item)`: the item goes in, or `QueueFull`.
+    /// `queue.put_nowait(item)`: the item goes in, or `QueueFull` (or
+    /// `QueueShutDown`).
     pub(super) fn put_nowait(&mut self, queue: QueueId, entry: Entry) -> Result<(), Raise> {
+        if self.sim.queue_is_shut_down(queue) {
+            return Err(self.raise_bare(QUEUE_SHUT_DOWN));
+        }
         match self.sim.try_put(queue, entry.clone()) {
             Ok(woken) => {
                 self.put_in(queue, entry, woken);
@@ -768,7 +820,8 @@ impl Ctx {
         }
     }
 
-    /// `queue.get_nowait()`: the next item, or `QueueEmpty`.
+    /// `queue.get_nowait()`: the next item, or `QueueEmpty` (`QueueShutDown`
+    /// when the queue was shut down).
     pub(super) fn get_nowait(&mut self, queue: QueueId) -> Result<(), Raise> {
         match self.sim.try_get(queue) {
             Some((entry, woken)) => {
@@ -776,33 +829,38 @@ impl Ctx {
                 self.got(entry);
                 Ok(())
             }
+            None if self.sim.queue_is_shut_down(queue) => Err(self.raise_bare(QUEUE_SHUT_DOWN)),
             None => Err(self.raise_bare(QUEUE_EMPTY)),
         }
     }
 
     /// `await queue.get()`: the next item (by the queue's kind) at once
     /// when there is one; otherwise in the line of getters.
-    fn get(&mut self, queue: QueueId) -> Option<Suspension> {
-        match self.take(queue) {
+    fn get(&mut self, queue: QueueId) -> Result<Option<Suspension>, Raise> {
+        Ok(match self.take(queue)? {
             Ok(entry) => {
                 self.got(entry);
                 None
             }
             Err(wait) => Some(wait),
-        }
+        })
     }
 
-    /// The next item of `queue`, or a place in its line of getters.
-    fn take(&mut self, queue: QueueId) -> Result<Entry, Suspension> {
+    /// The next item of `queue`, or a place in its line of getters;
+    /// `QueueShutDown` when it is empty and shut down.
+    fn take(&mut self, queue: QueueId) -> Result<Result<Entry, Suspension>, Raise> {
         let sim = self.sim.clone();
         let got = sim.try_get(queue);
         let Some((entry, woken)) = got else {
+            if sim.queue_is_shut_down(queue) {
+                return Err(self.raise_bare(QUEUE_SHUT_DOWN));
+            }
             let waiter = sim.wait_in_line(queue, Side::Get, self.id);
             sim.set_waiting(self.id, Waiting::Get(queue));
-            return Err(queue_wait(queue, waiter, Line::Item));
+            return Ok(Err(queue_wait(queue, waiter, Line::Item)));
         };
         self.took(queue, &entry, woken);
-        Ok(entry)
+        Ok(Ok(entry))
     }
 
     /// An item came out of `queue`: the putter it wakes, and the trace.
@@ -894,6 +952,39 @@ impl Ctx {
             true => Resume::Again(None),
             false => Resume::Result(Value::Bool(true)),
         })
+    }
+
+    /// `asyncio.as_completed(targets, timeout=...)`: a done callback on
+    /// each distinct awaitable (scheduled at once for one already done, in
+    /// the order named), and the timeout's timer.
+    fn as_completed(
+        &mut self,
+        targets: &[crate::model::Target],
+        timeout: Option<u64>,
+    ) -> Rc<AsCompleted> {
+        let mut seen = std::collections::BTreeSet::new();
+        let members: Rc<[Member]> = targets
+            .iter()
+            .flat_map(|t| self.resolve(t))
+            .filter(|m| {
+                seen.insert(match *m {
+                    Member::Task(t) => (0, t),
+                    Member::Future(f) => (1, f),
+                })
+            })
+            .collect();
+        let it = Rc::new(AsCompleted::new(members.clone()));
+        let sim = &self.sim;
+        for &m in members.iter() {
+            sim.add_callback(m, Callback::Completed(it.clone(), m));
+        }
+        if let Some(after) = timeout
+            && !members.is_empty()
+        {
+            let key = sim.set_timer(after, TimerAction::Completed(it.clone(), self.id));
+            it.set_timer(key);
+        }
+        it
     }
 
     /// `await event.wait()`: `True` at once, without yielding, when the
@@ -1109,6 +1200,20 @@ impl Ctx {
                 }
                 let outcome = sim.retrieve(*m).expect("finished");
                 return Some(outcome.map(Resume::Result));
+            }
+            Suspension::Completed(waiter) => {
+                let r = if let Some(raise) = sim.take_cancel(id) {
+                    // `done.get()` is cancelled (a later end passes it
+                    // over); the ends queued stay.
+                    waiter.done.set(true);
+                    Err(raise)
+                } else if waiter.done.get() {
+                    Ok(Resume::Again(None))
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                return Some(r);
             }
             Suspension::Event(waiter) => {
                 let r = if let Some(raise) = sim.take_cancel(id) {

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::Validator;
 use super::reader::Node;
-use crate::exception::{Catch, ClassId, Classes, EXCEPTION};
+use crate::exception::{Catch, ClassId, Classes, EXCEPTION, QUEUE_SHUT_DOWN};
 use crate::problem::Problem;
 use crate::suggest::suggest;
 
@@ -124,7 +124,9 @@ impl Validator<'_> {
                 self.r.error(span, Problem::GroupNotRaised { name, what });
                 None
             }
-            Some(id) if Classes::builtin_is_a(id, EXCEPTION) => Some(id),
+            Some(id) if Classes::builtin_is_a(id, EXCEPTION) => {
+                self.class_exists(id, span).then_some(id)
+            }
             Some(_) => {
                 let (name, what) = (base.to_owned(), "the base of an exception class");
                 self.r.error(span, Problem::NotAnException { name, what });
@@ -146,6 +148,13 @@ impl Validator<'_> {
                 None
             }
         }
+    }
+
+    /// Whether builtin class `id` exists in the version the run follows
+    /// (refused at `span` if not).
+    fn class_exists(&mut self, id: ClassId, span: std::ops::Range<usize>) -> bool {
+        id != QUEUE_SHUT_DOWN
+            || self.needs_python(span, "`QueueShutDown`", crate::python::Python::V3_13)
     }
 
     /// A class a step names (`type = "ValueError"`), which must be an
@@ -170,7 +179,7 @@ impl Validator<'_> {
 
     fn class_named(&mut self, name: &str, span: std::ops::Range<usize>) -> Option<ClassId> {
         if let Some(id) = self.classes.find(name) {
-            return Some(id);
+            return self.class_exists(id, span).then_some(id);
         }
         let suggestion = suggest(name, self.classes.names());
         let name = name.to_owned();
@@ -196,7 +205,11 @@ impl Validator<'_> {
                         let name = name.to_owned();
                         self.r.error(span, Problem::RetryOnCancel { name });
                     }
-                    Some(id) => catch.classes.push(id),
+                    Some(id) => {
+                        if self.class_exists(id, span) {
+                            catch.classes.push(id);
+                        }
+                    }
                     None if name == "cancelled" => {
                         let name = name.to_owned();
                         self.r.error(span, Problem::RetryOnCancel { name });

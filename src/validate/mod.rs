@@ -62,6 +62,16 @@ pub(crate) use reader::MAX_DURATION;
 
 /// Validates the text of a scenario file.
 pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
+    validate_for(source, None)
+}
+
+/// Validates the text of a scenario file for the version `--python` names
+/// (over `[scenario] python`), which decides what exists: a step or class a
+/// version lacks is refused where it is written.
+pub(crate) fn validate_for(
+    source: &str,
+    flag: Option<crate::python::Python>,
+) -> Result<Model, Vec<Diagnostic>> {
     crate::suggest::reset_budget();
     let (doc, errors) = DeTable::parse_recoverable(source);
     if !errors.is_empty() {
@@ -91,6 +101,8 @@ pub(crate) fn validate(source: &str) -> Result<Model, Vec<Diagnostic>> {
         classes: Classes::default(),
         lines: Lines::of(source),
         places: Vec::new(),
+        python: flag.unwrap_or_default(),
+        python_flag: flag,
     };
     for name in BUILTIN_VARS {
         v.symbols.intern(name);
@@ -140,6 +152,10 @@ pub(crate) struct Validator<'s> {
     /// Where each step read so far is written, in the order they were read
     /// (a block's steps after it): a task definition takes its own.
     places: Vec<Place>,
+    /// The version the run follows (`--python`, else `[scenario] python`,
+    /// else the default), and `--python` if given.
+    pub(crate) python: crate::python::Python,
+    python_flag: Option<crate::python::Python>,
 }
 
 /// The byte offsets at which the source's lines start.
@@ -163,6 +179,45 @@ impl Lines {
 }
 
 impl Validator<'_> {
+    /// Refuses, at `span`, what `what` names when the version the run
+    /// follows is older than `needs`.
+    pub(crate) fn needs_python(
+        &mut self,
+        span: std::ops::Range<usize>,
+        what: &'static str,
+        needs: crate::python::Python,
+    ) -> bool {
+        if self.python >= needs {
+            return true;
+        }
+        let problem = Problem::NeedsPython {
+            what,
+            needs,
+            have: self.python,
+            by_flag: self.python_flag.is_some(),
+        };
+        self.r.error(span, problem);
+        false
+    }
+
+    /// `[scenario] python`, read ahead of the rest (its problems are
+    /// reported with the table's): what exists depends on it.
+    fn peek_python(&mut self, scenario: Option<&Node<'_>>) {
+        if self.python_flag.is_some() {
+            return;
+        }
+        let Some(DeValue::Table(t)) = scenario.map(|s| s.get_ref()) else {
+            return;
+        };
+        let text = entries(t).get("python").and_then(|p| match p.get_ref() {
+            DeValue::String(s) => Some(s.to_string()),
+            _ => None,
+        });
+        if let Some(p) = text.and_then(|t| crate::python::Python::parse(&t)) {
+            self.python = p;
+        }
+    }
+
     /// Notes where a `verb` step is written (at `at`, a byte offset).
     pub(crate) fn step_at(&mut self, verb: crate::verb::Verb, at: usize) {
         let place = self.lines.place(verb, at);
@@ -176,6 +231,7 @@ impl Validator<'_> {
             .r
             .table(doc, "the file", &TOP_KEYS)
             .expect("a document is a table");
+        self.peek_python(top.get("scenario"));
         self.classes = self.exceptions(top.get("exceptions"));
         let mut semaphores = self.semaphores(top.get("semaphores"));
         let queues = self.queues(top.get("queues"));

@@ -264,6 +264,16 @@ impl Validator<'_> {
                 timeout: self.opt_duration(t.get("timeout"), "`timeout`")?,
                 cancel_pending: self.flag(t, "cancel_pending"),
             },
+            Verb::AsCompleted => {
+                let body = nested(self);
+                let targets = self.targets(v, scope, verb);
+                let timeout = self.opt_duration(t.get("timeout"), "`timeout`");
+                Step::AsCompleted {
+                    targets: targets?,
+                    timeout: timeout?,
+                    body: body?,
+                }
+            }
             Verb::WaitFor => Step::WaitFor {
                 target: self.target(v, scope, true, verb)?,
                 timeout: match t.get("timeout") {
@@ -350,6 +360,22 @@ impl Validator<'_> {
             Verb::GetNowait => Step::GetNowait(self.queue_ref(v)?),
             Verb::TaskDone => Step::TaskDone(self.queue_ref(v)?),
             Verb::Join => Step::Join(self.queue_ref(v)?),
+            Verb::Shutdown => {
+                let queue = self.queue_ref(v);
+                let immediate = self.flag(t, "immediate");
+                let exists = self.needs_python(
+                    node.span(),
+                    "`shutdown` (Queue.shutdown)",
+                    crate::python::Python::V3_13,
+                );
+                if !exists {
+                    return None;
+                }
+                Step::Shutdown {
+                    queue: queue?,
+                    immediate,
+                }
+            }
             Verb::Consume => {
                 let body = nested(self);
                 let queue = self.queue_ref(v);
