@@ -47,6 +47,8 @@ pub(crate) enum What {
     Turn,
     /// A cancellation.
     Cancel,
+    /// A callback's timer (`call_later`, `call_at`).
+    Callback,
 }
 
 impl What {
@@ -72,6 +74,7 @@ impl What {
             What::Wait => "wait",
             What::Turn => "turn",
             What::Cancel => "cancel",
+            What::Callback => "callback",
         }
     }
 }

@@ -112,6 +112,8 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::Set(e) => push(out, me, Node::Event(*e), "sets".into(), false),
             Step::Clear(e) => push(out, me, Node::Event(*e), "clears".into(), false),
             Step::WaitEvent(e) => push(out, Node::Event(*e), me, "awaits".into(), false),
+            // What its callback does, the scheduler does (as a task's `on_done`).
+            Step::Schedule(s) => walk(&s.body, me, out),
             // No edge of their own (their blocks' steps are walked below).
             Step::Sleep(_)
             | Step::Block(_)
@@ -130,6 +132,7 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             | Step::For { .. }
             | Step::Each { .. }
             | Step::Check { .. }
+            | Step::CancelCallback(_)
             | Step::Reraise
             | Step::Break => {}
         }

@@ -468,6 +468,8 @@ impl Program {
             | Step::Set(_)
             | Step::Clear(_)
             | Step::Check { .. }
+            | Step::Schedule(_)
+            | Step::CancelCallback(_)
             | Step::Break => self.emit(Op::Step(step.clone())),
         }
     }

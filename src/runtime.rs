@@ -27,6 +27,7 @@ use crate::program::{Machine, Program};
 use crate::queue::{Entry, Queue, Side};
 use crate::render::{Renderer, Tracer};
 use crate::rng::{Rng, name_hash};
+use crate::scheduled::{CallbackId, Handles};
 use crate::semaphore::Semaphore;
 use crate::summary::Summary;
 use crate::task_group::TaskGroup;
@@ -57,6 +58,8 @@ pub(crate) enum Callback {
     UserDone(u32, u32),
     /// `TaskGroup._on_task_done` of a child of the group.
     Group(Rc<TaskGroup>, TaskId),
+    /// A callback `call_soon` scheduled.
+    Scheduled(CallbackId),
 }
 
 impl Callback {
@@ -244,6 +247,9 @@ pub(crate) enum TimerAction {
     Expire(Rc<Cell<bool>>, TaskId),
     /// An arrival comes: (arrival source, virtual user or 0).
     Arrive(u32, u32),
+    /// A callback `call_later` or `call_at` scheduled: its timer is its
+    /// handle, which runs it at once.
+    Call(CallbackId),
 }
 
 /// An arrival process under way: what it starts and where it stands.
@@ -344,6 +350,14 @@ pub(crate) struct Sim {
     bodies: Vec<Option<Program>>,
     futures: RefCell<Vec<FutureSlot>>,
     events: RefCell<Vec<EventSlot>>,
+    /// The callbacks `call_soon`, `call_later` and `call_at` scheduled.
+    handles: RefCell<Handles>,
+    /// How many timers of `call_later` and `call_at` are set.
+    callback_timers: Cell<usize>,
+    /// Whether callbacks still due once every task has finished are
+    /// dropped: `asyncio.run` returns then (unless daemons are left to
+    /// run until the loop is idle, with no `main`).
+    drop_late_callbacks: bool,
     semaphores: RefCell<Vec<Semaphore>>,
     queues: Vec<RefCell<Queue>>,
     tracer: RefCell<Tracer>,
@@ -390,6 +404,9 @@ pub(crate) struct Hooks {
     pub(crate) root_vars: fn(&Sim, DefId, u32) -> Vars,
     /// Runs the `on_done` steps of a future or a task.
     pub(crate) run_on_done: fn(&Rc<Sim>, Member),
+    /// Runs the steps of a callback `call_*` scheduled, under the name of
+    /// whoever scheduled it.
+    pub(crate) run_scheduled: fn(&Rc<Sim>, &[Step], &Rc<str>),
 }
 
 /// How one run is set up, besides its model.
@@ -469,6 +486,9 @@ impl Sim {
             bodies,
             futures: RefCell::new(futures),
             events: RefCell::new(model.events.iter().map(|_| EventSlot::default()).collect()),
+            handles: RefCell::new(Handles::default()),
+            callback_timers: Cell::new(0),
+            drop_late_callbacks: model.main.is_some() || !model.tasks.iter().any(|t| t.daemon),
             semaphores: RefCell::new(semaphores),
             queues,
             tracer: RefCell::new(tracer),
@@ -1271,6 +1291,7 @@ impl Sim {
             Callback::OnDone(m) => (self.hooks.run_on_done)(self, m),
             Callback::UserDone(source, user) => self.user_done(source, user),
             Callback::Group(g, child) => self.group_child_done(&g, child),
+            Callback::Scheduled(id) => self.run_scheduled(id),
         }
     }
 
@@ -1446,6 +1467,9 @@ impl Sim {
             if self.shutdown_after_main() {
                 continue;
             }
+            if self.only_late_callbacks_left() {
+                break;
+            }
             let next = self.clock.borrow_mut().next_deadline();
             match (next, self.limits.time) {
                 (None, _) => break,
@@ -1559,7 +1583,7 @@ impl Sim {
             let task = match &action {
                 TimerAction::Wake(t) | TimerAction::Expire(_, t) => Some(*t),
                 TimerAction::Release(w) => Some(w.task),
-                TimerAction::Arrive(..) => None,
+                TimerAction::Arrive(..) | TimerAction::Call(_) => None,
             };
             if let Some(task) = task {
                 self.readies.borrow()[task as usize].ready_since(deadline);
@@ -1579,6 +1603,7 @@ impl Sim {
                 TimerAction::Arrive(source, user) => {
                     self.sources.borrow()[*source as usize].after[*user as usize]
                 }
+                TimerAction::Call(id) => self.handles.borrow().cause(*id),
             };
             path.borrow_mut().set_current(cause);
         }
@@ -1590,6 +1615,84 @@ impl Sim {
                 self.cancel_task(t);
             }
             TimerAction::Arrive(source, user) => self.arrive(source, user),
+            TimerAction::Call(id) => {
+                self.callback_timers.set(self.callback_timers.get() - 1);
+                self.run_scheduled(id);
+            }
+        }
+    }
+
+    /// Whether the run is over though callbacks are still due: every task
+    /// has finished, and only their timers are left (see
+    /// `drop_late_callbacks`).
+    fn only_late_callbacks_left(&self) -> bool {
+        let calls = self.callback_timers.get();
+        calls > 0
+            && self.drop_late_callbacks
+            && self.meter.borrow().live == 0
+            && self.clock.borrow().live() == calls
+    }
+
+    // ----- callbacks of call_soon, call_later and call_at ------------------
+
+    /// `loop.call_soon`: `steps` run as a callback after what is ready now.
+    pub(crate) fn call_soon(&self, steps: Rc<[Step]>, name: Rc<str>) -> CallbackId {
+        let cause = self.cause();
+        let id = self.handles.borrow_mut().add(steps, name, cause);
+        push(Job::Callback(Callback::Scheduled(id), cause));
+        id
+    }
+
+    /// `loop.call_later` (and `call_at`, its instant made a delay): `steps`
+    /// run as a callback once `delay` has passed. `owner`, the task that
+    /// scheduled it, if a task did, arms the timer for the critical path.
+    pub(crate) fn call_later(
+        &self,
+        delay: u64,
+        steps: Rc<[Step]>,
+        name: Rc<str>,
+        owner: Option<TaskId>,
+    ) -> CallbackId {
+        let cause = match (&self.path, owner) {
+            (Some(path), Some(task)) => path.borrow().timer_of(task, What::Callback),
+            _ => self.cause(),
+        };
+        let id = self.handles.borrow_mut().add(steps, name, cause);
+        let key = self.set_timer(delay, TimerAction::Call(id));
+        self.handles.borrow_mut().set_timer(id, key);
+        self.callback_timers.set(self.callback_timers.get() + 1);
+        id
+    }
+
+    /// `handle.cancel()`: true when the callback had yet to run.
+    pub(crate) fn cancel_callback(&self, id: CallbackId) -> bool {
+        let (stopped, timer) = self.handles.borrow_mut().cancel(id);
+        if let Some(key) = timer
+            && self.clock.borrow_mut().cancel(key)
+        {
+            self.callback_timers.set(self.callback_timers.get() - 1);
+        }
+        stopped
+    }
+
+    /// `handle.cancelled()`.
+    pub(crate) fn callback_cancelled(&self, id: CallbackId) -> bool {
+        self.handles.borrow().cancelled(id)
+    }
+
+    /// Hands `f` the name and steps of each callback cancelled before it
+    /// ran, in the order they were scheduled.
+    pub(crate) fn cancelled_callbacks(&self, mut f: impl FnMut(&str, &[Step])) {
+        for (name, steps) in self.handles.borrow().cancelled_before_running() {
+            f(name, steps);
+        }
+    }
+
+    /// A callback's turn: its steps, unless its handle was cancelled.
+    fn run_scheduled(self: &Rc<Self>, id: CallbackId) {
+        let turn = self.handles.borrow_mut().take_turn(id);
+        if let Some((steps, name)) = turn {
+            (self.hooks.run_scheduled)(self, &steps, &name);
         }
     }
 

@@ -28,6 +28,9 @@ pub(crate) enum Ref {
     Attr(Target, Attr),
     /// Whether an event is set (`{ready.is_set}`).
     IsSet(EventId),
+    /// Whether the callback a `call_* ... as` handle names was cancelled
+    /// (`{h.cancelled}`, `handle.cancelled()`).
+    CallbackCancelled(Sym),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +115,8 @@ pub(crate) enum TemplateError {
     },
     /// An event read other than as `{ready.is_set}`, its one attribute.
     EventAttribute { event: String, placeholder: String },
+    /// A callback's handle read other than as `{h.cancelled}`.
+    CallbackAttribute { handle: String, placeholder: String },
     /// A name that is no variable, handle or future in scope.
     UnknownName {
         name: String,
@@ -130,6 +135,9 @@ impl TemplateError {
             | TemplateError::UnknownFormat { .. } => None,
             TemplateError::EventAttribute { event, .. } => {
                 Some(format!("write `{{{event}.is_set}}` (True or False)"))
+            }
+            TemplateError::CallbackAttribute { handle, .. } => {
+                Some(format!("write `{{{handle}.cancelled}}` (True or False)"))
             }
             TemplateError::NoAttribute { suggestion, .. } => Some(match suggestion {
                 Some(s) => s.to_string(),
@@ -159,6 +167,13 @@ impl fmt::Display for TemplateError {
             TemplateError::EventAttribute { event, placeholder } => write!(
                 f,
                 "`{{{placeholder}}}`: event `{event}` has one attribute, `is_set`"
+            ),
+            TemplateError::CallbackAttribute {
+                handle,
+                placeholder,
+            } => write!(
+                f,
+                "`{{{placeholder}}}`: the handle of callback `{handle}` has one attribute, `cancelled`"
             ),
             TemplateError::UnknownName {
                 name, placeholder, ..

@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 26] = [
+pub(crate) const KINDS: [&str; 27] = [
     "created",
     "started",
     "log",
@@ -30,6 +30,7 @@ pub(crate) const KINDS: [&str; 26] = [
     "attempt",
     "group",
     "delayed",
+    "callback",
 ];
 
 pub(crate) struct Event {

@@ -39,6 +39,9 @@ pub(crate) enum Verb {
     SetException,
     Set,
     Clear,
+    CallSoon,
+    CallLater,
+    CallAt,
     Repeat,
     Forever,
     For,
@@ -100,7 +103,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 38] = [
+    pub(crate) const ALL: [Verb; 41] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -132,6 +135,9 @@ impl Verb {
         Verb::SetException,
         Verb::Set,
         Verb::Clear,
+        Verb::CallSoon,
+        Verb::CallLater,
+        Verb::CallAt,
         Verb::Repeat,
         Verb::Forever,
         Verb::For,
@@ -178,6 +184,9 @@ impl Verb {
             Verb::SetException => about("set_exception", &["error", "type"], true),
             Verb::Set => about("set", &[], true),
             Verb::Clear => about("clear", &[], true),
+            Verb::CallSoon => about("call_soon", &["as"], true),
+            Verb::CallLater => about("call_later", &["do", "as"], true),
+            Verb::CallAt => about("call_at", &["do", "as"], true),
             Verb::Repeat => about("repeat", &["do"], false).looping(),
             Verb::Forever => about("forever", &[], false).looping(),
             Verb::For => about("for", &["in", "do"], false).looping(),
