@@ -5,7 +5,8 @@
 //! bounded queues of every kind (FIFO, LIFO, priority with ties and mixed
 //! integer and float priorities) with several getters and putters, futures
 //! and tasks with callbacks, events set, cleared and awaited (by tasks and by
-//! a future's callback), loops, failures with a chance and a class, `catch`
+//! a future's callback), the loop's callbacks (`call_soon`, `call_later`,
+//! `call_at`, named and cancelled, raising), loops, failures with a chance and a class, `catch`
 //! and `retry_on` by class, bare re-raises, task groups (nested, inside `try`,
 //! with failing and cancelled children, spawns into them from nested blocks)
 //! and `except_star`), with ties at equal instants on purpose.
@@ -82,6 +83,8 @@ struct Body {
     groups: Vec<String>,
     /// Task groups opened so far (for their names).
     opened: usize,
+    /// Handles of the callbacks scheduled so far (`call_* ... as`).
+    callbacks: Vec<String>,
 }
 
 fn scenario(g: &mut Gen) -> String {
@@ -163,6 +166,7 @@ fn scenario(g: &mut Gen) -> String {
             puts: 0,
             groups: Vec::new(),
             opened: 0,
+            callbacks: Vec::new(),
         };
         let n = 1 + g.below(5);
         let steps = steps(g, &s, &mut body, n, 0);
@@ -218,7 +222,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
-        let choice = g.below(29);
+        let choice = g.below(32);
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
@@ -505,9 +509,59 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let pad = "  ".repeat(depth + 1);
                 format!("{{ try = [\n{body}{pad}], except_star = [{except}], catch = {catch} }}")
             }
+            // A callback of the loop: soon, after a delay, or at an
+            // instant (from the start), maybe named for a later cancel.
+            29 | 30 => {
+                let body = callback_steps(g, b, &later);
+                let named = match g.chance(40) {
+                    true => {
+                        let h = format!("c{}", b.callbacks.len());
+                        b.callbacks.push(h.clone());
+                        format!(", as = \"{h}\"")
+                    }
+                    false => String::new(),
+                };
+                match g.below(4) {
+                    0 | 1 => format!(
+                        "{{ call_later = \"{}\", do = [{body}]{named} }}",
+                        g.pick(&DELAYS)
+                    ),
+                    2 => {
+                        let t = g.pick(&["0s", "100ms", "200ms", "300ms", "1s"]);
+                        format!("{{ call_at = \"{t}\", do = [{body}]{named} }}")
+                    }
+                    _ => format!("{{ call_soon = [{body}]{named} }}"),
+                }
+            }
+            31 if !b.callbacks.is_empty() => {
+                let h = b.callbacks[g.below(b.callbacks.len())].clone();
+                format!("{{ cancel = \"{h}\" }}")
+            }
             _ => continue,
         };
     }
+}
+
+/// The steps of a loop's callback: ones that never wait (an empty queue's
+/// `get_nowait` raises in it, which the loop reports).
+fn callback_steps(g: &mut Gen, b: &mut Body, later: &std::ops::Range<usize>) -> String {
+    let mut out = Vec::new();
+    for _ in 0..1 + g.below(3) {
+        out.push(match g.below(7) {
+            0 | 1 => log(b, "callback"),
+            2 => "{ set = \"e\" }".into(),
+            3 => "{ clear = \"e\" }".into(),
+            4 => format!(
+                "{{ set_result = \"f\", value = \"set by a callback of t{}\" }}",
+                b.task
+            ),
+            5 if !later.is_empty() => {
+                format!("{{ spawn = \"t{}\" }}", later.start + g.below(later.len()))
+            }
+            _ => "{ get_nowait = \"q\" }".into(),
+        });
+    }
+    out.join(", ")
 }
 
 /// A put of an item that says which put it was (`suffix` after it), with a
