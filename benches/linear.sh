@@ -252,6 +252,12 @@ steps = [{ try = [{ get = \"q\" }], except = [{ pass = true }], catch = [\"Queue
 
 [tasks.main]
 steps = [{ sleep = \"1ms\" }, { shutdown = \"q\" }, { sleep = \"1ms\" }]" ;;
+    call_soon) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ call_soon = [{ set = \"e\" }] }, { sleep = \"0s\" }] }]" ;;
+    call_later) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ call_later = \"1ms\", do = [{ clear = \"e\" }], as = \"h\" }, { cancel = \"h\" }, { call_later = \"1s\", do = [{ set = \"e\" }] }] }, { sleep = \"2s\" }]" ;;
+    call_at) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ call_at = \"1s\", do = [{ set = \"e\" }] }] }, { sleep = \"2s\" }]" ;;
     *) echo "unknown case $1" >&2; return 1 ;;
   esac
 }
@@ -260,7 +266,8 @@ ALL="sleep block log fail return spawn spawn_into count await await_future set_e
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
-barrier abort_reset condition on_done task_group task_group_many priority lifo shutdown as_completed"
+barrier abort_reset condition on_done task_group task_group_many priority lifo shutdown as_completed
+call_soon call_later call_at"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

@@ -88,6 +88,11 @@ impl<A> Clock<A> {
         self.now
     }
 
+    /// How many timers are set.
+    pub(crate) fn live(&self) -> usize {
+        self.live
+    }
+
     /// How many times the clock has moved (each instant has its own count).
     pub(crate) fn moves(&self) -> u64 {
         self.moves

@@ -51,6 +51,8 @@ pub(crate) enum What {
     Turn,
     /// A cancellation.
     Cancel,
+    /// A callback's timer (`call_later`, `call_at`).
+    Callback,
 }
 
 impl What {
@@ -78,6 +80,7 @@ impl What {
             What::Wait => "wait",
             What::Turn => "turn",
             What::Cancel => "cancel",
+            What::Callback => "callback",
         }
     }
 }

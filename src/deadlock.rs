@@ -119,6 +119,11 @@ impl<'a> Graph<'a> {
         }
     }
 
+    /// The run it is the graph of.
+    pub(crate) fn sim(&self) -> &'a Sim {
+        self.sim
+    }
+
     /// The shared lists, numbered for [`Node::Doers`].
     fn doers(&self, k: usize) -> &[TaskId] {
         [
@@ -299,6 +304,44 @@ impl<'a> Graph<'a> {
     }
 }
 
+/// Who scheduled the first callback (`call_*`) whose handle was cancelled
+/// before it ran and that would have ended `waiting` (set its event or
+/// future, put to or got from its queue, marked its items done).
+pub(crate) fn cancelled_callback_for(sim: &Sim, waiting: &Waiting) -> Option<String> {
+    let model = sim.model();
+    let pred: Box<dyn Fn(&Step) -> bool + '_> = match waiting {
+        Waiting::Event(e, _) => {
+            let e = *e;
+            Box::new(move |s| sets_event(model, s, e))
+        }
+        Waiting::Member(Member::Future(f)) => {
+            let f = *f;
+            Box::new(move |s| sets(s, f))
+        }
+        Waiting::Get(q) => {
+            let q = *q;
+            Box::new(move |s| puts(s, q))
+        }
+        Waiting::Put(q) => {
+            let q = *q;
+            Box::new(move |s| gets(s, q))
+        }
+        Waiting::Join(q) => {
+            let q = *q;
+            Box::new(move |s| marks_done(s, q))
+        }
+        _ => return None,
+    };
+    let mut found = None;
+    sim.cancelled_callbacks(|name, steps| {
+        let mut seen = vec![false; model.tasks.len()];
+        if found.is_none() && steps_have(model, steps, &pred, &mut seen) {
+            found = Some(name.to_owned());
+        }
+    });
+    found
+}
+
 fn body_has(model: &Model, def: DefId, pred: &dyn Fn(&Step) -> bool) -> bool {
     let mut seen = vec![false; model.tasks.len()];
     def_has(model, def, pred, &mut seen)
@@ -327,7 +370,8 @@ fn steps_have(
             Step::Call(start) => def_has(model, start.def, pred, seen),
             _ => step
                 .children()
-                .iter()
+                .into_iter()
+                .chain(step.callback_body())
                 .any(|body| steps_have(model, body, pred, seen)),
         }
     })

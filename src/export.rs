@@ -16,7 +16,8 @@ use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::exception::{CANCELLED_ERROR, Catch, ClassId, TIMEOUT_ERROR, python_name};
 use crate::model::{
-    Delay, Model, QueueKind, ReturnWhen, SemKind, Start, StateName, Step, Sym, Target, TaskDef, sym,
+    Delay, Model, QueueKind, ReturnWhen, Scheduled, SemKind, Start, StateName, Step, Sym, Target,
+    TaskDef, When, sym,
 };
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::Value;
@@ -29,6 +30,7 @@ pub(crate) fn python(model: &Model, file: &str) -> String {
         depth: 0,
         loops: Vec::new(),
         name_is_arg: false,
+        callbacks: 0,
     };
     w.program(file);
     w.out
@@ -262,6 +264,8 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::For { .. }
             | Step::Each { .. }
             | Step::Check { .. }
+            | Step::Schedule(_)
+            | Step::CancelCallback(_)
             | Step::Reraise
             | Step::Break => Vec::new(),
         };
@@ -276,6 +280,22 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
     }
 }
 
+/// The handles a body names with `call_* ... as` (not inside its callbacks,
+/// which have their own), each once.
+fn collect_callback_handles(steps: &[Step], out: &mut Vec<Sym>) {
+    for step in steps {
+        if let Step::Schedule(s) = step
+            && let Some(h) = s.handle
+            && !out.contains(&h)
+        {
+            out.push(h);
+        }
+        for child in step.children() {
+            collect_callback_handles(child, out);
+        }
+    }
+}
+
 struct Writer<'m> {
     model: &'m Model,
     out: String,
@@ -284,6 +304,8 @@ struct Writer<'m> {
     loops: Vec<Sym>,
     /// The task being written has an argument called `name`.
     name_is_arg: bool,
+    /// The callbacks of `call_*` written so far (each a function, numbered).
+    callbacks: u32,
 }
 
 const PRELUDE: &str = r#"import asyncio
@@ -1063,6 +1085,7 @@ impl Writer<'_> {
             let g = self.sym(g);
             self.line(&format!("{g} = []"));
         }
+        self.callback_handles(&t.body);
     }
 
     fn entry(&mut self) {
@@ -1528,6 +1551,63 @@ impl Writer<'_> {
             }
             Step::Break => self.line("break"),
             Step::Reraise => self.line("raise"),
+            Step::Schedule(s) => self.schedule(s),
+            Step::CancelCallback(h) => {
+                let h = self.sym(*h);
+                self.line(&format!("if {h} is not None:"));
+                self.line(&format!("    {h}.cancel()"));
+            }
+        }
+    }
+
+    /// `call_soon`, `call_later`, `call_at`: the callback is a function of
+    /// its own, named after who schedules it (bound now, as the loop keeps
+    /// it), with a callback's variables.
+    fn schedule(&mut self, s: &Scheduled) {
+        self.callbacks += 1;
+        let f = format!("callback_{}", self.callbacks);
+        self.line(&format!("def {f}(name=me.name):"));
+        self.depth += 1;
+        let (loops, name_is_arg) = (std::mem::take(&mut self.loops), self.name_is_arg);
+        self.name_is_arg = false;
+        self.line("me = Callback(name)");
+        self.line("began = now()");
+        let (result, error) = (self.sym(sym::RESULT), self.sym(sym::ERROR));
+        self.line(&format!("{result} = {error} = None"));
+        self.callback_locals(&s.body);
+        self.block(&s.body);
+        (self.loops, self.name_is_arg) = (loops, name_is_arg);
+        self.depth -= 1;
+        let call = match s.when {
+            When::Soon => format!("call_soon({f})"),
+            When::Later(ns) => format!("call_later({}, {f})", secs(ns)),
+            When::At(ns) => format!("call_at({}, {f})", secs(ns)),
+        };
+        let bind = match s.handle {
+            Some(h) => format!("{} = ", self.sym(h)),
+            None => String::new(),
+        };
+        self.line(&format!("{bind}asyncio.get_running_loop().{call}"));
+    }
+
+    /// A body's handles of the callbacks it names, `None` at the start (as
+    /// its task handles are empty lists), and its task groups.
+    fn callback_locals(&mut self, steps: &[Step]) {
+        let mut groups = Vec::new();
+        collect_groups(steps, &mut groups);
+        for g in groups {
+            let g = self.sym(g);
+            self.line(&format!("{g} = []"));
+        }
+        self.callback_handles(steps);
+    }
+
+    fn callback_handles(&mut self, steps: &[Step]) {
+        let mut handles = Vec::new();
+        collect_callback_handles(steps, &mut handles);
+        for h in handles {
+            let h = self.sym(h);
+            self.line(&format!("{h} = None"));
         }
     }
 
@@ -1844,6 +1924,10 @@ impl Writer<'_> {
                 ident(&self.model.barriers[*b as usize].name),
                 attr.name()
             ),
+            Ref::CallbackCancelled(h) => {
+                let h = self.sym(*h);
+                format!("({h}.cancelled() if {h} is not None else None)")
+            }
         }
     }
 }

@@ -146,6 +146,8 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::NotifyAll(cond) => {
                 push(out, me, Node::Condition(*cond), "notify_all".into(), false)
             }
+            // What its callback does, the scheduler does (as a task's `on_done`).
+            Step::Schedule(s) => walk(&s.body, me, out),
             // No edge of their own (their blocks' steps are walked below).
             Step::Sleep(_)
             | Step::Block(_)
@@ -165,6 +167,7 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             | Step::For { .. }
             | Step::Each { .. }
             | Step::Check { .. }
+            | Step::CancelCallback(_)
             | Step::Reraise
             | Step::Break => {}
         }

@@ -11,8 +11,8 @@ use crate::exception::{
     ClassId, Classes, EXCEPTION, INVALID_STATE_ERROR, RUNTIME_ERROR, VALUE_ERROR,
 };
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, QueueId, Retry, SemId, SemKind, Start, StateName, Step, Sym,
-    Target, sym,
+    Bind, Catch, DefId, Delay, FutId, QueueId, Retry, Scheduled, SemId, SemKind, Start, StateName,
+    Step, Sym, Target, When, sym,
 };
 use crate::priority::Priority;
 use crate::queue::{Entry, Rank};
@@ -37,6 +37,7 @@ pub(crate) const HOOKS: Hooks = Hooks {
     resume: machine::resume,
     root_vars,
     run_on_done,
+    run_scheduled,
 };
 
 /// What a simple step leaves its task to do.
@@ -47,12 +48,15 @@ enum Then {
 }
 
 /// Who runs the steps: a task, or a future's done callbacks.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Actor {
     Task(TaskId),
     Future(FutId),
     /// A task's `on_done` steps, run when it finished.
     Callback(TaskId),
+    /// The steps of a callback `call_*` scheduled, named after who
+    /// scheduled it.
+    Scheduled(Rc<str>),
 }
 
 /// The state of one running body: its variables and handles.
@@ -217,6 +221,40 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, m: Member) {
     }
 }
 
+/// The steps of a callback `call_soon`, `call_later` or `call_at` scheduled:
+/// run at once, as one callback. An exception ends it; the loop reports it
+/// (CPython logs "Exception in callback") and goes on.
+pub(crate) fn run_scheduled(sim: &Rc<Sim>, steps: &[Step], name: &Rc<str>) {
+    let vars = vec![(sym::RESULT, Value::None), (sym::ERROR, Value::None)];
+    let mut ctx = Ctx {
+        sim: sim.clone(),
+        id: TaskId::MAX,
+        actor: Actor::Scheduled(name.clone()),
+        vars,
+        handles: Vec::new(),
+        rng: None,
+        rng_skip: 0,
+        frame_start: sim.now(),
+        called: None,
+        pc: crate::program::UNSTARTED,
+    };
+    for step in steps {
+        if !sim.count_step(ctx.id, || ctx.at(step.verb().key())) {
+            return;
+        }
+        match ctx.simple(step) {
+            Ok(Then::Flow(Flow::Next)) => {}
+            Err(Raise::Error(e)) => {
+                if sim.tracing() {
+                    ctx.emit("callback", format!("Exception in callback: {}", e.text()));
+                }
+                return;
+            }
+            Ok(Then::Flow(_) | Then::Sleep(_)) | Err(_) => return,
+        }
+    }
+}
+
 /// `Display` through Python's `repr()`.
 struct Repr<'a>(&'a Value);
 
@@ -274,9 +312,10 @@ impl Ctx {
     // ----- names and values ----------------------------------------------
 
     fn name(&self) -> String {
-        match self.actor {
-            Actor::Task(t) | Actor::Callback(t) => self.sim.task_name(t),
-            Actor::Future(f) => self.sim.model().futures[f as usize].name.clone(),
+        match &self.actor {
+            Actor::Task(t) | Actor::Callback(t) => self.sim.task_name(*t),
+            Actor::Future(f) => self.sim.model().futures[*f as usize].name.clone(),
+            Actor::Scheduled(name) => name.to_string(),
         }
     }
 
@@ -315,6 +354,10 @@ impl Ctx {
             Ref::Attr(target, attr) => self.attr(target, *attr),
             Ref::IsSet(e) => Value::Bool(self.sim.event_is_set(*e)),
             Ref::Barrier(b, attr) => barrier_attr(&self.sim, *b, *attr),
+            Ref::CallbackCancelled(h) => match self.var(*h) {
+                Value::Int(id) => Value::Bool(self.sim.callback_cancelled(id as u32)),
+                _ => Value::None,
+            },
         }
     }
 
@@ -350,6 +393,7 @@ impl Ctx {
             Actor::Task(_) => format!("task `{}`", self.name()),
             Actor::Future(_) => format!("the `on_done` of future `{}`", self.name()),
             Actor::Callback(_) => format!("the `on_done` of task `{}`", self.name()),
+            Actor::Scheduled(_) => format!("a callback `{}` scheduled", self.name()),
         };
         match self.called {
             Some(def) => format!(
@@ -534,7 +578,7 @@ impl Ctx {
         let i_sym = sym::I;
         let parent = match self.actor {
             Actor::Task(t) => Some(t),
-            Actor::Future(_) | Actor::Callback(_) => None,
+            Actor::Future(_) | Actor::Callback(_) | Actor::Scheduled(_) => None,
         };
         (0..count)
             .map(|i| {
@@ -728,6 +772,8 @@ impl Ctx {
             Step::Notify { cond, n } => self.notify(*cond, Some(*n))?,
             Step::NotifyAll(cond) => self.notify(*cond, None)?,
             Step::Check { target, state } => self.check(target, *state),
+            Step::Schedule(s) => self.schedule(s),
+            Step::CancelCallback(h) => self.cancel_callback(*h),
             Step::Break => return Ok(Then::Flow(Flow::Break)),
             // Compiled to instructions of their own (see `Program::steps`).
             Step::Reraise
@@ -995,6 +1041,65 @@ impl Ctx {
         if self.sim.tracing() {
             let s = if left == 1 { "" } else { "s" };
             self.emit("uncancel", format!("{left} cancellation{s} requested now"));
+        }
+    }
+
+    // ----- callbacks of call_soon, call_later and call_at -------------------
+
+    /// `loop.call_soon`, `call_later` or `call_at`: the callback is
+    /// scheduled, named after who scheduled it; `as` keeps its handle
+    /// (among the variables, as its number: no template can name it).
+    fn schedule(&mut self, s: &Scheduled) {
+        let name: Rc<str> = Rc::from(self.name());
+        let owner = match self.actor {
+            Actor::Task(t) => Some(t),
+            _ => None,
+        };
+        let now = self.sim.now();
+        let steps = s.body.clone();
+        let (id, detail) = match s.when {
+            When::Soon => (self.sim.call_soon(steps, name), "call_soon".to_owned()),
+            When::Later(d) => (
+                self.sim.call_later(d, steps, name, owner),
+                format!(
+                    "call_later {}, due at {}",
+                    duration::format(d),
+                    duration::format(now.saturating_add(d))
+                ),
+            ),
+            // An instant already past is due now (see docs/fidelity.md).
+            When::At(at) => (
+                self.sim
+                    .call_later(at.saturating_sub(now), steps, name, owner),
+                format!("call_at {}", duration::format(at)),
+            ),
+        };
+        if let Some(h) = s.handle {
+            self.set_var(h, Value::Int(id as i64));
+        }
+        if self.sim.tracing() {
+            let named = match s.handle {
+                Some(h) => format!(", handle {}", self.sim.model().symbols[h as usize]),
+                None => String::new(),
+            };
+            self.emit("callback", format!("{detail}{named}"));
+        }
+    }
+
+    /// `handle.cancel()` of the callback `h` names, if it names one yet.
+    fn cancel_callback(&self, h: Sym) {
+        let Value::Int(id) = self.var(h) else {
+            return;
+        };
+        let stopped = self.sim.cancel_callback(id as u32);
+        if self.sim.tracing() {
+            let name = &self.sim.model().symbols[h as usize];
+            let how = if stopped {
+                ""
+            } else {
+                " (it had run, or was cancelled)"
+            };
+            self.emit("cancel", format!("cancels callback {name}{how}"));
         }
     }
 

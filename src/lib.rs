@@ -48,6 +48,7 @@ mod rng;
 mod run;
 mod runtime;
 mod scenario_files;
+mod scheduled;
 mod schema;
 mod semaphore;
 mod snapshot;

@@ -571,6 +571,12 @@ pub(crate) enum Step {
     },
     /// `cv.notify_all()`.
     NotifyAll(CondId),
+    /// `loop.call_soon`, `call_later` or `call_at`: steps the loop runs
+    /// later as one callback. Boxed, as `Try` is, to keep steps small.
+    Schedule(Box<Scheduled>),
+    /// `handle.cancel()` of a callback `call_*` scheduled (written
+    /// `cancel = "h"`, where `as = "h"` named it).
+    CancelCallback(Sym),
     Repeat {
         times: u32,
         body: Vec<Step>,
@@ -632,12 +638,17 @@ impl Step {
             Step::SetException { .. } => Verb::SetException,
             Step::Set(_) => Verb::Set,
             Step::Clear(_) => Verb::Clear,
-            Step::WaitEvent(_) | Step::WaitBarrier(_) => Verb::Await,
+            Step::WaitEvent(_) | Step::WaitBarrier(_) | Step::WaitCondition { .. } => Verb::Await,
             Step::Abort(_) => Verb::Abort,
             Step::Reset(_) => Verb::Reset,
-            Step::WaitCondition { .. } => Verb::Await,
             Step::Notify { .. } => Verb::Notify,
             Step::NotifyAll(_) => Verb::NotifyAll,
+            Step::Schedule(s) => match s.when {
+                When::Soon => Verb::CallSoon,
+                When::Later(_) => Verb::CallLater,
+                When::At(_) => Verb::CallAt,
+            },
+            Step::CancelCallback(_) => Verb::Cancel,
             Step::Repeat { .. } => Verb::Repeat,
             Step::Forever(_) => Verb::Forever,
             Step::For { .. } => Verb::For,
@@ -662,6 +673,39 @@ impl Step {
             | Step::Forever(body) => vec![body],
             Step::Try(t) => vec![&t.body, &t.except, &t.finally],
             _ => Vec::new(),
+        }
+    }
+}
+
+/// A callback `call_soon`, `call_later` or `call_at` schedules.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Scheduled {
+    pub(crate) when: When,
+    /// Its steps: only steps that never wait, with a callback's variables.
+    /// Shared with the loop, which holds them until the callback runs.
+    pub(crate) body: std::rc::Rc<[Step]>,
+    /// `as = "h"`: the handle's name, for `cancel = "h"`.
+    pub(crate) handle: Option<Sym>,
+}
+
+/// When a scheduled callback runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum When {
+    /// `call_soon`: after what is ready now.
+    Soon,
+    /// `call_later`: this many nanoseconds from now.
+    Later(u64),
+    /// `call_at`: at this instant, in nanoseconds from the run's start.
+    At(u64),
+}
+
+impl Step {
+    /// The steps of a callback this step schedules, if it schedules one
+    /// (not among [`Step::children`]: they are no part of the body's flow).
+    pub(crate) fn callback_body(&self) -> Option<&[Step]> {
+        match self {
+            Step::Schedule(s) => Some(&s.body),
+            _ => None,
         }
     }
 }

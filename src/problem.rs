@@ -158,7 +158,16 @@ pub(crate) enum Problem {
     LockWithPermits {
         lock: String,
     },
-    CallbackWaits,
+    CallbackWaits {
+        /// `on_done`, or the `call_*` verb that schedules the callback.
+        verb: &'static str,
+    },
+    /// `cancel` names a callback's handle and something else too, or
+    /// another verb names a callback's handle.
+    CallbackHandleMisused {
+        name: String,
+        verb: &'static str,
+    },
     DatetimeValue,
     RetryOnWithoutRetry,
     RetryWithoutAttempts,
@@ -729,9 +738,9 @@ impl Problem {
                 None,
                 Some("remove `permits`, or make it a semaphore".into()),
             ),
-            Problem::CallbackWaits => (
+            Problem::CallbackWaits { verb } => (
                 format!(
-                    "`on_done` callbacks run at once and cannot wait: use only {}",
+                    "`{verb}` callbacks run at once and cannot wait: use only {}",
                     crate::verb::Verb::ALL
                         .iter()
                         .filter(|v| v.about().in_callback)
@@ -741,6 +750,15 @@ impl Problem {
                 ),
                 None,
                 None,
+            ),
+            Problem::CallbackHandleMisused { name, verb } => (
+                format!(
+                    "`{verb}` cannot take `{name}`: it names a callback that `call_*` scheduled"
+                ),
+                Some("a callback's handle".into()),
+                Some(format!(
+                    "a callback's handle can only be cancelled: `{{ cancel = \"{name}\" }}`"
+                )),
             ),
             Problem::DatetimeValue => (
                 "date-times are not values a task can use".into(),

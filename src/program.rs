@@ -511,6 +511,8 @@ impl Program {
             | Step::Notify { .. }
             | Step::NotifyAll(_)
             | Step::Check { .. }
+            | Step::Schedule(_)
+            | Step::CancelCallback(_)
             | Step::Break => self.emit(Op::Step(step.clone())),
         }
     }

@@ -542,11 +542,17 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
     }
 }
 
-/// ", and no unfinished task {does}" when nothing left could end the wait of `id`.
+/// ", and no unfinished task {does}" when nothing left could end the wait
+/// of `id`, naming a cancelled callback that would have.
 fn no_one_left(graph: &deadlock::Graph<'_>, id: TaskId, does: &str) -> String {
-    if graph.waits_on(id).is_empty() {
-        format!(", and no unfinished task {does}")
-    } else {
-        String::new()
+    if !graph.waits_on(id).is_empty() {
+        return String::new();
+    }
+    let sim = graph.sim();
+    match deadlock::cancelled_callback_for(sim, &sim.waiting_of(id)) {
+        Some(by) => format!(
+            ", and no unfinished task {does}: a callback {by} scheduled would have, but its handle was cancelled"
+        ),
+        None => format!(", and no unfinished task {does}"),
     }
 }

@@ -33,6 +33,7 @@ use crate::program::{Machine, Program};
 use crate::queue::{Entry, Queue, ShutDown, Side};
 use crate::render::{Renderer, Tracer};
 use crate::rng::{Rng, name_hash};
+use crate::scheduled::{CallbackId, Handles};
 use crate::semaphore::Semaphore;
 use crate::summary::Summary;
 use crate::task_group::TaskGroup;
@@ -65,6 +66,8 @@ pub(crate) enum Callback {
     Group(Rc<TaskGroup>, TaskId),
     /// `as_completed`'s `_on_completion` of one of its awaitables.
     Completed(Rc<AsCompleted>, Member),
+    /// A callback `call_soon` scheduled.
+    Scheduled(CallbackId),
 }
 
 impl Callback {
@@ -262,6 +265,9 @@ pub(crate) enum TimerAction {
     Arrive(u32, u32),
     /// `as_completed`'s timeout, for the task iterating it.
     Completed(Rc<AsCompleted>, TaskId),
+    /// A callback `call_later` or `call_at` scheduled: its timer is its
+    /// handle, which runs it at once.
+    Call(CallbackId),
 }
 
 /// An arrival process under way: what it starts and where it stands.
@@ -375,6 +381,14 @@ pub(crate) struct Sim {
     events: RefCell<Vec<EventSlot>>,
     barriers: RefCell<Vec<Barrier>>,
     conditions: RefCell<Vec<CondSlot>>,
+    /// The callbacks `call_soon`, `call_later` and `call_at` scheduled.
+    handles: RefCell<Handles>,
+    /// How many timers of `call_later` and `call_at` are set.
+    callback_timers: Cell<usize>,
+    /// Whether callbacks still due once every task has finished are
+    /// dropped: `asyncio.run` returns then (unless daemons are left to
+    /// run until the loop is idle, with no `main`).
+    drop_late_callbacks: bool,
     semaphores: RefCell<Vec<Semaphore>>,
     queues: Vec<RefCell<Queue>>,
     tracer: RefCell<Tracer>,
@@ -421,6 +435,9 @@ pub(crate) struct Hooks {
     pub(crate) root_vars: fn(&Sim, DefId, u32) -> Vars,
     /// Runs the `on_done` steps of a future or a task.
     pub(crate) run_on_done: fn(&Rc<Sim>, Member),
+    /// Runs the steps of a callback `call_*` scheduled, under the name of
+    /// whoever scheduled it.
+    pub(crate) run_scheduled: fn(&Rc<Sim>, &[Step], &Rc<str>),
 }
 
 /// How one run is set up, besides its model.
@@ -515,6 +532,9 @@ impl Sim {
                     .map(|_| CondSlot::default())
                     .collect(),
             ),
+            handles: RefCell::new(Handles::default()),
+            callback_timers: Cell::new(0),
+            drop_late_callbacks: model.main.is_some() || !model.tasks.iter().any(|t| t.daemon),
             semaphores: RefCell::new(semaphores),
             queues,
             tracer: RefCell::new(tracer),
@@ -1468,6 +1488,7 @@ impl Sim {
                     self.release(&w);
                 }
             }
+            Callback::Scheduled(id) => self.run_scheduled(id),
         }
     }
 
@@ -1658,6 +1679,9 @@ impl Sim {
             if self.shutdown_after_main() {
                 continue;
             }
+            if self.only_late_callbacks_left() {
+                break;
+            }
             let next = self.clock.borrow_mut().next_deadline();
             match (next, self.limits.time) {
                 (None, _) => break,
@@ -1773,7 +1797,7 @@ impl Sim {
                     Some(*t)
                 }
                 TimerAction::Release(w) => Some(w.task),
-                TimerAction::Arrive(..) => None,
+                TimerAction::Arrive(..) | TimerAction::Call(_) => None,
             };
             if let Some(task) = task {
                 self.readies.borrow()[task as usize].ready_since(deadline);
@@ -1795,6 +1819,7 @@ impl Sim {
                 TimerAction::Arrive(source, user) => {
                     self.sources.borrow()[*source as usize].after[*user as usize]
                 }
+                TimerAction::Call(id) => self.handles.borrow().cause(*id),
             };
             path.borrow_mut().set_current(cause);
         }
@@ -1811,6 +1836,84 @@ impl Sim {
                     self.release(&w);
                 }
             }
+            TimerAction::Call(id) => {
+                self.callback_timers.set(self.callback_timers.get() - 1);
+                self.run_scheduled(id);
+            }
+        }
+    }
+
+    /// Whether the run is over though callbacks are still due: every task
+    /// has finished, and only their timers are left (see
+    /// `drop_late_callbacks`).
+    fn only_late_callbacks_left(&self) -> bool {
+        let calls = self.callback_timers.get();
+        calls > 0
+            && self.drop_late_callbacks
+            && self.meter.borrow().live == 0
+            && self.clock.borrow().live() == calls
+    }
+
+    // ----- callbacks of call_soon, call_later and call_at ------------------
+
+    /// `loop.call_soon`: `steps` run as a callback after what is ready now.
+    pub(crate) fn call_soon(&self, steps: Rc<[Step]>, name: Rc<str>) -> CallbackId {
+        let cause = self.cause();
+        let id = self.handles.borrow_mut().add(steps, name, cause);
+        push(Job::Callback(Callback::Scheduled(id), cause));
+        id
+    }
+
+    /// `loop.call_later` (and `call_at`, its instant made a delay): `steps`
+    /// run as a callback once `delay` has passed. `owner`, the task that
+    /// scheduled it, if a task did, arms the timer for the critical path.
+    pub(crate) fn call_later(
+        &self,
+        delay: u64,
+        steps: Rc<[Step]>,
+        name: Rc<str>,
+        owner: Option<TaskId>,
+    ) -> CallbackId {
+        let cause = match (&self.path, owner) {
+            (Some(path), Some(task)) => path.borrow().timer_of(task, What::Callback),
+            _ => self.cause(),
+        };
+        let id = self.handles.borrow_mut().add(steps, name, cause);
+        let key = self.set_timer(delay, TimerAction::Call(id));
+        self.handles.borrow_mut().set_timer(id, key);
+        self.callback_timers.set(self.callback_timers.get() + 1);
+        id
+    }
+
+    /// `handle.cancel()`: true when the callback had yet to run.
+    pub(crate) fn cancel_callback(&self, id: CallbackId) -> bool {
+        let (stopped, timer) = self.handles.borrow_mut().cancel(id);
+        if let Some(key) = timer
+            && self.clock.borrow_mut().cancel(key)
+        {
+            self.callback_timers.set(self.callback_timers.get() - 1);
+        }
+        stopped
+    }
+
+    /// `handle.cancelled()`.
+    pub(crate) fn callback_cancelled(&self, id: CallbackId) -> bool {
+        self.handles.borrow().cancelled(id)
+    }
+
+    /// Hands `f` the name and steps of each callback cancelled before it
+    /// ran, in the order they were scheduled.
+    pub(crate) fn cancelled_callbacks(&self, mut f: impl FnMut(&str, &[Step])) {
+        for (name, steps) in self.handles.borrow().cancelled_before_running() {
+            f(name, steps);
+        }
+    }
+
+    /// A callback's turn: its steps, unless its handle was cancelled.
+    fn run_scheduled(self: &Rc<Self>, id: CallbackId) {
+        let turn = self.handles.borrow_mut().take_turn(id);
+        if let Some((steps, name)) = turn {
+            (self.hooks.run_scheduled)(self, &steps, &name);
         }
     }
 

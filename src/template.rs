@@ -31,6 +31,9 @@ pub(crate) enum Ref {
     Attr(Target, Attr),
     /// Whether an event is set (`{ready.is_set}`).
     IsSet(EventId),
+    /// Whether the callback a `call_* ... as` handle names was cancelled
+    /// (`{h.cancelled}`, `handle.cancelled()`).
+    CallbackCancelled(Sym),
     /// An attribute of a barrier (`{b.n_waiting}`).
     Barrier(BarrierId, BarrierAttr),
 }
@@ -159,6 +162,8 @@ pub(crate) enum TemplateError {
         placeholder: String,
         suggestion: Option<Suggestion>,
     },
+    /// A callback's handle read other than as `{h.cancelled}`.
+    CallbackAttribute { handle: String, placeholder: String },
     /// A name that is no variable, handle or future in scope.
     UnknownName {
         name: String,
@@ -188,6 +193,9 @@ impl TemplateError {
                     "write `{{{barrier}.n_waiting}}`, `{{{barrier}.broken}}` or `{{{barrier}.parties}}`"
                 ),
             }),
+            TemplateError::CallbackAttribute { handle, .. } => {
+                Some(format!("write `{{{handle}.cancelled}}` (True or False)"))
+            }
             TemplateError::NoAttribute { suggestion, .. } => Some(match suggestion {
                 Some(s) => s.to_string(),
                 None => format!("a handle has {}", Attr::NAMES.join(", ")),
@@ -224,6 +232,13 @@ impl fmt::Display for TemplateError {
             } => write!(
                 f,
                 "`{{{placeholder}}}`: barrier `{barrier}` has the attributes n_waiting, broken and parties"
+            ),
+            TemplateError::CallbackAttribute {
+                handle,
+                placeholder,
+            } => write!(
+                f,
+                "`{{{placeholder}}}`: the handle of callback `{handle}` has one attribute, `cancelled`"
             ),
             TemplateError::UnknownName {
                 name, placeholder, ..

@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 32] = [
+pub(crate) const KINDS: [&str; 33] = [
     "created",
     "started",
     "log",
@@ -36,6 +36,7 @@ pub(crate) const KINDS: [&str; 32] = [
     "attempt",
     "group",
     "delayed",
+    "callback",
 ];
 
 pub(crate) struct Event {

@@ -46,6 +46,9 @@ pub(crate) enum Verb {
     Reset,
     Notify,
     NotifyAll,
+    CallSoon,
+    CallLater,
+    CallAt,
     Repeat,
     Forever,
     For,
@@ -108,7 +111,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 45] = [
+    pub(crate) const ALL: [Verb; 48] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -147,6 +150,9 @@ impl Verb {
         Verb::Reset,
         Verb::Notify,
         Verb::NotifyAll,
+        Verb::CallSoon,
+        Verb::CallLater,
+        Verb::CallAt,
         Verb::Repeat,
         Verb::Forever,
         Verb::For,
@@ -203,6 +209,9 @@ impl Verb {
             Verb::Reset => about("reset", &[], false),
             Verb::Notify => about("notify", &["n"], false),
             Verb::NotifyAll => about("notify_all", &[], false),
+            Verb::CallSoon => about("call_soon", &["as"], true),
+            Verb::CallLater => about("call_later", &["do", "as"], true),
+            Verb::CallAt => about("call_at", &["do", "as"], true),
             Verb::Repeat => about("repeat", &["do"], false).looping(),
             Verb::Forever => about("forever", &[], false).looping(),
             Verb::For => about("for", &["in", "do"], false).looping(),

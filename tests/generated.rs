@@ -7,7 +7,8 @@
 //! and tasks with callbacks, events set, cleared and awaited (by tasks and by
 //! a future's callback), barriers waited at (bounded by timeouts, caught
 //! broken), aborted and reset, conditions waited on (with and without a
-//! predicate) and notified, loops, failures with a chance and a class, `catch`
+//! predicate) and notified, the loop's callbacks (`call_soon`, `call_later`,
+//! `call_at`, named and cancelled, raising), loops, failures with a chance and a class, `catch`
 //! and `retry_on` by class, bare re-raises, task groups (nested, inside `try`,
 //! with failing and cancelled children, spawns into them from nested blocks)
 //! and `except_star`), `as_completed` (with timeouts and `break`) in half of
@@ -93,6 +94,8 @@ struct Body {
     groups: Vec<String>,
     /// Task groups opened so far (for their names).
     opened: usize,
+    /// Handles of the callbacks scheduled so far (`call_* ... as`).
+    callbacks: Vec<String>,
 }
 
 /// Whether case `seed` follows CPython 3.13 only (decided apart from its
@@ -192,6 +195,7 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             puts: 0,
             groups: Vec::new(),
             opened: 0,
+            callbacks: Vec::new(),
         };
         let n = 1 + g.below(5);
         let steps = steps(g, &s, &mut body, n, 0);
@@ -247,7 +251,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
-        let choice = g.below(35);
+        let choice = g.below(38);
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
@@ -677,9 +681,59 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     _ => format!("{{ with = \"{cv}\", do = [{notify}] }}"),
                 }
             }
+            // A callback of the loop: soon, after a delay, or at an
+            // instant (from the start), maybe named for a later cancel.
+            35 | 36 => {
+                let body = callback_steps(g, b, &later);
+                let named = match g.chance(40) {
+                    true => {
+                        let h = format!("c{}", b.callbacks.len());
+                        b.callbacks.push(h.clone());
+                        format!(", as = \"{h}\"")
+                    }
+                    false => String::new(),
+                };
+                match g.below(4) {
+                    0 | 1 => format!(
+                        "{{ call_later = \"{}\", do = [{body}]{named} }}",
+                        g.pick(&DELAYS)
+                    ),
+                    2 => {
+                        let t = g.pick(&["0s", "100ms", "200ms", "300ms", "1s"]);
+                        format!("{{ call_at = \"{t}\", do = [{body}]{named} }}")
+                    }
+                    _ => format!("{{ call_soon = [{body}]{named} }}"),
+                }
+            }
+            37 if !b.callbacks.is_empty() => {
+                let h = b.callbacks[g.below(b.callbacks.len())].clone();
+                format!("{{ cancel = \"{h}\" }}")
+            }
             _ => continue,
         };
     }
+}
+
+/// The steps of a loop's callback: ones that never wait (an empty queue's
+/// `get_nowait` raises in it, which the loop reports).
+fn callback_steps(g: &mut Gen, b: &mut Body, later: &std::ops::Range<usize>) -> String {
+    let mut out = Vec::new();
+    for _ in 0..1 + g.below(3) {
+        out.push(match g.below(7) {
+            0 | 1 => log(b, "callback"),
+            2 => "{ set = \"e\" }".into(),
+            3 => "{ clear = \"e\" }".into(),
+            4 => format!(
+                "{{ set_result = \"f\", value = \"set by a callback of t{}\" }}",
+                b.task
+            ),
+            5 if !later.is_empty() => {
+                format!("{{ spawn = \"t{}\" }}", later.start + g.below(later.len()))
+            }
+            _ => "{ get_nowait = \"q\" }".into(),
+        });
+    }
+    out.join(", ")
 }
 
 /// A put of an item that says which put it was (`suffix` after it), with a

@@ -86,7 +86,7 @@ fn walk(steps: &super::reader::Node<'_>, level: u32, index: &HashMap<&str, usize
         {
             b.calls.push((level, *callee, item.span()));
         }
-        for key in NESTED {
+        for key in NESTED.iter().chain(&["call_soon"]) {
             if let Some(inner) = step.get(key) {
                 walk(inner, level + 1, index, b);
             }

@@ -683,7 +683,7 @@ impl Validator<'_> {
             let what = format!("future `{name}`");
             let on_done = match self.r.table(value, &what, &["on_done"]) {
                 Some(t) => match t.get("on_done") {
-                    Some(steps) => self.callback_steps(steps),
+                    Some(steps) => self.callback_steps(steps, "on_done"),
                     None => Vec::new(),
                 },
                 None => Vec::new(),
@@ -873,26 +873,27 @@ impl Validator<'_> {
     /// Done callbacks run to completion at once: they cannot wait.
     /// The `on_done` steps of a future or a task: steps that never wait,
     /// with the callback's variables.
-    fn callback_steps(&mut self, steps: &Node<'_>) -> Vec<Step> {
+    pub(crate) fn callback_steps(&mut self, steps: &Node<'_>, verb: &'static str) -> Vec<Step> {
         let mut scope = Scope {
             builtins: &scope::CALLBACK_VARS,
             vars: Vec::new(),
             handles: Vec::new(),
             roots: self.roots.clone(),
             task_groups: Vec::new(),
+            callbacks: Vec::new(),
         };
         scope::declared(Some(steps), &mut scope);
         let mark = self.places.len();
         let body = self.steps(steps, &scope);
         self.places.truncate(mark);
-        self.callback_steps_only(steps, &body);
+        self.callback_steps_only(steps, &body, verb);
         body
     }
 
-    fn callback_steps_only(&mut self, node: &Node<'_>, body: &[Step]) {
+    fn callback_steps_only(&mut self, node: &Node<'_>, body: &[Step], verb: &'static str) {
         let waits = body.iter().any(|s| !s.verb().about().in_callback);
         if waits {
-            self.r.error(node.span(), Problem::CallbackWaits);
+            self.r.error(node.span(), Problem::CallbackWaits { verb });
         }
     }
 
@@ -958,7 +959,7 @@ impl Validator<'_> {
         def.body = self.body(&t, node, scope, name);
         def.places = self.places.split_off(mark);
         if let Some(steps) = t.get("on_done") {
-            def.on_done = self.callback_steps(steps);
+            def.on_done = self.callback_steps(steps, "on_done");
         }
         def
     }

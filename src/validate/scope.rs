@@ -181,6 +181,9 @@ pub(crate) struct Scope {
     /// The task groups the body opens (`task_group = "tg"`): names for
     /// `into`, not handles.
     pub(crate) task_groups: Vec<String>,
+    /// The callbacks the body schedules and names (`call_later = "1s",
+    /// as = "h"`): names for `cancel`, not handles of tasks.
+    pub(crate) callbacks: Vec<String>,
 }
 
 impl Scope {
@@ -206,8 +209,23 @@ impl Scope {
     }
 }
 
-/// Calls `f` on every step table under `steps`, nested ones included.
+/// Verbs whose steps are a callback's (`call_soon`'s value, the `do` of
+/// `call_later` and `call_at`): a body of its own, with its own names.
+pub(crate) const SCHEDULES: [&str; 3] = ["call_soon", "call_later", "call_at"];
+
+/// Calls `f` on every step table under `steps`, nested ones included, and
+/// those of the callbacks they schedule.
 pub(crate) fn walk<'a, 'd>(steps: &'a Node<'d>, f: &mut dyn FnMut(&Entries<'a, 'd>)) {
+    walk_in(steps, true, f);
+}
+
+/// Calls `f` on every step table of one body: nested ones, but not those of
+/// the callbacks it schedules.
+fn walk_body<'a, 'd>(steps: &'a Node<'d>, f: &mut dyn FnMut(&Entries<'a, 'd>)) {
+    walk_in(steps, false, f);
+}
+
+fn walk_in<'a, 'd>(steps: &'a Node<'d>, callbacks: bool, f: &mut dyn FnMut(&Entries<'a, 'd>)) {
     let DeValue::Array(items) = steps.get_ref() else {
         return;
     };
@@ -217,10 +235,16 @@ pub(crate) fn walk<'a, 'd>(steps: &'a Node<'d>, f: &mut dyn FnMut(&Entries<'a, '
         };
         let step = entries(table);
         f(&step);
+        let schedules = SCHEDULES.iter().any(|k| step.has(k));
         for key in NESTED {
-            if let Some(inner) = step.get(key) {
-                walk(inner, f);
+            if let Some(inner) = step.get(key)
+                && (callbacks || !schedules)
+            {
+                walk_in(inner, callbacks, f);
             }
+        }
+        if callbacks && let Some(inner) = step.get("call_soon") {
+            walk_in(inner, callbacks, f);
         }
     }
 }
@@ -233,12 +257,18 @@ fn str_of<'a>(node: Option<&'a Node<'_>>) -> Option<&'a str> {
 }
 
 /// Handles a body declares (`spawn ... as`/`into`, `each ... as`, `wait`'s
-/// `done`/`pending`), variables it binds (`for`) and the task groups it
-/// opens (whose names `into` may name, and which are not handles).
+/// `done`/`pending`), variables it binds (`for`), the task groups it
+/// opens (whose names `into` may name, and which are not handles) and the
+/// callbacks it names (`call_soon ... as`).
 pub(crate) fn declared(steps: Option<&Node<'_>>, scope: &mut Scope) {
     let Some(steps) = steps else { return };
     let mut into = Vec::new();
-    walk(steps, &mut |step| {
+    walk_body(steps, &mut |step| {
+        if SCHEDULES.iter().any(|k| step.has(k)) {
+            scope
+                .callbacks
+                .extend(str_of(step.get("as")).map(str::to_owned));
+        }
         if let Some(group) = str_of(step.get("task_group")) {
             scope.task_groups.push(group.to_owned());
         }

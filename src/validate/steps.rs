@@ -7,8 +7,8 @@ use super::reader::{Entries, Node, entries};
 use super::scope::Scope;
 use crate::distribution::Dist;
 use crate::model::{
-    Bind, Catch, Delay, Predicate, QueueId, QueueKind, ReturnWhen, SemId, Start, StateName, Step,
-    Target,
+    Bind, Catch, Delay, Predicate, QueueId, QueueKind, ReturnWhen, Scheduled, SemId, Start,
+    StateName, Step, Target, When,
 };
 use crate::problem::Problem;
 use crate::suggest::suggest;
@@ -308,9 +308,16 @@ impl Validator<'_> {
                     Some(m) => Some(self.template(m, "`msg`", scope)?),
                     None => None,
                 };
-                Step::Cancel {
-                    target: self.target(v, scope, false, verb)?,
-                    msg,
+                match self.r.string(v, "the target")? {
+                    name if scope.callbacks.iter().any(|c| c == name)
+                        && !scope.has_handle(name) =>
+                    {
+                        Step::CancelCallback(self.symbols.intern(name))
+                    }
+                    name => Step::Cancel {
+                        target: self.resolve(name, v, scope, false, verb)?,
+                        msg,
+                    },
                 }
             }
             // `uncancel = false` asks for nothing, as `pass` does.
@@ -321,6 +328,7 @@ impl Validator<'_> {
                     body: Vec::new(),
                 },
             },
+            Verb::CallSoon | Verb::CallLater | Verb::CallAt => self.schedule(verb, v, t, node)?,
             Verb::Try => self.try_step(v, t, node, scope)?,
             Verb::TaskGroup => self.task_group(v, scope, nested)?,
             Verb::With => {
@@ -754,8 +762,19 @@ impl Validator<'_> {
             );
             return None;
         }
+        if scope.callbacks.iter().any(|c| c == name) {
+            let (name, verb) = (name.to_owned(), verb.key());
+            self.r
+                .error(node.span(), Problem::CallbackHandleMisused { name, verb });
+            return None;
+        }
         let candidates = scope
             .all_handles()
+            .chain(if verb == Verb::Cancel {
+                &scope.callbacks[..]
+            } else {
+                &[]
+            })
             .chain(&self.globals.tasks)
             .chain(&self.globals.futures)
             .chain(if verb == Verb::Await {
@@ -778,6 +797,48 @@ impl Validator<'_> {
             },
         );
         None
+    }
+
+    /// `call_soon = [steps]`, `call_later = "2s", do = [steps]` or
+    /// `call_at = "5s", do = [steps]`, with `as = "h"` naming the handle.
+    /// The callback's steps have a callback's variables, not the body's.
+    fn schedule(
+        &mut self,
+        verb: Verb,
+        v: &Node<'_>,
+        t: &Entries<'_, '_>,
+        node: &Node<'_>,
+    ) -> Option<Step> {
+        let key = verb.key();
+        let (when, steps) = match verb {
+            Verb::CallSoon => (Some(When::Soon), Some(v)),
+            _ => {
+                let what = format!("`{key}`");
+                let at = self.r.duration(v, &what);
+                let when = at.map(|ns| match verb {
+                    Verb::CallAt => When::At(ns),
+                    _ => When::Later(ns),
+                });
+                let steps = t.get("do");
+                if steps.is_none() {
+                    let verb = key.to_owned();
+                    let needs = "`do = [...]`: the callback's steps";
+                    self.r
+                        .error(node.span(), Problem::StepNeeds { verb, needs });
+                }
+                (when, steps)
+            }
+        };
+        let body = self.callback_steps(steps?, key);
+        let handle = match t.get("as") {
+            Some(h) => Some(self.symbols.intern(self.r.string(h, "`as`")?)),
+            None => None,
+        };
+        Some(Step::Schedule(Box::new(Scheduled {
+            when: when?,
+            body: body.into(),
+            handle,
+        })))
     }
 
     fn targets(&mut self, node: &Node<'_>, scope: &Scope, verb: Verb) -> Option<Vec<Target>> {
@@ -1222,6 +1283,15 @@ fn resolve_ref(
                 barrier: head.to_owned(),
                 placeholder: name.to_owned(),
                 suggestion: field.and_then(|f| suggest(f, BarrierAttr::NAMES)),
+            }),
+        };
+    }
+    if scope.callbacks.iter().any(|c| c == head) && !scope.has_handle(head) {
+        return match field {
+            Some("cancelled") => Ok(Ref::CallbackCancelled(symbols.intern(head))),
+            _ => Err(TemplateError::CallbackAttribute {
+                handle: head.to_owned(),
+                placeholder: name.to_owned(),
             }),
         };
     }
