@@ -838,7 +838,8 @@ pub(crate) enum Suspension {
     /// or an earlier try for the lock was cancelled, raised once it has it).
     Reacquire {
         cond: CondId,
-        cancelled: Option<Raise>,
+        /// Boxed: rare, and a task slot holds a suspension.
+        cancelled: Option<Box<Raise>>,
         until: bool,
     },
     /// The result of a gather; `by_await`: an `await` of several.

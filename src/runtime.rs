@@ -295,15 +295,24 @@ enum SourceState {
 }
 
 /// A task instance: where it stands, read by others through its methods.
+/// A task's pending cancellation (asyncio's `_must_cancel`), and whose
+/// message it will raise with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MustCancel {
+    No,
+    /// The last `cancel(msg)`'s: the task's own `_cancel_message`.
+    Open,
+    /// The first one's: it was delivered while the future the task waits
+    /// on was pending, and that future holds it.
+    Fixed,
+}
+
 pub(crate) struct TaskSlot {
     def: DefId,
     k: u32,
     state: State,
-    must_cancel: bool,
-    /// The pending cancellation was first delivered while the future the
-    /// task waits on was pending: that future holds the first message, and
-    /// later ones are ignored.
-    cancel_message_fixed: bool,
+    /// A cancellation delivered, to be raised at its next turn.
+    must_cancel: MustCancel,
     /// A cancellation asked while it ran (of itself): delivered to what it
     /// waits on next, as `Task.__step` does with `_must_cancel` once its
     /// coroutine yields a future.
@@ -1011,8 +1020,7 @@ impl Sim {
                 def,
                 k,
                 state: State::Pending,
-                must_cancel: false,
-                cancel_message_fixed: false,
+                must_cancel: MustCancel::No,
                 cancel_at_wait: false,
                 cancels: 0,
                 machine: Machine::new(vars),
@@ -1156,14 +1164,15 @@ impl Sim {
     /// since: asyncio would have cancelled the future it waits on, so a
     /// semaphore or queue passes it over when waking the next waiter.
     pub(crate) fn cancel_pending(&self, id: TaskId) -> bool {
-        self.tasks.borrow()[id as usize].must_cancel
+        self.tasks.borrow()[id as usize].must_cancel != MustCancel::No
     }
 
     /// Takes a pending cancellation, if one was delivered to this task:
     /// the `CancelledError` it raises there, with its message.
     pub(crate) fn take_cancel(&self, id: TaskId) -> Option<Raise> {
         let mut tasks = self.tasks.borrow_mut();
-        if !std::mem::take(&mut tasks[id as usize].must_cancel) {
+        if std::mem::replace(&mut tasks[id as usize].must_cancel, MustCancel::No) == MustCancel::No
+        {
             return None;
         }
         Some(Raise::Cancelled(self.cancel_messages.borrow_mut().take(id)))
@@ -1383,11 +1392,16 @@ impl Sim {
             let replace = {
                 let mut tasks = self.tasks.borrow_mut();
                 let slot = &mut tasks[id as usize];
-                if !std::mem::replace(&mut slot.must_cancel, true) {
-                    slot.cancel_message_fixed = suspended;
-                    true
-                } else {
-                    !slot.cancel_message_fixed
+                match slot.must_cancel {
+                    MustCancel::No => {
+                        slot.must_cancel = match suspended {
+                            true => MustCancel::Fixed,
+                            false => MustCancel::Open,
+                        };
+                        true
+                    }
+                    MustCancel::Open => true,
+                    MustCancel::Fixed => false,
                 }
             };
             if replace {

@@ -594,7 +594,7 @@ mod tests {
                     suggestion: None,
                 },
                 "`t` has no attribute `zzz`",
-                Some("a handle has name, state, done, cancelled, result, error, count"),
+                Some("a handle has name, state, done, cancelled, result, error, count, cancelling"),
             ),
         ];
         for (error, text, help) in cases {

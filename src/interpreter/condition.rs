@@ -95,7 +95,7 @@ impl Ctx {
         self.sim.set_waiting(self.id, Waiting::Semaphore(lock));
         Some(Suspension::Reacquire {
             cond,
-            cancelled,
+            cancelled: cancelled.map(Box::new),
             until,
         })
     }

@@ -1280,7 +1280,7 @@ impl Ctx {
                         };
                         self.after_condition_wait(*cond, Some(raise), *until)
                     }
-                    Ok(()) => self.condition_waited(*cond, cancelled.clone(), *until),
+                    Ok(()) => self.condition_waited(*cond, cancelled.as_deref().cloned(), *until),
                 });
             }
             Suspension::Gather { g, by_await } => {
