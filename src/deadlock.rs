@@ -124,8 +124,9 @@ impl<'a> Graph<'a> {
         self.sim
     }
 
-    /// The shared lists, numbered for [`Node::Doers`].
-    fn doers(&self, k: usize) -> &[TaskId] {
+    /// The kinds of shared lists, in the order [`Graph::doers_id`] numbers
+    /// them.
+    fn kinds(&self) -> [&Vec<Vec<TaskId>>; 7] {
         [
             &self.putters,
             &self.getters,
@@ -135,25 +136,19 @@ impl<'a> Graph<'a> {
             &self.comers,
             &self.notifiers,
         ]
-        .into_iter()
-        .flatten()
-        .nth(k)
-        .map_or(&[], Vec::as_slice)
+    }
+
+    /// The shared lists, numbered for [`Node::Doers`].
+    fn doers(&self, k: usize) -> &[TaskId] {
+        self.kinds()
+            .into_iter()
+            .flatten()
+            .nth(k)
+            .map_or(&[], Vec::as_slice)
     }
 
     fn doers_id(&self, kind: usize, k: u32) -> usize {
-        let before: usize = [
-            &self.putters,
-            &self.getters,
-            &self.markers,
-            &self.setters,
-            &self.event_setters,
-            &self.comers,
-        ]
-        .iter()
-        .take(kind)
-        .map(|l| l.len())
-        .sum();
+        let before: usize = self.kinds().iter().take(kind).map(|l| l.len()).sum();
         before + k as usize
     }
 
@@ -241,11 +236,7 @@ impl<'a> Graph<'a> {
             Node::Task(t) => t as usize,
             Node::Doers(k) => tasks + k,
         };
-        let lists = self.putters.len() * 3
-            + self.setters.len()
-            + self.event_setters.len()
-            + self.comers.len()
-            + self.notifiers.len();
+        let lists: usize = self.kinds().iter().map(|l| l.len()).sum();
         let mut color = vec![NEW; tasks + lists];
         for start in starts {
             let root = Node::Task(*start);

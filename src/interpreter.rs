@@ -193,19 +193,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, m: Member) {
             &model.tasks[sim.def_of(t) as usize].on_done,
         ),
     };
-    let vars = vec![(sym::RESULT, result), (sym::ERROR, error)];
-    let mut ctx = Ctx {
-        sim: sim.clone(),
-        id: TaskId::MAX,
-        actor,
-        vars,
-        handles: Vec::new(),
-        rng: None,
-        rng_skip: 0,
-        frame_start: sim.now(),
-        called: None,
-        pc: crate::program::UNSTARTED,
-    };
+    let mut ctx = Ctx::callback(sim, actor, result, error);
     // Validation allows only steps that never wait here (see
     // `Problem::CallbackWaits`); what one raises ends the callback, as an
     // exception in a done callback ends it.
@@ -221,23 +209,35 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, m: Member) {
     }
 }
 
+impl Ctx {
+    /// The context a callback's steps run in: no task of its own, and only
+    /// `{result}` and `{error}` besides the names every callback reads.
+    fn callback(sim: &Rc<Sim>, actor: Actor, result: Value, error: Value) -> Ctx {
+        Ctx {
+            sim: sim.clone(),
+            id: TaskId::MAX,
+            actor,
+            vars: vec![(sym::RESULT, result), (sym::ERROR, error)],
+            handles: Vec::new(),
+            rng: None,
+            rng_skip: 0,
+            frame_start: sim.now(),
+            called: None,
+            pc: crate::program::UNSTARTED,
+        }
+    }
+}
+
 /// The steps of a callback `call_soon`, `call_later` or `call_at` scheduled:
 /// run at once, as one callback. An exception ends it; the loop reports it
 /// (CPython logs "Exception in callback") and goes on.
 pub(crate) fn run_scheduled(sim: &Rc<Sim>, steps: &[Step], name: &Rc<str>) {
-    let vars = vec![(sym::RESULT, Value::None), (sym::ERROR, Value::None)];
-    let mut ctx = Ctx {
-        sim: sim.clone(),
-        id: TaskId::MAX,
-        actor: Actor::Scheduled(name.clone()),
-        vars,
-        handles: Vec::new(),
-        rng: None,
-        rng_skip: 0,
-        frame_start: sim.now(),
-        called: None,
-        pc: crate::program::UNSTARTED,
-    };
+    let mut ctx = Ctx::callback(
+        sim,
+        Actor::Scheduled(name.clone()),
+        Value::None,
+        Value::None,
+    );
     for step in steps {
         if !sim.count_step(ctx.id, || ctx.at(step.verb().key())) {
             return;
