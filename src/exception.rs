@@ -258,6 +258,7 @@ impl Classes {
             name: self.name(class).clone(),
             arg: None,
             group: None,
+            cause: None,
         }
     }
 
@@ -268,6 +269,7 @@ impl Classes {
             name: self.name(class).clone(),
             arg: Some(Rc::from(message)),
             group: None,
+            cause: None,
         }
     }
 
@@ -292,6 +294,7 @@ impl Classes {
             name: self.name(class).clone(),
             arg: Some(Rc::from(message)),
             group: Some(Rc::new(Group { members, wrapped })),
+            cause: None,
         }
     }
 
@@ -372,16 +375,33 @@ pub(crate) struct Exception {
     pub(crate) arg: Option<Rc<str>>,
     /// A group's members (`ExceptionGroup`), in order.
     pub(crate) group: Option<Rc<Group>>,
+    /// Its `__cause__`: what `raise ... from` named, or the
+    /// `CancelledError` an asyncio timeout turned into `TimeoutError`.
+    pub(crate) cause: Option<Rc<Exception>>,
 }
 
 impl Exception {
-    /// asyncio's `TimeoutError()`.
+    /// A bare `TimeoutError()`, as `asyncio.as_completed` raises it.
     pub(crate) fn timeout() -> Exception {
         Exception {
             class: TIMEOUT_ERROR,
             name: Rc::from("TimeoutError"),
             arg: None,
             group: None,
+            cause: None,
+        }
+    }
+
+    /// The `TimeoutError()` an expired `asyncio.timeout` or `wait_for`
+    /// raises: `from` the `CancelledError()` it sent (3.11 to 3.13 alike).
+    pub(crate) fn timed_out() -> Exception {
+        let cancelled = Exception {
+            arg: None,
+            ..Exception::cancelled(None)
+        };
+        Exception {
+            cause: Some(Rc::new(cancelled)),
+            ..Exception::timeout()
         }
     }
 
@@ -393,6 +413,7 @@ impl Exception {
             name: Rc::from("CancelledError"),
             arg: Some(msg.unwrap_or_else(|| Rc::from(""))),
             group: None,
+            cause: None,
         }
     }
 

@@ -16,8 +16,8 @@ use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::exception::{CANCELLED_ERROR, Catch, ClassId, TIMEOUT_ERROR, python_name};
 use crate::model::{
-    Delay, Model, QueueKind, ReturnWhen, Scheduled, SemKind, Start, StateName, Step, Sym, Target,
-    TaskDef, When, sym,
+    Delay, Model, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemKind, Start, StateName, Step,
+    Sym, Target, TaskDef, When, sym,
 };
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::Value;
@@ -671,8 +671,15 @@ def as_list(value):
     return [] if value is None else [value]
 
 
-def field(value, key):
-    return value.get(key) if isinstance(value, dict) else None
+def field(value, path):
+    """`{x.key}` (`{x.a.b}`: one key after the other): a field of a table,
+    or an exception's `cause` (its `__cause__`)."""
+    for key in path.split("."):
+        if isinstance(value, BaseException):
+            value = value.__cause__ if key == "cause" else None
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def text(value):
@@ -1218,9 +1225,15 @@ impl Writer<'_> {
                 message,
                 chance,
                 class,
+                from,
             } => {
                 let class = self.class(*class);
-                let raise = format!("raise {class}({})", self.fstring(message));
+                let cause = match from {
+                    None => String::new(),
+                    Some(RaiseFrom::Error) => format!(" from {}", self.sym(sym::ERROR)),
+                    Some(RaiseFrom::Nothing) => " from None".to_owned(),
+                };
+                let raise = format!("raise {class}({}){cause}", self.fstring(message));
                 match chance {
                     None => self.line(&raise),
                     Some(p) => {
@@ -1895,7 +1908,7 @@ impl Writer<'_> {
             Ref::Var(s, field) => {
                 let base = if *s == sym::I && !own_i && !self.loops.contains(&sym::I) {
                     "me.i".to_owned()
-                } else if *s == sym::ERROR {
+                } else if *s == sym::ERROR && field.is_none() {
                     format!("why({})", self.sym(*s))
                 } else if (*s == sym::DONE || *s == sym::PENDING) && field.is_none() {
                     format!("len({})", self.sym(*s))

@@ -11,8 +11,8 @@ use crate::exception::{
     ClassId, Classes, EXCEPTION, INVALID_STATE_ERROR, RUNTIME_ERROR, VALUE_ERROR,
 };
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, QueueId, Retry, Scheduled, SemId, SemKind, Start, StateName,
-    Step, Sym, Target, When, sym,
+    Bind, Catch, DefId, Delay, FutId, QueueId, RaiseFrom, Retry, Scheduled, SemId, SemKind, Start,
+    StateName, Step, Sym, Target, When, sym,
 };
 use crate::priority::Priority;
 use crate::queue::{Entry, Rank};
@@ -342,7 +342,7 @@ impl Ctx {
     fn lookup(&self, r: &Ref) -> Value {
         match r {
             Ref::Var(sym, None) => self.var(*sym),
-            Ref::Var(sym, Some(field)) => self.var(*sym).field(field).cloned().unwrap_or_default(),
+            Ref::Var(sym, Some(field)) => self.var(*sym).attribute(field),
             // An argument called `name` shadows the instance name.
             Ref::Name => match self.vars.iter().rev().find(|(s, _)| *s == sym::NAME) {
                 Some((_, v)) => v.clone(),
@@ -721,6 +721,7 @@ impl Ctx {
                 message,
                 chance,
                 class,
+                from,
             } => {
                 let fails = match chance {
                     None => true,
@@ -728,7 +729,15 @@ impl Ctx {
                 };
                 if fails {
                     let message = self.render(message, "fail", true);
-                    return Err(self.raise(*class, &message));
+                    let mut e = self.sim.model().classes.raise(*class, &message);
+                    if *from == Some(RaiseFrom::Error) {
+                        // Validation allows it only inside an `except`,
+                        // which always binds `error` to an exception.
+                        if let Value::Error(cause) = self.var(sym::ERROR) {
+                            e.cause = Some(cause);
+                        }
+                    }
+                    return Err(Raise::Error(Rc::new(e)));
                 }
             }
             Step::Return(e) => return Ok(Then::Flow(Flow::Return(self.eval(e, "return")))),

@@ -324,9 +324,8 @@ impl TaskDef {
         let delay = |d: &Delay| matches!(d, Delay::Dynamic(t) if t.reads(&var));
         self.body.iter().any(|step| match step {
             Step::Sleep(d) | Step::Block(d) => delay(d),
-            Step::Log(t)
-            | Step::Fail { message: t, .. }
-            | Step::SetException { message: t, .. } => t.reads(&var),
+            Step::Fail { message, from, .. } => from.is_some() || message.reads(&var),
+            Step::Log(t) | Step::SetException { message: t, .. } => t.reads(&var),
             Step::Return(e) | Step::SetResult { value: e, .. } => e.reads(&var),
             Step::Spawn { start, .. } => start.args.iter().any(|(_, e)| e.reads(&var)),
             Step::Cancel { msg: Some(t), .. } => t.reads(&var),
@@ -349,6 +348,17 @@ impl TaskDef {
             _ => true,
         })
     }
+}
+
+/// What a `fail` names as its exception's cause (`raise ... from`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RaiseFrom {
+    /// `from = "error"`: the exception the enclosing `except` caught, which
+    /// becomes the new one's `__cause__`.
+    Error,
+    /// `from = "none"`: `raise ... from None`, no cause (and the context
+    /// hidden from a traceback).
+    Nothing,
 }
 
 /// How a failed attempt is tried again.
@@ -448,6 +458,8 @@ pub(crate) enum Step {
         chance: Option<f64>,
         /// `type`: the exception's class (`Exception` unless named).
         class: ClassId,
+        /// `from`: `raise ... from error` or `raise ... from None`.
+        from: Option<RaiseFrom>,
     },
     /// A bare `raise` in an `except`: the exception it handles, again.
     Reraise,

@@ -257,6 +257,15 @@ pub(crate) enum Problem {
         name: String,
         suggestion: Option<Suggestion>,
     },
+    /// A `fail`'s `from` is neither `error` nor `none`.
+    UnknownRaiseFrom {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    /// `from = "error"` with no exception being handled there.
+    RaiseFromOutsideExcept {
+        in_finally: bool,
+    },
     UnknownQueueKind {
         name: String,
         suggestion: Option<Suggestion>,
@@ -926,6 +935,21 @@ impl Problem {
                 Some(or(suggestion, || {
                     "one of first_completed, first_exception, all_completed".into()
                 })),
+            ),
+            Problem::UnknownRaiseFrom { name, suggestion } => (
+                format!("unknown `from` `{name}`"),
+                None,
+                Some(or(suggestion, || {
+                    "`error` (the exception the `except` caught) or `none`".into()
+                })),
+            ),
+            Problem::RaiseFromOutsideExcept { in_finally } => (
+                "`from = \"error\"` outside an `except`: there is no exception it handles".into(),
+                Some(match in_finally {
+                    true => "in a `finally`".into(),
+                    false => "not inside an `except = [...]`".into(),
+                }),
+                Some("use `from = \"none\"`, or move the `fail` into an `except`".into()),
             ),
             Problem::UnknownQueueKind { name, suggestion } => (
                 format!("unknown queue kind `{name}`"),

@@ -73,13 +73,14 @@ impl Raise {
     pub(crate) fn exception(&self) -> Rc<Exception> {
         match self {
             Raise::Error(e) => e.clone(),
-            Raise::Timeout => Rc::new(Exception::timeout()),
+            Raise::Timeout => Rc::new(Exception::timed_out()),
             Raise::Cancelled(msg) => Rc::new(Exception::cancelled(msg.clone())),
             Raise::Skipped(_) => Rc::new(Exception {
                 class: SKIPPED,
                 name: Rc::from("Exception"),
                 arg: Some(self.message()),
                 group: None,
+                cause: None,
             }),
         }
     }

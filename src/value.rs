@@ -38,6 +38,22 @@ impl Value {
         }
     }
 
+    /// What `{x.key}` reads (`{x.a.b}`: one key after the other): a field
+    /// of a map, an exception's `cause` (its `__cause__`), else `None`.
+    pub(crate) fn attribute(&self, path: &str) -> Value {
+        let mut value = self.clone();
+        for key in path.split('.') {
+            value = match &value {
+                Value::Error(e) if key == "cause" => match &e.cause {
+                    Some(cause) => Value::Error(cause.clone()),
+                    None => Value::None,
+                },
+                other => other.field(key).cloned().unwrap_or_default(),
+            };
+        }
+        value
+    }
+
     /// The value as a float, when it is a number (for `{x:.2f}`).
     pub(crate) fn as_f64(&self) -> Option<f64> {
         match self {
@@ -160,6 +176,24 @@ impl fmt::Display for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exception_s_cause_is_read_link_by_link() {
+        let classes = crate::exception::Classes::default();
+        let key = Rc::new(classes.raise(crate::exception::KEY_ERROR, "k"));
+        let wrapped = crate::exception::Exception {
+            cause: Some(key.clone()),
+            ..classes.raise(crate::exception::RUNTIME_ERROR, "x")
+        };
+        let error = Value::Error(Rc::new(wrapped));
+        assert_eq!(error.attribute("cause"), Value::Error(key));
+        assert_eq!(error.attribute("cause.cause"), Value::None);
+        assert_eq!(error.attribute("url"), Value::None);
+        let timed_out = Value::Error(Rc::new(crate::exception::Exception::timed_out()));
+        assert_eq!(timed_out.attribute("cause").to_string(), "CancelledError");
+        let map = Value::Map(Rc::from(vec![(Rc::from("url"), Value::str("/a"))]));
+        assert_eq!(map.attribute("url"), Value::str("/a"));
+    }
 
     #[test]
     fn prints_like_python() {

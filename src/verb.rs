@@ -168,7 +168,7 @@ impl Verb {
             Verb::Sleep => about("sleep", &[], false),
             Verb::Block => about("block", &[], false),
             Verb::Log => about("log", &[], true),
-            Verb::Fail => about("fail", &["chance", "type"], false),
+            Verb::Fail => about("fail", &["chance", "type", "from"], false),
             Verb::Raise => about("raise", &[], false),
             Verb::Return => about("return", &[], false),
             Verb::Spawn => {

@@ -9,7 +9,7 @@
 //! broken), aborted and reset, conditions waited on (with and without a
 //! predicate) and notified, the loop's callbacks (`call_soon`, `call_later`,
 //! `call_at`, named and cancelled, raising), loops, failures with a chance and a class, `catch`
-//! and `retry_on` by class, bare re-raises, task groups (nested, inside `try`,
+//! and `retry_on` by class, bare re-raises, `raise ... from` (`{error.cause}` read), task groups (nested, inside `try`,
 //! with failing and cancelled children, spawns into them from nested blocks)
 //! and `except_star`), `as_completed` (with timeouts and `break`) in half of
 //! the cases, and, in a quarter of the cases (those that follow
@@ -379,16 +379,35 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
             11 | 12 if compound => {
                 let k = 1 + g.below(3);
                 let body = steps(g, s, b, k, depth + 1);
-                let what = g.pick(&["caught {error}", "caught", "caught {error} c{cancelling}"]);
+                let what = g.pick(&[
+                    "caught {error}",
+                    "caught",
+                    "caught {error} c{cancelling}",
+                    "caught {error} <- {error.cause}",
+                ]);
                 let mut except = log(b, what);
                 if g.chance(20) {
                     // `uncancel()`: a caught cancellation taken back.
                     except.push_str(", { uncancel = true }, ");
                     except.push_str(&log(b, "uncancelled c{cancelling}"));
                 }
-                if g.chance(25) {
+                match g.below(8) {
                     // Cleanup, then the same exception on its way.
-                    except.push_str(", { raise = true }");
+                    0 | 1 => except.push_str(", { raise = true }"),
+                    // A new exception, caused by the one caught (or by
+                    // none), for an outer handler to read.
+                    2 => {
+                        let (class, from) = (
+                            g.pick(&["RuntimeError", "KeyError", "Throttled"]),
+                            g.pick(&["error", "none"]),
+                        );
+                        let _ = write!(
+                            except,
+                            ", {{ fail = \"wrapped in t{}\", type = \"{class}\", from = \"{from}\" }}",
+                            b.task
+                        );
+                    }
+                    _ => {}
                 }
                 let pad = "  ".repeat(depth + 1);
                 let finally = if g.chance(40) {
@@ -617,7 +636,12 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     ]),
                 };
                 let handler = if star { "except_star" } else { "except" };
-                let what = g.pick(&["caught {error}", "caught", "caught {error} c{cancelling}"]);
+                let what = g.pick(&[
+                    "caught {error}",
+                    "caught",
+                    "caught {error} c{cancelling}",
+                    "caught {error} <- {error.cause}",
+                ]);
                 let mut except = log(b, what);
                 if g.chance(20) {
                     // `uncancel()`: a caught cancellation taken back.
@@ -625,7 +649,12 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     except.push_str(&log(b, "uncancelled c{cancelling}"));
                 }
                 if star && g.chance(20) {
-                    let _ = write!(except, ", {{ fail = \"handler of t{} broke\" }}", b.task);
+                    let from = g.pick(&["", ", from = \"error\"", ", from = \"none\""]);
+                    let _ = write!(
+                        except,
+                        ", {{ fail = \"handler of t{} broke\"{from} }}",
+                        b.task
+                    );
                 }
                 format!(
                     "{{ try = [\n{pad}  {block},\n{pad}], {handler} = [{except}], catch = {catch} }}"

@@ -512,8 +512,12 @@ impl Ctx {
                             }
                             Err(raise) => leave!(pc, Err(raise)),
                         },
-                        // The timeout passed.
-                        Some(None) => leave!(pc, Err(Raise::Timeout)),
+                        // The timeout passed: a bare `TimeoutError()`, with
+                        // no cause (not one of asyncio's timeouts).
+                        Some(None) => {
+                            let e = Rc::new(crate::exception::Exception::timeout());
+                            leave!(pc, Err(Raise::Error(e)))
+                        }
                         None => {
                             let waiter = Waiter::new(self.id);
                             it.wait(waiter.clone());

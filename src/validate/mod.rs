@@ -1004,6 +1004,7 @@ impl Validator<'_> {
                     message,
                     chance: Some(chance),
                     class: crate::exception::EXCEPTION,
+                    from: None,
                 });
             }
         } else if let Some(e) = t.get("error") {

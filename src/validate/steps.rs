@@ -7,8 +7,8 @@ use super::reader::{Entries, Node, entries};
 use super::scope::Scope;
 use crate::distribution::Dist;
 use crate::model::{
-    Bind, Catch, Delay, Predicate, QueueId, QueueKind, ReturnWhen, Scheduled, SemId, Start,
-    StateName, Step, Target, When,
+    Bind, Catch, Delay, Predicate, QueueId, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemId,
+    Start, StateName, Step, Target, When,
 };
 use crate::problem::Problem;
 use crate::suggest::suggest;
@@ -198,6 +198,7 @@ impl Validator<'_> {
                         None => None,
                     },
                     class: class?,
+                    from: self.raise_from(t.get("from"))?,
                 }
             }
             Verb::Raise if self.excepts > 0 && self.in_star => {
@@ -559,6 +560,36 @@ impl Validator<'_> {
         match node {
             None => Some(None),
             Some(n) => self.r.duration(n, what).map(Some),
+        }
+    }
+
+    /// A `fail`'s `from`: `error` (only where an `except` handles one) or
+    /// `none`.
+    fn raise_from(&mut self, node: Option<&Node<'_>>) -> Option<Option<RaiseFrom>> {
+        let Some(node) = node else {
+            return Some(None);
+        };
+        let s = self.r.string(node, "`from`")?;
+        match s.to_ascii_lowercase().as_str() {
+            "error" if self.excepts == 0 => {
+                let in_finally = self.in_finally;
+                self.r
+                    .error(node.span(), Problem::RaiseFromOutsideExcept { in_finally });
+                None
+            }
+            "error" => Some(Some(RaiseFrom::Error)),
+            "none" => Some(Some(RaiseFrom::Nothing)),
+            _ => {
+                let suggestion = suggest(s, ["error", "none"]);
+                self.r.error(
+                    node.span(),
+                    Problem::UnknownRaiseFrom {
+                        name: s.to_owned(),
+                        suggestion,
+                    },
+                );
+                None
+            }
         }
     }
 
