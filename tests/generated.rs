@@ -410,6 +410,11 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     _ => {}
                 }
                 let pad = "  ".repeat(depth + 1);
+                // A `finally` alone: it catches nothing.
+                if g.chance(10) {
+                    let finally = log(b, "finally");
+                    return format!("{{ try = [\n{body}{pad}], finally = [{finally}] }}");
+                }
                 let finally = if g.chance(40) {
                     format!(", finally = [{}]", log(b, "finally"))
                 } else {

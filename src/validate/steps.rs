@@ -1000,6 +1000,8 @@ impl Validator<'_> {
                 self.needs(node, "try", needs);
                 return None;
             }
+            // `try` / `finally` alone catches nothing, as in Python.
+            None if except.is_none() => Catch::default(),
             None => Catch {
                 error: true,
                 timeout: true,
