@@ -34,6 +34,7 @@ main = "main"
 [semaphores]
 pool = 2
 lk = { kind = "lock" }
+ps = { permits = 2, kind = "priority" }
 
 [events]
 e = {}
@@ -128,6 +129,12 @@ steps = [{ repeat = $n, do = [{ acquire = \"pool\" }, { release = \"pool\" }] }]
     semaphore_waiters) echo "[tasks.user]
 count = $n
 steps = [{ with = \"pool\", do = [{ sleep = \"0s\" }] }]
+
+[tasks.main]
+steps = [{ sleep = \"1ms\" }]" ;;
+    priority_waiters) echo "[tasks.user]
+count = $n
+steps = [{ with = \"ps\", priority = \"{i}\", do = [{ sleep = \"0s\" }] }]
 
 [tasks.main]
 steps = [{ sleep = \"1ms\" }]" ;;
@@ -264,7 +271,7 @@ steps = [{ repeat = $n, do = [{ call_at = \"1s\", do = [{ set = \"e\" }] }] }, {
 
 ALL="sleep block log fail return spawn spawn_into count await await_future set_exception
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
-with acquire semaphore_waiters put_get queue_waiters task_done consume repeat forever for
+with acquire semaphore_waiters priority_waiters put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
 barrier abort_reset condition on_done task_group task_group_many priority lifo shutdown as_completed
 call_soon call_later call_at"

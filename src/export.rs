@@ -16,8 +16,8 @@ use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::exception::{CANCELLED_ERROR, Catch, ClassId, TIMEOUT_ERROR, python_name};
 use crate::model::{
-    Delay, Model, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemKind, Start, StateName, Step,
-    Sym, Target, TaskDef, When, sym,
+    Delay, Model, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemId, SemKind, Start, StateName,
+    Step, Sym, Target, TaskDef, When, sym,
 };
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::Value;
@@ -65,8 +65,11 @@ fn ident(name: &str) -> String {
 }
 
 /// Names the prelude defines.
-const HELPERS: [&str; 55] = [
+const HELPERS: [&str; 58] = [
     "priority_of",
+    "PrioritySemaphore",
+    "RankedWaiters",
+    "bisect",
     "ticket",
     "Instance",
     "Stream",
@@ -238,7 +241,7 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             | Step::Try(_)
             | Step::TaskGroup { .. }
             | Step::With { .. }
-            | Step::Acquire(_)
+            | Step::Acquire { .. }
             | Step::Release(_)
             | Step::Put { .. }
             | Step::Get(_)
@@ -309,6 +312,7 @@ struct Writer<'m> {
 }
 
 const PRELUDE: &str = r#"import asyncio
+import bisect
 import itertools
 import math
 import os
@@ -700,6 +704,47 @@ def priority_of(value):
     return value
 
 
+class RankedWaiters:
+    """A priority semaphore's waiters: lowest priority first, equal ones in
+    arrival order. The semaphore's own acquire and release use it as they
+    use their deque (append, remove, iteration)."""
+
+    def __init__(self):
+        self.priority = 0
+        self.arrivals = itertools.count()
+        self.line = []
+
+    def append(self, fut):
+        bisect.insort(self.line, (self.priority, next(self.arrivals), fut))
+
+    def remove(self, fut):
+        for i, (_, _, waiter) in enumerate(self.line):
+            if waiter is fut:
+                del self.line[i]
+                return
+        raise ValueError("not waiting")
+
+    def __iter__(self):
+        return iter([fut for _, _, fut in self.line])
+
+    def __len__(self):
+        return len(self.line)
+
+
+class PrioritySemaphore(asyncio.Semaphore):
+    """asyncio.Semaphore, its waiters served by priority (SimPy's
+    PriorityResource): `async with cpu.at(2):`."""
+
+    def __init__(self, value):
+        super().__init__(value)
+        self._waiters = RankedWaiters()
+
+    def at(self, priority):
+        """The priority the next waiter takes."""
+        self._waiters.priority = priority
+        return self
+
+
 UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
          "h": 3_600_000_000_000, "d": 86_400_000_000_000}
 
@@ -887,7 +932,7 @@ impl Writer<'_> {
         for (_, s) in m.semaphores.iter().enumerate().filter(|(i, _)| !own(*i)) {
             let permits = match s.kind {
                 SemKind::Lock => String::new(),
-                SemKind::Semaphore | SemKind::Bounded => s.permits.to_string(),
+                SemKind::Semaphore | SemKind::Bounded | SemKind::Priority => s.permits.to_string(),
             };
             self.line(&format!(
                 "{} = {}({permits})",
@@ -1391,13 +1436,17 @@ impl Writer<'_> {
                 self.line(&format!("async with asyncio.TaskGroup() as {tg}:"));
                 self.nested(body);
             }
-            Step::With { sem, body } => {
-                let s = ident(&self.model.semaphores[*sem as usize].name);
+            Step::With {
+                sem,
+                body,
+                priority,
+            } => {
+                let s = self.ranked(*sem, priority.as_ref());
                 self.line(&format!("async with {s}:"));
                 self.nested(body);
             }
-            Step::Acquire(sem) => {
-                let s = ident(&self.model.semaphores[*sem as usize].name);
+            Step::Acquire { sem, priority } => {
+                let s = self.ranked(*sem, priority.as_ref());
                 self.line(&format!("await {s}.acquire()"));
             }
             Step::Release(sem) => {
@@ -1647,6 +1696,18 @@ impl Writer<'_> {
             None => self.line(&format!("{call}(to_put)")),
         }
         self.line(&format!("{it} = to_put"));
+    }
+
+    /// A semaphore about to be acquired: on a priority semaphore, with the
+    /// priority its next waiter takes (`cpu.at(2)`, 0 when none is given).
+    fn ranked(&mut self, sem: SemId, priority: Option<&Expr>) -> String {
+        let def = &self.model.semaphores[sem as usize];
+        let s = ident(&def.name);
+        if def.kind != SemKind::Priority {
+            return s;
+        }
+        let p = priority.map_or_else(|| "0".to_owned(), |p| self.expr(p));
+        format!("{s}.at(priority_of({p}))")
     }
 
     /// How Python names a class.

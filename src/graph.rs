@@ -117,7 +117,9 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
                 targets.iter().for_each(|t| target(out, t, "as_completed"))
             }
             Step::With { sem, .. } => push(out, me, Node::Semaphore(*sem), "with".into(), false),
-            Step::Acquire(sem) => push(out, me, Node::Semaphore(*sem), "acquire".into(), false),
+            Step::Acquire { sem, .. } => {
+                push(out, me, Node::Semaphore(*sem), "acquire".into(), false)
+            }
             Step::Put { queue, .. } | Step::PutNowait { queue, .. } => {
                 push(out, me, Node::Queue(*queue), "put".into(), false)
             }

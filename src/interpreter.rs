@@ -796,7 +796,7 @@ impl Ctx {
             | Step::Try(_)
             | Step::TaskGroup { .. }
             | Step::With { .. }
-            | Step::Acquire(_)
+            | Step::Acquire { .. }
             | Step::Put { .. }
             | Step::Get(_)
             | Step::Join(_)
@@ -1115,14 +1115,22 @@ impl Ctx {
     // ----- semaphores ----------------------------------------------------
 
     /// Says that this task waits for a permit.
-    fn permit_wait_event(&self, sem: SemId) {
+    /// `priority`: the waiter's, on a priority semaphore.
+    fn permit_wait_event(&self, sem: SemId, priority: Option<Priority>) {
         if self.sim.tracing() {
             let in_use = self.sim.permits_in_use(sem);
             let def = &self.sim.model().semaphores[sem as usize];
+            let at = match (def.kind, priority) {
+                (SemKind::Priority, p) => {
+                    let p = p.unwrap_or(Priority::Int(0)).to_value();
+                    format!(" at priority {p}")
+                }
+                _ => String::new(),
+            };
             self.emit(
                 "wait",
                 format!(
-                    "for a permit of {} ({in_use}/{} in use)",
+                    "for a permit of {}{at} ({in_use}/{} in use)",
                     def.name, def.permits
                 ),
             );
@@ -1178,7 +1186,7 @@ impl Ctx {
             }
             Err(()) => Err(match self.sim.model().semaphores[sem as usize].kind {
                 SemKind::Lock => self.raise(RUNTIME_ERROR, "Lock is not acquired."),
-                SemKind::Bounded | SemKind::Semaphore => {
+                SemKind::Bounded | SemKind::Semaphore | SemKind::Priority => {
                     self.raise(VALUE_ERROR, "BoundedSemaphore released too many times")
                 }
             }),
@@ -1262,14 +1270,21 @@ impl Ctx {
     /// draws as it begins. Kept out of line: plain queues never come here.
     #[inline(never)]
     fn rank(&self, queue: QueueId, priority: &Expr) -> Result<Rank, Raise> {
-        let value = self.eval(priority, "put");
-        let Some(priority) = Priority::of(&value) else {
-            let shown = value.repr_within(self.sim.value_bytes());
-            let message = format!("priority must be a number, got {shown}");
-            return Err(self.raise(EXCEPTION, &message));
-        };
+        let priority = self.priority(priority, "put")?;
         let seq = self.sim.ticket(queue);
         Ok(Rank { priority, seq })
+    }
+
+    /// A priority read by a `put` or an `acquire`: a number, or the step
+    /// fails as the exported program's `priority_of` does.
+    #[inline(never)]
+    pub(crate) fn priority(&self, priority: &Expr, step: &str) -> Result<Priority, Raise> {
+        let value = self.eval(priority, step);
+        Priority::of(&value).ok_or_else(|| {
+            let shown = value.repr_within(self.sim.value_bytes());
+            let message = format!("priority must be a number, got {shown}");
+            self.raise(EXCEPTION, &message)
+        })
     }
 
     /// A `get` took `entry`: `{item}`, and `{priority}` on a priority queue.

@@ -42,6 +42,7 @@ mod program;
 mod python;
 mod queue;
 mod quote;
+mod ranked_line;
 mod rate;
 mod render;
 mod rng;

@@ -171,11 +171,19 @@ pub(crate) enum SemKind {
     /// `asyncio.Lock`: one permit; a release of a lock not held raises
     /// `RuntimeError`, and a release wakes only the first waiter.
     Lock,
+    /// An `asyncio.Semaphore` whose waiters are served lowest `priority`
+    /// first, equal ones in arrival order (SimPy's `PriorityResource`).
+    Priority,
 }
 
 impl SemKind {
-    pub(crate) const NAMES: [&'static str; 3] = ["semaphore", "bounded", "lock"];
-    pub(crate) const ALL: [SemKind; 3] = [SemKind::Semaphore, SemKind::Bounded, SemKind::Lock];
+    pub(crate) const NAMES: [&'static str; 4] = ["semaphore", "bounded", "lock", "priority"];
+    pub(crate) const ALL: [SemKind; 4] = [
+        SemKind::Semaphore,
+        SemKind::Bounded,
+        SemKind::Lock,
+        SemKind::Priority,
+    ];
 
     /// Its class in Python.
     pub(crate) fn python(self) -> &'static str {
@@ -183,6 +191,7 @@ impl SemKind {
             SemKind::Semaphore => "asyncio.Semaphore",
             SemKind::Bounded => "asyncio.BoundedSemaphore",
             SemKind::Lock => "asyncio.Lock",
+            SemKind::Priority => "PrioritySemaphore",
         }
     }
 }
@@ -518,8 +527,13 @@ pub(crate) enum Step {
     With {
         sem: SemId,
         body: Vec<Step>,
+        /// On a priority semaphore (and only there): the waiter's priority.
+        priority: Option<Expr>,
     },
-    Acquire(SemId),
+    Acquire {
+        sem: SemId,
+        priority: Option<Expr>,
+    },
     Release(SemId),
     Put {
         queue: QueueId,
@@ -636,7 +650,7 @@ impl Step {
             Step::Try(_) => Verb::Try,
             Step::TaskGroup { .. } => Verb::TaskGroup,
             Step::With { .. } => Verb::With,
-            Step::Acquire(_) => Verb::Acquire,
+            Step::Acquire { .. } => Verb::Acquire,
             Step::Release(_) => Verb::Release,
             Step::Put { .. } => Verb::Put,
             Step::Get(_) => Verb::Get,

@@ -279,6 +279,12 @@ pub(crate) enum Problem {
         queue: String,
         kind: &'static str,
     },
+    /// A `priority` on a `with` or `acquire` of a semaphore not of kind
+    /// `priority`.
+    PriorityOnPlainSemaphore {
+        semaphore: String,
+        kind: &'static str,
+    },
     /// A `priority` that is no number (nor a placeholder that may hold one).
     PriorityNotANumber {
         found: String,
@@ -967,6 +973,11 @@ impl Problem {
                 format!("`priority` applies to a priority queue, and `{queue}` is a {kind} queue"),
                 None,
                 Some("declare it with `kind = \"priority\"` in [queues], or drop `priority`".into()),
+            ),
+            Problem::PriorityOnPlainSemaphore { semaphore, kind } => (
+                format!("`priority` applies to a priority semaphore, and `{semaphore}` is a {kind}"),
+                None,
+                Some("declare it with `kind = \"priority\"` in [semaphores], or drop `priority`".into()),
             ),
             Problem::PriorityNotANumber { found } => (
                 format!("a priority must be a number, not {found}"),

@@ -30,7 +30,12 @@ pub(crate) enum Op {
     /// Take a permit, waiting for one if none is free. `step`: it stands
     /// for a step (an `acquire`, or a `with` as a whole) and counts against
     /// the step limits as one; a task's `limit` does not.
-    Acquire { sem: SemId, step: bool },
+    /// `priority`: on a priority semaphore, the waiter's place in line.
+    Acquire {
+        sem: SemId,
+        step: bool,
+        priority: Option<Expr>,
+    },
     /// Give a permit back (the end of a `with`); never counted as a step.
     Release(SemId),
     /// Put an item into a queue (with its priority, on a priority queue),
@@ -314,7 +319,7 @@ impl Program {
             None => p.steps(&def.body),
         };
         let limited = |p: &mut Program| match def.limit {
-            Some(sem) => p.with(sem, false, attempt),
+            Some(sem) => p.with(sem, false, None, attempt),
             None => attempt(p),
         };
         let tried = |p: &mut Program| match def.retry {
@@ -382,7 +387,11 @@ impl Program {
     /// The instructions of one step (and of the steps of its blocks).
     fn step_ops(&mut self, step: &Step) {
         match step {
-            Step::With { sem, body } => self.with(*sem, true, |p| p.steps(body)),
+            Step::With {
+                sem,
+                body,
+                priority,
+            } => self.with(*sem, true, priority.clone(), |p| p.steps(body)),
             Step::Timeout {
                 after,
                 absolute,
@@ -404,9 +413,10 @@ impl Program {
                 bind: bind.clone(),
             }),
             Step::Reraise => self.emit(Op::Reraise),
-            Step::Acquire(sem) => self.emit(Op::Acquire {
+            Step::Acquire { sem, priority } => self.emit(Op::Acquire {
                 sem: *sem,
                 step: true,
+                priority: priority.clone(),
             }),
             Step::Put {
                 queue,
@@ -538,9 +548,19 @@ impl Program {
         self.close(start, RegionKind::Loop);
     }
 
-    fn with(&mut self, sem: SemId, step: bool, body: impl FnOnce(&mut Program)) {
+    fn with(
+        &mut self,
+        sem: SemId,
+        step: bool,
+        priority: Option<Expr>,
+        body: impl FnOnce(&mut Program),
+    ) {
         let from = self.here();
-        self.emit(Op::Acquire { sem, step });
+        self.emit(Op::Acquire {
+            sem,
+            step,
+            priority,
+        });
         body(self);
         self.emit(Op::Release(sem));
         self.close(from, RegionKind::Permit(sem));

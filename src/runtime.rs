@@ -29,6 +29,7 @@ use crate::limits::{Instant, Limits, Meter, Stop};
 use crate::model::{
     BarrierId, CondId, DefId, EventId, FutId, Model, QueueId, ReturnWhen, SemId, Step, Sym,
 };
+use crate::priority::Priority;
 use crate::program::{Machine, Program};
 use crate::queue::{Entry, Queue, ShutDown, Side};
 use crate::render::{Renderer, Tracer};
@@ -652,12 +653,13 @@ impl Sim {
             .try_acquire(task, |t| self.cancel_pending(t))
     }
 
-    /// `task` joins the waiters for a permit of `sem`.
+    /// `task` joins the waiters for a permit of `sem` (at `priority`, on a
+    /// priority semaphore).
     #[inline]
-    pub(crate) fn enqueue(&self, sem: SemId, task: TaskId) {
+    pub(crate) fn enqueue(&self, sem: SemId, task: TaskId, priority: Option<Priority>) {
         self.semaphores.borrow_mut()[sem as usize]
             .at(self.now())
-            .enqueue(task);
+            .enqueue(task, priority);
     }
 
     /// Whether a permit of `sem` was granted to `task`, waiting for it.

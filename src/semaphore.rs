@@ -11,6 +11,8 @@ use std::collections::VecDeque;
 
 use crate::histogram::Histogram;
 use crate::model::SemKind;
+use crate::priority::Priority;
+use crate::ranked_line::RankedLine;
 use crate::task::TaskId;
 
 /// A task waiting for a permit, and whether one was granted to it (a task
@@ -50,6 +52,8 @@ pub(crate) struct Semaphore {
     value: u32,
     /// Waiting acquirers in arrival order; a granted one stays until it runs.
     waiters: VecDeque<Waiter>,
+    /// A priority semaphore's waiters instead, in priority order.
+    ranked: Option<Box<RankedLine>>,
     /// How many waiters at the front were granted a permit or passed over
     /// (their task was cancelled, which lasts until it runs and leaves):
     /// the next grant looks only past them, so a release costs the same
@@ -69,6 +73,7 @@ impl Semaphore {
             capacity: permits,
             value: permits,
             waiters: VecDeque::new(),
+            ranked: (kind == SemKind::Priority).then(Box::default),
             passed: 0,
             holders: Vec::new(),
             peak: 0,
@@ -81,10 +86,15 @@ impl Semaphore {
         let dt = now.saturating_sub(self.usage.since);
         if dt > 0 {
             self.usage.in_use_area += u128::from(self.in_use()) * u128::from(dt);
-            self.usage.waiting_area += self.waiters.len() as u128 * u128::from(dt);
+            self.usage.waiting_area += self.waiting() as u128 * u128::from(dt);
             self.usage.since = now;
         }
         self
+    }
+
+    /// How many wait (granted ones that have not run included).
+    fn waiting(&self) -> usize {
+        self.waiters.len() + self.ranked.as_ref().map_or(0, |r| r.len())
     }
 
     pub(crate) fn in_use(&self) -> u32 {
@@ -103,8 +113,11 @@ impl Semaphore {
     /// Takes a permit at once when one is free and nobody waits (but
     /// waiters already cancelled).
     pub(crate) fn try_acquire(&mut self, task: TaskId, cancelled: impl Fn(TaskId) -> bool) -> bool {
-        let locked =
-            self.value == 0 || self.waiters.iter().any(|w| w.granted || !cancelled(w.task));
+        let locked = self.value == 0
+            || match &self.ranked {
+                Some(r) => r.holds_back(&cancelled),
+                None => self.waiters.iter().any(|w| w.granted || !cancelled(w.task)),
+            };
         if !locked {
             self.value -= 1;
             self.holders.push(task);
@@ -122,8 +135,13 @@ impl Semaphore {
         self.value == 0 && !self.waiters.front().is_some_and(|w| w.granted)
     }
 
-    /// `task` joins the queue of waiters.
-    pub(crate) fn enqueue(&mut self, task: TaskId) {
+    /// `task` joins the queue of waiters: at `priority` on a priority
+    /// semaphore (0 when none is given), at the back on the others.
+    pub(crate) fn enqueue(&mut self, task: TaskId, priority: Option<Priority>) {
+        if let Some(r) = &mut self.ranked {
+            let priority = priority.unwrap_or(Priority::Int(0));
+            return r.push(task, priority, self.usage.since);
+        }
         self.waiters.push_back(Waiter {
             task,
             granted: false,
@@ -134,6 +152,9 @@ impl Semaphore {
     /// Whether a permit was granted to `task`, waiting in the queue.
     /// Granted waiters are at the front, so the search is short.
     pub(crate) fn is_granted(&self, task: TaskId) -> bool {
+        if let Some(r) = &self.ranked {
+            return r.is_granted(task);
+        }
         self.waiters
             .range(..self.passed)
             .any(|w| w.granted && w.task == task)
@@ -180,6 +201,9 @@ impl Semaphore {
     /// to it. Granted waiters are at the front, so the search is short (at
     /// most the permits) except for a cancellation.
     fn leave(&mut self, task: TaskId) -> bool {
+        if let Some(r) = &mut self.ranked {
+            return r.leave(task);
+        }
         match self.waiters.iter().position(|w| w.task == task) {
             Some(i) => {
                 if i < self.passed {
@@ -200,7 +224,7 @@ impl Semaphore {
         cancelled: impl Fn(TaskId) -> bool,
     ) -> Result<Option<TaskId>, ()> {
         let refused = match self.kind {
-            SemKind::Semaphore => false,
+            SemKind::Semaphore | SemKind::Priority => false,
             SemKind::Bounded => self.value >= self.permits,
             // Not acquired: free, or granted to a waiter that has not run.
             SemKind::Lock => self.value > 0 || self.waiters.front().is_some_and(|w| w.granted),
@@ -224,6 +248,14 @@ impl Semaphore {
     /// Grants the first waiter neither granted nor cancelled; returns the
     /// task to wake.
     fn wake_next(&mut self, cancelled: impl Fn(TaskId) -> bool) -> Option<TaskId> {
+        if let Some(r) = &mut self.ranked {
+            let w = r.grant_next(cancelled)?;
+            let (task, waited) = (w.task, self.usage.since - w.since);
+            self.value -= 1;
+            self.usage.waits.record(waited);
+            self.note_peak();
+            return Some(task);
+        }
         let found = match self.kind {
             // Only the first waiter, if it is not cancelled nor granted yet.
             SemKind::Lock => match self.waiters.front() {
@@ -231,7 +263,7 @@ impl Semaphore {
                 _ => return None,
             },
             // Past `passed`, no waiter is granted yet.
-            SemKind::Semaphore | SemKind::Bounded => {
+            SemKind::Semaphore | SemKind::Bounded | SemKind::Priority => {
                 (self.passed..self.waiters.len()).find(|i| !cancelled(self.waiters[*i].task))
             }
         };
@@ -262,8 +294,8 @@ mod tests {
     fn hands_permits_over_in_fifo_order() {
         let mut s = Semaphore::new(1, SemKind::Bounded);
         assert!(s.try_acquire(0, none));
-        s.enqueue(1);
-        s.enqueue(2);
+        s.enqueue(1, None);
+        s.enqueue(2, None);
         assert_eq!(s.release(0, none), Ok(Some(1)));
         assert!(s.is_granted(1) && !s.is_granted(2));
         // A newcomer cannot barge while a granted waiter has not run yet.
@@ -277,8 +309,8 @@ mod tests {
     fn a_cancelled_grant_passes_on() {
         let mut s = Semaphore::new(1, SemKind::Bounded);
         assert!(s.try_acquire(0, none));
-        s.enqueue(1);
-        s.enqueue(2);
+        s.enqueue(1, None);
+        s.enqueue(2, None);
         assert_eq!(s.release(0, none), Ok(Some(1)));
         assert_eq!(s.abandon(1, none), (true, Some(2)));
         assert_eq!(s.abandon(7, none), (false, None), "never granted");
@@ -290,8 +322,8 @@ mod tests {
     fn a_lock_wakes_only_its_first_waiter() {
         let mut s = Semaphore::new(1, SemKind::Lock);
         assert!(s.try_acquire(0, none));
-        s.enqueue(1);
-        s.enqueue(2);
+        s.enqueue(1, None);
+        s.enqueue(2, None);
         // Task 1 was cancelled: the release wakes nobody, unlike a semaphore.
         assert_eq!(s.release(0, |t| t == 1), Ok(None));
         assert!(s.release(0, none).is_err(), "not acquired");
@@ -321,16 +353,35 @@ mod tests {
     fn waiters_with_a_cancel_pending_are_passed_over() {
         let mut s = Semaphore::new(1, SemKind::Bounded);
         assert!(s.try_acquire(0, none));
-        s.enqueue(1);
-        s.enqueue(2);
+        s.enqueue(1, None);
+        s.enqueue(2, None);
         // Task 1 was cancelled and has not run yet: task 2 gets the permit.
         assert_eq!(s.release(0, |t| t == 1), Ok(Some(2)));
         // Only cancelled waiters left, and a permit free: a newcomer takes it.
         let mut s = Semaphore::new(1, SemKind::Bounded);
         assert!(s.try_acquire(0, none));
-        s.enqueue(1);
+        s.enqueue(1, None);
         assert_eq!(s.release(0, |t| t == 1), Ok(None));
         assert!(s.try_acquire(3, |t| t == 1));
+    }
+
+    #[test]
+    fn a_priority_semaphore_grants_the_lowest_priority_first() {
+        let mut s = Semaphore::new(1, SemKind::Priority);
+        assert!(s.try_acquire(0, none));
+        s.enqueue(1, Some(Priority::Int(3)));
+        s.enqueue(2, None);
+        s.enqueue(3, Some(Priority::Int(-1)));
+        assert_eq!(s.release(0, none), Ok(Some(3)));
+        // A newcomer cannot barge while a granted waiter has not run yet.
+        assert!(!s.try_acquire(4, none));
+        assert_eq!(s.granted(3, none), None);
+        // Task 2 (priority 0) is cancelled: task 1 gets the next permit.
+        assert_eq!(s.release(3, |t| t == 2), Ok(Some(1)));
+        assert_eq!(s.abandon(2, |t| t == 2), (false, None));
+        assert_eq!(s.granted(1, none), None);
+        assert_eq!(s.release(1, none), Ok(None));
+        assert_eq!((s.capacity(), s.in_use(), s.peak), (1, 0, 1));
     }
 
     #[test]
@@ -340,7 +391,7 @@ mod tests {
             assert!(s.try_acquire(t, none));
         }
         for t in 10..16 {
-            s.enqueue(t);
+            s.enqueue(t, None);
         }
         // Task 11 is cancelled: passed over, and it stays passed over.
         let cancelled = |t| t == 11;

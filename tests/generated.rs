@@ -1,7 +1,7 @@
 //! Generated differential cases: random valid scenarios that mix the verbs
 //! the exporter writes (spawn, await, gather with and without
 //! return_exceptions, wait in every mode with timeouts, wait_for with and
-//! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores,
+//! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores (priority ones too),
 //! bounded queues of every kind (FIFO, LIFO, priority with ties and mixed
 //! integer and float priorities) with several getters and putters, futures
 //! and tasks with callbacks, events set, cleared and awaited (by tasks and by
@@ -127,6 +127,11 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
     let _ = writeln!(out, "\n[semaphores]\npool = {}", 1 + g.below(2));
     let _ = writeln!(out, "gate = {{ permits = 1, kind = \"bounded\" }}");
     let _ = writeln!(out, "lk = {{ kind = \"lock\" }}");
+    let _ = writeln!(
+        out,
+        "ps = {{ permits = {}, kind = \"priority\" }}",
+        1 + g.below(2)
+    );
     let _ = writeln!(
         out,
         "\n[queues]\nq = {{ capacity = {}, kind = \"{}\" }}",
@@ -464,8 +469,20 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let k = 1 + g.below(3);
                 let inner = steps(g, s, b, k, depth + 1);
                 let pad = "  ".repeat(depth + 1);
-                let sem = g.pick(&["pool", "pool", "lk"]);
-                format!("{{ with = \"{sem}\", do = [\n{inner}{pad}] }}")
+                let sem = g.pick(&["pool", "pool", "lk", "ps", "ps"]);
+                // A priority semaphore's waiters: by priority, ties (1 and
+                // 1.0 too) in arrival order, 0 when none is given.
+                let priority = match sem {
+                    "ps" => g.pick(&[
+                        "",
+                        ", priority = -1",
+                        ", priority = 1",
+                        ", priority = 1.0",
+                        ", priority = 2",
+                    ]),
+                    _ => "",
+                };
+                format!("{{ with = \"{sem}\"{priority}, do = [\n{inner}{pad}] }}")
             }
             // A third of the time without waiting: QueueFull when full,
             // caught or not.
@@ -556,6 +573,8 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     "{ release = \"pool\" }",
                     "{ acquire = \"lk\" }",
                     "{ release = \"lk\" }",
+                    "{ acquire = \"ps\", priority = 3 }",
+                    "{ release = \"ps\" }",
                 ])
                 .into(),
             21 | 22 => match g.below(3) {

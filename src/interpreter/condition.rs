@@ -90,8 +90,8 @@ impl Ctx {
             self.permit_event("acquired", lock);
             return None;
         }
-        self.sim.enqueue(lock, self.id);
-        self.permit_wait_event(lock);
+        self.sim.enqueue(lock, self.id, None);
+        self.permit_wait_event(lock, None);
         self.sim.set_waiting(self.id, Waiting::Semaphore(lock));
         Some(Suspension::Reacquire {
             cond,

@@ -44,6 +44,7 @@ use crate::runtime::{
     Callback, Member, Outcome, Raise, Sim, State, TaskId, TimerAction, Waiter, Waiting,
 };
 use crate::task_group::TaskGroup;
+use crate::template::Expr;
 
 use crate::value::Value;
 
@@ -222,7 +223,10 @@ impl Ctx {
                     Ok(Then::Sleep(ns)) => Some(self.sleep(ns)),
                     Err(raise) => leave!(pc, Err(raise)),
                 },
-                Op::Acquire { sem, .. } => self.acquire(*sem),
+                Op::Acquire { sem, priority, .. } => match self.acquire(*sem, priority.as_ref()) {
+                    Ok(wait) => wait,
+                    Err(raise) => leave!(pc, Err(raise)),
+                },
                 Op::Release(sem) => match self.release(*sem) {
                     Ok(()) => None,
                     Err(raise) => leave!(pc, Err(raise)),
@@ -750,16 +754,25 @@ impl Ctx {
     }
 
     /// Takes a permit at once if one is free; otherwise joins the queue.
-    fn acquire(&mut self, sem: SemId) -> Option<Suspension> {
+    fn acquire(
+        &mut self,
+        sem: SemId,
+        priority: Option<&Expr>,
+    ) -> Result<Option<Suspension>, Raise> {
+        // A priority is read before the semaphore is, as `cpu.at(p)` is.
+        let priority = match priority {
+            Some(p) => Some(self.priority(p, "acquire")?),
+            None => None,
+        };
         let sim = &self.sim;
         if sim.try_acquire(sem, self.id) {
             self.permit_event("acquired", sem);
-            return None;
+            return Ok(None);
         }
-        sim.enqueue(sem, self.id);
-        self.permit_wait_event(sem);
+        sim.enqueue(sem, self.id, priority);
+        self.permit_wait_event(sem, priority);
         sim.set_waiting(self.id, Waiting::Semaphore(sem));
-        Some(Suspension::Permit(sem))
+        Ok(Some(Suspension::Permit(sem)))
     }
 
     /// `await queue.put(item)`: in at once when there is room; otherwise in

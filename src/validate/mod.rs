@@ -595,6 +595,7 @@ impl Validator<'_> {
                 kind,
             });
         }
+        self.globals.semaphore_kinds = out.iter().map(|s| s.kind).collect();
         out
     }
 

@@ -35,6 +35,8 @@ pub(crate) const NESTED: [&str; 6] = ["do", "try", "except", "except_star", "fin
 pub(crate) struct Globals {
     pub(crate) tasks: Vec<String>,
     pub(crate) semaphores: Vec<String>,
+    /// Per declared semaphore (file order): its kind.
+    pub(crate) semaphore_kinds: Vec<crate::model::SemKind>,
     pub(crate) queues: Vec<String>,
     /// Per queue (file order): its kind, `None` when it could not be read.
     pub(crate) queue_kinds: Vec<Option<QueueKind>>,

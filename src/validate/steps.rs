@@ -8,7 +8,7 @@ use super::scope::Scope;
 use crate::distribution::Dist;
 use crate::model::{
     Bind, Catch, Delay, Predicate, QueueId, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemId,
-    Start, StateName, Step, Target, When,
+    SemKind, Start, StateName, Step, Target, When,
 };
 use crate::problem::Problem;
 use crate::suggest::suggest;
@@ -334,12 +334,22 @@ impl Validator<'_> {
             Verb::TaskGroup => self.task_group(v, scope, nested)?,
             Verb::With => {
                 let body = nested(self);
+                let sem = self.semaphore_ref(v);
+                let priority = self.sem_priority(t.get("priority"), sem, scope);
                 Step::With {
-                    sem: self.semaphore_ref(v)?,
+                    sem: sem?,
                     body: body?,
+                    priority: priority?,
                 }
             }
-            Verb::Acquire => Step::Acquire(self.semaphore_ref(v)?),
+            Verb::Acquire => {
+                let sem = self.semaphore_ref(v);
+                let priority = self.sem_priority(t.get("priority"), sem, scope);
+                Step::Acquire {
+                    sem: sem?,
+                    priority: priority?,
+                }
+            }
             Verb::Notify => Step::Notify {
                 cond: self.condition_ref(v)?,
                 n: match t.get("n") {
@@ -485,6 +495,59 @@ impl Validator<'_> {
     }
 
     /// A problem: the `verb` step at `node` lacks what `needs` says.
+    /// A `with`'s or an `acquire`'s `priority`: a number (or a placeholder
+    /// that may hold one), refused unless the semaphore is of kind
+    /// `priority`; none stands for 0.
+    fn sem_priority(
+        &mut self,
+        node: Option<&Node<'_>>,
+        sem: Option<SemId>,
+        scope: &Scope,
+    ) -> Option<Option<Expr>> {
+        let Some(n) = node else {
+            return Some(None);
+        };
+        let expr = self.number(n, scope)?;
+        let sem = sem?;
+        let kind = self.globals.semaphore_kinds.get(sem as usize).copied();
+        if kind != Some(SemKind::Priority) {
+            let name = self.globals.semaphores.get(sem as usize);
+            let semaphore = name.cloned().unwrap_or_default();
+            let kind = match kind {
+                Some(SemKind::Bounded) => "bounded semaphore",
+                Some(SemKind::Semaphore) => "semaphore",
+                _ => "lock",
+            };
+            let problem = Problem::PriorityOnPlainSemaphore { semaphore, kind };
+            self.r.error(n.span(), problem);
+            return None;
+        }
+        Some(Some(expr))
+    }
+
+    /// A priority: a number, or a template of one placeholder (its value
+    /// must be a number when the step runs).
+    fn number(&mut self, n: &Node<'_>, scope: &Scope) -> Option<Expr> {
+        let e = self.expr(n, scope)?;
+        let number = match &e {
+            Expr::Value(Value::Int(_)) => true,
+            Expr::Value(Value::Float(f)) => !f.is_nan(),
+            Expr::Text(t) => t.passes_on(),
+            _ => false,
+        };
+        if !number {
+            let found = match n.get_ref() {
+                DeValue::Float(_) => "nan".to_owned(),
+                DeValue::String(s) => format!("\"{s}\""),
+                other => super::reader::type_name(other).to_owned(),
+            };
+            self.r
+                .error(n.span(), Problem::PriorityNotANumber { found });
+            return None;
+        }
+        Some(e)
+    }
+
     /// A `put`'s `priority`: a number, or a template of one placeholder
     /// (its value must be a number when the put runs), required on a
     /// priority queue and refused on the others. `queue`: the queue, when
@@ -497,26 +560,7 @@ impl Validator<'_> {
         scope: &Scope,
     ) -> Option<Option<Expr>> {
         let expr = match node {
-            Some(n) => {
-                let e = self.expr(n, scope)?;
-                let number = match &e {
-                    Expr::Value(Value::Int(_)) => true,
-                    Expr::Value(Value::Float(f)) => !f.is_nan(),
-                    Expr::Text(t) => t.passes_on(),
-                    _ => false,
-                };
-                if !number {
-                    let found = match n.get_ref() {
-                        DeValue::Float(_) => "nan".to_owned(),
-                        DeValue::String(s) => format!("\"{s}\""),
-                        other => super::reader::type_name(other).to_owned(),
-                    };
-                    self.r
-                        .error(n.span(), Problem::PriorityNotANumber { found });
-                    return None;
-                }
-                Some(e)
-            }
+            Some(n) => Some(self.number(n, scope)?),
             None => None,
         };
         let Some(q) = queue else {
