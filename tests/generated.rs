@@ -1,7 +1,7 @@
 //! Generated differential cases: random valid scenarios that mix the verbs
 //! the exporter writes (spawn, await, gather with and without
 //! return_exceptions, wait in every mode with timeouts, wait_for with and
-//! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores (priority ones too),
+//! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores (a priority one with a line of waiters at tied and crossing priorities, some timing out),
 //! bounded queues of every kind (FIFO, LIFO, priority with ties and mixed
 //! integer and float priorities) with several getters and putters, futures
 //! and tasks with callbacks, events set, cleared and awaited (by tasks and by
@@ -231,6 +231,34 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             "steps = [{{ log = \"a{k} runs at {{now}}\" }}, {{ sleep = \"{}\" }}{fails}]",
             g.pick(&DELAYS)
         );
+    }
+    // Tasks in line for the priority semaphore, at priorities that tie and
+    // cross, some giving up while they wait (a cancelled waiter leaves).
+    if g.chance(30) {
+        for k in 0..2 + g.below(3) {
+            let priority = g.pick(&[
+                "",
+                ", priority = -1",
+                ", priority = 1",
+                ", priority = 1.0",
+                ", priority = 2",
+            ]);
+            let hold = 5 * (1 + g.below(3));
+            let mut line = format!(
+                "{{ with = \"ps\"{priority}, do = [{{ log = \"r{k} holds ps at {{now}}\" }}, {{ sleep = \"{hold}ms\" }}] }}"
+            );
+            if g.chance(30) {
+                line = format!(
+                    "{{ try = [{{ timeout = \"{}ms\", do = [{line}] }}], except = [{{ log = \"r{k} gave up\" }}], catch = [\"timeout\"] }}",
+                    2 + g.below(15)
+                );
+            }
+            let start = g.pick(&["0ms", "1ms", "5ms"]);
+            let _ = writeln!(
+                out,
+                "\n[tasks.r{k}]\nsteps = [{{ sleep = \"{start}\" }}, {line}]"
+            );
+        }
     }
     out
 }
@@ -472,17 +500,22 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 let sem = g.pick(&["pool", "pool", "lk", "ps", "ps"]);
                 // A priority semaphore's waiters: by priority, ties (1 and
                 // 1.0 too) in arrival order, 0 when none is given.
-                let priority = match sem {
-                    "ps" => g.pick(&[
-                        "",
-                        ", priority = -1",
-                        ", priority = 1",
-                        ", priority = 1.0",
-                        ", priority = 2",
-                    ]),
-                    _ => "",
+                // A hold of some milliseconds first, so that holders and
+                // waiters overlap and the line has an order to show.
+                let (priority, hold) = match sem {
+                    "ps" => (
+                        g.pick(&[
+                            "",
+                            ", priority = -1",
+                            ", priority = 1",
+                            ", priority = 1.0",
+                            ", priority = 2",
+                        ]),
+                        format!("{pad}  {{ sleep = \"{}ms\" }},\n", 5 * (1 + g.below(4))),
+                    ),
+                    _ => ("", String::new()),
                 };
-                format!("{{ with = \"{sem}\"{priority}, do = [\n{inner}{pad}] }}")
+                format!("{{ with = \"{sem}\"{priority}, do = [\n{hold}{inner}{pad}] }}")
             }
             // A third of the time without waiting: QueueFull when full,
             // caught or not.
