@@ -35,6 +35,7 @@ main = "main"
 pool = 2
 lk = { kind = "lock" }
 ps = { permits = 2, kind = "priority" }
+pp = { permits = 1, kind = "preemptive" }
 
 [events]
 e = {}
@@ -138,6 +139,16 @@ steps = [{ with = \"ps\", priority = \"{i}\", do = [{ sleep = \"0s\" }] }]
 
 [tasks.main]
 steps = [{ sleep = \"1ms\" }]" ;;
+    preempt) echo "[tasks.user]
+count = $n
+steps = [{ sleep = \"{i}ms\" }, { try = [{ with = \"pp\", priority = 1, do = [{ sleep = \"1h\" }] }], except = [{ pass = true }], catch = [\"Preempted\"] }]
+
+[tasks.boss]
+count = $n
+steps = [{ sleep = \"{i}ms\" }, { sleep = \"500us\" }, { with = \"pp\", do = [{ sleep = \"0s\" }] }]
+
+[tasks.main]
+steps = [{ sleep = \"$((n + 1))ms\" }]" ;;
     put_get) echo "[tasks.producer]
 steps = [{ repeat = $n, do = [{ put = \"q\", item = \"{i}\" }] }]
 
@@ -271,7 +282,7 @@ steps = [{ repeat = $n, do = [{ call_at = \"1s\", do = [{ set = \"e\" }] }] }, {
 
 ALL="sleep block log fail return spawn spawn_into count await await_future set_exception
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
-with acquire semaphore_waiters priority_waiters put_get queue_waiters task_done consume repeat forever for
+with acquire semaphore_waiters priority_waiters preempt put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
 barrier abort_reset condition on_done task_group task_group_many priority lifo shutdown as_completed
 call_soon call_later call_at"

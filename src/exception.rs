@@ -31,6 +31,9 @@ pub(crate) const BASE_EXCEPTION_GROUP: ClassId = 36;
 /// `asyncio.QueueShutDown` (3.13): a put to a queue shut down, or a get
 /// from one shut down and empty.
 pub(crate) const QUEUE_SHUT_DOWN: ClassId = 37;
+/// scenario-run's own (SimPy's `Interrupt` with `Preempted`): what the
+/// `with` of a preemptive semaphore raises in the holder it preempted.
+pub(crate) const PREEMPTED: ClassId = 38;
 
 /// A builtin class: its name, its base, and how Python names it.
 struct Builtin {
@@ -56,7 +59,7 @@ const fn from_asyncio(name: &'static str, python: &'static str, base: ClassId) -
 /// 3.11 to 3.13 define them. `BaseException` is its own base.
 /// `ExceptionGroup` derives from `Exception` here, and from
 /// `BaseExceptionGroup` through [`Classes::is_a`].
-const BUILTINS: [Builtin; 38] = [
+const BUILTINS: [Builtin; 39] = [
     builtin("BaseException", 0),
     builtin("Exception", 0),
     from_asyncio("CancelledError", "asyncio.CancelledError", 0),
@@ -95,6 +98,7 @@ const BUILTINS: [Builtin; 38] = [
     builtin("ExceptionGroup", 1),
     builtin("BaseExceptionGroup", 0),
     from_asyncio("QueueShutDown", "asyncio.QueueShutDown", 1),
+    builtin("Preempted", 1),
 ];
 
 /// How many classes are builtin: the scenario's own come after.
@@ -507,6 +511,7 @@ mod tests {
             (QUEUE_EMPTY, "QueueEmpty"),
             (QUEUE_SHUT_DOWN, "QueueShutDown"),
             (SKIPPED, "Skipped"),
+            (PREEMPTED, "Preempted"),
         ] {
             assert_eq!(&**classes.name(id), name);
         }

@@ -65,9 +65,11 @@ fn ident(name: &str) -> String {
 }
 
 /// Names the prelude defines.
-const HELPERS: [&str; 58] = [
+const HELPERS: [&str; 60] = [
     "priority_of",
     "PrioritySemaphore",
+    "PreemptiveSemaphore",
+    "Preempted",
     "RankedWaiters",
     "bisect",
     "ticket",
@@ -745,6 +747,52 @@ class PrioritySemaphore(asyncio.Semaphore):
         return self
 
 
+class Preempted(Exception):
+    """What a preemptive semaphore's `async with` raises in the holder whose
+    permit a newcomer of lower priority took."""
+
+
+class PreemptiveSemaphore(PrioritySemaphore):
+    """A PrioritySemaphore whose newcomer, kept out, takes the permit of the
+    worst other holder (the highest priority number, the latest among
+    equals) when its own priority is lower; that holder is cancelled, and
+    its `async with` turns the cancellation into Preempted (SimPy's
+    PreemptiveResource)."""
+
+    def __init__(self, value):
+        super().__init__(value)
+        self.holders = {}
+        self.takes = itertools.count()
+        self.preempted = {}
+
+    async def acquire(self):
+        me = asyncio.current_task()
+        priority = self._waiters.priority
+        if self.locked():
+            others = [t for t in self.holders if t is not me]
+            worst = max(others, key=self.holders.get, default=None)
+            if worst is not None and self.holders[worst][0] > priority:
+                del self.holders[worst]
+                self.preempted[worst] = priority
+                self.holders[me] = (priority, next(self.takes))
+                worst.cancel("preempted")
+                return True
+        await super().acquire()
+        self.holders[me] = (priority, next(self.takes))
+        return True
+
+    async def __aexit__(self, exc_type, exc, tb):
+        me = asyncio.current_task()
+        if me in self.preempted:
+            by = self.preempted.pop(me)
+            if exc_type is asyncio.CancelledError:
+                me.uncancel()
+                raise Preempted(f"preempted by priority {by}")
+            return None
+        self.holders.pop(me, None)
+        self.release()
+
+
 UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
          "h": 3_600_000_000_000, "d": 86_400_000_000_000}
 
@@ -932,7 +980,9 @@ impl Writer<'_> {
         for (_, s) in m.semaphores.iter().enumerate().filter(|(i, _)| !own(*i)) {
             let permits = match s.kind {
                 SemKind::Lock => String::new(),
-                SemKind::Semaphore | SemKind::Bounded | SemKind::Priority => s.permits.to_string(),
+                SemKind::Semaphore | SemKind::Bounded | SemKind::Priority | SemKind::Preemptive => {
+                    s.permits.to_string()
+                }
             };
             self.line(&format!(
                 "{} = {}({permits})",
@@ -1703,7 +1753,7 @@ impl Writer<'_> {
     fn ranked(&mut self, sem: SemId, priority: Option<&Expr>) -> String {
         let def = &self.model.semaphores[sem as usize];
         let s = ident(&def.name);
-        if def.kind != SemKind::Priority {
+        if !def.kind.ranked() {
             return s;
         }
         let p = priority.map_or_else(|| "0".to_owned(), |p| self.expr(p));

@@ -1120,8 +1120,8 @@ impl Ctx {
         if self.sim.tracing() {
             let in_use = self.sim.permits_in_use(sem);
             let def = &self.sim.model().semaphores[sem as usize];
-            let at = match (def.kind, priority) {
-                (SemKind::Priority, p) => {
+            let at = match (def.kind.ranked(), priority) {
+                (true, p) => {
                     let p = p.unwrap_or(Priority::Int(0)).to_value();
                     format!(" at priority {p}")
                 }
@@ -1186,7 +1186,7 @@ impl Ctx {
             }
             Err(()) => Err(match self.sim.model().semaphores[sem as usize].kind {
                 SemKind::Lock => self.raise(RUNTIME_ERROR, "Lock is not acquired."),
-                SemKind::Bounded | SemKind::Semaphore | SemKind::Priority => {
+                SemKind::Bounded | SemKind::Semaphore | SemKind::Priority | SemKind::Preemptive => {
                     self.raise(VALUE_ERROR, "BoundedSemaphore released too many times")
                 }
             }),

@@ -174,16 +174,28 @@ pub(crate) enum SemKind {
     /// An `asyncio.Semaphore` whose waiters are served lowest `priority`
     /// first, equal ones in arrival order (SimPy's `PriorityResource`).
     Priority,
+    /// A priority semaphore whose newcomer takes the permit of the worst
+    /// holder (highest priority number, the latest among equals) when its
+    /// own priority is lower: that holder is cancelled, and its `with`
+    /// raises `Preempted` (SimPy's `PreemptiveResource`).
+    Preemptive,
 }
 
 impl SemKind {
-    pub(crate) const NAMES: [&'static str; 4] = ["semaphore", "bounded", "lock", "priority"];
-    pub(crate) const ALL: [SemKind; 4] = [
+    pub(crate) const NAMES: [&'static str; 5] =
+        ["semaphore", "bounded", "lock", "priority", "preemptive"];
+    pub(crate) const ALL: [SemKind; 5] = [
         SemKind::Semaphore,
         SemKind::Bounded,
         SemKind::Lock,
         SemKind::Priority,
+        SemKind::Preemptive,
     ];
+
+    /// Its waiters wait in priority order.
+    pub(crate) fn ranked(self) -> bool {
+        matches!(self, SemKind::Priority | SemKind::Preemptive)
+    }
 
     /// Its class in Python.
     pub(crate) fn python(self) -> &'static str {
@@ -192,6 +204,7 @@ impl SemKind {
             SemKind::Bounded => "asyncio.BoundedSemaphore",
             SemKind::Lock => "asyncio.Lock",
             SemKind::Priority => "PrioritySemaphore",
+            SemKind::Preemptive => "PreemptiveSemaphore",
         }
     }
 }

@@ -279,6 +279,11 @@ pub(crate) enum Problem {
         queue: String,
         kind: &'static str,
     },
+    /// An `acquire`, a `release` or a `limit` of a preemptive semaphore.
+    PreemptiveNeedsWith {
+        semaphore: String,
+        how: &'static str,
+    },
     /// A `priority` on a `with` or `acquire` of a semaphore not of kind
     /// `priority`.
     PriorityOnPlainSemaphore {
@@ -973,6 +978,11 @@ impl Problem {
                 format!("`priority` applies to a priority queue, and `{queue}` is a {kind} queue"),
                 None,
                 Some("declare it with `kind = \"priority\"` in [queues], or drop `priority`".into()),
+            ),
+            Problem::PreemptiveNeedsWith { semaphore, how } => (
+                format!("{how} cannot use the preemptive semaphore `{semaphore}`"),
+                None,
+                Some(format!("take it with `{{ with = \"{semaphore}\", do = [...] }}`: its `with` knows when a newcomer took the permit away")),
             ),
             Problem::PriorityOnPlainSemaphore { semaphore, kind } => (
                 format!("`priority` applies to a priority semaphore, and `{semaphore}` is a {kind}"),

@@ -647,10 +647,25 @@ impl Sim {
 
     /// Takes a permit of `sem` for `task` if one is free.
     #[inline]
-    pub(crate) fn try_acquire(&self, sem: SemId, task: TaskId) -> bool {
+    pub(crate) fn try_acquire(&self, sem: SemId, task: TaskId, priority: Option<Priority>) -> bool {
         self.semaphores.borrow_mut()[sem as usize]
             .at(self.now())
-            .try_acquire(task, |t| self.cancel_pending(t))
+            .try_acquire(task, priority, |t| self.cancel_pending(t))
+    }
+
+    /// `task`, kept out of a preemptive semaphore, takes the permit of its
+    /// worst holder if that one's priority is higher: the holder who lost
+    /// it.
+    pub(crate) fn preempt(&self, sem: SemId, task: TaskId, priority: Priority) -> Option<TaskId> {
+        self.semaphores.borrow_mut()[sem as usize]
+            .at(self.now())
+            .preempt(task, priority)
+    }
+
+    /// Whether `task` lost its permit of `sem` (and to which priority),
+    /// asked once as its `with` ends.
+    pub(crate) fn take_preempted(&self, sem: SemId, task: TaskId) -> Option<Priority> {
+        self.semaphores.borrow_mut()[sem as usize].take_preempted(task)
     }
 
     /// `task` joins the waiters for a permit of `sem` (at `priority`, on a

@@ -73,7 +73,7 @@ impl Semaphore {
             capacity: permits,
             value: permits,
             waiters: VecDeque::new(),
-            ranked: (kind == SemKind::Priority).then(Box::default),
+            ranked: kind.ranked().then(Box::default),
             passed: 0,
             holders: Vec::new(),
             peak: 0,
@@ -112,7 +112,12 @@ impl Semaphore {
 
     /// Takes a permit at once when one is free and nobody waits (but
     /// waiters already cancelled).
-    pub(crate) fn try_acquire(&mut self, task: TaskId, cancelled: impl Fn(TaskId) -> bool) -> bool {
+    pub(crate) fn try_acquire(
+        &mut self,
+        task: TaskId,
+        priority: Option<Priority>,
+        cancelled: impl Fn(TaskId) -> bool,
+    ) -> bool {
         let locked = self.value == 0
             || match &self.ranked {
                 Some(r) => r.holds_back(&cancelled),
@@ -121,6 +126,11 @@ impl Semaphore {
         if !locked {
             self.value -= 1;
             self.holders.push(task);
+            if self.kind == SemKind::Preemptive
+                && let Some(r) = &mut self.ranked
+            {
+                r.hold(task, priority.unwrap_or(Priority::Int(0)));
+            }
             self.note_peak();
             self.usage.waits.record(0);
             true
@@ -167,6 +177,12 @@ impl Semaphore {
         task: TaskId,
         cancelled: impl Fn(TaskId) -> bool,
     ) -> Option<TaskId> {
+        if self.kind == SemKind::Preemptive
+            && let Some(r) = &mut self.ranked
+            && let Some(p) = r.priority_of(task)
+        {
+            r.hold(task, p);
+        }
         self.leave(task);
         self.holders.push(task);
         if self.value > 0 && self.kind != SemKind::Lock {
@@ -224,13 +240,16 @@ impl Semaphore {
         cancelled: impl Fn(TaskId) -> bool,
     ) -> Result<Option<TaskId>, ()> {
         let refused = match self.kind {
-            SemKind::Semaphore | SemKind::Priority => false,
+            SemKind::Semaphore | SemKind::Priority | SemKind::Preemptive => false,
             SemKind::Bounded => self.value >= self.permits,
             // Not acquired: free, or granted to a waiter that has not run.
             SemKind::Lock => self.value > 0 || self.waiters.front().is_some_and(|w| w.granted),
         };
         if refused {
             return Err(());
+        }
+        if let Some(r) = &mut self.ranked {
+            r.unhold(task);
         }
         match self.holders.iter().position(|h| *h == task) {
             Some(i) => self.holders.remove(i),
@@ -243,6 +262,27 @@ impl Semaphore {
         }
         self.value = self.value.min(self.capacity - 1) + 1;
         Ok(self.wake_next(cancelled))
+    }
+
+    /// A newcomer `task` at `priority`, kept out, takes the permit of the
+    /// worst other holder if that one's priority is higher: that holder,
+    /// who lost it (a preemptive semaphore; never on the others).
+    pub(crate) fn preempt(&mut self, task: TaskId, priority: Priority) -> Option<TaskId> {
+        if self.kind != SemKind::Preemptive {
+            return None;
+        }
+        let victim = self.ranked.as_mut()?.preempt(task, priority)?;
+        if let Some(i) = self.holders.iter().position(|h| *h == victim) {
+            self.holders[i] = task;
+        }
+        self.usage.waits.record(0);
+        Some(victim)
+    }
+
+    /// Whether `task` lost its permit to a newcomer, and to which
+    /// priority; forgotten once asked (its `with` ends).
+    pub(crate) fn take_preempted(&mut self, task: TaskId) -> Option<Priority> {
+        self.ranked.as_mut()?.take_preempted(task)
     }
 
     /// Grants the first waiter neither granted nor cancelled; returns the
@@ -263,7 +303,7 @@ impl Semaphore {
                 _ => return None,
             },
             // Past `passed`, no waiter is granted yet.
-            SemKind::Semaphore | SemKind::Bounded | SemKind::Priority => {
+            SemKind::Semaphore | SemKind::Bounded | SemKind::Priority | SemKind::Preemptive => {
                 (self.passed..self.waiters.len()).find(|i| !cancelled(self.waiters[*i].task))
             }
         };
@@ -293,13 +333,13 @@ mod tests {
     #[test]
     fn hands_permits_over_in_fifo_order() {
         let mut s = Semaphore::new(1, SemKind::Bounded);
-        assert!(s.try_acquire(0, none));
+        assert!(s.try_acquire(0, None, none));
         s.enqueue(1, None);
         s.enqueue(2, None);
         assert_eq!(s.release(0, none), Ok(Some(1)));
         assert!(s.is_granted(1) && !s.is_granted(2));
         // A newcomer cannot barge while a granted waiter has not run yet.
-        assert!(!s.try_acquire(3, none));
+        assert!(!s.try_acquire(3, None, none));
         assert_eq!(s.granted(1, none), None);
         assert_eq!(s.release(1, none), Ok(Some(2)));
         assert_eq!(s.peak, 1);
@@ -308,7 +348,7 @@ mod tests {
     #[test]
     fn a_cancelled_grant_passes_on() {
         let mut s = Semaphore::new(1, SemKind::Bounded);
-        assert!(s.try_acquire(0, none));
+        assert!(s.try_acquire(0, None, none));
         s.enqueue(1, None);
         s.enqueue(2, None);
         assert_eq!(s.release(0, none), Ok(Some(1)));
@@ -321,7 +361,7 @@ mod tests {
     #[test]
     fn a_lock_wakes_only_its_first_waiter() {
         let mut s = Semaphore::new(1, SemKind::Lock);
-        assert!(s.try_acquire(0, none));
+        assert!(s.try_acquire(0, None, none));
         s.enqueue(1, None);
         s.enqueue(2, None);
         // Task 1 was cancelled: the release wakes nobody, unlike a semaphore.
@@ -342,8 +382,8 @@ mod tests {
         let mut s = Semaphore::new(1, SemKind::Semaphore);
         assert_eq!(s.release(0, none), Ok(None));
         assert_eq!((s.capacity(), s.in_use()), (2, 0));
-        assert!(s.try_acquire(1, none) && s.try_acquire(2, none));
-        assert!(!s.try_acquire(3, none));
+        assert!(s.try_acquire(1, None, none) && s.try_acquire(2, None, none));
+        assert!(!s.try_acquire(3, None, none));
         assert_eq!((s.capacity(), s.in_use()), (2, 2));
         assert_eq!(s.release(2, none), Ok(None));
         assert_eq!((s.capacity(), s.in_use()), (2, 1));
@@ -352,29 +392,29 @@ mod tests {
     #[test]
     fn waiters_with_a_cancel_pending_are_passed_over() {
         let mut s = Semaphore::new(1, SemKind::Bounded);
-        assert!(s.try_acquire(0, none));
+        assert!(s.try_acquire(0, None, none));
         s.enqueue(1, None);
         s.enqueue(2, None);
         // Task 1 was cancelled and has not run yet: task 2 gets the permit.
         assert_eq!(s.release(0, |t| t == 1), Ok(Some(2)));
         // Only cancelled waiters left, and a permit free: a newcomer takes it.
         let mut s = Semaphore::new(1, SemKind::Bounded);
-        assert!(s.try_acquire(0, none));
+        assert!(s.try_acquire(0, None, none));
         s.enqueue(1, None);
         assert_eq!(s.release(0, |t| t == 1), Ok(None));
-        assert!(s.try_acquire(3, |t| t == 1));
+        assert!(s.try_acquire(3, None, |t| t == 1));
     }
 
     #[test]
     fn a_priority_semaphore_grants_the_lowest_priority_first() {
         let mut s = Semaphore::new(1, SemKind::Priority);
-        assert!(s.try_acquire(0, none));
+        assert!(s.try_acquire(0, None, none));
         s.enqueue(1, Some(Priority::Int(3)));
         s.enqueue(2, None);
         s.enqueue(3, Some(Priority::Int(-1)));
         assert_eq!(s.release(0, none), Ok(Some(3)));
         // A newcomer cannot barge while a granted waiter has not run yet.
-        assert!(!s.try_acquire(4, none));
+        assert!(!s.try_acquire(4, None, none));
         assert_eq!(s.granted(3, none), None);
         // Task 2 (priority 0) is cancelled: task 1 gets the next permit.
         assert_eq!(s.release(3, |t| t == 2), Ok(Some(1)));
@@ -388,7 +428,7 @@ mod tests {
     fn many_grants_in_flight_go_in_order() {
         let mut s = Semaphore::new(3, SemKind::Bounded);
         for t in 0..3 {
-            assert!(s.try_acquire(t, none));
+            assert!(s.try_acquire(t, None, none));
         }
         for t in 10..16 {
             s.enqueue(t, None);

@@ -1,7 +1,7 @@
 //! Generated differential cases: random valid scenarios that mix the verbs
 //! the exporter writes (spawn, await, gather with and without
 //! return_exceptions, wait in every mode with timeouts, wait_for with and
-//! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores (a priority one with a line of waiters at tied and crossing priorities, some timing out),
+//! without shield, timeout and timeout_at blocks, cancels, try/except/finally, semaphores (a priority one and a preemptive one, with lines of waiters at tied and crossing priorities, some timing out, some preempted),
 //! bounded queues of every kind (FIFO, LIFO, priority with ties and mixed
 //! integer and float priorities) with several getters and putters, futures
 //! and tasks with callbacks, events set, cleared and awaited (by tasks and by
@@ -132,6 +132,7 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
         "ps = {{ permits = {}, kind = \"priority\" }}",
         1 + g.below(2)
     );
+    let _ = writeln!(out, "pp = {{ permits = 1, kind = \"preemptive\" }}");
     let _ = writeln!(
         out,
         "\n[queues]\nq = {{ capacity = {}, kind = \"{}\" }}",
@@ -232,10 +233,13 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             g.pick(&DELAYS)
         );
     }
-    // Tasks in line for the priority semaphore, at priorities that tie and
-    // cross, some giving up while they wait (a cancelled waiter leaves).
+    // Tasks in line for the priority semaphore or the preemptive one, at
+    // priorities that tie and cross, some giving up while they wait (a
+    // cancelled waiter leaves), some preempted (catching the cancellation
+    // inside, or `Preempted` outside).
     if g.chance(30) {
         for k in 0..2 + g.below(3) {
+            let sem = if g.chance(50) { "pp" } else { "ps" };
             let priority = g.pick(&[
                 "",
                 ", priority = -1",
@@ -244,9 +248,20 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
                 ", priority = 2",
             ]);
             let hold = 5 * (1 + g.below(3));
+            let mut work = format!("{{ sleep = \"{hold}ms\" }}");
+            if sem == "pp" && g.chance(30) {
+                work = format!(
+                    "{{ try = [{work}], except = [{{ log = \"r{k} told {{error}}\" }}], catch = [\"cancelled\"] }}"
+                );
+            }
             let mut line = format!(
-                "{{ with = \"ps\"{priority}, do = [{{ log = \"r{k} holds ps at {{now}}\" }}, {{ sleep = \"{hold}ms\" }}] }}"
+                "{{ with = \"{sem}\"{priority}, do = [{{ log = \"r{k} holds {sem} at {{now}}\" }}, {work}] }}"
             );
+            if sem == "pp" && g.chance(60) {
+                line = format!(
+                    "{{ try = [{line}], except = [{{ log = \"r{k}: {{error}}\" }}], catch = [\"Preempted\"] }}"
+                );
+            }
             if g.chance(30) {
                 line = format!(
                     "{{ try = [{{ timeout = \"{}ms\", do = [{line}] }}], except = [{{ log = \"r{k} gave up\" }}], catch = [\"timeout\"] }}",

@@ -86,7 +86,7 @@ impl Ctx {
         until: bool,
     ) -> Option<Suspension> {
         let lock = self.cond_lock(cond);
-        if self.sim.try_acquire(lock, self.id) {
+        if self.sim.try_acquire(lock, self.id, None) {
             self.permit_event("acquired", lock);
             return None;
         }

@@ -32,8 +32,11 @@ use super::{
 };
 use crate::as_completed::AsCompleted;
 use crate::barrier::{Passage, Stage};
-use crate::exception::{BROKEN_BARRIER_ERROR, EXCEPTION, QUEUE_EMPTY, QUEUE_FULL, QUEUE_SHUT_DOWN};
+use crate::exception::{
+    BROKEN_BARRIER_ERROR, EXCEPTION, PREEMPTED, QUEUE_EMPTY, QUEUE_FULL, QUEUE_SHUT_DOWN,
+};
 use crate::model::{BarrierId, QueueId, SemId, sym};
+use crate::priority::Priority;
 use crate::program::{
     BarrierWait, Blocks, CallFrame, CancelWait, Completion, Frame, Line, LoopKind, Op, Over,
     Program, QueueWait, RegionKind, Says, Suspension, Turning, UNSTARTED, WaitForTimer, WaitSet,
@@ -227,6 +230,8 @@ impl Ctx {
                     Ok(wait) => wait,
                     Err(raise) => leave!(pc, Err(raise)),
                 },
+                // A holder that lost its permit has none to give back.
+                Op::Release(sem) if self.sim.take_preempted(*sem, self.id).is_some() => None,
                 Op::Release(sem) => match self.release(*sem) {
                     Ok(()) => None,
                     Err(raise) => leave!(pc, Err(raise)),
@@ -765,8 +770,16 @@ impl Ctx {
             None => None,
         };
         let sim = &self.sim;
-        if sim.try_acquire(sem, self.id) {
+        if sim.try_acquire(sem, self.id, priority) {
             self.permit_event("acquired", sem);
+            return Ok(None);
+        }
+        if let Some(victim) = sim.preempt(sem, self.id, priority.unwrap_or(Priority::Int(0))) {
+            if sim.tracing() {
+                let note = format!("preempting {}", sim.task_name(victim));
+                self.permit_gauge_event("acquired", sem, &note);
+            }
+            sim.cancel_task(victim, Some(Rc::from("preempted")));
             return Ok(None);
         }
         sim.enqueue(sem, self.id, priority);
@@ -1523,11 +1536,22 @@ impl Ctx {
     ) -> Result<u32, Completion> {
         while let Some(region) = program.region_around(pc) {
             match &region.kind {
-                RegionKind::Permit(sem) => {
-                    if let Err(raise) = self.release(*sem) {
-                        ending = Err(raise);
+                RegionKind::Permit(sem) => match self.sim.take_preempted(*sem, self.id) {
+                    // It lost its permit: nothing to give back, and the
+                    // cancellation that told it so becomes `Preempted`.
+                    Some(by) => {
+                        if let Err(Raise::Cancelled(_)) = ending {
+                            self.sim.uncancel(self.id);
+                            let message = format!("preempted by priority {}", by.to_value());
+                            ending = Err(self.raise(PREEMPTED, &message));
+                        }
                     }
-                }
+                    None => {
+                        if let Err(raise) = self.release(*sem) {
+                            ending = Err(raise);
+                        }
+                    }
+                },
                 RegionKind::Timeout(says) => {
                     let scope = blocks.rest().timeouts.pop().expect("an open timeout");
                     let Op::CloseTimeout { after, .. } = program.ops[region.to as usize] else {

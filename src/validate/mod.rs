@@ -927,7 +927,8 @@ impl Validator<'_> {
             def.args = self.args(args, scope);
         }
         if let Some(l) = t.get("limit") {
-            def.limit = self.semaphore_ref(l);
+            let sem = self.semaphore_ref(l);
+            def.limit = self.only_with(l, sem, "a task's `limit`").and(sem);
         }
         if let Some(d) = t.get("timeout") {
             def.timeout = self.r.duration(d, "`timeout`");

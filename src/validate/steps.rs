@@ -344,6 +344,7 @@ impl Validator<'_> {
             }
             Verb::Acquire => {
                 let sem = self.semaphore_ref(v);
+                self.only_with(v, sem, "an `acquire`")?;
                 let priority = self.sem_priority(t.get("priority"), sem, scope);
                 Step::Acquire {
                     sem: sem?,
@@ -358,7 +359,11 @@ impl Validator<'_> {
                 },
             },
             Verb::NotifyAll => Step::NotifyAll(self.condition_ref(v)?),
-            Verb::Release => Step::Release(self.semaphore_ref(v)?),
+            Verb::Release => {
+                let sem = self.semaphore_ref(v);
+                self.only_with(v, sem, "a `release`")?;
+                Step::Release(sem?)
+            }
             Verb::Put => {
                 let (queue, item, priority) = self.put(verb, v, t, node, scope)?;
                 Step::Put {
@@ -510,7 +515,7 @@ impl Validator<'_> {
         let expr = self.number(n, scope)?;
         let sem = sem?;
         let kind = self.globals.semaphore_kinds.get(sem as usize).copied();
-        if kind != Some(SemKind::Priority) {
+        if !kind.is_some_and(SemKind::ranked) {
             let name = self.globals.semaphores.get(sem as usize);
             let semaphore = name.cloned().unwrap_or_default();
             let kind = match kind {
@@ -523,6 +528,26 @@ impl Validator<'_> {
             return None;
         }
         Some(Some(expr))
+    }
+
+    /// A preemptive semaphore is taken with `with` only: its `with` knows
+    /// when its holder lost the permit (`how`: the step that may not).
+    pub(crate) fn only_with(
+        &mut self,
+        node: &Node<'_>,
+        sem: Option<SemId>,
+        how: &'static str,
+    ) -> Option<()> {
+        let Some(sem) = sem else {
+            return Some(());
+        };
+        if self.globals.semaphore_kinds.get(sem as usize) != Some(&SemKind::Preemptive) {
+            return Some(());
+        }
+        let semaphore = self.globals.semaphores[sem as usize].clone();
+        let problem = Problem::PreemptiveNeedsWith { semaphore, how };
+        self.r.error(node.span(), problem);
+        None
     }
 
     /// A priority: a number, or a template of one placeholder (its value
