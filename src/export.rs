@@ -1148,6 +1148,10 @@ impl Writer<'_> {
         self.line("");
         self.line("async def begin():");
         self.depth += 1;
+        if m.eager_tasks {
+            self.line("# `eager_tasks`: every task's first step runs inside create_task.");
+            self.line("asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)");
+        }
         let futures: Vec<String> = m.futures.iter().map(|f| ident(&f.name)).collect();
         if !futures.is_empty() {
             self.line(&format!("global {}", futures.join(", ")));

@@ -428,6 +428,9 @@ pub(crate) struct Sim {
     hooks: Hooks,
     /// What made each task ready, if the critical path is wanted.
     path: Option<RefCell<Recorder>>,
+    /// How many eager first turns are running inside one another (a task
+    /// created eagerly that creates a task eagerly...).
+    eager_depth: Cell<u32>,
 }
 
 /// A task's variables: each symbol with its value.
@@ -554,6 +557,7 @@ impl Sim {
             meter: RefCell::new(Meter::default()),
             stop: Cell::new(None),
             stop_at: RefCell::new(None),
+            eager_depth: Cell::new(0),
             blocks: RefCell::new(Blocks::default()),
             watch_blocks: model.has_blocks(),
             readies: RefCell::new(Vec::new()),
@@ -1053,8 +1057,37 @@ impl Sim {
         if self.watch_blocks {
             self.readies.borrow_mut().push(Ready::new(self.now()));
         }
-        push(Job::Turn(id));
+        match self.model.eager_tasks {
+            true => self.start_eagerly(id),
+            false => push(Job::Turn(id)),
+        }
         id
+    }
+
+    /// asyncio's eager task factory: the new task's first turn runs now,
+    /// inside `create_task`, as the current task; what runs the critical
+    /// path's account of it then goes back to the creator.
+    fn start_eagerly(self: &Rc<Self>, id: TaskId) {
+        let depth = self.eager_depth.get();
+        let cause = self.path.as_ref().map(|p| p.borrow().current());
+        self.eager_depth.set(depth + 1);
+        self.note(|p| p.running(id, self.now()));
+        (self.hooks.resume)(self, id);
+        if let Some(cause) = cause {
+            self.note(|p| p.set_current(cause));
+        }
+        self.eager_depth.set(depth);
+    }
+
+    /// Whether a task created now would start eagerly deeper than
+    /// [`crate::limits::MAX_EAGER_DEPTH`] first turns inside one another:
+    /// the run stops instead.
+    pub(crate) fn eager_too_deep(&self) -> bool {
+        let deep = self.model.eager_tasks && self.eager_depth.get() >= crate::limits::MAX_EAGER_DEPTH;
+        if deep {
+            self.stop.set(Some(Stop::EagerDepth(crate::limits::MAX_EAGER_DEPTH)));
+        }
+        deep
     }
 
     /// An event of task `id`, now.
@@ -1510,6 +1543,19 @@ impl Sim {
     /// for the last child ends; a child that failed adds its error and,
     /// the first time, cancels the other children and the parent (whose
     /// exit from the block takes that cancellation back).
+    /// `tg.create_task` made `child`: the group waits for it; a child
+    /// already done (an eager one) is counted at once, as CPython's
+    /// `create_task` calls `_on_task_done` itself then.
+    pub(crate) fn join_group(self: &Rc<Self>, g: &Rc<TaskGroup>, child: TaskId) {
+        g.children.borrow_mut().push(child);
+        g.pending.set(g.pending.get() + 1);
+        let done = Callback::Group(g.clone(), child);
+        match self.state(Member::Task(child)) {
+            State::Pending => self.add_callback(Member::Task(child), done),
+            _ => self.run_callback(done),
+        }
+    }
+
     fn group_child_done(self: &Rc<Self>, g: &TaskGroup, child: TaskId) {
         g.pending.set(g.pending.get() - 1);
         if g.pending.get() == 0
@@ -2023,9 +2069,8 @@ impl Sim {
         let vars = (self.hooks.root_vars)(self, def, i);
         let id = self.spawn_task(def, vars, None);
         if closed {
-            self.tasks.borrow_mut()[id as usize]
-                .callbacks
-                .push(Callback::UserDone(index, user));
+            // An eager instance may be over already: then it is scheduled.
+            self.add_callback(Member::Task(id), Callback::UserDone(index, user));
         } else {
             self.next_arrival(index);
         }
