@@ -22,9 +22,9 @@ use crate::runtime::{
     WaitState, Waiter,
 };
 pub(crate) use crate::task::{Flow, TimeoutScope};
+use crate::task_group::TaskGroup;
 use crate::template::{Attr, BarrierAttr, Expr, Ref, Template, seconds_value};
 use crate::trace::Gauge;
-use crate::task_group::TaskGroup;
 use crate::trigger;
 use crate::value::Value;
 

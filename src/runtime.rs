@@ -1083,9 +1083,11 @@ impl Sim {
     /// [`crate::limits::MAX_EAGER_DEPTH`] first turns inside one another:
     /// the run stops instead.
     pub(crate) fn eager_too_deep(&self) -> bool {
-        let deep = self.model.eager_tasks && self.eager_depth.get() >= crate::limits::MAX_EAGER_DEPTH;
+        let deep =
+            self.model.eager_tasks && self.eager_depth.get() >= crate::limits::MAX_EAGER_DEPTH;
         if deep {
-            self.stop.set(Some(Stop::EagerDepth(crate::limits::MAX_EAGER_DEPTH)));
+            self.stop
+                .set(Some(Stop::EagerDepth(crate::limits::MAX_EAGER_DEPTH)));
         }
         deep
     }
@@ -2188,5 +2190,56 @@ mod tests {
             "{}",
             std::mem::size_of::<TaskSlot>()
         );
+    }
+
+    fn logs(text: &str) -> (Vec<String>, crate::ExitCode) {
+        let options = crate::Options {
+            format: crate::Format::Jsonl,
+            ..crate::Options::default()
+        };
+        let (out, code) = crate::render_to_string("t.toml", text, &options);
+        let lines = out
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["kind"] == "log")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        (lines, code)
+    }
+
+    /// With the eager task factory a new task's first step runs inside
+    /// `create_task`; without, after its creator's.
+    #[test]
+    fn an_eager_task_runs_its_first_step_before_its_creator_goes_on() {
+        let body = "[tasks.c]\nsteps = [{ log = \"child\" }]\n\n[tasks.main]\nsteps = [{ spawn = \"c\", as = \"h\" }, { log = \"main: {h.state}\" }]\n";
+        let eager = format!("[scenario]\neager_tasks = true\n\n{body}");
+        assert_eq!(logs(&eager).0, ["child", "main: done"]);
+        assert_eq!(logs(body).0, ["main: pending", "child"]);
+    }
+
+    /// A chain of tasks each creating the next at once: 100 first turns
+    /// inside one another run; the 101st stops the run.
+    #[test]
+    fn eager_first_turns_nest_100_deep_and_no_deeper() {
+        let chain = |n: usize| {
+            let mut text = String::from("[scenario]\neager_tasks = true\n");
+            for k in 0..n {
+                let next = match k + 1 == n {
+                    true => String::new(),
+                    false => format!("{{ spawn = \"t{}\" }}, ", k + 1),
+                };
+                text.push_str(&format!(
+                    "\n[tasks.t{k}]\nsteps = [{next}{{ log = \"t{k}\" }}]\n"
+                ));
+            }
+            text
+        };
+        let depth = crate::limits::MAX_EAGER_DEPTH as usize;
+        let (lines, code) = logs(&chain(depth));
+        assert_eq!((lines.len(), lines[0].as_str()), (depth, "t99"));
+        assert_eq!(code, crate::ExitCode::Ok);
+        let (lines, code) = logs(&chain(depth + 1));
+        assert!(lines.is_empty());
+        assert_eq!(code, crate::ExitCode::Stuck);
     }
 }

@@ -622,7 +622,9 @@ fn eager_first_turns_nested_too_deep_stop_the_run_at_the_spawn() {
             149 => String::new(),
             _ => format!("{{ spawn = \"t{}\" }}, ", k + 1),
         };
-        text.push_str(&format!("\n[tasks.t{k}]\nsteps = [{next}{{ log = \"t{k}\" }}]\n"));
+        text.push_str(&format!(
+            "\n[tasks.t{k}]\nsteps = [{next}{{ log = \"t{k}\" }}]\n"
+        ));
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("chain.toml");
@@ -633,5 +635,8 @@ fn eager_first_turns_nested_too_deep_stop_the_run_at_the_spawn() {
         err.contains("in task `t99[0]`, step `spawn` at line"),
         "{err}"
     );
-    assert!(err.contains("more than 100 first turns inside one another"), "{err}");
+    assert!(
+        err.contains("more than 100 first turns inside one another"),
+        "{err}"
+    );
 }
