@@ -1068,6 +1068,11 @@ impl Sim {
     /// inside `create_task`, as the current task; what runs the critical
     /// path's account of it then goes back to the creator.
     fn start_eagerly(self: &Rc<Self>, id: TaskId) {
+        if self.stop.get().is_some() {
+            // A limit stopped the run: the task is left queued, never started.
+            push(Job::Turn(id));
+            return;
+        }
         let depth = self.eager_depth.get();
         let cause = self.path.as_ref().map(|p| p.borrow().current());
         self.eager_depth.set(depth + 1);
@@ -1699,6 +1704,10 @@ impl Sim {
         let mut due = Vec::new();
         let mut due_now = Vec::new();
         'run: loop {
+            // An eager root's first turn may have stopped the run already.
+            if self.stop.get().is_some() {
+                break;
+            }
             // asyncio's `_run_once`, one turn at a time: the timers already
             // due join the ready queue, then what is ready now runs (what it
             // makes ready runs in the next turn).
