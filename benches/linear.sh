@@ -30,6 +30,7 @@ scenario() {
   cat <<EOF
 [scenario]
 main = "main"
+$([[ $1 == eager* ]] && echo 'eager_tasks = true')
 
 [semaphores]
 pool = 2
@@ -81,6 +82,16 @@ steps = [{ repeat = $n, do = [{ try = [{ fail = \"boom {i}\" }], except = [{ pas
 steps = [{ repeat = $n, do = [{ call = \"w\" }] }]" ;;
     spawn) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ spawn = \"w\" }] }, { sleep = \"1s\" }]" ;;
+    eager) echo "[tasks.quick]
+steps = [{ return = \"q{i}\" }]
+
+[tasks.main]
+steps = [{ repeat = $n, do = [{ spawn = \"quick\" }, { spawn = \"w\" }] }, { sleep = \"1s\" }]" ;;
+    eager_group) echo "[tasks.quick]
+steps = [{ return = \"q{i}\" }]
+
+[tasks.main]
+steps = [{ task_group = \"tg\", do = [{ repeat = $n, do = [{ spawn = \"quick\", into = \"tg\" }, { spawn = \"w\", into = \"tg\" }] }] }]" ;;
     spawn_into) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ spawn = \"w\", into = \"all\" }] }, { gather = \"all\" }]" ;;
     count) echo "[tasks.main]
@@ -280,7 +291,7 @@ steps = [{ repeat = $n, do = [{ call_at = \"1s\", do = [{ set = \"e\" }] }] }, {
   esac
 }
 
-ALL="sleep block log fail return spawn spawn_into count await await_future set_exception
+ALL="sleep block log fail return spawn eager eager_group spawn_into count await await_future set_exception
 gather gather_many wait wait_first wait_for timeout timeout_expires cancel cancel_at_end try
 with acquire semaphore_waiters priority_waiters preempt put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear

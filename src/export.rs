@@ -1230,10 +1230,25 @@ impl Writer<'_> {
             }
             self.line("# Like scenario-run: run until every task but the daemons has finished,");
             self.line("# then until the daemons have nothing left to do.");
-            self.line(
-                "while others := asyncio.all_tasks() - {asyncio.current_task()} - LEFT_WAITING:",
-            );
-            self.line("    await asyncio.wait(others)");
+            if m.eager_tasks {
+                // A task done inside create_task is in no all_tasks(): what
+                // it queued (a call_soon that starts more) runs first.
+                self.line("loop = asyncio.get_running_loop()");
+                self.line("while True:");
+                self.line(
+                    "    if others := asyncio.all_tasks() - {asyncio.current_task()} - LEFT_WAITING:",
+                );
+                self.line("        await asyncio.wait(others)");
+                self.line("    elif loop._ready:");
+                self.line("        await asyncio.sleep(0)");
+                self.line("    else:");
+                self.line("        break");
+            } else {
+                self.line(
+                    "while others := asyncio.all_tasks() - {asyncio.current_task()} - LEFT_WAITING:",
+                );
+                self.line("    await asyncio.wait(others)");
+            }
             if m.tasks.iter().any(|t| t.daemon) {
                 self.line("await until_idle()");
             }
@@ -1243,6 +1258,10 @@ impl Writer<'_> {
         self.line("");
         self.line("async def begin():");
         self.depth += 1;
+        if m.eager_tasks {
+            self.line("# `eager_tasks`: every task's first step runs inside create_task.");
+            self.line("asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)");
+        }
         let futures: Vec<String> = m.futures.iter().map(|f| ident(&f.name)).collect();
         if !futures.is_empty() {
             self.line(&format!("global {}", futures.join(", ")));

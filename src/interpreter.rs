@@ -22,6 +22,7 @@ use crate::runtime::{
     WaitState, Waiter,
 };
 pub(crate) use crate::task::{Flow, TimeoutScope};
+use crate::task_group::TaskGroup;
 use crate::template::{Attr, BarrierAttr, Expr, Ref, Template, seconds_value};
 use crate::trace::Gauge;
 use crate::trigger;
@@ -568,40 +569,61 @@ impl Ctx {
     }
 
     fn start(&mut self, start: &Start) -> Vec<TaskId> {
+        self.start_into(start, None)
+            .expect("a spawn into no task group raises nothing")
+    }
+
+    /// The instances `start` makes, one `create_task` after another; into
+    /// `group` (`tg.create_task`), each is its child as it is made, which
+    /// CPython refuses with a `RuntimeError` once the group is shutting
+    /// down (an eager child that failed at once aborts it).
+    pub(super) fn start_into(
+        &mut self,
+        start: &Start,
+        group: Option<&Rc<TaskGroup>>,
+    ) -> Result<Vec<TaskId>, Raise> {
         let model = self.sim.model().clone();
         let def = &model.tasks[start.def as usize];
         let count = start.count.unwrap_or(def.count);
-        if !self.sim.may_spawn(count as u64) {
+        if !self.sim.may_spawn(count as u64) || self.sim.eager_too_deep() {
             self.sim.stopped_at(|| self.at("spawn"));
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let i_sym = sym::I;
         let parent = match self.actor {
             Actor::Task(t) => Some(t),
             Actor::Future(_) | Actor::Callback(_) | Actor::Scheduled(_) => None,
         };
-        (0..count)
-            .map(|i| {
-                let mut vars = vec![(i_sym, Value::Int(i as i64))];
-                let with_i = |r: &Ref| match r {
-                    Ref::Var(s, None) if *s == i_sym && start.count.is_some() => {
-                        Value::Int(i as i64)
-                    }
-                    other => self.lookup(other),
-                };
-                for (sym, expr) in &def.args {
-                    let given = start
-                        .args
-                        .iter()
-                        .find(|(s, _)| s == sym)
-                        .map(|(_, e)| build(&self.sim, e, &with_i, &|| self.at("spawn")));
-                    let value = given
-                        .unwrap_or_else(|| build(&self.sim, expr, &with_i, &|| self.at("spawn")));
-                    vars.push((*sym, value));
-                }
-                self.sim.spawn_task(start.def, vars, parent)
-            })
-            .collect()
+        let mut ids = Vec::with_capacity(count as usize);
+        for i in 0..count {
+            if let Some(group) = group
+                && group.aborting.get()
+            {
+                let message = format!("TaskGroup {} is shutting down", group.repr());
+                return Err(self.raise(RUNTIME_ERROR, &message));
+            }
+            let mut vars = vec![(i_sym, Value::Int(i as i64))];
+            let with_i = |r: &Ref| match r {
+                Ref::Var(s, None) if *s == i_sym && start.count.is_some() => Value::Int(i as i64),
+                other => self.lookup(other),
+            };
+            for (sym, expr) in &def.args {
+                let given = start
+                    .args
+                    .iter()
+                    .find(|(s, _)| s == sym)
+                    .map(|(_, e)| build(&self.sim, e, &with_i, &|| self.at("spawn")));
+                let value =
+                    given.unwrap_or_else(|| build(&self.sim, expr, &with_i, &|| self.at("spawn")));
+                vars.push((*sym, value));
+            }
+            let id = self.sim.spawn_task(start.def, vars, parent);
+            if let Some(group) = group {
+                self.sim.join_group(group, id);
+            }
+            ids.push(id);
+        }
+        Ok(ids)
     }
 
     // ----- bodies --------------------------------------------------------

@@ -65,6 +65,9 @@ pub(crate) enum Stop {
     ValuesBuilt(u64),
     /// The next instant is past what the clock can hold.
     Clock,
+    /// Tasks created eagerly would run this many first turns inside one
+    /// another (`[scenario] eager_tasks`).
+    EagerDepth(u32),
 }
 
 impl Stop {
@@ -96,6 +99,9 @@ impl Stop {
             ),
             Stop::ValuesBuilt(n) => format!(
                 "the run's values would weigh more than {n} bytes in all (raise the limit with --max-values-built)"
+            ),
+            Stop::EagerDepth(n) => format!(
+                "tasks created eagerly would run more than {n} first turns inside one another (`eager_tasks`: each starts inside the create_task of the one before)"
             ),
             Stop::Clock => format!(
                 "the run's time would pass {}, the most the clock can hold",
@@ -185,6 +191,11 @@ impl Meter {
 /// The stack a command runs with (see [`crate::stack`]), and each sweep worker's:
 /// room for the 100 levels of nested blocks and calls a file may have, even
 /// in a debug build (the memory is reserved, not used).
+/// How many eager first turns may run inside one another: a chain of
+/// tasks each creating the next at its first step, with `[scenario]
+/// eager_tasks`. A run that would go deeper stops (exit code 3).
+pub(crate) const MAX_EAGER_DEPTH: u32 = 100;
+
 pub(crate) const STACK_BYTES: usize = 64 << 20;
 
 #[cfg(test)]

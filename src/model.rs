@@ -33,6 +33,9 @@ pub(crate) struct Model {
     /// The CPython version whose semantics the run follows (`[scenario]
     /// python`, `--python`).
     pub(crate) python: crate::python::Python,
+    /// `[scenario] eager_tasks`: tasks are created with asyncio's eager task
+    /// factory (3.12+), so a new task's first turn runs inside `create_task`.
+    pub(crate) eager_tasks: bool,
     /// Exception classes: the builtin ones, then `[exceptions]`.
     pub(crate) classes: Classes,
 }

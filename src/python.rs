@@ -23,6 +23,8 @@
 //!   3.12 let the notification it took go lost.
 //! - `Queue.shutdown` and `QueueShutDown` exist from 3.13 on (validation
 //!   refuses them for an older version).
+//! - `asyncio.eager_task_factory` (`[scenario] eager_tasks`) exists from
+//!   3.12 on (validation refuses it for 3.11).
 
 use std::fmt;
 

@@ -429,6 +429,9 @@ pub(crate) struct Sim {
     hooks: Hooks,
     /// What made each task ready, if the critical path is wanted.
     path: Option<RefCell<Recorder>>,
+    /// How many eager first turns are running inside one another (a task
+    /// created eagerly that creates a task eagerly...).
+    eager_depth: Cell<u32>,
 }
 
 /// A task's variables: each symbol with its value.
@@ -555,6 +558,7 @@ impl Sim {
             meter: RefCell::new(Meter::default()),
             stop: Cell::new(None),
             stop_at: RefCell::new(None),
+            eager_depth: Cell::new(0),
             blocks: RefCell::new(Blocks::default()),
             watch_blocks: model.has_blocks(),
             readies: RefCell::new(Vec::new()),
@@ -1070,8 +1074,44 @@ impl Sim {
         if self.watch_blocks {
             self.readies.borrow_mut().push(Ready::new(self.now()));
         }
-        push(Job::Turn(id));
+        match self.model.eager_tasks {
+            true => self.start_eagerly(id),
+            false => push(Job::Turn(id)),
+        }
         id
+    }
+
+    /// asyncio's eager task factory: the new task's first turn runs now,
+    /// inside `create_task`, as the current task; what runs the critical
+    /// path's account of it then goes back to the creator.
+    fn start_eagerly(self: &Rc<Self>, id: TaskId) {
+        if self.stop.get().is_some() {
+            // A limit stopped the run: the task is left queued, never started.
+            push(Job::Turn(id));
+            return;
+        }
+        let depth = self.eager_depth.get();
+        let cause = self.path.as_ref().map(|p| p.borrow().current());
+        self.eager_depth.set(depth + 1);
+        self.note(|p| p.running(id, self.now()));
+        (self.hooks.resume)(self, id);
+        if let Some(cause) = cause {
+            self.note(|p| p.set_current(cause));
+        }
+        self.eager_depth.set(depth);
+    }
+
+    /// Whether a task created now would start eagerly deeper than
+    /// [`crate::limits::MAX_EAGER_DEPTH`] first turns inside one another:
+    /// the run stops instead.
+    pub(crate) fn eager_too_deep(&self) -> bool {
+        let deep =
+            self.model.eager_tasks && self.eager_depth.get() >= crate::limits::MAX_EAGER_DEPTH;
+        if deep {
+            self.stop
+                .set(Some(Stop::EagerDepth(crate::limits::MAX_EAGER_DEPTH)));
+        }
+        deep
     }
 
     /// An event of task `id`, now.
@@ -1527,6 +1567,19 @@ impl Sim {
     /// for the last child ends; a child that failed adds its error and,
     /// the first time, cancels the other children and the parent (whose
     /// exit from the block takes that cancellation back).
+    /// `tg.create_task` made `child`: the group waits for it; a child
+    /// already done (an eager one) is counted at once, as CPython's
+    /// `create_task` calls `_on_task_done` itself then.
+    pub(crate) fn join_group(self: &Rc<Self>, g: &Rc<TaskGroup>, child: TaskId) {
+        g.children.borrow_mut().push(child);
+        g.pending.set(g.pending.get() + 1);
+        let done = Callback::Group(g.clone(), child);
+        match self.state(Member::Task(child)) {
+            State::Pending => self.add_callback(Member::Task(child), done),
+            _ => self.run_callback(done),
+        }
+    }
+
     fn group_child_done(self: &Rc<Self>, g: &TaskGroup, child: TaskId) {
         g.pending.set(g.pending.get() - 1);
         if g.pending.get() == 0
@@ -1668,6 +1721,10 @@ impl Sim {
         let mut due = Vec::new();
         let mut due_now = Vec::new();
         'run: loop {
+            // An eager root's first turn may have stopped the run already.
+            if self.stop.get().is_some() {
+                break;
+            }
             // asyncio's `_run_once`, one turn at a time: the timers already
             // due join the ready queue, then what is ready now runs (what it
             // makes ready runs in the next turn).
@@ -2040,9 +2097,8 @@ impl Sim {
         let vars = (self.hooks.root_vars)(self, def, i);
         let id = self.spawn_task(def, vars, None);
         if closed {
-            self.tasks.borrow_mut()[id as usize]
-                .callbacks
-                .push(Callback::UserDone(index, user));
+            // An eager instance may be over already: then it is scheduled.
+            self.add_callback(Member::Task(id), Callback::UserDone(index, user));
         } else {
             self.next_arrival(index);
         }
@@ -2160,5 +2216,56 @@ mod tests {
             "{}",
             std::mem::size_of::<TaskSlot>()
         );
+    }
+
+    fn logs(text: &str) -> (Vec<String>, crate::ExitCode) {
+        let options = crate::Options {
+            format: crate::Format::Jsonl,
+            ..crate::Options::default()
+        };
+        let (out, code) = crate::render_to_string("t.toml", text, &options);
+        let lines = out
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["kind"] == "log")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        (lines, code)
+    }
+
+    /// With the eager task factory a new task's first step runs inside
+    /// `create_task`; without, after its creator's.
+    #[test]
+    fn an_eager_task_runs_its_first_step_before_its_creator_goes_on() {
+        let body = "[tasks.c]\nsteps = [{ log = \"child\" }]\n\n[tasks.main]\nsteps = [{ spawn = \"c\", as = \"h\" }, { log = \"main: {h.state}\" }]\n";
+        let eager = format!("[scenario]\neager_tasks = true\n\n{body}");
+        assert_eq!(logs(&eager).0, ["child", "main: done"]);
+        assert_eq!(logs(body).0, ["main: pending", "child"]);
+    }
+
+    /// A chain of tasks each creating the next at once: 100 first turns
+    /// inside one another run; the 101st stops the run.
+    #[test]
+    fn eager_first_turns_nest_100_deep_and_no_deeper() {
+        let chain = |n: usize| {
+            let mut text = String::from("[scenario]\neager_tasks = true\n");
+            for k in 0..n {
+                let next = match k + 1 == n {
+                    true => String::new(),
+                    false => format!("{{ spawn = \"t{}\" }}, ", k + 1),
+                };
+                text.push_str(&format!(
+                    "\n[tasks.t{k}]\nsteps = [{next}{{ log = \"t{k}\" }}]\n"
+                ));
+            }
+            text
+        };
+        let depth = crate::limits::MAX_EAGER_DEPTH as usize;
+        let (lines, code) = logs(&chain(depth));
+        assert_eq!((lines.len(), lines[0].as_str()), (depth, "t99"));
+        assert_eq!(code, crate::ExitCode::Ok);
+        let (lines, code) = logs(&chain(depth + 1));
+        assert!(lines.is_empty());
+        assert_eq!(code, crate::ExitCode::Stuck);
     }
 }

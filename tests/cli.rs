@@ -602,3 +602,41 @@ fn the_critical_path_stops_being_followed_past_its_limit_and_the_run_goes_on() {
     let summary: serde_json::Value = serde_json::from_str(json.lines().last().unwrap()).unwrap();
     assert!(summary["critical_path"].is_null(), "{summary}");
 }
+
+#[test]
+fn eager_tasks_are_refused_when_python_3_11_overrides_the_file() {
+    let (code, _, err) = run(&["--python", "3.11", "scenarios/eager_tasks.toml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("scenarios/eager_tasks.toml:8:15"), "{err}");
+    assert!(err.contains("exists from CPython 3.12 on"), "{err}");
+    assert!(err.contains("the run follows `--python 3.11`"), "{err}");
+}
+
+#[test]
+fn eager_first_turns_nested_too_deep_stop_the_run_at_the_spawn() {
+    // t0 spawns t1 at its first step, t1 spawns t2, ...: each first turn
+    // runs inside the one before.
+    let mut text = String::from("[scenario]\neager_tasks = true\n");
+    for k in 0..150 {
+        let next = match k {
+            149 => String::new(),
+            _ => format!("{{ spawn = \"t{}\" }}, ", k + 1),
+        };
+        text.push_str(&format!(
+            "\n[tasks.t{k}]\nsteps = [{next}{{ log = \"t{k}\" }}]\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.toml");
+    std::fs::write(&file, text).unwrap();
+    let (code, _, err) = run(&[file.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("in task `t99[0]`, step `spawn` at line"),
+        "{err}"
+    );
+    assert!(
+        err.contains("more than 100 first turns inside one another"),
+        "{err}"
+    );
+}

@@ -58,6 +58,7 @@ fn accepts_every_valid_scenario_and_rejects_structural_mistakes() {
         "task_groups.toml",
         // What exists in which CPython version.
         "queue_shutdown_version.toml",
+        "eager_tasks_version.toml",
     ];
     let (mut accepted, mut rejected) = (0, 0);
     for path in &files {

@@ -8,10 +8,10 @@
 use std::rc::Rc;
 
 use super::Ctx;
-use crate::exception::{Catch, Exception, RUNTIME_ERROR};
+use crate::exception::{Catch, Exception};
 use crate::model::{Bind, Start};
 use crate::program::{Blocks, Completion, Suspension};
-use crate::runtime::{Callback, Member, Raise, State, Waiter, Waiting};
+use crate::runtime::{Member, Raise, State, Waiter, Waiting};
 use crate::task::Flow;
 use crate::task_group::TaskGroup;
 
@@ -47,17 +47,7 @@ impl Ctx {
             .expect("validation puts it inside its group")
             .0
             .clone();
-        if group.aborting.get() {
-            let message = format!("TaskGroup {} is shutting down", group.repr());
-            return Err(self.raise(RUNTIME_ERROR, &message));
-        }
-        let ids = self.start(start);
-        for &id in &ids {
-            group.children.borrow_mut().push(id);
-            group.pending.set(group.pending.get() + 1);
-            let done = Callback::Group(group.clone(), id);
-            self.sim.add_callback(Member::Task(id), done);
-        }
+        let ids = self.start_into(start, Some(&group))?;
         if let Some(h) = bind.as_ {
             self.bind(h, ids.into_iter().map(Member::Task).collect());
         }

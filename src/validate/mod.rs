@@ -44,13 +44,14 @@ pub(crate) const TOP_KEYS: [&str; 10] = [
     "tasks",
     "expect",
 ];
-pub(crate) const SCENARIO_KEYS: [&str; 6] = [
+pub(crate) const SCENARIO_KEYS: [&str; 7] = [
     "name",
     "description",
     "seed",
     "main",
     "time_limit",
     "python",
+    "eager_tasks",
 ];
 pub(crate) const TASK_KEYS: [&str; 17] = [
     "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
@@ -123,6 +124,7 @@ struct Header {
     seed: u64,
     main: Option<u32>,
     time_limit: Option<u64>,
+    eager_tasks: bool,
 }
 
 pub(crate) struct Validator<'s> {
@@ -303,6 +305,7 @@ impl Validator<'_> {
             tasks,
             symbols: std::mem::take(&mut self.symbols.names),
             python: header.python,
+            eager_tasks: header.eager_tasks,
             classes: std::mem::take(&mut self.classes),
         }
     }
@@ -323,6 +326,7 @@ impl Validator<'_> {
             tasks: Vec::new(),
             symbols: Vec::new(),
             python: Default::default(),
+            eager_tasks: false,
             classes: Classes::default(),
         }
     }
@@ -482,6 +486,17 @@ impl Validator<'_> {
             if header.time_limit == Some(0) {
                 self.r.error(node.span(), Problem::ZeroTimeLimit);
             }
+        }
+        if let Some(node) = t.get("eager_tasks")
+            && let Some(eager) = self.r.bool(node, "`eager_tasks`")
+        {
+            let exists = !eager
+                || self.needs_python(
+                    node.span(),
+                    "`eager_tasks` (asyncio.eager_task_factory)",
+                    crate::python::Python::V3_12,
+                );
+            header.eager_tasks = eager && exists;
         }
         header
     }
