@@ -438,6 +438,10 @@ def start(body, task, i=0, replica=-1, in_group=None, **args):
     """asyncio.create_task for one instance of a task, or the create_task of
     the task group `in_group`."""
     me = Instance(task, i, replica)
+    # Its place in STARTED is taken before create_task: an eager task's
+    # first step may start others, created after it.
+    place = len(STARTED)
+    STARTED.append(None)
     if in_group is None:
         started = asyncio.create_task(body(me, **args), name=me.name)
     else:
@@ -445,12 +449,13 @@ def start(body, task, i=0, replica=-1, in_group=None, **args):
             started = in_group.create_task(body(me, **args), name=me.name)
         except RuntimeError:
             Instance.started[task] -= 1  # no task was made: none is numbered
+            del STARTED[place]
             raise
     if task in DONE_CALLBACKS:
         started.add_done_callback(DONE_CALLBACKS[task])
     if task in DAEMONS:
         LEFT_WAITING.add(started)
-    STARTED.append(started)
+    STARTED[place] = started
     return started
 
 
@@ -484,7 +489,7 @@ async def after_main():
         await asyncio.sleep(0)
     for source in SOURCES:
         source.stop()
-    left = [t for t in STARTED if not t.done()]
+    left = [t for t in STARTED if t is not None and not t.done()]
     for task in left:
         task.cancel()
     await asyncio.gather(*left, return_exceptions=True)
