@@ -151,6 +151,7 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             // No edge of their own (their blocks' steps are walked below).
             Step::Sleep(_)
             | Step::Block(_)
+            | Step::Thread(_)
             | Step::Log(_)
             | Step::Fail { .. }
             | Step::Return(_)

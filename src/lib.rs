@@ -20,6 +20,7 @@ mod duration;
 mod ending;
 mod event;
 mod exception;
+mod executor;
 mod expect;
 mod export;
 mod footprint;
