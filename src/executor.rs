@@ -58,6 +58,8 @@ struct Pool {
     workers: u32,
     busy: u32,
     queue: VecDeque<Rc<Work>>,
+    /// The queue's work not cancelled.
+    waiting: usize,
 }
 
 /// Every pool of a run: the default executor first, then `[executors]`.
@@ -75,6 +77,7 @@ impl Pools {
                     workers,
                     busy: 0,
                     queue: VecDeque::new(),
+                    waiting: 0,
                 })
                 .collect(),
         }
@@ -95,6 +98,7 @@ impl Pools {
             true
         } else {
             pool.queue.push_back(work.clone());
+            pool.waiting += 1;
             false
         }
     }
@@ -105,6 +109,7 @@ impl Pools {
         let pool = &mut self.pools[pool as usize];
         while let Some(next) = pool.queue.pop_front() {
             if !next.cancelled.get() {
+                pool.waiting -= 1;
                 next.started.set(true);
                 return Some(next);
             }
@@ -113,13 +118,18 @@ impl Pools {
         None
     }
 
+    /// The future of `work` was cancelled: if no worker has taken it, it
+    /// never runs (it stays in the queue, skipped when its turn comes).
+    pub(crate) fn cancel(&mut self, work: &Work) {
+        if !work.started.get() && !work.cancelled.replace(true) {
+            self.pools[work.pool as usize].waiting -= 1;
+        }
+    }
+
     /// (busy workers, work waiting) of a pool.
     pub(crate) fn load(&self, pool: u32) -> (u32, usize) {
         let p = &self.pools[pool as usize];
-        (
-            p.busy,
-            p.queue.iter().filter(|w| !w.cancelled.get()).count(),
-        )
+        (p.busy, p.waiting)
     }
 }
 
@@ -133,6 +143,7 @@ mod tests {
                 workers,
                 busy: 0,
                 queue: VecDeque::new(),
+                waiting: 0,
             }],
         }
     }
@@ -164,7 +175,8 @@ mod tests {
         p.submit(&a);
         p.submit(&b);
         p.submit(&c);
-        b.cancelled.set(true);
+        p.cancel(&b);
+        assert_eq!(p.load(0), (1, 1));
         assert_eq!(p.finished(0).map(|w| w.task), Some(2));
         assert!(!b.started.get());
     }

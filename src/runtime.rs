@@ -1897,6 +1897,11 @@ impl Sim {
         }
     }
 
+    /// The future of `work` was cancelled: queued, it never runs.
+    pub(crate) fn cancel_work(&self, work: &Work) {
+        self.pools.borrow_mut().cancel(work);
+    }
+
     /// A worker takes `work`: it is done `work.ns` from now.
     fn start_work(&self, work: &Rc<Work>) {
         if self.tracing() {

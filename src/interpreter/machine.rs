@@ -1233,9 +1233,7 @@ impl Ctx {
                     // runs just before this wakeup): work no worker has
                     // taken is cancelled too; work under way goes on.
                     work.done.set(true);
-                    if !work.started.get() {
-                        work.cancelled.set(true);
-                    }
+                    sim.cancel_work(work);
                     Err(raise)
                 } else if work.done.get() {
                     match work.outcome.borrow_mut().take() {
