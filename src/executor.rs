@@ -126,6 +126,12 @@ impl Pools {
         }
     }
 
+    /// How many workers of the `[executors]` pools are busy (each has its
+    /// work's end set as a timer).
+    pub(crate) fn named_busy(&self) -> usize {
+        self.pools[1..].iter().map(|p| p.busy as usize).sum()
+    }
+
     /// (busy workers, work waiting) of a pool.
     pub(crate) fn load(&self, pool: u32) -> (u32, usize) {
         let p = &self.pools[pool as usize];

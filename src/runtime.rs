@@ -1937,15 +1937,19 @@ impl Sim {
         }
     }
 
-    /// Whether the run is over though callbacks are still due: every task
-    /// has finished, and only their timers are left (see
+    /// Whether the run is over though callbacks are still due, or work
+    /// under way in an `[executors]` pool: every task has finished, the
+    /// default executor has no work (`asyncio.run` waits for it, running
+    /// the loop), and only those timers are left (see
     /// `drop_late_callbacks`).
     fn only_late_callbacks_left(&self) -> bool {
-        let calls = self.callback_timers.get();
-        calls > 0
+        let pools = self.pools.borrow();
+        let late = self.callback_timers.get() + pools.named_busy();
+        late > 0
             && self.drop_late_callbacks
             && self.meter.borrow().live == 0
-            && self.clock.borrow().live() == calls
+            && pools.load(0).0 == 0
+            && self.clock.borrow().live() == late
     }
 
     // ----- callbacks of call_soon, call_later and call_at ------------------
