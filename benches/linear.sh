@@ -287,6 +287,18 @@ steps = [{ repeat = $n, do = [{ call_soon = [{ set = \"e\" }] }, { sleep = \"0s\
 steps = [{ repeat = $n, do = [{ call_later = \"1ms\", do = [{ clear = \"e\" }], as = \"h\" }, { cancel = \"h\" }, { call_later = \"1s\", do = [{ set = \"e\" }] }] }, { sleep = \"2s\" }]" ;;
     call_at) echo "[tasks.main]
 steps = [{ repeat = $n, do = [{ call_at = \"1s\", do = [{ set = \"e\" }] }] }, { sleep = \"2s\" }]" ;;
+    to_thread) echo "[tasks.main]
+steps = [{ repeat = $n, do = [{ to_thread = \"1ms\", value = 1 }] }]
+
+[tasks.other]
+count = 8
+steps = [{ repeat = $((n / 8)), do = [{ to_thread = \"2ms\" }] }]" ;;
+    run_in_executor) echo "[executors]
+db = { workers = 2 }
+
+[tasks.main]
+count = 16
+steps = [{ repeat = $((n / 16)), do = [{ run_in_executor = \"1ms\", executor = \"db\" }] }]" ;;
     *) echo "unknown case $1" >&2; return 1 ;;
   esac
 }
@@ -296,7 +308,7 @@ gather gather_many wait wait_first wait_for timeout timeout_expires cancel cance
 with acquire semaphore_waiters priority_waiters preempt put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
 barrier abort_reset condition on_done task_group task_group_many priority lifo shutdown as_completed
-call_soon call_later call_at"
+call_soon call_later call_at to_thread run_in_executor"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

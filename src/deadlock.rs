@@ -177,9 +177,11 @@ impl<'a> Graph<'a> {
             Waiting::Event(e, _) => vec![Node::Doers(self.doers_id(4, *e))],
             Waiting::Barrier(b, _) => vec![Node::Doers(self.doers_id(5, *b))],
             Waiting::Condition(c, _) => vec![Node::Doers(self.doers_id(6, *c))],
-            Waiting::Nothing | Waiting::Sleep(_) | Waiting::Backoff(_) | Waiting::Turn => {
-                Vec::new()
-            }
+            Waiting::Nothing
+            | Waiting::Sleep(_)
+            | Waiting::Backoff(_)
+            | Waiting::Turn
+            | Waiting::Thread(_) => Vec::new(),
         };
         out.retain(|n| match n {
             Node::Task(t) => *t != task && sim.state(Member::Task(*t)) == State::Pending,

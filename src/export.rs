@@ -44,6 +44,22 @@ const KEYWORDS: [&str; 38] = [
 ];
 
 /// A scenario name as a Python identifier.
+/// The Python name of the executor `[executors]` declares as `name`.
+fn pool_ident(name: &str) -> String {
+    format!("pool_{}", ident(name))
+}
+
+/// Whether any step sends work to the loop's default executor.
+fn uses_default_executor(m: &Model) -> bool {
+    fn any(steps: &[Step]) -> bool {
+        steps.iter().any(|s| {
+            matches!(s, Step::Thread(w) if w.executor.is_none())
+                || s.children().into_iter().any(any)
+        })
+    }
+    m.tasks.iter().any(|t| any(&t.body))
+}
+
 fn ident(name: &str) -> String {
     let mut s: String = name
         .chars()
@@ -229,6 +245,7 @@ fn collect_groups(steps: &[Step], out: &mut Vec<Sym>) {
             // An `each` loop's handle is the loop's own, not a group.
             Step::Sleep(_)
             | Step::Block(_)
+            | Step::Thread(_)
             | Step::Log(_)
             | Step::Fail { .. }
             | Step::Return(_)
@@ -315,6 +332,7 @@ struct Writer<'m> {
 
 const PRELUDE: &str = r#"import asyncio
 import bisect
+import concurrent.futures
 import itertools
 import math
 import os
@@ -497,6 +515,15 @@ async def after_main():
 
 def now():
     return asyncio.get_running_loop().time()
+
+
+def thread_work(seconds, value=None, error=None):
+    """Work run in a worker thread: it holds the thread `seconds` (not the
+    loop), then returns `value` or raises `error`."""
+    time.sleep(seconds)
+    if error is not None:
+        raise error
+    return value
 
 
 def ns(nanoseconds):
@@ -1291,6 +1318,20 @@ impl Writer<'_> {
                 self.line(&format!("{b} = asyncio.Barrier({})", def.parties));
             }
         }
+        if uses_default_executor(m) {
+            self.line(&format!(
+                "asyncio.get_running_loop().set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers={}))  # min(32, cpu + 4), cpu = {}",
+                m.workers(None),
+                m.cpu
+            ));
+        }
+        for e in &m.executors {
+            self.line(&format!(
+                "global {0}\n    {0} = concurrent.futures.ThreadPoolExecutor(max_workers={1})",
+                pool_ident(&e.name),
+                e.workers
+            ));
+        }
         self.line("await scenario()");
         self.depth -= 1;
         self.line("");
@@ -1334,6 +1375,27 @@ impl Writer<'_> {
                 let d = self.delay(d);
                 self.line(&format!(
                     "time.sleep({d})  # a blocking call: holds the loop"
+                ));
+            }
+            Step::Thread(w) => {
+                let d = self.delay(&w.delay);
+                let outcome = match &w.error {
+                    Some((message, class)) => {
+                        let class = self.class(*class);
+                        format!("None, {class}({})", self.fstring(message))
+                    }
+                    None => self.expr(&w.value),
+                };
+                let call = match (w.to_thread, w.executor) {
+                    (true, _) => "asyncio.to_thread(".to_owned(),
+                    (false, None) => "asyncio.get_running_loop().run_in_executor(None, ".to_owned(),
+                    (false, Some(e)) => format!(
+                        "asyncio.get_running_loop().run_in_executor({}, ",
+                        pool_ident(&self.model.executors[e as usize].name)
+                    ),
+                };
+                self.line(&format!(
+                    "result = await {call}thread_work, {d}, {outcome})"
                 ));
             }
             Step::Log(t) => {

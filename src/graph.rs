@@ -21,6 +21,8 @@ enum Node {
     Event(u32),
     Barrier(u32),
     Condition(u32),
+    /// A thread pool: 0 is the loop's default executor, then `[executors]`.
+    Executor(u32),
 }
 
 /// An edge, with its label and whether it is drawn dashed.
@@ -42,6 +44,11 @@ pub(crate) fn render(model: &Model, style: Style) -> String {
     nodes.extend((0..model.events.len() as u32).map(Node::Event));
     nodes.extend((0..model.barriers.len() as u32).map(Node::Barrier));
     nodes.extend((0..model.conditions.len() as u32).map(Node::Condition));
+    // The default executor, when some step sends work to it.
+    if edges.iter().any(|e| e.to == Node::Executor(0)) {
+        nodes.push(Node::Executor(0));
+    }
+    nodes.extend((1..=model.executors.len() as u32).map(Node::Executor));
     match style {
         Style::Dot => dot(model, &nodes, &edges),
         Style::Mermaid => mermaid(model, &nodes, &edges),
@@ -148,6 +155,10 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
             Step::NotifyAll(cond) => {
                 push(out, me, Node::Condition(*cond), "notify_all".into(), false)
             }
+            Step::Thread(w) => {
+                let pool = crate::executor::Pools::index(w.executor);
+                push(out, me, Node::Executor(pool), w.verb().key().into(), false)
+            }
             // What its callback does, the scheduler does (as a task's `on_done`).
             Step::Schedule(s) => walk(&s.body, me, out),
             // No edge of their own (their blocks' steps are walked below).
@@ -212,6 +223,11 @@ fn label(model: &Model, node: Node) -> String {
             format!("{} (barrier of {})", b.name, b.parties)
         }
         Node::Condition(i) => format!("{} (condition)", model.conditions[i as usize].name),
+        Node::Executor(0) => format!("default executor ({} workers)", model.workers(None)),
+        Node::Executor(i) => {
+            let e = &model.executors[i as usize - 1];
+            format!("{} (executor of {} workers)", e.name, e.workers)
+        }
     }
 }
 
@@ -224,6 +240,7 @@ fn id(node: Node) -> String {
         Node::Event(i) => format!("e{i}"),
         Node::Barrier(i) => format!("b{i}"),
         Node::Condition(i) => format!("c{i}"),
+        Node::Executor(i) => format!("x{i}"),
     }
 }
 
@@ -251,6 +268,7 @@ fn dot(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Event(_) => "octagon",
             Node::Barrier(_) => "doubleoctagon",
             Node::Condition(_) => "doubleoctagon",
+            Node::Executor(_) => "box3d",
         };
         let label = quoted(&label(model, *node)).replace("#quot;", "\\\"");
         out.push_str(&format!(
@@ -283,6 +301,7 @@ fn mermaid(model: &Model, nodes: &[Node], edges: &[Edge]) -> String {
             Node::Event(_) => format!(">\"{l}\"]"),
             Node::Barrier(_) => format!("[/\"{l}\"\\]"),
             Node::Condition(_) => format!("[/\"{l}\"/]"),
+            Node::Executor(_) => format!("[[\"{l}\"]]"),
         };
         out.push_str(&format!("  {}{shape}\n", id(*node)));
     }

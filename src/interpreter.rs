@@ -46,6 +46,8 @@ enum Then {
     Flow(Flow),
     /// Sleep this long (`asyncio.sleep`; 0 is one turn of the loop).
     Sleep(u64),
+    /// Await work sent to a thread pool.
+    Thread(Rc<crate::executor::Work>),
 }
 
 /// Who runs the steps: a task, or a future's done callbacks.
@@ -205,7 +207,7 @@ pub(crate) fn run_on_done(sim: &Rc<Sim>, m: Member) {
         }
         match ctx.simple(step) {
             Ok(Then::Flow(Flow::Next)) => {}
-            Ok(Then::Flow(_) | Then::Sleep(_)) | Err(_) => return,
+            Ok(Then::Flow(_) | Then::Sleep(_) | Then::Thread(_)) | Err(_) => return,
         }
     }
 }
@@ -251,7 +253,7 @@ pub(crate) fn run_scheduled(sim: &Rc<Sim>, steps: &[Step], name: &Rc<str>) {
                 }
                 return;
             }
-            Ok(Then::Flow(_) | Then::Sleep(_)) | Err(_) => return,
+            Ok(Then::Flow(_) | Then::Sleep(_) | Then::Thread(_)) | Err(_) => return,
         }
     }
 }
@@ -722,6 +724,19 @@ impl Ctx {
                     return Ok(Then::Sleep(ns));
                 }
                 self.sim.block(self.id, ns);
+            }
+            Step::Thread(w) => {
+                let ns = self.delay(&w.delay)?;
+                let outcome = match &w.error {
+                    Some((message, class)) => {
+                        let message = self.render(message, w.verb().key(), true);
+                        Err(self.raise(*class, &message))
+                    }
+                    None => Ok(self.eval(&w.value, w.verb().key())),
+                };
+                let pool = crate::executor::Pools::index(w.executor);
+                let work = crate::executor::Work::new(self.id, pool, ns, outcome);
+                return Ok(Then::Thread(work));
             }
             Step::Block(d) => {
                 let ns = self.delay(d)?;

@@ -20,6 +20,7 @@ mod duration;
 mod ending;
 mod event;
 mod exception;
+mod executor;
 mod expect;
 mod export;
 mod footprint;
@@ -172,14 +173,15 @@ pub(crate) fn check_source(path: &str, text: &str, color: bool) -> Result<String
     // A condition's own lock is no semaphore the file declares.
     let own_locks = model.conditions.iter().filter(|c| c.own_lock).count();
     Ok(format!(
-        "{}, {}, {}, {}, {}, {}, {}",
+        "{}, {}, {}, {}, {}, {}, {}, {}",
         plural(model.tasks.len(), "task"),
         plural(model.semaphores.len() - own_locks, "semaphore"),
         plural(model.conditions.len(), "condition"),
         plural(model.queues.len(), "queue"),
         plural(model.futures.len(), "future"),
         plural(model.events.len(), "event"),
-        plural(model.barriers.len(), "barrier")
+        plural(model.barriers.len(), "barrier"),
+        plural(model.executors.len(), "executor")
     ))
 }
 

@@ -11,6 +11,26 @@ use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
 use crate::verb::Verb;
 
+/// `[scenario] cpu` when it is not given.
+pub(crate) const DEFAULT_CPU: u32 = 4;
+
+/// `[executors] name = { workers = N }`: a `ThreadPoolExecutor(max_workers=N)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ExecutorDef {
+    pub(crate) name: String,
+    pub(crate) workers: u32,
+}
+
+impl Model {
+    /// How many workers a pool has: `None` is the loop's default executor.
+    pub(crate) fn workers(&self, pool: Option<u32>) -> u32 {
+        match pool {
+            Some(p) => self.executors[p as usize].workers,
+            None => (self.cpu.saturating_add(4)).min(32),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Model {
     pub(crate) name: String,
@@ -25,6 +45,11 @@ pub(crate) struct Model {
     pub(crate) events: Vec<EventDef>,
     pub(crate) barriers: Vec<BarrierDef>,
     pub(crate) conditions: Vec<ConditionDef>,
+    /// `[executors]`: thread pools besides the loop's default one.
+    pub(crate) executors: Vec<ExecutorDef>,
+    /// `[scenario] cpu`: the CPU count the default executor is sized by
+    /// (`min(32, cpu + 4)` workers).
+    pub(crate) cpu: u32,
     pub(crate) tasks: Vec<TaskDef>,
     /// `[expect]`: what the run must show, checked after it.
     pub(crate) expect: Expect,
@@ -616,6 +641,10 @@ pub(crate) enum Step {
     /// `loop.call_soon`, `call_later` or `call_at`: steps the loop runs
     /// later as one callback. Boxed, as `Try` is, to keep steps small.
     Schedule(Box<Scheduled>),
+    /// `await asyncio.to_thread(work)` or `await loop.run_in_executor(pool,
+    /// work)`: work that takes virtual time in a worker thread. Boxed, as
+    /// `Try` is.
+    Thread(Box<ThreadWork>),
     /// `handle.cancel()` of a callback `call_*` scheduled (written
     /// `cancel = "h"`, where `as = "h"` named it).
     CancelCallback(Sym),
@@ -691,6 +720,8 @@ impl Step {
                 When::At(_) => Verb::CallAt,
             },
             Step::CancelCallback(_) => Verb::Cancel,
+            Step::Thread(w) if w.to_thread => Verb::ToThread,
+            Step::Thread(_) => Verb::RunInExecutor,
             Step::Repeat { .. } => Verb::Repeat,
             Step::Forever(_) => Verb::Forever,
             Step::For { .. } => Verb::For,
@@ -748,6 +779,33 @@ impl Step {
         match self {
             Step::Schedule(s) => Some(&s.body),
             _ => None,
+        }
+    }
+}
+
+/// Work sent to a thread pool: it holds a worker for its duration, then
+/// returns `value` or raises.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ThreadWork {
+    /// Written `to_thread` (always the default executor), not
+    /// `run_in_executor`.
+    pub(crate) to_thread: bool,
+    /// `executor = "db"`: an `[executors]` pool; `None`: the default one.
+    pub(crate) executor: Option<u32>,
+    /// How long it holds its worker (`time.sleep` in the thread).
+    pub(crate) delay: Delay,
+    /// What it returns (`value`), into `{result}`.
+    pub(crate) value: Expr,
+    /// `error` (and `type`): it raises this in the thread instead.
+    pub(crate) error: Option<(Template, ClassId)>,
+}
+
+impl ThreadWork {
+    /// The verb it was written with.
+    pub(crate) fn verb(&self) -> Verb {
+        match self.to_thread {
+            true => Verb::ToThread,
+            false => Verb::RunInExecutor,
         }
     }
 }

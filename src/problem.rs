@@ -80,6 +80,10 @@ pub(crate) enum Problem {
         name: String,
         other: &'static str,
     },
+    /// An executor declared without `workers`.
+    NoWorkers {
+        name: String,
+    },
     /// A barrier declared without `parties`.
     NoParties {
         name: String,
@@ -372,6 +376,10 @@ pub(crate) enum Problem {
     },
     /// A `try` with both `except` and `except_star`.
     ExceptAndExceptStar,
+    /// Thread work with both `value` and `error`.
+    ValueAndError {
+        verb: &'static str,
+    },
     /// An `except_star` whose `catch` names what `except*` cannot take.
     StarCatch {
         name: String,
@@ -626,6 +634,13 @@ impl Problem {
                 format!("`{name}` names both a barrier and {other}; a step could not tell them apart"),
                 None,
                 None,
+            ),
+            Problem::NoWorkers { name } => (
+                format!("executor `{name}` has no `workers`"),
+                Some("how many threads may run its work at once?".into()),
+                Some(format!(
+                    "write `{name} = {{ workers = 4 }}`, as `ThreadPoolExecutor(max_workers=4)`"
+                )),
             ),
             Problem::NoParties { name } => (
                 format!("barrier `{name}` has no `parties`"),
@@ -1137,6 +1152,11 @@ impl Problem {
                      block; set a variable and act on it after the `try`"
                         .into(),
                 ),
+            ),
+            Problem::ValueAndError { verb } => (
+                format!("a `{verb}` step with both `value` and `error`"),
+                None,
+                Some("the work in the thread returns its `value` or raises its `error`, not both".into()),
             ),
             Problem::ExceptAndExceptStar => (
                 "a `try` with both `except` and `except_star`".into(),

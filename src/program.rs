@@ -501,6 +501,7 @@ impl Program {
             // Steps that run whole in one turn, up to a sleep at most.
             Step::Sleep(_)
             | Step::Block(_)
+            | Step::Thread(_)
             | Step::Log(_)
             | Step::Fail { .. }
             | Step::Return(_)
@@ -880,6 +881,8 @@ pub(crate) enum Suspension {
     Group(Rc<TaskGroup>),
     /// The next awaitable of an `as_completed` loop to end: its waiter.
     Completed(Rc<Waiter>),
+    /// Work sent to a thread pool: its result, once back.
+    Thread(Rc<crate::executor::Work>),
     /// Nothing ever: a limit stopped the run.
     Frozen,
 }

@@ -453,6 +453,10 @@ fn describe(sim: &Sim, graph: &deadlock::Graph<'_>, id: TaskId, waiting: &Waitin
             crate::duration::format(*due)
         ),
         Waiting::Sleep(due) => format!("a timer due at {}", crate::duration::format(*due)),
+        Waiting::Thread(w) => match w.started.get() {
+            true => "its work in a worker thread".into(),
+            false => "a free worker thread (its work is queued)".into(),
+        },
         Waiting::Member(Member::Task(t)) => format!("task {}", sim.task_name(*t)),
         Waiting::Member(Member::Future(f)) => {
             let by = no_one_left(graph, id, "sets it");

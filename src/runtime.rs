@@ -41,6 +41,7 @@ use crate::task_group::TaskGroup;
 use crate::trace::Event;
 use crate::value::Value;
 
+pub(crate) use crate::executor::Work;
 pub(crate) use crate::task::{
     Deadline, Gather, Member, Outcome, Raise, State, TaskId, WaitState, Waiter,
 };
@@ -157,6 +158,8 @@ pub(crate) enum Waiting {
     Wait(Rc<WaitOn>),
     /// One turn of the loop (`asyncio.sleep(0)`).
     Turn,
+    /// Work in a thread pool (running or queued).
+    Thread(Rc<Work>),
 }
 
 /// What a task in [`Waiting::Wait`] waits on, and what for.
@@ -175,6 +178,7 @@ fn waited_on(waiting: &Waiting) -> (What, u32) {
         Waiting::Nothing | Waiting::Turn | Waiting::Sleep(_) | Waiting::Backoff(_) => {
             (What::Turn, 0)
         }
+        Waiting::Thread(_) => (What::Sleep, 0),
         Waiting::Member(Member::Task(_)) => (What::Task, 0),
         Waiting::Member(Member::Future(f)) => (What::Future, *f),
         Waiting::Gather(_) => (What::Gather, 0),
@@ -269,6 +273,8 @@ pub(crate) enum TimerAction {
     /// A callback `call_later` or `call_at` scheduled: its timer is its
     /// handle, which runs it at once.
     Call(CallbackId),
+    /// A worker thread finished its work.
+    ThreadDone(Rc<Work>),
 }
 
 /// An arrival process under way: what it starts and where it stands.
@@ -419,6 +425,8 @@ pub(crate) struct Sim {
     stop_at: RefCell<Option<String>>,
     /// Blocking calls and whom they delayed; watched only if the scenario blocks.
     blocks: RefCell<Blocks>,
+    /// The thread pools: the default executor, then `[executors]`.
+    pools: RefCell<crate::executor::Pools>,
     watch_blocks: bool,
     /// When each task became ready, indexed by task, if `watch_blocks`.
     readies: RefCell<Vec<Ready>>,
@@ -560,6 +568,7 @@ impl Sim {
             stop_at: RefCell::new(None),
             eager_depth: Cell::new(0),
             blocks: RefCell::new(Blocks::default()),
+            pools: RefCell::new(crate::executor::Pools::new(&model)),
             watch_blocks: model.has_blocks(),
             readies: RefCell::new(Vec::new()),
             sleeps_block,
@@ -1443,6 +1452,11 @@ impl Sim {
                 let released = waiter.done.replace(true);
                 (false, released, suspended && !released)
             }
+            // Its future is cancelled; the work goes on if a worker has it.
+            Waiting::Thread(work) => {
+                let released = work.done.replace(true);
+                (false, released, suspended && !released)
+            }
             _ => (false, false, suspended),
         };
         if !forwarded {
@@ -1885,6 +1899,7 @@ impl Sim {
                     Some(*t)
                 }
                 TimerAction::Release(w) => Some(w.task),
+                TimerAction::ThreadDone(w) => Some(w.task),
                 TimerAction::Arrive(..) | TimerAction::Call(_) => None,
             };
             if let Some(task) = task {
@@ -1908,6 +1923,7 @@ impl Sim {
                     self.sources.borrow()[*source as usize].after[*user as usize]
                 }
                 TimerAction::Call(id) => self.handles.borrow().cause(*id),
+                TimerAction::ThreadDone(w) => path.borrow().timer_of(w.task, What::Sleep),
             };
             path.borrow_mut().set_current(cause);
         }
@@ -1928,18 +1944,86 @@ impl Sim {
                 self.callback_timers.set(self.callback_timers.get() - 1);
                 self.run_scheduled(id);
             }
+            TimerAction::ThreadDone(work) => self.thread_done(&work),
         }
     }
 
-    /// Whether the run is over though callbacks are still due: every task
-    /// has finished, and only their timers are left (see
+    /// What the trace calls a pool.
+    fn pool_name(&self, pool: u32) -> String {
+        match pool {
+            0 => "the default executor".to_owned(),
+            p => format!("executor {}", self.model.executors[p as usize - 1].name),
+        }
+    }
+
+    /// Sends work to its pool: a worker takes it now, or it waits.
+    pub(crate) fn submit_work(&self, work: &Rc<Work>) {
+        let starts = self.pools.borrow_mut().submit(work);
+        if starts {
+            self.start_work(work);
+        } else if self.tracing() {
+            let (busy, waiting) = self.pools.borrow().load(work.pool);
+            let detail = format!(
+                "{}: all {busy} workers busy, {waiting} waiting",
+                self.pool_name(work.pool)
+            );
+            self.emit(self.task_event(work.task, "thread_queued", detail));
+        }
+    }
+
+    /// The future of `work` was cancelled: queued, it never runs.
+    pub(crate) fn cancel_work(&self, work: &Work) {
+        self.pools.borrow_mut().cancel(work);
+    }
+
+    /// A worker takes `work`: it is done `work.ns` from now.
+    fn start_work(&self, work: &Rc<Work>) {
+        if self.tracing() {
+            let detail = format!(
+                "{} for {}",
+                self.pool_name(work.pool),
+                crate::duration::format(work.ns)
+            );
+            self.emit(self.task_event(work.task, "thread_started", detail));
+        }
+        self.set_timer(work.ns, TimerAction::ThreadDone(work.clone()));
+    }
+
+    /// A worker finished `work`: its result wakes the task (unless the
+    /// task stopped awaiting it), and the worker takes the next work.
+    fn thread_done(&self, work: &Rc<Work>) {
+        let awaited = !work.done.replace(true);
+        if self.tracing() {
+            let outcome = work.outcome.borrow();
+            let detail = match (awaited, outcome.as_ref()) {
+                (false, _) => "its awaiter was cancelled: the result is dropped".to_owned(),
+                (true, Some(Err(e))) => format!("raised {}", e.message()),
+                (true, _) => "returned".to_owned(),
+            };
+            self.emit(self.task_event(work.task, "thread_done", detail));
+        }
+        if awaited {
+            self.wake(work.task);
+        }
+        let next = self.pools.borrow_mut().finished(work.pool);
+        if let Some(next) = next {
+            self.start_work(&next);
+        }
+    }
+
+    /// Whether the run is over though callbacks are still due, or work
+    /// under way in an `[executors]` pool: every task has finished, the
+    /// default executor has no work (`asyncio.run` waits for it, running
+    /// the loop), and only those timers are left (see
     /// `drop_late_callbacks`).
     fn only_late_callbacks_left(&self) -> bool {
-        let calls = self.callback_timers.get();
-        calls > 0
+        let pools = self.pools.borrow();
+        let late = self.callback_timers.get() + pools.named_busy();
+        late > 0
             && self.drop_late_callbacks
             && self.meter.borrow().live == 0
-            && self.clock.borrow().live() == calls
+            && pools.load(0).0 == 0
+            && self.clock.borrow().live() == late
     }
 
     // ----- callbacks of call_soon, call_later and call_at ------------------

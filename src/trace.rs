@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 33] = [
+pub(crate) const KINDS: [&str; 36] = [
     "created",
     "started",
     "log",
@@ -37,6 +37,9 @@ pub(crate) const KINDS: [&str; 33] = [
     "group",
     "delayed",
     "callback",
+    "thread_queued",
+    "thread_started",
+    "thread_done",
 ];
 
 pub(crate) struct Event {

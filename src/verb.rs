@@ -49,6 +49,8 @@ pub(crate) enum Verb {
     CallSoon,
     CallLater,
     CallAt,
+    ToThread,
+    RunInExecutor,
     Repeat,
     Forever,
     For,
@@ -111,7 +113,7 @@ impl About {
 
 impl Verb {
     /// Every verb, in the order the language reference lists them.
-    pub(crate) const ALL: [Verb; 48] = [
+    pub(crate) const ALL: [Verb; 50] = [
         Verb::Sleep,
         Verb::Block,
         Verb::Log,
@@ -153,6 +155,8 @@ impl Verb {
         Verb::CallSoon,
         Verb::CallLater,
         Verb::CallAt,
+        Verb::ToThread,
+        Verb::RunInExecutor,
         Verb::Repeat,
         Verb::Forever,
         Verb::For,
@@ -212,6 +216,12 @@ impl Verb {
             Verb::CallSoon => about("call_soon", &["as"], true),
             Verb::CallLater => about("call_later", &["do", "as"], true),
             Verb::CallAt => about("call_at", &["do", "as"], true),
+            Verb::ToThread => about("to_thread", &["value", "error", "type"], false),
+            Verb::RunInExecutor => about(
+                "run_in_executor",
+                &["executor", "value", "error", "type"],
+                false,
+            ),
             Verb::Repeat => about("repeat", &["do"], false).looping(),
             Verb::Forever => about("forever", &[], false).looping(),
             Verb::For => about("for", &["in", "do"], false).looping(),

@@ -12,7 +12,9 @@
 //! and `retry_on` by class, bare re-raises, `raise ... from` (`{error.cause}` read), task groups (nested, inside `try`,
 //! with failing and cancelled children, spawns into them from nested blocks)
 //! and `except_star`), `as_completed` (with timeouts and `break`) in half of
-//! the cases, and, in a quarter of the cases (those that follow
+//! the cases, work in thread pools (`to_thread`, `run_in_executor` on the
+//! default executor of a drawn `cpu` or on a pool of 1 or 2 workers, queued
+//! while they are busy, returning or raising) in another half, and, in a quarter of the cases (those that follow
 //! CPython 3.13, compared on 3.13 only), `Queue.shutdown` (immediate or not),
 //! gets and puts that catch `QueueShutDown`, and joins, with ties at equal
 //! instants on purpose.
@@ -80,6 +82,8 @@ struct Scenario {
     /// The case creates its tasks eagerly: a spawn is followed by a log,
     /// which shows whether the new task's first steps ran inside it.
     eager: bool,
+    /// The case may send work to thread pools.
+    threads: bool,
 }
 
 /// Priorities, with ties, an integer equal to a float, and a placeholder.
@@ -128,6 +132,7 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
         // begins, and come out in a Python set's order.
         as_completed: seed_bits & 2 != 0 && !eager(seed_bits),
         eager: eager(seed_bits),
+        threads: seed_bits & 4 != 0,
     };
     let mut out = String::new();
     let _ = writeln!(out, "[scenario]");
@@ -175,6 +180,20 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
         if g.chance(75) { 2 } else { 3 }
     );
     let _ = writeln!(out, "\n[conditions]\ncv = {{}}\ncl = {{ lock = \"lk\" }}");
+    if s.threads {
+        // The default executor has min(32, cpu + 4) workers: 5 or 6 here,
+        // so that the cases' few tasks fill it at times.
+        let _ = writeln!(
+            out,
+            "\n[executors]\ndb = {{ workers = {} }}",
+            1 + g.below(2)
+        );
+        out = out.replacen(
+            "[scenario]\n",
+            &format!("[scenario]\ncpu = {}\n", 1 + g.below(2)),
+            1,
+        );
+    }
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -316,6 +335,9 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
     let later = b.task + 1..s.tasks;
     let compound = depth < 2;
     loop {
+        if s.threads && g.chance(12) {
+            return thread_step(g, b);
+        }
         // An eager case spawns more often: eager and lazy creation differ
         // only where a task creates another (roots come out alike).
         let choice = match s.eager && !later.is_empty() && g.chance(15) {
@@ -844,6 +866,27 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
             }
             _ => continue,
         };
+    }
+}
+
+/// Work sent to a thread pool: the default executor or `db`, returning a
+/// value or raising (never 0s: work that takes no time comes back at an
+/// instant CPython's threads would race for).
+fn thread_step(g: &mut Gen, b: &mut Body) -> String {
+    let d = g.pick(&["100ms", "100ms", "200ms", "300ms", "1s"]);
+    let outcome = match g.below(4) {
+        0 => format!(
+            ", error = \"t{} thread broke\", type = \"{}\"",
+            b.task,
+            g.pick(&["ValueError", "OSError", "RateLimited"])
+        ),
+        1 | 2 => format!(", value = \"w{}\"", g.below(10)),
+        _ => String::new(),
+    };
+    match g.below(4) {
+        0 => format!("{{ to_thread = \"{d}\"{outcome} }}"),
+        1 => format!("{{ run_in_executor = \"{d}\"{outcome} }}"),
+        _ => format!("{{ run_in_executor = \"{d}\", executor = \"db\"{outcome} }}"),
     }
 }
 

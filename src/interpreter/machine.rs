@@ -224,6 +224,7 @@ impl Ctx {
                     Ok(Then::Flow(Flow::Next)) => None,
                     Ok(Then::Flow(flow)) => leave!(pc, Ok(flow)),
                     Ok(Then::Sleep(ns)) => Some(self.sleep(ns)),
+                    Ok(Then::Thread(work)) => Some(self.thread(work)),
                     Err(raise) => leave!(pc, Err(raise)),
                 },
                 Op::Acquire { sem, priority, .. } => match self.acquire(*sem, priority.as_ref()) {
@@ -758,6 +759,13 @@ impl Ctx {
         Suspension::Timer(key)
     }
 
+    /// Sends work to its thread pool and awaits it.
+    fn thread(&mut self, work: std::rc::Rc<crate::executor::Work>) -> Suspension {
+        self.sim.submit_work(&work);
+        self.sim.set_waiting(self.id, Waiting::Thread(work.clone()));
+        Suspension::Thread(work)
+    }
+
     /// Takes a permit at once if one is free; otherwise joins the queue.
     fn acquire(
         &mut self,
@@ -1239,6 +1247,26 @@ impl Ctx {
                     Err(raise)
                 } else if waiter.done.get() {
                     Ok(Resume::Again(None))
+                } else {
+                    return None;
+                };
+                sim.set_waiting(id, Waiting::Nothing);
+                return Some(r);
+            }
+            Suspension::Thread(work) => {
+                let r = if let Some(raise) = sim.take_cancel(id) {
+                    // Its future is cancelled (asyncio's `_call_check_cancel`
+                    // runs just before this wakeup): work no worker has
+                    // taken is cancelled too; work under way goes on.
+                    work.done.set(true);
+                    sim.cancel_work(work);
+                    Err(raise)
+                } else if work.done.get() {
+                    match work.outcome.borrow_mut().take() {
+                        Some(Ok(v)) => Ok(Resume::Result(v)),
+                        Some(Err(e)) => Err(e),
+                        None => Ok(Resume::Result(Value::None)),
+                    }
                 } else {
                     return None;
                 };

@@ -32,7 +32,7 @@ use crate::template::Expr;
 use reader::{Entries, Node, Reader, entries};
 use scope::{BUILTIN_VARS, Globals, Scope, Symbols};
 
-pub(crate) const TOP_KEYS: [&str; 10] = [
+pub(crate) const TOP_KEYS: [&str; 11] = [
     "scenario",
     "semaphores",
     "conditions",
@@ -40,11 +40,12 @@ pub(crate) const TOP_KEYS: [&str; 10] = [
     "futures",
     "events",
     "barriers",
+    "executors",
     "exceptions",
     "tasks",
     "expect",
 ];
-pub(crate) const SCENARIO_KEYS: [&str; 7] = [
+pub(crate) const SCENARIO_KEYS: [&str; 8] = [
     "name",
     "description",
     "seed",
@@ -52,6 +53,7 @@ pub(crate) const SCENARIO_KEYS: [&str; 7] = [
     "time_limit",
     "python",
     "eager_tasks",
+    "cpu",
 ];
 pub(crate) const TASK_KEYS: [&str; 17] = [
     "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
@@ -125,6 +127,7 @@ struct Header {
     main: Option<u32>,
     time_limit: Option<u64>,
     eager_tasks: bool,
+    cpu: Option<u32>,
 }
 
 pub(crate) struct Validator<'s> {
@@ -245,6 +248,8 @@ impl Validator<'_> {
         let barriers = self.barriers(top.get("barriers"));
         self.globals
             .set_barriers(barriers.iter().map(|b| b.name.clone()).collect());
+        let executors = self.executors(top.get("executors"));
+        self.globals.executors = executors.iter().map(|e| e.name.clone()).collect();
         let conditions = self.conditions(top.get("conditions"), &mut semaphores);
         self.globals.set_conditions(
             conditions
@@ -302,6 +307,8 @@ impl Validator<'_> {
             events,
             barriers,
             conditions,
+            executors,
+            cpu: header.cpu.unwrap_or(crate::model::DEFAULT_CPU),
             tasks,
             symbols: std::mem::take(&mut self.symbols.names),
             python: header.python,
@@ -323,6 +330,8 @@ impl Validator<'_> {
             events: Vec::new(),
             barriers: Vec::new(),
             conditions: Vec::new(),
+            executors: Vec::new(),
+            cpu: crate::model::DEFAULT_CPU,
             tasks: Vec::new(),
             symbols: Vec::new(),
             python: Default::default(),
@@ -481,6 +490,9 @@ impl Validator<'_> {
                 ),
             }
         }
+        if let Some(node) = t.get("cpu") {
+            header.cpu = self.r.int(node, "`cpu`", 1, 1024).map(|c| c as u32);
+        }
         if let Some(node) = t.get("time_limit") {
             header.time_limit = self.r.duration(node, "`time_limit`");
             if header.time_limit == Some(0) {
@@ -534,6 +546,7 @@ impl Validator<'_> {
                     "[events]" => "event",
                     "[barriers]" => "barrier",
                     "[conditions]" => "condition",
+                    "[executors]" => "executor",
                     _ => "future",
                 };
                 for (name, span, _) in &t.items {
@@ -734,6 +747,38 @@ impl Validator<'_> {
             }
         }
         names.into_iter().map(|name| EventDef { name }).collect()
+    }
+
+    /// `[executors]`: each `name = { workers = N }`, a
+    /// `concurrent.futures.ThreadPoolExecutor(max_workers=N)` (N at least 1)
+    /// that `run_in_executor` steps name with `executor = "name"`.
+    fn executors(&mut self, node: Option<&Node<'_>>) -> Vec<crate::model::ExecutorDef> {
+        self.names_of(node, "[executors]");
+        let Some(DeValue::Table(table)) = node.map(|n| n.get_ref()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (name, _, value) in entries(table).items {
+            let what = format!("executor `{name}`");
+            let workers = match self.r.table(value, &what, &["workers"]) {
+                Some(t) => match t.get("workers") {
+                    Some(w) => self.r.int(w, "`workers`", 1, 1_000_000),
+                    None => {
+                        let problem = Problem::NoWorkers {
+                            name: name.to_owned(),
+                        };
+                        self.r.error(value.span(), problem);
+                        None
+                    }
+                },
+                None => None,
+            };
+            out.push(crate::model::ExecutorDef {
+                name: name.to_owned(),
+                workers: workers.map_or(1, |w| w as u32),
+            });
+        }
+        out
     }
 
     /// `[barriers]`: each `name = { parties = N }`, an `asyncio.Barrier(N)`

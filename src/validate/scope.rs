@@ -44,6 +44,8 @@ pub(crate) struct Globals {
     pub(crate) events: Vec<String>,
     pub(crate) barriers: Vec<String>,
     pub(crate) conditions: Vec<String>,
+    /// `[executors]`, in file order.
+    pub(crate) executors: Vec<String>,
     /// Per condition: its lock.
     pub(crate) condition_locks: Vec<u32>,
     /// Per task definition: started at time 0 (nothing starts it).

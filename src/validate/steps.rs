@@ -330,6 +330,7 @@ impl Validator<'_> {
                 },
             },
             Verb::CallSoon | Verb::CallLater | Verb::CallAt => self.schedule(verb, v, t, node)?,
+            Verb::ToThread | Verb::RunInExecutor => self.thread_work(verb, v, t, scope)?,
             Verb::Try => self.try_step(v, t, node, scope)?,
             Verb::TaskGroup => self.task_group(v, scope, nested)?,
             Verb::With => {
@@ -996,6 +997,74 @@ impl Validator<'_> {
     fn future_ref(&mut self, node: &Node<'_>) -> Option<u32> {
         let name = self.r.string(node, "a future")?;
         self.named(node, name, "future", "[futures]", |g| &g.futures)
+    }
+
+    /// `{ to_thread = "2s" }` or `{ run_in_executor = "2s", executor = "db" }`,
+    /// with `value`, or `error` (and `type`) to raise in the thread.
+    fn thread_work(
+        &mut self,
+        verb: Verb,
+        v: &Node<'_>,
+        t: &Entries<'_, '_>,
+        scope: &Scope,
+    ) -> Option<Step> {
+        let to_thread = verb == Verb::ToThread;
+        let delay = self.delay(
+            v,
+            if to_thread {
+                "`to_thread`"
+            } else {
+                "`run_in_executor`"
+            },
+            scope,
+        );
+        let executor = match t.get("executor") {
+            Some(e) => {
+                let name = self.r.string(e, "an executor");
+                match name {
+                    Some(name) => {
+                        Some(self.named(e, name, "executor", "[executors]", |g| &g.executors))
+                    }
+                    None => Some(None),
+                }
+            }
+            None => None,
+        };
+        let value = match t.get("value") {
+            Some(x) => self.expr(x, scope),
+            None => Some(crate::template::Expr::Value(crate::value::Value::None)),
+        };
+        if let (Some(_), Some(e)) = (t.get("value"), t.get("error")) {
+            let verb = verb.key();
+            self.r.error(e.span(), Problem::ValueAndError { verb });
+        }
+        let error = match t.get("error") {
+            Some(e) => {
+                let class = self.class_of(t);
+                Some(self.template(e, "`error`", scope).zip(class))
+            }
+            None => {
+                if let Some(ty) = t.get("type") {
+                    self.needs(ty, verb.key(), "`error = \"...\"` beside `type`");
+                }
+                None
+            }
+        };
+        let executor = match executor {
+            Some(e) => Some(e?),
+            None => None,
+        };
+        let error = match error {
+            Some(e) => Some(e?),
+            None => None,
+        };
+        Some(Step::Thread(Box::new(crate::model::ThreadWork {
+            to_thread,
+            executor,
+            delay: delay?,
+            value: value?,
+            error,
+        })))
     }
 
     fn event_ref(&mut self, node: &Node<'_>) -> Option<u32> {

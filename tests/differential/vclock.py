@@ -20,8 +20,20 @@ The loop is CPython's own (SelectorEventLoop); only its clock is replaced:
 * ``time.time/monotonic/perf_counter`` (and their ``_ns`` twins) read the
   virtual clock; ``time.sleep(s)`` advances it by ``round(s * 1e9)`` ns while
   blocking everything, as it blocks a real loop.
-* Work sent to threads (run_in_executor, to_thread) takes no virtual time;
-  the clock does not jump while such work is outstanding.
+* Work sent to a thread pool (run_in_executor, to_thread) runs on real
+  threads, one at a time in lock-step with the loop, so the run stays
+  deterministic.  ``ThreadPoolExecutor`` is replaced by ``VirtualPool``: at
+  most ``max_workers`` work items run at once, the others wait in FIFO
+  order and start as soon as a worker frees, which is what CPython's pool
+  does (its idle threads take queued items first come, first served).
+  ``time.sleep(s)`` in a worker holds that worker, not the loop, for
+  ``round(s * 1e9)`` VIRTUAL ns: the worker parks until the clock reaches
+  its deadline.  A parked worker's deadline is ordered with the loop's
+  timers by (deadline_ns, creation number), as timers are among
+  themselves; when it comes, the worker is released and the loop waits
+  until it parks again or ends (its result goes back through asyncio's own
+  ``call_soon_threadsafe``), before it releases the next due timer.  The
+  clock never jumps past a parked worker's deadline.
 * A ``TaskGroup`` keeps its running tasks in creation order: when it aborts,
   it cancels them in that order.  CPython keeps them in a set, whose order
   is that of the tasks' addresses (it changes from run to run and from
@@ -32,6 +44,9 @@ Works unchanged on CPython 3.11, 3.12 and 3.13.  The exit status is the
 program's own; an uncaught exception prints its traceback and exits 1.
 """
 import asyncio
+import collections
+import concurrent.futures
+import concurrent.futures.thread
 import heapq
 import itertools
 import math
@@ -95,20 +110,12 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         # using integer ns; with a zero resolution the stock float check in
         # _run_once (`_when < time() + resolution`) never releases any other.
         self._clock_resolution = 0
-        self._threads_busy = 0  # work handed to threads and not yet back
+        self._threads_busy = 0  # the default executor's shutdown thread
 
-    # Work done in a thread takes no virtual time, but while it runs the clock
-    # must not jump past timers: its result would come back too late.
-    def run_in_executor(self, executor, func, *args):
-        future = super().run_in_executor(executor, func, *args)
-        self._threads_busy += 1
-        future.add_done_callback(self._thread_done)
-        return future
-
-    def _thread_done(self, _future):
-        self._threads_busy -= 1
-
-    async def shutdown_default_executor(self, *args):  # asyncio.run() calls it
+    # asyncio.run() shuts the default executor down in a thread of its own,
+    # which calls back once the pool's work is done: while no worker is
+    # parked, the clock must not jump past timers until it has.
+    async def shutdown_default_executor(self, *args):
         self._threads_busy += 1
         try:
             await super().shutdown_default_executor(*args)
@@ -145,22 +152,45 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         while self._scheduled and self._scheduled[0]._cancelled:
             self._timer_cancelled_count -= 1
             heapq.heappop(self._scheduled)._scheduled = False
-        # Nothing to do now: jump to the earliest timer instead of sleeping.
-        idle = not (self._ready or self._stopping or self._threads_busy)
-        if idle and self._scheduled:
-            deadline = self._scheduled[0]._deadline_ns
+        Workers.settle()
+        # Nothing to do now: jump to the earliest timer or parked worker's
+        # deadline instead of sleeping.
+        idle = not (self._ready or self._stopping)
+        if idle:
+            deadlines = [s[0] for s in Workers.sleepers[:1]]
+            if self._scheduled and not (self._threads_busy and not deadlines):
+                deadlines.append(self._scheduled[0]._deadline_ns)
+            deadline = min(deadlines, default=math.inf)
             if deadline != math.inf:
                 Clock.now_ns = max(Clock.now_ns, deadline)
+        # Before polling: the stock poll would wait for a timer's deadline
+        # (or forever), knowing nothing of parked workers.
+        self._release_due()
         super()._run_once()
 
     def _process_events(self, event_list):
         # Called by _run_once right after polling I/O, just where the stock
-        # code releases due timers: release them here, exactly, in ns.
+        # code releases due timers.
         super()._process_events(event_list)
-        while self._scheduled and self._scheduled[0]._deadline_ns <= Clock.now_ns:
-            handle = heapq.heappop(self._scheduled)
-            handle._scheduled = False
-            self._ready.append(handle)
+        self._release_due()
+
+    def _release_due(self):
+        # Releases the due timers, exactly, in ns, and the workers whose
+        # sleep ends by now, all in (deadline, seq) order.
+        while True:
+            timer = sleeper = None
+            if self._scheduled and self._scheduled[0]._deadline_ns <= Clock.now_ns:
+                timer = self._scheduled[0]._key()
+            if Workers.sleepers and Workers.sleepers[0][0] <= Clock.now_ns:
+                sleeper = Workers.sleepers[0][:2]
+            if timer is None and sleeper is None:
+                return
+            if sleeper is None or (timer is not None and timer < sleeper):
+                handle = heapq.heappop(self._scheduled)
+                handle._scheduled = False
+                self._ready.append(handle)
+            else:
+                Workers.release_first()
 
 
 class VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):
@@ -168,9 +198,106 @@ class VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):
         return VirtualClockLoop()
 
 
+class Workers:
+    """The workers of every VirtualPool, in lock-step with the loop: at most
+    one of them runs at a time, and only while the loop waits for it."""
+
+    cv = threading.Condition()
+    running = 0  # workers running Python code (not parked)
+    sleepers = []  # heap of (deadline_ns, seq, wake event) of parked workers
+    local = threading.local()  # .pooled: this thread is a worker
+
+    @classmethod
+    def settle(cls):
+        """Waits until every worker is parked or gone."""
+        with cls.cv:
+            cls.cv.wait_for(lambda: cls.running == 0)
+
+    @classmethod
+    def park(cls, ns):
+        wake = threading.Event()
+        with cls.cv:
+            heapq.heappush(cls.sleepers, (Clock.now_ns + ns, next(Clock.seq), wake))
+            cls.running -= 1
+            cls.cv.notify_all()
+        wake.wait()
+
+    @classmethod
+    def release_first(cls):
+        """Releases the worker whose sleep ends first; waits until it parks
+        again or ends."""
+        with cls.cv:
+            _, _, wake = heapq.heappop(cls.sleepers)
+            cls.running += 1
+        wake.set()
+        cls.settle()
+
+
+class VirtualPool(concurrent.futures.ThreadPoolExecutor):
+    """ThreadPoolExecutor's behaviour, in lock-step (see Workers): a work item
+    starts when submitted if fewer than max_workers run, else waits its turn
+    (FIFO) and starts when one ends; a cancelled future is skipped."""
+
+    def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
+        if max_workers is None:
+            max_workers = min(32, (os.cpu_count() or 1) + 4)
+        if max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        self._max_workers = max_workers
+        self._busy = 0
+        self._queue = collections.deque()
+        self._shutdown = False
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = concurrent.futures.Future()
+        item = (future, fn, args, kwargs)
+        with Workers.cv:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            if self._busy < self._max_workers:
+                self._busy += 1
+                Workers.running += 1
+                threading.Thread(target=self._work, args=(item,), daemon=True).start()
+            else:
+                self._queue.append(item)
+        Workers.settle()
+        return future
+
+    def _work(self, item):
+        Workers.local.pooled = True
+        while item is not None:
+            future, fn, args, kwargs = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn(*args, **kwargs)
+                except BaseException as exc:  # noqa: BLE001 (the future holds it)
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            del future, fn, args, kwargs
+            with Workers.cv:
+                item = self._queue.popleft() if self._queue else None
+                if item is None:
+                    self._busy -= 1
+                    Workers.running -= 1
+                    Workers.cv.notify_all()
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        with Workers.cv:
+            self._shutdown = True
+            if cancel_futures:
+                while self._queue:
+                    self._queue.popleft()[0].cancel()
+            if wait:
+                Workers.cv.wait_for(lambda: self._busy == 0)
+
+
 def _blocking_sleep(seconds):
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
+    if getattr(Workers.local, "pooled", False):
+        Workers.park(_to_ns(seconds))
+        return
     Clock.now_ns += _to_ns(seconds)
 
 
@@ -219,6 +346,8 @@ def _install():
     time.time = time.monotonic = time.perf_counter = lambda: Clock.now_ns / 1e9
     time.time_ns = time.monotonic_ns = time.perf_counter_ns = lambda: Clock.now_ns
     time.sleep = _blocking_sleep
+    concurrent.futures.ThreadPoolExecutor = VirtualPool
+    concurrent.futures.thread.ThreadPoolExecutor = VirtualPool
 
 
 def batch(directory):
