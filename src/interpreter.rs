@@ -1249,6 +1249,18 @@ impl Ctx {
     }
 
     fn permit_gauge_event(&self, kind: &'static str, sem: u32, note: &str) {
+        self.permit_gauge_event_of(self.name(), kind, sem, note);
+    }
+
+    /// A permit event of `actor` (the holder a newcomer preempted, or the
+    /// running task itself).
+    fn permit_gauge_event_of(
+        &self,
+        actor: String,
+        kind: &'static str,
+        sem: u32,
+        note: &str,
+    ) {
         if self.sim.tracing() {
             let in_use = self.sim.permits_in_use(sem);
             let def = &self.sim.model().semaphores[sem as usize];
@@ -1266,7 +1278,7 @@ impl Ctx {
                 bound: Some(permits as u64),
             };
             self.sim
-                .emit(self.sim.event(self.name(), kind, detail).with_gauge(gauge));
+                .emit(self.sim.event(actor, kind, detail).with_gauge(gauge));
         }
     }
 

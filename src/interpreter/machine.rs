@@ -784,7 +784,11 @@ impl Ctx {
         }
         if let Some(victim) = sim.preempt(sem, self.id, priority.unwrap_or(Priority::Int(0))) {
             if sim.tracing() {
-                let note = format!("preempting {}", sim.task_name(victim));
+                // The permit goes from the holder to the newcomer.
+                let (victim_name, me) = (sim.task_name(victim), sim.task_name(self.id));
+                let note = format!("preempted, handed to {me}");
+                self.permit_gauge_event_of(victim_name.clone(), "released", sem, &note);
+                let note = format!("preempting {victim_name}");
                 self.permit_gauge_event("acquired", sem, &note);
             }
             sim.cancel_task(victim, Some(Rc::from("preempted")));
