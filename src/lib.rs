@@ -44,6 +44,7 @@ mod queue;
 mod quote;
 mod rate;
 mod render;
+mod retrieval;
 mod rng;
 mod run;
 mod runtime;

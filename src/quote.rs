@@ -15,9 +15,42 @@ pub(crate) fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
         match c {
             '\\' => f.write_str("\\\\")?,
             '\n' => f.write_str("\\n")?,
+            '\t' => f.write_str("\\t")?,
+            '\r' => f.write_str("\\r")?,
             c if c == quote => write!(f, "\\{c}")?,
+            c if !printable(c) => match c as u32 {
+                n @ 0..=0xff => write!(f, "\\x{n:02x}")?,
+                n @ 0x100..=0xffff => write!(f, "\\u{n:04x}")?,
+                n => write!(f, "\\U{n:08x}")?,
+            },
             c => write!(f, "{c}")?,
         }
     }
     write!(f, "{quote}")
+}
+
+/// Whether Python's `str.isprintable()` holds for `c`, for the characters
+/// it refuses that can be told without Unicode's tables: controls, the
+/// separators but the space, the common format characters, private use.
+fn printable(c: char) -> bool {
+    !(c.is_control()
+        || matches!(
+            c,
+            '\u{a0}'
+                | '\u{ad}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61c}'
+                | '\u{6dd}'
+                | '\u{70f}'
+                | '\u{1680}'
+                | '\u{180e}'
+                | '\u{2000}'..='\u{200f}'
+                | '\u{2028}'..='\u{202f}'
+                | '\u{205f}'..='\u{206f}'
+                | '\u{3000}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e000}'..='\u{f8ff}'
+                | '\u{f0000}'..='\u{10ffff}'
+        ))
 }

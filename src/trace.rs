@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 33] = [
+pub(crate) const KINDS: [&str; 34] = [
     "created",
     "started",
     "log",
@@ -37,6 +37,7 @@ pub(crate) const KINDS: [&str; 33] = [
     "group",
     "delayed",
     "callback",
+    "unretrieved",
 ];
 
 pub(crate) struct Event {

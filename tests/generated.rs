@@ -822,6 +822,7 @@ fn ours(text: &str, python: Python) -> Result<String, &'static str> {
                 let _ = writeln!(lines, "[{ns}] {part}");
             }
         }
+        lines.push_str(&common::cpython::report_line(&event));
     }
     Ok(lines)
 }
@@ -829,10 +830,16 @@ fn ours(text: &str, python: Python) -> Result<String, &'static str> {
 /// The output of a batch run, split by program.
 fn split_batch(out: &str) -> Vec<(String, String)> {
     let mut programs: Vec<(String, String)> = Vec::new();
+    // The traceback of main's exception, which asyncio.run raises after
+    // saying so, is not compared (it names files and lines).
+    let mut raised = false;
     for line in out.lines() {
         if let Some(name) = line.strip_prefix("=== ") {
             programs.push((name.to_owned(), String::new()));
+            raised = false;
+        } else if raised && line.starts_with("!!! ") {
         } else if let Some((_, text)) = programs.last_mut() {
+            raised = line.contains("] asyncio.run raises ");
             text.push_str(line);
             text.push('\n');
         }

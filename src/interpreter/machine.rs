@@ -1199,6 +1199,9 @@ impl Ctx {
                 let r = self.cancelled_or(|| sim.state(*m) != State::Pending)?;
                 sim.set_waiting(id, Waiting::Nothing);
                 if let Err(raise) = r {
+                    // Done already, its `__wakeup` is on its way and reads
+                    // it (`future.result()`) before the cancellation lands.
+                    sim.mark_retrieved(*m);
                     sim.remove_callback(*m, &Callback::Wake(id));
                     return Some(Err(raise));
                 }
