@@ -95,13 +95,22 @@ pub(crate) fn reportable(raise: &Raise) -> Option<Exception> {
     match raise {
         Raise::Cancelled(_) => None,
         Raise::Skipped(why) => Some(Exception {
-            // The exported program's `class Skipped(Exception)`, raised with the rule.
+            // The exported program's `class Skipped(Exception)`, raised
+            // with the rule alone: what the reason ends with, in brackets.
             name: std::rc::Rc::from("Skipped"),
-            arg: Some(why.clone()),
+            arg: Some(std::rc::Rc::from(rule_of(why))),
             ..(*raise.exception()).clone()
         }),
         other => Some((*other.exception()).clone()),
     }
+}
+
+/// The trigger rule a skip's reason names last: `all_success` of
+/// `fetch failed (all_success)`.
+fn rule_of(why: &str) -> &str {
+    why.strip_suffix(')')
+        .and_then(|w| w.rsplit_once(" ("))
+        .map_or(why, |(_, rule)| rule)
 }
 
 #[cfg(test)]
@@ -124,7 +133,8 @@ mod tests {
     #[test]
     fn a_cancellation_is_never_reported() {
         assert!(reportable(&Raise::Cancelled(None)).is_none());
-        let skipped = reportable(&Raise::Skipped(std::rc::Rc::from("all_success"))).unwrap();
+        let why = std::rc::Rc::from("fetch failed (all_success)");
+        let skipped = reportable(&Raise::Skipped(why)).unwrap();
         assert_eq!(&*skipped.name, "Skipped");
         assert_eq!(skipped.arg.as_deref(), Some("all_success"));
     }
