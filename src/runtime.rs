@@ -1211,6 +1211,12 @@ impl Sim {
         }
     }
 
+    /// `m` is read as soon as it ends (a callback that reads it stays on
+    /// it, as a shield's does): it is never reported.
+    pub(crate) fn mark_read_when_done(&self, m: Member) {
+        self.retrieval.borrow_mut().mark(m);
+    }
+
     /// What CPython reports at the normal end of the run, in its order:
     /// the tasks that failed while `asyncio.run` cancelled them, then every
     /// task (in creation order) and future (in declaration order) that
@@ -1279,6 +1285,8 @@ impl Sim {
         let t = *self.roots.borrow()[main as usize].first()?;
         match self.retrieve(Member::Task(t))? {
             Ok(_) => None,
+            // A cancellation without a message is a bare `CancelledError()`.
+            Err(Raise::Cancelled(None)) => Some("CancelledError()".into()),
             Err(raise) => {
                 let e = raise.exception();
                 Some(Value::Error(e).repr_within(self.value_bytes()))

@@ -358,6 +358,11 @@ impl Ctx {
                         leave!(pc, Err(self.raise(EXCEPTION, one)));
                     };
                     let member = *member;
+                    if shield {
+                        // The shield's `_inner_done_callback` reads what it
+                        // shields whenever that ends, whoever awaits.
+                        sim.mark_read_when_done(member);
+                    }
                     match timer {
                         Some((key, waiter)) => {
                             Some(self.wait_for_timer(waiter, key, member, timeout, shield))
@@ -1317,6 +1322,11 @@ impl Ctx {
                 let outcome = match r {
                     Ok(()) => sim.retrieve(wf.member).expect("finished"),
                     Err(raise) => {
+                        if sim.model().python.wait_for_is_a_timeout() {
+                            // 3.12+: an `await` inside a timeout, whose
+                            // `__wakeup` reads what it awaited.
+                            sim.mark_retrieved(wf.member);
+                        }
                         sim.remove_callback(wf.member, &cb);
                         Err(raise)
                     }
