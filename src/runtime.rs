@@ -1211,12 +1211,6 @@ impl Sim {
         }
     }
 
-    /// `m` is read as soon as it ends (a callback that reads it stays on
-    /// it, as a shield's does): it is never reported.
-    pub(crate) fn mark_read_when_done(&self, m: Member) {
-        self.retrieval.borrow_mut().mark(m);
-    }
-
     /// What CPython reports at the normal end of the run, in its order:
     /// the tasks that failed while `asyncio.run` cancelled them, then every
     /// task (in creation order) and future (in declaration order) that

@@ -358,11 +358,6 @@ impl Ctx {
                         leave!(pc, Err(self.raise(EXCEPTION, one)));
                     };
                     let member = *member;
-                    if shield {
-                        // The shield's `_inner_done_callback` reads what it
-                        // shields whenever that ends, whoever awaits.
-                        sim.mark_read_when_done(member);
-                    }
                     match timer {
                         Some((key, waiter)) => {
                             Some(self.wait_for_timer(waiter, key, member, timeout, shield))
@@ -1379,6 +1374,10 @@ impl Ctx {
                         format!("wait_for {what} timed out after {after}"),
                     );
                 }
+                // `return fut.result()` once cancelled; through a shield, the
+                // task is read only if it ended before the shield's callback
+                // on it was removed (`mark_retrieved` reads only a done one).
+                sim.mark_retrieved(c.member);
                 let outcome = match sim.outcome(c.member) {
                     // The shield's own future was cancelled, whatever its task did.
                     _ if c.shield => Err(Raise::Timeout),
