@@ -1416,6 +1416,10 @@ impl Sim {
             let mut tasks = self.tasks.borrow_mut();
             let slot = &mut tasks[id as usize];
             if slot.state != State::Pending {
+                // `Task.cancel()` clears `_log_traceback` first, done or
+                // not: a finished task's failure is no longer reported.
+                drop(tasks);
+                self.mark_retrieved(Member::Task(id));
                 return false;
             }
             slot.cancels += 1;
@@ -1522,6 +1526,8 @@ impl Sim {
 
     /// `future.cancel(msg)`: false when it already resolved.
     pub(crate) fn cancel_future(self: &Rc<Self>, f: FutId, msg: Option<Rc<str>>) -> bool {
+        // `Future.cancel()` clears `_log_traceback` first, as a task's does.
+        self.mark_retrieved(Member::Future(f));
         self.resolve_future(f, Err(Raise::Cancelled(msg)))
     }
 

@@ -874,6 +874,7 @@ fn generated_scenarios_log_what_cpython_logs() {
     let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/vclock.py");
     let mut skipped = std::collections::BTreeMap::<&str, u64>::new();
     let mut compared = 0u64;
+    let (mut reported, mut raising) = (0u64, 0u64);
     let mut divergences = Vec::new();
     let batch = 500;
     let mut case = first;
@@ -911,6 +912,14 @@ fn generated_scenarios_log_what_cpython_logs() {
                 let folder = programs.join(version);
                 std::fs::write(folder.join(&name), &program).unwrap();
                 std::fs::write(folder.join(format!("case{seed:09}.toml")), &text).unwrap();
+            }
+            // How many cases end with a report of failures nobody read,
+            // or with main's exception raised by asyncio.run.
+            if logs.values().any(|l| l.contains("] unretrieved ")) {
+                reported += 1;
+            }
+            if logs.values().any(|l| l.contains("] asyncio.run raises ")) {
+                raising += 1;
             }
             expected.insert(name, (seed, text, logs));
         }
@@ -956,6 +965,9 @@ fn generated_scenarios_log_what_cpython_logs() {
         }
         case = end;
     }
+    eprintln!(
+        "generated: {reported} cases report failures nobody read, in {raising} asyncio.run raises main's"
+    );
     eprintln!(
         "generated: {compared} case runs agree with CPython ({}), seeds {first}..{}; not compared: {skipped:?}",
         pythons
