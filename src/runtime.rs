@@ -1218,9 +1218,7 @@ impl Sim {
     /// event of the trace.
     pub(crate) fn report_unretrieved(&self) -> Vec<Unretrieved> {
         let max = self.value_bytes();
-        let repr = |e: crate::exception::Exception| {
-            Value::Error(Rc::new(e)).repr_within(max)
-        };
+        let repr = |e: crate::exception::Exception| Value::Error(Rc::new(e)).repr_within(max);
         let mut out = Vec::new();
         let retrieval = self.retrieval.borrow();
         for &t in retrieval.shutdown_tasks() {

@@ -59,10 +59,7 @@ pub fn report_line(event: &serde_json::Value) -> String {
     if event["kind"] == "summary"
         && let Some(raised) = event["main_raises"].as_str()
     {
-        return format!(
-            "[{}] asyncio.run raises {raised}\n",
-            event["makespan_ns"]
-        );
+        return format!("[{}] asyncio.run raises {raised}\n", event["makespan_ns"]);
     }
     String::new()
 }
