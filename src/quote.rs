@@ -54,3 +54,33 @@ fn printable(c: char) -> bool {
                 | '\u{f0000}'..='\u{10ffff}'
         ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Quoted<'a>(&'a str);
+
+    impl fmt::Display for Quoted<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_quoted(f, self.0)
+        }
+    }
+
+    #[test]
+    fn escapes_as_python_repr_does() {
+        // Each measured with CPython 3.11's repr().
+        let cases = [
+            ("it's", "\"it's\""),
+            ("a\tb\r\n", "'a\\tb\\r\\n'"),
+            ("esc \u{1b} nul \u{0}", "'esc \\x1b nul \\x00'"),
+            ("\u{7f}\u{85}\u{a0}\u{ad}", "'\\x7f\\x85\\xa0\\xad'"),
+            ("\u{2028}\u{200b}\u{feff}", "'\\u2028\\u200b\\ufeff'"),
+            ("\u{f0000}", "'\\U000f0000'"),
+            ("é中 ok", "'é中 ok'"),
+        ];
+        for (text, repr) in cases {
+            assert_eq!(Quoted(text).to_string(), repr, "{text:?}");
+        }
+    }
+}
