@@ -255,6 +255,12 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
         return match choice {
             0 if g.chance(15) => format!("{{ block = \"{}\" }}", g.pick(&DELAYS[1..])),
             0 | 1 => format!("{{ sleep = \"{}\" }}", g.pick(&DELAYS)),
+            // A handle's state (which does not read a failure) and error
+            // (which does: it is no longer reported at the end).
+            2 | 3 if !b.handles.is_empty() && g.chance(25) => {
+                let (h, _) = b.handles[g.below(b.handles.len())].clone();
+                log(b, &format!("{{{h}.state}} {{{h}.error}}"))
+            }
             2 | 3 => {
                 let what = g.pick(&[
                     "",
