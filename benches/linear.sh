@@ -299,6 +299,11 @@ db = { workers = 2 }
 [tasks.main]
 count = 16
 steps = [{ repeat = $((n / 16)), do = [{ run_in_executor = \"1ms\", executor = \"db\" }] }]" ;;
+    unretrieved) echo "[tasks.broken]
+steps = [{ fail = \"boom {i}\" }]
+
+[tasks.main]
+steps = [{ spawn = \"broken\", count = $n }, { sleep = \"1ms\" }, { fail = \"main too\" }]" ;;
     *) echo "unknown case $1" >&2; return 1 ;;
   esac
 }
@@ -308,7 +313,7 @@ gather gather_many wait wait_first wait_for timeout timeout_expires cancel cance
 with acquire semaphore_waiters priority_waiters preempt put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
 barrier abort_reset condition on_done task_group task_group_many priority lifo shutdown as_completed
-call_soon call_later call_at to_thread run_in_executor"
+call_soon call_later call_at to_thread run_in_executor unretrieved"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

@@ -449,6 +449,8 @@ class Instance:
 DAEMONS = set()  # tasks that may be left waiting at the end (servers)
 LEFT_WAITING = set()
 STARTED = []  # every task, in the order it was created
+FUTURES = []  # (name, future) of each declared future, in declaration order
+SHUTDOWN_FAILED = []  # tasks cancelled by the shutdown that failed instead
 DONE_CALLBACKS = {}  # a task's `on_done` steps, added as it is created
 
 
@@ -511,6 +513,34 @@ async def after_main():
     for task in left:
         task.cancel()
     await asyncio.gather(*left, return_exceptions=True)
+    # asyncio.run reports each that failed instead of ending cancelled.
+    SHUTDOWN_FAILED.extend(t for t in left if not t.cancelled() and t.exception() is not None)
+
+
+def finish(main_task):
+    """What asyncio.run(main()) ends with: main's result is read (its
+    exception raised once the report is out), and what failed with nobody
+    to read its exception is reported as CPython's exception handler says
+    it, in a fixed order: the shutdown's failures, then the tasks in the
+    order they were created, then the futures. Each one's own flag tells
+    (`_log_traceback`, what `result()`, `exception()` and `await` clear);
+    it is cleared here, so that the garbage collector says nothing more."""
+    error = None
+    if main_task is not None:
+        try:
+            main_task.result()
+        except BaseException as raised:  # noqa: BLE001 (asyncio.run raises it)
+            error = raised
+    for task in SHUTDOWN_FAILED:
+        print(f"unretrieved {task.get_name()}: unhandled exception during asyncio.run() shutdown: {task.exception()!r}")
+    unread = [(t.get_name(), "Task", t) for t in STARTED] + [(n, "Future", f) for n, f in FUTURES]
+    for name, kind, done in unread:
+        if done.done() and not done.cancelled() and done._log_traceback:
+            print(f"unretrieved {name}: {kind} exception was never retrieved: {done._exception!r}")
+            done._log_traceback = False
+    if error is not None:
+        print(f"asyncio.run raises {error!r}")
+        raise error
 
 
 def now():
@@ -886,7 +916,7 @@ def state_of(task):
         return "pending"
     if task.cancelled():
         return "cancelled"
-    error = task.exception()
+    error = task._exception  # read without retrieving it, as scenario-run does
     if error is None:
         return "done"
     return "skipped" if isinstance(error, Skipped) else "failed"
@@ -1255,6 +1285,7 @@ impl Writer<'_> {
         if m.main.is_some() {
             self.line("await asyncio.wait([main_task])");
             self.line("await after_main()");
+            self.line("return main_task");
         } else {
             if m.tasks.iter().any(|t| t.arrivals.is_some()) {
                 self.line("# Until the arrival processes are over...");
@@ -1299,6 +1330,7 @@ impl Writer<'_> {
             self.line(&format!("global {}", futures.join(", ")));
             for (f, def) in futures.iter().zip(&m.futures) {
                 self.line(&format!("{f} = asyncio.get_running_loop().create_future()"));
+                self.line(&format!("FUTURES.append(({}, {f}))", quoted(&def.name)));
                 if !def.on_done.is_empty() {
                     self.line(&format!("{f}.add_done_callback(on_{f}_done)"));
                 }
@@ -1332,12 +1364,12 @@ impl Writer<'_> {
                 e.workers
             ));
         }
-        self.line("await scenario()");
+        self.line("return await scenario()");
         self.depth -= 1;
         self.line("");
         self.line("");
         self.line("if __name__ == \"__main__\":");
-        self.line("    run(begin())");
+        self.line("    finish(run(begin()))");
     }
 
     /// Whether a root task's instances are named `name[k]` (replicas).

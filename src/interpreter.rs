@@ -184,6 +184,10 @@ fn end(sim: &Rc<Sim>, id: TaskId, outcome: Outcome) {
 /// The `on_done` steps of a future or a task: run at once, as one callback.
 pub(crate) fn run_on_done(sim: &Rc<Sim>, m: Member) {
     let model = sim.model().clone();
+    // The callback reads the outcome (`exception()`, unless cancelled).
+    if sim.state(m) != State::Cancelled {
+        sim.mark_retrieved(m);
+    }
     let (result, error) = match sim.outcome(m) {
         Some(Ok(v)) => (v, Value::None),
         Some(Err(e)) => (Value::None, e.seen_unretrieved()),
@@ -455,6 +459,11 @@ impl Ctx {
                     _ => Value::None,
                 },
                 Attr::Error => match self.sim.outcome(m) {
+                    // `t.exception()` of a failed one.
+                    Some(Err(e)) if state == State::Failed => {
+                        self.sim.mark_retrieved(m);
+                        e.seen_unretrieved()
+                    }
                     Some(Err(e)) => e.seen_unretrieved(),
                     _ => Value::None,
                 },
@@ -917,8 +926,18 @@ impl Ctx {
                 .set_timer(t, TimerAction::Release(w.waiter.clone()));
             w.timer.set(Some(key));
         }
-        for m in members {
-            self.sim.add_callback(*m, Callback::Wait(w.clone(), *m));
+        // CPython adds the callbacks in the order of a set; the exported
+        // program, run by the differential test, gives them in creation
+        // order (the futures, declared first, then the tasks): members done
+        // already run theirs in that order, which decides the one whose
+        // exception FIRST_EXCEPTION leaves unread (the last).
+        let mut ordered = members.to_vec();
+        ordered.sort_by_key(|m| match m {
+            Member::Future(f) => (0, *f),
+            Member::Task(t) => (1, *t),
+        });
+        for m in ordered {
+            self.sim.add_callback(m, Callback::Wait(w.clone(), m));
         }
         Ok(w)
     }
@@ -1254,13 +1273,7 @@ impl Ctx {
 
     /// A permit event of `actor` (the holder a newcomer preempted, or the
     /// running task itself).
-    fn permit_gauge_event_of(
-        &self,
-        actor: String,
-        kind: &'static str,
-        sem: u32,
-        note: &str,
-    ) {
+    fn permit_gauge_event_of(&self, actor: String, kind: &'static str, sem: u32, note: &str) {
         if self.sim.tracing() {
             let in_use = self.sim.permits_in_use(sem);
             let def = &self.sim.model().semaphores[sem as usize];

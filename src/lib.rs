@@ -46,6 +46,7 @@ mod quote;
 mod ranked_line;
 mod rate;
 mod render;
+mod retrieval;
 mod rng;
 mod run;
 mod runtime;

@@ -169,6 +169,15 @@ pub(crate) fn run(
     sim.trace_header();
     sim.run();
     let mut summary = summarise(&sim);
+    if summary.stopped.is_none() && summary.deadlock.is_none() {
+        // The normal end: asyncio.run returns (or raises main's error),
+        // and CPython reports what failed unread.
+        summary.main_raises = sim.main_raises();
+        let mut unretrieved = sim.report_unretrieved();
+        summary.unretrieved_total = unretrieved.len();
+        unretrieved.truncate(Summary::UNRETRIEVED_SHOWN);
+        summary.unretrieved = unretrieved;
+    }
     summary.sequential = sequential;
     summary.real = real.map(|r| (r.speed, r.start.elapsed().as_nanos() as u64));
     sim.trace_finish(&summary, fallback.as_mut());

@@ -33,6 +33,7 @@ use crate::priority::Priority;
 use crate::program::{Machine, Program};
 use crate::queue::{Entry, Queue, ShutDown, Side};
 use crate::render::{Renderer, Tracer};
+use crate::retrieval::{self, Retrieval, Unretrieved, Why};
 use crate::rng::{Rng, name_hash};
 use crate::scheduled::{CallbackId, Handles};
 use crate::semaphore::Semaphore;
@@ -389,6 +390,8 @@ pub(crate) struct Sim {
     tasks: RefCell<Vec<TaskSlot>>,
     /// The messages of `cancel(msg)`, kept beside the tasks (few carry one).
     cancel_messages: RefCell<CancelMessages>,
+    /// Which finished tasks and futures had their outcome read.
+    retrieval: RefCell<Retrieval>,
     /// Per definition: its program, as its instances run it.
     programs: Vec<Program>,
     /// Per definition: its steps as a `call` runs them.
@@ -535,6 +538,7 @@ impl Sim {
             clock: RefCell::new(Clock::new()),
             tasks: RefCell::new(Vec::new()),
             cancel_messages: RefCell::new(CancelMessages::default()),
+            retrieval: RefCell::new(Retrieval::default()),
             programs: model.tasks.iter().map(Program::compile).collect(),
             bodies,
             futures: RefCell::new(futures),
@@ -1249,6 +1253,7 @@ impl Sim {
     /// retrieve it only (asyncio's `_make_cancelled_error` drops the
     /// exception it saved), a future's for every one.
     pub(crate) fn retrieve(&self, m: Member) -> Option<Outcome> {
+        self.mark_retrieved(m);
         let Member::Task(t) = m else {
             return self.outcome(m);
         };
@@ -1261,6 +1266,102 @@ impl Sim {
                 Some(Err(Raise::Cancelled(msg.take())))
             }
             other => other.clone(),
+        }
+    }
+
+    /// `m`'s `exception()` (or `result()`) was called: a failure of it is
+    /// not reported at the end. Nothing is read from a pending one.
+    pub(crate) fn mark_retrieved(&self, m: Member) {
+        if self.state(m) != State::Pending {
+            self.retrieval.borrow_mut().mark(m);
+        }
+    }
+
+    /// The shield's own future around `m` is cancelled now: its callback
+    /// on `m`, which reads it, is removed a turn later, so `m` is read if
+    /// it ends by this instant (taken as those turns).
+    pub(crate) fn shield_cancelled(&self, m: Member) {
+        if let Member::Task(t) = m {
+            self.retrieval.borrow_mut().shielded_until(t, self.now());
+        }
+    }
+
+    /// What CPython reports at the normal end of the run, in its order:
+    /// the tasks that failed while `asyncio.run` cancelled them, then every
+    /// task (in creation order) and future (in declaration order) that
+    /// failed and whose exception nobody read. Each becomes an `unretrieved`
+    /// event of the trace.
+    pub(crate) fn report_unretrieved(&self) -> Vec<Unretrieved> {
+        let max = self.value_bytes();
+        let repr = |e: crate::exception::Exception| Value::Error(Rc::new(e)).repr_within(max);
+        let mut out = Vec::new();
+        let retrieval = self.retrieval.borrow();
+        for &t in retrieval.shutdown_tasks() {
+            if let Some(Err(raise)) = self.outcome(Member::Task(t))
+                && let Some(e) = retrieval::reportable(&raise)
+            {
+                out.push(Unretrieved {
+                    who: self.task_name(t),
+                    why: Why::Shutdown,
+                    error: repr(e),
+                });
+            }
+        }
+        for t in 0..self.task_count() as TaskId {
+            if retrieval.is_marked(Member::Task(t)) {
+                continue;
+            }
+            let finished = self.tasks.borrow()[t as usize].finished_at();
+            if finished.is_some_and(|at| retrieval.shield_read(t, at)) {
+                continue;
+            }
+            if let Some(Err(raise)) = self.outcome(Member::Task(t))
+                && let Some(e) = retrieval::reportable(&raise)
+            {
+                out.push(Unretrieved {
+                    who: self.task_name(t),
+                    why: Why::Task,
+                    error: repr(e),
+                });
+            }
+        }
+        for f in 0..self.model.futures.len() as FutId {
+            if retrieval.is_marked(Member::Future(f)) {
+                continue;
+            }
+            if let Some(Err(raise)) = self.outcome(Member::Future(f))
+                && let Some(e) = retrieval::reportable(&raise)
+            {
+                out.push(Unretrieved {
+                    who: self.model.futures[f as usize].name.clone(),
+                    why: Why::Future,
+                    error: repr(e),
+                });
+            }
+        }
+        drop(retrieval);
+        if self.tracing() {
+            for u in &out {
+                self.emit(self.event(u.who.clone(), "unretrieved", u.detail()));
+            }
+        }
+        out
+    }
+
+    /// What `asyncio.run(main())` raises: `main`'s exception (its
+    /// `CancelledError` when cancelled), read as `result()` reads it; none
+    /// without a `main` or when it returned.
+    pub(crate) fn main_raises(&self) -> Option<String> {
+        let main = self.model.main?;
+        let t = *self.roots.borrow()[main as usize].first()?;
+        match self.retrieve(Member::Task(t))? {
+            Ok(_) => None,
+            // A cancellation without a message is a bare `CancelledError()`.
+            Err(Raise::Cancelled(None)) => Some("CancelledError()".into()),
+            Err(raise) => {
+                let e = raise.exception();
+                Some(Value::Error(e).repr_within(self.value_bytes()))
+            }
         }
     }
 
@@ -1392,6 +1493,10 @@ impl Sim {
             let mut tasks = self.tasks.borrow_mut();
             let slot = &mut tasks[id as usize];
             if slot.state != State::Pending {
+                // `Task.cancel()` clears `_log_traceback` first, done or
+                // not: a finished task's failure is no longer reported.
+                drop(tasks);
+                self.mark_retrieved(Member::Task(id));
                 return false;
             }
             slot.cancels += 1;
@@ -1503,6 +1608,8 @@ impl Sim {
 
     /// `future.cancel(msg)`: false when it already resolved.
     pub(crate) fn cancel_future(self: &Rc<Self>, f: FutId, msg: Option<Rc<str>>) -> bool {
+        // `Future.cancel()` clears `_log_traceback` first, as a task's does.
+        self.mark_retrieved(Member::Future(f));
         self.resolve_future(f, Err(Raise::Cancelled(msg)))
     }
 
@@ -1601,6 +1708,10 @@ impl Sim {
         {
             self.release(w);
         }
+        // `if task.cancelled(): return; exc = task.exception()`.
+        if self.state(Member::Task(child)) != State::Cancelled {
+            self.mark_retrieved(Member::Task(child));
+        }
         let error = match self.outcome(Member::Task(child)) {
             Some(Err(Raise::Cancelled(_))) | Some(Ok(_)) | None => return,
             Some(Err(e)) => e,
@@ -1655,6 +1766,11 @@ impl Sim {
     /// gather's result (its parent is to be woken).
     #[inline]
     pub(crate) fn gather_count(&self, g: &Gather, m: Member) -> bool {
+        // `_done_callback` reads every member that was not cancelled, even
+        // once the gather is decided ("Mark exception retrieved").
+        if self.state(m) != State::Cancelled {
+            self.mark_retrieved(m);
+        }
         if g.result.borrow().is_some() {
             return false;
         }
@@ -1697,6 +1813,15 @@ impl Sim {
 
     fn wait_child_done(&self, w: &WaitState, m: Member) {
         w.counter.set(w.counter.get().saturating_sub(1));
+        // `_on_completion`: `counter <= 0 or ... or return_when ==
+        // FIRST_EXCEPTION and (not f.cancelled() and f.exception() ...)`:
+        // the exception is read unless this was the last member.
+        if w.counter.get() > 0
+            && w.when == ReturnWhen::FirstException
+            && self.state(m) != State::Cancelled
+        {
+            self.mark_retrieved(m);
+        }
         let errored = self.state(m) == State::Failed;
         let ready = w.counter.get() == 0
             || w.when == ReturnWhen::FirstCompleted
@@ -2254,6 +2379,7 @@ impl Sim {
         let pending: Vec<TaskId> = (0..self.tasks.borrow().len() as TaskId)
             .filter(|t| self.tasks.borrow()[*t as usize].state == State::Pending)
             .collect();
+        self.retrieval.borrow_mut().shut_down(&pending);
         for t in &pending {
             if self.tracing() {
                 self.emit(self.task_event(

@@ -36,6 +36,13 @@ pub(crate) struct Summary {
     pub(crate) expectations: Vec<Verdict>,
     /// How many `[expect.sweep]` thresholds a single run leaves to `--runs`.
     pub(crate) sweep_only: usize,
+    /// What `asyncio.run(main())` raises: `main`'s exception, as `repr()`
+    /// shows it (none without a `main`, or when it returned).
+    pub(crate) main_raises: Option<String>,
+    /// The failures nobody retrieved, reported at the normal end of the
+    /// run: the first [`Summary::UNRETRIEVED_SHOWN`], and how many in all.
+    pub(crate) unretrieved: Vec<crate::retrieval::Unretrieved>,
+    pub(crate) unretrieved_total: usize,
     /// What decided the makespan; `None` when no task finished; `Err`:
     /// why it was not followed.
     pub(crate) critical: Option<Result<CriticalPath, String>>,
@@ -44,6 +51,8 @@ pub(crate) struct Summary {
 impl Summary {
     /// How many of the tasks left waiting are listed one by one.
     pub(crate) const WAITING_SHOWN: usize = 20;
+    /// How many unretrieved failures are listed one by one.
+    pub(crate) const UNRETRIEVED_SHOWN: usize = 20;
 }
 
 /// One expectation, checked.

@@ -3,7 +3,7 @@
 
 /// One line of the trace.
 /// Every kind of event a trace can hold (`--events` takes these).
-pub(crate) const KINDS: [&str; 36] = [
+pub(crate) const KINDS: [&str; 37] = [
     "created",
     "started",
     "log",
@@ -40,6 +40,7 @@ pub(crate) const KINDS: [&str; 36] = [
     "thread_queued",
     "thread_started",
     "thread_done",
+    "unretrieved",
 ];
 
 pub(crate) struct Event {

@@ -25,6 +25,44 @@ fn a_valid_run_exits_0() {
 }
 
 #[test]
+fn a_failing_main_is_in_the_outcome_and_the_run_still_exits_0() {
+    let (code, out, err) = run(&["scenarios/main_fails.toml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("main          asyncio.run raises ValueError('main gave up')"));
+    assert!(out.contains(
+        "unretrieved   orphan[0]: Task exception was never retrieved: OSError('nobody awaits me')"
+    ));
+    let (_, jsonl, _) = run(&["--format", "jsonl", "scenarios/main_fails.toml"]);
+    let summary: serde_json::Value = serde_json::from_str(jsonl.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["main_raises"], "ValueError('main gave up')");
+    assert_eq!(summary["unretrieved_total"], 2);
+    assert_eq!(
+        summary["unretrieved"][0]["message"],
+        "unhandled exception during asyncio.run() shutdown"
+    );
+    let (_, chrome, _) = run(&["--format", "chrome", "scenarios/main_fails.toml"]);
+    assert!(chrome.contains("\"main_raises\":\"ValueError('main gave up')\""));
+}
+
+#[test]
+fn more_than_20_unretrieved_failures_are_summed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.toml");
+    std::fs::write(
+        &file,
+        "[tasks.broken]\ncount = 25\nsteps = [{ fail = \"boom\" }]\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["--summary", file.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.matches("Task exception was never retrieved").count(),
+        20
+    );
+    assert!(out.contains("unretrieved   ... and 5 more"));
+}
+
+#[test]
 fn a_failed_check_exits_1() {
     let (code, out, _) = run(&["scenarios/check_failed.toml"]);
     assert_eq!(code, 1);

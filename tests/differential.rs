@@ -80,6 +80,7 @@ fn ours(path: &Path, text: &str, python: Python) -> Ours {
                 lines.push_str(&format!("[{ns}] {part}\n"));
             }
         }
+        lines.push_str(&common::cpython::report_line(&event));
     }
     Ours::Logs(lines)
 }
@@ -94,14 +95,22 @@ fn theirs(python: &Path, program: &Path) -> Result<String, String> {
         .arg(program)
         .output()
         .map_err(|e| format!("could not start {}: {e}", python.display()))?;
-    if !out.status.success() {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // A `main` that fails: asyncio.run raises its exception, said on the
+    // last line, and the program exits 1 (its traceback on stderr).
+    let raised = out.status.code() == Some(1)
+        && stdout
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("] asyncio.run raises "));
+    if !out.status.success() && !raised {
         return Err(format!(
             "exit {:?}: {}",
             out.status.code(),
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    Ok(visible(&String::from_utf8_lossy(&out.stdout)))
+    Ok(visible(&stdout))
 }
 
 /// As scenario-run shows a logged line: control characters other than line

@@ -1163,6 +1163,11 @@ impl Ctx {
         let sim = &self.sim;
         let waiter = Waiter::new(self.id);
         let on = if shield {
+            if !sim.model().python.wait_for_is_a_timeout() {
+                // 3.11: what the shield guards is read if it ends in the
+                // same instant (measured; 3.12+ remove the callback first).
+                sim.shield_cancelled(member);
+            }
             sim.schedule(Callback::Release(waiter.clone(), 0));
             Waiting::on("a cancelled shield", Rc::new([member]))
         } else {
@@ -1237,6 +1242,9 @@ impl Ctx {
                 let r = self.cancelled_or(|| sim.state(*m) != State::Pending)?;
                 sim.set_waiting(id, Waiting::Nothing);
                 if let Err(raise) = r {
+                    // Done already, its `__wakeup` is on its way and reads
+                    // it (`future.result()`) before the cancellation lands.
+                    sim.mark_retrieved(*m);
                     sim.remove_callback(*m, &Callback::Wake(id));
                     return Some(Err(raise));
                 }
@@ -1372,6 +1380,12 @@ impl Ctx {
                 let outcome = match r {
                     Ok(()) => sim.retrieve(wf.member).expect("finished"),
                     Err(raise) => {
+                        if sim.model().python.wait_for_is_a_timeout() {
+                            // 3.12+: an `await` inside a timeout, whose
+                            // `__wakeup` reads what it awaited.
+                            sim.mark_retrieved(wf.member);
+                        }
+
                         sim.remove_callback(wf.member, &cb);
                         Err(raise)
                     }
@@ -1424,6 +1438,10 @@ impl Ctx {
                         format!("wait_for {what} timed out after {after}"),
                     );
                 }
+                // `return fut.result()` once cancelled; through a shield, the
+                // task is read only if it ended before the shield's callback
+                // on it was removed (`mark_retrieved` reads only a done one).
+                sim.mark_retrieved(c.member);
                 let outcome = match sim.outcome(c.member) {
                     // The shield's own future was cancelled, whatever its task did.
                     _ if c.shield => Err(Raise::Timeout),

@@ -164,6 +164,8 @@ impl Renderer for Chrome {
                 "left_waiting": s.pending,
                 "deadlock": s.deadlock,
                 "stopped": s.stopped,
+                "main_raises": s.main_raises,
+                "unretrieved": s.unretrieved_total,
             })
         );
     }

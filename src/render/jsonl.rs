@@ -133,6 +133,11 @@ impl Renderer for Jsonl {
                 "by_definition": by,
             })
         });
+        let unretrieved: Vec<_> = s
+            .unretrieved
+            .iter()
+            .map(|u| json!({ "name": u.who, "message": u.why.message(), "error": u.error }))
+            .collect();
         let obj = json!({
             "kind": "summary",
             "expectations": expectations,
@@ -148,6 +153,9 @@ impl Renderer for Jsonl {
             "checks_failed": s.checks_failed,
             "stopped": s.stopped,
             "deadlock": s.deadlock,
+            "main_raises": s.main_raises,
+            "unretrieved": unretrieved,
+            "unretrieved_total": s.unretrieved_total,
             "critical_path": critical,
         });
         let _ = writeln!(out, "{obj}");

@@ -296,6 +296,16 @@ impl Renderer for Text {
             let more = s.pending - s.waiting.len();
             let _ = writeln!(out, "  left waiting  ... and {more} more");
         }
+        if let Some(raised) = &s.main_raises {
+            let _ = writeln!(out, "  main          asyncio.run raises {raised}");
+        }
+        for u in &s.unretrieved {
+            let _ = writeln!(out, "  unretrieved   {}: {}", u.who, u.detail());
+        }
+        if s.unretrieved_total > s.unretrieved.len() {
+            let more = s.unretrieved_total - s.unretrieved.len();
+            let _ = writeln!(out, "  unretrieved   ... and {more} more");
+        }
         if let Some(why) = &s.stopped {
             let _ = writeln!(out, "  stopped       {why}");
         }

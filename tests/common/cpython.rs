@@ -42,3 +42,24 @@ pub fn interpreters() -> Vec<(String, PathBuf)> {
     found.sort();
     found
 }
+
+/// The line the exported program prints for one event of scenario-run's
+/// JSON Lines, when it prints one for it: a failure nobody retrieved
+/// (`unretrieved`), and what `asyncio.run` raises (the summary's
+/// `main_raises`); the empty string for any other event.
+pub fn report_line(event: &serde_json::Value) -> String {
+    if event["kind"] == "unretrieved" {
+        return format!(
+            "[{}] unretrieved {}: {}\n",
+            event["time_ns"],
+            event["task"].as_str().unwrap_or_default(),
+            event["detail"].as_str().unwrap_or_default()
+        );
+    }
+    if event["kind"] == "summary"
+        && let Some(raised) = event["main_raises"].as_str()
+    {
+        return format!("[{}] asyncio.run raises {raised}\n", event["makespan_ns"]);
+    }
+    String::new()
+}

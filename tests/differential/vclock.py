@@ -39,6 +39,10 @@ The loop is CPython's own (SelectorEventLoop); only its clock is replaced:
   is that of the tasks' addresses (it changes from run to run and from
   version to version); creation order is one of its possible orders, and
   the one scenario-run follows.
+* ``asyncio.wait`` adds its done callbacks to its futures in creation
+  order too (CPython: the order of a set).  With ``FIRST_EXCEPTION`` the
+  order decides which of the futures done already has its exception left
+  unread (the one whose callback comes last); scenario-run follows this one.
 
 Works unchanged on CPython 3.11, 3.12 and 3.13.  The exit status is the
 program's own; an uncaught exception prints its traceback and exits 1.
@@ -59,6 +63,7 @@ import sys
 import threading  # noqa: F401  (same)
 import time
 import traceback
+import weakref
 from asyncio import events
 
 
@@ -121,6 +126,16 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
             await super().shutdown_default_executor(*args)
         finally:
             self._threads_busy -= 1
+
+    def create_task(self, coro, **kwargs):
+        task = super().create_task(coro, **kwargs)
+        _CREATED[task] = next(Clock.seq)
+        return task
+
+    def create_future(self):
+        future = super().create_future()
+        _CREATED[future] = next(Clock.seq)
+        return future
 
     def time(self):
         return Clock.now_ns / 1e9
@@ -340,9 +355,25 @@ def _ordered_task_group():
     asyncio.TaskGroup.__init__ = __init__
 
 
+_CREATED = weakref.WeakKeyDictionary()  # future or task -> creation number
+
+
+def _ordered_wait():
+    """``asyncio.wait`` hands its futures to ``_wait`` as a set: hand them
+    in creation order instead (those of unknown creation last, as given)."""
+    original = asyncio.tasks._wait
+
+    async def _wait(fs, timeout, return_when, loop):
+        ordered = sorted(fs, key=lambda f: _CREATED.get(f, math.inf))
+        return await original(ordered, timeout, return_when, loop)
+
+    asyncio.tasks._wait = _wait
+
+
 def _install():
     asyncio.set_event_loop_policy(VirtualClockPolicy())
     _ordered_task_group()
+    _ordered_wait()
     time.time = time.monotonic = time.perf_counter = lambda: Clock.now_ns / 1e9
     time.time_ns = time.monotonic_ns = time.perf_counter_ns = lambda: Clock.now_ns
     time.sleep = _blocking_sleep
