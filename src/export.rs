@@ -990,6 +990,10 @@ impl Writer<'_> {
             };
             params.push(format!("{}={default}", self.sym(*s)));
         }
+        // Handle parameters: the caller's list of tasks (or a future's).
+        for (s, _) in &t.handles {
+            params.push(format!("{}=None", self.sym(*s)));
+        }
         self.line(&format!(
             "async def {}({}):",
             ident(&t.name),
@@ -1088,6 +1092,8 @@ impl Writer<'_> {
         }
         let mut groups = Vec::new();
         collect_groups(&t.body, &mut groups);
+        // A handle parameter starts as what the caller passed.
+        groups.retain(|g| !t.handles.iter().any(|(h, _)| h == g));
         for g in groups {
             let g = self.sym(g);
             self.line(&format!("{g} = []"));
@@ -1810,6 +1816,17 @@ impl Writer<'_> {
             };
             let _ = write!(s, ", {}={e}", self.sym(*sym_));
         }
+        s.push_str(&self.handle_args(start));
+        s
+    }
+
+    /// The handles a start passes: each a list of its own, as the handle
+    /// is when the task starts (the tasks themselves are shared).
+    fn handle_args(&self, start: &Start) -> String {
+        let mut s = String::new();
+        for (sym_, target) in &start.handles {
+            let _ = write!(s, ", {}=list({})", self.sym(*sym_), self.target(target));
+        }
         s
     }
 
@@ -1825,6 +1842,7 @@ impl Writer<'_> {
             };
             let _ = write!(s, ", {}={e}", self.sym(*sym_));
         }
+        s.push_str(&self.handle_args(start));
         s
     }
 

@@ -66,6 +66,9 @@ struct Ctx {
     actor: Actor,
     vars: Vec<(Sym, Value)>,
     handles: Vec<(Sym, Rc<Vec<Member>>)>,
+    /// Where the handles of the steps running now begin (in a `call`, the
+    /// called steps' first handle).
+    hmark: usize,
     /// The task's random stream, made at its first draw.
     rng: Option<Rng>,
     /// Draws the task took in earlier turns: its stream resumes past them.
@@ -219,6 +222,7 @@ impl Ctx {
             actor,
             vars: vec![(sym::RESULT, result), (sym::ERROR, error)],
             handles: Vec::new(),
+            hmark: 0,
             rng: None,
             rng_skip: 0,
             frame_start: sim.now(),
@@ -518,8 +522,14 @@ impl Ctx {
 
     // ----- handles -------------------------------------------------------
 
+    /// The handles the running steps see: in a `call`, only the called
+    /// steps' own (a function's locals), not the caller's.
+    fn visible(&self) -> &[(Sym, Rc<Vec<Member>>)] {
+        &self.handles[self.hmark.min(self.handles.len())..]
+    }
+
     fn handle(&self, sym: Sym) -> &[Member] {
-        self.handles
+        self.visible()
             .iter()
             .rev()
             .find(|(s, _)| *s == sym)
@@ -528,7 +538,8 @@ impl Ctx {
 
     fn bind(&mut self, sym: Sym, members: Vec<Member>) {
         let members = Rc::new(members);
-        match self.handles.iter_mut().rev().find(|(s, _)| *s == sym) {
+        let hmark = self.hmark.min(self.handles.len());
+        match self.handles[hmark..].iter_mut().rev().find(|(s, _)| *s == sym) {
             Some(slot) => slot.1 = members,
             None => self.handles.push((sym, members)),
         }
@@ -538,7 +549,8 @@ impl Ctx {
     /// group is kept elsewhere (a retry's fresh start), so a loop that
     /// adds one task at a time costs one step per task.
     fn extend(&mut self, sym: Sym, more: &[Member]) {
-        match self.handles.iter_mut().rev().find(|(s, _)| *s == sym) {
+        let hmark = self.hmark.min(self.handles.len());
+        match self.handles[hmark..].iter_mut().rev().find(|(s, _)| *s == sym) {
             Some(slot) => Rc::make_mut(&mut slot.1).extend_from_slice(more),
             None => self.handles.push((sym, Rc::new(more.to_vec()))),
         }
@@ -576,6 +588,12 @@ impl Ctx {
             return Vec::new();
         }
         let i_sym = sym::I;
+        // The same tasks the caller's handles hold, shared by every replica.
+        let handles: Vec<(Sym, Rc<Vec<Member>>)> = start
+            .handles
+            .iter()
+            .map(|(s, t)| (*s, Rc::new(self.members_of(t))))
+            .collect();
         let parent = match self.actor {
             Actor::Task(t) => Some(t),
             Actor::Future(_) | Actor::Callback(_) | Actor::Scheduled(_) => None,
@@ -599,7 +617,7 @@ impl Ctx {
                         .unwrap_or_else(|| build(&self.sim, expr, &with_i, &|| self.at("spawn")));
                     vars.push((*sym, value));
                 }
-                self.sim.spawn_task(start.def, vars, parent)
+                self.sim.spawn_task(start.def, vars, handles.clone(), parent)
             })
             .collect()
     }
@@ -1409,8 +1427,15 @@ impl Ctx {
     }
 
     /// The arguments of a `call`, given or by default, pushed as the
-    /// called steps' first variables.
+    /// called steps' first variables, and the handles it passes as their
+    /// first handles.
     fn push_call_args(&mut self, start: &Start) {
+        let passed: Vec<(Sym, Rc<Vec<Member>>)> = start
+            .handles
+            .iter()
+            .map(|(s, t)| (*s, Rc::new(self.members_of(t))))
+            .collect();
+        self.handles.extend(passed);
         let model = self.sim.model().clone();
         for (sym, expr) in &model.tasks[start.def as usize].args {
             let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e);

@@ -6,6 +6,7 @@
 use crate::distribution::Dist;
 pub(crate) use crate::exception::Catch;
 use crate::exception::{ClassId, Classes};
+pub(crate) use crate::handle_param::HandleKind;
 pub(crate) use crate::ids::{BarrierId, CondId, DefId, EventId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
@@ -287,6 +288,9 @@ pub(crate) struct TaskDef {
     /// Started at time 0 (nothing else starts it).
     pub(crate) root: bool,
     pub(crate) args: Vec<(Sym, Expr)>,
+    /// `handles`: parameters a caller passes a task, a group or a future
+    /// to, by reference (in the order declared).
+    pub(crate) handles: Vec<(Sym, HandleKind)>,
     pub(crate) limit: Option<SemId>,
     /// Bound on one attempt of the body, like `asyncio.timeout` around it.
     pub(crate) timeout: Option<u64>,

@@ -318,6 +318,41 @@ pub(crate) enum Problem {
         key: String,
         suggestion: Option<Suggestion>,
     },
+    // ----- handle parameters (see validate/handles.rs) -----
+    /// `handles = { p = "..." }` names a kind there is not.
+    UnknownHandleKind {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    /// A start of a task with handle parameters leaves one without a value.
+    HandleWithoutValue {
+        task: String,
+        param: String,
+        kind: &'static str,
+    },
+    /// A task with handle parameters that nothing starts (it would start
+    /// by itself, with none).
+    HandlesUnpassed {
+        task: String,
+    },
+    /// A handle passed that the caller does not hold.
+    UnknownHandle {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    /// A handle passed of another kind than the parameter takes.
+    HandleKindMismatch {
+        task: String,
+        param: String,
+        want: &'static str,
+        name: String,
+        found: &'static str,
+    },
+    /// A name both an argument and a handle parameter of one task.
+    ArgAndHandle {
+        task: String,
+        name: String,
+    },
     UnknownExceptionKind {
         name: String,
         suggestion: Option<Suggestion>,
@@ -1046,6 +1081,55 @@ impl Problem {
                 Some(or(suggestion, || {
                     format!("declare it with a default in [tasks.{task}] args = {{ {key} = ... }}")
                 })),
+            ),
+            Problem::UnknownHandleKind { name, suggestion } => (
+                format!("unknown handle kind `{name}`"),
+                Some("not a kind of handle".into()),
+                Some(or(suggestion, || {
+                    "a handle parameter holds a `task`, a `group` or a `future`".into()
+                })),
+            ),
+            Problem::HandleWithoutValue { task, param, kind } => (
+                format!("task `{task}` takes handle `{param}` (a {kind}), and none is passed"),
+                Some("started here without it".into()),
+                Some(format!(
+                    "pass one the caller holds: `args = {{ {param} = \"...\" }}`"
+                )),
+            ),
+            Problem::HandlesUnpassed { task } => (
+                format!("task `{task}` takes handles, but nothing starts it to pass them"),
+                Some("its handle parameters".into()),
+                Some(format!(
+                    "start it from another task with `{{ spawn = \"{task}\", args = {{ ... }} }}` \
+                     or `call`, passing each handle"
+                )),
+            ),
+            Problem::UnknownHandle { name, suggestion } => (
+                format!("no task, group or future named `{name}` to pass"),
+                Some("not a handle the caller holds".into()),
+                Some(or(suggestion, || {
+                    "pass a handle bound by `spawn ... as` or `into`, a task started by itself, \
+                     a future, or a handle parameter of the caller"
+                        .into()
+                })),
+            ),
+            Problem::HandleKindMismatch {
+                task,
+                param,
+                want,
+                name,
+                found,
+            } => (
+                format!("`{name}` is a {found}, but `{param}` of task `{task}` takes a {want}"),
+                Some(format!("a {found}")),
+                Some(format!(
+                    "pass a {want}, or declare `{param} = \"{found}\"` in [tasks.{task}] handles"
+                )),
+            ),
+            Problem::ArgAndHandle { task, name } => (
+                format!("task `{task}` declares `{name}` both as an argument and as a handle"),
+                Some("declared again here".into()),
+                Some("rename one of them".into()),
             ),
             Problem::UnknownExceptionKind { name, suggestion } => (
                 format!("unknown exception kind `{name}`"),

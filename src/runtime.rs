@@ -999,6 +999,7 @@ impl Sim {
         self: &Rc<Self>,
         def: DefId,
         vars: Vec<(u32, Value)>,
+        handles: Vec<(u32, Rc<Vec<Member>>)>,
         parent: Option<TaskId>,
     ) -> TaskId {
         let k = {
@@ -1023,7 +1024,7 @@ impl Sim {
                 must_cancel: MustCancel::No,
                 cancel_at_wait: false,
                 cancels: 0,
-                machine: Machine::new(vars),
+                machine: Machine::new(vars, handles),
                 turn: Cell::new(Turn::Queued),
                 callbacks: match on_done {
                     false => Callbacks::None,
@@ -1642,7 +1643,7 @@ impl Sim {
                 }
                 for i in 0..t.count {
                     let vars = (self.hooks.root_vars)(self, def as DefId, i);
-                    let id = self.spawn_task(def as DefId, vars, None);
+                    let id = self.spawn_task(def as DefId, vars, Vec::new(), None);
                     self.roots.borrow_mut()[def].push(id);
                 }
             }
@@ -2021,7 +2022,7 @@ impl Sim {
         }
         let i = self.instances.borrow()[def as usize];
         let vars = (self.hooks.root_vars)(self, def, i);
-        let id = self.spawn_task(def, vars, None);
+        let id = self.spawn_task(def, vars, Vec::new(), None);
         if closed {
             self.tasks.borrow_mut()[id as usize]
                 .callbacks

@@ -94,6 +94,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         actor: Actor::Task(id),
         vars,
         handles,
+        hmark: blocks.call().map_or(0, |c| c.hmark),
         rng: None,
         rng_skip: draws,
         frame_start: frame_start.unwrap_or_else(|| sim.now()),
@@ -398,17 +399,20 @@ impl Ctx {
                 }
                 Op::Call(start) => {
                     let mark = self.vars.len();
+                    let hmark = self.handles.len();
                     self.push_call_args(start);
                     let began = sim.now();
                     blocks.rest().calls.push(CallFrame {
                         callee: start.def,
                         at: pc,
                         mark,
+                        hmark,
                         began,
                         outer_began: self.frame_start,
                         outer_called: self.called,
                     });
                     (self.frame_start, self.called) = (began, Some(start.def));
+                    self.hmark = hmark;
                     program = sim.body(start.def);
                     pc = 0;
                     continue;
@@ -1487,6 +1491,8 @@ impl Ctx {
     ) -> u32 {
         let call = blocks.rest().calls.pop().expect("in a call");
         self.vars.truncate(call.mark);
+        self.handles.truncate(call.hmark);
+        self.hmark = blocks.call().map_or(0, |c| c.hmark);
         (self.frame_start, self.called) = (call.outer_began, call.outer_called);
         *program = match blocks.call() {
             Some(outer) => sim.body(outer.callee),

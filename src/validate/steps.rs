@@ -662,12 +662,22 @@ impl Validator<'_> {
         };
         let mut inner = scope.clone();
         inner.vars.push("i".into());
+        let params: Vec<String> = self.globals.handle_params[def as usize]
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect();
         let args = match t.get("args") {
-            Some(a) => self.args(a, &inner),
+            Some(a) => self.args(a, &inner, &params),
             None => Vec::new(),
         };
         self.check_args(def, t.get("args"));
-        Some(Start { def, count, args })
+        let handles = self.handle_args(def, t.get("args"), scope, v)?;
+        Some(Start {
+            def,
+            count,
+            args,
+            handles,
+        })
     }
 
     /// Arguments passed must be ones the task declares.
@@ -676,11 +686,13 @@ impl Validator<'_> {
             return;
         };
         let declared = &self.globals.args[def as usize];
+        let params = &self.globals.handle_params[def as usize];
         let task = &self.globals.tasks[def as usize];
         let mut problems = Vec::new();
         for (key, span, _) in entries(given).items {
-            if !declared.iter().any(|d| d == key) {
-                let suggestion = suggest(key, declared.iter().map(String::as_str));
+            if !declared.iter().any(|d| d == key) && !params.iter().any(|(p, _)| p == key) {
+                let names = declared.iter().chain(params.iter().map(|(p, _)| p));
+                let suggestion = suggest(key, names.map(String::as_str));
                 let problem = Problem::UnknownArgument {
                     task: task.clone(),
                     key: key.to_owned(),
@@ -730,11 +742,13 @@ impl Validator<'_> {
         may_start: bool,
         verb: Verb,
     ) -> Option<Target> {
-        let local = scope.has_handle(name)
-            && self
-                .globals
-                .task(name)
-                .is_none_or(|d| !self.globals.root[d as usize]);
+        // A handle parameter is the body's own, whatever else has its name.
+        let local = scope.params.iter().any(|(p, _)| p == name)
+            || scope.has_handle(name)
+                && self
+                    .globals
+                    .task(name)
+                    .is_none_or(|d| !self.globals.root[d as usize]);
         if local {
             return Some(Target::Local(self.symbols.intern(name)));
         }
@@ -779,10 +793,12 @@ impl Validator<'_> {
                 return Some(Target::Root(def));
             }
             if may_start {
+                self.no_handles_passed(def, node);
                 return Some(Target::Start(Start {
                     def,
                     count: None,
                     args: Vec::new(),
+                    handles: Vec::new(),
                 }));
             }
             self.r.error(
