@@ -1,7 +1,8 @@
 //! The task graph of a scenario, as Graphviz DOT or a Mermaid flowchart:
 //! tasks and their `after` dependencies, which tasks start or call which,
 //! and the semaphores, queues, futures, events, barriers and conditions each
-//! task uses (a condition points at its lock).
+//! task uses (a condition points at its lock), and the futures and tasks
+//! passed to handle parameters.
 
 use crate::model::{Model, QueueKind, Start, Step, Target, Trigger};
 
@@ -96,6 +97,15 @@ fn push(out: &mut Vec<Edge>, from: Node, to: Node, label: String, dashed: bool) 
 fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
     let start = |out: &mut Vec<Edge>, s: &Start, label: &str| {
         push(out, me, Node::Task(s.def), label.into(), true);
+        // A future or a task started by itself, passed to a handle parameter.
+        for (_, passed) in &s.handles {
+            let from = match passed {
+                Target::Future(f) => Node::Future(*f),
+                Target::Root(d) => Node::Task(*d),
+                Target::Local(_) | Target::Start(_) => continue,
+            };
+            push(out, from, Node::Task(s.def), "passed to".into(), true);
+        }
     };
     let target = |out: &mut Vec<Edge>, t: &Target, verb: &str| match t {
         Target::Start(s) => start(out, s, verb),

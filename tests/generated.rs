@@ -77,6 +77,9 @@ struct Scenario {
     v313: bool,
     /// The case may iterate `as_completed`.
     as_completed: bool,
+    /// The case may pass a task's handle to `k0`, which takes it as a
+    /// handle parameter.
+    handles: bool,
 }
 
 /// Priorities, with ties, an integer equal to a float, and a placeholder.
@@ -96,6 +99,8 @@ struct Body {
     opened: usize,
     /// Handles of the callbacks scheduled so far (`call_* ... as`).
     callbacks: Vec<String>,
+    /// Whether it starts `k0`, passing it a handle.
+    passes: bool,
 }
 
 /// Whether case `seed` follows CPython 3.13 only (decided apart from its
@@ -114,6 +119,7 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
         v313,
         // Decided apart from the draws, as `v313`.
         as_completed: seed_bits & 2 != 0,
+        handles: seed_bits & 4 != 0,
     };
     let mut out = String::new();
     let _ = writeln!(out, "[scenario]");
@@ -152,6 +158,7 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
         if g.chance(75) { 2 } else { 3 }
     );
     let _ = writeln!(out, "\n[conditions]\ncv = {{}}\ncl = {{ lock = \"lk\" }}");
+    let mut passes = false;
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -196,9 +203,11 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             groups: Vec::new(),
             opened: 0,
             callbacks: Vec::new(),
+            passes: false,
         };
         let n = 1 + g.below(5);
         let steps = steps(g, &s, &mut body, n, 0);
+        passes |= body.passes;
         let _ = writeln!(out, "steps = [\n{steps}]");
     }
     // Tasks with `after`: on t0 (nothing starts it, so it runs once) and on
@@ -226,6 +235,24 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             "steps = [{{ log = \"a{k} runs at {{now}}\" }}, {{ sleep = \"{}\" }}{fails}]",
             g.pick(&DELAYS)
         );
+    }
+    if passes {
+        // Given the caller's task: cancels it, awaits it, or gathers it.
+        let _ = writeln!(out, "\n[tasks.k0]\nhandles = {{ target = \"task\" }}");
+        let seen = "{ log = \"k0 sees {target.done} {target.cancelled} at {now}\" }";
+        let steps = match g.below(3) {
+            0 => format!(
+                "{{ sleep = \"{}\" }}, {seen}, {{ cancel = \"target\", msg = \"from k0\" }}, {{ sleep = \"0s\" }}, {seen}",
+                g.pick(&DELAYS)
+            ),
+            1 => format!(
+                "{seen}, {{ try = [{{ await = \"target\" }}, {{ log = \"k0 awaited {{result}}\" }}], except = [{{ log = \"k0 caught {{error}}\" }}] }}, {seen}"
+            ),
+            _ => format!(
+                "{{ gather = [\"target\"], return_exceptions = true }}, {{ log = \"k0 gathered {{result}} at {{now}}\" }}, {seen}"
+            ),
+        };
+        let _ = writeln!(out, "steps = [{steps}]");
     }
     out
 }
@@ -302,7 +329,15 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     true => String::new(),
                     false => format!(", into = \"{}\"", g.pick(&groups(b))),
                 };
-                format!("{{ spawn = \"t{t}\", as = \"{h}\"{count}{into} }}")
+                // Its handle passed to `k0`, spawned or called.
+                let pass = if s.handles && g.chance(40) {
+                    b.passes = true;
+                    let verb = if g.chance(70) { "spawn" } else { "call" };
+                    format!(", {{ {verb} = \"k0\", args = {{ target = \"{h}\" }} }}")
+                } else {
+                    String::new()
+                };
+                format!("{{ spawn = \"t{t}\", as = \"{h}\"{count}{into} }}{pass}")
             }
             5 if !b.handles.is_empty() => {
                 let (h, _) = b.handles[g.below(b.handles.len())].clone();

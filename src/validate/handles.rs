@@ -69,6 +69,23 @@ impl Validator<'_> {
                 self.r.error(span.clone(), Problem::ArgAndHandle { task, name });
                 continue;
             }
+            let clash = if self.globals.task(name).is_some() {
+                Some("task")
+            } else if self.globals.future(name).is_some() {
+                Some("future")
+            } else if self.globals.event(name).is_some() {
+                Some("event")
+            } else if self.globals.barrier(name).is_some() {
+                Some("barrier")
+            } else {
+                None
+            };
+            if let Some(kind) = clash {
+                let name = name.to_string();
+                self.r
+                    .error(span.clone(), Problem::HandleClash { name, kind });
+                continue;
+            }
             out.push((self.symbols.intern(name), kind));
         }
         if !table.items.is_empty() && (root || t.has("arrivals")) {
