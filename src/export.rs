@@ -16,8 +16,8 @@ use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::exception::{CANCELLED_ERROR, Catch, ClassId, TIMEOUT_ERROR, python_name};
 use crate::model::{
-    Delay, Model, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemKind, Start, StateName, Step,
-    Sym, Target, TaskDef, When, sym,
+    Delay, HandleKind, Model, Passed, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemKind, Start,
+    StateName, Step, Sym, Target, TaskDef, When, param_of, sym,
 };
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::Value;
@@ -832,7 +832,7 @@ impl Writer<'_> {
     /// `priority, ticket, item` (its entries are `(priority, seq, item)`).
     fn got(&self, queue: u32) -> String {
         let it = self.sym(sym::ITEM);
-        if self.model.queues[queue as usize].kind == QueueKind::Priority {
+        if param_of(queue).is_none() && self.model.queues[queue as usize].kind == QueueKind::Priority {
             format!("{}, ticket, {it}", self.sym(sym::PRIORITY))
         } else {
             it
@@ -1398,16 +1398,16 @@ impl Writer<'_> {
                 self.nested(body);
             }
             Step::With { sem, body } => {
-                let s = ident(&self.model.semaphores[*sem as usize].name);
+                let s = self.sem_name(*sem);
                 self.line(&format!("async with {s}:"));
                 self.nested(body);
             }
             Step::Acquire(sem) => {
-                let s = ident(&self.model.semaphores[*sem as usize].name);
+                let s = self.sem_name(*sem);
                 self.line(&format!("await {s}.acquire()"));
             }
             Step::Release(sem) => {
-                let s = ident(&self.model.semaphores[*sem as usize].name);
+                let s = self.sem_name(*sem);
                 self.line(&format!("{s}.release()"));
             }
             Step::Put {
@@ -1415,12 +1415,12 @@ impl Writer<'_> {
                 item,
                 priority,
             } => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.put(&format!("await {q}.put"), &q, item, priority.as_ref());
             }
             Step::Get(queue) => {
                 let got = self.got(*queue);
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.line(&format!("{got} = await {q}.get()"));
             }
             Step::PutNowait {
@@ -1428,30 +1428,30 @@ impl Writer<'_> {
                 item,
                 priority,
             } => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.put(&format!("{q}.put_nowait"), &q, item, priority.as_ref());
             }
             Step::GetNowait(queue) => {
                 let got = self.got(*queue);
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.line(&format!("{got} = {q}.get_nowait()"));
             }
             Step::TaskDone(queue) => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.line(&format!("{q}.task_done()"));
             }
             Step::Join(queue) => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.line(&format!("await {q}.join()"));
             }
             Step::Shutdown { queue, immediate } => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 let immediate = if *immediate { "True" } else { "False" };
                 self.line(&format!("{q}.shutdown(immediate={immediate})"));
             }
             Step::Consume { queue, until, body } => {
                 let got = self.got(*queue);
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 let it = self.sym(sym::ITEM);
                 self.line("while True:");
                 self.depth += 1;
@@ -1824,10 +1824,37 @@ impl Writer<'_> {
     /// is when the task starts (the tasks themselves are shared).
     fn handle_args(&self, start: &Start) -> String {
         let mut s = String::new();
-        for (sym_, target) in &start.handles {
-            let _ = write!(s, ", {}=list({})", self.sym(*sym_), self.target(target));
+        for (sym_, passed) in &start.handles {
+            let value = match passed {
+                Passed::Handle(target) => format!("list({})", self.target(target)),
+                Passed::Object(id) => {
+                    let def = &self.model.tasks[start.def as usize];
+                    match def.handles.iter().find(|(h, _)| h == sym_) {
+                        Some((_, HandleKind::Queue)) => self.queue_name(*id),
+                        _ => self.sem_name(*id),
+                    }
+                }
+            };
+            let _ = write!(s, ", {}={value}", self.sym(*sym_));
         }
         s
+    }
+
+    /// A queue a step names, as Python names it: the object, or the
+    /// body's parameter that holds it.
+    fn queue_name(&self, q: u32) -> String {
+        match param_of(q) {
+            Some(p) => self.sym(p),
+            None => ident(&self.model.queues[q as usize].name),
+        }
+    }
+
+    /// A semaphore a step names, as [`Writer::queue_name`] a queue.
+    fn sem_name(&self, sem: u32) -> String {
+        match param_of(sem) {
+            Some(p) => self.sym(p),
+            None => ident(&self.model.semaphores[sem as usize].name),
+        }
     }
 
     fn call_args(&self, start: &Start) -> String {

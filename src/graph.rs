@@ -4,7 +4,7 @@
 //! task uses (a condition points at its lock), and the futures and tasks
 //! passed to handle parameters.
 
-use crate::model::{Model, QueueKind, Start, Step, Target, Trigger};
+use crate::model::{Model, Passed, QueueKind, Start, Step, Target, Trigger, param_of};
 
 /// Which notation to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +83,11 @@ fn edges(model: &Model) -> Vec<Edge> {
 }
 
 fn push(out: &mut Vec<Edge>, from: Node, to: Node, label: String, dashed: bool) {
+    // A queue or semaphore parameter is no node: the object is the caller's.
+    let param = |n: Node| matches!(n, Node::Semaphore(i) | Node::Queue(i) if param_of(i).is_some());
+    if param(from) || param(to) {
+        return;
+    }
     let edge = Edge {
         from,
         to,
@@ -100,9 +105,13 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
         // A future or a task started by itself, passed to a handle parameter.
         for (_, passed) in &s.handles {
             let from = match passed {
-                Target::Future(f) => Node::Future(*f),
-                Target::Root(d) => Node::Task(*d),
-                Target::Local(_) | Target::Start(_) => continue,
+                Passed::Handle(Target::Future(f)) => Node::Future(*f),
+                Passed::Handle(Target::Root(d)) => Node::Task(*d),
+                // A queue or semaphore passed: its edges are drawn where the
+                // callee's steps use it, as the caller's would be.
+                Passed::Object(_) | Passed::Handle(Target::Local(_) | Target::Start(_)) => {
+                    continue;
+                }
             };
             push(out, from, Node::Task(s.def), "passed to".into(), true);
         }

@@ -1,6 +1,8 @@
 //! Handle parameters: what a task definition takes by reference
 //! (`handles = { target = "task" }`), so that a caller can pass it a task,
-//! a group of tasks or a future it holds.
+//! a group of tasks or a future it holds, or a queue or a semaphore.
+
+use crate::model::{Sym, Target};
 
 /// The kind of object a handle parameter holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,11 +14,28 @@ pub(crate) enum HandleKind {
     Group,
     /// A `[futures]` entry.
     Future,
+    /// A `[queues]` entry (FIFO or LIFO: a priority queue's puts need a
+    /// priority the callee could not know it needs).
+    Queue,
+    /// A `[semaphores]` entry, of any kind (a lock too).
+    Semaphore,
 }
 
 impl HandleKind {
-    pub(crate) const NAMES: [&'static str; 3] = ["task", "group", "future"];
-    pub(crate) const ALL: [HandleKind; 3] = [HandleKind::Task, HandleKind::Group, HandleKind::Future];
+    pub(crate) const NAMES: [&'static str; 5] = ["task", "group", "future", "queue", "semaphore"];
+    pub(crate) const ALL: [HandleKind; 5] = [
+        HandleKind::Task,
+        HandleKind::Group,
+        HandleKind::Future,
+        HandleKind::Queue,
+        HandleKind::Semaphore,
+    ];
+
+    /// Whether it holds a global object (a queue, a semaphore) rather than
+    /// tasks: the callee's steps name it where they would name the object.
+    pub(crate) fn is_object(self) -> bool {
+        matches!(self, HandleKind::Queue | HandleKind::Semaphore)
+    }
 
     pub(crate) fn parse(s: &str) -> Option<HandleKind> {
         HandleKind::NAMES
@@ -30,6 +49,26 @@ impl HandleKind {
     }
 }
 
+/// What a start passes to one handle parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Passed {
+    /// Tasks or a future, as a target names them.
+    Handle(Target),
+    /// A queue or a semaphore: its id, or (see [`PARAM`]) the caller's own
+    /// parameter of that kind.
+    Object(u32),
+}
+
+/// The bit of a queue or semaphore id a step holds that says it is the
+/// running body's parameter, whose [`Sym`] is in the other bits: the
+/// object is the one the caller passed, looked up when the step runs.
+pub(crate) const PARAM: u32 = 1 << 31;
+
+/// The parameter a queue or semaphore id names, if it names one.
+pub(crate) fn param_of(id: u32) -> Option<Sym> {
+    (id & PARAM != 0).then_some(id & !PARAM)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +78,8 @@ mod tests {
         for k in HandleKind::ALL {
             assert_eq!(HandleKind::parse(k.name()), Some(k));
         }
-        assert_eq!(HandleKind::parse("queue"), None);
+        assert_eq!(HandleKind::parse("lock"), None);
+        assert_eq!(param_of(3), None);
+        assert_eq!(param_of(PARAM | 3), Some(3));
     }
 }

@@ -11,8 +11,8 @@ use crate::exception::{
     ClassId, Classes, EXCEPTION, INVALID_STATE_ERROR, RUNTIME_ERROR, VALUE_ERROR,
 };
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, QueueId, RaiseFrom, Retry, Scheduled, SemId, SemKind, Start,
-    StateName, Step, Sym, Target, When, sym,
+    Bind, Catch, DefId, Delay, FutId, Passed, QueueId, RaiseFrom, Retry, Scheduled, SemId,
+    SemKind, Start, StateName, Step, Sym, Target, When, param_of, sym,
 };
 use crate::priority::Priority;
 use crate::queue::{Entry, Rank};
@@ -556,6 +556,35 @@ impl Ctx {
         }
     }
 
+    /// What a start passes its handle parameters: the tasks of each task,
+    /// group or future one, and the queue or semaphore of each other one,
+    /// kept as a variable (its id) that [`Ctx::obj`] reads.
+    #[allow(clippy::type_complexity)]
+    fn passed(&self, start: &Start) -> (Vec<(Sym, Rc<Vec<Member>>)>, Vec<(Sym, Value)>) {
+        let (mut handles, mut objects) = (Vec::new(), Vec::new());
+        for (s, passed) in &start.handles {
+            match passed {
+                Passed::Handle(t) => handles.push((*s, Rc::new(self.members_of(t)))),
+                Passed::Object(id) => objects.push((*s, Value::Int(i64::from(self.obj(*id))))),
+            }
+        }
+        (handles, objects)
+    }
+
+    /// The queue or semaphore a step's id names: the object itself, or the
+    /// one the caller passed to the body's parameter (see
+    /// [`crate::model::PARAM`]).
+    pub(crate) fn obj(&self, id: u32) -> u32 {
+        match param_of(id) {
+            None => id,
+            Some(p) => match self.var(p) {
+                Value::Int(n) => n as u32,
+                // Validation gives every parameter a value.
+                _ => unreachable!("a queue or semaphore parameter holds its object"),
+            },
+        }
+    }
+
     /// The tasks or futures a target names (without starting anything).
     fn members_of(&self, target: &Target) -> Vec<Member> {
         match target {
@@ -589,11 +618,7 @@ impl Ctx {
         }
         let i_sym = sym::I;
         // The same tasks the caller's handles hold, shared by every replica.
-        let handles: Vec<(Sym, Rc<Vec<Member>>)> = start
-            .handles
-            .iter()
-            .map(|(s, t)| (*s, Rc::new(self.members_of(t))))
-            .collect();
+        let (handles, objects) = self.passed(start);
         let parent = match self.actor {
             Actor::Task(t) => Some(t),
             Actor::Future(_) | Actor::Callback(_) | Actor::Scheduled(_) => None,
@@ -617,6 +642,7 @@ impl Ctx {
                         .unwrap_or_else(|| build(&self.sim, expr, &with_i, &|| self.at("spawn")));
                     vars.push((*sym, value));
                 }
+                vars.extend(objects.iter().cloned());
                 self.sim.spawn_task(start.def, vars, handles.clone(), parent)
             })
             .collect()
@@ -762,18 +788,19 @@ impl Ctx {
             Step::Spawn { start, bind } => self.spawn(start, bind),
             Step::Cancel { target, msg } => self.cancel(target, msg.as_ref()),
             Step::Uncancel => self.uncancel(),
-            Step::Release(sem) => self.release(*sem)?,
-            Step::TaskDone(queue) => self.task_done(*queue)?,
-            Step::Shutdown { queue, immediate } => self.shut_down(*queue, *immediate),
+            Step::Release(sem) => self.release(self.obj(*sem))?,
+            Step::TaskDone(queue) => self.task_done(self.obj(*queue))?,
+            Step::Shutdown { queue, immediate } => self.shut_down(self.obj(*queue), *immediate),
             Step::PutNowait {
                 queue,
                 item,
                 priority,
             } => {
-                let entry = self.entry(*queue, item, priority.as_ref())?;
-                self.put_nowait(*queue, entry)?;
+                let queue = self.obj(*queue);
+                let entry = self.entry(queue, item, priority.as_ref())?;
+                self.put_nowait(queue, entry)?;
             }
-            Step::GetNowait(queue) => self.get_nowait(*queue)?,
+            Step::GetNowait(queue) => self.get_nowait(self.obj(*queue))?,
             Step::SetResult { future, value } => {
                 let value = self.eval(value, "set_result");
                 self.resolve_future(*future, Ok(value))?;
@@ -1430,12 +1457,9 @@ impl Ctx {
     /// called steps' first variables, and the handles it passes as their
     /// first handles.
     fn push_call_args(&mut self, start: &Start) {
-        let passed: Vec<(Sym, Rc<Vec<Member>>)> = start
-            .handles
-            .iter()
-            .map(|(s, t)| (*s, Rc::new(self.members_of(t))))
-            .collect();
-        self.handles.extend(passed);
+        let (handles, objects) = self.passed(start);
+        self.handles.extend(handles);
+        self.vars.extend(objects);
         let model = self.sim.model().clone();
         for (sym, expr) in &model.tasks[start.def as usize].args {
             let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e);

@@ -348,6 +348,11 @@ pub(crate) enum Problem {
         name: String,
         found: &'static str,
     },
+    /// A `put` with a `priority` into a queue parameter (never a priority
+    /// queue).
+    PriorityOnQueueParam {
+        queue: String,
+    },
     /// A name both an argument and a handle parameter of one task.
     ArgAndHandle {
         task: String,
@@ -1086,7 +1091,8 @@ impl Problem {
                 format!("unknown handle kind `{name}`"),
                 Some("not a kind of handle".into()),
                 Some(or(suggestion, || {
-                    "a handle parameter holds a `task`, a `group` or a `future`".into()
+                    "a handle parameter holds a `task`, a `group`, a `future`, a `queue` or a `semaphore`"
+                        .into()
                 })),
             ),
             Problem::HandleWithoutValue { task, param, kind } => (
@@ -1105,11 +1111,11 @@ impl Problem {
                 )),
             ),
             Problem::UnknownHandle { name, suggestion } => (
-                format!("no task, group or future named `{name}` to pass"),
+                format!("no task, group, future, queue or semaphore named `{name}` to pass"),
                 Some("not a handle the caller holds".into()),
                 Some(or(suggestion, || {
                     "pass a handle bound by `spawn ... as` or `into`, a task started by itself, \
-                     a future, or a handle parameter of the caller"
+                     a future, a queue, a semaphore, or a handle parameter of the caller"
                         .into()
                 })),
             ),
@@ -1122,12 +1128,21 @@ impl Problem {
             } => (
                 format!("`{name}` is a {found}, but `{param}` of task `{task}` takes a {want}"),
                 Some(format!("a {found}")),
-                Some(format!(
-                    "pass a {want}, or declare `{param} = \"{found}\"` in [tasks.{task}] handles"
-                )),
+                Some(match crate::model::HandleKind::parse(found) {
+                    Some(_) => format!(
+                        "pass a {want}, or declare `{param} = \"{found}\"` in [tasks.{task}] handles"
+                    ),
+                    // A priority queue: its puts need a priority.
+                    None => format!("pass a {want}: a {found} is not passed as a handle"),
+                }),
+            ),
+            Problem::PriorityOnQueueParam { queue } => (
+                format!("`priority` on queue parameter `{queue}`, which holds a FIFO or LIFO queue"),
+                Some("no priority queue is passed".into()),
+                Some("drop `priority`".into()),
             ),
             Problem::ArgAndHandle { task, name } => (
-                format!("task `{task}` declares `{name}` both as an argument and as a handle"),
+                format!("task `{task}` declares `{name}` both as a variable and as a handle"),
                 Some("declared again here".into()),
                 Some("rename one of them".into()),
             ),

@@ -223,8 +223,8 @@ impl Ctx {
                     Ok(Then::Sleep(ns)) => Some(self.sleep(ns)),
                     Err(raise) => leave!(pc, Err(raise)),
                 },
-                Op::Acquire { sem, .. } => self.acquire(*sem),
-                Op::Release(sem) => match self.release(*sem) {
+                Op::Acquire { sem, .. } => self.acquire(self.obj(*sem)),
+                Op::Release(sem) => match self.release(self.obj(*sem)) {
                     Ok(()) => None,
                     Err(raise) => leave!(pc, Err(raise)),
                 },
@@ -233,6 +233,7 @@ impl Ctx {
                     item,
                     priority,
                 } => {
+                    let queue = &self.obj(*queue);
                     let entry = match again.take() {
                         Some(Some(entry)) => entry,
                         _ => match self.entry(*queue, item, priority.as_ref()) {
@@ -245,11 +246,11 @@ impl Ctx {
                         Err(raise) => leave!(pc, Err(raise)),
                     }
                 }
-                Op::Get(queue) => match self.get(*queue) {
+                Op::Get(queue) => match self.get(self.obj(*queue)) {
                     Ok(wait) => wait,
                     Err(raise) => leave!(pc, Err(raise)),
                 },
-                Op::Join(queue) => self.join(*queue),
+                Op::Join(queue) => self.join(self.obj(*queue)),
                 Op::WaitEvent(e) => self.wait_event(*e),
                 Op::WaitBarrier(b) => match self.pass_barrier(*b, None) {
                     Ok(Resume::Result(index)) => {
@@ -270,7 +271,7 @@ impl Ctx {
                     let over = match kind {
                         LoopKind::Times(times) => Over::Turns(*times),
                         LoopKind::Consume { queue, until } => Over::Queue {
-                            queue: *queue,
+                            queue: self.obj(*queue),
                             sentinel: self.sentinel(until.as_ref()),
                         },
                         LoopKind::Items { items, var } => {
@@ -314,7 +315,7 @@ impl Ctx {
                     };
                     if let LoopKind::Consume { queue, .. } = kind {
                         // The turn's item is done; the next turn takes one.
-                        if let Err(raise) = self.task_done(*queue) {
+                        if let Err(raise) = self.task_done(self.obj(*queue)) {
                             // The error ends the loop.
                             blocks.loops.pop();
                             leave!(*start, Err(raise));
@@ -460,6 +461,7 @@ impl Ctx {
                     }
                 }
                 Op::Take { queue, start } => {
+                    let queue = &self.obj(*queue);
                     let entry = match self.take(*queue) {
                         Ok(Ok(entry)) => entry,
                         // Shut down and empty: out as a cancellation here would go.
@@ -1517,7 +1519,7 @@ impl Ctx {
         while let Some(region) = program.region_around(pc) {
             match &region.kind {
                 RegionKind::Permit(sem) => {
-                    if let Err(raise) = self.release(*sem) {
+                    if let Err(raise) = self.release(self.obj(*sem)) {
                         ending = Err(raise);
                     }
                 }

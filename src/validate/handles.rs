@@ -7,7 +7,7 @@ use toml::de::DeValue;
 use super::Validator;
 use super::reader::{Entries, Node, entries};
 use super::scope::Scope;
-use crate::model::{HandleKind, Sym, Target};
+use crate::model::{HandleKind, PARAM, Passed, QueueKind, Sym, Target};
 use crate::problem::Problem;
 use crate::suggest::suggest;
 
@@ -38,6 +38,7 @@ impl Validator<'_> {
         &mut self,
         task: &str,
         t: &Entries<'_, '_>,
+        scope: &Scope,
         root: bool,
     ) -> Vec<(Sym, HandleKind)> {
         let Some(node) = t.get("handles") else {
@@ -59,11 +60,13 @@ impl Validator<'_> {
                     .error(value.span(), Problem::UnknownHandleKind { name, suggestion });
                 continue;
             };
+            // An argument, a loop variable or a built-in one (`item` is
+            // set by a `get`): a variable would hide the parameter.
             let is_arg = def.is_some_and(|d| {
                 self.globals.args[d as usize]
                     .iter()
                     .any(|a| a == name)
-            });
+            }) || scope.has_var(name);
             if is_arg {
                 let (task, name) = (task.to_owned(), name.to_string());
                 self.r.error(span.clone(), Problem::ArgAndHandle { task, name });
@@ -124,7 +127,7 @@ impl Validator<'_> {
         given: Option<&Node<'_>>,
         scope: &Scope,
         at: &Node<'_>,
-    ) -> Option<Vec<(Sym, Target)>> {
+    ) -> Option<Vec<(Sym, Passed)>> {
         let params = self.globals.handle_params[def as usize].clone();
         if params.is_empty() {
             return Some(Vec::new());
@@ -156,9 +159,13 @@ impl Validator<'_> {
                 continue;
             };
             let Some((found, target)) = self.held(name, scope) else {
+                let params = scope.params.iter().map(|(p, _)| p);
                 let candidates = scope
                     .all_handles()
+                    .chain(params)
                     .chain(&self.globals.futures)
+                    .chain(&self.globals.queues)
+                    .chain(&self.globals.semaphores)
                     .map(String::as_str);
                 let suggestion = suggest(name, candidates);
                 let name = name.to_owned();
@@ -167,13 +174,13 @@ impl Validator<'_> {
                 ok = false;
                 continue;
             };
-            if found != want {
+            if found != want.name() {
                 let problem = Problem::HandleKindMismatch {
                     task: task.clone(),
                     param: param.clone(),
                     want: want.name(),
                     name: name.to_owned(),
-                    found: found.name(),
+                    found,
                 };
                 self.r.error(node.span(), problem);
                 ok = false;
@@ -187,24 +194,69 @@ impl Validator<'_> {
     /// A handle the caller holds by this name, with its kind: a handle
     /// parameter of its own, a group, a task it named, a task started by
     /// itself, or a future.
-    fn held(&mut self, name: &str, scope: &Scope) -> Option<(HandleKind, Target)> {
+    fn held(&mut self, name: &str, scope: &Scope) -> Option<(&'static str, Passed)> {
+        let local = |v: &mut Self| Passed::Handle(Target::Local(v.symbols.intern(name)));
         if let Some((_, kind)) = scope.params.iter().find(|(n, _)| n == name) {
-            return Some((*kind, Target::Local(self.symbols.intern(name))));
+            let passed = match kind.is_object() {
+                true => Passed::Object(PARAM | self.symbols.intern(name)),
+                false => local(self),
+            };
+            return Some((kind.name(), passed));
         }
         if scope.lists.iter().any(|l| l == name) {
-            return Some((HandleKind::Group, Target::Local(self.symbols.intern(name))));
+            return Some((HandleKind::Group.name(), local(self)));
         }
         let root = self
             .globals
             .task(name)
             .filter(|d| self.globals.root[*d as usize]);
         if scope.has_handle(name) && root.is_none() {
-            return Some((HandleKind::Task, Target::Local(self.symbols.intern(name))));
+            return Some((HandleKind::Task.name(), local(self)));
         }
         if let Some(def) = root {
-            return Some((HandleKind::Task, Target::Root(def)));
+            return Some((HandleKind::Task.name(), Passed::Handle(Target::Root(def))));
         }
-        let f = self.globals.future(name)?;
-        Some((HandleKind::Future, Target::Future(f)))
+        if let Some(f) = self.globals.future(name) {
+            return Some((HandleKind::Future.name(), Passed::Handle(Target::Future(f))));
+        }
+        if let Some(q) = self.globals.queues.iter().position(|n| n == name) {
+            // A priority queue's puts need a priority: not passed as a queue.
+            let kind = match self.globals.queue_kinds.get(q).copied().flatten() {
+                Some(QueueKind::Priority) => "priority queue",
+                _ => HandleKind::Queue.name(),
+            };
+            return Some((kind, Passed::Object(q as u32)));
+        }
+        let s = self.globals.semaphores.iter().position(|n| n == name)?;
+        Some((HandleKind::Semaphore.name(), Passed::Object(s as u32)))
+    }
+
+    /// A queue a step names: the body's queue parameter of that name, else
+    /// a `[queues]` entry.
+    pub(super) fn queue_in(&mut self, node: &Node<'_>, scope: &Scope) -> Option<u32> {
+        match self.object_param(node, scope, HandleKind::Queue) {
+            Some(id) => Some(id),
+            None => self.queue_ref(node),
+        }
+    }
+
+    /// A semaphore a step names: the body's semaphore parameter of that
+    /// name, else a `[semaphores]` entry (or a condition's lock).
+    pub(super) fn semaphore_in(&mut self, node: &Node<'_>, scope: &Scope) -> Option<u32> {
+        match self.object_param(node, scope, HandleKind::Semaphore) {
+            Some(id) => Some(id),
+            None => self.semaphore_ref(node),
+        }
+    }
+
+    fn object_param(&mut self, node: &Node<'_>, scope: &Scope, kind: HandleKind) -> Option<u32> {
+        let DeValue::String(name) = node.get_ref() else {
+            return None;
+        };
+        scope
+            .params
+            .iter()
+            .any(|(n, k)| n == name.as_ref() && *k == kind)
+            .then(|| PARAM | self.symbols.intern(name))
     }
 }

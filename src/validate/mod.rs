@@ -357,7 +357,10 @@ impl Validator<'_> {
                 self.globals.args.push(declared);
                 let params = handles::declared_params(task.get("handles"));
                 for (name, kind) in &params {
-                    scope.handles.push(name.clone());
+                    // A queue or semaphore parameter is no task handle.
+                    if !kind.is_some_and(crate::model::HandleKind::is_object) {
+                        scope.handles.push(name.clone());
+                    }
                     if let Some(kind) = kind {
                         scope.params.push((name.clone(), *kind));
                     }
@@ -939,7 +942,7 @@ impl Validator<'_> {
         if let Some(args) = t.get("args") {
             def.args = self.args(args, scope, &[]);
         }
-        def.handles = self.handle_params(name, &t, root);
+        def.handles = self.handle_params(name, &t, scope, root);
         if let Some(l) = t.get("limit") {
             def.limit = self.semaphore_ref(l);
         }

@@ -335,11 +335,11 @@ impl Validator<'_> {
             Verb::With => {
                 let body = nested(self);
                 Step::With {
-                    sem: self.semaphore_ref(v)?,
+                    sem: self.semaphore_in(v, scope)?,
                     body: body?,
                 }
             }
-            Verb::Acquire => Step::Acquire(self.semaphore_ref(v)?),
+            Verb::Acquire => Step::Acquire(self.semaphore_in(v, scope)?),
             Verb::Notify => Step::Notify {
                 cond: self.condition_ref(v)?,
                 n: match t.get("n") {
@@ -348,7 +348,7 @@ impl Validator<'_> {
                 },
             },
             Verb::NotifyAll => Step::NotifyAll(self.condition_ref(v)?),
-            Verb::Release => Step::Release(self.semaphore_ref(v)?),
+            Verb::Release => Step::Release(self.semaphore_in(v, scope)?),
             Verb::Put => {
                 let (queue, item, priority) = self.put(verb, v, t, node, scope)?;
                 Step::Put {
@@ -357,7 +357,7 @@ impl Validator<'_> {
                     priority,
                 }
             }
-            Verb::Get => Step::Get(self.queue_ref(v)?),
+            Verb::Get => Step::Get(self.queue_in(v, scope)?),
             Verb::PutNowait => {
                 let (queue, item, priority) = self.put(verb, v, t, node, scope)?;
                 Step::PutNowait {
@@ -366,11 +366,11 @@ impl Validator<'_> {
                     priority,
                 }
             }
-            Verb::GetNowait => Step::GetNowait(self.queue_ref(v)?),
-            Verb::TaskDone => Step::TaskDone(self.queue_ref(v)?),
-            Verb::Join => Step::Join(self.queue_ref(v)?),
+            Verb::GetNowait => Step::GetNowait(self.queue_in(v, scope)?),
+            Verb::TaskDone => Step::TaskDone(self.queue_in(v, scope)?),
+            Verb::Join => Step::Join(self.queue_in(v, scope)?),
             Verb::Shutdown => {
-                let queue = self.queue_ref(v);
+                let queue = self.queue_in(v, scope);
                 let immediate = self.flag(t, "immediate");
                 let exists = self.needs_python(
                     node.span(),
@@ -387,7 +387,7 @@ impl Validator<'_> {
             }
             Verb::Consume => {
                 let body = nested(self);
-                let queue = self.queue_ref(v);
+                let queue = self.queue_in(v, scope);
                 let until = t.get("until").map(|u| self.expr(u, scope));
                 Step::Consume {
                     queue: queue?,
@@ -464,7 +464,7 @@ impl Validator<'_> {
         node: &Node<'_>,
         scope: &Scope,
     ) -> Option<(QueueId, Expr, Option<Expr>)> {
-        let queue = self.queue_ref(v);
+        let queue = self.queue_in(v, scope);
         let item = match t.get("item") {
             Some(i) => self.expr(i, scope),
             None => {
@@ -522,6 +522,13 @@ impl Validator<'_> {
         let Some(q) = queue else {
             return Some(expr);
         };
+        if let (Some(p), Some(n)) = (crate::model::param_of(q), node) {
+            // A queue parameter is never a priority queue.
+            let queue = self.symbols.names[p as usize].clone();
+            self.r
+                .error(n.span(), Problem::PriorityOnQueueParam { queue });
+            return None;
+        }
         let Some(kind) = self.globals.queue_kinds.get(q as usize).copied().flatten() else {
             return Some(expr);
         };
@@ -935,7 +942,7 @@ impl Validator<'_> {
         Some(Predicate { not, what })
     }
 
-    fn queue_ref(&mut self, node: &Node<'_>) -> Option<QueueId> {
+    pub(super) fn queue_ref(&mut self, node: &Node<'_>) -> Option<QueueId> {
         let name = self.r.string(node, "a queue")?;
         self.named(node, name, "queue", "[queues]", |g| &g.queues)
     }
