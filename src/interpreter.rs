@@ -564,6 +564,12 @@ impl Ctx {
         let (mut handles, mut objects) = (Vec::new(), Vec::new());
         for (s, passed) in &start.handles {
             match passed {
+                // The caller's own list, shared (a change copies it first).
+                Passed::Handle(Target::Local(h)) => {
+                    let list = self.visible().iter().rev().find(|(x, _)| x == h);
+                    let list = list.map_or_else(Rc::default, |(_, l)| l.clone());
+                    handles.push((*s, list));
+                }
                 Passed::Handle(t) => handles.push((*s, Rc::new(self.members_of(t)))),
                 Passed::Object(id) => objects.push((*s, Value::Int(i64::from(self.obj(*id))))),
             }

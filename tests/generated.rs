@@ -99,8 +99,10 @@ struct Body {
     opened: usize,
     /// Handles of the callbacks scheduled so far (`call_* ... as`).
     callbacks: Vec<String>,
-    /// Whether it starts `k0`, passing it a handle.
+    /// Whether it starts `k0`, passing it a handle, and `k1`, passing it a
+    /// semaphore and the queue.
     passes: bool,
+    passes_objects: bool,
 }
 
 /// Whether case `seed` follows CPython 3.13 only (decided apart from its
@@ -158,7 +160,7 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
         if g.chance(75) { 2 } else { 3 }
     );
     let _ = writeln!(out, "\n[conditions]\ncv = {{}}\ncl = {{ lock = \"lk\" }}");
-    let mut passes = false;
+    let (mut passes, mut passes_objects) = (false, false);
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -204,10 +206,12 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             opened: 0,
             callbacks: Vec::new(),
             passes: false,
+            passes_objects: false,
         };
         let n = 1 + g.below(5);
         let steps = steps(g, &s, &mut body, n, 0);
         passes |= body.passes;
+        passes_objects |= body.passes_objects;
         let _ = writeln!(out, "steps = [\n{steps}]");
     }
     // Tasks with `after`: on t0 (nothing starts it, so it runs once) and on
@@ -253,6 +257,19 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             ),
         };
         let _ = writeln!(out, "steps = [{steps}]");
+    }
+    if passes_objects {
+        // Given a semaphore and the queue (never a priority one): holds a
+        // permit while it puts.
+        let _ = writeln!(
+            out,
+            "\n[tasks.k1]\nhandles = {{ s = \"semaphore\", out = \"queue\" }}"
+        );
+        let _ = writeln!(
+            out,
+            "steps = [{{ with = \"s\", do = [{{ log = \"k1 holds it at {{now}}\" }}, {{ sleep = \"{}\" }}, {{ put = \"out\", item = \"from k1\" }}] }}, {{ log = \"k1 put at {{now}}\" }}]",
+            g.pick(&DELAYS)
+        );
     }
     out
 }
@@ -342,6 +359,13 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
             5 if !b.handles.is_empty() => {
                 let (h, _) = b.handles[g.below(b.handles.len())].clone();
                 format!("{{ await = \"{h}\" }}")
+            }
+            // A semaphore and the queue passed to `k1`, spawned or called.
+            5 if s.handles && s.kind != "priority" && g.chance(50) => {
+                b.passes_objects = true;
+                let verb = if g.chance(60) { "spawn" } else { "call" };
+                let sem = g.pick(&["pool", "gate", "lk"]);
+                format!("{{ {verb} = \"k1\", args = {{ s = \"{sem}\", out = \"q\" }} }}")
             }
             6 if !b.handles.is_empty() => {
                 let k = 1 + g.below(b.handles.len().min(3));
