@@ -368,21 +368,28 @@ fn steps_have(
     })
 }
 
+/// Whether a step's queue may be `q`: it is, or it is a queue parameter
+/// (whichever queue the caller passed: counted, so as never to say no
+/// task could end a wait when one might).
+fn may_be(queue: u32, q: u32) -> bool {
+    queue == q || crate::model::param_of(queue).is_some()
+}
+
 /// Whether a step could end a getter's wait: a put, or a shutdown (the
 /// getter then raises `QueueShutDown`).
 fn puts(step: &Step, q: u32) -> bool {
-    matches!(step, Step::Put { queue, .. } | Step::PutNowait { queue, .. } | Step::Shutdown { queue, .. } if *queue == q)
+    matches!(step, Step::Put { queue, .. } | Step::PutNowait { queue, .. } | Step::Shutdown { queue, .. } if may_be(*queue, q))
 }
 
 /// Whether a step could end a putter's wait: a get, or a shutdown.
 fn gets(step: &Step, q: u32) -> bool {
-    matches!(step, Step::Get(queue) | Step::GetNowait(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, .. } if *queue == q)
+    matches!(step, Step::Get(queue) | Step::GetNowait(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, .. } if may_be(*queue, q))
 }
 
 /// Whether a step could end a join: marking an item done, or an immediate
 /// shutdown (which counts every item it drops as done).
 fn marks_done(step: &Step, q: u32) -> bool {
-    matches!(step, Step::TaskDone(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, immediate: true } if *queue == q)
+    matches!(step, Step::TaskDone(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, immediate: true } if may_be(*queue, q))
 }
 
 fn notifies(step: &Step, c: u32) -> bool {

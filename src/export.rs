@@ -832,7 +832,9 @@ impl Writer<'_> {
     /// `priority, ticket, item` (its entries are `(priority, seq, item)`).
     fn got(&self, queue: u32) -> String {
         let it = self.sym(sym::ITEM);
-        if param_of(queue).is_none() && self.model.queues[queue as usize].kind == QueueKind::Priority {
+        if param_of(queue).is_none()
+            && self.model.queues[queue as usize].kind == QueueKind::Priority
+        {
             format!("{}, ticket, {it}", self.sym(sym::PRIORITY))
         } else {
             it

@@ -11,8 +11,8 @@ use crate::exception::{
     ClassId, Classes, EXCEPTION, INVALID_STATE_ERROR, RUNTIME_ERROR, VALUE_ERROR,
 };
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, Passed, QueueId, RaiseFrom, Retry, Scheduled, SemId,
-    SemKind, Start, StateName, Step, Sym, Target, When, param_of, sym,
+    Bind, Catch, DefId, Delay, FutId, Passed, QueueId, RaiseFrom, Retry, Scheduled, SemId, SemKind,
+    Start, StateName, Step, Sym, Target, When, param_of, sym,
 };
 use crate::priority::Priority;
 use crate::queue::{Entry, Rank};
@@ -539,7 +539,11 @@ impl Ctx {
     fn bind(&mut self, sym: Sym, members: Vec<Member>) {
         let members = Rc::new(members);
         let hmark = self.hmark.min(self.handles.len());
-        match self.handles[hmark..].iter_mut().rev().find(|(s, _)| *s == sym) {
+        match self.handles[hmark..]
+            .iter_mut()
+            .rev()
+            .find(|(s, _)| *s == sym)
+        {
             Some(slot) => slot.1 = members,
             None => self.handles.push((sym, members)),
         }
@@ -550,7 +554,11 @@ impl Ctx {
     /// adds one task at a time costs one step per task.
     fn extend(&mut self, sym: Sym, more: &[Member]) {
         let hmark = self.hmark.min(self.handles.len());
-        match self.handles[hmark..].iter_mut().rev().find(|(s, _)| *s == sym) {
+        match self.handles[hmark..]
+            .iter_mut()
+            .rev()
+            .find(|(s, _)| *s == sym)
+        {
             Some(slot) => Rc::make_mut(&mut slot.1).extend_from_slice(more),
             None => self.handles.push((sym, Rc::new(more.to_vec()))),
         }
@@ -649,7 +657,8 @@ impl Ctx {
                     vars.push((*sym, value));
                 }
                 vars.extend(objects.iter().cloned());
-                self.sim.spawn_task(start.def, vars, handles.clone(), parent)
+                self.sim
+                    .spawn_task(start.def, vars, handles.clone(), parent)
             })
             .collect()
     }

@@ -942,10 +942,7 @@ impl Machine {
     /// A task about to take its first turn, with its variables if it keeps them.
     /// A task about to start, with its arguments and the handles passed to
     /// its handle parameters.
-    pub(crate) fn new(
-        vars: Vec<(Sym, Value)>,
-        handles: Vec<(Sym, Rc<Vec<Member>>)>,
-    ) -> Machine {
+    pub(crate) fn new(vars: Vec<(Sym, Value)>, handles: Vec<(Sym, Rc<Vec<Member>>)>) -> Machine {
         Machine {
             pc: UNSTARTED,
             wait: Suspension::Frozen,

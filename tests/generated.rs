@@ -347,7 +347,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     false => format!(", into = \"{}\"", g.pick(&groups(b))),
                 };
                 // Its handle passed to `k0`, spawned or called.
-                let pass = if s.handles && g.chance(40) {
+                let pass = if s.handles && g.chance(70) {
                     b.passes = true;
                     let verb = if g.chance(70) { "spawn" } else { "call" };
                     format!(", {{ {verb} = \"k0\", args = {{ target = \"{h}\" }} }}")
@@ -356,16 +356,16 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 };
                 format!("{{ spawn = \"t{t}\", as = \"{h}\"{count}{into} }}{pass}")
             }
-            5 if !b.handles.is_empty() => {
-                let (h, _) = b.handles[g.below(b.handles.len())].clone();
-                format!("{{ await = \"{h}\" }}")
-            }
             // A semaphore and the queue passed to `k1`, spawned or called.
-            5 if s.handles && s.kind != "priority" && g.chance(50) => {
+            5 if s.handles && s.kind != "priority" && g.chance(60) => {
                 b.passes_objects = true;
                 let verb = if g.chance(60) { "spawn" } else { "call" };
                 let sem = g.pick(&["pool", "gate", "lk"]);
                 format!("{{ {verb} = \"k1\", args = {{ s = \"{sem}\", out = \"q\" }} }}")
+            }
+            5 if !b.handles.is_empty() => {
+                let (h, _) = b.handles[g.below(b.handles.len())].clone();
+                format!("{{ await = \"{h}\" }}")
             }
             6 if !b.handles.is_empty() => {
                 let k = 1 + g.below(b.handles.len().min(3));

@@ -56,20 +56,21 @@ impl Validator<'_> {
             let Some(kind) = HandleKind::parse(written) else {
                 let suggestion = suggest(written, HandleKind::NAMES.iter().copied());
                 let name = written.to_owned();
-                self.r
-                    .error(value.span(), Problem::UnknownHandleKind { name, suggestion });
+                self.r.error(
+                    value.span(),
+                    Problem::UnknownHandleKind { name, suggestion },
+                );
                 continue;
             };
             // An argument, a loop variable or a built-in one (`item` is
             // set by a `get`): a variable would hide the parameter.
-            let is_arg = def.is_some_and(|d| {
-                self.globals.args[d as usize]
-                    .iter()
-                    .any(|a| a == name)
-            }) || scope.has_var(name);
+            let is_arg = def
+                .is_some_and(|d| self.globals.args[d as usize].iter().any(|a| a == name))
+                || scope.has_var(name);
             if is_arg {
                 let (task, name) = (task.to_owned(), name.to_string());
-                self.r.error(span.clone(), Problem::ArgAndHandle { task, name });
+                self.r
+                    .error(span.clone(), Problem::ArgAndHandle { task, name });
                 continue;
             }
             let clash = if self.globals.task(name).is_some() {
