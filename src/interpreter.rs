@@ -59,6 +59,10 @@ enum Actor {
     Scheduled(Rc<str>),
 }
 
+/// What a start passes its handle parameters: handles, and the variables
+/// that hold its queues and semaphores.
+type Passing = (Vec<(Sym, Rc<Vec<Member>>)>, Vec<(Sym, Value)>);
+
 /// The state of one running body: its variables and handles.
 struct Ctx {
     sim: Rc<Sim>,
@@ -567,8 +571,7 @@ impl Ctx {
     /// What a start passes its handle parameters: the tasks of each task,
     /// group or future one, and the queue or semaphore of each other one,
     /// kept as a variable (its id) that [`Ctx::obj`] reads.
-    #[allow(clippy::type_complexity)]
-    fn passed(&self, start: &Start) -> (Vec<(Sym, Rc<Vec<Member>>)>, Vec<(Sym, Value)>) {
+    fn passed(&self, start: &Start) -> Passing {
         let (mut handles, mut objects) = (Vec::new(), Vec::new());
         for (s, passed) in &start.handles {
             match passed {
