@@ -16,8 +16,8 @@ use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::exception::{CANCELLED_ERROR, Catch, ClassId, TIMEOUT_ERROR, python_name};
 use crate::model::{
-    Delay, HandleKind, Model, Passed, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemKind, Start,
-    StateName, Step, Sym, Target, TaskDef, When, param_of, sym,
+    Delay, Model, Passed, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemKind, Start, StateName,
+    Step, Sym, Target, TaskDef, When, param_of, sym,
 };
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::Value;
@@ -1829,13 +1829,8 @@ impl Writer<'_> {
         for (sym_, passed) in &start.handles {
             let value = match passed {
                 Passed::Handle(target) => format!("list({})", self.target(target)),
-                Passed::Object(id) => {
-                    let def = &self.model.tasks[start.def as usize];
-                    match def.handles.iter().find(|(h, _)| h == sym_) {
-                        Some((_, HandleKind::Queue)) => self.queue_name(*id),
-                        _ => self.sem_name(*id),
-                    }
-                }
+                Passed::Queue(id) => self.queue_name(*id),
+                Passed::Semaphore(id) => self.sem_name(*id),
             };
             let _ = write!(s, ", {}={value}", self.sym(*sym_));
         }

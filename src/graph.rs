@@ -1,8 +1,8 @@
 //! The task graph of a scenario, as Graphviz DOT or a Mermaid flowchart:
 //! tasks and their `after` dependencies, which tasks start or call which,
 //! and the semaphores, queues, futures, events, barriers and conditions each
-//! task uses (a condition points at its lock), and the futures and tasks
-//! passed to handle parameters.
+//! task uses (a condition points at its lock), and the futures, tasks,
+//! queues and semaphores passed to handle parameters.
 
 use crate::model::{Model, Passed, QueueKind, Start, Step, Target, Trigger, param_of};
 
@@ -102,16 +102,17 @@ fn push(out: &mut Vec<Edge>, from: Node, to: Node, label: String, dashed: bool) 
 fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
     let start = |out: &mut Vec<Edge>, s: &Start, label: &str| {
         push(out, me, Node::Task(s.def), label.into(), true);
-        // A future or a task started by itself, passed to a handle parameter.
+        // A future, a task started by itself, a queue or a semaphore, passed
+        // to a handle parameter.
         for (_, passed) in &s.handles {
             let from = match passed {
                 Passed::Handle(Target::Future(f)) => Node::Future(*f),
                 Passed::Handle(Target::Root(d)) => Node::Task(*d),
-                // A queue or semaphore passed: its edges are drawn where the
-                // callee's steps use it, as the caller's would be.
-                Passed::Object(_) | Passed::Handle(Target::Local(_) | Target::Start(_)) => {
-                    continue;
-                }
+                // A queue or semaphore (the callee's steps that use it name
+                // the parameter, which is no node: see `push`).
+                Passed::Queue(q) => Node::Queue(*q),
+                Passed::Semaphore(sem) => Node::Semaphore(*sem),
+                Passed::Handle(Target::Local(_) | Target::Start(_)) => continue,
             };
             push(out, from, Node::Task(s.def), "passed to".into(), true);
         }

@@ -54,9 +54,11 @@ impl HandleKind {
 pub(crate) enum Passed {
     /// Tasks or a future, as a target names them.
     Handle(Target),
-    /// A queue or a semaphore: its id, or (see [`PARAM`]) the caller's own
-    /// parameter of that kind.
-    Object(u32),
+    /// A queue: its id, or (see [`PARAM`]) the caller's own queue
+    /// parameter.
+    Queue(u32),
+    /// A semaphore, as [`Passed::Queue`] a queue.
+    Semaphore(u32),
 }
 
 /// The bit of a queue or semaphore id a step holds that says it is the

@@ -582,7 +582,9 @@ impl Ctx {
                     handles.push((*s, list));
                 }
                 Passed::Handle(t) => handles.push((*s, Rc::new(self.members_of(t)))),
-                Passed::Object(id) => objects.push((*s, Value::Int(i64::from(self.obj(*id))))),
+                Passed::Queue(id) | Passed::Semaphore(id) => {
+                    objects.push((*s, Value::Int(i64::from(self.obj(*id)))));
+                }
             }
         }
         (handles, objects)

@@ -198,9 +198,10 @@ impl Validator<'_> {
     fn held(&mut self, name: &str, scope: &Scope) -> Option<(&'static str, Passed)> {
         let local = |v: &mut Self| Passed::Handle(Target::Local(v.symbols.intern(name)));
         if let Some((_, kind)) = scope.params.iter().find(|(n, _)| n == name) {
-            let passed = match kind.is_object() {
-                true => Passed::Object(PARAM | self.symbols.intern(name)),
-                false => local(self),
+            let passed = match kind {
+                HandleKind::Queue => Passed::Queue(PARAM | self.symbols.intern(name)),
+                HandleKind::Semaphore => Passed::Semaphore(PARAM | self.symbols.intern(name)),
+                _ => local(self),
             };
             return Some((kind.name(), passed));
         }
@@ -226,10 +227,10 @@ impl Validator<'_> {
                 Some(QueueKind::Priority) => "priority queue",
                 _ => HandleKind::Queue.name(),
             };
-            return Some((kind, Passed::Object(q as u32)));
+            return Some((kind, Passed::Queue(q as u32)));
         }
         let s = self.globals.semaphores.iter().position(|n| n == name)?;
-        Some((HandleKind::Semaphore.name(), Passed::Object(s as u32)))
+        Some((HandleKind::Semaphore.name(), Passed::Semaphore(s as u32)))
     }
 
     /// A queue a step names: the body's queue parameter of that name, else
