@@ -368,8 +368,8 @@ fn steps_have(
     })
 }
 
-/// Whether a step's queue may be `q`: it is, or it is a queue parameter
-/// (whichever queue the caller passed: counted, so as never to say no
+/// Whether a step's queue (or event) may be `q`: it is, or it is a
+/// parameter (whichever the caller passed: counted, so as never to say no
 /// task could end a wait when one might).
 fn may_be(queue: u32, q: u32) -> bool {
     queue == q || crate::model::param_of(queue).is_some()
@@ -408,9 +408,13 @@ fn comes_to(step: &Step, b: u32) -> bool {
 /// Whether a step sets event `e`: itself, or by resolving (or cancelling) a
 /// future whose `on_done` sets it.
 fn sets_event(model: &Model, step: &Step, e: u32) -> bool {
-    let sets_it = |steps: &[Step]| steps.iter().any(|s| matches!(s, Step::Set(x) if *x == e));
+    let sets_it = |steps: &[Step]| {
+        steps
+            .iter()
+            .any(|s| matches!(s, Step::Set(x) if may_be(*x, e)))
+    };
     match step {
-        Step::Set(x) => *x == e,
+        Step::Set(x) => may_be(*x, e),
         Step::SetResult { future, .. } | Step::SetException { future, .. } => {
             sets_it(&model.futures[*future as usize].on_done)
         }

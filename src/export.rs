@@ -1488,15 +1488,15 @@ impl Writer<'_> {
                 self.line(&format!("{f}.set_exception({class}({m}))"));
             }
             Step::Set(e) => {
-                let e = ident(&self.model.events[*e as usize].name);
+                let e = self.event_name(*e);
                 self.line(&format!("{e}.set()"));
             }
             Step::Clear(e) => {
-                let e = ident(&self.model.events[*e as usize].name);
+                let e = self.event_name(*e);
                 self.line(&format!("{e}.clear()"));
             }
             Step::WaitEvent(e) => {
-                let e = ident(&self.model.events[*e as usize].name);
+                let e = self.event_name(*e);
                 self.line(&format!("result = await {e}.wait()"));
             }
             Step::WaitBarrier(b) => {
@@ -1831,6 +1831,7 @@ impl Writer<'_> {
                 Passed::Handle(target) => format!("list({})", self.target(target)),
                 Passed::Queue(id) => self.queue_name(*id),
                 Passed::Semaphore(id) => self.sem_name(*id),
+                Passed::Event(id) => self.event_name(*id),
             };
             let _ = write!(s, ", {}={value}", self.sym(*sym_));
         }
@@ -1851,6 +1852,14 @@ impl Writer<'_> {
         match param_of(sem) {
             Some(p) => self.sym(p),
             None => ident(&self.model.semaphores[sem as usize].name),
+        }
+    }
+
+    /// An event a step names, as [`Writer::queue_name`] a queue.
+    fn event_name(&self, e: u32) -> String {
+        match param_of(e) {
+            Some(p) => self.sym(p),
+            None => ident(&self.model.events[e as usize].name),
         }
     }
 
@@ -1973,7 +1982,7 @@ impl Writer<'_> {
                 let a = Attr::NAMES[*attr as usize];
                 format!("attr({t}, '{a}')")
             }
-            Ref::IsSet(e) => format!("{}.is_set()", ident(&self.model.events[*e as usize].name)),
+            Ref::IsSet(e) => format!("{}.is_set()", self.event_name(*e)),
             Ref::Barrier(b, attr) => format!(
                 "{}.{}",
                 ident(&self.model.barriers[*b as usize].name),

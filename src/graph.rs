@@ -84,7 +84,7 @@ fn edges(model: &Model) -> Vec<Edge> {
 
 fn push(out: &mut Vec<Edge>, from: Node, to: Node, label: String, dashed: bool) {
     // A queue or semaphore parameter is no node: the object is the caller's.
-    let param = |n: Node| matches!(n, Node::Semaphore(i) | Node::Queue(i) if param_of(i).is_some());
+    let param = |n: Node| matches!(n, Node::Semaphore(i) | Node::Queue(i) | Node::Event(i) if param_of(i).is_some());
     if param(from) || param(to) {
         return;
     }
@@ -112,6 +112,7 @@ fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
                 // the parameter, which is no node: see `push`).
                 Passed::Queue(q) => Node::Queue(*q),
                 Passed::Semaphore(sem) => Node::Semaphore(*sem),
+                Passed::Event(e) => Node::Event(*e),
                 Passed::Handle(Target::Local(_) | Target::Start(_)) => continue,
             };
             push(out, from, Node::Task(s.def), "passed to".into(), true);

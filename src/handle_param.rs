@@ -19,22 +19,30 @@ pub(crate) enum HandleKind {
     Queue,
     /// A `[semaphores]` entry, of any kind (a lock too).
     Semaphore,
+    /// An `[events]` entry.
+    Event,
 }
 
 impl HandleKind {
-    pub(crate) const NAMES: [&'static str; 5] = ["task", "group", "future", "queue", "semaphore"];
-    pub(crate) const ALL: [HandleKind; 5] = [
+    pub(crate) const NAMES: [&'static str; 6] =
+        ["task", "group", "future", "queue", "semaphore", "event"];
+    pub(crate) const ALL: [HandleKind; 6] = [
         HandleKind::Task,
         HandleKind::Group,
         HandleKind::Future,
         HandleKind::Queue,
         HandleKind::Semaphore,
+        HandleKind::Event,
     ];
 
-    /// Whether it holds a global object (a queue, a semaphore) rather than
-    /// tasks: the callee's steps name it where they would name the object.
+    /// Whether it holds a global object (a queue, a semaphore, an event)
+    /// rather than tasks: the callee's steps name it where they would name
+    /// the object.
     pub(crate) fn is_object(self) -> bool {
-        matches!(self, HandleKind::Queue | HandleKind::Semaphore)
+        matches!(
+            self,
+            HandleKind::Queue | HandleKind::Semaphore | HandleKind::Event
+        )
     }
 
     pub(crate) fn parse(s: &str) -> Option<HandleKind> {
@@ -59,14 +67,16 @@ pub(crate) enum Passed {
     Queue(u32),
     /// A semaphore, as [`Passed::Queue`] a queue.
     Semaphore(u32),
+    /// An event, as [`Passed::Queue`] a queue.
+    Event(u32),
 }
 
-/// The bit of a queue or semaphore id a step holds that says it is the
+/// The bit of a queue, semaphore or event id a step holds that says it is the
 /// running body's parameter, whose [`Sym`] is in the other bits: the
 /// object is the one the caller passed, looked up when the step runs.
 pub(crate) const PARAM: u32 = 1 << 31;
 
-/// The parameter a queue or semaphore id names, if it names one.
+/// The parameter a queue, semaphore or event id names, if it names one.
 pub(crate) fn param_of(id: u32) -> Option<Sym> {
     (id & PARAM != 0).then_some(id & !PARAM)
 }

@@ -360,7 +360,7 @@ impl Ctx {
             Ref::Elapsed => seconds_value(self.sim.now() - self.frame_start),
             Ref::Cancelling => Value::Int(i64::from(self.sim.cancelling(self.id))),
             Ref::Attr(target, attr) => self.attr(target, *attr),
-            Ref::IsSet(e) => Value::Bool(self.sim.event_is_set(*e)),
+            Ref::IsSet(e) => Value::Bool(self.sim.event_is_set(self.obj(*e))),
             Ref::Barrier(b, attr) => barrier_attr(&self.sim, *b, *attr),
             Ref::CallbackCancelled(h) => match self.var(*h) {
                 Value::Int(id) => Value::Bool(self.sim.callback_cancelled(id as u32)),
@@ -582,7 +582,7 @@ impl Ctx {
                     handles.push((*s, list));
                 }
                 Passed::Handle(t) => handles.push((*s, Rc::new(self.members_of(t)))),
-                Passed::Queue(id) | Passed::Semaphore(id) => {
+                Passed::Queue(id) | Passed::Semaphore(id) | Passed::Event(id) => {
                     objects.push((*s, Value::Int(i64::from(self.obj(*id)))));
                 }
             }
@@ -833,8 +833,9 @@ impl Ctx {
                 let message = self.render(message, "set_exception", true);
                 self.resolve_future(*future, Err(self.raise(*class, &message)))?;
             }
-            Step::Set(e) => self.set_event(*e),
+            Step::Set(e) => self.set_event(self.obj(*e)),
             Step::Clear(e) => {
+                let e = &self.obj(*e);
                 self.sim.clear_event(*e);
                 if self.sim.tracing() {
                     let name = &self.sim.model().events[*e as usize].name;

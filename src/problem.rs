@@ -529,6 +529,16 @@ fn or(suggestion: &Option<Suggestion>, otherwise: impl FnOnce() -> String) -> St
         .map_or_else(otherwise, ToString::to_string)
 }
 
+/// A kind of thing with its article: "a task", "an event".
+fn a(kind: &str) -> String {
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
+}
+
 fn shown(suggestion: &Option<Suggestion>) -> Option<String> {
     suggestion.as_ref().map(ToString::to_string)
 }
@@ -1091,12 +1101,16 @@ impl Problem {
                 format!("unknown handle kind `{name}`"),
                 Some("not a kind of handle".into()),
                 Some(or(suggestion, || {
-                    "a handle parameter holds a `task`, a `group`, a `future`, a `queue` or a `semaphore`"
+                    "a handle parameter holds a `task`, a `group`, a `future`, a `queue`, a `semaphore` \
+                     or an `event`"
                         .into()
                 })),
             ),
             Problem::HandleWithoutValue { task, param, kind } => (
-                format!("task `{task}` takes handle `{param}` (a {kind}), and none is passed"),
+                format!(
+                    "task `{task}` takes handle `{param}` ({}), and none is passed",
+                    a(kind)
+                ),
                 Some("started here without it".into()),
                 Some(format!(
                     "pass one the caller holds: `args = {{ {param} = \"...\" }}`"
@@ -1111,11 +1125,11 @@ impl Problem {
                 )),
             ),
             Problem::UnknownHandle { name, suggestion } => (
-                format!("no task, group, future, queue or semaphore named `{name}` to pass"),
+                format!("no task, group, future, queue, semaphore or event named `{name}` to pass"),
                 Some("not a handle the caller holds".into()),
                 Some(or(suggestion, || {
                     "pass a handle bound by `spawn ... as` or `into`, a task started by itself, \
-                     a future, a queue, a semaphore, or a handle parameter of the caller"
+                     a future, a queue, a semaphore, an event, or a handle parameter of the caller"
                         .into()
                 })),
             ),
@@ -1126,14 +1140,19 @@ impl Problem {
                 name,
                 found,
             } => (
-                format!("`{name}` is a {found}, but `{param}` of task `{task}` takes a {want}"),
-                Some(format!("a {found}")),
+                format!(
+                    "`{name}` is {}, but `{param}` of task `{task}` takes {}",
+                    a(found),
+                    a(want)
+                ),
+                Some(a(found)),
                 Some(match crate::model::HandleKind::parse(found) {
                     Some(_) => format!(
-                        "pass a {want}, or declare `{param} = \"{found}\"` in [tasks.{task}] handles"
+                        "pass {}, or declare `{param} = \"{found}\"` in [tasks.{task}] handles",
+                        a(want)
                     ),
                     // A priority queue: its puts need a priority.
-                    None => format!("pass a {want}: a {found} is not passed as a handle"),
+                    None => format!("pass {}: {} is not passed as a handle", a(want), a(found)),
                 }),
             ),
             Problem::PriorityOnQueueParam { queue } => (

@@ -251,7 +251,7 @@ impl Ctx {
                     Err(raise) => leave!(pc, Err(raise)),
                 },
                 Op::Join(queue) => self.join(self.obj(*queue)),
-                Op::WaitEvent(e) => self.wait_event(*e),
+                Op::WaitEvent(e) => self.wait_event(self.obj(*e)),
                 Op::WaitBarrier(b) => match self.pass_barrier(*b, None) {
                     Ok(Resume::Result(index)) => {
                         self.set_var(sym::RESULT, index);

@@ -167,6 +167,7 @@ impl Validator<'_> {
                     .chain(&self.globals.futures)
                     .chain(&self.globals.queues)
                     .chain(&self.globals.semaphores)
+                    .chain(&self.globals.events)
                     .map(String::as_str);
                 let suggestion = suggest(name, candidates);
                 let name = name.to_owned();
@@ -201,6 +202,7 @@ impl Validator<'_> {
             let passed = match kind {
                 HandleKind::Queue => Passed::Queue(PARAM | self.symbols.intern(name)),
                 HandleKind::Semaphore => Passed::Semaphore(PARAM | self.symbols.intern(name)),
+                HandleKind::Event => Passed::Event(PARAM | self.symbols.intern(name)),
                 _ => local(self),
             };
             return Some((kind.name(), passed));
@@ -229,6 +231,9 @@ impl Validator<'_> {
             };
             return Some((kind, Passed::Queue(q as u32)));
         }
+        if let Some(e) = self.globals.event(name) {
+            return Some((HandleKind::Event.name(), Passed::Event(e)));
+        }
         let s = self.globals.semaphores.iter().position(|n| n == name)?;
         Some((HandleKind::Semaphore.name(), Passed::Semaphore(s as u32)))
     }
@@ -251,7 +256,21 @@ impl Validator<'_> {
         }
     }
 
-    fn object_param(&mut self, node: &Node<'_>, scope: &Scope, kind: HandleKind) -> Option<u32> {
+    /// An event a step names: the body's event parameter of that name,
+    /// else an `[events]` entry.
+    pub(super) fn event_in(&mut self, node: &Node<'_>, scope: &Scope) -> Option<u32> {
+        match self.object_param(node, scope, HandleKind::Event) {
+            Some(id) => Some(id),
+            None => self.event_ref(node),
+        }
+    }
+
+    pub(super) fn object_param(
+        &mut self,
+        node: &Node<'_>,
+        scope: &Scope,
+        kind: HandleKind,
+    ) -> Option<u32> {
         let DeValue::String(name) = node.get_ref() else {
             return None;
         };

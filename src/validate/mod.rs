@@ -940,7 +940,13 @@ impl Validator<'_> {
             def.count = self.r.int(c, "`count`", 1, MAX_COUNT).unwrap_or(1) as u32;
         }
         if let Some(args) = t.get("args") {
-            def.args = self.args(args, scope, &[]);
+            // Defaults are evaluated where the task is started: the
+            // callee's queue, semaphore and event parameters are not there.
+            let outside = Scope {
+                params: Vec::new(),
+                ..scope.clone()
+            };
+            def.args = self.args(args, &outside, &[]);
         }
         def.handles = self.handle_params(name, &t, scope, root);
         if let Some(l) = t.get("limit") {

@@ -232,6 +232,10 @@ impl Validator<'_> {
             Verb::Call => Step::Call(self.start(v, t, scope)?),
             Verb::Await => {
                 let name = self.r.string(v, "the target")?;
+                let param = self.object_param(v, scope, crate::model::HandleKind::Event);
+                if let (Some(e), None) = (param, t.get("until")) {
+                    return Some(Step::WaitEvent(e));
+                }
                 let global = !scope.has_handle(name);
                 let until = t.get("until");
                 match (self.globals.event(name), self.globals.condition(name)) {
@@ -413,8 +417,8 @@ impl Validator<'_> {
                     class: class?,
                 }
             }
-            Verb::Set => Step::Set(self.event_ref(v)?),
-            Verb::Clear => Step::Clear(self.event_ref(v)?),
+            Verb::Set => Step::Set(self.event_in(v, scope)?),
+            Verb::Clear => Step::Clear(self.event_in(v, scope)?),
             Verb::Abort => Step::Abort(self.barrier_ref(v)?),
             Verb::Reset => Step::Reset(self.barrier_ref(v)?),
             Verb::Repeat => {
@@ -952,7 +956,7 @@ impl Validator<'_> {
         self.named(node, name, "future", "[futures]", |g| &g.futures)
     }
 
-    fn event_ref(&mut self, node: &Node<'_>) -> Option<u32> {
+    pub(super) fn event_ref(&mut self, node: &Node<'_>) -> Option<u32> {
         let name = self.r.string(node, "an event")?;
         self.named(node, name, "event", "[events]", |g| &g.events)
     }
@@ -1321,7 +1325,15 @@ fn resolve_ref(
     if scope.has_var(head) {
         return Ok(Ref::Var(symbols.intern(head), field.map(Into::into)));
     }
-    if let Some(e) = globals.event(head).filter(|_| !scope.has_handle(head)) {
+    let param = scope
+        .params
+        .iter()
+        .any(|(p, k)| p == head && *k == crate::model::HandleKind::Event);
+    let event = match param {
+        true => Some(crate::model::PARAM | symbols.intern(head)),
+        false => globals.event(head).filter(|_| !scope.has_handle(head)),
+    };
+    if let Some(e) = event {
         return match field {
             Some("is_set") => Ok(Ref::IsSet(e)),
             _ => Err(TemplateError::EventAttribute {
