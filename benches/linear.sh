@@ -304,6 +304,22 @@ steps = [{ fail = \"boom {i}\" }]
 
 [tasks.main]
 steps = [{ spawn = \"broken\", count = $n }, { sleep = \"1ms\" }, { fail = \"main too\" }]" ;;
+    handle_args) echo "[tasks.waiter]
+handles = { t = \"task\" }
+steps = [{ await = \"t\" }]
+
+[tasks.killer]
+handles = { target = \"task\" }
+steps = [{ cancel = \"target\" }]
+
+[tasks.main]
+steps = [{ repeat = $n, do = [{ spawn = \"w\", as = \"h\" }, { call = \"waiter\", args = { t = \"h\" } }, { spawn = \"long\", as = \"l\" }, { spawn = \"killer\", args = { target = \"l\" } }] }, { sleep = \"1s\" }]" ;;
+    handle_objects) echo "[tasks.filler]
+handles = { out = \"queue\", s = \"semaphore\" }
+steps = [{ with = \"s\", do = [{ put = \"out\", item = \"x\" }] }]
+
+[tasks.main]
+steps = [{ repeat = $n, do = [{ call = \"filler\", args = { out = \"q\", s = \"pool\" } }, { get = \"q\" }] }]" ;;
     *) echo "unknown case $1" >&2; return 1 ;;
   esac
 }
@@ -313,7 +329,7 @@ gather gather_many wait wait_first wait_for timeout timeout_expires cancel cance
 with acquire semaphore_waiters priority_waiters preempt put_get queue_waiters task_done consume repeat forever for
 each check break retry after arrivals users tasks raise uncancel timeout_at lock nowait event set_clear
 barrier abort_reset condition on_done task_group task_group_many priority lifo shutdown as_completed
-call_soon call_later call_at to_thread run_in_executor unretrieved"
+call_soon call_later call_at to_thread run_in_executor unretrieved handle_args handle_objects"
 cases=${*:-$ALL}
 
 # cpu FILE: the best user + system CPU seconds of five runs, less the cost

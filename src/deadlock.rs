@@ -370,21 +370,28 @@ fn steps_have(
     })
 }
 
+/// Whether a step's queue (or event) may be `q`: it is, or it is a
+/// parameter (whichever the caller passed: counted, so as never to say no
+/// task could end a wait when one might).
+fn may_be(queue: u32, q: u32) -> bool {
+    queue == q || crate::model::param_of(queue).is_some()
+}
+
 /// Whether a step could end a getter's wait: a put, or a shutdown (the
 /// getter then raises `QueueShutDown`).
 fn puts(step: &Step, q: u32) -> bool {
-    matches!(step, Step::Put { queue, .. } | Step::PutNowait { queue, .. } | Step::Shutdown { queue, .. } if *queue == q)
+    matches!(step, Step::Put { queue, .. } | Step::PutNowait { queue, .. } | Step::Shutdown { queue, .. } if may_be(*queue, q))
 }
 
 /// Whether a step could end a putter's wait: a get, or a shutdown.
 fn gets(step: &Step, q: u32) -> bool {
-    matches!(step, Step::Get(queue) | Step::GetNowait(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, .. } if *queue == q)
+    matches!(step, Step::Get(queue) | Step::GetNowait(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, .. } if may_be(*queue, q))
 }
 
 /// Whether a step could end a join: marking an item done, or an immediate
 /// shutdown (which counts every item it drops as done).
 fn marks_done(step: &Step, q: u32) -> bool {
-    matches!(step, Step::TaskDone(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, immediate: true } if *queue == q)
+    matches!(step, Step::TaskDone(queue) | Step::Consume { queue, .. } | Step::Shutdown { queue, immediate: true } if may_be(*queue, q))
 }
 
 fn notifies(step: &Step, c: u32) -> bool {
@@ -403,9 +410,13 @@ fn comes_to(step: &Step, b: u32) -> bool {
 /// Whether a step sets event `e`: itself, or by resolving (or cancelling) a
 /// future whose `on_done` sets it.
 fn sets_event(model: &Model, step: &Step, e: u32) -> bool {
-    let sets_it = |steps: &[Step]| steps.iter().any(|s| matches!(s, Step::Set(x) if *x == e));
+    let sets_it = |steps: &[Step]| {
+        steps
+            .iter()
+            .any(|s| matches!(s, Step::Set(x) if may_be(*x, e)))
+    };
     match step {
-        Step::Set(x) => *x == e,
+        Step::Set(x) => may_be(*x, e),
         Step::SetResult { future, .. } | Step::SetException { future, .. } => {
             sets_it(&model.futures[*future as usize].on_done)
         }

@@ -16,8 +16,8 @@ use crate::arrivals::{Arrivals, Think};
 use crate::distribution::Dist;
 use crate::exception::{CANCELLED_ERROR, Catch, ClassId, TIMEOUT_ERROR, python_name};
 use crate::model::{
-    Delay, Model, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemId, SemKind, Start, StateName,
-    Step, Sym, Target, TaskDef, When, sym,
+    Delay, Model, Passed, QueueKind, RaiseFrom, ReturnWhen, Scheduled, SemId, SemKind, Start,
+    StateName, Step, Sym, Target, TaskDef, When, param_of, sym,
 };
 use crate::template::{Attr, Expr, Piece, Ref, Template};
 use crate::value::Value;
@@ -987,7 +987,9 @@ impl Writer<'_> {
     /// `priority, ticket, item` (its entries are `(priority, seq, item)`).
     fn got(&self, queue: u32) -> String {
         let it = self.sym(sym::ITEM);
-        if self.model.queues[queue as usize].kind == QueueKind::Priority {
+        if param_of(queue).is_none()
+            && self.model.queues[queue as usize].kind == QueueKind::Priority
+        {
             format!("{}, ticket, {it}", self.sym(sym::PRIORITY))
         } else {
             it
@@ -1147,6 +1149,10 @@ impl Writer<'_> {
             };
             params.push(format!("{}={default}", self.sym(*s)));
         }
+        // Handle parameters: the caller's list of tasks (or a future's).
+        for (s, _) in &t.handles {
+            params.push(format!("{}=None", self.sym(*s)));
+        }
         self.line(&format!(
             "async def {}({}):",
             ident(&t.name),
@@ -1245,6 +1251,8 @@ impl Writer<'_> {
         }
         let mut groups = Vec::new();
         collect_groups(&t.body, &mut groups);
+        // A handle parameter starts as what the caller passed.
+        groups.retain(|g| !t.handles.iter().any(|(h, _)| h == g));
         for g in groups {
             let g = self.sym(g);
             self.line(&format!("{g} = []"));
@@ -1618,7 +1626,7 @@ impl Writer<'_> {
                 self.line(&format!("await {s}.acquire()"));
             }
             Step::Release(sem) => {
-                let s = ident(&self.model.semaphores[*sem as usize].name);
+                let s = self.sem_name(*sem);
                 self.line(&format!("{s}.release()"));
             }
             Step::Put {
@@ -1626,12 +1634,12 @@ impl Writer<'_> {
                 item,
                 priority,
             } => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.put(&format!("await {q}.put"), &q, item, priority.as_ref());
             }
             Step::Get(queue) => {
                 let got = self.got(*queue);
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.line(&format!("{got} = await {q}.get()"));
             }
             Step::PutNowait {
@@ -1639,30 +1647,30 @@ impl Writer<'_> {
                 item,
                 priority,
             } => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.put(&format!("{q}.put_nowait"), &q, item, priority.as_ref());
             }
             Step::GetNowait(queue) => {
                 let got = self.got(*queue);
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.line(&format!("{got} = {q}.get_nowait()"));
             }
             Step::TaskDone(queue) => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.line(&format!("{q}.task_done()"));
             }
             Step::Join(queue) => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 self.line(&format!("await {q}.join()"));
             }
             Step::Shutdown { queue, immediate } => {
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 let immediate = if *immediate { "True" } else { "False" };
                 self.line(&format!("{q}.shutdown(immediate={immediate})"));
             }
             Step::Consume { queue, until, body } => {
                 let got = self.got(*queue);
-                let q = ident(&self.model.queues[*queue as usize].name);
+                let q = self.queue_name(*queue);
                 let it = self.sym(sym::ITEM);
                 self.line("while True:");
                 self.depth += 1;
@@ -1697,15 +1705,15 @@ impl Writer<'_> {
                 self.line(&format!("{f}.set_exception({class}({m}))"));
             }
             Step::Set(e) => {
-                let e = ident(&self.model.events[*e as usize].name);
+                let e = self.event_name(*e);
                 self.line(&format!("{e}.set()"));
             }
             Step::Clear(e) => {
-                let e = ident(&self.model.events[*e as usize].name);
+                let e = self.event_name(*e);
                 self.line(&format!("{e}.clear()"));
             }
             Step::WaitEvent(e) => {
-                let e = ident(&self.model.events[*e as usize].name);
+                let e = self.event_name(*e);
                 self.line(&format!("result = await {e}.wait()"));
             }
             Step::WaitBarrier(b) => {
@@ -1869,9 +1877,9 @@ impl Writer<'_> {
     /// A semaphore about to be acquired: on a priority semaphore, with the
     /// priority its next waiter takes (`cpu.at(2)`, 0 when none is given).
     fn ranked(&mut self, sem: SemId, priority: Option<&Expr>) -> String {
-        let def = &self.model.semaphores[sem as usize];
-        let s = ident(&def.name);
-        if !def.kind.ranked() {
+        let s = self.sem_name(sem);
+        // A parameter is never a priority semaphore (validation refuses it).
+        if param_of(sem).is_some() || !self.model.semaphores[sem as usize].kind.ranked() {
             return s;
         }
         let p = priority.map_or_else(|| "0".to_owned(), |p| self.expr(p));
@@ -2039,7 +2047,49 @@ impl Writer<'_> {
             };
             let _ = write!(s, ", {}={e}", self.sym(*sym_));
         }
+        s.push_str(&self.handle_args(start));
         s
+    }
+
+    /// The handles a start passes: each a list of its own, as the handle
+    /// is when the task starts (the tasks themselves are shared).
+    fn handle_args(&self, start: &Start) -> String {
+        let mut s = String::new();
+        for (sym_, passed) in &start.handles {
+            let value = match passed {
+                Passed::Handle(target) => format!("list({})", self.target(target)),
+                Passed::Queue(id) => self.queue_name(*id),
+                Passed::Semaphore(id) => self.sem_name(*id),
+                Passed::Event(id) => self.event_name(*id),
+            };
+            let _ = write!(s, ", {}={value}", self.sym(*sym_));
+        }
+        s
+    }
+
+    /// A queue a step names, as Python names it: the object, or the
+    /// body's parameter that holds it.
+    fn queue_name(&self, q: u32) -> String {
+        match param_of(q) {
+            Some(p) => self.sym(p),
+            None => ident(&self.model.queues[q as usize].name),
+        }
+    }
+
+    /// A semaphore a step names, as [`Writer::queue_name`] a queue.
+    fn sem_name(&self, sem: u32) -> String {
+        match param_of(sem) {
+            Some(p) => self.sym(p),
+            None => ident(&self.model.semaphores[sem as usize].name),
+        }
+    }
+
+    /// An event a step names, as [`Writer::queue_name`] a queue.
+    fn event_name(&self, e: u32) -> String {
+        match param_of(e) {
+            Some(p) => self.sym(p),
+            None => ident(&self.model.events[e as usize].name),
+        }
     }
 
     fn call_args(&self, start: &Start) -> String {
@@ -2054,6 +2104,7 @@ impl Writer<'_> {
             };
             let _ = write!(s, ", {}={e}", self.sym(*sym_));
         }
+        s.push_str(&self.handle_args(start));
         s
     }
 
@@ -2160,7 +2211,7 @@ impl Writer<'_> {
                 let a = Attr::NAMES[*attr as usize];
                 format!("attr({t}, '{a}')")
             }
-            Ref::IsSet(e) => format!("{}.is_set()", ident(&self.model.events[*e as usize].name)),
+            Ref::IsSet(e) => format!("{}.is_set()", self.event_name(*e)),
             Ref::Barrier(b, attr) => format!(
                 "{}.{}",
                 ident(&self.model.barriers[*b as usize].name),

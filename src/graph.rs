@@ -1,9 +1,10 @@
 //! The task graph of a scenario, as Graphviz DOT or a Mermaid flowchart:
 //! tasks and their `after` dependencies, which tasks start or call which,
 //! and the semaphores, queues, futures, events, barriers and conditions each
-//! task uses (a condition points at its lock).
+//! task uses (a condition points at its lock), and the futures, tasks,
+//! queues and semaphores passed to handle parameters.
 
-use crate::model::{Model, QueueKind, Start, Step, Target, Trigger};
+use crate::model::{Model, Passed, QueueKind, Start, Step, Target, Trigger, param_of};
 
 /// Which notation to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +90,11 @@ fn edges(model: &Model) -> Vec<Edge> {
 }
 
 fn push(out: &mut Vec<Edge>, from: Node, to: Node, label: String, dashed: bool) {
+    // A queue or semaphore parameter is no node: the object is the caller's.
+    let param = |n: Node| matches!(n, Node::Semaphore(i) | Node::Queue(i) | Node::Event(i) if param_of(i).is_some());
+    if param(from) || param(to) {
+        return;
+    }
     let edge = Edge {
         from,
         to,
@@ -103,6 +109,21 @@ fn push(out: &mut Vec<Edge>, from: Node, to: Node, label: String, dashed: bool) 
 fn walk(steps: &[Step], me: Node, out: &mut Vec<Edge>) {
     let start = |out: &mut Vec<Edge>, s: &Start, label: &str| {
         push(out, me, Node::Task(s.def), label.into(), true);
+        // A future, a task started by itself, a queue or a semaphore, passed
+        // to a handle parameter.
+        for (_, passed) in &s.handles {
+            let from = match passed {
+                Passed::Handle(Target::Future(f)) => Node::Future(*f),
+                Passed::Handle(Target::Root(d)) => Node::Task(*d),
+                // A queue or semaphore (the callee's steps that use it name
+                // the parameter, which is no node: see `push`).
+                Passed::Queue(q) => Node::Queue(*q),
+                Passed::Semaphore(sem) => Node::Semaphore(*sem),
+                Passed::Event(e) => Node::Event(*e),
+                Passed::Handle(Target::Local(_) | Target::Start(_)) => continue,
+            };
+            push(out, from, Node::Task(s.def), "passed to".into(), true);
+        }
     };
     let target = |out: &mut Vec<Edge>, t: &Target, verb: &str| match t {
         Target::Start(s) => start(out, s, verb),

@@ -11,8 +11,8 @@ use crate::exception::{
     ClassId, Classes, EXCEPTION, INVALID_STATE_ERROR, RUNTIME_ERROR, VALUE_ERROR,
 };
 use crate::model::{
-    Bind, Catch, DefId, Delay, FutId, QueueId, RaiseFrom, Retry, Scheduled, SemId, SemKind, Start,
-    StateName, Step, Sym, Target, When, sym,
+    Bind, Catch, DefId, Delay, FutId, Passed, QueueId, RaiseFrom, Retry, Scheduled, SemId, SemKind,
+    Start, StateName, Step, Sym, Target, When, param_of, sym,
 };
 use crate::priority::Priority;
 use crate::queue::{Entry, Rank};
@@ -62,6 +62,10 @@ enum Actor {
     Scheduled(Rc<str>),
 }
 
+/// What a start passes its handle parameters: handles, and the variables
+/// that hold its queues and semaphores.
+type Passing = (Vec<(Sym, Rc<Vec<Member>>)>, Vec<(Sym, Value)>);
+
 /// The state of one running body: its variables and handles.
 struct Ctx {
     sim: Rc<Sim>,
@@ -69,6 +73,9 @@ struct Ctx {
     actor: Actor,
     vars: Vec<(Sym, Value)>,
     handles: Vec<(Sym, Rc<Vec<Member>>)>,
+    /// Where the handles of the steps running now begin (in a `call`, the
+    /// called steps' first handle).
+    hmark: usize,
     /// The task's random stream, made at its first draw.
     rng: Option<Rng>,
     /// Draws the task took in earlier turns: its stream resumes past them.
@@ -226,6 +233,7 @@ impl Ctx {
             actor,
             vars: vec![(sym::RESULT, result), (sym::ERROR, error)],
             handles: Vec::new(),
+            hmark: 0,
             rng: None,
             rng_skip: 0,
             frame_start: sim.now(),
@@ -359,7 +367,7 @@ impl Ctx {
             Ref::Elapsed => seconds_value(self.sim.now() - self.frame_start),
             Ref::Cancelling => Value::Int(i64::from(self.sim.cancelling(self.id))),
             Ref::Attr(target, attr) => self.attr(target, *attr),
-            Ref::IsSet(e) => Value::Bool(self.sim.event_is_set(*e)),
+            Ref::IsSet(e) => Value::Bool(self.sim.event_is_set(self.obj(*e))),
             Ref::Barrier(b, attr) => barrier_attr(&self.sim, *b, *attr),
             Ref::CallbackCancelled(h) => match self.var(*h) {
                 Value::Int(id) => Value::Bool(self.sim.callback_cancelled(id as u32)),
@@ -530,8 +538,14 @@ impl Ctx {
 
     // ----- handles -------------------------------------------------------
 
+    /// The handles the running steps see: in a `call`, only the called
+    /// steps' own (a function's locals), not the caller's.
+    fn visible(&self) -> &[(Sym, Rc<Vec<Member>>)] {
+        &self.handles[self.hmark.min(self.handles.len())..]
+    }
+
     fn handle(&self, sym: Sym) -> &[Member] {
-        self.handles
+        self.visible()
             .iter()
             .rev()
             .find(|(s, _)| *s == sym)
@@ -540,7 +554,12 @@ impl Ctx {
 
     fn bind(&mut self, sym: Sym, members: Vec<Member>) {
         let members = Rc::new(members);
-        match self.handles.iter_mut().rev().find(|(s, _)| *s == sym) {
+        let hmark = self.hmark.min(self.handles.len());
+        match self.handles[hmark..]
+            .iter_mut()
+            .rev()
+            .find(|(s, _)| *s == sym)
+        {
             Some(slot) => slot.1 = members,
             None => self.handles.push((sym, members)),
         }
@@ -550,9 +569,50 @@ impl Ctx {
     /// group is kept elsewhere (a retry's fresh start), so a loop that
     /// adds one task at a time costs one step per task.
     fn extend(&mut self, sym: Sym, more: &[Member]) {
-        match self.handles.iter_mut().rev().find(|(s, _)| *s == sym) {
+        let hmark = self.hmark.min(self.handles.len());
+        match self.handles[hmark..]
+            .iter_mut()
+            .rev()
+            .find(|(s, _)| *s == sym)
+        {
             Some(slot) => Rc::make_mut(&mut slot.1).extend_from_slice(more),
             None => self.handles.push((sym, Rc::new(more.to_vec()))),
+        }
+    }
+
+    /// What a start passes its handle parameters: the tasks of each task,
+    /// group or future one, and the queue or semaphore of each other one,
+    /// kept as a variable (its id) that [`Ctx::obj`] reads.
+    fn passed(&self, start: &Start) -> Passing {
+        let (mut handles, mut objects) = (Vec::new(), Vec::new());
+        for (s, passed) in &start.handles {
+            match passed {
+                // The caller's own list, shared (a change copies it first).
+                Passed::Handle(Target::Local(h)) => {
+                    let list = self.visible().iter().rev().find(|(x, _)| x == h);
+                    let list = list.map_or_else(Rc::default, |(_, l)| l.clone());
+                    handles.push((*s, list));
+                }
+                Passed::Handle(t) => handles.push((*s, Rc::new(self.members_of(t)))),
+                Passed::Queue(id) | Passed::Semaphore(id) | Passed::Event(id) => {
+                    objects.push((*s, Value::Int(i64::from(self.obj(*id)))));
+                }
+            }
+        }
+        (handles, objects)
+    }
+
+    /// The queue or semaphore a step's id names: the object itself, or the
+    /// one the caller passed to the body's parameter (see
+    /// [`crate::model::PARAM`]).
+    pub(crate) fn obj(&self, id: u32) -> u32 {
+        match param_of(id) {
+            None => id,
+            Some(p) => match self.var(p) {
+                Value::Int(n) => n as u32,
+                // Validation gives every parameter a value.
+                _ => unreachable!("a queue or semaphore parameter holds its object"),
+            },
         }
     }
 
@@ -601,6 +661,8 @@ impl Ctx {
             return Ok(Vec::new());
         }
         let i_sym = sym::I;
+        // The same tasks the caller's handles hold, shared by every replica.
+        let (handles, objects) = self.passed(start);
         let parent = match self.actor {
             Actor::Task(t) => Some(t),
             Actor::Future(_) | Actor::Callback(_) | Actor::Scheduled(_) => None,
@@ -628,7 +690,10 @@ impl Ctx {
                     given.unwrap_or_else(|| build(&self.sim, expr, &with_i, &|| self.at("spawn")));
                 vars.push((*sym, value));
             }
-            let id = self.sim.spawn_task(start.def, vars, parent);
+            vars.extend(objects.iter().cloned());
+            let id = self
+                .sim
+                .spawn_task(start.def, vars, handles.clone(), parent);
             if let Some(group) = group {
                 self.sim.join_group(group, id);
             }
@@ -790,18 +855,19 @@ impl Ctx {
             Step::Spawn { start, bind } => self.spawn(start, bind),
             Step::Cancel { target, msg } => self.cancel(target, msg.as_ref()),
             Step::Uncancel => self.uncancel(),
-            Step::Release(sem) => self.release(*sem)?,
-            Step::TaskDone(queue) => self.task_done(*queue)?,
-            Step::Shutdown { queue, immediate } => self.shut_down(*queue, *immediate),
+            Step::Release(sem) => self.release(self.obj(*sem))?,
+            Step::TaskDone(queue) => self.task_done(self.obj(*queue))?,
+            Step::Shutdown { queue, immediate } => self.shut_down(self.obj(*queue), *immediate),
             Step::PutNowait {
                 queue,
                 item,
                 priority,
             } => {
-                let entry = self.entry(*queue, item, priority.as_ref())?;
-                self.put_nowait(*queue, entry)?;
+                let queue = self.obj(*queue);
+                let entry = self.entry(queue, item, priority.as_ref())?;
+                self.put_nowait(queue, entry)?;
             }
-            Step::GetNowait(queue) => self.get_nowait(*queue)?,
+            Step::GetNowait(queue) => self.get_nowait(self.obj(*queue))?,
             Step::SetResult { future, value } => {
                 let value = self.eval(value, "set_result");
                 self.resolve_future(*future, Ok(value))?;
@@ -814,8 +880,9 @@ impl Ctx {
                 let message = self.render(message, "set_exception", true);
                 self.resolve_future(*future, Err(self.raise(*class, &message)))?;
             }
-            Step::Set(e) => self.set_event(*e),
+            Step::Set(e) => self.set_event(self.obj(*e)),
             Step::Clear(e) => {
+                let e = &self.obj(*e);
                 self.sim.clear_event(*e);
                 if self.sim.tracing() {
                     let name = &self.sim.model().events[*e as usize].name;
@@ -1486,8 +1553,12 @@ impl Ctx {
     }
 
     /// The arguments of a `call`, given or by default, pushed as the
-    /// called steps' first variables.
+    /// called steps' first variables, and the handles it passes as their
+    /// first handles.
     fn push_call_args(&mut self, start: &Start) {
+        let (handles, objects) = self.passed(start);
+        self.handles.extend(handles);
+        self.vars.extend(objects);
         let model = self.sim.model().clone();
         for (sym, expr) in &model.tasks[start.def as usize].args {
             let given = start.args.iter().find(|(s, _)| s == sym).map(|(_, e)| e);

@@ -26,6 +26,7 @@ mod export;
 mod footprint;
 mod graph;
 mod grid;
+mod handle_param;
 mod histogram;
 mod ids;
 mod interpreter;

@@ -6,6 +6,7 @@
 use crate::distribution::Dist;
 pub(crate) use crate::exception::Catch;
 use crate::exception::{ClassId, Classes};
+pub(crate) use crate::handle_param::{HandleKind, PARAM, Passed, param_of};
 pub(crate) use crate::ids::{BarrierId, CondId, DefId, EventId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
 pub(crate) use crate::template::{Start, Target};
@@ -337,6 +338,9 @@ pub(crate) struct TaskDef {
     /// Started at time 0 (nothing else starts it).
     pub(crate) root: bool,
     pub(crate) args: Vec<(Sym, Expr)>,
+    /// `handles`: parameters a caller passes a task, a group or a future
+    /// to, by reference (in the order declared).
+    pub(crate) handles: Vec<(Sym, HandleKind)>,
     pub(crate) limit: Option<SemId>,
     /// Bound on one attempt of the body, like `asyncio.timeout` around it.
     pub(crate) timeout: Option<u64>,
@@ -370,6 +374,10 @@ impl TaskDef {
     /// Whether a simple body reads any variable (or `name`, which an
     /// argument may shadow): if not, its instances need not keep them.
     pub(crate) fn reads_vars(&self) -> bool {
+        // A queue or semaphore parameter is kept among the variables.
+        if self.handles.iter().any(|(_, k)| k.is_object()) {
+            return true;
+        }
         let var = |r: &Ref| matches!(r, Ref::Var(..) | Ref::Name);
         let delay = |d: &Delay| matches!(d, Delay::Dynamic(t) if t.reads(&var));
         self.body.iter().any(|step| match step {

@@ -333,6 +333,46 @@ pub(crate) enum Problem {
         key: String,
         suggestion: Option<Suggestion>,
     },
+    // ----- handle parameters (see validate/handles.rs) -----
+    /// `handles = { p = "..." }` names a kind there is not.
+    UnknownHandleKind {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    /// A start of a task with handle parameters leaves one without a value.
+    HandleWithoutValue {
+        task: String,
+        param: String,
+        kind: &'static str,
+    },
+    /// A task with handle parameters that nothing starts (it would start
+    /// by itself, with none).
+    HandlesUnpassed {
+        task: String,
+    },
+    /// A handle passed that the caller does not hold.
+    UnknownHandle {
+        name: String,
+        suggestion: Option<Suggestion>,
+    },
+    /// A handle passed of another kind than the parameter takes.
+    HandleKindMismatch {
+        task: String,
+        param: String,
+        want: &'static str,
+        name: String,
+        found: &'static str,
+    },
+    /// A `put` with a `priority` into a queue parameter (never a priority
+    /// queue).
+    PriorityOnQueueParam {
+        queue: String,
+    },
+    /// A name both an argument and a handle parameter of one task.
+    ArgAndHandle {
+        task: String,
+        name: String,
+    },
     UnknownExceptionKind {
         name: String,
         suggestion: Option<Suggestion>,
@@ -506,6 +546,16 @@ fn or(suggestion: &Option<Suggestion>, otherwise: impl FnOnce() -> String) -> St
     suggestion
         .as_ref()
         .map_or_else(otherwise, ToString::to_string)
+}
+
+/// A kind of thing with its article: "a task", "an event".
+fn a(kind: &str) -> String {
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
 }
 
 fn shown(suggestion: &Option<Suggestion>) -> Option<String> {
@@ -1082,6 +1132,74 @@ impl Problem {
                 Some(or(suggestion, || {
                     format!("declare it with a default in [tasks.{task}] args = {{ {key} = ... }}")
                 })),
+            ),
+            Problem::UnknownHandleKind { name, suggestion } => (
+                format!("unknown handle kind `{name}`"),
+                Some("not a kind of handle".into()),
+                Some(or(suggestion, || {
+                    "a handle parameter holds a `task`, a `group`, a `future`, a `queue`, a `semaphore` \
+                     or an `event`"
+                        .into()
+                })),
+            ),
+            Problem::HandleWithoutValue { task, param, kind } => (
+                format!(
+                    "task `{task}` takes handle `{param}` ({}), and none is passed",
+                    a(kind)
+                ),
+                Some("started here without it".into()),
+                Some(format!(
+                    "pass one the caller holds: `args = {{ {param} = \"...\" }}`"
+                )),
+            ),
+            Problem::HandlesUnpassed { task } => (
+                format!("task `{task}` takes handles, but nothing starts it to pass them"),
+                Some("its handle parameters".into()),
+                Some(format!(
+                    "start it from another task with `{{ spawn = \"{task}\", args = {{ ... }} }}` \
+                     or `call`, passing each handle"
+                )),
+            ),
+            Problem::UnknownHandle { name, suggestion } => (
+                format!("no task, group, future, queue, semaphore or event named `{name}` to pass"),
+                Some("not a handle the caller holds".into()),
+                Some(or(suggestion, || {
+                    "pass a handle bound by `spawn ... as` or `into`, a task started by itself, \
+                     a future, a queue, a semaphore, an event, or a handle parameter of the caller"
+                        .into()
+                })),
+            ),
+            Problem::HandleKindMismatch {
+                task,
+                param,
+                want,
+                name,
+                found,
+            } => (
+                format!(
+                    "`{name}` is {}, but `{param}` of task `{task}` takes {}",
+                    a(found),
+                    a(want)
+                ),
+                Some(a(found)),
+                Some(match crate::model::HandleKind::parse(found) {
+                    Some(_) => format!(
+                        "pass {}, or declare `{param} = \"{found}\"` in [tasks.{task}] handles",
+                        a(want)
+                    ),
+                    // A priority queue: its puts need a priority.
+                    None => format!("pass {}: {} is not passed as a handle", a(want), a(found)),
+                }),
+            ),
+            Problem::PriorityOnQueueParam { queue } => (
+                format!("`priority` on queue parameter `{queue}`, which holds a FIFO or LIFO queue"),
+                Some("no priority queue is passed".into()),
+                Some("drop `priority`".into()),
+            ),
+            Problem::ArgAndHandle { task, name } => (
+                format!("task `{task}` declares `{name}` both as a variable and as a handle"),
+                Some("declared again here".into()),
+                Some("rename one of them".into()),
             ),
             Problem::UnknownExceptionKind { name, suggestion } => (
                 format!("unknown exception kind `{name}`"),

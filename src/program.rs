@@ -725,6 +725,9 @@ pub(crate) struct CallFrame {
     pub(crate) at: u32,
     /// Where the called steps' variables (their arguments first) begin.
     pub(crate) mark: usize,
+    /// Where the called steps' handles (those passed to them first)
+    /// begin: below it are the caller's, which they cannot see.
+    pub(crate) hmark: usize,
     /// When the called steps began (their `{elapsed}` counts from it).
     pub(crate) began: u64,
     /// The caller's own beginning, and the definition it was running if it
@@ -960,11 +963,13 @@ pub(crate) enum Line {
 
 impl Machine {
     /// A task about to take its first turn, with its variables if it keeps them.
-    pub(crate) fn new(vars: Vec<(Sym, Value)>) -> Machine {
+    /// A task about to start, with its arguments and the handles passed to
+    /// its handle parameters.
+    pub(crate) fn new(vars: Vec<(Sym, Value)>, handles: Vec<(Sym, Rc<Vec<Member>>)>) -> Machine {
         Machine {
             pc: UNSTARTED,
             wait: Suspension::Frozen,
-            frame: Frame::keep(vars, Vec::new(), Blocks::default()),
+            frame: Frame::keep(vars, handles, Blocks::default()),
             draws: 0,
         }
     }
@@ -1074,7 +1079,7 @@ steps = [
     /// slot and half in the frame.
     #[test]
     fn a_task_counts_its_draws_past_four_billion() {
-        let mut p = Machine::new(Vec::new());
+        let mut p = Machine::new(Vec::new(), Vec::new());
         p.set_draws(7);
         assert_eq!((p.draws(), p.frame.is_none()), (7, true));
         let many = (5u64 << 32) + 3;

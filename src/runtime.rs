@@ -1033,6 +1033,7 @@ impl Sim {
         self: &Rc<Self>,
         def: DefId,
         vars: Vec<(u32, Value)>,
+        handles: Vec<(u32, Rc<Vec<Member>>)>,
         parent: Option<TaskId>,
     ) -> TaskId {
         let k = {
@@ -1057,7 +1058,7 @@ impl Sim {
                 must_cancel: MustCancel::No,
                 cancel_at_wait: false,
                 cancels: 0,
-                machine: Machine::new(vars),
+                machine: Machine::new(vars, handles),
                 turn: Cell::new(Turn::Queued),
                 callbacks: match on_done {
                     false => Callbacks::None,
@@ -1851,7 +1852,7 @@ impl Sim {
                 }
                 for i in 0..t.count {
                     let vars = (self.hooks.root_vars)(self, def as DefId, i);
-                    let id = self.spawn_task(def as DefId, vars, None);
+                    let id = self.spawn_task(def as DefId, vars, Vec::new(), None);
                     self.roots.borrow_mut()[def].push(id);
                 }
             }
@@ -2304,7 +2305,7 @@ impl Sim {
         }
         let i = self.instances.borrow()[def as usize];
         let vars = (self.hooks.root_vars)(self, def, i);
-        let id = self.spawn_task(def, vars, None);
+        let id = self.spawn_task(def, vars, Vec::new(), None);
         if closed {
             // An eager instance may be over already: then it is scheduled.
             self.add_callback(Member::Task(id), Callback::UserDone(index, user));

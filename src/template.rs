@@ -623,4 +623,7 @@ pub(crate) struct Start {
     pub(crate) def: DefId,
     pub(crate) count: Option<u32>,
     pub(crate) args: Vec<(Sym, Expr)>,
+    /// What the caller passes to the definition's handle parameters: per
+    /// parameter, a handle it holds (the same tasks, not copies of them).
+    pub(crate) handles: Vec<(Sym, crate::handle_param::Passed)>,
 }

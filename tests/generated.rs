@@ -84,6 +84,9 @@ struct Scenario {
     eager: bool,
     /// The case may send work to thread pools.
     threads: bool,
+    /// The case may pass a task's handle to `k0`, which takes it as a
+    /// handle parameter.
+    handles: bool,
 }
 
 /// Priorities, with ties, an integer equal to a float, and a placeholder.
@@ -103,6 +106,10 @@ struct Body {
     opened: usize,
     /// Handles of the callbacks scheduled so far (`call_* ... as`).
     callbacks: Vec<String>,
+    /// Whether it starts `k0`, passing it a handle, and `k1`, passing it a
+    /// semaphore and the queue.
+    passes: bool,
+    passes_objects: bool,
 }
 
 /// Whether case `seed` follows CPython 3.13 only (decided apart from its
@@ -133,6 +140,7 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
         as_completed: seed_bits & 2 != 0 && !eager(seed_bits),
         eager: eager(seed_bits),
         threads: seed_bits & 4 != 0,
+        handles: seed_bits & 32 != 0,
     };
     let mut out = String::new();
     let _ = writeln!(out, "[scenario]");
@@ -194,6 +202,7 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             1,
         );
     }
+    let (mut passes, mut passes_objects) = (false, false);
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -238,9 +247,13 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             groups: Vec::new(),
             opened: 0,
             callbacks: Vec::new(),
+            passes: false,
+            passes_objects: false,
         };
         let n = 1 + g.below(5);
         let steps = steps(g, &s, &mut body, n, 0);
+        passes |= body.passes;
+        passes_objects |= body.passes_objects;
         let _ = writeln!(out, "steps = [\n{steps}]");
     }
     // Tasks with `after`: on t0 (nothing starts it, so it runs once) and on
@@ -310,6 +323,37 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
                 "\n[tasks.r{k}]\nsteps = [{{ sleep = \"{start}\" }}, {line}]"
             );
         }
+    }
+    if passes {
+        // Given the caller's task: cancels it, awaits it, or gathers it.
+        let _ = writeln!(out, "\n[tasks.k0]\nhandles = {{ target = \"task\" }}");
+        let seen = "{ log = \"k0 sees {target.done} {target.cancelled} at {now}\" }";
+        let steps = match g.below(3) {
+            0 => format!(
+                "{{ sleep = \"{}\" }}, {seen}, {{ cancel = \"target\", msg = \"from k0\" }}, {{ sleep = \"0s\" }}, {seen}",
+                g.pick(&DELAYS)
+            ),
+            1 => format!(
+                "{seen}, {{ try = [{{ await = \"target\" }}, {{ log = \"k0 awaited {{result}}\" }}], except = [{{ log = \"k0 caught {{error}}\" }}] }}, {seen}"
+            ),
+            _ => format!(
+                "{{ gather = [\"target\"], return_exceptions = true }}, {{ log = \"k0 gathered {{result}} at {{now}}\" }}, {seen}"
+            ),
+        };
+        let _ = writeln!(out, "steps = [{steps}]");
+    }
+    if passes_objects {
+        // Given a semaphore and the queue (never a priority one): holds a
+        // permit while it puts.
+        let _ = writeln!(
+            out,
+            "\n[tasks.k1]\nhandles = {{ s = \"semaphore\", out = \"queue\" }}"
+        );
+        let _ = writeln!(
+            out,
+            "steps = [{{ with = \"s\", do = [{{ log = \"k1 holds it at {{now}}\" }}, {{ sleep = \"{}\" }}, {{ put = \"out\", item = \"from k1\" }}] }}, {{ log = \"k1 put at {{now}}\" }}]",
+            g.pick(&DELAYS)
+        );
     }
     out
 }
@@ -401,7 +445,7 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                     false => format!(", into = \"{}\"", g.pick(&groups(b))),
                 };
                 let spawn = format!("{{ spawn = \"t{t}\", as = \"{h}\"{count}{into} }}");
-                match s.eager {
+                let spawn = match s.eager {
                     true => {
                         let state = match many {
                             true => String::new(),
@@ -410,7 +454,23 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                         format!("{spawn}, {}", log(b, &format!("spawned {state}")))
                     }
                     false => spawn,
-                }
+                };
+                // Its handle passed to `k0`, spawned or called.
+                let pass = if s.handles && g.chance(70) {
+                    b.passes = true;
+                    let verb = if g.chance(70) { "spawn" } else { "call" };
+                    format!(", {{ {verb} = \"k0\", args = {{ target = \"{h}\" }} }}")
+                } else {
+                    String::new()
+                };
+                format!("{spawn}{pass}")
+            }
+            // A semaphore and the queue passed to `k1`, spawned or called.
+            5 if s.handles && s.kind != "priority" && g.chance(60) => {
+                b.passes_objects = true;
+                let verb = if g.chance(60) { "spawn" } else { "call" };
+                let sem = g.pick(&["pool", "gate", "lk"]);
+                format!("{{ {verb} = \"k1\", args = {{ s = \"{sem}\", out = \"q\" }} }}")
             }
             5 if !b.handles.is_empty() => {
                 let (h, _) = b.handles[g.below(b.handles.len())].clone();

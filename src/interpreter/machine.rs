@@ -98,6 +98,7 @@ pub(crate) fn resume(sim: &Rc<Sim>, id: TaskId) {
         actor: Actor::Task(id),
         vars,
         handles,
+        hmark: blocks.call().map_or(0, |c| c.hmark),
         rng: None,
         rng_skip: draws,
         frame_start: frame_start.unwrap_or_else(|| sim.now()),
@@ -227,13 +228,17 @@ impl Ctx {
                     Ok(Then::Thread(work)) => Some(self.thread(work)),
                     Err(raise) => leave!(pc, Err(raise)),
                 },
-                Op::Acquire { sem, priority, .. } => match self.acquire(*sem, priority.as_ref()) {
-                    Ok(wait) => wait,
-                    Err(raise) => leave!(pc, Err(raise)),
-                },
+                Op::Acquire { sem, priority, .. } => {
+                    match self.acquire(self.obj(*sem), priority.as_ref()) {
+                        Ok(wait) => wait,
+                        Err(raise) => leave!(pc, Err(raise)),
+                    }
+                }
                 // A holder that lost its permit has none to give back.
-                Op::Release(sem) if self.sim.take_preempted(*sem, self.id).is_some() => None,
-                Op::Release(sem) => match self.release(*sem) {
+                Op::Release(sem) if self.sim.take_preempted(self.obj(*sem), self.id).is_some() => {
+                    None
+                }
+                Op::Release(sem) => match self.release(self.obj(*sem)) {
                     Ok(()) => None,
                     Err(raise) => leave!(pc, Err(raise)),
                 },
@@ -242,6 +247,7 @@ impl Ctx {
                     item,
                     priority,
                 } => {
+                    let queue = &self.obj(*queue);
                     let entry = match again.take() {
                         Some(Some(entry)) => entry,
                         _ => match self.entry(*queue, item, priority.as_ref()) {
@@ -254,12 +260,12 @@ impl Ctx {
                         Err(raise) => leave!(pc, Err(raise)),
                     }
                 }
-                Op::Get(queue) => match self.get(*queue) {
+                Op::Get(queue) => match self.get(self.obj(*queue)) {
                     Ok(wait) => wait,
                     Err(raise) => leave!(pc, Err(raise)),
                 },
-                Op::Join(queue) => self.join(*queue),
-                Op::WaitEvent(e) => self.wait_event(*e),
+                Op::Join(queue) => self.join(self.obj(*queue)),
+                Op::WaitEvent(e) => self.wait_event(self.obj(*e)),
                 Op::WaitBarrier(b) => match self.pass_barrier(*b, None) {
                     Ok(Resume::Result(index)) => {
                         self.set_var(sym::RESULT, index);
@@ -279,7 +285,7 @@ impl Ctx {
                     let over = match kind {
                         LoopKind::Times(times) => Over::Turns(*times),
                         LoopKind::Consume { queue, until } => Over::Queue {
-                            queue: *queue,
+                            queue: self.obj(*queue),
                             sentinel: self.sentinel(until.as_ref()),
                         },
                         LoopKind::Items { items, var } => {
@@ -323,7 +329,7 @@ impl Ctx {
                     };
                     if let LoopKind::Consume { queue, .. } = kind {
                         // The turn's item is done; the next turn takes one.
-                        if let Err(raise) = self.task_done(*queue) {
+                        if let Err(raise) = self.task_done(self.obj(*queue)) {
                             // The error ends the loop.
                             blocks.loops.pop();
                             leave!(*start, Err(raise));
@@ -408,17 +414,20 @@ impl Ctx {
                 }
                 Op::Call(start) => {
                     let mark = self.vars.len();
+                    let hmark = self.handles.len();
                     self.push_call_args(start);
                     let began = sim.now();
                     blocks.rest().calls.push(CallFrame {
                         callee: start.def,
                         at: pc,
                         mark,
+                        hmark,
                         began,
                         outer_began: self.frame_start,
                         outer_called: self.called,
                     });
                     (self.frame_start, self.called) = (began, Some(start.def));
+                    self.hmark = hmark;
                     program = sim.body(start.def);
                     pc = 0;
                     continue;
@@ -466,6 +475,7 @@ impl Ctx {
                     }
                 }
                 Op::Take { queue, start } => {
+                    let queue = &self.obj(*queue);
                     let entry = match self.take(*queue) {
                         Ok(Ok(entry)) => entry,
                         // Shut down and empty: out as a cancellation here would go.
@@ -1563,6 +1573,8 @@ impl Ctx {
     ) -> u32 {
         let call = blocks.rest().calls.pop().expect("in a call");
         self.vars.truncate(call.mark);
+        self.handles.truncate(call.hmark);
+        self.hmark = blocks.call().map_or(0, |c| c.hmark);
         (self.frame_start, self.called) = (call.outer_began, call.outer_called);
         *program = match blocks.call() {
             Some(outer) => sim.body(outer.callee),
@@ -1586,7 +1598,7 @@ impl Ctx {
     ) -> Result<u32, Completion> {
         while let Some(region) = program.region_around(pc) {
             match &region.kind {
-                RegionKind::Permit(sem) => match self.sim.take_preempted(*sem, self.id) {
+                RegionKind::Permit(sem) => match self.sim.take_preempted(self.obj(*sem), self.id) {
                     // It lost its permit: nothing to give back, and the
                     // cancellation that told it so becomes `Preempted`.
                     Some(by) => {
@@ -1597,7 +1609,7 @@ impl Ctx {
                         }
                     }
                     None => {
-                        if let Err(raise) = self.release(*sem) {
+                        if let Err(raise) = self.release(self.obj(*sem)) {
                             ending = Err(raise);
                         }
                     }

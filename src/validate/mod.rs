@@ -10,6 +10,7 @@ mod depth;
 mod exceptions;
 mod expect;
 mod graph;
+mod handles;
 mod reader;
 mod scope;
 mod steps;
@@ -55,9 +56,9 @@ pub(crate) const SCENARIO_KEYS: [&str; 8] = [
     "eager_tasks",
     "cpu",
 ];
-pub(crate) const TASK_KEYS: [&str; 17] = [
-    "steps", "sleep", "fail", "error", "result", "count", "args", "limit", "timeout", "daemon",
-    "deadline", "retry", "retry_on", "after", "trigger", "arrivals", "on_done",
+pub(crate) const TASK_KEYS: [&str; 18] = [
+    "steps", "sleep", "fail", "error", "result", "count", "args", "handles", "limit", "timeout",
+    "daemon", "deadline", "retry", "retry_on", "after", "trigger", "arrivals", "on_done",
 ];
 /// More replicas than this is a mistake, not a scenario.
 pub(crate) const MAX_COUNT: i64 = 10_000_000;
@@ -367,12 +368,25 @@ impl Validator<'_> {
                 }
                 scope.vars.extend(declared.iter().cloned());
                 self.globals.args.push(declared);
+                let params = handles::declared_params(task.get("handles"));
+                for (name, kind) in &params {
+                    // A queue or semaphore parameter is no task handle.
+                    if !kind.is_some_and(crate::model::HandleKind::is_object) {
+                        scope.handles.push(name.clone());
+                    }
+                    if let Some(kind) = kind {
+                        scope.params.push((name.clone(), *kind));
+                    }
+                }
+                self.globals.handle_params.push(params);
                 scope::declared(task.get("steps"), &mut scope);
                 scope::started(task.get("steps"), &scope, &mut started);
                 // A task its `on_done` starts is no root either.
                 scope::started(task.get("on_done"), &Scope::default(), &mut started);
             } else {
                 arriving.push(false);
+                self.globals.args.push(Vec::new());
+                self.globals.handle_params.push(Vec::new());
             }
             scopes.push(scope);
         }
@@ -942,6 +956,8 @@ impl Validator<'_> {
             roots: self.roots.clone(),
             task_groups: Vec::new(),
             callbacks: Vec::new(),
+            lists: Vec::new(),
+            params: Vec::new(),
         };
         scope::declared(Some(steps), &mut scope);
         let mark = self.places.len();
@@ -965,6 +981,7 @@ impl Validator<'_> {
             count: 1,
             root,
             args: Vec::new(),
+            handles: Vec::new(),
             limit: None,
             timeout: None,
             deadline: None,
@@ -984,8 +1001,15 @@ impl Validator<'_> {
             def.count = self.r.int(c, "`count`", 1, MAX_COUNT).unwrap_or(1) as u32;
         }
         if let Some(args) = t.get("args") {
-            def.args = self.args(args, scope);
+            // Defaults are evaluated where the task is started: the
+            // callee's queue, semaphore and event parameters are not there.
+            let outside = Scope {
+                params: Vec::new(),
+                ..scope.clone()
+            };
+            def.args = self.args(args, &outside, &[]);
         }
+        def.handles = self.handle_params(name, &t, scope, root);
         if let Some(l) = t.get("limit") {
             let sem = self.semaphore_ref(l);
             def.limit = self.only_with(l, sem, "a task's `limit`").and(sem);
@@ -1084,12 +1108,16 @@ impl Validator<'_> {
         body
     }
 
-    fn args(&mut self, node: &Node<'_>, scope: &Scope) -> Vec<(u32, Expr)> {
+    /// The values of `args` (those not named in `skip`, which are handles).
+    fn args(&mut self, node: &Node<'_>, scope: &Scope, skip: &[String]) -> Vec<(u32, Expr)> {
         let Some(t) = self.r.free_table(node, "`args`") else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for (key, _, value) in &t.items {
+            if skip.iter().any(|s| s == key) {
+                continue;
+            }
             if let Some(e) = self.expr(value, scope) {
                 out.push((self.symbols.intern(key), e));
             }

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use toml::de::DeValue;
 
 use super::reader::{Entries, Node, entries};
-use crate::model::{DefId, QueueKind, Sym};
+use crate::model::{DefId, HandleKind, QueueKind, Sym};
 
 /// Variables every task has.
 pub(crate) const BUILTIN_VARS: [&str; 12] = [
@@ -52,6 +52,9 @@ pub(crate) struct Globals {
     pub(crate) root: Vec<bool>,
     /// Per task definition: the argument names it declares.
     pub(crate) args: Vec<Vec<String>>,
+    /// Per task definition: its handle parameters, with their kinds
+    /// (`None` when the kind could not be read).
+    pub(crate) handle_params: Vec<Vec<(String, Option<HandleKind>)>>,
     /// Task and future names to their index: lookups stay constant-time in
     /// files of many tasks. Only looked up, never iterated.
     task_index: HashMap<String, DefId>,
@@ -188,6 +191,11 @@ pub(crate) struct Scope {
     /// The callbacks the body schedules and names (`call_later = "1s",
     /// as = "h"`): names for `cancel`, not handles of tasks.
     pub(crate) callbacks: Vec<String>,
+    /// Handles that are groups of tasks (`into`, `wait`'s `done` and
+    /// `pending`), for the kind a handle argument passes.
+    pub(crate) lists: Vec<String>,
+    /// The body's handle parameters (also among its handles).
+    pub(crate) params: Vec<(String, HandleKind)>,
 }
 
 impl Scope {
@@ -286,6 +294,9 @@ pub(crate) fn declared(steps: Option<&Node<'_>>, scope: &mut Scope) {
             scope
                 .handles
                 .extend(["done".to_owned(), "pending".to_owned()]);
+            scope
+                .lists
+                .extend(["done".to_owned(), "pending".to_owned()]);
         }
         if let Some(var) = str_of(step.get("for")) {
             scope.vars.push(var.to_owned());
@@ -293,7 +304,8 @@ pub(crate) fn declared(steps: Option<&Node<'_>>, scope: &mut Scope) {
     });
     let groups = &scope.task_groups;
     let lists: Vec<String> = into.into_iter().filter(|g| !groups.contains(g)).collect();
-    scope.handles.extend(lists);
+    scope.handles.extend(lists.iter().cloned());
+    scope.lists.extend(lists);
 }
 
 /// Names a body uses where a task definition would be started.

@@ -232,6 +232,10 @@ impl Validator<'_> {
             Verb::Call => Step::Call(self.start(v, t, scope)?),
             Verb::Await => {
                 let name = self.r.string(v, "the target")?;
+                let param = self.object_param(v, scope, crate::model::HandleKind::Event);
+                if let (Some(e), None) = (param, t.get("until")) {
+                    return Some(Step::WaitEvent(e));
+                }
                 let global = !scope.has_handle(name);
                 let until = t.get("until");
                 match (self.globals.event(name), self.globals.condition(name)) {
@@ -335,7 +339,7 @@ impl Validator<'_> {
             Verb::TaskGroup => self.task_group(v, scope, nested)?,
             Verb::With => {
                 let body = nested(self);
-                let sem = self.semaphore_ref(v);
+                let sem = self.semaphore_in(v, scope);
                 let priority = self.sem_priority(t.get("priority"), sem, scope);
                 Step::With {
                     sem: sem?,
@@ -344,7 +348,7 @@ impl Validator<'_> {
                 }
             }
             Verb::Acquire => {
-                let sem = self.semaphore_ref(v);
+                let sem = self.semaphore_in(v, scope);
                 self.only_with(v, sem, "an `acquire`")?;
                 let priority = self.sem_priority(t.get("priority"), sem, scope);
                 Step::Acquire {
@@ -361,7 +365,7 @@ impl Validator<'_> {
             },
             Verb::NotifyAll => Step::NotifyAll(self.condition_ref(v)?),
             Verb::Release => {
-                let sem = self.semaphore_ref(v);
+                let sem = self.semaphore_in(v, scope);
                 self.only_with(v, sem, "a `release`")?;
                 Step::Release(sem?)
             }
@@ -373,7 +377,7 @@ impl Validator<'_> {
                     priority,
                 }
             }
-            Verb::Get => Step::Get(self.queue_ref(v)?),
+            Verb::Get => Step::Get(self.queue_in(v, scope)?),
             Verb::PutNowait => {
                 let (queue, item, priority) = self.put(verb, v, t, node, scope)?;
                 Step::PutNowait {
@@ -382,11 +386,11 @@ impl Validator<'_> {
                     priority,
                 }
             }
-            Verb::GetNowait => Step::GetNowait(self.queue_ref(v)?),
-            Verb::TaskDone => Step::TaskDone(self.queue_ref(v)?),
-            Verb::Join => Step::Join(self.queue_ref(v)?),
+            Verb::GetNowait => Step::GetNowait(self.queue_in(v, scope)?),
+            Verb::TaskDone => Step::TaskDone(self.queue_in(v, scope)?),
+            Verb::Join => Step::Join(self.queue_in(v, scope)?),
             Verb::Shutdown => {
-                let queue = self.queue_ref(v);
+                let queue = self.queue_in(v, scope);
                 let immediate = self.flag(t, "immediate");
                 let exists = self.needs_python(
                     node.span(),
@@ -403,7 +407,7 @@ impl Validator<'_> {
             }
             Verb::Consume => {
                 let body = nested(self);
-                let queue = self.queue_ref(v);
+                let queue = self.queue_in(v, scope);
                 let until = t.get("until").map(|u| self.expr(u, scope));
                 Step::Consume {
                     queue: queue?,
@@ -429,8 +433,8 @@ impl Validator<'_> {
                     class: class?,
                 }
             }
-            Verb::Set => Step::Set(self.event_ref(v)?),
-            Verb::Clear => Step::Clear(self.event_ref(v)?),
+            Verb::Set => Step::Set(self.event_in(v, scope)?),
+            Verb::Clear => Step::Clear(self.event_in(v, scope)?),
             Verb::Abort => Step::Abort(self.barrier_ref(v)?),
             Verb::Reset => Step::Reset(self.barrier_ref(v)?),
             Verb::Repeat => {
@@ -480,7 +484,7 @@ impl Validator<'_> {
         node: &Node<'_>,
         scope: &Scope,
     ) -> Option<(QueueId, Expr, Option<Expr>)> {
-        let queue = self.queue_ref(v);
+        let queue = self.queue_in(v, scope);
         let item = match t.get("item") {
             Some(i) => self.expr(i, scope),
             None => {
@@ -517,9 +521,17 @@ impl Validator<'_> {
         let sem = sem?;
         let kind = self.globals.semaphore_kinds.get(sem as usize).copied();
         if !kind.is_some_and(SemKind::ranked) {
-            let name = self.globals.semaphores.get(sem as usize);
-            let semaphore = name.cloned().unwrap_or_default();
+            let semaphore = match crate::model::param_of(sem) {
+                Some(p) => self.symbols.names[p as usize].to_string(),
+                None => self
+                    .globals
+                    .semaphores
+                    .get(sem as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+            };
             let kind = match kind {
+                _ if crate::model::param_of(sem).is_some() => "semaphore parameter",
                 Some(SemKind::Bounded) => "bounded semaphore",
                 Some(SemKind::Semaphore) => "semaphore",
                 _ => "lock",
@@ -592,6 +604,13 @@ impl Validator<'_> {
         let Some(q) = queue else {
             return Some(expr);
         };
+        if let (Some(p), Some(n)) = (crate::model::param_of(q), node) {
+            // A queue parameter is never a priority queue.
+            let queue = self.symbols.names[p as usize].clone();
+            self.r
+                .error(n.span(), Problem::PriorityOnQueueParam { queue });
+            return None;
+        }
         let Some(kind) = self.globals.queue_kinds.get(q as usize).copied().flatten() else {
             return Some(expr);
         };
@@ -732,12 +751,22 @@ impl Validator<'_> {
         };
         let mut inner = scope.clone();
         inner.vars.push("i".into());
+        let params: Vec<String> = self.globals.handle_params[def as usize]
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect();
         let args = match t.get("args") {
-            Some(a) => self.args(a, &inner),
+            Some(a) => self.args(a, &inner, &params),
             None => Vec::new(),
         };
         self.check_args(def, t.get("args"));
-        Some(Start { def, count, args })
+        let handles = self.handle_args(def, t.get("args"), scope, v)?;
+        Some(Start {
+            def,
+            count,
+            args,
+            handles,
+        })
     }
 
     /// Arguments passed must be ones the task declares.
@@ -746,11 +775,13 @@ impl Validator<'_> {
             return;
         };
         let declared = &self.globals.args[def as usize];
+        let params = &self.globals.handle_params[def as usize];
         let task = &self.globals.tasks[def as usize];
         let mut problems = Vec::new();
         for (key, span, _) in entries(given).items {
-            if !declared.iter().any(|d| d == key) {
-                let suggestion = suggest(key, declared.iter().map(String::as_str));
+            if !declared.iter().any(|d| d == key) && !params.iter().any(|(p, _)| p == key) {
+                let names = declared.iter().chain(params.iter().map(|(p, _)| p));
+                let suggestion = suggest(key, names.map(String::as_str));
                 let problem = Problem::UnknownArgument {
                     task: task.clone(),
                     key: key.to_owned(),
@@ -800,11 +831,13 @@ impl Validator<'_> {
         may_start: bool,
         verb: Verb,
     ) -> Option<Target> {
-        let local = scope.has_handle(name)
-            && self
-                .globals
-                .task(name)
-                .is_none_or(|d| !self.globals.root[d as usize]);
+        // A handle parameter is the body's own, whatever else has its name.
+        let local = scope.params.iter().any(|(p, _)| p == name)
+            || scope.has_handle(name)
+                && self
+                    .globals
+                    .task(name)
+                    .is_none_or(|d| !self.globals.root[d as usize]);
         if local {
             return Some(Target::Local(self.symbols.intern(name)));
         }
@@ -849,10 +882,12 @@ impl Validator<'_> {
                 return Some(Target::Root(def));
             }
             if may_start {
+                self.no_handles_passed(def, node);
                 return Some(Target::Start(Start {
                     def,
                     count: None,
                     args: Vec::new(),
+                    handles: Vec::new(),
                 }));
             }
             self.r.error(
@@ -989,7 +1024,7 @@ impl Validator<'_> {
         Some(Predicate { not, what })
     }
 
-    fn queue_ref(&mut self, node: &Node<'_>) -> Option<QueueId> {
+    pub(super) fn queue_ref(&mut self, node: &Node<'_>) -> Option<QueueId> {
         let name = self.r.string(node, "a queue")?;
         self.named(node, name, "queue", "[queues]", |g| &g.queues)
     }
@@ -1067,7 +1102,7 @@ impl Validator<'_> {
         })))
     }
 
-    fn event_ref(&mut self, node: &Node<'_>) -> Option<u32> {
+    pub(super) fn event_ref(&mut self, node: &Node<'_>) -> Option<u32> {
         let name = self.r.string(node, "an event")?;
         self.named(node, name, "event", "[events]", |g| &g.events)
     }
@@ -1438,7 +1473,15 @@ fn resolve_ref(
     if scope.has_var(head) {
         return Ok(Ref::Var(symbols.intern(head), field.map(Into::into)));
     }
-    if let Some(e) = globals.event(head).filter(|_| !scope.has_handle(head)) {
+    let param = scope
+        .params
+        .iter()
+        .any(|(p, k)| p == head && *k == crate::model::HandleKind::Event);
+    let event = match param {
+        true => Some(crate::model::PARAM | symbols.intern(head)),
+        false => globals.event(head).filter(|_| !scope.has_handle(head)),
+    };
+    if let Some(e) = event {
         return match field {
             Some("is_set") => Ok(Ref::IsSet(e)),
             _ => Err(TemplateError::EventAttribute {
