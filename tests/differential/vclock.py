@@ -171,7 +171,11 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         # Nothing to do now: jump to the earliest timer or parked worker's
         # deadline instead of sleeping.
         idle = not (self._ready or self._stopping)
-        if idle:
+        # While the default executor shuts down and has no work left, only
+        # its shutdown thread's call back is awaited: work parked in other
+        # pools must not move the clock (asyncio.run does not wait for it).
+        settling = self._threads_busy and getattr(self._default_executor, "_busy", 0) == 0
+        if idle and not settling:
             deadlines = [s[0] for s in Workers.sleepers[:1]]
             if self._scheduled and not (self._threads_busy and not deadlines):
                 deadlines.append(self._scheduled[0]._deadline_ns)
