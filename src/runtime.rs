@@ -71,6 +71,10 @@ pub(crate) enum Callback {
     Completed(Rc<AsCompleted>, Member),
     /// A callback `call_soon` scheduled.
     Scheduled(CallbackId),
+    /// A cancelled shield's `_outer_done_callback` (3.12+): its callback on
+    /// the task it guards goes, unless that task is done by now, in which
+    /// case that callback reads its outcome.
+    ShieldUnhook(Member),
 }
 
 impl Callback {
@@ -1682,6 +1686,7 @@ impl Sim {
                 }
             }
             Callback::Scheduled(id) => self.run_scheduled(id),
+            Callback::ShieldUnhook(m) => self.mark_retrieved(m),
         }
     }
 

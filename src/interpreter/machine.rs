@@ -1177,6 +1177,10 @@ impl Ctx {
                 // 3.11: what the shield guards is read if it ends in the
                 // same instant (measured; 3.12+ remove the callback first).
                 sim.shield_cancelled(member);
+            } else {
+                // 3.12+: the shield's own callback runs first, and leaves its
+                // reader on the task only if the task is done by then.
+                sim.schedule(Callback::ShieldUnhook(member));
             }
             sim.schedule(Callback::Release(waiter.clone(), 0));
             Waiting::on("a cancelled shield", Rc::new([member]))
@@ -1448,10 +1452,12 @@ impl Ctx {
                         format!("wait_for {what} timed out after {after}"),
                     );
                 }
-                // `return fut.result()` once cancelled; through a shield, the
-                // task is read only if it ended before the shield's callback
-                // on it was removed (`mark_retrieved` reads only a done one).
-                sim.mark_retrieved(c.member);
+                // `return fut.result()` once cancelled reads the task; through
+                // a shield, 3.12+ read it only by the shield's own callback
+                // (`Callback::ShieldUnhook`), 3.11 if it ended by now.
+                if !c.shield || !sim.model().python.wait_for_is_a_timeout() {
+                    sim.mark_retrieved(c.member);
+                }
                 let outcome = match sim.outcome(c.member) {
                     // The shield's own future was cancelled, whatever its task did.
                     _ if c.shield => Err(Raise::Timeout),
