@@ -1301,25 +1301,21 @@ impl Writer<'_> {
             }
             self.line("# Like scenario-run: run until every task but the daemons has finished,");
             self.line("# then until the daemons have nothing left to do.");
-            if m.eager_tasks {
-                // A task done inside create_task is in no all_tasks(): what
-                // it queued (a call_soon that starts more) runs first.
-                self.line("loop = asyncio.get_running_loop()");
-                self.line("while True:");
-                self.line(
-                    "    if others := asyncio.all_tasks() - {asyncio.current_task()} - LEFT_WAITING:",
-                );
-                self.line("        await asyncio.wait(others)");
-                self.line("    elif loop._ready:");
-                self.line("        await asyncio.sleep(0)");
-                self.line("    else:");
-                self.line("        break");
-            } else {
-                self.line(
-                    "while others := asyncio.all_tasks() - {asyncio.current_task()} - LEFT_WAITING:",
-                );
-                self.line("    await asyncio.wait(others)");
-            }
+            // A task done inside create_task (eager) is in no all_tasks(), and
+            // a callback already due may start more: what is ready, or due,
+            // runs before the wait ends.
+            self.line("loop = asyncio.get_running_loop()");
+            self.line("while True:");
+            self.line(
+                "    if others := asyncio.all_tasks() - {asyncio.current_task()} - LEFT_WAITING:",
+            );
+            self.line("        await asyncio.wait(others)");
+            self.line(
+                "    elif loop._ready or any(h.when() <= loop.time() for h in loop._scheduled if not h.cancelled()):",
+            );
+            self.line("        await asyncio.sleep(0)");
+            self.line("    else:");
+            self.line("        break");
             if m.tasks.iter().any(|t| t.daemon) {
                 self.line("await until_idle()");
             }
