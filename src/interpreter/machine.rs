@@ -210,8 +210,10 @@ impl Ctx {
                 if !blocks.in_call() {
                     return Left::Ended(Ok(Value::None));
                 }
-                // The called steps ran to their end: on after the `call`.
+                // The called steps ran to their end: on after the `call`,
+                // whose result is None (`result = await fetch()`).
                 pc = self.return_from_call(sim, &mut program, blocks) + 1;
+                self.set_var(sym::RESULT, Value::None);
                 again = None;
                 continue;
             };
@@ -1563,7 +1565,10 @@ impl Ctx {
                     self.set_var(sym::RESULT, v);
                     return Ok(at + 1);
                 }
-                Ok(Flow::Next | Flow::Break) => return Ok(at + 1),
+                Ok(Flow::Next | Flow::Break) => {
+                    self.set_var(sym::RESULT, Value::None);
+                    return Ok(at + 1);
+                }
                 Err(_) => pc = at,
             }
         }
