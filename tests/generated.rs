@@ -110,6 +110,8 @@ struct Body {
     /// semaphore and the queue.
     passes: bool,
     passes_objects: bool,
+    /// Whether it starts `k2`, passing it a list of tasks (a group).
+    passes_group: bool,
 }
 
 /// Whether case `seed` follows CPython 3.13 only (decided apart from its
@@ -202,7 +204,7 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             1,
         );
     }
-    let (mut passes, mut passes_objects) = (false, false);
+    let (mut passes, mut passes_objects, mut passes_group) = (false, false, false);
     for task in 0..s.tasks {
         let _ = writeln!(out, "\n[tasks.t{task}]");
         if g.chance(15) {
@@ -249,11 +251,13 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             callbacks: Vec::new(),
             passes: false,
             passes_objects: false,
+            passes_group: false,
         };
         let n = 1 + g.below(5);
         let steps = steps(g, &s, &mut body, n, 0);
         passes |= body.passes;
         passes_objects |= body.passes_objects;
+        passes_group |= body.passes_group;
         let _ = writeln!(out, "steps = [\n{steps}]");
     }
     // Tasks with `after`: on t0 (nothing starts it, so it runs once) and on
@@ -339,6 +343,16 @@ fn scenario(g: &mut Gen, v313: bool, seed_bits: u64) -> String {
             _ => format!(
                 "{{ gather = [\"target\"], return_exceptions = true }}, {{ log = \"k0 gathered {{result}} at {{now}}\" }}, {seen}"
             ),
+        };
+        let _ = writeln!(out, "steps = [{steps}]");
+    }
+    if passes_group {
+        // Given a list of the caller's tasks: gathers it, or cancels its
+        // first and waits for them all.
+        let _ = writeln!(out, "\n[tasks.k2]\nhandles = {{ all = \"group\" }}");
+        let steps = match g.below(2) {
+            0 => "{ gather = [\"all\"], return_exceptions = true }, { log = \"k2 gathered {result} at {now}\" }".to_owned(),
+            _ => "{ each = \"all\", as = \"one\", do = [{ cancel = \"one\" }, { break = true }] }, { wait = \"all\" }, { log = \"k2 waited, {all.count} tasks at {now}\" }".to_owned(),
         };
         let _ = writeln!(out, "steps = [{steps}]");
     }
@@ -463,7 +477,18 @@ fn step(g: &mut Gen, s: &Scenario, b: &mut Body, depth: usize) -> String {
                 } else {
                     String::new()
                 };
-                format!("{spawn}{pass}")
+                // Or a list of tasks it fills, passed to `k2` as a group.
+                let group = if s.handles && pass.is_empty() && g.chance(50) {
+                    b.passes_group = true;
+                    let list = format!("gl{}", b.task);
+                    let verb = if g.chance(60) { "spawn" } else { "call" };
+                    format!(
+                        ", {{ spawn = \"t{t}\", into = \"{list}\" }}, {{ {verb} = \"k2\", args = {{ all = \"{list}\" }} }}"
+                    )
+                } else {
+                    String::new()
+                };
+                format!("{spawn}{pass}{group}")
             }
             // A semaphore and the queue passed to `k1`, spawned or called.
             5 if s.handles && s.kind != "priority" && g.chance(60) => {
