@@ -16,9 +16,6 @@ pub(crate) struct Retrieval {
     /// it cancelled them: its `gather(..., return_exceptions=True)` reads
     /// them all, and reports each that failed instead.
     shutdown: Vec<TaskId>,
-    /// Per task behind a shield whose own future was cancelled: the last
-    /// instant at which its ending is still read by the shield's callback.
-    shielded: Vec<Option<u64>>,
 }
 
 impl Retrieval {
@@ -40,25 +37,6 @@ impl Retrieval {
             Member::Future(f) => (&self.futures, f as usize),
         };
         flags.get(at).copied().unwrap_or(false)
-    }
-
-    /// The shield around task `t` lost its own future at `now`: an end of
-    /// `t` by then is read.
-    pub(crate) fn shielded_until(&mut self, t: TaskId, now: u64) {
-        let at = t as usize;
-        if self.shielded.len() <= at {
-            self.shielded.resize(at + 1, None);
-        }
-        self.shielded[at] = Some(self.shielded[at].map_or(now, |was| was.max(now)));
-    }
-
-    /// Whether a shield read task `t`, which ended at `finished`.
-    pub(crate) fn shield_read(&self, t: TaskId, finished: u64) -> bool {
-        self.shielded
-            .get(t as usize)
-            .copied()
-            .flatten()
-            .is_some_and(|until| finished <= until)
     }
 
     /// `asyncio.run` cancels `tasks` once `main` is done, and reads them all.

@@ -1282,15 +1282,6 @@ impl Sim {
         }
     }
 
-    /// The shield's own future around `m` is cancelled now: its callback
-    /// on `m`, which reads it, is removed a turn later, so `m` is read if
-    /// it ends by this instant (taken as those turns).
-    pub(crate) fn shield_cancelled(&self, m: Member) {
-        if let Member::Task(t) = m {
-            self.retrieval.borrow_mut().shielded_until(t, self.now());
-        }
-    }
-
     /// What CPython reports at the normal end of the run, in its order:
     /// the tasks that failed while `asyncio.run` cancelled them, then every
     /// task (in creation order) and future (in declaration order) that
@@ -1314,10 +1305,6 @@ impl Sim {
         }
         for t in 0..self.task_count() as TaskId {
             if retrieval.is_marked(Member::Task(t)) {
-                continue;
-            }
-            let finished = self.tasks.borrow()[t as usize].finished_at();
-            if finished.is_some_and(|at| retrieval.shield_read(t, at)) {
                 continue;
             }
             if let Some(Err(raise)) = self.outcome(Member::Task(t))

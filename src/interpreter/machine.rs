@@ -1175,15 +1175,9 @@ impl Ctx {
         let sim = &self.sim;
         let waiter = Waiter::new(self.id);
         let on = if shield {
-            if !sim.model().python.wait_for_is_a_timeout() {
-                // 3.11: what the shield guards is read if it ends in the
-                // same instant (measured; 3.12+ remove the callback first).
-                sim.shield_cancelled(member);
-            } else {
-                // 3.12+: the shield's own callback runs first, and leaves its
-                // reader on the task only if the task is done by then.
-                sim.schedule(Callback::ShieldUnhook(member));
-            }
+            // The shield's own callback runs first, and leaves its reader
+            // on the task only if the task is done by then.
+            sim.schedule(Callback::ShieldUnhook(member));
             sim.schedule(Callback::Release(waiter.clone(), 0));
             Waiting::on("a cancelled shield", Rc::new([member]))
         } else {
@@ -1457,7 +1451,7 @@ impl Ctx {
                 // `return fut.result()` once cancelled reads the task; through
                 // a shield, 3.12+ read it only by the shield's own callback
                 // (`Callback::ShieldUnhook`), 3.11 if it ended by now.
-                if !c.shield || !sim.model().python.wait_for_is_a_timeout() {
+                if !c.shield {
                     sim.mark_retrieved(c.member);
                 }
                 let outcome = match sim.outcome(c.member) {
