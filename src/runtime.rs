@@ -2463,12 +2463,20 @@ mod tests {
             }
             text
         };
-        let depth = crate::limits::MAX_EAGER_DEPTH as usize;
-        let (lines, code) = logs(&chain(depth));
-        assert_eq!((lines.len(), lines[0].as_str()), (depth, "t99"));
-        assert_eq!(code, crate::ExitCode::Ok);
-        let (lines, code) = logs(&chain(depth + 1));
-        assert!(lines.is_empty());
-        assert_eq!(code, crate::ExitCode::Stuck);
+        // On the stack the binary's main thread has (8 MiB on Linux): a
+        // test thread has 2 MiB, too little for a debug build's frames.
+        let nested = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(move || {
+                let depth = crate::limits::MAX_EAGER_DEPTH as usize;
+                let (lines, code) = logs(&chain(depth));
+                assert_eq!((lines.len(), lines[0].as_str()), (depth, "t99"));
+                assert_eq!(code, crate::ExitCode::Ok);
+                let (lines, code) = logs(&chain(depth + 1));
+                assert!(lines.is_empty());
+                assert_eq!(code, crate::ExitCode::Stuck);
+            })
+            .unwrap();
+        nested.join().unwrap();
     }
 }
