@@ -2,7 +2,7 @@
 //! (`handles = { target = "task" }`), so that a caller can pass it a task,
 //! a group of tasks or a future it holds, or a queue or a semaphore.
 
-use crate::model::{Sym, Target};
+use crate::ids::Sym;
 
 /// The kind of object a handle parameter holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,20 +55,6 @@ impl HandleKind {
     pub(crate) fn name(self) -> &'static str {
         HandleKind::NAMES[self as usize]
     }
-}
-
-/// What a start passes to one handle parameter.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Passed {
-    /// Tasks or a future, as a target names them.
-    Handle(Target),
-    /// A queue: its id, or (see [`PARAM`]) the caller's own queue
-    /// parameter.
-    Queue(u32),
-    /// A semaphore, as [`Passed::Queue`] a queue.
-    Semaphore(u32),
-    /// An event, as [`Passed::Queue`] a queue.
-    Event(u32),
 }
 
 /// The bit of a queue, semaphore or event id a step holds that says it is the

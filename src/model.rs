@@ -6,10 +6,10 @@
 use crate::distribution::Dist;
 pub(crate) use crate::exception::Catch;
 use crate::exception::{ClassId, Classes};
-pub(crate) use crate::handle_param::{HandleKind, PARAM, Passed, param_of};
+pub(crate) use crate::handle_param::{HandleKind, PARAM, param_of};
 pub(crate) use crate::ids::{BarrierId, CondId, DefId, EventId, FutId, QueueId, SemId, Sym, sym};
 use crate::template::{Expr, Ref, Template};
-pub(crate) use crate::template::{Start, Target};
+pub(crate) use crate::template::{Passed, Start, Target};
 use crate::verb::Verb;
 
 /// `[scenario] cpu` when it is not given.

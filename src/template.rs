@@ -606,6 +606,20 @@ mod tests {
     }
 }
 
+/// What a start passes to one handle parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Passed {
+    /// Tasks or a future, as a target names them.
+    Handle(Target),
+    /// A queue: its id, or (see [`PARAM`](crate::handle_param::PARAM)) the caller's own queue
+    /// parameter.
+    Queue(u32),
+    /// A semaphore, as [`Passed::Queue`] a queue.
+    Semaphore(u32),
+    /// An event, as [`Passed::Queue`] a queue.
+    Event(u32),
+}
+
 /// What a step operand names.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Target {
@@ -625,5 +639,5 @@ pub(crate) struct Start {
     pub(crate) args: Vec<(Sym, Expr)>,
     /// What the caller passes to the definition's handle parameters: per
     /// parameter, a handle it holds (the same tasks, not copies of them).
-    pub(crate) handles: Vec<(Sym, crate::handle_param::Passed)>,
+    pub(crate) handles: Vec<(Sym, Passed)>,
 }
