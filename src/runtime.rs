@@ -1290,47 +1290,31 @@ impl Sim {
     pub(crate) fn report_unretrieved(&self) -> Vec<Unretrieved> {
         let max = self.value_bytes();
         let repr = |e: crate::exception::Exception| Value::Error(Rc::new(e)).repr_within(max);
-        let mut out = Vec::new();
         let retrieval = self.retrieval.borrow();
-        for &t in retrieval.shutdown_tasks() {
-            if let Some(Err(raise)) = self.outcome(Member::Task(t))
-                && let Some(e) = retrieval::reportable(&raise)
-            {
-                out.push(Unretrieved {
-                    who: self.task_name(t),
-                    why: Why::Shutdown,
-                    error: repr(e),
-                });
-            }
-        }
-        for t in 0..self.task_count() as TaskId {
-            if retrieval.is_marked(Member::Task(t)) {
-                continue;
-            }
-            if let Some(Err(raise)) = self.outcome(Member::Task(t))
-                && let Some(e) = retrieval::reportable(&raise)
-            {
-                out.push(Unretrieved {
-                    who: self.task_name(t),
-                    why: Why::Task,
-                    error: repr(e),
-                });
-            }
-        }
-        for f in 0..self.model.futures.len() as FutId {
-            if retrieval.is_marked(Member::Future(f)) {
-                continue;
-            }
-            if let Some(Err(raise)) = self.outcome(Member::Future(f))
-                && let Some(e) = retrieval::reportable(&raise)
-            {
-                out.push(Unretrieved {
-                    who: self.model.futures[f as usize].name.clone(),
-                    why: Why::Future,
-                    error: repr(e),
-                });
-            }
-        }
+        let shutdown = retrieval
+            .shutdown_tasks()
+            .iter()
+            .map(|&t| (Member::Task(t), Why::Shutdown));
+        let tasks = (0..self.task_count() as TaskId).map(|t| (Member::Task(t), Why::Task));
+        let futures =
+            (0..self.model.futures.len() as FutId).map(|f| (Member::Future(f), Why::Future));
+        let unread = tasks
+            .chain(futures)
+            .filter(|(m, _)| !retrieval.is_marked(*m));
+        let out: Vec<Unretrieved> = shutdown
+            .chain(unread)
+            .filter_map(|(m, why)| {
+                let Some(Err(raise)) = self.outcome(m) else {
+                    return None;
+                };
+                let who = match m {
+                    Member::Task(t) => self.task_name(t),
+                    Member::Future(f) => self.model.futures[f as usize].name.clone(),
+                };
+                let error = repr(retrieval::reportable(&raise)?);
+                Some(Unretrieved { who, why, error })
+            })
+            .collect();
         drop(retrieval);
         if self.tracing() {
             for u in &out {
