@@ -763,6 +763,27 @@ impl Validator<'_> {
         names.into_iter().map(|name| EventDef { name }).collect()
     }
 
+    /// A table of one key (`&["workers"]`, `&["parties"]`), a count from 1
+    /// to `max`; `missing` is the problem when the key is absent.
+    fn count_of(
+        &mut self,
+        value: &Node<'_>,
+        what: &str,
+        key: &'static [&'static str; 1],
+        max: i64,
+        missing: Problem,
+    ) -> Option<i64> {
+        let t = self.r.table(value, what, key)?;
+        let key = key[0];
+        match t.get(key) {
+            Some(n) => self.r.int(n, &format!("`{key}`"), 1, max),
+            None => {
+                self.r.error(value.span(), missing);
+                None
+            }
+        }
+    }
+
     /// `[executors]`: each `name = { workers = N }`, a
     /// `concurrent.futures.ThreadPoolExecutor(max_workers=N)` (N at least 1)
     /// that `run_in_executor` steps name with `executor = "name"`.
@@ -774,19 +795,10 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for (name, _, value) in entries(table).items {
             let what = format!("executor `{name}`");
-            let workers = match self.r.table(value, &what, &["workers"]) {
-                Some(t) => match t.get("workers") {
-                    Some(w) => self.r.int(w, "`workers`", 1, 1_000_000),
-                    None => {
-                        let problem = Problem::NoWorkers {
-                            name: name.to_owned(),
-                        };
-                        self.r.error(value.span(), problem);
-                        None
-                    }
-                },
-                None => None,
+            let missing = Problem::NoWorkers {
+                name: name.to_owned(),
             };
+            let workers = self.count_of(value, &what, &["workers"], 1_000_000, missing);
             out.push(crate::model::ExecutorDef {
                 name: name.to_owned(),
                 workers: workers.map_or(1, |w| w as u32),
@@ -807,19 +819,10 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for (name, span, value) in entries(table).items {
             let what = format!("barrier `{name}`");
-            let parties = match self.r.table(value, &what, &["parties"]) {
-                Some(t) => match t.get("parties") {
-                    Some(p) => self.r.int(p, "`parties`", 1, u32::MAX as i64),
-                    None => {
-                        let problem = Problem::NoParties {
-                            name: name.to_owned(),
-                        };
-                        self.r.error(value.span(), problem);
-                        None
-                    }
-                },
-                None => None,
+            let missing = Problem::NoParties {
+                name: name.to_owned(),
             };
+            let parties = self.count_of(value, &what, &["parties"], u32::MAX as i64, missing);
             let other = if self.globals.future(name).is_some() {
                 Some("a future")
             } else if self.globals.event(name).is_some() {
